@@ -1,0 +1,18 @@
+package lmlab.cli;
+
+import picocli.CommandLine.Command;
+
+/** {@code lmlab bench ...}: speed measurements, one JSON object per line on stdout. */
+@Command(
+    name = "bench",
+    mixinStandardHelpOptions = true,
+    description = "Measure kernel and model speed; prints one JSON object per line.",
+    subcommands = {})
+public final class BenchCommand implements Runnable {
+  @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(spec.commandLine().getOut());
+  }
+}

@@ -1,0 +1,72 @@
+package lmlab.cli;
+
+import java.io.PrintWriter;
+import lmlab.kernels.Parallel;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** The {@code lmlab} command: global options and the subcommands of every layer. */
+@Command(
+    name = "lmlab",
+    mixinStandardHelpOptions = true,
+    versionProvider = Main.Version.class,
+    description = "A language-model laboratory for the JVM: tensors, autograd, models, experiments.",
+    subcommands = {CommandLine.HelpCommand.class, BenchCommand.class})
+public final class Main implements Runnable {
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Option(
+      names = "--threads",
+      scope = CommandLine.ScopeType.INHERIT,
+      paramLabel = "N",
+      description = "Worker threads for kernels (default: LMLAB_THREADS, else the number of cores).")
+  void setThreads(int n) {
+    if (n < 1) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--threads must be >= 1, got " + n);
+    }
+    Parallel.setThreads(n);
+  }
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(spec.commandLine().getOut());
+  }
+
+  /** Version from the jar manifest, else the build's. */
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      String v = Main.class.getPackage().getImplementationVersion();
+      return new String[] {
+        "lmlab " + (v != null ? v : "0.1.0-SNAPSHOT"),
+        "Java " + Runtime.version() + " (" + System.getProperty("java.vm.vendor") + ")",
+        "vector species: " + jdk.incubator.vector.FloatVector.SPECIES_PREFERRED
+      };
+    }
+  }
+
+  /** Builds the command line with lmlab's error handling: one clear line, usage hint, exit 2. */
+  public static CommandLine commandLine() {
+    CommandLine cl = new CommandLine(new Main());
+    cl.setParameterExceptionHandler((ex, args) -> {
+      CommandLine c = ex.getCommandLine();
+      PrintWriter err = c.getErr();
+      err.println("lmlab: " + ex.getMessage());
+      err.println("Try '" + c.getCommandSpec().qualifiedName() + " --help' for more information.");
+      return 2;
+    });
+    cl.setExecutionExceptionHandler((ex, c, parseResult) -> {
+      PrintWriter err = c.getErr();
+      String msg = ex.getMessage() != null ? ex.getMessage() : ex.getClass().getSimpleName();
+      err.println("lmlab: " + msg);
+      if (System.getenv("LMLAB_DEBUG") != null) ex.printStackTrace(err);
+      return 1;
+    });
+    return cl;
+  }
+
+  public static void main(String[] args) {
+    System.exit(commandLine().execute(args));
+  }
+}

@@ -1,0 +1,179 @@
+package lmlab.kernels;
+
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * The one shared worker pool of lmlab. Kernels split an index range [0, n) into chunks and run
+ * them on {@link #threads()} threads (the caller included).
+ *
+ * <p>Why not ForkJoinPool: waking a parked thread per call costs more than a 128³ multiply, so our
+ * workers spin briefly on a volatile job counter before parking. Thread count: {@code
+ * LMLAB_THREADS}, then the system property {@code lmlab.threads}, else the number of cores; the
+ * CLI's {@code --threads} calls {@link #setThreads}.
+ */
+public final class Parallel {
+  /** A chunk of work: indices [from, to). */
+  @FunctionalInterface
+  public interface Range {
+    void run(int from, int to);
+  }
+
+  private static final long SPIN_NANOS = 200_000; // 0.2 ms of spinning before parking
+  private static volatile Pool pool = new Pool(defaultThreads());
+
+  private Parallel() {}
+
+  static int defaultThreads() {
+    String env = System.getenv("LMLAB_THREADS");
+    String prop = System.getProperty("lmlab.threads");
+    String v = env != null && !env.isBlank() ? env : prop;
+    if (v != null && !v.isBlank()) {
+      try {
+        int t = Integer.parseInt(v.trim());
+        if (t >= 1) return t;
+      } catch (NumberFormatException ignored) {
+        // fall through to the error below
+      }
+      throw new IllegalArgumentException(
+          "LMLAB_THREADS/lmlab.threads must be a whole number >= 1, got '" + v + "'");
+    }
+    return Runtime.getRuntime().availableProcessors();
+  }
+
+  /** Number of threads kernels use, the caller included. */
+  public static int threads() {
+    return pool.size;
+  }
+
+  /** Resizes the pool (idempotent). Not to be called while kernels run. */
+  public static synchronized void setThreads(int n) {
+    if (n < 1) throw new IllegalArgumentException("threads must be >= 1, got " + n);
+    if (n == pool.size) return;
+    Pool old = pool;
+    pool = new Pool(n);
+    old.shutdown();
+  }
+
+  /**
+   * Runs body over [0, n) in chunks of at least {@code grain} indices, on all threads. Returns
+   * when every chunk is done. Runs inline when the work is too small to split or when called
+   * from inside a worker (no nested parallelism).
+   */
+  public static void forRange(int n, int grain, Range body) {
+    if (n <= 0) return;
+    Pool p = pool;
+    int maxChunks = Math.max(1, n / Math.max(1, grain));
+    int parts = Math.min(p.size, maxChunks);
+    if (parts <= 1 || Pool.IN_WORKER.get()) {
+      body.run(0, n);
+      return;
+    }
+    p.run(n, parts, body);
+  }
+
+  /** Runs task(i) for i in [0, parts) with one part per thread when parts == threads(). */
+  public static void forEachPart(int parts, java.util.function.IntConsumer task) {
+    forRange(parts, 1, (from, to) -> {
+      for (int i = from; i < to; i++) task.accept(i);
+    });
+  }
+
+  /** One parallel call: its own counters, so a late worker can never touch the next job. */
+  private static final class Job {
+    final Range body;
+    final int n;
+    final int parts;
+    final AtomicInteger nextPart = new AtomicInteger();
+    final AtomicInteger donePart = new AtomicInteger();
+    volatile Throwable failure;
+
+    Job(Range body, int n, int parts) {
+      this.body = body;
+      this.n = n;
+      this.parts = parts;
+    }
+
+    /** Takes parts of this job until none is left. */
+    void work() {
+      int part;
+      while ((part = nextPart.getAndIncrement()) < parts) {
+        int from = (int) ((long) n * part / parts);
+        int to = (int) ((long) n * (part + 1) / parts);
+        try {
+          body.run(from, to);
+        } catch (Throwable t) {
+          failure = t;
+        }
+        donePart.incrementAndGet();
+      }
+    }
+  }
+
+  /** A fixed set of spinning-then-parking workers that execute one job at a time. */
+  private static final class Pool {
+    static final ThreadLocal<Boolean> IN_WORKER = ThreadLocal.withInitial(() -> false);
+
+    final int size;
+    final Thread[] workers;
+    final Object submitLock = new Object();
+    volatile Job job;
+    volatile boolean stopped;
+
+    Pool(int size) {
+      this.size = size;
+      this.workers = new Thread[size - 1];
+      for (int i = 0; i < workers.length; i++) {
+        Thread t = new Thread(this::workerLoop, "lmlab-worker-" + (i + 1));
+        t.setDaemon(true);
+        workers[i] = t;
+        t.start();
+      }
+    }
+
+    void shutdown() {
+      stopped = true;
+      for (Thread t : workers) LockSupport.unpark(t);
+    }
+
+    void run(int n, int parts, Range body) {
+      synchronized (submitLock) {
+        Job j = new Job(body, n, parts);
+        job = j; // publishes the job
+        for (Thread t : workers) LockSupport.unpark(t);
+        IN_WORKER.set(true);
+        try {
+          j.work();
+        } finally {
+          IN_WORKER.set(false);
+        }
+        long start = System.nanoTime();
+        while (j.donePart.get() < parts) {
+          if (System.nanoTime() - start < SPIN_NANOS) Thread.onSpinWait();
+          else LockSupport.parkNanos(20_000);
+        }
+        job = null; // drop the captured arrays
+        Throwable f = j.failure;
+        if (f instanceof RuntimeException re) throw re;
+        if (f instanceof Error e) throw e;
+        if (f != null) throw new RuntimeException(f);
+      }
+    }
+
+    private void workerLoop() {
+      IN_WORKER.set(true);
+      Job seen = null;
+      while (!stopped) {
+        long start = System.nanoTime();
+        Job j;
+        while ((j = job) == seen && !stopped) {
+          if (System.nanoTime() - start < SPIN_NANOS) Thread.onSpinWait();
+          else LockSupport.park(this);
+        }
+        if (stopped) return;
+        seen = j;
+        if (j != null) j.work();
+      }
+    }
+  }
+}
