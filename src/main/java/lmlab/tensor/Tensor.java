@@ -551,18 +551,388 @@ public final class Tensor {
   // Each family below delegates to its own file. Keep each section's methods together.
 
   // ---- Elementwise (Elementwise.java) ----
+  // Binary ops broadcast NumPy style; every op returns a fresh contiguous tensor.
+
+  /** this + o (broadcasting). */
   public Tensor add(Tensor o) {
     return Elementwise.add(this, o);
   }
 
+  /** this - o (broadcasting). */
+  public Tensor sub(Tensor o) {
+    return Elementwise.sub(this, o);
+  }
+
+  /** this * o elementwise (broadcasting). */
+  public Tensor mul(Tensor o) {
+    return Elementwise.mul(this, o);
+  }
+
+  /** this / o elementwise (broadcasting). */
+  public Tensor div(Tensor o) {
+    return Elementwise.div(this, o);
+  }
+
+  /** this ^ exponent elementwise (broadcasting). */
+  public Tensor pow(Tensor exponent) {
+    return Elementwise.pow(this, exponent);
+  }
+
+  /** Elementwise max(this, o) (broadcasting); ties share the gradient equally. */
+  public Tensor maximum(Tensor o) {
+    return Elementwise.maximum(this, o);
+  }
+
+  /** Elementwise min(this, o) (broadcasting); ties share the gradient equally. */
+  public Tensor minimum(Tensor o) {
+    return Elementwise.minimum(this, o);
+  }
+
+  public Tensor add(float s) {
+    return Elementwise.add(this, s);
+  }
+
+  public Tensor sub(float s) {
+    return Elementwise.sub(this, s);
+  }
+
+  /** s - this. */
+  public Tensor rsub(float s) {
+    return Elementwise.rsub(this, s);
+  }
+
+  public Tensor mul(float s) {
+    return Elementwise.mul(this, s);
+  }
+
+  public Tensor div(float s) {
+    return Elementwise.div(this, s);
+  }
+
+  public Tensor neg() {
+    return Elementwise.neg(this);
+  }
+
+  // ---- Unary math (UnaryMath.java) ----
+  public Tensor exp() {
+    return UnaryMath.exp(this);
+  }
+
+  /** Natural logarithm. */
+  public Tensor log() {
+    return UnaryMath.log(this);
+  }
+
+  public Tensor sqrt() {
+    return UnaryMath.sqrt(this);
+  }
+
+  /** 1 / sqrt(this). */
+  public Tensor rsqrt() {
+    return UnaryMath.rsqrt(this);
+  }
+
+  /** |this|; gradient sign(x), 0 at 0. */
+  public Tensor abs() {
+    return UnaryMath.abs(this);
+  }
+
+  /** min(max(this, min), max); either bound may be infinite. Gradient 1 where min <= x <= max. */
+  public Tensor clamp(float min, float max) {
+    return UnaryMath.clamp(this, min, max);
+  }
+
+  public Tensor square() {
+    return UnaryMath.square(this);
+  }
+
+  /** this ^ p elementwise. */
+  public Tensor pow(float p) {
+    return UnaryMath.pow(this, p);
+  }
+
+  // ---- Activations (Activations.java, Dropout.java) ----
+  public Tensor tanh() {
+    return Activations.tanh(this);
+  }
+
+  public Tensor sigmoid() {
+    return Activations.sigmoid(this);
+  }
+
+  /** max(0, x); gradient 0 at 0. */
+  public Tensor relu() {
+    return Activations.relu(this);
+  }
+
+  /** Exact GELU, x Φ(x) with Φ through erf. */
+  public Tensor gelu() {
+    return Activations.gelu(this);
+  }
+
+  /** GELU's tanh approximation 0.5x(1 + tanh(√(2/π)(x + 0.044715x³))) (GPT-2). */
+  public Tensor geluTanh() {
+    return Activations.geluTanh(this);
+  }
+
+  /** x · sigmoid(x). */
+  public Tensor silu() {
+    return Activations.silu(this);
+  }
+
+  /** min(1, max(0, x)); derivative 1 on the closed interval [0, 1], 0 outside. */
+  public Tensor slide() {
+    return Activations.slide(this);
+  }
+
+  /**
+   * Inverted dropout: keeps each element with probability 1 - p, scaled by 1 / (1 - p), drawing
+   * from rng. Returns this tensor itself when p == 0 or not training; p must lie in [0, 1).
+   */
+  public Tensor dropout(float p, Rng rng, boolean training) {
+    return Dropout.dropout(this, p, rng, training);
+  }
+
+  // ---- Comparisons and masks (Comparisons.java) ----
+  // Comparisons give 0/1 float tensors (broadcasting) and are not differentiable.
+
+  public Tensor eq(Tensor o) {
+    return Comparisons.compare(this, o, Comparisons.Cmp.EQ);
+  }
+
+  public Tensor ne(Tensor o) {
+    return Comparisons.compare(this, o, Comparisons.Cmp.NE);
+  }
+
+  public Tensor lt(Tensor o) {
+    return Comparisons.compare(this, o, Comparisons.Cmp.LT);
+  }
+
+  public Tensor le(Tensor o) {
+    return Comparisons.compare(this, o, Comparisons.Cmp.LE);
+  }
+
+  public Tensor gt(Tensor o) {
+    return Comparisons.compare(this, o, Comparisons.Cmp.GT);
+  }
+
+  public Tensor ge(Tensor o) {
+    return Comparisons.compare(this, o, Comparisons.Cmp.GE);
+  }
+
+  public Tensor eq(float s) {
+    return Comparisons.compare(this, s, Comparisons.Cmp.EQ);
+  }
+
+  public Tensor ne(float s) {
+    return Comparisons.compare(this, s, Comparisons.Cmp.NE);
+  }
+
+  public Tensor lt(float s) {
+    return Comparisons.compare(this, s, Comparisons.Cmp.LT);
+  }
+
+  public Tensor le(float s) {
+    return Comparisons.compare(this, s, Comparisons.Cmp.LE);
+  }
+
+  public Tensor gt(float s) {
+    return Comparisons.compare(this, s, Comparisons.Cmp.GT);
+  }
+
+  public Tensor ge(float s) {
+    return Comparisons.compare(this, s, Comparisons.Cmp.GE);
+  }
+
+  /** cond != 0 ? a : b elementwise, all three broadcast; differentiable in a and b. */
+  public static Tensor where(Tensor cond, Tensor a, Tensor b) {
+    return Comparisons.where(cond, a, b);
+  }
+
+  /** cond != 0 ? a : b with a scalar b. */
+  public static Tensor where(Tensor cond, Tensor a, float b) {
+    return Comparisons.where(cond, a, scalar(b));
+  }
+
+  /** value where mask (broadcast to this shape) is nonzero, else this; value may be -inf. */
+  public Tensor maskedFill(Tensor mask, float value) {
+    return Comparisons.maskedFill(this, mask, value);
+  }
+
   // ---- Reductions (Reductions.java) ----
+  // dims may be negative; an empty dims array reduces every dimension.
+
   /** Sum over dims (all when dims is empty), keeping them as size 1 when keepdim. */
   public Tensor sum(int[] dims, boolean keepdim) {
     return Reductions.sum(this, dims, keepdim);
   }
 
+  /** Sum over one dim. */
+  public Tensor sum(int dim, boolean keepdim) {
+    return Reductions.sum(this, new int[] {dim}, keepdim);
+  }
+
   /** Sum of all elements, a scalar. */
   public Tensor sum() {
     return Reductions.sum(this, new int[0], false);
+  }
+
+  /** Mean over dims (all when empty). */
+  public Tensor mean(int[] dims, boolean keepdim) {
+    return Reductions.mean(this, dims, keepdim);
+  }
+
+  public Tensor mean(int dim, boolean keepdim) {
+    return Reductions.mean(this, new int[] {dim}, keepdim);
+  }
+
+  /** Mean of all elements, a scalar. */
+  public Tensor mean() {
+    return Reductions.mean(this, new int[0], false);
+  }
+
+  /** Biased variance (divides by n) over dims (all when empty). */
+  public Tensor var(int[] dims, boolean keepdim) {
+    return Reductions.var(this, dims, keepdim, false);
+  }
+
+  /** Variance over dims; unbiased divides by n - 1 (Bessel), else by n. */
+  public Tensor var(int[] dims, boolean keepdim, boolean unbiased) {
+    return Reductions.var(this, dims, keepdim, unbiased);
+  }
+
+  /** Biased variance of all elements, a scalar. */
+  public Tensor var() {
+    return Reductions.var(this, new int[0], false, false);
+  }
+
+  /** Max over dim; the gradient goes to the first maximal element. */
+  public Tensor max(int dim, boolean keepdim) {
+    return Reductions.max(this, dim, keepdim);
+  }
+
+  /** Max of all elements, a scalar. */
+  public Tensor max() {
+    return Reductions.max(this);
+  }
+
+  /** Min over dim; the gradient goes to the first minimal element. */
+  public Tensor min(int dim, boolean keepdim) {
+    return Reductions.min(this, dim, keepdim);
+  }
+
+  /** Min of all elements, a scalar. */
+  public Tensor min() {
+    return Reductions.min(this);
+  }
+
+  /** Index of the first maximum along dim (not differentiable). */
+  public IntTensor argmax(int dim, boolean keepdim) {
+    return Reductions.argmax(this, dim, keepdim);
+  }
+
+  /** Index of the first minimum along dim (not differentiable). */
+  public IntTensor argmin(int dim, boolean keepdim) {
+    return Reductions.argmin(this, dim, keepdim);
+  }
+
+  // ---- LinearAlgebra, Softmax, Losses, Norms, ShapeOps, IndexOps ----
+  /** Matrix product, PyTorch matmul: 1-d operands promoted, batch dims broadcast. */
+  public Tensor matmul(Tensor other) {
+    return LinearAlgebra.matmul(this, other);
+  }
+
+  /** this (..., in) · weightᵀ + bias, weight (out, in), bias (out,) or null: one fused op. */
+  public Tensor linear(Tensor weight, Tensor bias) {
+    return LinearAlgebra.linear(this, weight, bias);
+  }
+
+  /** x (..., in) · weightᵀ + bias, weight (out, in), bias (out,) or null. */
+  public static Tensor linear(Tensor x, Tensor weight, Tensor bias) {
+    return LinearAlgebra.linear(x, weight, bias);
+  }
+
+  /** Softmax over dim, stable; -inf entries get 0, a row entirely -inf is an error. */
+  public Tensor softmax(int dim) {
+    return Softmax.softmax(this, dim);
+  }
+
+  /** log(softmax(dim)), computed as x − logsumexp(x). */
+  public Tensor logSoftmax(int dim) {
+    return Softmax.logSoftmax(this, dim);
+  }
+
+  /** Cross-entropy of these logits (..., C) against targets (...), skipping ignoreIndex targets. */
+  public Tensor crossEntropy(IntTensor targets, int ignoreIndex, Reduction reduction) {
+    return Losses.crossEntropy(this, targets, ignoreIndex, reduction);
+  }
+
+  /** Mean cross-entropy with PyTorch's default ignore index -100. */
+  public Tensor crossEntropy(IntTensor targets) {
+    return Losses.crossEntropy(this, targets, -100, Reduction.MEAN);
+  }
+
+  public static Tensor crossEntropy(Tensor logits, IntTensor targets, int ignoreIndex, Reduction reduction) {
+    return Losses.crossEntropy(logits, targets, ignoreIndex, reduction);
+  }
+
+  /** LayerNorm over the last dim (biased variance); weight and bias (d,) or null. */
+  public Tensor layerNorm(Tensor weight, Tensor bias, float eps) {
+    return Norms.layerNorm(this, weight, bias, eps);
+  }
+
+  /** RMSNorm over the last dim: x / sqrt(mean(x²) + eps) · weight; weight (d,) or null. */
+  public Tensor rmsNorm(Tensor weight, float eps) {
+    return Norms.rmsNorm(this, weight, eps);
+  }
+
+  /** Concatenation along dim; every other size must agree. */
+  public static Tensor cat(java.util.List<Tensor> tensors, int dim) {
+    return ShapeOps.cat(tensors, dim);
+  }
+
+  /** Same as {@link #cat}. */
+  public static Tensor concat(java.util.List<Tensor> tensors, int dim) {
+    return ShapeOps.cat(tensors, dim);
+  }
+
+  /** Equal-shaped tensors joined along a new dimension dim. */
+  public static Tensor stack(java.util.List<Tensor> tensors, int dim) {
+    return ShapeOps.stack(tensors, dim);
+  }
+
+  /** Views of `size` along dim (the last one shorter if it does not divide). */
+  public java.util.List<Tensor> split(int size, int dim) {
+    return ShapeOps.split(this, size, dim);
+  }
+
+  /** Views of the given sizes along dim (they must add up to its size). */
+  public java.util.List<Tensor> split(int[] sizes, int dim) {
+    return ShapeOps.split(this, sizes, dim);
+  }
+
+  /** PyTorch chunk: pieces of ceil(size(dim) / n) along dim. */
+  public java.util.List<Tensor> chunk(int n, int dim) {
+    return ShapeOps.chunk(this, n, dim);
+  }
+
+  /** PyTorch gather: out[p] = this[p with p[dim] = index[p]]; out has index's shape. */
+  public Tensor gather(int dim, IntTensor index) {
+    return IndexOps.gather(this, dim, index);
+  }
+
+  /** The entries index[0..k) along dim (repeats allowed). */
+  public Tensor indexSelect(int dim, IntTensor index) {
+    return IndexOps.indexSelect(this, dim, index);
+  }
+
+  /** Rows of this (V, d) table: shape (ids.shape..., d). */
+  public Tensor embedding(IntTensor ids) {
+    return IndexOps.embedding(this, ids);
+  }
+
+  /** Rows of weight (V, d) for ids of any shape: (ids.shape..., d). */
+  public static Tensor embedding(Tensor weight, IntTensor ids) {
+    return IndexOps.embedding(weight, ids);
   }
 }
