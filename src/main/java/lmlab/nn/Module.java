@@ -1,0 +1,157 @@
+package lmlab.nn;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import lmlab.tensor.Shape;
+import lmlab.tensor.Tensor;
+
+/**
+ * A building block with named parameters, named buffers and child modules, the PyTorch way:
+ * the names joined by dots are the state-dict keys ({@code model.layers.0.self_attn.q_proj.weight}).
+ *
+ * <p>Subclasses register what they own in their constructor with {@link #parameter},
+ * {@link #buffer} and {@link #child}, in the order they should be listed.
+ */
+public abstract class Module {
+  private final Map<String, Tensor> parameters = new LinkedHashMap<>();
+  private final Map<String, Tensor> buffers = new LinkedHashMap<>();
+  private final Map<String, Module> children = new LinkedHashMap<>();
+  private boolean training = true;
+
+  /** Registers a trainable tensor (marked requiresGrad) under name. Returns it. */
+  protected final Tensor parameter(String name, Tensor value) {
+    checkName(name);
+    value.requiresGrad(true);
+    parameters.put(name, value);
+    return value;
+  }
+
+  /** Registers a non-trainable tensor kept in the state dict (e.g. BatchNorm running stats). */
+  protected final Tensor buffer(String name, Tensor value) {
+    checkName(name);
+    buffers.put(name, value);
+    return value;
+  }
+
+  /** Replaces a registered buffer's tensor (buffers are updated out of place). */
+  protected final void setBuffer(String name, Tensor value) {
+    if (!buffers.containsKey(name)) throw new IllegalArgumentException("no buffer named '" + name + "'");
+    buffers.put(name, value);
+  }
+
+  /** Registers a child module under name. Returns it. */
+  protected final <M extends Module> M child(String name, M module) {
+    checkName(name);
+    children.put(name, module);
+    return module;
+  }
+
+  private void checkName(String name) {
+    if (name.isEmpty() || name.contains(".")) {
+      throw new IllegalArgumentException("module member names are non-empty and have no '.', got '" + name + "'");
+    }
+    if (parameters.containsKey(name) || buffers.containsKey(name) || children.containsKey(name)) {
+      throw new IllegalArgumentException("'" + name + "' is registered twice in " + getClass().getSimpleName());
+    }
+  }
+
+  /** Direct children, by name. */
+  public final Map<String, Module> children() {
+    return Collections.unmodifiableMap(children);
+  }
+
+  /**
+   * Every parameter under its dotted name, depth first in registration order. A tensor registered
+   * twice (tied weights) is listed once, under its first name.
+   */
+  public final Map<String, Tensor> namedParameters() {
+    Map<String, Tensor> out = new LinkedHashMap<>();
+    collect("", out, new IdentityHashMap<>(), true);
+    return out;
+  }
+
+  /** The parameters, each once. */
+  public final List<Tensor> parameters() {
+    return new ArrayList<>(namedParameters().values());
+  }
+
+  /** Parameters and buffers under their dotted names: what a checkpoint stores. */
+  public final Map<String, Tensor> stateDict() {
+    Map<String, Tensor> out = new LinkedHashMap<>();
+    collectState("", out, new IdentityHashMap<>());
+    return out;
+  }
+
+  private void collect(String prefix, Map<String, Tensor> out, IdentityHashMap<Tensor, Boolean> seen, boolean params) {
+    for (var e : (params ? parameters : buffers).entrySet()) {
+      if (seen.put(e.getValue(), true) == null) out.put(prefix + e.getKey(), e.getValue());
+    }
+    for (var e : children.entrySet()) e.getValue().collect(prefix + e.getKey() + ".", out, seen, params);
+  }
+
+  private void collectState(String prefix, Map<String, Tensor> out, IdentityHashMap<Tensor, Boolean> seen) {
+    for (var e : parameters.entrySet()) {
+      if (seen.put(e.getValue(), true) == null) out.put(prefix + e.getKey(), e.getValue());
+    }
+    for (var e : buffers.entrySet()) out.put(prefix + e.getKey(), e.getValue());
+    for (var e : children.entrySet()) e.getValue().collectState(prefix + e.getKey() + ".", out, seen);
+  }
+
+  /**
+   * Copies values from a state dict into this module's parameters and buffers. Every name must be
+   * present with the same shape and no extra name may appear; the first problem is reported by
+   * name (missing, unexpected, or the two shapes).
+   */
+  public final void loadStateDict(Map<String, Tensor> state) {
+    Map<String, Tensor> mine = stateDict();
+    for (var e : mine.entrySet()) {
+      Tensor src = state.get(e.getKey());
+      if (src == null) {
+        throw new IllegalArgumentException("checkpoint is missing tensor '" + e.getKey() + "' (expected shape "
+            + Shape.str(e.getValue().shape()) + ")");
+      }
+      if (!Shape.same(src.shape(), e.getValue().shape())) {
+        throw new IllegalArgumentException("checkpoint tensor '" + e.getKey() + "' has shape " + Shape.str(src.shape())
+            + ", the model expects " + Shape.str(e.getValue().shape()));
+      }
+    }
+    for (String name : state.keySet()) {
+      if (!mine.containsKey(name)) {
+        throw new IllegalArgumentException("checkpoint has unexpected tensor '" + name + "' (the model has no such "
+            + "parameter or buffer)");
+      }
+    }
+    for (var e : mine.entrySet()) e.getValue().copy_(state.get(e.getKey()));
+  }
+
+  /** Number of trainable parameters (tied tensors once). */
+  public final long numParameters() {
+    long n = 0;
+    for (Tensor t : namedParameters().values()) n += t.numel();
+    return n;
+  }
+
+  /** Switches this module and its children to training (true) or evaluation (false) mode. */
+  public final Module train(boolean on) {
+    training = on;
+    for (Module m : children.values()) m.train(on);
+    return this;
+  }
+
+  public final Module eval() {
+    return train(false);
+  }
+
+  public final boolean isTraining() {
+    return training;
+  }
+
+  /** Sets every parameter's accumulated gradient to zero (keeping the buffers). */
+  public final void zeroGrad() {
+    for (Tensor p : namedParameters().values()) p.zeroGrad();
+  }
+}
