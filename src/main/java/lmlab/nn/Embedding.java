@@ -16,7 +16,7 @@ public final class Embedding extends Module {
   }
 
   public Tensor forward(IntTensor ids) {
-    return weight.embedding(ids);
+    return weight.embedding(ids); // out[..., :] = weight[ids[...], :]
   }
 
   public Tensor weight() {

@@ -7,7 +7,7 @@ import lmlab.tensor.Tensor;
  * y = x Wᵀ + b with W stored (out, in) and b (out,), the PyTorch layout, so state dicts map one
  * to one. Initialised like PyTorch: U(-1/√in, 1/√in) for both.
  */
-public final class Linear extends Module {
+public final class Linear extends Layer {
   private final Tensor weight;
   private final Tensor bias;
   private final int in;
@@ -24,13 +24,33 @@ public final class Linear extends Module {
     this.bias = bias ? parameter("bias", Tensor.rand(rng, out).mul(2 * bound).sub(bound).detach()) : null;
   }
 
+  /**
+   * A layer around existing tensors: weight (out, in) and bias (out,) or null are registered as its
+   * parameters as they are, so a tensor shared with another module is tied (an lm_head tied to
+   * the token embedding: {@code new Linear(embedding.weight(), null)}).
+   */
+  public Linear(Tensor weight, Tensor bias) {
+    if (weight == null || weight.dim() != 2) {
+      throw new IllegalArgumentException("Linear: weight must be a matrix (out, in), got "
+          + (weight == null ? "null" : lmlab.tensor.Shape.str(weight.shape())));
+    }
+    this.out = weight.size(0);
+    this.in = weight.size(1);
+    if (bias != null && (bias.dim() != 1 || bias.size(0) != out)) {
+      throw new IllegalArgumentException("Linear: bias must have shape (" + out + "), got " + lmlab.tensor.Shape.str(bias.shape()));
+    }
+    this.weight = parameter("weight", weight);
+    this.bias = bias == null ? null : parameter("bias", bias);
+  }
+
+  @Override
   public Tensor forward(Tensor x) {
     if (x.dim() == 0 || x.size(-1) != in) {
       throw new IllegalArgumentException(
           "Linear(" + in + ", " + out + "): input's last dimension must be " + in + ", got shape "
               + lmlab.tensor.Shape.str(x.shape()));
     }
-    return x.linear(weight, bias);
+    return x.linear(weight, bias); // x Wᵀ + b
   }
 
   public Tensor weight() {

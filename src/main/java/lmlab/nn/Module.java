@@ -128,6 +128,43 @@ public abstract class Module {
     for (var e : mine.entrySet()) e.getValue().copy_(state.get(e.getKey()));
   }
 
+  /** This module's own parameters by local name (not its children's), in registration order. */
+  public final Map<String, Tensor> ownParameters() {
+    return Collections.unmodifiableMap(parameters);
+  }
+
+  /** This module's own buffers by local name, in registration order. */
+  public final Map<String, Tensor> ownBuffers() {
+    return Collections.unmodifiableMap(buffers);
+  }
+
+  /**
+   * This module ("" ) and every descendant under its dotted path, depth first in registration
+   * order. A module registered twice is listed once, under its first path.
+   */
+  public final Map<String, Module> namedModules() {
+    Map<String, Module> out = new LinkedHashMap<>();
+    collectModules("", out, new IdentityHashMap<>());
+    return out;
+  }
+
+  private void collectModules(String path, Map<String, Module> out, IdentityHashMap<Module, Boolean> seen) {
+    if (seen.put(this, true) != null) return;
+    out.put(path, this);
+    for (var e : children.entrySet()) {
+      e.getValue().collectModules(path.isEmpty() ? e.getKey() : path + "." + e.getKey(), out, seen);
+    }
+  }
+
+  /**
+   * Number of trainable parameters (tied tensors once), with or without the embedding tables: the
+   * tensors owned by {@link Embedding} and {@link LearnedPositions} modules (a head tied to the
+   * token embedding is thereby excluded too).
+   */
+  public final long numParameters(boolean includeEmbeddings) {
+    return includeEmbeddings ? numParameters() : ParameterTable.of(this).totalExcludingEmbeddings();
+  }
+
   /** Number of trainable parameters (tied tensors once). */
   public final long numParameters() {
     long n = 0;

@@ -1,0 +1,293 @@
+package lmlab.models;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import lmlab.io.Checkpoint;
+import lmlab.io.CheckpointException;
+import lmlab.nn.Embedding;
+import lmlab.nn.FeedForward;
+import lmlab.nn.LearnedPositions;
+import lmlab.nn.Linear;
+import lmlab.nn.Mlp;
+import lmlab.nn.Module;
+import lmlab.nn.MultiHeadAttention;
+import lmlab.nn.Norm;
+import lmlab.nn.Positions;
+import lmlab.nn.SinusoidalPositions;
+import lmlab.nn.SwiGlu;
+import lmlab.nn.TransformerBlock;
+import lmlab.tensor.IntTensor;
+import lmlab.tensor.Rng;
+import lmlab.tensor.Shape;
+import lmlab.tensor.Tensor;
+
+/**
+ * The one decoder-only Transformer of models.md, configured by a {@link TransformerConfig}; the
+ * presets gpt, chargpt and gpt2 are configurations of this class.
+ *
+ * <pre>
+ * model.embed_tokens            Embedding (V, d)
+ * model.embed_positions         LearnedPositions (S_max, d)   position = learned only
+ * model.layers.{i}              TransformerBlock (pre-norm)
+ * model.norm                    the final norm
+ * lm_head                       Linear(d, V), absent when tie_word_embeddings (logits = h · embed_tokens.weightᵀ)
+ * </pre>
+ *
+ * Sinusoidal positions are a fixed table added to the token embeddings (not in the state dict).
+ * Dropout (config {@code dropout}, training mode only) acts on the embedding sum, the attention
+ * weights, after o_proj and after the MLP.
+ *
+ * <p>Weights are initialised like minGPT from a seeded {@link Rng}: Linear and embedding weights
+ * N(0, 0.02²), o_proj and down_proj weights N(0, (0.02/√(2L))²), biases 0, norm weights 1 (and
+ * DyT alpha alpha0).
+ */
+public final class Transformer extends LanguageModel {
+  private static final double INIT_STD = 0.02;
+
+  private final TransformerConfig config;
+  private final Decoder model;
+  private final Linear lmHead;
+  private final Positions positions;
+  private final Rng dropoutRng;
+
+  /** The decoder body: what Hugging Face calls {@code model}. */
+  private static final class Decoder extends Module {
+    final Embedding embedTokens;
+    final LearnedPositions embedPositions;
+    final List<TransformerBlock> layers = new ArrayList<>();
+    final Norm norm;
+
+    Decoder(TransformerConfig c, Rng init, Rng dropout) {
+      int d = c.hiddenSize();
+      embedTokens = child("embed_tokens", new Embedding(c.vocabSize(), d, init));
+      embedPositions = c.position().equals("learned")
+          ? child("embed_positions", new LearnedPositions(c.maxPositionEmbeddings(), d, init))
+          : null;
+      Layers list = child("layers", new Layers());
+      for (int i = 0; i < c.numHiddenLayers(); i++) {
+        TransformerBlock block = new TransformerBlock(
+            norm(c),
+            new MultiHeadAttention(d, c.numAttentionHeads(), c.headDim(), c.attentionBias(), c.oProjBias(),
+                (float) c.dropout(), init, dropout),
+            norm(c),
+            feedForward(c, init),
+            c.dropout(), dropout);
+        layers.add(list.add(block));
+      }
+      norm = child("norm", norm(c));
+    }
+  }
+
+  /** A numbered list of blocks: children "0", "1", ... */
+  private static final class Layers extends Module {
+    private int n;
+
+    TransformerBlock add(TransformerBlock block) {
+      return child(Integer.toString(n++), block);
+    }
+  }
+
+  private static Norm norm(TransformerConfig c) {
+    boolean bias = !c.norm().equals("rmsnorm"); // LayerNorm and DyT carry a bias
+    return Norm.create(c.norm(), c.hiddenSize(), c.normEps(), bias, c.dytAlpha0());
+  }
+
+  private static FeedForward feedForward(TransformerConfig c, Rng rng) {
+    return c.mlp().equals("swiglu")
+        ? new SwiGlu(c.hiddenSize(), c.intermediateSize(), c.mlpBias(), rng)
+        : new Mlp(c.hiddenSize(), c.intermediateSize(), c.activation(), c.mlpBias(), rng);
+  }
+
+  /** A freshly initialised model (minGPT init) from the seed; dropout masks draw from a stream derived from it. */
+  public Transformer(TransformerConfig config, long seed) {
+    this(config, new Rng(seed), new Rng(seed ^ 0x5DEECE66DL ^ 0x9E3779B97F4A7C15L));
+  }
+
+  /** A freshly initialised model drawing its weights from rng (dropout masks from a generator seeded by it). */
+  public Transformer(TransformerConfig config, Rng rng) {
+    this(config, rng, new Rng(rng.nextLong()));
+  }
+
+  /** A freshly initialised model from a config.json object (validated by {@link TransformerConfig#fromJson}). */
+  public static Transformer fromConfig(JsonNode json, Rng rng) {
+    return new Transformer(TransformerConfig.fromJson(json), rng);
+  }
+
+  /** A freshly initialised model drawing its weights from init and its dropout masks from dropout. */
+  public Transformer(TransformerConfig config, Rng init, Rng dropout) {
+    if (config == null) throw new IllegalArgumentException("Transformer: config is null");
+    this.config = config;
+    this.dropoutRng = dropout;
+    this.model = child("model", new Decoder(config, init, dropout));
+    this.lmHead = config.tieWordEmbeddings()
+        ? null
+        : child("lm_head", new Linear(config.hiddenSize(), config.vocabSize(), config.lmHeadBias(), init));
+    this.positions = switch (config.position()) {
+      case "learned" -> model.embedPositions;
+      case "sinusoidal" -> new SinusoidalPositions(config.hiddenSize());
+      default -> null; // none
+    };
+    initWeights(init);
+  }
+
+  /** minGPT's _init_weights, plus its scaled init of the residual projections. */
+  private void initWeights(Rng rng) {
+    double residualStd = INIT_STD / Math.sqrt(2.0 * config.numHiddenLayers());
+    for (var e : namedModules().entrySet()) {
+      String path = e.getKey();
+      Module m = e.getValue();
+      if (m instanceof Linear lin) {
+        boolean residual = path.endsWith(".o_proj") || path.endsWith(".down_proj");
+        normal(lin.weight(), rng, residual ? residualStd : INIT_STD);
+        if (lin.bias() != null) lin.bias().fill_(0f);
+      } else if (m instanceof Embedding emb) {
+        normal(emb.weight(), rng, INIT_STD);
+      } else if (m instanceof LearnedPositions pos) {
+        normal(pos.weight(), rng, INIT_STD);
+      }
+    }
+  }
+
+  private static void normal(Tensor t, Rng rng, double std) {
+    t.copy_(Tensor.randn(rng, t.shape()).mul((float) std));
+  }
+
+  /**
+   * A model with the given weights: every parameter of the configuration must be present in state
+   * with its shape and nothing else (the first problem is named).
+   */
+  public static Transformer fromStateDict(TransformerConfig config, Map<String, Tensor> state) {
+    Transformer t = new Transformer(config, 0L);
+    t.loadStateDict(state);
+    return t;
+  }
+
+  /**
+   * Loads a checkpoint directory ({@link Checkpoint}): {@code config.json} and
+   * {@code model.safetensors} (tensor names as conventions.md). Errors name the directory and the
+   * config key or tensor at fault.
+   */
+  public static Transformer load(Path dir) throws IOException {
+    Checkpoint.Contents c = Checkpoint.load(dir);
+    TransformerConfig config;
+    try {
+      config = TransformerConfig.fromJson(c.config());
+    } catch (IllegalArgumentException e) {
+      throw new CheckpointException(dir.resolve(Checkpoint.CONFIG) + ": " + e.getMessage(), e);
+    }
+    try {
+      return fromStateDict(config, c.tensors());
+    } catch (IllegalArgumentException e) {
+      throw new CheckpointException("checkpoint " + dir + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Writes this model as a checkpoint directory (config.json with every key, model.safetensors), atomically. */
+  public void save(Path dir) throws IOException {
+    Checkpoint.save(dir, config.toJson(), this);
+  }
+
+  @Override
+  public Output forward(IntTensor tokens, Request request) {
+    if (request == null) request = Request.LOGITS;
+    checkTokens(tokens);
+    Tensor x = model.embedTokens.forward(tokens); // (B, S, d)
+    if (positions != null) x = positions.addTo(x);
+    x = x.dropout((float) config.dropout(), dropoutRng, isTraining());
+
+    List<Tensor> hidden = request.hiddenStates() ? new ArrayList<>() : null;
+    List<Tensor> attn = request.attentions() ? new ArrayList<>() : null;
+    for (TransformerBlock block : model.layers) {
+      TransformerBlock.Output o = block.forward(x, request.attentions());
+      x = o.out();
+      if (hidden != null) hidden.add(x);
+      if (attn != null) attn.add(o.attentionWeights());
+    }
+    Tensor h = model.norm.forward(x);
+    Tensor logits = lmHead != null ? lmHead.forward(h) : h.linear(model.embedTokens.weight(), null);
+    return new Output(logits,
+        hidden == null ? null : Tensor.stack(hidden, 1), //  (B, N_layer, S, d)
+        attn == null ? null : Tensor.stack(attn, 1), //      (B, N_layer, H, S, S)
+        Map.of());
+  }
+
+  /**
+   * The mean next-token cross-entropy of logits (B, S, V) against targets (B, S) over every
+   * position, as the model fixtures define the loss.
+   */
+  public static Tensor loss(Tensor logits, IntTensor targets) {
+    if (logits.dim() != 3 || targets.dim() != 2 || logits.size(0) != targets.size(0)
+        || logits.size(1) != targets.size(1)) {
+      throw new IllegalArgumentException("loss: logits (B, S, V) and targets (B, S) do not fit: "
+          + Shape.str(logits.shape()) + " and " + Shape.str(targets.shape()));
+    }
+    return logits.crossEntropy(targets);
+  }
+
+  private void checkTokens(IntTensor tokens) {
+    if (tokens == null || tokens.dim() != 2 || tokens.size(0) < 1 || tokens.size(1) < 1) {
+      throw new IllegalArgumentException("Transformer: tokens must be (B, S) with B, S >= 1, got "
+          + (tokens == null ? "null" : "shape " + Shape.str(tokens.shape())));
+    }
+    int v = config.vocabSize();
+    int s = tokens.size(1);
+    int[] ids = tokens.toArray();
+    for (int i = 0; i < ids.length; i++) {
+      if (ids[i] < 0 || ids[i] >= v) {
+        throw new IllegalArgumentException("Transformer: token id " + ids[i] + " at position (batch " + (i / s)
+            + ", position " + (i % s) + ") is out of range for vocab_size " + v + " (ids 0.." + (v - 1) + ")");
+      }
+    }
+    if (config.position().equals("learned") && s > config.maxPositionEmbeddings()) {
+      throw new IllegalArgumentException("Transformer: sequence length " + s + " exceeds max_position_embeddings "
+          + config.maxPositionEmbeddings() + " (the learned position table)");
+    }
+  }
+
+  @Override
+  public int vocabSize() {
+    return config.vocabSize();
+  }
+
+  @Override
+  public ObjectNode config() {
+    return config.toJson();
+  }
+
+  public TransformerConfig transformerConfig() {
+    return config;
+  }
+
+  /** The blocks, in order. */
+  public List<TransformerBlock> layers() {
+    return List.copyOf(model.layers);
+  }
+
+  public Embedding embedTokens() {
+    return model.embedTokens;
+  }
+
+  /** The learned position table, or null for other position schemes. */
+  public LearnedPositions embedPositions() {
+    return model.embedPositions;
+  }
+
+  public Norm finalNorm() {
+    return model.norm;
+  }
+
+  /** The output head, or null when tied to the token embedding. */
+  public Linear lmHead() {
+    return lmHead;
+  }
+
+  /** The generator of the dropout masks (its state belongs in a training checkpoint). */
+  public Rng dropoutRng() {
+    return dropoutRng;
+  }
+}

@@ -1,0 +1,801 @@
+package lmlab.models;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.TextNode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Pattern;
+import lmlab.nn.Activation;
+
+/**
+ * The configuration of the one decoder-only {@link Transformer}: the keys of models.md, Hugging
+ * Face names where they exist, read from a JSON object and validated with errors that name the
+ * key. Immutable; {@link #toJson()} writes every key explicitly and {@link #fromJson} reads it
+ * back to an equal configuration.
+ *
+ * <p>Three ways to get one:
+ * <ul>
+ *   <li>{@link #fromJson(String)}, {@link #fromJson(JsonNode)}, {@link #read(Path)}: a config.json
+ *       (an lmlab one or a Hugging Face one; {@code model_type} {@code qwen2} and {@code llama}
+ *       select Hugging Face's defaults for the biases);
+ *   <li>{@link #preset(String)}: {@code gpt}, {@code chargpt}, {@code gpt2};
+ *   <li>{@link #builder(String)} + {@link Builder#set(String, String)} + {@link Builder#build()}:
+ *       a preset with overrides, as the CLI's {@code --preset NAME --set key=value}.
+ * </ul>
+ *
+ * <p>Defaults where a key is absent (models.md lists the default first): position {@code rope},
+ * norm {@code rmsnorm} (eps 1e-6; layernorm 1e-5; dyt alpha0 0.5), hidden_act {@code silu} with
+ * mlp {@code swiglu} ({@code plain} for every other activation), attention {@code softmax}, masks
+ * all {@code causal}, num_key_value_heads = num_attention_heads, head_dim = hidden_size /
+ * num_attention_heads, mlp_multiplier 4 for a plain MLP, max_position_embeddings 2048, all biases
+ * off (o_proj_bias follows attention_bias, except for {@code model_type: qwen2}: q/k/v biases on,
+ * o_proj off), untied, dropout 0. vocab_size, hidden_size, num_hidden_layers and
+ * num_attention_heads are required.
+ *
+ * <p>What the modern-attention issue adds is rejected for now with "&lt;key&gt;=&lt;value&gt; is not
+ * yet supported": position rope (also as the default), rope_theta, rope_style,
+ * num_key_value_heads different from num_attention_heads, masks other than causal, attention relu
+ * and score functions other than scaled_dot.
+ */
+public final class TransformerConfig {
+  /** Keys that configure the model (models.md). */
+  public static final Set<String> KEYS = Collections.unmodifiableSet(new TreeSet<>(List.of(
+      "vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads", "num_key_value_heads", "head_dim",
+      "intermediate_size", "mlp_multiplier", "max_position_embeddings", "position", "rope_theta", "rope_style",
+      "norm", "norm_eps", "rms_norm_eps", "dyt_alpha0", "hidden_act", "mlp", "attention", "score",
+      "attention_bias", "o_proj_bias", "mlp_bias", "lm_head_bias", "masks", "tie_word_embeddings", "dropout",
+      "preset", "model_type")));
+
+  /**
+   * Hugging Face bookkeeping keys that are accepted and ignored (they do not change the model
+   * lmlab builds): what a Hugging Face config.json carries besides the architecture.
+   */
+  public static final Set<String> IGNORED_KEYS = Collections.unmodifiableSet(new TreeSet<>(List.of(
+      "architectures", "torch_dtype", "transformers_version", "_name_or_path", "bos_token_id", "eos_token_id",
+      "pad_token_id", "initializer_range", "use_cache", "attention_dropout", "sliding_window",
+      "use_sliding_window", "max_window_layers", "pretraining_tp")));
+
+  /** The presets this class builds. */
+  public static final List<String> PRESETS = List.of("gpt", "chargpt", "gpt2");
+
+  /** Presets of models.md that arrive with the modern-attention issue. */
+  private static final List<String> LATER_PRESETS = List.of("llama", "qwen2", "qwen2-variant");
+
+  public static final List<String> POSITIONS = List.of("rope", "learned", "sinusoidal", "none");
+  public static final List<String> NORMS = List.of("layernorm", "rmsnorm", "dyt");
+  public static final List<String> MLPS = List.of("plain", "swiglu");
+  public static final List<String> ATTENTIONS = List.of("softmax", "relu");
+  public static final List<String> MODEL_TYPES = List.of("qwen2", "llama");
+
+  /** Default context window when max_position_embeddings is not given (Hugging Face Llama's). */
+  public static final int DEFAULT_MAX_POSITIONS = 2048;
+
+  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+  private static final Pattern MASK = Pattern.compile(
+      "causal|sliding\\(\\s*\\d+\\s*\\)|dilated\\(\\s*\\d+\\s*,\\s*\\d+\\s*\\)|block_local\\(\\s*\\d+\\s*\\)|custom");
+
+  private final String preset;
+  private final String modelType;
+  private final int vocabSize;
+  private final int hiddenSize;
+  private final int numHiddenLayers;
+  private final int numAttentionHeads;
+  private final int numKeyValueHeads;
+  private final int headDim;
+  private final Integer intermediateSizeGiven;
+  private final Integer mlpMultiplierGiven;
+  private final int maxPositionEmbeddings;
+  private final String position;
+  private final String norm;
+  private final double normEps;
+  private final double dytAlpha0;
+  private final String hiddenAct;
+  private final String mlp;
+  private final String attention;
+  private final boolean attentionBias;
+  private final boolean oProjBias;
+  private final boolean mlpBias;
+  private final boolean lmHeadBias;
+  private final boolean tieWordEmbeddings;
+  private final double dropout;
+
+  // ------------------------------------------------------------------------------------ reading
+
+  /** Parses and validates a JSON object. */
+  public static TransformerConfig fromJson(String json) {
+    JsonNode node;
+    try {
+      node = JSON.readTree(json);
+    } catch (JsonProcessingException e) {
+      throw new IllegalArgumentException("config: not valid JSON: " + e.getOriginalMessage(), e);
+    }
+    return fromJson(node);
+  }
+
+  /** Reads and validates a config.json file (or the config.json of a checkpoint directory). */
+  public static TransformerConfig read(Path path) throws IOException {
+    Path file = Files.isDirectory(path) ? path.resolve("config.json") : path;
+    try {
+      return fromJson(Files.readString(file));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Validates a JSON object; every problem is reported naming the key. */
+  public static TransformerConfig fromJson(JsonNode node) {
+    if (node == null || !node.isObject()) {
+      throw new IllegalArgumentException("config: expected a JSON object, got "
+          + (node == null ? "nothing" : node.getNodeType().toString().toLowerCase(Locale.ROOT)));
+    }
+    return new TransformerConfig(new Reader((ObjectNode) node));
+  }
+
+  /** One of {@link #PRESETS}, with its default sizes. */
+  public static TransformerConfig preset(String name) {
+    return builder(name).build();
+  }
+
+  /** A preset with overrides (key → value text as on the command line: {@code hidden_size=64}). */
+  public static TransformerConfig preset(String name, Map<String, String> overrides) {
+    Builder b = builder(name);
+    overrides.forEach(b::set);
+    return b.build();
+  }
+
+  /** A builder starting from a preset. */
+  public static Builder builder(String preset) {
+    return new Builder(presetNode(preset));
+  }
+
+  /** A builder starting from nothing (required keys must then be set). */
+  public static Builder builder() {
+    return new Builder(JsonNodeFactory.instance.objectNode());
+  }
+
+  /** A builder starting from this configuration (every key explicit, as {@link #toJson()}). */
+  public Builder toBuilder() {
+    return new Builder(toJson());
+  }
+
+  /**
+   * Collects keys and values and validates them all at {@link #build()}, so overrides may pass
+   * through inconsistent states (hidden_size before num_attention_heads). Unknown keys are
+   * rejected at once.
+   */
+  public static final class Builder {
+    private final ObjectNode node;
+
+    private Builder(ObjectNode node) {
+      this.node = node.deepCopy();
+    }
+
+    /**
+     * Sets key to a value given as text, the CLI's {@code --set key=value}: JSON when it parses
+     * as JSON ({@code 64}, {@code 0.1}, {@code true}, {@code ["causal","causal"]}), else a
+     * string ({@code layernorm}).
+     */
+    public Builder set(String key, String valueText) {
+      JsonNode value;
+      try {
+        value = valueText == null ? null : JSON.readTree(valueText);
+      } catch (JsonProcessingException e) {
+        value = null;
+      }
+      if (value == null || value.isMissingNode()) value = TextNode.valueOf(valueText == null ? "" : valueText.trim());
+      return set(key, value);
+    }
+
+    /** Sets key to a JSON value. */
+    public Builder set(String key, JsonNode value) {
+      checkKnown(key);
+      node.set(key, value);
+      return this;
+    }
+
+    public Builder set(String key, int value) {
+      checkKnown(key);
+      node.put(key, value);
+      return this;
+    }
+
+    public Builder set(String key, double value) {
+      checkKnown(key);
+      node.put(key, value);
+      return this;
+    }
+
+    public Builder set(String key, boolean value) {
+      checkKnown(key);
+      node.put(key, value);
+      return this;
+    }
+
+    /** Removes a key, so its default applies. */
+    public Builder unset(String key) {
+      node.remove(key);
+      return this;
+    }
+
+    /** The keys and values collected so far. */
+    public ObjectNode json() {
+      return node.deepCopy();
+    }
+
+    public TransformerConfig build() {
+      return fromJson(node);
+    }
+  }
+
+  private static void checkKnown(String key) {
+    if (!KEYS.contains(key) && !IGNORED_KEYS.contains(key)) {
+      throw new IllegalArgumentException("config: unknown key '" + key + "'" + suggestion(key) + "; known keys: "
+          + String.join(", ", new TreeSet<>(KEYS)));
+    }
+  }
+
+  private static String suggestion(String key) {
+    String best = null;
+    int bestD = Integer.MAX_VALUE;
+    for (String k : KEYS) {
+      int d = editDistance(key, k);
+      if (d < bestD) {
+        bestD = d;
+        best = k;
+      }
+    }
+    return best != null && bestD <= Math.max(2, key.length() / 4) ? " (did you mean '" + best + "'?)" : "";
+  }
+
+  private static int editDistance(String a, String b) {
+    int[] prev = new int[b.length() + 1];
+    int[] cur = new int[b.length() + 1];
+    for (int j = 0; j <= b.length(); j++) prev[j] = j;
+    for (int i = 1; i <= a.length(); i++) {
+      cur[0] = i;
+      for (int j = 1; j <= b.length(); j++) {
+        int c = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
+        cur[j] = Math.min(Math.min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + c);
+      }
+      int[] t = prev;
+      prev = cur;
+      cur = t;
+    }
+    return prev[b.length()];
+  }
+
+  /** The keys a preset fixes (sizes and switches); everything else takes the defaults. */
+  private static ObjectNode presetNode(String name) {
+    String p = name == null ? "" : name.trim().toLowerCase(Locale.ROOT);
+    if (LATER_PRESETS.contains(p)) {
+      throw new IllegalArgumentException("preset '" + name + "' is not yet supported (it needs RoPE, RMSNorm/SwiGLU "
+          + "defaults and grouped-query attention from the modern-attention issue); available: "
+          + String.join(", ", PRESETS));
+    }
+    ObjectNode n = JsonNodeFactory.instance.objectNode();
+    switch (p) {
+      case "gpt" -> {
+        // the course GPT (grokking lab); V 39 = the arithmetic vocabulary for p = q = 31
+        n.put("preset", "gpt");
+        n.put("vocab_size", 39);
+        n.put("hidden_size", 128);
+        n.put("num_hidden_layers", 2);
+        n.put("num_attention_heads", 4);
+        n.put("max_position_embeddings", 128);
+        n.put("position", "sinusoidal");
+        n.put("norm", "layernorm");
+        n.put("hidden_act", "gelu");
+        n.put("mlp", "plain");
+        n.put("mlp_multiplier", 4);
+        n.put("attention_bias", true);
+        n.put("o_proj_bias", true);
+        n.put("mlp_bias", false);
+        n.put("lm_head_bias", true);
+        n.put("tie_word_embeddings", false);
+        n.put("dropout", 0.0);
+      }
+      case "chargpt", "gpt2" -> {
+        // minGPT gpt-mini for characters; GPT-2 small is the same layout at full size, tied
+        boolean gpt2 = p.equals("gpt2");
+        n.put("preset", p);
+        n.put("vocab_size", gpt2 ? 50257 : 65);
+        n.put("hidden_size", gpt2 ? 768 : 192);
+        n.put("num_hidden_layers", gpt2 ? 12 : 6);
+        n.put("num_attention_heads", gpt2 ? 12 : 6);
+        n.put("max_position_embeddings", gpt2 ? 1024 : 128);
+        n.put("position", "learned");
+        n.put("norm", "layernorm");
+        n.put("hidden_act", "gelu_tanh");
+        n.put("mlp", "plain");
+        n.put("mlp_multiplier", 4);
+        n.put("attention_bias", true);
+        n.put("o_proj_bias", true);
+        n.put("mlp_bias", true);
+        n.put("lm_head_bias", false);
+        n.put("tie_word_embeddings", gpt2);
+        n.put("dropout", 0.1);
+      }
+      default -> throw new IllegalArgumentException("unknown preset '" + name + "'; available: "
+          + String.join(", ", PRESETS) + " (" + String.join(", ", LATER_PRESETS) + " are not yet supported)");
+    }
+    return n;
+  }
+
+  // ------------------------------------------------------------------------------- validation
+
+  /** Typed access to a JSON object's keys with errors naming the key; tracks which were read. */
+  private static final class Reader {
+    final ObjectNode node;
+
+    Reader(ObjectNode node) {
+      this.node = node;
+      for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) checkKnown(it.next());
+    }
+
+    boolean has(String key) {
+      return node.has(key) && !node.get(key).isNull();
+    }
+
+    JsonNode get(String key) {
+      return node.get(key);
+    }
+
+    Integer intOrNull(String key) {
+      if (!has(key)) return null;
+      JsonNode v = node.get(key);
+      if (!v.isNumber() || !v.canConvertToInt() || v.asDouble() != Math.rint(v.asDouble())) {
+        throw bad(key, v, "must be an integer");
+      }
+      return v.asInt();
+    }
+
+    int requiredPositive(String key) {
+      Integer v = intOrNull(key);
+      if (v == null) throw new IllegalArgumentException("config: missing required key '" + key + "'");
+      return positive(key, v);
+    }
+
+    Integer positiveOrNull(String key) {
+      Integer v = intOrNull(key);
+      return v == null ? null : positive(key, v);
+    }
+
+    int positive(String key, int v) {
+      if (v < 1) throw bad(key, node.get(key), "must be a positive integer");
+      return v;
+    }
+
+    Double doubleOrNull(String key) {
+      if (!has(key)) return null;
+      JsonNode v = node.get(key);
+      if (!v.isNumber()) throw bad(key, v, "must be a number");
+      double d = v.asDouble();
+      if (!Double.isFinite(d)) throw bad(key, v, "must be finite");
+      return d;
+    }
+
+    boolean bool(String key, boolean dflt) {
+      if (!has(key)) return dflt;
+      JsonNode v = node.get(key);
+      if (!v.isBoolean()) throw bad(key, v, "must be true or false");
+      return v.asBoolean();
+    }
+
+    String choice(String key, String dflt, List<String> allowed) {
+      if (!has(key)) return dflt;
+      JsonNode v = node.get(key);
+      if (!v.isTextual()) throw bad(key, v, "must be a string, one of " + String.join(", ", allowed));
+      String s = v.asText();
+      if (!allowed.contains(s)) throw bad(key, v, "is not one of " + String.join(", ", allowed));
+      return s;
+    }
+  }
+
+  private static IllegalArgumentException bad(String key, JsonNode value, String what) {
+    return new IllegalArgumentException("config: " + key + "=" + value + " " + what);
+  }
+
+  private static IllegalArgumentException notYet(String key, Object value, String why) {
+    return new IllegalArgumentException("config: " + key + "=" + value + " is not yet supported" + why);
+  }
+
+  private TransformerConfig(Reader r) {
+    preset = r.has("preset") ? textOf(r, "preset") : null;
+    modelType = r.choice("model_type", null, MODEL_TYPES);
+    boolean qwen2 = "qwen2".equals(modelType);
+
+    vocabSize = r.requiredPositive("vocab_size");
+    hiddenSize = r.requiredPositive("hidden_size");
+    numHiddenLayers = r.requiredPositive("num_hidden_layers");
+    numAttentionHeads = r.requiredPositive("num_attention_heads");
+
+    Integer kv = r.positiveOrNull("num_key_value_heads");
+    numKeyValueHeads = kv == null ? numAttentionHeads : kv;
+    if (numKeyValueHeads != numAttentionHeads) {
+      throw notYet("num_key_value_heads", numKeyValueHeads, " (grouped-query attention); it must equal "
+          + "num_attention_heads=" + numAttentionHeads + " for now");
+    }
+    Integer hd = r.positiveOrNull("head_dim");
+    if (hd == null) {
+      if (hiddenSize % numAttentionHeads != 0) {
+        throw new IllegalArgumentException("config: hidden_size=" + hiddenSize + " is not divisible by "
+            + "num_attention_heads=" + numAttentionHeads
+            + " (give head_dim explicitly for d_h != hidden_size / heads)");
+      }
+      headDim = hiddenSize / numAttentionHeads;
+    } else {
+      headDim = hd;
+    }
+
+    // position
+    position = r.choice("position", "rope", POSITIONS);
+    if (position.equals("rope")) {
+      throw notYet("position", "rope", (r.has("position") ? "" : " (rope is the default when 'position' is absent)")
+          + "; use learned, sinusoidal or none");
+    }
+    for (String k : List.of("rope_theta", "rope_style")) {
+      if (r.has(k)) throw notYet(k, r.get(k), " (RoPE comes with the modern-attention issue)");
+    }
+    Integer maxPos = r.positiveOrNull("max_position_embeddings");
+    if (maxPos == null && position.equals("learned")) {
+      throw new IllegalArgumentException(
+          "config: position=learned requires 'max_position_embeddings' (the table size)");
+    }
+    maxPositionEmbeddings = maxPos != null ? maxPos : DEFAULT_MAX_POSITIONS;
+
+    // normalisation
+    norm = r.choice("norm", "rmsnorm", NORMS);
+    Double eps = r.doubleOrNull("norm_eps");
+    Double rmsEps = r.doubleOrNull("rms_norm_eps");
+    if (eps != null && rmsEps != null && !eps.equals(rmsEps)) {
+      throw new IllegalArgumentException("config: norm_eps=" + eps + " and rms_norm_eps=" + rmsEps
+          + " disagree (rms_norm_eps is the Hugging Face name of norm_eps; give one)");
+    }
+    double e = eps != null ? eps : rmsEps != null ? rmsEps : norm.equals("layernorm") ? 1e-5 : 1e-6;
+    if (e < 0) throw bad(eps != null ? "norm_eps" : "rms_norm_eps", r.get(eps != null ? "norm_eps" : "rms_norm_eps"),
+        "must be >= 0");
+    normEps = e;
+    Double a0 = r.doubleOrNull("dyt_alpha0");
+    dytAlpha0 = a0 == null ? 0.5 : a0;
+
+    // feed-forward
+    String act = r.has("hidden_act") ? textOf(r, "hidden_act") : "silu";
+    try {
+      Activation.fromName(act);
+    } catch (IllegalArgumentException ex) {
+      throw bad("hidden_act", r.get("hidden_act"), "is not one of " + Activation.validNames());
+    }
+    hiddenAct = act;
+    mlp = r.choice("mlp", act.equals("silu") ? "swiglu" : "plain", MLPS);
+    if (mlp.equals("swiglu") && !act.equals("silu")) {
+      throw new IllegalArgumentException("config: mlp=swiglu requires hidden_act=silu, got hidden_act=" + act
+          + " (use mlp=plain for other activations)");
+    }
+    intermediateSizeGiven = r.positiveOrNull("intermediate_size");
+    mlpMultiplierGiven = r.positiveOrNull("mlp_multiplier");
+    if (intermediateSizeGiven != null && mlpMultiplierGiven != null
+        && (long) mlpMultiplierGiven * hiddenSize != intermediateSizeGiven) {
+      throw new IllegalArgumentException("config: intermediate_size=" + intermediateSizeGiven + " disagrees with "
+          + "mlp_multiplier=" + mlpMultiplierGiven + " x hidden_size=" + hiddenSize + " (give one of them)");
+    }
+    if (intermediateSizeGiven == null && mlpMultiplierGiven == null && mlp.equals("swiglu")) {
+      throw new IllegalArgumentException("config: mlp=swiglu requires intermediate_size (or mlp_multiplier)");
+    }
+    if ((long) intermediateSize() > Integer.MAX_VALUE / 2) {
+      throw new IllegalArgumentException("config: mlp_multiplier=" + mlpMultiplierGiven + " x hidden_size="
+          + hiddenSize + " is too large");
+    }
+
+    // attention
+    attention = r.choice("attention", "softmax", ATTENTIONS);
+    if (attention.equals("relu")) {
+      throw notYet("attention", "relu", " (ReLU attention comes with the modern-attention issue)");
+    }
+    if (r.has("score")) {
+      String score = textOf(r, "score");
+      if (!score.equals("scaled_dot")) {
+        List<String> known = List.of("scaled_dot", "dot", "multiplicative", "concat", "additive");
+        if (!known.contains(score)) throw bad("score", r.get("score"), "is not one of " + String.join(", ", known));
+        throw notYet("score", score, " (only scaled_dot scores for now)");
+      }
+    }
+    checkMasks(r, numHiddenLayers);
+
+    attentionBias = r.bool("attention_bias", qwen2);
+    oProjBias = r.bool("o_proj_bias", !qwen2 && attentionBias);
+    mlpBias = r.bool("mlp_bias", false);
+    tieWordEmbeddings = r.bool("tie_word_embeddings", false);
+    lmHeadBias = r.bool("lm_head_bias", false);
+    if (lmHeadBias && tieWordEmbeddings) {
+      throw new IllegalArgumentException("config: lm_head_bias=true needs tie_word_embeddings=false (a tied model has "
+          + "no lm_head)");
+    }
+
+    Double p = r.doubleOrNull("dropout");
+    dropout = p == null ? 0.0 : p;
+    if (!(dropout >= 0 && dropout < 1)) throw bad("dropout", r.get("dropout"), "must be in [0, 1)");
+    if (r.has("attention_dropout")) {
+      Double ap = r.doubleOrNull("attention_dropout");
+      if (ap != 0.0 && ap != dropout) {
+        throw notYet("attention_dropout", ap, "; lmlab has one 'dropout' for attention weights, residual branches and"
+            + " embeddings");
+      }
+    }
+  }
+
+  private static String textOf(Reader r, String key) {
+    JsonNode v = r.get(key);
+    if (!v.isTextual()) throw bad(key, v, "must be a string");
+    return v.asText();
+  }
+
+  /** masks: a list with one mask per layer or {first, middle, last}; only causal for now. */
+  private static void checkMasks(Reader r, int layers) {
+    if (!r.has("masks")) return;
+    JsonNode m = r.get("masks");
+    Map<String, JsonNode> entries = new LinkedHashMap<>();
+    if (m.isArray()) {
+      if (m.size() != layers) {
+        throw bad("masks", m, "has " + m.size() + " entries but num_hidden_layers=" + layers + " (one mask per layer)");
+      }
+      for (int i = 0; i < m.size(); i++) entries.put("masks[" + i + "]", m.get(i));
+    } else if (m.isObject()) {
+      for (Iterator<String> it = m.fieldNames(); it.hasNext(); ) {
+        String k = it.next();
+        if (!List.of("first", "middle", "last").contains(k)) {
+          throw bad("masks", m, "may have the keys first, middle, last; got '" + k + "'");
+        }
+        entries.put("masks." + k, m.get(k));
+      }
+    } else if (m.isTextual()) {
+      entries.put("masks", m);
+    } else {
+      throw bad("masks", m, "must be a list of masks, one per layer, or an object with first, middle, last");
+    }
+    for (var e : entries.entrySet()) {
+      JsonNode v = e.getValue();
+      String s = v.isTextual() ? v.asText().trim() : null;
+      if (s == null || !MASK.matcher(s).matches()) {
+        throw new IllegalArgumentException("config: " + e.getKey() + "=" + v + " is not a mask (causal, sliding(w), "
+            + "dilated(window,dilation), block_local(n))");
+      }
+      if (!s.equals("causal")) throw notYet(e.getKey(), s, " (only causal masks for now)");
+    }
+  }
+
+  // -------------------------------------------------------------------------------- writing
+
+  /**
+   * Every key explicitly (preset first when known, then alphabetical, like the fixtures):
+   * fromJson(toJson()) is an equal configuration. intermediate_size and mlp_multiplier are written
+   * as given (mlp_multiplier 4 when neither was), so an override of hidden_size on a preset keeps
+   * d_ff = m·d.
+   */
+  public ObjectNode toJson() {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("attention", attention);
+    m.put("attention_bias", attentionBias);
+    m.put("dropout", dropout);
+    if (norm.equals("dyt")) m.put("dyt_alpha0", dytAlpha0);
+    m.put("head_dim", headDim);
+    m.put("hidden_act", hiddenAct);
+    m.put("hidden_size", hiddenSize);
+    if (intermediateSizeGiven != null) m.put("intermediate_size", intermediateSizeGiven);
+    m.put("lm_head_bias", lmHeadBias);
+    List<String> masks = new ArrayList<>(Collections.nCopies(numHiddenLayers, "causal"));
+    m.put("masks", masks);
+    m.put("max_position_embeddings", maxPositionEmbeddings);
+    m.put("mlp", mlp);
+    m.put("mlp_bias", mlpBias);
+    if (mlpMultiplierGiven != null || intermediateSizeGiven == null) {
+      m.put("mlp_multiplier", mlpMultiplierGiven != null ? mlpMultiplierGiven : 4);
+    }
+    if (modelType != null) m.put("model_type", modelType);
+    m.put("norm", norm);
+    if (!norm.equals("dyt")) m.put("norm_eps", normEps);
+    m.put("num_attention_heads", numAttentionHeads);
+    m.put("num_hidden_layers", numHiddenLayers);
+    m.put("num_key_value_heads", numKeyValueHeads);
+    m.put("o_proj_bias", oProjBias);
+    m.put("position", position);
+    m.put("tie_word_embeddings", tieWordEmbeddings);
+    m.put("vocab_size", vocabSize);
+    ObjectNode out = JsonNodeFactory.instance.objectNode();
+    if (preset != null) out.put("preset", preset);
+    for (var e : m.entrySet()) out.set(e.getKey(), JSON.valueToTree(e.getValue()));
+    return out;
+  }
+
+  /** {@link #toJson()} as text, indent 2, with a final newline (what config.json holds). */
+  public String toJsonString() {
+    try {
+      return JSON.writeValueAsString(toJson()) + "\n";
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** Writes config.json (not atomically; checkpoint writers handle atomicity). */
+  public void write(Path file) throws IOException {
+    Files.writeString(file, toJsonString());
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof TransformerConfig c && c.toJson().equals(toJson());
+  }
+
+  @Override
+  public int hashCode() {
+    return toJson().hashCode();
+  }
+
+  @Override
+  public String toString() {
+    return "TransformerConfig" + toJson();
+  }
+
+  // ----------------------------------------------------------------------------- derived sizes
+
+  /**
+   * The number of trainable parameters of the model this configuration builds, in closed form
+   * (tied embeddings counted once), without building it.
+   */
+  public long numParameters() {
+    return numParameters(true);
+  }
+
+  /**
+   * Trainable parameters with or without the embedding tables (token embeddings, learned
+   * positions, and a tied head with them).
+   */
+  public long numParameters(boolean includeEmbeddings) {
+    long d = hiddenSize;
+    long inner = (long) numAttentionHeads * headDim;
+    long kvInner = (long) numKeyValueHeads * headDim;
+    long attn = d * inner + 2 * d * kvInner + inner * d
+        + (attentionBias ? inner + 2 * kvInner : 0) + (oProjBias ? d : 0);
+    long ff = intermediateSize();
+    long mlpParams = mlp.equals("swiglu")
+        ? 3 * d * ff + (mlpBias ? 2 * ff + d : 0)
+        : 2 * d * ff + (mlpBias ? ff + d : 0);
+    long normParams = switch (norm) {
+      case "layernorm" -> 2 * d;
+      case "rmsnorm" -> d;
+      default -> 2 * d + 1; // dyt: weight, bias, alpha
+    };
+    long total = numHiddenLayers * (attn + mlpParams + 2 * normParams) + normParams;
+    if (!tieWordEmbeddings) total += (long) vocabSize * d + (lmHeadBias ? vocabSize : 0);
+    if (includeEmbeddings) {
+      total += (long) vocabSize * d;
+      if (position.equals("learned")) total += (long) maxPositionEmbeddings * d;
+    }
+    return total;
+  }
+
+  // --------------------------------------------------------------------------------- getters
+
+  /** The preset named in the config (information only), or null. */
+  public String preset() {
+    return preset;
+  }
+
+  /** model_type when given (qwen2, llama), else null. */
+  public String modelType() {
+    return modelType;
+  }
+
+  public int vocabSize() {
+    return vocabSize;
+  }
+
+  public int hiddenSize() {
+    return hiddenSize;
+  }
+
+  public int numHiddenLayers() {
+    return numHiddenLayers;
+  }
+
+  public int numAttentionHeads() {
+    return numAttentionHeads;
+  }
+
+  public int numKeyValueHeads() {
+    return numKeyValueHeads;
+  }
+
+  public int headDim() {
+    return headDim;
+  }
+
+  /** d_ff: intermediate_size when given, else mlp_multiplier (default 4) × hidden_size. */
+  public int intermediateSize() {
+    if (intermediateSizeGiven != null) return intermediateSizeGiven;
+    return Math.toIntExact((long) (mlpMultiplierGiven != null ? mlpMultiplierGiven : 4) * hiddenSize);
+  }
+
+  public int maxPositionEmbeddings() {
+    return maxPositionEmbeddings;
+  }
+
+  /** learned, sinusoidal or none (rope later). */
+  public String position() {
+    return position;
+  }
+
+  /** layernorm, rmsnorm or dyt. */
+  public String norm() {
+    return norm;
+  }
+
+  public double normEps() {
+    return normEps;
+  }
+
+  public double dytAlpha0() {
+    return dytAlpha0;
+  }
+
+  public String hiddenAct() {
+    return hiddenAct;
+  }
+
+  public Activation activation() {
+    return Activation.fromName(hiddenAct);
+  }
+
+  /** plain or swiglu. */
+  public String mlp() {
+    return mlp;
+  }
+
+  /** softmax (relu later). */
+  public String attention() {
+    return attention;
+  }
+
+  /** One mask per layer; all "causal" for now. */
+  public List<String> masks() {
+    return Collections.nCopies(numHiddenLayers, "causal");
+  }
+
+  public boolean attentionBias() {
+    return attentionBias;
+  }
+
+  public boolean oProjBias() {
+    return oProjBias;
+  }
+
+  public boolean mlpBias() {
+    return mlpBias;
+  }
+
+  public boolean lmHeadBias() {
+    return lmHeadBias;
+  }
+
+  public boolean tieWordEmbeddings() {
+    return tieWordEmbeddings;
+  }
+
+  public double dropout() {
+    return dropout;
+  }
+}

@@ -1,0 +1,140 @@
+package lmlab.nn;
+
+import java.util.ArrayList;
+import java.util.List;
+import lmlab.tensor.Rng;
+import lmlab.tensor.Shape;
+import lmlab.tensor.Tensor;
+
+/**
+ * LSTMCell(d_x, d_h, bias) of layers.md: four gate layers {@code input_gate}, {@code forget_gate},
+ * {@code cell_gate}, {@code output_gate}, each a {@link Linear}(d_x + d_h, d_h) over
+ * z = [x_t ; h_{t-1}] (weight (d_h, d_x + d_h), x's columns first):
+ * i = sigmoid(W_i z + b_i), f = sigmoid(W_f z + b_f), o = sigmoid(W_o z + b_o),
+ * c~ = tanh(W_c z + b_c); c_t = f ⊙ c_{t-1} + i ⊙ c~; h_t = o ⊙ tanh(c_t).
+ * Parameters 4(d_x + d_h)d_h (+ 4d_h with bias).
+ *
+ * <p>{@link #forward} is one step, written gate by gate. {@link #sequence} runs a whole sequence
+ * the fast way: the four weights are concatenated once (differentiably) into W_x (4d_h, d_x) and
+ * W_h (4d_h, d_h), the input part x W_xᵀ + b of every step is one GEMM before the loop, and each
+ * step is a single (B, d_h)·(d_h, 4d_h) product.
+ */
+public final class LSTMCell extends Module {
+  /** A state (h, c), each (B, d_h). */
+  public record State(Tensor h, Tensor c) {}
+
+  /** All states h (B, S, d_h) and the final (h, c), each (B, d_h). */
+  public record Sequence(Tensor out, Tensor hN, Tensor cN) {}
+
+  private final int inputSize;
+  private final int hiddenSize;
+  private final boolean bias;
+  private final Linear inputGate;
+  private final Linear forgetGate;
+  private final Linear cellGate;
+  private final Linear outputGate;
+
+  /** Initialised U(-1/√d_h, 1/√d_h) like PyTorch's nn.LSTM. */
+  public LSTMCell(int inputSize, int hiddenSize, boolean bias, Rng rng) {
+    if (inputSize < 1 || hiddenSize < 1) {
+      throw new IllegalArgumentException("LSTMCell(" + inputSize + ", " + hiddenSize + "): sizes must be >= 1");
+    }
+    this.inputSize = inputSize;
+    this.hiddenSize = hiddenSize;
+    this.bias = bias;
+    this.inputGate = child("input_gate", gate(rng));
+    this.forgetGate = child("forget_gate", gate(rng));
+    this.cellGate = child("cell_gate", gate(rng));
+    this.outputGate = child("output_gate", gate(rng));
+  }
+
+  private Linear gate(Rng rng) {
+    Linear g = new Linear(inputSize + hiddenSize, hiddenSize, bias, rng);
+    float k = (float) (1 / Math.sqrt(hiddenSize));
+    g.weight().copy_(RecurrentOps.uniform(rng, k, hiddenSize, inputSize + hiddenSize));
+    if (bias) g.bias().copy_(RecurrentOps.uniform(rng, k, hiddenSize));
+    return g;
+  }
+
+  /** One step from x_t (B, d_x) and (h, c) (B, d_h) each; null h or c means zeros. */
+  public State forward(Tensor x, Tensor h, Tensor c) {
+    if (x.dim() != 2 || x.size(1) != inputSize) {
+      throw new IllegalArgumentException(
+          "LSTMCell: input must have shape (B, " + inputSize + "), got " + Shape.str(x.shape()));
+    }
+    int batch = x.size(0);
+    h = RecurrentOps.stateOrZeros(h, "LSTMCell: state h", batch, hiddenSize);
+    c = RecurrentOps.stateOrZeros(c, "LSTMCell: state c", batch, hiddenSize);
+    Tensor z = Tensor.cat(List.of(x, h), 1);
+    Tensor i = inputGate.forward(z).sigmoid();
+    Tensor f = forgetGate.forward(z).sigmoid();
+    Tensor g = cellGate.forward(z).tanh();
+    Tensor o = outputGate.forward(z).sigmoid();
+    Tensor cNext = f.mul(c).add(i.mul(g));
+    return new State(o.mul(cNext.tanh()), cNext);
+  }
+
+  /** The whole sequence x (B, S, d_x) from (h0, c0) (B, d_h) each, zeros when null. */
+  public Sequence sequence(Tensor x, Tensor h0, Tensor c0) {
+    RecurrentOps.checkSequence("LSTMCell", x, inputSize);
+    int batch = x.size(0);
+    int steps = x.size(1);
+    int d = hiddenSize;
+    Tensor h = RecurrentOps.stateOrZeros(h0, "LSTMCell: initial state h0", batch, d);
+    Tensor c = RecurrentOps.stateOrZeros(c0, "LSTMCell: initial state c0", batch, d);
+    Linear[] gates = {inputGate, forgetGate, cellGate, outputGate};
+    List<Tensor> wx = new ArrayList<>(4);
+    List<Tensor> wh = new ArrayList<>(4);
+    List<Tensor> b = new ArrayList<>(4);
+    for (Linear g : gates) {
+      wx.add(g.weight().narrow(1, 0, inputSize));
+      wh.add(g.weight().narrow(1, inputSize, d));
+      if (bias) b.add(g.bias());
+    }
+    Tensor wX = Tensor.cat(wx, 0); // (4d, d_x), rows: i, f, c~, o
+    Tensor wH = Tensor.cat(wh, 0); // (4d, d_h)
+    Tensor bAll = bias ? Tensor.cat(b, 0) : null;
+    List<Tensor> inputs = RecurrentOps.unbindTime(x.linear(wX, bAll)); // (B, 4d) per step
+    List<Tensor> outs = new ArrayList<>(steps);
+    for (int t = 0; t < steps; t++) {
+      Tensor pre = inputs.get(t).add(h.linear(wH, null));
+      Tensor sig = pre.sigmoid();
+      Tensor i = sig.narrow(1, 0, d);
+      Tensor f = sig.narrow(1, d, d);
+      Tensor g = pre.narrow(1, 2 * d, d).tanh();
+      Tensor o = sig.narrow(1, 3 * d, d);
+      c = f.mul(c).add(i.mul(g));
+      h = o.mul(c.tanh());
+      outs.add(h);
+    }
+    return new Sequence(Tensor.stack(outs, 1), h, c);
+  }
+
+  public int inputSize() {
+    return inputSize;
+  }
+
+  public int hiddenSize() {
+    return hiddenSize;
+  }
+
+  public boolean hasBias() {
+    return bias;
+  }
+
+  public Linear inputGate() {
+    return inputGate;
+  }
+
+  public Linear forgetGate() {
+    return forgetGate;
+  }
+
+  public Linear cellGate() {
+    return cellGate;
+  }
+
+  public Linear outputGate() {
+    return outputGate;
+  }
+}

@@ -1,0 +1,82 @@
+package lmlab.nn;
+
+import lmlab.tensor.Rng;
+import lmlab.tensor.Shape;
+import lmlab.tensor.Tensor;
+
+/**
+ * The pre-norm Transformer block (layers.md): {@code x = x + attn(norm_1(x)); x = x + mlp(norm_2(x))}
+ * with norm_1 {@code input_layernorm}, the attention {@code self_attn}, norm_2
+ * {@code post_attention_layernorm} and the feed-forward layer {@code mlp}. Dropout (when > 0, in
+ * training) acts after the MLP; the attention applies its own to its weights and after o_proj.
+ */
+public final class TransformerBlock extends Layer {
+  /** The block output (B, S, d) and, on request, the attention weights (B, H, S, S), else null. */
+  public record Output(Tensor out, Tensor attentionWeights) {}
+
+  private final Norm inputLayernorm;
+  private final MultiHeadAttention selfAttn;
+  private final Norm postAttentionLayernorm;
+  private final FeedForward mlp;
+  private final float dropout;
+  private final Rng rng;
+
+  /**
+   * Assembles a block from its parts (registered in this order, the Hugging Face one).
+   *
+   * @param dropout probability in [0, 1) after the MLP
+   * @param rng draws the dropout masks; may be null when dropout is 0
+   */
+  public TransformerBlock(Norm inputLayernorm, MultiHeadAttention selfAttn, Norm postAttentionLayernorm,
+      FeedForward mlp, double dropout, Rng rng) {
+    int d = selfAttn.hiddenSize();
+    if (inputLayernorm.dim() != d || postAttentionLayernorm.dim() != d || mlp.dim() != d) {
+      throw new IllegalArgumentException("TransformerBlock: widths disagree: input_layernorm " + inputLayernorm.dim()
+          + ", self_attn " + d + ", post_attention_layernorm " + postAttentionLayernorm.dim() + ", mlp " + mlp.dim());
+    }
+    this.inputLayernorm = child("input_layernorm", inputLayernorm);
+    this.selfAttn = child("self_attn", selfAttn);
+    this.postAttentionLayernorm = child("post_attention_layernorm", postAttentionLayernorm);
+    this.mlp = child("mlp", mlp);
+    if (!(dropout >= 0 && dropout < 1)) {
+      throw new IllegalArgumentException("TransformerBlock: dropout must be in [0, 1), got " + dropout);
+    }
+    if (dropout > 0 && rng == null) throw new IllegalArgumentException("TransformerBlock: dropout > 0 needs an Rng");
+    this.dropout = (float) dropout;
+    this.rng = rng;
+  }
+
+  @Override
+  public Tensor forward(Tensor x) {
+    return forward(x, false).out();
+  }
+
+  /** The block output (B, S, d) and, when returnWeights, the attention weights (B, H, S, S). */
+  public Output forward(Tensor x, boolean returnWeights) {
+    if (x.dim() != 3 || x.size(2) != selfAttn.hiddenSize()) {
+      throw new IllegalArgumentException("TransformerBlock: input must be (B, S, " + selfAttn.hiddenSize()
+          + "), got shape " + Shape.str(x.shape()));
+    }
+    MultiHeadAttention.Output a = selfAttn.forward(inputLayernorm.forward(x), returnWeights);
+    Tensor h = x.add(a.out()); //                                   x + attn(norm_1(x))
+    Tensor m = mlp.forward(postAttentionLayernorm.forward(h)).dropout(dropout, rng, isTraining());
+    Tensor out = h.add(m); //                                        h + mlp(norm_2(h))
+    return new Output(out, a.weights());
+  }
+
+  public Norm inputLayernorm() {
+    return inputLayernorm;
+  }
+
+  public MultiHeadAttention selfAttn() {
+    return selfAttn;
+  }
+
+  public Norm postAttentionLayernorm() {
+    return postAttentionLayernorm;
+  }
+
+  public FeedForward mlp() {
+    return mlp;
+  }
+}
