@@ -12,6 +12,7 @@ import lmlab.io.CheckpointException;
 import lmlab.nn.Embedding;
 import lmlab.nn.FeedForward;
 import lmlab.nn.LearnedPositions;
+import lmlab.nn.Init;
 import lmlab.nn.Linear;
 import lmlab.nn.Mlp;
 import lmlab.nn.Module;
@@ -118,21 +119,33 @@ public final class Transformer extends LanguageModel {
     return new Transformer(TransformerConfig.fromJson(json), rng);
   }
 
-  /** A freshly initialised model drawing its weights from init and its dropout masks from dropout. */
+  /**
+   * The model with every weight zero and norms at one: the fast way to build a model whose
+   * weights are loaded next (a checkpoint) or whose parameters are only counted.
+   */
+  public static Transformer uninitialised(TransformerConfig config) {
+    return new Transformer(config, null, new Rng(0));
+  }
+
+  /**
+   * A model drawing its weights from init (minGPT init; null leaves them zero, see
+   * {@link #uninitialised}) and its dropout masks from dropout.
+   */
   public Transformer(TransformerConfig config, Rng init, Rng dropout) {
     if (config == null) throw new IllegalArgumentException("Transformer: config is null");
     this.config = config;
     this.dropoutRng = dropout;
-    this.model = child("model", new Decoder(config, init, dropout));
+    // Layers are built zero (null rng) and drawn once, below, by minGPT's rule.
+    this.model = child("model", new Decoder(config, null, dropout));
     this.lmHead = config.tieWordEmbeddings()
         ? null
-        : child("lm_head", new Linear(config.hiddenSize(), config.vocabSize(), config.lmHeadBias(), init));
+        : child("lm_head", new Linear(config.hiddenSize(), config.vocabSize(), config.lmHeadBias(), null));
     this.positions = switch (config.position()) {
       case "learned" -> model.embedPositions;
       case "sinusoidal" -> new SinusoidalPositions(config.hiddenSize());
       default -> null; // none
     };
-    initWeights(init);
+    if (init != null) initWeights(init);
   }
 
   /** minGPT's _init_weights, plus its scaled init of the residual projections. */
@@ -154,7 +167,7 @@ public final class Transformer extends LanguageModel {
   }
 
   private static void normal(Tensor t, Rng rng, double std) {
-    t.copy_(Tensor.randn(rng, t.shape()).mul((float) std));
+    t.copy_(Init.normal(rng, std, t.shape()));
   }
 
   /**

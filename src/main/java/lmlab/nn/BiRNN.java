@@ -29,8 +29,8 @@ public final class BiRNN extends Module {
     this.fwd = child("fwd", new ElmanCell(inputSize, hiddenSize, false, activation, rng));
     this.bwd = child("bwd", new ElmanCell(inputSize, hiddenSize, false, activation, rng));
     float k = (float) (1 / Math.sqrt(hiddenSize));
-    this.vF = parameter("V_f", RecurrentOps.uniform(rng, k, outputSize, hiddenSize));
-    this.vB = parameter("V_b", RecurrentOps.uniform(rng, k, outputSize, hiddenSize));
+    this.vF = parameter("V_f", Init.uniform(rng, k, outputSize, hiddenSize));
+    this.vB = parameter("V_b", Init.uniform(rng, k, outputSize, hiddenSize));
   }
 
   /** x (B, S, d_x), both directions from zero states. */

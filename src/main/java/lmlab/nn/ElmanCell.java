@@ -30,9 +30,9 @@ public final class ElmanCell extends Module {
     this.hiddenSize = hiddenSize;
     this.activation = java.util.Objects.requireNonNull(activation, "activation");
     float k = (float) (1 / Math.sqrt(hiddenSize));
-    this.wHx = parameter("W_hx", RecurrentOps.uniform(rng, k, hiddenSize, inputSize));
-    this.wHh = parameter("W_hh", RecurrentOps.uniform(rng, k, hiddenSize, hiddenSize));
-    this.bH = bias ? parameter("b_h", RecurrentOps.uniform(rng, k, hiddenSize)) : null;
+    this.wHx = parameter("W_hx", Init.uniform(rng, k, hiddenSize, inputSize));
+    this.wHh = parameter("W_hh", Init.uniform(rng, k, hiddenSize, hiddenSize));
+    this.bH = bias ? parameter("b_h", Init.uniform(rng, k, hiddenSize)) : null;
   }
 
   /**

@@ -47,11 +47,11 @@ public final class ElmanRNN extends Module {
     this.activation = java.util.Objects.requireNonNull(activation, "activation");
     this.outputActivation = java.util.Objects.requireNonNull(outputActivation, "outputActivation");
     float k = (float) (1 / Math.sqrt(hiddenSize));
-    this.wHx = parameter("W_hx", RecurrentOps.uniform(rng, k, hiddenSize, inputSize));
-    this.wHh = parameter("W_hh", RecurrentOps.uniform(rng, k, hiddenSize, hiddenSize));
-    this.bH = parameter("b_h", RecurrentOps.uniform(rng, k, hiddenSize));
-    this.wYh = parameter("W_yh", RecurrentOps.uniform(rng, k, outputSize, hiddenSize));
-    this.bY = parameter("b_y", RecurrentOps.uniform(rng, k, outputSize));
+    this.wHx = parameter("W_hx", Init.uniform(rng, k, hiddenSize, inputSize));
+    this.wHh = parameter("W_hh", Init.uniform(rng, k, hiddenSize, hiddenSize));
+    this.bH = parameter("b_h", Init.uniform(rng, k, hiddenSize));
+    this.wYh = parameter("W_yh", Init.uniform(rng, k, outputSize, hiddenSize));
+    this.bY = parameter("b_y", Init.uniform(rng, k, outputSize));
   }
 
   /** x (B, S, d_x) from h_0 = 0. */

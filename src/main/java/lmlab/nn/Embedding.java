@@ -12,7 +12,7 @@ public final class Embedding extends Module {
     if (vocab < 1 || dim < 1) {
       throw new IllegalArgumentException("Embedding(" + vocab + ", " + dim + "): sizes must be >= 1");
     }
-    this.weight = parameter("weight", Tensor.randn(rng, vocab, dim));
+    this.weight = parameter("weight", Init.normal(rng, 1, vocab, dim));
   }
 
   public Tensor forward(IntTensor ids) {

@@ -51,8 +51,8 @@ public final class LSTMCell extends Module {
   private Linear gate(Rng rng) {
     Linear g = new Linear(inputSize + hiddenSize, hiddenSize, bias, rng);
     float k = (float) (1 / Math.sqrt(hiddenSize));
-    g.weight().copy_(RecurrentOps.uniform(rng, k, hiddenSize, inputSize + hiddenSize));
-    if (bias) g.bias().copy_(RecurrentOps.uniform(rng, k, hiddenSize));
+    g.weight().copy_(Init.uniform(rng, k, hiddenSize, inputSize + hiddenSize));
+    if (bias) g.bias().copy_(Init.uniform(rng, k, hiddenSize));
     return g;
   }
 

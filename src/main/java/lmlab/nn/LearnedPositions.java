@@ -19,7 +19,7 @@ public final class LearnedPositions extends Positions {
     }
     this.maxPositions = maxPositions;
     this.d = d;
-    this.weight = parameter("weight", Tensor.randn(rng, maxPositions, d));
+    this.weight = parameter("weight", Init.normal(rng, 1, maxPositions, d));
   }
 
   @Override

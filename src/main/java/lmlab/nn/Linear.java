@@ -20,8 +20,8 @@ public final class Linear extends Layer {
     this.in = in;
     this.out = out;
     float bound = (float) (1 / Math.sqrt(in));
-    this.weight = parameter("weight", Tensor.rand(rng, out, in).mul(2 * bound).sub(bound).detach());
-    this.bias = bias ? parameter("bias", Tensor.rand(rng, out).mul(2 * bound).sub(bound).detach()) : null;
+    this.weight = parameter("weight", Init.uniform(rng, bound, out, in));
+    this.bias = bias ? parameter("bias", Init.uniform(rng, bound, out)) : null;
   }
 
   /**

@@ -80,8 +80,4 @@ final class RecurrentOps {
     return state.select(0, l);
   }
 
-  /** U(-bound, bound), PyTorch's recurrent-layer initialisation with bound 1/√d_h. */
-  static Tensor uniform(Rng rng, float bound, int... shape) {
-    return Tensor.rand(rng, shape).mul(2 * bound).sub(bound).detach();
-  }
 }
