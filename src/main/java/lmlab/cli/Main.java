@@ -1,6 +1,8 @@
 package lmlab.cli;
 
 import java.io.PrintWriter;
+import lmlab.kernels.Gemm;
+import lmlab.kernels.GemmBackend;
 import lmlab.kernels.Parallel;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -12,7 +14,7 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     description = "A language-model laboratory for the JVM: tensors, autograd, models, experiments.",
-    subcommands = {CommandLine.HelpCommand.class, BenchCommand.class})
+    subcommands = {CommandLine.HelpCommand.class, BenchCommand.class, ForwardCommand.class, ParamsCommand.class})
 public final class Main implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -26,6 +28,20 @@ public final class Main implements Runnable {
       throw new CommandLine.ParameterException(spec.commandLine(), "--threads must be >= 1, got " + n);
     }
     Parallel.setThreads(n);
+  }
+
+  @Option(
+      names = "--blas",
+      scope = CommandLine.ScopeType.INHERIT,
+      paramLabel = "BACKEND",
+      description = "Matrix-multiply backend: java (default, pure Java) or openblas (needs the "
+          + "OpenBLAS shared library). Default: LMLAB_BLAS, else java.")
+  void setBlas(String name) {
+    try {
+      Gemm.setBackend(GemmBackend.named(name));
+    } catch (IllegalArgumentException | IllegalStateException e) {
+      throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+    }
   }
 
   @Override

@@ -79,6 +79,23 @@ public final class Parallel {
     });
   }
 
+  /**
+   * Runs task(i) for every i in [0, count), handing out one index at a time to whichever thread
+   * is free (dynamic scheduling): for many tasks of uneven cost, or when another process may
+   * preempt one of our threads, so the others take over its share instead of waiting.
+   */
+  public static void forEachDynamic(int count, java.util.function.IntConsumer task) {
+    if (count <= 0) return;
+    Pool p = pool;
+    if (count == 1 || p.size == 1 || Pool.IN_WORKER.get()) {
+      for (int i = 0; i < count; i++) task.accept(i);
+      return;
+    }
+    p.run(count, count, (from, to) -> {
+      for (int i = from; i < to; i++) task.accept(i);
+    });
+  }
+
   /** One parallel call: its own counters, so a late worker can never touch the next job. */
   private static final class Job {
     final Range body;
@@ -86,6 +103,7 @@ public final class Parallel {
     final int parts;
     final AtomicInteger nextPart = new AtomicInteger();
     final AtomicInteger donePart = new AtomicInteger();
+    final Thread caller = Thread.currentThread();
     volatile Throwable failure;
 
     Job(Range body, int n, int parts) {
@@ -105,7 +123,8 @@ public final class Parallel {
         } catch (Throwable t) {
           failure = t;
         }
-        donePart.incrementAndGet();
+        // The last part done wakes the caller in case it stopped spinning and parked.
+        if (donePart.incrementAndGet() == parts) LockSupport.unpark(caller);
       }
     }
   }
@@ -150,7 +169,7 @@ public final class Parallel {
         long start = System.nanoTime();
         while (j.donePart.get() < parts) {
           if (System.nanoTime() - start < SPIN_NANOS) Thread.onSpinWait();
-          else LockSupport.parkNanos(20_000);
+          else LockSupport.park(j); // unparked by the last part (spurious returns loop)
         }
         job = null; // drop the captured arrays
         Throwable f = j.failure;

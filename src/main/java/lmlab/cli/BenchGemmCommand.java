@@ -1,0 +1,221 @@
+package lmlab.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.PrintWriter;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import lmlab.kernels.Gemm;
+import lmlab.kernels.GemmBackend;
+import lmlab.kernels.Parallel;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code lmlab bench gemm}: GFLOPS of single-precision matrix multiply for a set of shapes and
+ * layouts, one JSON object per line, the median over repetitions after warm-up.
+ */
+@Command(
+    name = "gemm",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Measure SGEMM speed (C = op(A)·op(B)); prints one JSON object per line, e.g.",
+      "  {\"bench\":\"gemm\",\"m\":512,\"n\":512,\"k\":512,\"layout\":\"NN\",\"gflops\":312.4,",
+      "   \"backend\":\"java\",\"threads\":2,\"ms\":0.859}",
+      "gflops = 2·m·n·k / median time of the timed repetitions; ms is that median.",
+      "Example: lmlab bench gemm --sizes 512,8192x768x192 --layouts NN,TN --threads 2"
+    })
+public final class BenchGemmCommand implements Runnable {
+  /** m×k times k×n, the order a product is written in. */
+  record Shape(int m, int k, int n) {}
+
+  static final long WARMUP_NANOS = 500_000_000L;
+  static final long SETTLE_NANOS = 1_000_000_000L;
+  static final long WARMUP_MAX_NANOS = 20_000_000_000L;
+  static final String DEFAULT_SIZES = "512,1024,8192x192x576,8192x768x192,4096x128x512";
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Option(
+      names = "--sizes",
+      split = ",",
+      paramLabel = "SIZE",
+      converter = ShapeConverter.class,
+      defaultValue = DEFAULT_SIZES,
+      description = {
+        "Comma-separated shapes: N for an N×N·N×N cube, or MxKxN for an M×K matrix times a "
+            + "K×N one (C is M×N).",
+        "Default: ${DEFAULT-VALUE}"
+      })
+  List<Shape> sizes;
+
+  @Option(
+      names = "--layouts",
+      split = ",",
+      paramLabel = "L",
+      converter = LayoutConverter.class,
+      defaultValue = "NN,NT,TN",
+      description = {
+        "Comma-separated layouts: NN = A·B, NT = A·Bᵀ, TN = Aᵀ·B, TT = Aᵀ·Bᵀ "
+            + "(T: the operand is stored transposed). Default: ${DEFAULT-VALUE}"
+      })
+  List<String> layouts;
+
+  @Option(
+      names = "--backend",
+      paramLabel = "NAME",
+      description = "java or openblas (default: the global --blas / LMLAB_BLAS choice, else java).")
+  String backendName;
+
+  @Option(
+      names = "--reps",
+      paramLabel = "R",
+      defaultValue = "10",
+      description = "Timed repetitions per shape and layout; the median is reported. Default: ${DEFAULT-VALUE}")
+  int reps;
+
+  @Option(
+      names = "--warmup",
+      paramLabel = "W",
+      defaultValue = "5",
+      description = "Untimed calls before timing (JIT compilation, caches): at least W; when "
+          + "W > 0 also at least 0.5 s and until the speed has not improved for 1 s (at most 20 s). "
+          + "Default: ${DEFAULT-VALUE}")
+  int warmup;
+
+  @Override
+  public void run() {
+    if (reps < 1) throw new CommandLine.ParameterException(spec.commandLine(), "--reps must be >= 1, got " + reps);
+    if (warmup < 0) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--warmup must be >= 0, got " + warmup);
+    }
+    GemmBackend backend = backendName != null ? GemmBackend.named(backendName) : Gemm.backend();
+    PrintWriter out = spec.commandLine().getOut();
+    ObjectMapper json = new ObjectMapper();
+    for (Shape s : sizes) {
+      for (String layout : layouts) {
+        double seconds = medianSeconds(backend, s, layout);
+        Map<String, Object> row = new LinkedHashMap<>();
+        row.put("bench", "gemm");
+        row.put("m", s.m());
+        row.put("n", s.n());
+        row.put("k", s.k());
+        row.put("layout", layout);
+        row.put("gflops", fourDigits(2.0 * s.m() * s.n() * s.k() / seconds / 1e9));
+        row.put("backend", backend.name());
+        row.put("threads", Parallel.threads());
+        row.put("ms", Math.round(seconds * 1e6) / 1e3);
+        try {
+          out.println(json.writeValueAsString(row));
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+          throw new IllegalStateException(e);
+        }
+        out.flush();
+      }
+    }
+  }
+
+  /** Median wall time of one multiply, after the warm-up calls. */
+  private double medianSeconds(GemmBackend backend, Shape s, String layout) {
+    boolean transA = layout.charAt(0) == 'T';
+    boolean transB = layout.charAt(1) == 'T';
+    int m = s.m(), n = s.n(), k = s.k();
+    float[] a = random((long) m * k, 1);
+    float[] b = random((long) k * n, 2);
+    float[] c = new float[Math.multiplyExact(m, n)];
+    int lda = transA ? m : k;
+    int ldb = transB ? k : n;
+    warmUp(() -> backend.sgemm(transA, transB, m, n, k, a, 0, lda, b, 0, ldb, c, 0, n, false));
+    double[] t = new double[reps];
+    for (int i = 0; i < reps; i++) {
+      long start = System.nanoTime();
+      backend.sgemm(transA, transB, m, n, k, a, 0, lda, b, 0, ldb, c, 0, n, false);
+      t[i] = (System.nanoTime() - start) / 1e9;
+    }
+    Arrays.sort(t);
+    return reps % 2 == 1 ? t[reps / 2] : (t[reps / 2 - 1] + t[reps / 2]) / 2;
+  }
+
+  /**
+   * Untimed calls until the speed has settled: at least W calls and WARMUP_NANOS, and until no
+   * call has been a new best (by 5%) for five calls and SETTLE_NANOS; at most WARMUP_MAX_NANOS.
+   * A fixed count is not enough: on a busy machine C2 may take seconds to compile the vector
+   * kernels, and until then a call runs tens of times slower.
+   */
+  private void warmUp(Runnable call) {
+    if (warmup == 0) return;
+    long start = System.nanoTime();
+    long best = Long.MAX_VALUE;
+    long bestAt = start;
+    int calls = 0, sinceBest = 0;
+    while (true) {
+      long t0 = System.nanoTime();
+      call.run();
+      long now = System.nanoTime();
+      calls++;
+      if (now - t0 < best * 0.95) {
+        best = now - t0;
+        bestAt = now;
+        sinceBest = 0;
+      } else {
+        sinceBest++;
+      }
+      if (calls < warmup) continue;
+      boolean settled = sinceBest >= 5 && now - bestAt >= SETTLE_NANOS;
+      if (now - start >= WARMUP_NANOS && settled) return;
+      if (now - start >= WARMUP_MAX_NANOS) return;
+    }
+  }
+
+  private static float[] random(long size, long seed) {
+    float[] x = new float[Math.toIntExact(size)];
+    SplittableRandom r = new SplittableRandom(seed);
+    for (int i = 0; i < x.length; i++) x[i] = (float) (r.nextDouble() * 2 - 1);
+    return x;
+  }
+
+  /** Four significant digits: 312.4, but also 0.003512 for a cold tiny product. */
+  private static double fourDigits(double v) {
+    return new java.math.BigDecimal(v).round(new java.math.MathContext(4)).doubleValue();
+  }
+
+  /** "512" → 512×512·512×512; "8192x192x576" → m=8192, k=192, n=576. */
+  static final class ShapeConverter implements CommandLine.ITypeConverter<Shape> {
+    private static final Pattern SHAPE = Pattern.compile("(\\d{1,9})(?:[x×](\\d{1,9})[x×](\\d{1,9}))?");
+
+    @Override
+    public Shape convert(String value) {
+      Matcher mt = SHAPE.matcher(value.trim().toLowerCase(Locale.ROOT));
+      if (mt.matches()) {
+        int m = Integer.parseInt(mt.group(1));
+        int k = mt.group(2) != null ? Integer.parseInt(mt.group(2)) : m;
+        int n = mt.group(3) != null ? Integer.parseInt(mt.group(3)) : m;
+        if (m > 0 && k > 0 && n > 0
+            && (long) m * k <= Integer.MAX_VALUE && (long) k * n <= Integer.MAX_VALUE
+            && (long) m * n <= Integer.MAX_VALUE) {
+          return new Shape(m, k, n);
+        }
+      }
+      throw new CommandLine.TypeConversionException(
+          "'" + value + "' is not a size: use N (an N×N cube) or MxKxN with positive whole "
+              + "numbers, e.g. 512 or 8192x192x576");
+    }
+  }
+
+  /** NN, NT, TN or TT, any case. */
+  static final class LayoutConverter implements CommandLine.ITypeConverter<String> {
+    @Override
+    public String convert(String value) {
+      String v = value.trim().toUpperCase(Locale.ROOT);
+      if (v.matches("[NT]{2}")) return v;
+      throw new CommandLine.TypeConversionException(
+          "'" + value + "' is not a layout: use NN, NT, TN or TT");
+    }
+  }
+}

@@ -1,0 +1,62 @@
+package lmlab.cli;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.PrintWriter;
+import java.lang.management.ManagementFactory;
+import java.math.BigDecimal;
+import java.math.MathContext;
+import java.util.Arrays;
+import java.util.Map;
+
+/** What every bench command shares: median timing after warm-up, allocation counting, JSON lines. */
+final class BenchSupport {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private BenchSupport() {}
+
+  /** Median wall time in seconds of one call of body, after warmup untimed calls. */
+  static double medianSeconds(int warmup, int reps, Runnable body) {
+    for (int i = 0; i < warmup; i++) body.run();
+    double[] t = new double[reps];
+    for (int i = 0; i < reps; i++) {
+      long start = System.nanoTime();
+      body.run();
+      t[i] = (System.nanoTime() - start) / 1e9;
+    }
+    Arrays.sort(t);
+    return reps % 2 == 1 ? t[reps / 2] : (t[reps / 2 - 1] + t[reps / 2]) / 2;
+  }
+
+  /** Bytes allocated on the heap by all live threads so far (HotSpot's per-thread counters). */
+  static long allocatedBytes() {
+    var mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+    long[] ids = mx.getAllThreadIds();
+    long sum = 0;
+    for (long b : mx.getThreadAllocatedBytes(ids)) if (b > 0) sum += b;
+    return sum;
+  }
+
+  /** Mean bytes allocated by one call of body (over reps calls). */
+  static long allocatedPerCall(int reps, Runnable body) {
+    long before = allocatedBytes();
+    for (int i = 0; i < reps; i++) body.run();
+    return (allocatedBytes() - before) / reps;
+  }
+
+  /** Four significant digits: 312.4, but also 0.003512 for a tiny measurement. */
+  static double fourDigits(double v) {
+    if (!Double.isFinite(v) || v == 0) return v;
+    return new BigDecimal(v).round(new MathContext(4)).doubleValue();
+  }
+
+  /** Prints one JSON object on its own line and flushes, so a pipe sees each result at once. */
+  static void printJson(PrintWriter out, Map<String, Object> row) {
+    try {
+      out.println(JSON.writeValueAsString(row));
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+    out.flush();
+  }
+}

@@ -1,0 +1,127 @@
+package lmlab.kernels;
+
+import static lmlab.kernels.GemmMicroKernel.MR;
+import static lmlab.kernels.GemmMicroKernel.NR;
+
+import java.util.Arrays;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Packs blocks of op(A) and op(B) into the contiguous panel layout the micro-kernel streams
+ * through (Goto &amp; van de Geijn, "Anatomy of High-Performance Matrix Multiplication", ACM TOMS
+ * 2008, section 5). Packing is also where the transposes are handled: the kernel never sees a
+ * stride, so NN, NT, TN and TT all run the same inner loop and no transpose is materialised.
+ *
+ * <p>Short panels at the edges are zero-padded to the full MR or NR width, so the kernel always
+ * computes a whole tile; the caller drops the padded rows and columns when it writes C.
+ */
+final class GemmPacking {
+  private static final VectorSpecies<Float> S = FloatVector.SPECIES_512;
+
+  private GemmPacking() {}
+
+  /**
+   * Packs rows [i0, i0+rows) and columns [p0, p0+kc) of a row-major A into ceil(rows/MR)
+   * panels of MR×kc, each stored k-major: {@code ap[panel*MR*kc + p*MR + i]}. Only the short
+   * last panel of a tile needs this (full panels are read in place by the kernel).
+   */
+  static void packA(
+      float[] a, int aOff, int lda, int i0, int rows, int p0, int kc, float[] ap) {
+    int o = 0;
+    for (int ir = 0; ir < rows; ir += MR, o += MR * kc) {
+      int mr = Math.min(MR, rows - ir);
+      if (mr == MR) {
+        // op(A)[i][p] = a[i*lda + p]: interleave six row streams, writing sequentially.
+        int r0 = aOff + (i0 + ir) * lda + p0;
+        int r1 = r0 + lda, r2 = r1 + lda, r3 = r2 + lda, r4 = r3 + lda, r5 = r4 + lda;
+        for (int p = 0, d = o; p < kc; p++, d += MR) {
+          ap[d] = a[r0 + p];
+          ap[d + 1] = a[r1 + p];
+          ap[d + 2] = a[r2 + p];
+          ap[d + 3] = a[r3 + p];
+          ap[d + 4] = a[r4 + p];
+          ap[d + 5] = a[r5 + p];
+        }
+      } else {
+        Arrays.fill(ap, o, o + MR * kc, 0f);
+        for (int i = 0; i < mr; i++) {
+          int src = aOff + (i0 + ir + i) * lda + p0;
+          for (int p = 0; p < kc; p++) ap[o + p * MR + i] = a[src + p];
+        }
+      }
+    }
+  }
+
+  /**
+   * Copies rows [i0, i0+rows) and columns [p0, p0+kc) of op(A) for a transposed A, i.e. stored
+   * rows p0.. of A, as they are: ap[p*A_STRIDE + i] (rows <= A_STRIDE - MR). The MR-rounded tail
+   * of each row is zeroed. See {@link GemmMicroKernel#kernelStrided}.
+   */
+  static void copyTransposedA(
+      float[] a, int aOff, int lda, int i0, int rows, int p0, int kc, float[] ap) {
+    int padded = (rows + MR - 1) / MR * MR;
+    for (int p = 0; p < kc; p++) {
+      int d = p * GemmMicroKernel.A_STRIDE;
+      System.arraycopy(a, aOff + (p0 + p) * lda + i0, ap, d, rows);
+      if (padded > rows) Arrays.fill(ap, d + rows, d + padded, 0f);
+    }
+  }
+
+  /**
+   * Packs rows [p0, p0+kc) and columns [j0, j0+cols) of op(B), cols <= NR, as one kc×NR panel
+   * stored k-major at bp[o..]: {@code bp[o + p*NR + j]}.
+   */
+  static void packBPanel(
+      boolean transB, float[] b, int bOff, int ldb, int p0, int kc, int j0, int cols,
+      float[] bp, int o) {
+    if (!transB) {
+      // op(B)[p][j] = b[p*ldb + j]: each p gives up to NR contiguous floats.
+      int src = bOff + p0 * ldb + j0;
+      if (cols == NR) {
+        for (int p = 0; p < kc; p++, src += ldb, o += NR) {
+          FloatVector.fromArray(S, b, src).intoArray(bp, o);
+          FloatVector.fromArray(S, b, src + 16).intoArray(bp, o + 16);
+          FloatVector.fromArray(S, b, src + 32).intoArray(bp, o + 32);
+          FloatVector.fromArray(S, b, src + 48).intoArray(bp, o + 48);
+        }
+      } else {
+        for (int p = 0; p < kc; p++, src += ldb, o += NR) {
+          System.arraycopy(b, src, bp, o, cols);
+          Arrays.fill(bp, o + cols, o + NR, 0f);
+        }
+      }
+    } else {
+      // op(B)[p][j] = b[j*ldb + p]: a gather picks column p of 16 stored rows at once (AVX-512
+      // vgatherdps), written as one contiguous vector; about 3x a scalar transpose.
+      if (cols < NR) Arrays.fill(bp, o, o + NR * kc, 0f);
+      int groups = cols / L;
+      int[] rows = rowOffsets(ldb);
+      for (int g = 0; g < groups; g++) {
+        int src = bOff + (j0 + g * L) * ldb + p0;
+        int dst = o + g * L;
+        for (int p = 0; p < kc; p++, dst += NR) {
+          FloatVector.fromArray(S, b, src + p, rows, 0).intoArray(bp, dst);
+        }
+      }
+      for (int j = groups * L; j < cols; j++) {
+        int src = bOff + (j0 + j) * ldb + p0;
+        int dst = o + j;
+        for (int p = 0; p < kc; p++, dst += NR) bp[dst] = b[src + p];
+      }
+    }
+  }
+
+  private static final int L = 16; // floats per 512-bit vector
+
+  /** {0, ld, 2·ld, ...}: the gather index map, cached per thread for the last ld seen. */
+  private static int[] rowOffsets(int ld) {
+    int[] r = ROW_OFFSETS.get();
+    if (r[1] != ld) {
+      for (int i = 0; i < L; i++) r[i] = i * ld;
+    }
+    return r;
+  }
+
+  private static final ThreadLocal<int[]> ROW_OFFSETS = ThreadLocal.withInitial(() -> new int[L]);
+}

@@ -1,0 +1,65 @@
+package lmlab.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+/** {@code lmlab bench gemm}: JSON lines on stdout, clear errors for bad sizes. */
+class BenchGemmCommandTest {
+  private final StringWriter out = new StringWriter();
+  private final StringWriter err = new StringWriter();
+
+  private int run(String... args) {
+    CommandLine cl = Main.commandLine();
+    cl.setOut(new PrintWriter(out, true));
+    cl.setErr(new PrintWriter(err, true));
+    return cl.execute(args);
+  }
+
+  @Test
+  void printsOneJsonObjectPerShapeAndLayout() throws Exception {
+    int code = run("bench", "gemm", "--sizes", "64,7x5x3", "--reps", "1", "--warmup", "0");
+    assertThat(code).as(err.toString()).isZero();
+    List<JsonNode> rows = new ArrayList<>();
+    ObjectMapper json = new ObjectMapper();
+    for (String line : out.toString().split("\\R")) rows.add(json.readTree(line));
+    assertThat(rows).hasSize(6); // 2 sizes × NN, NT, TN
+    for (JsonNode row : rows) {
+      assertThat(row.fieldNames()).toIterable()
+          .contains("bench", "m", "n", "k", "layout", "gflops", "backend", "threads");
+      assertThat(row.get("bench").asText()).isEqualTo("gemm");
+      assertThat(row.get("gflops").isNumber()).isTrue();
+      assertThat(row.get("backend").asText()).isIn("java", "openblas");
+      assertThat(row.get("threads").asInt()).isPositive();
+    }
+    assertThat(rows.get(0).get("m").asInt()).isEqualTo(64);
+    assertThat(rows.get(0).get("layout").asText()).isEqualTo("NN");
+    assertThat(rows.get(0).get("gflops").asDouble()).isPositive();
+    JsonNode rect = rows.get(3);
+    assertThat(List.of(rect.get("m").asInt(), rect.get("k").asInt(), rect.get("n").asInt()))
+        .containsExactly(7, 5, 3);
+    assertThat(rows.stream().map(r -> r.get("layout").asText()).distinct()).containsExactly("NN", "NT", "TN");
+  }
+
+  @Test
+  void badSizeIsAUsageErrorNamingTheValue() {
+    int code = run("bench", "gemm", "--sizes", "512,12xfoo", "--reps", "1");
+    assertThat(code).isEqualTo(2);
+    assertThat(out.toString()).isEmpty();
+    String first = err.toString().lines().findFirst().orElse("");
+    assertThat(first).startsWith("lmlab: ").contains("'12xfoo'");
+  }
+
+  @Test
+  void badLayoutIsAUsageError() {
+    assertThat(run("bench", "gemm", "--sizes", "8", "--layouts", "NX")).isEqualTo(2);
+    assertThat(err.toString()).contains("'NX'");
+  }
+}

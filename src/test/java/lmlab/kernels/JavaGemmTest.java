@@ -1,0 +1,9 @@
+package lmlab.kernels;
+
+/** The pure-Java backend against the shared GEMM contract. */
+class JavaGemmTest extends GemmContractTest {
+  @Override
+  GemmBackend backend() {
+    return JavaGemm.INSTANCE;
+  }
+}

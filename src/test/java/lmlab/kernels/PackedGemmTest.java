@@ -1,0 +1,64 @@
+package lmlab.kernels;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** The blocked path's own corners: column blocks of packed B, and the C tiling. */
+class PackedGemmTest {
+  /**
+   * Both loop orders, with a tiny packed-B budget that forces several column blocks (each packed
+   * and shared in turn), k over several blocks, and edges in every direction.
+   */
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"NN", "NT", "TN", "TT"})
+  void bothLoopOrdersAndManyColumnBlocksOfB(String layout) {
+    boolean ta = layout.charAt(0) == 'T', tb = layout.charAt(1) == 'T';
+    int before = Parallel.threads();
+    try {
+      Parallel.setThreads(2);
+      for (boolean bInL1 : new boolean[] {true, false}) {
+        for (boolean accumulate : new boolean[] {false, true}) {
+          int[][] shapes = {{50, 300, 40, 40 * 64}, {47, 330, 300, PackedGemm.B_CAP}};
+          for (int[] s : shapes) {
+            var x = GemmContractTest.Case.random(new SplittableRandom(11), ta, tb, s[0], s[1], s[2], 2, 3, 1);
+            x.c0 = x.c.clone();
+            PackedGemm.multiply(ta, tb, x.m, x.n, x.k, x.a, x.aOff, x.lda, x.b, x.bOff, x.ldb,
+                x.c, x.cOff, x.ldc, accumulate, true, s[3], bInL1);
+            x.assertMatches(accumulate);
+          }
+        }
+      }
+    } finally {
+      Parallel.setThreads(before);
+    }
+  }
+
+  @Test
+  void tilesCoverCExactlyOnWholeMicroTiles() {
+    int[][] cases = {{1, 1, 1}, {5, 64, 2}, {10, 2000, 2}, {385, 700, 2}, {8192, 192, 2}, {769, 1100, 1}, {100, 100, 4}};
+    for (int[] cs : cases) {
+      int m = cs[0], nc = cs[1], threads = cs[2];
+      PackedGemm.Tiles t = PackedGemm.Tiles.of(m, nc, threads);
+      assertThat(t.rowStart(0, m)).isZero();
+      assertThat(t.rowStart(t.rowChunks(), m)).isEqualTo(m);
+      assertThat(t.colStart(t.colChunks(), nc)).isEqualTo(nc);
+      for (int r = 0; r < t.rowChunks(); r++) {
+        int r0 = t.rowStart(r, m), r1 = t.rowStart(r + 1, m);
+        assertThat(r1).isGreaterThanOrEqualTo(r0);
+        assertThat(r1 - r0).isLessThanOrEqualTo(PackedGemm.TILE_ROWS);
+        if (r1 < m) assertThat(r1 % GemmMicroKernel.MR).isZero();
+      }
+      for (int ct = 0; ct < t.colChunks(); ct++) {
+        int c1 = t.colStart(ct + 1, nc);
+        if (c1 < nc) assertThat(c1 % GemmMicroKernel.NR).isZero();
+      }
+      if (threads > 1 && (m + 5) / 6 * ((nc + 63) / 64) >= 4 * threads) {
+        assertThat(t.count()).as("tiles for %dx%d", m, nc).isGreaterThanOrEqualTo(2 * threads);
+      }
+    }
+  }
+}
