@@ -139,7 +139,8 @@ public final class BenchGemmCommand implements Runnable {
       t[i] = (System.nanoTime() - start) / 1e9;
     }
     Arrays.sort(t);
-    return reps % 2 == 1 ? t[reps / 2] : (t[reps / 2 - 1] + t[reps / 2]) / 2;
+    double median = reps % 2 == 1 ? t[reps / 2] : (t[reps / 2 - 1] + t[reps / 2]) / 2;
+    return Math.max(median, 1e-9); // a finite rate even below the timer's resolution
   }
 
   /**

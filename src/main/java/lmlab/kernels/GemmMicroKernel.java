@@ -15,9 +15,12 @@ import jdk.incubator.vector.VectorSpecies;
  * broadcasts and 24 vfmadd231ps with the bounds checks hoisted out.
  *
  * <p>B is always a packed panel stored k-major ({@code bp[p*NR + j]}, see {@link GemmPacking}).
- * A comes in two forms, one method each, because the strides must be compile-time constants for
- * C2 to hoist the bounds checks (a variable stride costs a third of the speed): a packed panel
- * ({@code ap[p*MR + i]}) or, for a row-major A, six rows used in place.
+ * A comes in three forms, one method each, because the strides must be compile-time constants
+ * for C2 to hoist the bounds checks (a variable stride costs a third of the speed): a packed
+ * panel ({@code ap[p*MR + i]}), six rows of a row-major A used in place, or a block of a
+ * transposed A copied row by row ({@code ap[p*A_STRIDE + i]}). The three bodies are identical
+ * apart from that index; they are written out rather than shared because a helper taking the
+ * 24 accumulators would not be inlined, and a call that is not inlined boxes every vector.
  */
 final class GemmMicroKernel {
   static final VectorSpecies<Float> S = FloatVector.SPECIES_512;

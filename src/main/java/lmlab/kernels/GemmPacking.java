@@ -10,8 +10,9 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * Packs blocks of op(A) and op(B) into the contiguous panel layout the micro-kernel streams
  * through (Goto &amp; van de Geijn, "Anatomy of High-Performance Matrix Multiplication", ACM TOMS
- * 2008, section 5). Packing is also where the transposes are handled: the kernel never sees a
- * stride, so NN, NT, TN and TT all run the same inner loop and no transpose is materialised.
+ * 2008, section 5). Packing is also where the transposes are handled, so none is ever
+ * materialised: B reaches the kernel as the same k-major panels whatever its layout, and A is
+ * either read in place (row-major) or copied row by row (transposed).
  *
  * <p>Short panels at the edges are zero-padded to the full MR or NR width, so the kernel always
  * computes a whole tile; the caller drops the padded rows and columns when it writes C.
