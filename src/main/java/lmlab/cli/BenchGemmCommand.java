@@ -1,8 +1,6 @@
 package lmlab.cli;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.PrintWriter;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -35,9 +33,6 @@ public final class BenchGemmCommand implements Runnable {
   /** m×k times k×n, the order a product is written in. */
   record Shape(int m, int k, int n) {}
 
-  static final long WARMUP_NANOS = 500_000_000L;
-  static final long SETTLE_NANOS = 1_000_000_000L;
-  static final long WARMUP_MAX_NANOS = 20_000_000_000L;
   static final String DEFAULT_SIZES = "512,1024,8192x192x576,8192x768x192,4096x128x512";
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -97,7 +92,6 @@ public final class BenchGemmCommand implements Runnable {
     }
     GemmBackend backend = backendName != null ? GemmBackend.named(backendName) : Gemm.backend();
     PrintWriter out = spec.commandLine().getOut();
-    ObjectMapper json = new ObjectMapper();
     for (Shape s : sizes) {
       for (String layout : layouts) {
         double seconds = medianSeconds(backend, s, layout);
@@ -107,16 +101,11 @@ public final class BenchGemmCommand implements Runnable {
         row.put("n", s.n());
         row.put("k", s.k());
         row.put("layout", layout);
-        row.put("gflops", fourDigits(2.0 * s.m() * s.n() * s.k() / seconds / 1e9));
+        row.put("gflops", BenchSupport.fourDigits(2.0 * s.m() * s.n() * s.k() / seconds / 1e9));
         row.put("backend", backend.name());
         row.put("threads", Parallel.threads());
         row.put("ms", Math.round(seconds * 1e6) / 1e3);
-        try {
-          out.println(json.writeValueAsString(row));
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-          throw new IllegalStateException(e);
-        }
-        out.flush();
+        BenchSupport.printJson(out, row);
       }
     }
   }
@@ -131,47 +120,9 @@ public final class BenchGemmCommand implements Runnable {
     float[] c = new float[Math.multiplyExact(m, n)];
     int lda = transA ? m : k;
     int ldb = transB ? k : n;
-    warmUp(() -> backend.sgemm(transA, transB, m, n, k, a, 0, lda, b, 0, ldb, c, 0, n, false));
-    double[] t = new double[reps];
-    for (int i = 0; i < reps; i++) {
-      long start = System.nanoTime();
-      backend.sgemm(transA, transB, m, n, k, a, 0, lda, b, 0, ldb, c, 0, n, false);
-      t[i] = (System.nanoTime() - start) / 1e9;
-    }
-    Arrays.sort(t);
-    double median = reps % 2 == 1 ? t[reps / 2] : (t[reps / 2 - 1] + t[reps / 2]) / 2;
+    Runnable call = () -> backend.sgemm(transA, transB, m, n, k, a, 0, lda, b, 0, ldb, c, 0, n, false);
+    double median = BenchSupport.medianSeconds(warmup, reps, call);
     return Math.max(median, 1e-9); // a finite rate even below the timer's resolution
-  }
-
-  /**
-   * Untimed calls until the speed has settled: at least W calls and WARMUP_NANOS, and until no
-   * call has been a new best (by 5%) for five calls and SETTLE_NANOS; at most WARMUP_MAX_NANOS.
-   * A fixed count is not enough: on a busy machine C2 may take seconds to compile the vector
-   * kernels, and until then a call runs tens of times slower.
-   */
-  private void warmUp(Runnable call) {
-    if (warmup == 0) return;
-    long start = System.nanoTime();
-    long best = Long.MAX_VALUE;
-    long bestAt = start;
-    int calls = 0, sinceBest = 0;
-    while (true) {
-      long t0 = System.nanoTime();
-      call.run();
-      long now = System.nanoTime();
-      calls++;
-      if (now - t0 < best * 0.95) {
-        best = now - t0;
-        bestAt = now;
-        sinceBest = 0;
-      } else {
-        sinceBest++;
-      }
-      if (calls < warmup) continue;
-      boolean settled = sinceBest >= 5 && now - bestAt >= SETTLE_NANOS;
-      if (now - start >= WARMUP_NANOS && settled) return;
-      if (now - start >= WARMUP_MAX_NANOS) return;
-    }
   }
 
   private static float[] random(long size, long seed) {
@@ -179,11 +130,6 @@ public final class BenchGemmCommand implements Runnable {
     SplittableRandom r = new SplittableRandom(seed);
     for (int i = 0; i < x.length; i++) x[i] = (float) (r.nextDouble() * 2 - 1);
     return x;
-  }
-
-  /** Four significant digits: 312.4, but also 0.003512 for a cold tiny product. */
-  private static double fourDigits(double v) {
-    return new java.math.BigDecimal(v).round(new java.math.MathContext(4)).doubleValue();
   }
 
   /** "512" → 512×512·512×512; "8192x192x576" → m=8192, k=192, n=576. */

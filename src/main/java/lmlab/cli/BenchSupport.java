@@ -15,9 +15,45 @@ final class BenchSupport {
 
   private BenchSupport() {}
 
-  /** Median wall time in seconds of one call of body, after warmup untimed calls. */
+  // Adaptive warm-up bounds (see warmUp).
+  static final long WARMUP_NANOS = 500_000_000L;
+  static final long SETTLE_NANOS = 1_000_000_000L;
+  static final long WARMUP_MAX_NANOS = 20_000_000_000L;
+
+  /**
+   * Untimed calls until the speed has settled: at least minCalls calls and WARMUP_NANOS, and until
+   * no call has been a new best (by 5%) for five calls and SETTLE_NANOS; at most WARMUP_MAX_NANOS.
+   * A fixed count is not enough: on a busy machine C2 may take seconds to compile the vector
+   * kernels, and until then a call runs tens of times slower. minCalls = 0 skips warm-up.
+   */
+  static void warmUp(int minCalls, Runnable call) {
+    if (minCalls == 0) return;
+    long start = System.nanoTime();
+    long best = Long.MAX_VALUE;
+    long bestAt = start;
+    int calls = 0, sinceBest = 0;
+    while (true) {
+      long t0 = System.nanoTime();
+      call.run();
+      long now = System.nanoTime();
+      calls++;
+      if (now - t0 < best * 0.95) {
+        best = now - t0;
+        bestAt = now;
+        sinceBest = 0;
+      } else {
+        sinceBest++;
+      }
+      if (calls < minCalls) continue;
+      boolean settled = sinceBest >= 5 && now - bestAt >= SETTLE_NANOS;
+      if (now - start >= WARMUP_NANOS && settled) return;
+      if (now - start >= WARMUP_MAX_NANOS) return;
+    }
+  }
+
+  /** Median wall time in seconds of one call of body, after the adaptive warm-up. */
   static double medianSeconds(int warmup, int reps, Runnable body) {
-    for (int i = 0; i < warmup; i++) body.run();
+    warmUp(warmup, body);
     double[] t = new double[reps];
     for (int i = 0; i < reps; i++) {
       long start = System.nanoTime();
