@@ -1,0 +1,128 @@
+package lmlab.cli;
+
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import lmlab.kernels.Parallel;
+import lmlab.models.LanguageModel;
+import lmlab.models.Models;
+import lmlab.models.Transformer;
+import lmlab.tensor.IntTensor;
+import lmlab.tensor.Rng;
+import lmlab.train.AdamW;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code lmlab bench train}: the time of one full training step (zero grads, forward, next-token
+ * cross-entropy over all B·S positions, backward, AdamW) on random tokens with dropout 0, the
+ * median over --steps steps after --warmup untimed ones.
+ */
+@Command(
+    name = "train",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Measure one training step (forward, backward, AdamW) on random tokens, dropout 0;",
+      "prints one JSON object:",
+      "  {\"bench\":\"train\",\"preset\":..,\"ms_per_step\":..,\"tokens_per_s\":..,\"threads\":..,",
+      "   \"optimizer_ms\":..,\"batch\":..,\"seq\":..,\"vocab\":..,\"parameters\":..}",
+      "Presets: arith-gpt   gpt, V 39, S 6, batch 512",
+      "         arith-lstm  lstm-lm (L 2, d 128), V 39, S 6, batch 512",
+      "         chargpt     chargpt, V 65, S 128, batch 64",
+      "ms_per_step is the median after warm-up; tokens_per_s = batch * seq / step time;",
+      "optimizer_ms is the median of the AdamW update alone (part of the step)."
+    })
+public final class BenchTrainCommand implements Runnable {
+  enum Preset {
+    ARITH_GPT("arith-gpt", "gpt", 39, 6, 512),
+    ARITH_LSTM("arith-lstm", "lstm-lm", 39, 6, 512),
+    CHARGPT("chargpt", "chargpt", 65, 128, 64);
+
+    final String label, model;
+    final int vocab, seq, batch;
+
+    Preset(String label, String model, int vocab, int seq, int batch) {
+      this.label = label;
+      this.model = model;
+      this.vocab = vocab;
+      this.seq = seq;
+      this.batch = batch;
+    }
+  }
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Option(names = "--preset", required = true, paramLabel = "NAME", converter = PresetConverter.class,
+      description = "arith-gpt, arith-lstm or chargpt.")
+  Preset preset;
+
+  @Option(names = "--steps", paramLabel = "N", defaultValue = "20", description = "Timed steps. Default: ${DEFAULT-VALUE}")
+  int steps;
+
+  @Option(names = "--warmup", paramLabel = "N", defaultValue = "5", description = "Untimed steps first. Default: ${DEFAULT-VALUE}")
+  int warmup;
+
+  @Option(names = "--batch-size", paramLabel = "B", description = "Override the preset's batch size.")
+  Integer batchSize;
+
+  @Override
+  public void run() {
+    CommandLine cl = spec.commandLine();
+    if (steps < 1) throw new CommandLine.ParameterException(cl, "--steps must be >= 1, got " + steps);
+    if (warmup < 0) throw new CommandLine.ParameterException(cl, "--warmup must be >= 0, got " + warmup);
+    if (batchSize != null && batchSize < 1) {
+      throw new CommandLine.ParameterException(cl, "--batch-size must be >= 1, got " + batchSize);
+    }
+    int batch = batchSize != null ? batchSize : preset.batch;
+    Map<String, String> overrides = new LinkedHashMap<>();
+    overrides.put("vocab_size", Integer.toString(preset.vocab));
+    overrides.put("dropout", "0.0");
+    if (preset == Preset.ARITH_LSTM) {
+      overrides.put("num_hidden_layers", "2");
+      overrides.put("hidden_size", "128");
+      overrides.put("embedding_size", "128");
+    }
+    LanguageModel model = Models.preset(preset.model, overrides).newModel(0);
+    model.train(true);
+    AdamW opt = new AdamW(model.namedParameters(), 1e-3, 0.9, 0.999, 1e-8, 1.0);
+    Rng rng = new Rng(1);
+    IntTensor tokens = random(rng, batch, preset.seq, preset.vocab);
+    IntTensor targets = random(rng, batch, preset.seq, preset.vocab);
+    Runnable step = () -> {
+      opt.zeroGrad();
+      Transformer.loss(model.logits(tokens), targets).backward();
+      opt.step();
+    };
+    double seconds = BenchSupport.medianSeconds(warmup, steps, step);
+    double optSeconds = BenchSupport.medianSeconds(0, steps, opt::step); // the AdamW update alone
+    Map<String, Object> row = new LinkedHashMap<>();
+    row.put("bench", "train");
+    row.put("preset", preset.label);
+    row.put("ms_per_step", BenchSupport.fourDigits(seconds * 1e3));
+    row.put("tokens_per_s", BenchSupport.fourDigits(batch * preset.seq / seconds));
+    row.put("optimizer_ms", BenchSupport.fourDigits(optSeconds * 1e3));
+    row.put("threads", Parallel.threads());
+    row.put("batch", batch);
+    row.put("seq", preset.seq);
+    row.put("vocab", preset.vocab);
+    row.put("parameters", model.numParameters());
+    BenchSupport.printJson(cl.getOut(), row);
+  }
+
+  private static IntTensor random(Rng rng, int b, int s, int v) {
+    int[] ids = new int[b * s];
+    for (int i = 0; i < ids.length; i++) ids[i] = rng.nextInt(v);
+    return IntTensor.of(ids, b, s);
+  }
+
+  static final class PresetConverter implements CommandLine.ITypeConverter<Preset> {
+    @Override
+    public Preset convert(String value) {
+      String v = value.trim().toLowerCase(Locale.ROOT);
+      for (Preset p : Preset.values()) if (p.label.equals(v)) return p;
+      throw new CommandLine.TypeConversionException("'" + value + "' is not a bench preset: use arith-gpt, arith-lstm "
+          + "or chargpt");
+    }
+  }
+}

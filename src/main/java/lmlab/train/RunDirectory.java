@@ -1,0 +1,171 @@
+package lmlab.train;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import lmlab.io.Checkpoint;
+
+/**
+ * A run's directory:
+ *
+ * <pre>
+ *   runs/&lt;name&gt;/
+ *     config.json               the full run config (model, task, train settings, threads)
+ *     metrics.jsonl             one evaluation per line: {"step":..,"train_loss":..,...,"elapsed_s":..}
+ *     summary.json              final metrics, wall time, steps/s, run metrics (written at the end)
+ *     checkpoints/latest/       config.json, model.safetensors, optimizer.safetensors, trainer.json
+ * </pre>
+ *
+ * The checkpoint is replaced atomically ({@link lmlab.io.AtomicDirectory}); metrics.jsonl is
+ * appended to, and on resume cut back to the lines before the checkpoint's step.
+ */
+public final class RunDirectory {
+  public static final String CONFIG = "config.json";
+  public static final String METRICS = "metrics.jsonl";
+  public static final String SUMMARY = "summary.json";
+  public static final String CHECKPOINTS = "checkpoints";
+  public static final String LATEST = "latest";
+  public static final String OPTIMIZER = "optimizer.safetensors";
+  public static final String TRAINER = "trainer.json";
+
+  static final ObjectMapper JSON = new ObjectMapper();
+
+  private final Path dir;
+
+  private RunDirectory(Path dir) {
+    this.dir = dir;
+  }
+
+  public Path path() {
+    return dir;
+  }
+
+  public Path checkpoint() {
+    return dir.resolve(CHECKPOINTS).resolve(LATEST);
+  }
+
+  public Path metricsFile() {
+    return dir.resolve(METRICS);
+  }
+
+  /** A new run: dir must not exist or be empty; writes config.json. */
+  public static RunDirectory create(Path dir, ObjectNode config) throws IOException {
+    if (Files.exists(dir)) {
+      if (!Files.isDirectory(dir)) throw new IOException("run directory " + dir + " exists and is not a directory");
+      try (Stream<Path> s = Files.list(dir)) {
+        if (s.findAny().isPresent()) {
+          throw new IOException("run directory " + dir + " already exists; continue it with --resume " + dir
+              + " or choose another --run-name");
+        }
+      }
+    }
+    Files.createDirectories(dir.resolve(CHECKPOINTS));
+    writeAtomically(dir.resolve(CONFIG), Checkpoint.configBytes(config));
+    Files.write(dir.resolve(METRICS), new byte[0]);
+    return new RunDirectory(dir);
+  }
+
+  /**
+   * An existing run to resume: checks that dir holds config.json, metrics.jsonl and a complete
+   * checkpoint, with an error naming the directory and the first thing missing.
+   */
+  public static RunDirectory open(Path dir) throws IOException {
+    String what = "cannot resume " + dir + ": ";
+    String layout = " (a run directory holds config.json, metrics.jsonl and checkpoints/latest/ with "
+        + "config.json, model.safetensors, optimizer.safetensors and trainer.json)";
+    if (!Files.exists(dir)) throw new IOException(what + "no such directory");
+    if (!Files.isDirectory(dir)) throw new IOException(what + "not a directory" + layout);
+    lmlab.io.AtomicDirectory.recover(dir.resolve(CHECKPOINTS).resolve(LATEST));
+    for (String f : List.of(CONFIG, METRICS)) {
+      if (!Files.isRegularFile(dir.resolve(f))) throw new IOException(what + "not a run directory: no " + f + layout);
+    }
+    Path ck = dir.resolve(CHECKPOINTS).resolve(LATEST);
+    if (!Files.isDirectory(ck)) {
+      throw new IOException(what + "no checkpoint: " + CHECKPOINTS + "/" + LATEST + "/ is missing" + layout);
+    }
+    for (String f : List.of(Checkpoint.CONFIG, Checkpoint.MODEL, OPTIMIZER, TRAINER)) {
+      if (!Files.isRegularFile(ck.resolve(f))) {
+        throw new IOException(what + "incomplete checkpoint: no " + CHECKPOINTS + "/" + LATEST + "/" + f + layout);
+      }
+    }
+    return new RunDirectory(dir);
+  }
+
+  /** The run's config.json. */
+  public ObjectNode config() throws IOException {
+    return readObject(dir.resolve(CONFIG));
+  }
+
+  /** The checkpoint's trainer.json. */
+  public ObjectNode trainerState() throws IOException {
+    return readObject(checkpoint().resolve(TRAINER));
+  }
+
+  static ObjectNode readObject(Path file) throws IOException {
+    JsonNode n;
+    try {
+      n = JSON.readTree(Files.readAllBytes(file));
+    } catch (JsonProcessingException e) {
+      throw new IOException(file + ": malformed JSON: " + e.getOriginalMessage(), e);
+    }
+    if (!(n instanceof ObjectNode o)) throw new IOException(file + ": expected a JSON object");
+    return o;
+  }
+
+  /** Appends one line to metrics.jsonl (flushed to the OS, so a kill loses at most the line being written). */
+  public void appendMetrics(ObjectNode line) throws IOException {
+    byte[] b = (JSON.writeValueAsString(line) + "\n").getBytes(StandardCharsets.UTF_8);
+    Files.write(metricsFile(), b, StandardOpenOption.CREATE, StandardOpenOption.APPEND, StandardOpenOption.WRITE);
+  }
+
+  /** The lines of metrics.jsonl as objects (a torn last line, from a kill mid-write, is skipped). */
+  public List<ObjectNode> readMetrics() throws IOException {
+    List<ObjectNode> out = new ArrayList<>();
+    for (String line : Files.readAllLines(metricsFile(), StandardCharsets.UTF_8)) {
+      if (line.isBlank()) continue;
+      try {
+        if (JSON.readTree(line) instanceof ObjectNode o && o.has("step")) out.add(o);
+      } catch (JsonProcessingException e) {
+        // torn line
+      }
+    }
+    return out;
+  }
+
+  /** Rewrites metrics.jsonl keeping only the lines of steps before step (byte for byte as they were). */
+  public void truncateMetricsBefore(long step) throws IOException {
+    StringBuilder kept = new StringBuilder();
+    for (String line : Files.readAllLines(metricsFile(), StandardCharsets.UTF_8)) {
+      if (line.isBlank()) continue;
+      JsonNode n;
+      try {
+        n = JSON.readTree(line);
+      } catch (JsonProcessingException e) {
+        continue;
+      }
+      if (n != null && n.has("step") && n.get("step").asLong() < step) kept.append(line).append('\n');
+    }
+    writeAtomically(metricsFile(), kept.toString().getBytes(StandardCharsets.UTF_8));
+  }
+
+  public void writeSummary(ObjectNode summary) throws IOException {
+    writeAtomically(dir.resolve(SUMMARY), Checkpoint.configBytes(summary));
+  }
+
+  /** Writes a file through a temporary sibling and a rename. */
+  static void writeAtomically(Path file, byte[] bytes) throws IOException {
+    Path tmp = file.resolveSibling("." + file.getFileName() + ".tmp");
+    Files.write(tmp, bytes);
+    Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+  }
+}

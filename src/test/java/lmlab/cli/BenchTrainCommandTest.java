@@ -1,0 +1,36 @@
+package lmlab.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.api.Test;
+
+class BenchTrainCommandTest {
+  @ParameterizedTest
+  @ValueSource(strings = {"arith-gpt", "arith-lstm", "chargpt"})
+  void printsOneJsonLine(String preset) throws Exception {
+    MainTest.Run r = MainTest.run("bench", "train", "--preset", preset, "--steps", "1", "--warmup", "0",
+        "--batch-size", "2");
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.out().lines().toList()).hasSize(1);
+    JsonNode n = new ObjectMapper().readTree(r.out());
+    assertThat(n.get("bench").asText()).isEqualTo("train");
+    assertThat(n.get("preset").asText()).isEqualTo(preset);
+    assertThat(n.get("ms_per_step").asDouble()).isPositive();
+    assertThat(n.get("tokens_per_s").asDouble()).isPositive();
+    assertThat(n.get("threads").asInt()).isPositive();
+    assertThat(n.get("batch").asInt()).isEqualTo(2);
+    assertThat(n.get("seq").asInt()).isEqualTo(preset.equals("chargpt") ? 128 : 6);
+    assertThat(n.get("vocab").asInt()).isEqualTo(preset.equals("chargpt") ? 65 : 39);
+  }
+
+  @Test
+  void unknownPresetIsAUsageError() {
+    MainTest.Run r = MainTest.run("bench", "train", "--preset", "resnet");
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.err()).contains("'resnet' is not a bench preset");
+  }
+}
