@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
     name = "bench",
     mixinStandardHelpOptions = true,
     description = "Measure kernel and model speed; prints one JSON object per line.",
-    subcommands = {BenchGemmCommand.class, BenchOpsCommand.class, BenchTrainCommand.class})
+    subcommands = {BenchPeakCommand.class, BenchGemmCommand.class, BenchOpsCommand.class, BenchTrainCommand.class})
 public final class BenchCommand implements Runnable {
   @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
 
