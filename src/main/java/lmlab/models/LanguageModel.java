@@ -30,6 +30,25 @@ public abstract class LanguageModel extends Module {
     return forward(tokens, Request.LOGITS).logits();
   }
 
+  /**
+   * Checks tokens is (B, S) with B, S >= 1 and every id in [0, V); the error names the model, the
+   * id, its (batch, position) and vocab_size.
+   */
+  protected static void checkTokens(String model, IntTensor tokens, int vocab) {
+    if (tokens == null || tokens.dim() != 2 || tokens.size(0) < 1 || tokens.size(1) < 1) {
+      throw new IllegalArgumentException(model + ": tokens must be (B, S) with B, S >= 1, got "
+          + (tokens == null ? "null" : "shape " + lmlab.tensor.Shape.str(tokens.shape())));
+    }
+    int s = tokens.size(1);
+    int[] ids = tokens.storage();
+    for (int i = 0; i < ids.length; i++) {
+      if (ids[i] < 0 || ids[i] >= vocab) {
+        throw new IllegalArgumentException(model + ": token id " + ids[i] + " at (batch " + i / s + ", position "
+            + i % s + ") is outside the vocabulary [0, " + vocab + ") (vocab_size " + vocab + ")");
+      }
+    }
+  }
+
   /** The vocabulary size V. */
   public abstract int vocabSize();
 

@@ -53,7 +53,7 @@ public final class LstmLm extends LanguageModel {
    * into the next continues the sequence (incremental decoding).
    */
   public Output forward(IntTensor tokens, Tensor h0, Tensor c0, Request request) {
-    RnnLm.checkTokens("lstm-lm", tokens, config.vocabSize());
+    checkTokens("lstm-lm", tokens, config.vocabSize());
     if (request.attentions()) throw new IllegalArgumentException("lstm-lm has no attention weights to return");
     Tensor x = embedding.forward(tokens);
     LSTM.Result r = lstm.forward(x, h0, c0);

@@ -9,7 +9,6 @@ import lmlab.nn.Linear;
 import lmlab.nn.RNN;
 import lmlab.tensor.IntTensor;
 import lmlab.tensor.Rng;
-import lmlab.tensor.Shape;
 import lmlab.tensor.Tensor;
 
 /**
@@ -61,21 +60,6 @@ public final class RnnLm extends LanguageModel {
     extras.put("h_n", r.hN());
     Tensor hidden = request.hiddenStates() ? Tensor.stack(r.layerOutputs(), 1) : null;
     return new Output(logits, hidden, null, extras);
-  }
-
-  /** tokens must be (B, S) with S >= 1 and every id in [0, V). */
-  static void checkTokens(String model, IntTensor tokens, int vocab) {
-    if (tokens.dim() != 2 || tokens.size(1) < 1) {
-      throw new IllegalArgumentException(model + ": tokens must have shape (B, S) with S >= 1, got "
-          + Shape.str(tokens.shape()));
-    }
-    int[] ids = tokens.toArray();
-    for (int i = 0; i < ids.length; i++) {
-      if (ids[i] < 0 || ids[i] >= vocab) {
-        throw new IllegalArgumentException(model + ": token id " + ids[i] + " at (" + i / tokens.size(1) + ", "
-            + i % tokens.size(1) + ") is outside the vocabulary [0, " + vocab + ") (vocab_size " + vocab + ")");
-      }
-    }
   }
 
   @Override

@@ -243,19 +243,8 @@ public final class Transformer extends LanguageModel {
   }
 
   private void checkTokens(IntTensor tokens) {
-    if (tokens == null || tokens.dim() != 2 || tokens.size(0) < 1 || tokens.size(1) < 1) {
-      throw new IllegalArgumentException("Transformer: tokens must be (B, S) with B, S >= 1, got "
-          + (tokens == null ? "null" : "shape " + Shape.str(tokens.shape())));
-    }
-    int v = config.vocabSize();
+    checkTokens("Transformer", tokens, config.vocabSize());
     int s = tokens.size(1);
-    int[] ids = tokens.toArray();
-    for (int i = 0; i < ids.length; i++) {
-      if (ids[i] < 0 || ids[i] >= v) {
-        throw new IllegalArgumentException("Transformer: token id " + ids[i] + " at position (batch " + (i / s)
-            + ", position " + (i % s) + ") is out of range for vocab_size " + v + " (ids 0.." + (v - 1) + ")");
-      }
-    }
     if (config.position().equals("learned") && s > config.maxPositionEmbeddings()) {
       throw new IllegalArgumentException("Transformer: sequence length " + s + " exceeds max_position_embeddings "
           + config.maxPositionEmbeddings() + " (the learned position table)");
