@@ -1,7 +1,6 @@
 package lmlab.kernels;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -68,7 +67,7 @@ final class SmallGemm {
         for (; p < kv; p += L) {
           acc = FloatVector.fromArray(S, a, aRow + p).fma(FloatVector.fromArray(S, b, brow + p), acc);
         }
-        s = acc.reduceLanes(VectorOperators.ADD);
+        s = Lanes.sum(acc);
       }
       for (; p < k; p++) s += a[aRow + p * aStep] * b[brow + p];
       c[crow + j] = accumulate ? c[crow + j] + s : s;

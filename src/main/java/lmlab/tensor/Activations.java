@@ -1,10 +1,8 @@
 package lmlab.tensor;
 
-import static jdk.incubator.vector.VectorOperators.EXP;
-import static jdk.incubator.vector.VectorOperators.TANH;
-
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
+import lmlab.kernels.Lanes;
 import lmlab.autograd.Autograd;
 
 /**
@@ -69,14 +67,15 @@ final class Activations {
   }
 
   // ---------------------------------------------------------------- span kernels
-  // Vector API loop bodies call nothing but the Vector API (so no vector leaves a register);
+  // Vector API loop bodies call nothing but the Vector API and lmlab.kernels.Lanes (always inlined), so no
+  // vector leaves a register;
   // a span's tail runs the same body once more on zero-padded copies, so that every element gets
   // the same formula wherever the span boundaries fall (results do not depend on thread count).
 
   static void tanhK(float[] x, int xo, float[] o, int oo, int n) {
     int i = 0;
     for (int b = F.loopBound(n); i < b; i += F.length()) {
-      FloatVector.fromArray(F, x, xo + i).lanewise(TANH).intoArray(o, oo + i);
+      Lanes.tanh(FloatVector.fromArray(F, x, xo + i)).intoArray(o, oo + i);
     }
     if (i < n) Pointwise.tail(x, xo + i, o, oo + i, n - i, Activations::tanhK);
   }
@@ -85,7 +84,7 @@ final class Activations {
     int i = 0;
     for (int b = F.loopBound(n); i < b; i += F.length()) {
       FloatVector v = FloatVector.fromArray(F, x, xo + i);
-      v.broadcast(1f).div(v.neg().lanewise(EXP).add(1f)).intoArray(o, oo + i);
+      v.broadcast(1f).div(Lanes.exp(v.neg()).add(1f)).intoArray(o, oo + i);
     }
     if (i < n) Pointwise.tail(x, xo + i, o, oo + i, n - i, Activations::sigmoidK);
   }
@@ -98,7 +97,7 @@ final class Activations {
     int i = 0;
     for (int b = F.loopBound(n); i < b; i += F.length()) {
       FloatVector v = FloatVector.fromArray(F, x, xo + i);
-      FloatVector s = v.broadcast(1f).div(v.neg().lanewise(EXP).add(1f));
+      FloatVector s = v.broadcast(1f).div(Lanes.exp(v.neg()).add(1f));
       FloatVector slope = v.mul(s).mul(s.neg().add(1f)).mul(k);
       FloatVector.fromArray(F, p, po + i).mul(s.add(slope)).intoArray(o, oo + i);
     }

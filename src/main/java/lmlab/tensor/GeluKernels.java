@@ -1,18 +1,18 @@
 package lmlab.tensor;
 
-import static jdk.incubator.vector.VectorOperators.EXP;
 import static jdk.incubator.vector.VectorOperators.GT;
 import static jdk.incubator.vector.VectorOperators.LT;
-import static jdk.incubator.vector.VectorOperators.TANH;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
+import lmlab.kernels.Lanes;
 
 /**
  * Fused GELU kernels on the Vector API, one pass each way. Each computes
  * {@code out = p * (f(x) + k * x f'(x))}-shaped expressions so that one loop body serves both
  * directions: forward with p = x, k = 0; backward with p = g (the upstream gradient), k = 1.
- * Loop bodies call nothing but the Vector API, so the JIT keeps every vector in registers.
+ * Loop bodies call nothing but the Vector API and {@link lmlab.kernels.Lanes} (always inlined), so the JIT
+ * keeps every vector in registers.
  *
  * <p>Exact GELU needs erf, computed here as 1 + erf(u) (which keeps the far negative side, an
  * erfc, accurate to a relative 1e-6 instead of losing it to cancellation) from two Chebyshev fits
@@ -71,7 +71,7 @@ final class GeluKernels {
       // e = e^(-x^2/2) = e^(-u^2), u = x / sqrt 2, with x^2 = hi + lo exactly
       FloatVector hi = v.mul(v);
       FloatVector lo = v.fma(v, hi.neg());
-      FloatVector e = hi.mul(-0.5f).lanewise(EXP).mul(lo.mul(-0.5f).add(1f));
+      FloatVector e = Lanes.exp(hi.mul(-0.5f)).mul(lo.mul(-0.5f).add(1f));
       FloatVector u = v.mul(INV_SQRT2);
       FloatVector a = u.abs();
       // |u| < 1:  1 + erf(u) = 1 + u P(2u^2 - 1)
@@ -109,7 +109,7 @@ final class GeluKernels {
     for (int b = F.loopBound(n); i < b; i += F.length()) {
       FloatVector v = FloatVector.fromArray(F, x, xo + i);
       FloatVector x2 = v.mul(v);
-      FloatVector t = x2.mul(C).add(1f).mul(v).mul(K).lanewise(TANH);
+      FloatVector t = Lanes.tanh(x2.mul(C).add(1f).mul(v).mul(K));
       FloatVector dInner = x2.mul(3f * C).add(1f).mul(K * k); // k K (1 + 3 C x^2)
       FloatVector slope = v.mul(0.5f).mul(t.mul(t).neg().add(1f)).mul(dInner);
       FloatVector.fromArray(F, p, po + i).mul(t.add(1f).mul(0.5f).add(slope)).intoArray(o, oo + i);

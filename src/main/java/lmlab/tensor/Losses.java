@@ -1,8 +1,8 @@
 package lmlab.tensor;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import lmlab.autograd.Autograd;
+import lmlab.kernels.Lanes;
 import lmlab.kernels.Parallel;
 
 /**
@@ -55,7 +55,7 @@ final class Losses {
         float max = RowMath.max(xs, p, c);
         if (max == Float.NEGATIVE_INFINITY) throw Softmax.allMasked("crossEntropy", ls, r);
         // loss = max + log Σ exp(x - max) − x[t]
-        lse[r] = max + (float) Math.log(RowMath.expShiftSum(xs, p, c, max));
+        lse[r] = max + (float) StrictMath.log(RowMath.expShiftSum(xs, p, c, max));
         loss[r] = lse[r] - xs[p + t[r]];
       }
     });
@@ -92,10 +92,10 @@ final class Losses {
         float shift = lse[r];
         int i = 0;
         for (int bound = RowMath.F.loopBound(c); i < bound; i += RowMath.F.length()) {
-          FloatVector e = FloatVector.fromArray(RowMath.F, xs, p + i).sub(shift).lanewise(VectorOperators.EXP);
+          FloatVector e = Lanes.exp(FloatVector.fromArray(RowMath.F, xs, p + i).sub(shift));
           e.mul(scale).intoArray(dx, q + i);
         }
-        for (; i < c; i++) dx[q + i] = (float) Math.exp(xs[p + i] - shift) * scale;
+        for (; i < c; i++) dx[q + i] = Lanes.exp(xs[p + i] - shift) * scale;
         dx[q + t[r]] -= scale;
       }
     });

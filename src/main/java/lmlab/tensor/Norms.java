@@ -1,8 +1,8 @@
 package lmlab.tensor;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import lmlab.autograd.Autograd;
+import lmlab.kernels.Lanes;
 import lmlab.kernels.Parallel;
 
 /**
@@ -70,7 +70,7 @@ final class Norms {
       FloatVector c = FloatVector.fromArray(RowMath.F, x, p + i).sub(mu);
       acc = c.fma(c, acc);
     }
-    float s = acc.reduceLanes(VectorOperators.ADD);
+    float s = Lanes.sum(acc);
     for (; i < d; i++) s += (x[p + i] - mu) * (x[p + i] - mu);
     return s;
   }
@@ -153,8 +153,8 @@ final class Norms {
       s0 = s0.add(gh);
       s1 = gh.fma(xh, s1);
     }
-    float a = s0.reduceLanes(VectorOperators.ADD);
-    float b = s1.reduceLanes(VectorOperators.ADD);
+    float a = Lanes.sum(s0);
+    float b = Lanes.sum(s1);
     for (; i < d; i++) {
       float xh = (x[p + i] - mu) * rs;
       float gh = w != null ? g[q + i] * w[i] : g[q + i];

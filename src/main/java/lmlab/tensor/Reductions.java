@@ -1,6 +1,5 @@
 package lmlab.tensor;
 
-import static jdk.incubator.vector.VectorOperators.ADD;
 import static jdk.incubator.vector.VectorOperators.EQ;
 import static jdk.incubator.vector.VectorOperators.MAX;
 
@@ -11,6 +10,7 @@ import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 import lmlab.autograd.Autograd;
+import lmlab.kernels.Lanes;
 import lmlab.kernels.Parallel;
 
 /**
@@ -220,7 +220,7 @@ final class Reductions {
     for (int b = FH.loopBound(n); i < b; i += FH.length()) {
       acc = acc.add((DoubleVector) FloatVector.fromArray(FH, x, o + i).castShape(D, 0));
     }
-    double s = acc.reduceLanes(ADD);
+    double s = Lanes.sum(acc);
     for (; i < n; i++) s += x[o + i];
     return s;
   }
@@ -233,7 +233,7 @@ final class Reductions {
       DoubleVector d = ((DoubleVector) FloatVector.fromArray(FH, x, o + i).castShape(D, 0)).sub(m);
       acc = d.fma(d, acc);
     }
-    double s = acc.reduceLanes(ADD);
+    double s = Lanes.sum(acc);
     for (; i < n; i++) {
       double d = x[o + i] - m;
       s += d * d;

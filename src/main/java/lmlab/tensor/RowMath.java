@@ -3,6 +3,7 @@ package lmlab.tensor;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
+import lmlab.kernels.Lanes;
 import lmlab.kernels.Parallel;
 
 /**
@@ -38,7 +39,7 @@ final class RowMath {
     int i = 0;
     FloatVector acc = FloatVector.zero(F);
     for (int bound = F.loopBound(n); i < bound; i += F.length()) acc = acc.add(FloatVector.fromArray(F, x, o + i));
-    float s = acc.reduceLanes(VectorOperators.ADD);
+    float s = Lanes.sum(acc);
     for (; i < n; i++) s += x[o + i];
     return s;
   }
@@ -50,7 +51,7 @@ final class RowMath {
     for (int bound = F.loopBound(n); i < bound; i += F.length()) {
       acc = FloatVector.fromArray(F, a, ao + i).fma(FloatVector.fromArray(F, b, bo + i), acc);
     }
-    float s = acc.reduceLanes(VectorOperators.ADD);
+    float s = Lanes.sum(acc);
     for (; i < n; i++) s += a[ao + i] * b[bo + i];
     return s;
   }
@@ -60,13 +61,13 @@ final class RowMath {
     int i = 0;
     FloatVector acc = FloatVector.zero(F);
     for (int bound = F.loopBound(n); i < bound; i += F.length()) {
-      FloatVector e = FloatVector.fromArray(F, x, xo + i).sub(shift).lanewise(VectorOperators.EXP);
+      FloatVector e = Lanes.exp(FloatVector.fromArray(F, x, xo + i).sub(shift));
       e.intoArray(y, yo + i);
       acc = acc.add(e);
     }
-    float s = acc.reduceLanes(VectorOperators.ADD);
+    float s = Lanes.sum(acc);
     for (; i < n; i++) {
-      float e = (float) Math.exp(x[xo + i] - shift);
+      float e = Lanes.exp(x[xo + i] - shift);
       y[yo + i] = e;
       s += e;
     }
@@ -78,10 +79,10 @@ final class RowMath {
     int i = 0;
     FloatVector acc = FloatVector.zero(F);
     for (int bound = F.loopBound(n); i < bound; i += F.length()) {
-      acc = acc.add(FloatVector.fromArray(F, x, xo + i).sub(shift).lanewise(VectorOperators.EXP));
+      acc = acc.add(Lanes.exp(FloatVector.fromArray(F, x, xo + i).sub(shift)));
     }
-    float s = acc.reduceLanes(VectorOperators.ADD);
-    for (; i < n; i++) s += (float) Math.exp(x[xo + i] - shift);
+    float s = Lanes.sum(acc);
+    for (; i < n; i++) s += Lanes.exp(x[xo + i] - shift);
     return s;
   }
 

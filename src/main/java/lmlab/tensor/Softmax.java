@@ -1,8 +1,8 @@
 package lmlab.tensor;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import lmlab.autograd.Autograd;
+import lmlab.kernels.Lanes;
 import lmlab.kernels.Parallel;
 
 /**
@@ -47,7 +47,7 @@ final class Softmax {
         float sum = RowMath.expShiftSum(xs, p, y, q, n, max);
         if (log) {
           // log_softmax = x - max - log Σ exp(x - max)
-          float lse = max + (float) Math.log(sum);
+          float lse = max + (float) StrictMath.log(sum);
           for (int i = 0; i < n; i++) y[q + i] = xs[p + i] - lse;
         } else {
           // softmax = exp(x - max) / Σ exp(x - max)
@@ -94,10 +94,10 @@ final class Softmax {
         float s = RowMath.sum(gs, go + q, n);
         int i = 0;
         for (int bound = RowMath.F.loopBound(n); i < bound; i += RowMath.F.length()) {
-          FloatVector p = FloatVector.fromArray(RowMath.F, y, q + i).lanewise(VectorOperators.EXP);
+          FloatVector p = Lanes.exp(FloatVector.fromArray(RowMath.F, y, q + i));
           FloatVector.fromArray(RowMath.F, gs, go + q + i).sub(p.mul(s)).intoArray(dx, q + i);
         }
-        for (; i < n; i++) dx[q + i] = gs[go + q + i] - (float) Math.exp(y[q + i]) * s;
+        for (; i < n; i++) dx[q + i] = gs[go + q + i] - Lanes.exp(y[q + i]) * s;
       }
     });
     return Tensor.wrap(dx, g.shape.clone());

@@ -1,10 +1,8 @@
 package lmlab.tensor;
 
-import static jdk.incubator.vector.VectorOperators.EXP;
-import static jdk.incubator.vector.VectorOperators.LOG;
-
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
+import lmlab.kernels.Lanes;
 import lmlab.autograd.Autograd;
 
 /**
@@ -81,7 +79,7 @@ final class UnaryMath {
   static void expK(float[] x, int xo, float[] o, int oo, int n) {
     int i = 0;
     for (int b = F.loopBound(n); i < b; i += F.length()) {
-      FloatVector.fromArray(F, x, xo + i).lanewise(EXP).intoArray(o, oo + i);
+      Lanes.exp(FloatVector.fromArray(F, x, xo + i)).intoArray(o, oo + i);
     }
     if (i < n) Pointwise.tail(x, xo + i, o, oo + i, n - i, UnaryMath::expK);
   }
@@ -89,7 +87,7 @@ final class UnaryMath {
   static void logK(float[] x, int xo, float[] o, int oo, int n) {
     int i = 0;
     for (int b = F.loopBound(n); i < b; i += F.length()) {
-      FloatVector.fromArray(F, x, xo + i).lanewise(LOG).intoArray(o, oo + i);
+      Lanes.log(FloatVector.fromArray(F, x, xo + i)).intoArray(o, oo + i);
     }
     if (i < n) Pointwise.tail(x, xo + i, o, oo + i, n - i, UnaryMath::logK);
   }

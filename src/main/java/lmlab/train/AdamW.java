@@ -65,8 +65,8 @@ public final class AdamW implements Optimizer {
   @Override
   public void step() {
     t++;
-    double bc1 = 1 - Math.pow(beta1, t);
-    double bc2 = 1 - Math.pow(beta2, t);
+    double bc1 = 1 - StrictMath.pow(beta1, t);
+    double bc2 = 1 - StrictMath.pow(beta2, t);
     float decay = (float) (1 - lr * weightDecay); // p·(1 − lr·λ)
     float b1 = (float) beta1, c1 = (float) (1 - beta1);
     float b2 = (float) beta2, c2 = (float) (1 - beta2);

@@ -2,9 +2,9 @@ package lmlab.lab.arith;
 
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import lmlab.autograd.Autograd;
+import lmlab.kernels.Lanes;
 import lmlab.kernels.Parallel;
 import lmlab.tensor.IntTensor;
 import lmlab.tensor.Reduction;
@@ -140,7 +140,7 @@ public final class RhsLoss {
             float inv = (float) (1.0 / z);
             for (int c = 0; c < v; c++) probs[o + c] *= inv;
           }
-          sum += max + Math.log(z) - xs[p + t[f]];
+          sum += max + StrictMath.log(z) - xs[p + t[f]];
           if (arg != t[f]) correct = false;
         }
         rowLoss[i] = sum / (start[i + 1] - start[i]);
@@ -180,12 +180,12 @@ public final class RhsLoss {
     double z = 0;
     int c = 0;
     for (int bound = F.loopBound(v); c < bound; c += F.length()) {
-      FloatVector e = FloatVector.fromArray(F, x, p + c).sub(max).lanewise(VectorOperators.EXP);
+      FloatVector e = Lanes.exp(FloatVector.fromArray(F, x, p + c).sub(max));
       e.intoArray(out, o + c);
-      z += e.reduceLanes(VectorOperators.ADD);
+      z += Lanes.sum(e);
     }
     for (; c < v; c++) {
-      float e = (float) Math.exp(x[p + c] - max);
+      float e = Lanes.exp(x[p + c] - max);
       out[o + c] = e;
       z += e;
     }

@@ -1,0 +1,47 @@
+package lmlab.kernels;
+
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import javax.management.ObjectName;
+
+/**
+ * Asks HotSpot's C2 to always inline {@link Lanes} into lmlab code, through a compiler directive
+ * added at run time (the DiagnosticCommand MBean's compilerDirectivesAdd, the same as
+ * {@code jcmd <pid> Compiler.directives_add}).
+ *
+ * <p>Lanes' vector functions take and return vectors. Inlined, those stay in registers; called,
+ * they are boxed on the heap. C2 declines to inline them once they have been compiled on their own
+ * into big methods (InlineSmallCode) or when a call site looks cold, and the JDK's own
+ * {@code @ForceInline} is not honoured outside the JDK. Without the directive the row ops run up
+ * to about 2x slower; results are the same bits either way (inlining changes no rounding).
+ * Set {@code -Dlmlab.inlineDirective=false} to skip it.
+ */
+final class InlineDirective {
+  private static final String JSON = "[{match: \"lmlab/*.*\", inline: \"+lmlab/kernels/Lanes.*\"}]";
+
+  private InlineDirective() {}
+
+  /** Adds the directive once; failures (another VM, no management module) are ignored. */
+  static void install() {
+    if (!Boolean.parseBoolean(System.getProperty("lmlab.inlineDirective", "true"))) return;
+    Path f = null;
+    try {
+      f = Files.createTempFile("lmlab-inline", ".json");
+      Files.writeString(f, JSON);
+      ManagementFactory.getPlatformMBeanServer().invoke(
+          new ObjectName("com.sun.management:type=DiagnosticCommand"), "compilerDirectivesAdd",
+          new Object[] {new String[] {f.toString()}}, new String[] {String[].class.getName()});
+    } catch (Exception | LinkageError e) {
+      // only speed depends on it
+    } finally {
+      if (f != null) {
+        try {
+          Files.deleteIfExists(f);
+        } catch (Exception e) {
+          // a leftover temporary file
+        }
+      }
+    }
+  }
+}
