@@ -24,17 +24,14 @@ import lmlab.tensor.Tensor;
  * parameter is updated in one fused Vector-API pass over (p, g, m, v); large tensors are split
  * across the worker threads (elementwise, so the result does not depend on the split).
  */
-public final class AdamW implements Optimizer {
+public final class AdamW extends SlotOptimizer {
   private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
   /** Elements per parallel chunk: below this a tensor is updated on the calling thread. */
   private static final int GRAIN = 1 << 16;
 
-  private final ParameterSlots slots;
   private final float[][] m;
   private final float[][] v;
-  private double lr;
   private final double beta1, beta2, eps, weightDecay;
-  private long t;
 
   /** PyTorch's defaults: betas (0.9, 0.999), eps 1e-8. */
   public AdamW(Map<String, Tensor> parameters, double lr, double weightDecay) {
@@ -47,10 +44,9 @@ public final class AdamW implements Optimizer {
     if (!(beta2 >= 0 && beta2 < 1)) throw new IllegalArgumentException("AdamW: beta2 must be in [0, 1), got " + beta2);
     if (!(eps >= 0)) throw new IllegalArgumentException("AdamW: eps must be >= 0, got " + eps);
     if (!(weightDecay >= 0)) throw new IllegalArgumentException("AdamW: weight_decay must be >= 0, got " + weightDecay);
-    this.slots = new ParameterSlots(parameters, "exp_avg", "exp_avg_sq");
+    super(new ParameterSlots(parameters, "exp_avg", "exp_avg_sq"), lr);
     this.m = slots.buffers.get("exp_avg");
     this.v = slots.buffers.get("exp_avg_sq");
-    this.lr = lr;
     this.beta1 = beta1;
     this.beta2 = beta2;
     this.eps = eps;
@@ -110,31 +106,6 @@ public final class AdamW implements Optimizer {
       v[i] = vi;
       p[po + i] = p[po + i] * decay - mi / denom * stepSize;
     }
-  }
-
-  @Override
-  public double lr() {
-    return lr;
-  }
-
-  @Override
-  public void setLr(double lr) {
-    this.lr = lr;
-  }
-
-  @Override
-  public long steps() {
-    return t;
-  }
-
-  @Override
-  public void zeroGrad() {
-    for (Tensor p : slots.params) p.zeroGrad();
-  }
-
-  @Override
-  public Map<String, Tensor> parameters() {
-    return slots.parameters();
   }
 
   /** The first moment m of a parameter (live, not a copy). */

@@ -18,23 +18,19 @@ import lmlab.tensor.Tensor;
  *   p ← p − lr·b                 (p ← p − lr·d when μ = 0: no buffer is kept)
  * </pre>
  */
-public final class Sgd implements Optimizer {
+public final class Sgd extends SlotOptimizer {
   private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
   private static final int GRAIN = 1 << 16;
 
-  private final ParameterSlots slots;
   private final float[][] buf;
-  private double lr;
   private final double momentum, weightDecay;
-  private long t;
 
   public Sgd(Map<String, Tensor> parameters, double lr, double momentum, double weightDecay) {
     if (!(lr >= 0)) throw new IllegalArgumentException("SGD: lr must be >= 0, got " + lr);
     if (!(momentum >= 0)) throw new IllegalArgumentException("SGD: momentum must be >= 0, got " + momentum);
     if (!(weightDecay >= 0)) throw new IllegalArgumentException("SGD: weight_decay must be >= 0, got " + weightDecay);
-    this.slots = momentum > 0 ? new ParameterSlots(parameters, "momentum_buffer") : new ParameterSlots(parameters);
+    super(momentum > 0 ? new ParameterSlots(parameters, "momentum_buffer") : new ParameterSlots(parameters), lr);
     this.buf = momentum > 0 ? slots.buffers.get("momentum_buffer") : null;
-    this.lr = lr;
     this.momentum = momentum;
     this.weightDecay = weightDecay;
   }
@@ -81,31 +77,6 @@ public final class Sgd implements Optimizer {
       }
       p[po + i] -= lr * d;
     }
-  }
-
-  @Override
-  public double lr() {
-    return lr;
-  }
-
-  @Override
-  public void setLr(double lr) {
-    this.lr = lr;
-  }
-
-  @Override
-  public long steps() {
-    return t;
-  }
-
-  @Override
-  public void zeroGrad() {
-    for (Tensor p : slots.params) p.zeroGrad();
-  }
-
-  @Override
-  public Map<String, Tensor> parameters() {
-    return slots.parameters();
   }
 
   /** The momentum buffer of a parameter (live), null without momentum. */
