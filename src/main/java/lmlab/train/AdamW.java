@@ -119,11 +119,6 @@ public final class AdamW extends SlotOptimizer {
   }
 
   @Override
-  public Map<String, Tensor> stateTensors() {
-    return slots.tensors();
-  }
-
-  @Override
   public Map<String, String> stateMetadata() {
     Map<String, String> meta = new LinkedHashMap<>();
     meta.put("optimizer", name());
@@ -134,13 +129,5 @@ public final class AdamW extends SlotOptimizer {
     meta.put("eps", Double.toString(eps));
     meta.put("weight_decay", Double.toString(weightDecay));
     return meta;
-  }
-
-  @Override
-  public void loadState(Map<String, Tensor> tensors, Map<String, String> metadata) {
-    ParameterSlots.checkName(metadata, name());
-    long step = ParameterSlots.longMeta(metadata, "step");
-    slots.load(tensors);
-    t = step;
   }
 }

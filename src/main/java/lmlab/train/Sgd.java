@@ -85,11 +85,6 @@ public final class Sgd extends SlotOptimizer {
   }
 
   @Override
-  public Map<String, Tensor> stateTensors() {
-    return slots.tensors();
-  }
-
-  @Override
   public Map<String, String> stateMetadata() {
     Map<String, String> meta = new LinkedHashMap<>();
     meta.put("optimizer", name());
@@ -98,13 +93,5 @@ public final class Sgd extends SlotOptimizer {
     meta.put("momentum", Double.toString(momentum));
     meta.put("weight_decay", Double.toString(weightDecay));
     return meta;
-  }
-
-  @Override
-  public void loadState(Map<String, Tensor> tensors, Map<String, String> metadata) {
-    ParameterSlots.checkName(metadata, name());
-    long step = ParameterSlots.longMeta(metadata, "step");
-    slots.load(tensors);
-    t = step;
   }
 }

@@ -42,4 +42,18 @@ abstract class SlotOptimizer implements Optimizer {
   public final Map<String, Tensor> parameters() {
     return slots.parameters();
   }
+
+  @Override
+  public final Map<String, Tensor> stateTensors() {
+    return slots.tensors();
+  }
+
+  /** Restores the buffers and the step count; the metadata must name this optimizer. */
+  @Override
+  public final void loadState(Map<String, Tensor> tensors, Map<String, String> metadata) {
+    ParameterSlots.checkName(metadata, name());
+    long step = ParameterSlots.longMeta(metadata, "step");
+    slots.load(tensors);
+    t = step;
+  }
 }
