@@ -43,9 +43,9 @@ import lmlab.tensor.Tensor;
  * Dropout (config {@code dropout}, training mode only) acts on the embedding sum, the attention
  * weights, after o_proj and after the MLP.
  *
- * <p>Weights are initialised like minGPT from a seeded {@link Rng}: Linear and embedding weights
- * N(0, 0.02²), o_proj and down_proj weights N(0, (0.02/√(2L))²), biases 0, norm weights 1 (and
- * DyT alpha alpha0).
+ * <p>Weights are drawn from a seeded {@link Rng} by the config's {@code init}: {@code gpt2} (minGPT:
+ * Linear and embedding weights N(0, 0.02²), o_proj and down_proj weights N(0, (0.02/√(2L))²),
+ * biases 0) or {@code pytorch} (torch.nn defaults); norm weights 1 (and DyT alpha alpha0).
  */
 public final class Transformer extends LanguageModel {
   private static final double INIT_STD = 0.02;
@@ -148,8 +148,32 @@ public final class Transformer extends LanguageModel {
     if (init != null) initWeights(init);
   }
 
-  /** minGPT's _init_weights, plus its scaled init of the residual projections. */
+  /** Draws every weight by the configured scheme ({@link TransformerConfig#INITS}). */
   private void initWeights(Rng rng) {
+    if (config.init().equals("pytorch")) initPytorchDefaults(rng);
+    else initGpt2(rng);
+  }
+
+  /**
+   * torch.nn defaults: Linear weight and bias U(-1/√fan_in, 1/√fan_in) (kaiming_uniform with
+   * a = √5 gives that bound for the weight), Embedding and learned positions N(0, 1).
+   */
+  private void initPytorchDefaults(Rng rng) {
+    for (Module m : namedModules().values()) {
+      if (m instanceof Linear lin) {
+        float bound = (float) (1.0 / Math.sqrt(lin.weight().shape()[1]));
+        lin.weight().copy_(Init.uniform(rng, bound, lin.weight().shape()));
+        if (lin.bias() != null) lin.bias().copy_(Init.uniform(rng, bound, lin.bias().shape()));
+      } else if (m instanceof Embedding emb) {
+        normal(emb.weight(), rng, 1.0);
+      } else if (m instanceof LearnedPositions pos) {
+        normal(pos.weight(), rng, 1.0);
+      }
+    }
+  }
+
+  /** minGPT's _init_weights, plus its scaled init of the residual projections. */
+  private void initGpt2(Rng rng) {
     double residualStd = INIT_STD / Math.sqrt(2.0 * config.numHiddenLayers());
     for (var e : namedModules().entrySet()) {
       String path = e.getKey();

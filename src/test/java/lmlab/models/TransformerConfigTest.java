@@ -41,7 +41,7 @@ class TransformerConfigTest {
   void theFixtureConfigsMatchThePresetsShrunk() {
     TransformerConfig gpt = TransformerConfig.fromJson(FixtureAssert.fixture("gpt").metadata().get("config"));
     TransformerConfig shrunk = TransformerConfig.builder("gpt").set("vocab_size", "11").set("hidden_size", "16")
-        .set("max_position_embeddings", "16").build();
+        .set("max_position_embeddings", "16").set("init", "gpt2").build(); // fixtures fix the weights: init is moot
     assertThat(shrunk).isEqualTo(gpt);
     TransformerConfig chargpt = TransformerConfig.fromJson(FixtureAssert.fixture("chargpt").metadata().get("config"));
     TransformerConfig small = TransformerConfig.preset("chargpt", Map.of("vocab_size", "13", "hidden_size", "12",
@@ -142,6 +142,7 @@ class TransformerConfigTest {
   @Test
   void outOfRangeValuesAreNamed() {
     rejects("\"norm\": \"batch\"", "norm=\"batch\"", "layernorm", "rmsnorm", "dyt");
+    rejects("\"init\": \"xavier\"", "init=\"xavier\"", "gpt2", "pytorch");
     rejects("\"num_attention_heads\": 3", "hidden_size=16", "not divisible", "num_attention_heads=3");
     rejects("\"hidden_size\": 0", "hidden_size=0", "positive");
     rejects("\"num_hidden_layers\": -1", "num_hidden_layers=-1");

@@ -166,6 +166,27 @@ class TransformerTest {
     assertThat(a.stateDict().get("model.norm.bias").toArray()).containsOnly(0f);
   }
 
+  @Test
+  void theGptPresetDrawsTorchNnDefaults() {
+    TransformerConfig c = TransformerConfig.preset("gpt");
+    assertThat(c.init()).isEqualTo("pytorch");
+    Transformer a = new Transformer(c, 7);
+    assertThat(std(a.stateDict().get("model.embed_tokens.weight"))).isBetween(0.95, 1.05);
+    // U(-b, b) with b = 1/sqrt(fan_in) has std b/sqrt(3)
+    Tensor up = a.stateDict().get("model.layers.0.mlp.up_proj.weight"); // (512, 128)
+    double b = 1 / Math.sqrt(128);
+    assertThat(std(up)).isBetween(0.97 * b / Math.sqrt(3), 1.03 * b / Math.sqrt(3));
+    for (float v : up.toArray()) assertThat(Math.abs(v)).isLessThanOrEqualTo((float) b);
+    Tensor down = a.stateDict().get("model.layers.0.mlp.down_proj.weight"); // (128, 512): fan_in 512
+    for (float v : down.toArray()) assertThat(Math.abs(v)).isLessThanOrEqualTo((float) (1 / Math.sqrt(512)));
+    Tensor qb = a.stateDict().get("model.layers.0.self_attn.q_proj.bias");
+    assertThat(qb.toArray()).doesNotContain(0f);
+    assertThat(a.stateDict().get("model.norm.weight").toArray()).containsOnly(1f);
+    assertThat(TransformerConfig.fromJson(c.toJsonString())).isEqualTo(c);
+    assertThat(c.toJson().get("init").asText()).isEqualTo("pytorch");
+    assertThat(TransformerConfig.builder("gpt").set("init", "gpt2").build().toJson().has("init")).isFalse();
+  }
+
   private static double std(Tensor t) {
     float[] v = t.toArray();
     double s = 0;
