@@ -1,47 +1,86 @@
 package lmlab.nn;
 
+import lmlab.autograd.Autograd;
+import lmlab.nn.attention.AttentionConfig;
+import lmlab.nn.attention.AttentionMask;
+import lmlab.nn.attention.Decoding;
+import lmlab.nn.attention.LayerKvCache;
+import lmlab.nn.attention.Normaliser;
+import lmlab.nn.attention.ScoreFunction;
+import lmlab.nn.attention.ScoreParams;
 import lmlab.tensor.Rng;
 import lmlab.tensor.Shape;
 import lmlab.tensor.Tensor;
 
 /**
- * Causal multi-head self-attention (layers.md, "Attention"): {@code q_proj}, {@code k_proj},
- * {@code v_proj} (n_q·d_h, d) and {@code o_proj} (d, n_q·d_h), scaled dot-product scores
- * {@code q·k / sqrt(d_h)}, the causal mask (j <= t) applied as -inf before the softmax, and
+ * Self-attention as configured by an {@link AttentionConfig} (layers.md, "Attention"):
+ * {@code q_proj} (n_q·d_h, d), {@code k_proj}, {@code v_proj} (n_kv·d_h, d), {@code o_proj}
+ * (d, n_q·d_h); optional RoPE on queries and keys; grouped-query attention (query head h reads
+ * key/value head floor(h / (n_q / n_kv))); a score function; softmax or ReLU attention; a mask;
  * {@code o_proj(merge_heads(A @ V))}.
  *
- * <p>Heads are split as {@code split_heads(x)[b, h, s, j] = x[b, s, h·d_h + j]}: a view
- * (B, S, H, d_h) transposed to (B, H, S, d_h), never copied, so the two batched matmuls of a
- * forward pass run straight on the projections' storage (the engine maps the transposed views to
- * GEMM layouts). {@link #mergeHeads} is the exact inverse.
+ * <p>Two paths compute the same thing:
+ * <ul>
+ *   <li>the fused kernel {@code lmlab.nn.attention.BandAttention} for dot-product scores
+ *       (scaled_dot, dot, multiplicative) under a structured mask (causal, sliding, dilated,
+ *       block_local) without attention dropout: it reads the projections in place, visits only
+ *       the visible keys of each query (O(S · visible keys) time and memory, forward and
+ *       backward) and never repeats a key/value head;
+ *   <li>the dense path (custom masks, concat and additive scores, attention dropout in training):
+ *       (B, n_kv, n_q/n_kv, S, S) scores from broadcast views — the K/V heads are still not
+ *       copied — masked with -inf and normalised.
+ * </ul>
  *
- * <p>Dropout (when {@code dropout > 0} and in training mode) acts on the attention weights and
- * on the output of {@code o_proj}. The weights returned on request are the softmax probabilities
- * before dropout, (B, H, S, S), with masked entries exactly 0.
+ * <p>Heads are split as {@code split_heads(x)[b, h, s, j] = x[b, s, h·d_h + j]}. Dropout (when
+ * {@code dropout > 0} and in training mode) acts on the attention weights and on the output of
+ * {@code o_proj}. The weights returned on request are (B, n_q, S, S), before dropout, masked
+ * entries exactly 0; on the fused path they are computed for inspection and carry no gradient.
  *
- * <p>Grouped-query attention, RoPE, other masks, score functions and ReLU attention are
- * configuration to be added (issue 5): the projections already take the key/value width
- * separately, and {@link #scores} / {@link #normalise} are the places those options act.
+ * <p>Incremental decoding: {@link #newCache()} and {@link #forwardIncremental} (no autograd).
  */
 public final class MultiHeadAttention extends Layer {
-  /** The attended values and, on request, the attention weights (B, H, S, S), else null. */
+  /** The attended values and, on request, the attention weights (B, n_q, S, S), else null. */
   public record Output(Tensor out, Tensor weights) {}
 
+  private final AttentionConfig cfg;
   private final Linear qProj;
   private final Linear kProj;
   private final Linear vProj;
   private final Linear oProj;
-  private final int hidden;
-  private final int numHeads;
-  private final int headDim;
-  private final float dropout;
+  private final ScoreParams score;
   private final Rng dropoutRng;
 
+  /** A layer as configured; rng initialises the weights (null = zeros) and draws dropout masks. */
+  public MultiHeadAttention(AttentionConfig cfg, Rng rng) {
+    this(cfg, rng, rng);
+  }
+
+  /** As above, with separate generators for the initial weights and for the dropout masks. */
+  public MultiHeadAttention(AttentionConfig cfg, Rng initRng, Rng dropoutRng) {
+    if (cfg == null) throw new IllegalArgumentException("MultiHeadAttention: config is null");
+    if (cfg.dropout() > 0 && dropoutRng == null) {
+      throw new IllegalArgumentException("MultiHeadAttention: dropout " + cfg.dropout() + " needs an Rng for its masks");
+    }
+    this.cfg = cfg;
+    this.dropoutRng = dropoutRng;
+    int qWidth = Math.multiplyExact(cfg.numHeads(), cfg.headDim());
+    int kvWidth = Math.multiplyExact(cfg.numKvHeads(), cfg.headDim());
+    int d = cfg.hiddenSize();
+    this.qProj = child("q_proj", new Linear(d, qWidth, cfg.qkvBias(), initRng));
+    this.kProj = child("k_proj", new Linear(d, kvWidth, cfg.qkvBias(), initRng));
+    this.vProj = child("v_proj", new Linear(d, kvWidth, cfg.qkvBias(), initRng));
+    this.oProj = child("o_proj", new Linear(qWidth, d, cfg.oBias(), initRng));
+    ScoreFunction f = cfg.score();
+    this.score = f == ScoreFunction.SCALED_DOT || f == ScoreFunction.DOT ? null
+        : child("score", new ScoreParams(f, cfg.headDim(), initRng));
+  }
+
   /**
+   * Causal multi-head softmax attention with n_kv = n_q.
+   *
    * @param hidden d, the width of the input and of the output
    * @param numHeads n_q (> 0)
-   * @param headDim d_h (> 0); {@code hidden / numHeads} is the usual choice, see
-   *     {@link #MultiHeadAttention(int, int, boolean, Rng)}
+   * @param headDim d_h (> 0)
    * @param qkvBias biases on q_proj, k_proj, v_proj ({@code attention_bias})
    * @param oBias a bias on o_proj ({@code o_proj_bias})
    * @param dropout probability in [0, 1) for the attention weights and the output
@@ -56,6 +95,11 @@ public final class MultiHeadAttention extends Layer {
   /** As above, with separate generators for the initial weights and for the dropout masks. */
   public MultiHeadAttention(int hidden, int numHeads, int headDim, boolean qkvBias, boolean oBias, float dropout,
       Rng initRng, Rng dropoutRng) {
+    this(legacy(hidden, numHeads, headDim, qkvBias, oBias, dropout), initRng, dropoutRng);
+  }
+
+  private static AttentionConfig legacy(int hidden, int numHeads, int headDim, boolean qkvBias, boolean oBias,
+      float dropout) {
     if (hidden < 1 || numHeads < 1 || headDim < 1) {
       throw new IllegalArgumentException("MultiHeadAttention: hidden size (" + hidden + "), number of heads ("
           + numHeads + ") and head dim (" + headDim + ") must be >= 1");
@@ -63,19 +107,8 @@ public final class MultiHeadAttention extends Layer {
     if (!(dropout >= 0f && dropout < 1f)) {
       throw new IllegalArgumentException("MultiHeadAttention: dropout must be in [0, 1), got " + dropout);
     }
-    this.hidden = hidden;
-    this.numHeads = numHeads;
-    this.headDim = headDim;
-    this.dropout = dropout;
-    if (dropout > 0 && dropoutRng == null) {
-      throw new IllegalArgumentException("MultiHeadAttention: dropout " + dropout + " needs an Rng for its masks");
-    }
-    this.dropoutRng = dropoutRng;
-    int inner = Math.multiplyExact(numHeads, headDim);
-    this.qProj = child("q_proj", new Linear(hidden, inner, qkvBias, initRng));
-    this.kProj = child("k_proj", new Linear(hidden, inner, qkvBias, initRng));
-    this.vProj = child("v_proj", new Linear(hidden, inner, qkvBias, initRng));
-    this.oProj = child("o_proj", new Linear(inner, hidden, oBias, initRng));
+    return new AttentionConfig(hidden, numHeads, numHeads, headDim, qkvBias, oBias, null, ScoreFunction.SCALED_DOT,
+        Normaliser.SOFTMAX, AttentionMask.causal(), 0, dropout);
   }
 
   /** d_h = hidden / numHeads (which must divide), all four biases as given, no dropout. */
@@ -97,45 +130,142 @@ public final class MultiHeadAttention extends Layer {
     return forward(x, false).out();
   }
 
-  /** out (B, S, d) and, when returnWeights, the attention weights (B, H, S, S). */
+  /** out (B, S, d) and, when returnWeights, the attention weights (B, n_q, S, S). */
   public Output forward(Tensor x, boolean returnWeights) {
-    if (x.dim() != 3 || x.size(2) != hidden) {
-      throw new IllegalArgumentException("MultiHeadAttention: input must be (B, S, " + hidden + "), got shape "
-          + Shape.str(x.shape()));
+    checkInput(x);
+    Tensor q = qProj.forward(x); // (B, S, n_q·d_h)
+    Tensor k = kProj.forward(x); // (B, S, n_kv·d_h)
+    Tensor v = vProj.forward(x);
+    if (cfg.rope() != null) {
+      q = cfg.rope().applyToHeads(q, cfg.numHeads(), 0);
+      k = cfg.rope().applyToHeads(k, cfg.numKvHeads(), 0);
     }
-    Tensor q = splitHeads(qProj.forward(x), numHeads); // (B, H, S, d_h) views
-    Tensor k = splitHeads(kProj.forward(x), numHeads);
-    Tensor v = splitHeads(vProj.forward(x), numHeads);
-    Tensor weights = normalise(scores(q, k));
-    Tensor attended = weights.dropout(dropout, dropoutRng, isTraining()).matmul(v); // (B, H, S, d_h)
-    Tensor out = oProj.forward(mergeHeads(attended)).dropout(dropout, dropoutRng, isTraining());
-    return new Output(out, returnWeights ? weights : null);
+    Output a = attend(q, k, v, returnWeights);
+    Tensor out = oProj.forward(a.out()).dropout(cfg.dropout(), dropoutRng, isTraining());
+    return new Output(out, a.weights());
   }
 
-  /**
-   * Scaled dot-product scores (B, H, S, S) with the causal mask applied: s[t, j] = q_t·k_j /
-   * sqrt(d_h) for j <= t, -inf above the diagonal. The scale is applied to q (S·d_h products
-   * rather than S·S).
-   */
-  private Tensor scores(Tensor q, Tensor k) {
-    int s = q.size(2);
-    Tensor scaled = q.mul((float) (1 / Math.sqrt(headDim)));
-    return scaled.matmul(k.transpose(-2, -1)).maskedFill(causalMask(s), Float.NEGATIVE_INFINITY);
+  private void checkInput(Tensor x) {
+    if (x.dim() != 3 || x.size(2) != cfg.hiddenSize()) {
+      throw new IllegalArgumentException("MultiHeadAttention: input must be (B, S, " + cfg.hiddenSize()
+          + "), got shape " + Shape.str(x.shape()));
+    }
   }
 
-  /** Softmax over the allowed keys; masked entries come out exactly 0. */
-  private static Tensor normalise(Tensor scores) {
-    return scores.softmax(-1);
+  /** Whether the fused banded kernel serves this configuration in the current mode. */
+  boolean fused() {
+    return cfg.score().isDotProduct() && cfg.mask().structured() && !(cfg.dropout() > 0 && isTraining());
+  }
+
+  /** merge_heads(A @ V) (B, S, n_q·d_h) from q (B, S, n_q·d_h), k and v (B, S, n_kv·d_h). */
+  private Output attend(Tensor q, Tensor k, Tensor v, boolean returnWeights) {
+    return dense(q, k, v, returnWeights);
+  }
+
+  /** The dense path: (B, n_kv, g, S, S) scores over broadcast views, -inf masking, normaliser. */
+  private Output dense(Tensor q, Tensor k, Tensor v, boolean returnWeights) {
+    int b = q.size(0);
+    int s = q.size(1);
+    int nq = cfg.numHeads();
+    int nkv = cfg.numKvHeads();
+    int g = cfg.groupSize();
+    int dh = cfg.headDim();
+    Tensor q5 = q.reshape(b, s, nkv, g, dh).permute(0, 2, 3, 1, 4); //  (B, n_kv, g, S, d_h)
+    Tensor k5 = k.reshape(b, s, nkv, dh).permute(0, 2, 1, 3).unsqueeze(2); // (B, n_kv, 1, S, d_h): shared by the group
+    Tensor v5 = v.reshape(b, s, nkv, dh).permute(0, 2, 1, 3).unsqueeze(2);
+    Tensor scores = switch (cfg.score()) {
+      case SCALED_DOT -> q5.mul((float) (1 / Math.sqrt(dh))).matmul(k5.transpose(-2, -1));
+      case DOT -> q5.matmul(k5.transpose(-2, -1));
+      // q^T W_s k / sqrt(d_h) = (q W_s)·k / sqrt(d_h)
+      case MULTIPLICATIVE -> q5.matmul(score.matrix()).mul((float) (1 / Math.sqrt(dh))).matmul(k5.transpose(-2, -1));
+      // w_s · [k_j ; q_t] = w_k · k_j + w_q · q_t
+      case CONCAT -> {
+        Tensor wk = score.vector().narrow(0, 0, dh).unsqueeze(1); // (d_h, 1)
+        Tensor wq = score.vector().narrow(0, dh, dh).unsqueeze(1);
+        yield q5.matmul(wq).add(k5.matmul(wk).transpose(-2, -1)); // (.., S, 1) + (.., 1, S)
+      }
+      // w_s · tanh(W_k k_j + W_q q_t), W_s = [W_k | W_q]
+      case ADDITIVE -> {
+        Tensor wk = score.matrix().narrow(1, 0, dh); // (d_a, d_h)
+        Tensor wq = score.matrix().narrow(1, dh, dh);
+        Tensor ek = k5.matmul(wk.transpose(0, 1)).unsqueeze(-3); // (B, n_kv, 1, 1, S, d_a)
+        Tensor eq = q5.matmul(wq.transpose(0, 1)).unsqueeze(-2); // (B, n_kv, g, S, 1, d_a)
+        yield eq.add(ek).tanh().matmul(score.vector().unsqueeze(1)).squeeze(-1);
+      }
+    };
+    AttentionMask mask = cfg.mask();
+    Tensor weights = scores.maskedFill(blocked(mask, s), Float.NEGATIVE_INFINITY);
+    if (cfg.normaliser() == Normaliser.SOFTMAX) {
+      weights = weights.softmax(-1);
+    } else {
+      weights = weights.relu().mul(inverseCounts(mask, s)); // relu(s) / n_t; relu(-inf) = 0
+    }
+    Tensor dropped = weights.dropout(cfg.dropout(), dropoutRng, isTraining());
+    Tensor attended = dropped.matmul(v5); // (B, n_kv, g, S, d_h)
+    Tensor merged = attended.permute(0, 3, 1, 2, 4).reshape(b, s, nq * dh);
+    return new Output(merged, returnWeights ? weights.reshape(b, nq, s, s) : null);
+  }
+
+  /** (S, S): 1 where key j may not be seen by query t, else 0. */
+  static Tensor blocked(AttentionMask mask, int s) {
+    float[] m = new float[s * s];
+    for (int t = 0; t < s; t++) {
+      boolean any = false;
+      for (int j = 0; j < s; j++) {
+        boolean ok = mask.allowed(t, j);
+        any |= ok;
+        m[t * s + j] = ok ? 0f : 1f;
+      }
+      if (!any) {
+        throw new IllegalArgumentException("mask " + mask.spec() + ": query " + t
+            + " may see no key; every row needs at least one allowed key");
+      }
+    }
+    return Tensor.of(m, s, s);
+  }
+
+  /** (S, 1) of 1 / n_t. */
+  private static Tensor inverseCounts(AttentionMask mask, int s) {
+    float[] c = new float[s];
+    for (int t = 0; t < s; t++) c[t] = 1f / mask.count(t);
+    return Tensor.of(c, s, 1);
   }
 
   /** (S, S): 1 where key j may not be seen by query t (j > t), else 0. */
   public static Tensor causalMask(int s) {
-    float[] m = new float[s * s];
-    for (int t = 0; t < s; t++) {
-      for (int j = t + 1; j < s; j++) m[t * s + j] = 1f;
-    }
-    return Tensor.of(m, s, s);
+    return blocked(AttentionMask.causal(), s);
   }
+
+  // ---------------------------------------------------------------- incremental decoding
+
+  /** An empty KV cache for this layer (its mask decides how many keys it keeps). */
+  public LayerKvCache newCache() {
+    return new LayerKvCache(cfg.mask(), cfg.numKvHeads(), cfg.headDim());
+  }
+
+  /**
+   * Attention output (B, T, d) for T new tokens xNew (B, T, d) at absolute positions
+   * cache.seen() .. cache.seen() + T - 1: their keys and values (rotated at those positions) join
+   * the cache and each new query attends to the keys its mask allows — exactly what
+   * {@link #forward} gives at those positions. Inference only: nothing is recorded for autograd
+   * and dropout is off.
+   */
+  public Tensor forwardIncremental(Tensor xNew, LayerKvCache cache) {
+    checkInput(xNew);
+    if (cache == null) throw new IllegalArgumentException("forwardIncremental: cache is null (use newCache())");
+    if (cache.mask() != cfg.mask() || cache.numKvHeads() != cfg.numKvHeads() || cache.headDim() != cfg.headDim()) {
+      throw new IllegalArgumentException("forwardIncremental: the cache " + cache + " was not made by this layer");
+    }
+    try (var g = Autograd.noGrad()) {
+      Tensor q = qProj.forward(xNew).contiguous();
+      Tensor k = kProj.forward(xNew).contiguous();
+      Tensor v = vProj.forward(xNew).contiguous();
+      float[] merged = Decoding.step(cfg, score, q, k, v, cache);
+      return oProj.forward(Tensor.of(merged, xNew.size(0), xNew.size(1), cfg.numHeads() * cfg.headDim()));
+    }
+  }
+
+  // ---------------------------------------------------------------- accessors
 
   /** (B, S, H·d_h) → (B, H, S, d_h) with out[b, h, s, j] = x[b, s, h·d_h + j]; a view of x. */
   public static Tensor splitHeads(Tensor x, int numHeads) {
@@ -156,6 +286,10 @@ public final class MultiHeadAttention extends Layer {
     return x.transpose(1, 2).reshape(x.size(0), x.size(2), x.size(1) * x.size(3));
   }
 
+  public AttentionConfig config() {
+    return cfg;
+  }
+
   public Linear qProj() {
     return qProj;
   }
@@ -172,19 +306,28 @@ public final class MultiHeadAttention extends Layer {
     return oProj;
   }
 
+  /** The score function's parameters, or null for scaled_dot and dot. */
+  public ScoreParams scoreParams() {
+    return score;
+  }
+
   public int hiddenSize() {
-    return hidden;
+    return cfg.hiddenSize();
   }
 
   public int numHeads() {
-    return numHeads;
+    return cfg.numHeads();
+  }
+
+  public int numKvHeads() {
+    return cfg.numKvHeads();
   }
 
   public int headDim() {
-    return headDim;
+    return cfg.headDim();
   }
 
   public float dropout() {
-    return dropout;
+    return cfg.dropout();
   }
 }
