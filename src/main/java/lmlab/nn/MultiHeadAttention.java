@@ -3,6 +3,7 @@ package lmlab.nn;
 import lmlab.autograd.Autograd;
 import lmlab.nn.attention.AttentionConfig;
 import lmlab.nn.attention.AttentionMask;
+import lmlab.nn.attention.BandAttention;
 import lmlab.nn.attention.Decoding;
 import lmlab.nn.attention.LayerKvCache;
 import lmlab.nn.attention.Normaliser;
@@ -132,6 +133,18 @@ public final class MultiHeadAttention extends Layer {
 
   /** out (B, S, d) and, when returnWeights, the attention weights (B, n_q, S, S). */
   public Output forward(Tensor x, boolean returnWeights) {
+    return forward(x, returnWeights, fused());
+  }
+
+  /**
+   * As {@link #forward(Tensor, boolean)} but always on the dense path (S × S scores): the
+   * reference the fused kernel is tested against.
+   */
+  public Output forwardDense(Tensor x, boolean returnWeights) {
+    return forward(x, returnWeights, false);
+  }
+
+  private Output forward(Tensor x, boolean returnWeights, boolean fused) {
     checkInput(x);
     Tensor q = qProj.forward(x); // (B, S, n_q·d_h)
     Tensor k = kProj.forward(x); // (B, S, n_kv·d_h)
@@ -140,7 +153,7 @@ public final class MultiHeadAttention extends Layer {
       q = cfg.rope().applyToHeads(q, cfg.numHeads(), 0);
       k = cfg.rope().applyToHeads(k, cfg.numKvHeads(), 0);
     }
-    Output a = attend(q, k, v, returnWeights);
+    Output a = fused ? banded(q, k, v, returnWeights) : dense(q, k, v, returnWeights);
     Tensor out = oProj.forward(a.out()).dropout(cfg.dropout(), dropoutRng, isTraining());
     return new Output(out, a.weights());
   }
@@ -157,9 +170,23 @@ public final class MultiHeadAttention extends Layer {
     return cfg.score().isDotProduct() && cfg.mask().structured() && !(cfg.dropout() > 0 && isTraining());
   }
 
-  /** merge_heads(A @ V) (B, S, n_q·d_h) from q (B, S, n_q·d_h), k and v (B, S, n_kv·d_h). */
-  private Output attend(Tensor q, Tensor k, Tensor v, boolean returnWeights) {
-    return dense(q, k, v, returnWeights);
+  /**
+   * merge_heads(A @ V) (B, S, n_q·d_h) from q (B, S, n_q·d_h), k and v (B, S, n_kv·d_h) on the
+   * fused banded kernel.
+   */
+  private Output banded(Tensor q, Tensor k, Tensor v, boolean returnWeights) {
+    int b = q.size(0);
+    int s = q.size(1);
+    int nq = cfg.numHeads();
+    int dh = cfg.headDim();
+    Tensor qs = q;
+    if (cfg.score() == ScoreFunction.MULTIPLICATIVE) { // q^T W_s k = (q W_s)·k
+      qs = q.reshape(b, s, nq, dh).matmul(score.matrix()).reshape(b, s, nq * dh);
+    }
+    float scale = cfg.score() == ScoreFunction.DOT ? 1f : (float) (1 / Math.sqrt(dh));
+    float[] weights = returnWeights ? new float[Math.multiplyExact(b * nq, Math.multiplyExact(s, s))] : null;
+    Tensor out = BandAttention.attend(qs, k, v, nq, cfg.numKvHeads(), dh, scale, cfg.mask(), cfg.normaliser(), weights);
+    return new Output(out, weights == null ? null : Tensor.of(weights, b, nq, s, s));
   }
 
   /** The dense path: (B, n_kv, g, S, S) scores over broadcast views, -inf masking, normaliser. */

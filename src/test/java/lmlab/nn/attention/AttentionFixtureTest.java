@@ -21,6 +21,18 @@ class AttentionFixtureTest {
       "attn_relu_causal", "attn_relu_dilated_8_2", "attn_relu_gqa_block_local", "attn_score_dot",
       "attn_score_multiplicative", "attn_score_concat", "attn_score_additive"})
   void matchesTheFixture(String name) {
+    check(name, false);
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"attn_mha_causal", "attn_gqa_kv2", "attn_mqa_kv1", "attn_rope_gqa_theta1e6", "attn_sliding_w4",
+      "attn_dilated_8_2", "attn_block_local4_S14", "attn_relu_dilated_8_2", "attn_relu_gqa_block_local",
+      "attn_score_multiplicative"})
+  void denseReferencePathMatchesTheFixture(String name) {
+    check(name, true);
+  }
+
+  private static void check(String name, boolean dense) {
     SafetensorsFile f = FixtureAssert.fixture(name);
     AttentionConfig cfg = AttentionFixtures.config(f);
     MultiHeadAttention attn = new MultiHeadAttention(cfg, null);
@@ -28,7 +40,7 @@ class AttentionFixtureTest {
     assertThat(attn.namedParameters().keySet()).containsExactlyInAnyOrder(f.metadata().get("params").split(","));
     Tensor x = ModuleFixtures.leaf(f, "x");
 
-    MultiHeadAttention.Output o = attn.forward(x, true);
+    MultiHeadAttention.Output o = dense ? attn.forwardDense(x, true) : attn.forward(x, true);
     FixtureAssert.assertMatchesFixture(f, "out", o.out());
     FixtureAssert.assertMatchesFixture(f, "attn_weights", o.weights());
 

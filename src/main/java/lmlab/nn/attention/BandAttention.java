@@ -1,0 +1,319 @@
+package lmlab.nn.attention;
+
+import java.util.Arrays;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+import lmlab.autograd.Autograd;
+import lmlab.kernels.Gemm;
+import lmlab.kernels.Lanes;
+import lmlab.kernels.Parallel;
+import lmlab.tensor.Tensor;
+
+/**
+ * Fused dot-product attention under a structured mask, forward and backward, in O(S · visible
+ * keys) time and O(S) extra memory: no S × S matrix.
+ *
+ * <p>Every structured mask lets query t see the progression first(t), first(t) + δ, ..., t (δ the
+ * dilation, else 1). The queries t = r + δu of one residue r (mod δ) therefore see the keys
+ * u' in [lo(u), u] of the same residue, with lo non-decreasing: a band. Queries are taken in tiles
+ * of {@link #TILE} rows; a tile [u0, u1) needs the keys [lo(u0), u1), so its scores are one GEMM
+ * Q_tile·K_rangeᵀ read straight from the projections (row stride δ·n·d_h, no copy, and the n_kv
+ * key/value heads are read by their query group, never repeated), then the normaliser on each row's
+ * own band, then O_tile = P·V_range, a second GEMM.
+ *
+ * <p>Softmax keeps only the row's log-sum-exp for backward (flash-attention style): the backward
+ * pass recomputes P = exp(s − lse) tile by tile and forms, with D_t = Σ dO_t ⊙ O_t,
+ * dS = P ⊙ (dP − D) (softmax) or dS = 1[s > 0]·dP / n_t (ReLU attention, a = relu(s)/n_t), with
+ * dP = dO·Vᵀ; then dQ = scale·dS·K, dK += scale·dSᵀ·Q, dV += Pᵀ·dO. Backward runs one (batch,
+ * key/value head) per task, so the dK/dV accumulations of a group's query heads never race.
+ */
+public final class BandAttention {
+  /** Query rows per tile. */
+  static final int TILE = 64;
+
+  private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+  private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[][] {new float[0], new float[0]});
+
+  private BandAttention() {}
+
+  /** The shape of one call. */
+  private record Geometry(int batch, int seq, int nq, int nkv, int dh, float scale, AttentionMask mask,
+      Normaliser norm) {
+    int group() {
+      return nq / nkv;
+    }
+
+    int stride() {
+      return mask.stride();
+    }
+
+    int residues() {
+      return Math.min(mask.stride(), seq);
+    }
+
+    /** Queries of residue r: t = r + δu for u in [0, rows(r)). */
+    int rows(int r) {
+      return (seq - 1 - r) / stride() + 1;
+    }
+
+    /** First visible key of query u of residue r, in u-coordinates. */
+    int lo(int r, int u) {
+      return (mask.first(r + stride() * u) - r) / stride();
+    }
+
+    /** The widest key range a tile can need. */
+    int maxWidth() {
+      int w = 0;
+      for (int r = 0; r < residues(); r++) {
+        for (int u0 = 0; u0 < rows(r); u0 += TILE) w = Math.max(w, Math.min(rows(r), u0 + TILE) - lo(r, u0));
+      }
+      return w;
+    }
+  }
+
+  /**
+   * merge_heads(A @ V) (B, S, n_q·d_h) for q (B, S, n_q·d_h), k and v (B, S, n_kv·d_h) with scores
+   * scale·q·k; when weightsOut (B·n_q·S·S floats) is given, the attention weights are written
+   * there too (for inspection, outside autograd). Differentiable in q, k and v.
+   */
+  public static Tensor attend(Tensor q0, Tensor k0, Tensor v0, int nq, int nkv, int dh, float scale, AttentionMask mask,
+      Normaliser norm, float[] weightsOut) {
+    Tensor q = q0.contiguous();
+    Tensor k = k0.contiguous();
+    Tensor v = v0.contiguous();
+    Geometry g = new Geometry(q.size(0), q.size(1), nq, nkv, dh, scale, mask, norm);
+    float[] out = new float[q.numel()];
+    float[] lse = norm == Normaliser.SOFTMAX ? new float[g.batch * nq * g.seq] : null;
+    int width = g.maxWidth();
+    Parallel.forEachDynamic(g.batch * nq, bh -> forwardHead(g, bh / nq, bh % nq, q, k, v, out, lse, width, weightsOut));
+    Tensor o = Tensor.of(out, q.shape());
+    return Autograd.record("bandAttention", o, grad -> backward(g, q, k, v, out, lse, width, grad), q0, k0, v0);
+  }
+
+  private static float[][] scratch(int n) {
+    float[][] s = SCRATCH.get();
+    if (s[0].length < n) {
+      s = new float[][] {new float[n], new float[n]};
+      SCRATCH.set(s);
+    }
+    return s;
+  }
+
+  private static void forwardHead(Geometry g, int b, int h, Tensor q, Tensor k, Tensor v, float[] out, float[] lse,
+      int width, float[] weightsOut) {
+    int seq = g.seq;
+    int dh = g.dh;
+    int qRow = g.nq * dh;
+    int kvRow = g.nkv * dh;
+    int kvh = h / g.group();
+    int st = g.stride();
+    float[] sc = scratch(TILE * width)[0];
+    for (int r = 0; r < g.residues(); r++) {
+      int rows = g.rows(r);
+      for (int u0 = 0; u0 < rows; u0 += TILE) {
+        int u1 = Math.min(rows, u0 + TILE);
+        int tq = u1 - u0;
+        int base = g.lo(r, u0);
+        int w = u1 - base;
+        int qOff = q.offset() + (b * seq + r + st * u0) * qRow + h * dh;
+        int kOff = k.offset() + (b * seq + r + st * base) * kvRow + kvh * dh;
+        int vOff = v.offset() + (b * seq + r + st * base) * kvRow + kvh * dh;
+        // S = Q_tile · K_rangeᵀ (raw dot products; the scale is applied per row below)
+        Gemm.sgemm(false, true, tq, w, dh, q.storage(), qOff, st * qRow, k.storage(), kOff, st * kvRow, sc, 0, w, false);
+        for (int i = 0; i < tq; i++) {
+          int u = u0 + i;
+          int a = g.lo(r, u) - base;
+          int e = u - base + 1; // exclusive
+          int p = i * w;
+          Arrays.fill(sc, p, p + a, 0f);
+          Arrays.fill(sc, p + e, p + w, 0f);
+          if (g.norm == Normaliser.SOFTMAX) {
+            // p = exp(scale·s − m) / Σ exp(scale·s − m), m = scale·max s; lse = m + log Σ
+            float m = g.scale * max(sc, p + a, p + e);
+            float sum = expShift(sc, p + a, p + e, g.scale, m);
+            scaleRange(sc, p + a, p + e, 1f / sum);
+            lse[(b * g.nq + h) * seq + r + st * u] = m + (float) Math.log(sum);
+          } else {
+            reluScale(sc, p + a, p + e, g.scale, 1f / (e - a)); // relu(scale·s) / n_t
+          }
+          if (weightsOut != null) {
+            int t = r + st * u;
+            int wo = ((b * g.nq + h) * seq + t) * seq;
+            for (int c = a; c < e; c++) weightsOut[wo + r + st * (base + c)] = sc[p + c];
+          }
+        }
+        // O_tile = P · V_range
+        int oOff = (b * seq + r + st * u0) * qRow + h * dh;
+        Gemm.sgemm(false, false, tq, dh, w, sc, 0, w, v.storage(), vOff, st * kvRow, out, oOff, st * qRow, false);
+      }
+    }
+  }
+
+  private static Tensor[] backward(Geometry g, Tensor q, Tensor k, Tensor v, float[] out, float[] lse, int width,
+      Tensor grad) {
+    Tensor go = grad.contiguous();
+    int dh = g.dh;
+    int seq = g.seq;
+    int qRow = g.nq * dh;
+    // D_t = Σ_e dO[t, e] · O[t, e] per (b, t, h) (softmax only)
+    float[] dsum = null;
+    if (g.norm == Normaliser.SOFTMAX) {
+      float[] d = new float[g.batch * seq * g.nq];
+      float[] gs = go.storage();
+      int gOff = go.offset();
+      Parallel.forRange(d.length, 256, (from, to) -> {
+        for (int i = from; i < to; i++) d[i] = dot(gs, gOff + i * dh, out, i * dh, dh);
+      });
+      dsum = d;
+    }
+    float[] dq = new float[q.numel()];
+    float[] dk = new float[k.numel()];
+    float[] dv = new float[v.numel()];
+    float[] dsumF = dsum;
+    Parallel.forEachDynamic(g.batch * g.nkv, unit -> {
+      int b = unit / g.nkv;
+      int kvh = unit % g.nkv;
+      for (int h = kvh * g.group(); h < (kvh + 1) * g.group(); h++) {
+        backwardHead(g, b, h, q, k, v, go, lse, dsumF, width, dq, dk, dv);
+      }
+    });
+    return new Tensor[] {Tensor.of(dq, q.shape()), Tensor.of(dk, k.shape()), Tensor.of(dv, v.shape())};
+  }
+
+  private static void backwardHead(Geometry g, int b, int h, Tensor q, Tensor k, Tensor v, Tensor go, float[] lse,
+      float[] dsum, int width, float[] dq, float[] dk, float[] dv) {
+    int seq = g.seq;
+    int dh = g.dh;
+    int qRow = g.nq * dh;
+    int kvRow = g.nkv * dh;
+    int kvh = h / g.group();
+    int st = g.stride();
+    float[][] s2 = scratch(TILE * width);
+    float[] pt = s2[0];
+    float[] dp = s2[1];
+    for (int r = 0; r < g.residues(); r++) {
+      int rows = g.rows(r);
+      for (int u0 = 0; u0 < rows; u0 += TILE) {
+        int u1 = Math.min(rows, u0 + TILE);
+        int tq = u1 - u0;
+        int base = g.lo(r, u0);
+        int w = u1 - base;
+        int qOffRel = (b * seq + r + st * u0) * qRow + h * dh;
+        int kOffRel = (b * seq + r + st * base) * kvRow + kvh * dh;
+        int lq = st * qRow;
+        int lk = st * kvRow;
+        // recompute the scores, and dP = dO_tile · V_rangeᵀ
+        Gemm.sgemm(false, true, tq, w, dh, q.storage(), q.offset() + qOffRel, lq, k.storage(), k.offset() + kOffRel, lk,
+            pt, 0, w, false);
+        Gemm.sgemm(false, true, tq, w, dh, go.storage(), go.offset() + qOffRel, lq, v.storage(), v.offset() + kOffRel,
+            lk, dp, 0, w, false);
+        for (int i = 0; i < tq; i++) {
+          int u = u0 + i;
+          int t = r + st * u;
+          int a = g.lo(r, u) - base;
+          int e = u - base + 1;
+          int p = i * w;
+          Arrays.fill(pt, p, p + a, 0f);
+          Arrays.fill(pt, p + e, p + w, 0f);
+          Arrays.fill(dp, p, p + a, 0f);
+          Arrays.fill(dp, p + e, p + w, 0f);
+          if (g.norm == Normaliser.SOFTMAX) {
+            // P = exp(scale·s − lse); dS·scale = scale·P ⊙ (dP − D_t)
+            softmaxGrad(pt, dp, p + a, p + e, g.scale, lse[(b * g.nq + h) * seq + t], dsum[(b * seq + t) * g.nq + h]);
+          } else {
+            // P = relu(scale·s)/n; dS·scale = scale·1[s > 0]·dP / n
+            reluGrad(pt, dp, p + a, p + e, g.scale, 1f / (e - a));
+          }
+        }
+        // now pt = P and dp = scale·dS
+        Gemm.sgemm(false, false, tq, dh, w, dp, 0, w, k.storage(), k.offset() + kOffRel, lk, dq, qOffRel, lq, false);
+        Gemm.sgemm(true, false, w, dh, tq, dp, 0, w, q.storage(), q.offset() + qOffRel, lq, dk, kOffRel, lk, true);
+        Gemm.sgemm(true, false, w, dh, tq, pt, 0, w, go.storage(), go.offset() + qOffRel, lq, dv, kOffRel, lk, true);
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- row kernels
+
+  private static float max(float[] x, int from, int to) {
+    int i = from;
+    float m = Float.NEGATIVE_INFINITY;
+    if (to - from >= F.length()) {
+      FloatVector mv = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+      for (int bound = from + F.loopBound(to - from); i < bound; i += F.length()) {
+        mv = mv.max(FloatVector.fromArray(F, x, i));
+      }
+      m = mv.reduceLanes(VectorOperators.MAX);
+    }
+    for (; i < to; i++) m = Math.max(m, x[i]);
+    return m;
+  }
+
+  /** x = exp(scale·x − shift) over [from, to); returns the sum. */
+  private static float expShift(float[] x, int from, int to, float scale, float shift) {
+    int i = from;
+    FloatVector acc = FloatVector.zero(F);
+    for (int bound = from + F.loopBound(to - from); i < bound; i += F.length()) {
+      FloatVector e = Lanes.exp(FloatVector.fromArray(F, x, i).mul(scale).sub(shift));
+      e.intoArray(x, i);
+      acc = acc.add(e);
+    }
+    float s = Lanes.sum(acc);
+    for (; i < to; i++) {
+      float e = Lanes.exp(x[i] * scale - shift);
+      x[i] = e;
+      s += e;
+    }
+    return s;
+  }
+
+  private static void scaleRange(float[] x, int from, int to, float s) {
+    int i = from;
+    for (int bound = from + F.loopBound(to - from); i < bound; i += F.length()) {
+      FloatVector.fromArray(F, x, i).mul(s).intoArray(x, i);
+    }
+    for (; i < to; i++) x[i] *= s;
+  }
+
+  /** x = relu(scale·x)·inv. */
+  private static void reluScale(float[] x, int from, int to, float scale, float inv) {
+    float si = scale * inv; // scale > 0, so relu(scale·x)·inv = relu(x)·scale·inv
+    int i = from;
+    for (int bound = from + F.loopBound(to - from); i < bound; i += F.length()) {
+      FloatVector.fromArray(F, x, i).max(0f).mul(si).intoArray(x, i);
+    }
+    for (; i < to; i++) x[i] = Math.max(0f, x[i]) * si;
+  }
+
+  /** s → P = exp(scale·s − lse); dp → scale·P·(dp − d). */
+  private static void softmaxGrad(float[] s, float[] dp, int from, int to, float scale, float lse, float d) {
+    int i = from;
+    for (int bound = from + F.loopBound(to - from); i < bound; i += F.length()) {
+      FloatVector p = Lanes.exp(FloatVector.fromArray(F, s, i).mul(scale).sub(lse));
+      p.intoArray(s, i);
+      p.mul(FloatVector.fromArray(F, dp, i).sub(d)).mul(scale).intoArray(dp, i);
+    }
+    for (; i < to; i++) {
+      float p = Lanes.exp(s[i] * scale - lse);
+      s[i] = p;
+      dp[i] = scale * p * (dp[i] - d);
+    }
+  }
+
+  /** s → P = relu(scale·s)·inv; dp → scale·inv·1[s > 0]·dp. */
+  private static void reluGrad(float[] s, float[] dp, int from, int to, float scale, float inv) {
+    float si = scale * inv;
+    for (int i = from; i < to; i++) {
+      boolean on = s[i] > 0;
+      s[i] = on ? s[i] * si : 0f;
+      dp[i] = on ? dp[i] * si : 0f;
+    }
+  }
+
+  private static float dot(float[] a, int ao, float[] b, int bo, int n) {
+    float s = 0;
+    for (int i = 0; i < n; i++) s += a[ao + i] * b[bo + i];
+    return s;
+  }
+}
