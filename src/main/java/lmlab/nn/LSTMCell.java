@@ -58,6 +58,16 @@ public final class LSTMCell extends Module {
 
   /** One step from x_t (B, d_x) and (h, c) (B, d_h) each; null h or c means zeros. */
   public State forward(Tensor x, Tensor h, Tensor c) {
+    if (!ModuleTrace.on()) return step(x, h, c);
+    ModuleTrace.enter(this);
+    try {
+      return step(x, h, c);
+    } finally {
+      ModuleTrace.exit();
+    }
+  }
+
+  private State step(Tensor x, Tensor h, Tensor c) {
     if (x.dim() != 2 || x.size(1) != inputSize) {
       throw new IllegalArgumentException(
           "LSTMCell: input must have shape (B, " + inputSize + "), got " + Shape.str(x.shape()));
@@ -76,6 +86,16 @@ public final class LSTMCell extends Module {
 
   /** The whole sequence x (B, S, d_x) from (h0, c0) (B, d_h) each, zeros when null. */
   public Sequence sequence(Tensor x, Tensor h0, Tensor c0) {
+    if (!ModuleTrace.on()) return run(x, h0, c0);
+    ModuleTrace.enter(this);
+    try {
+      return run(x, h0, c0);
+    } finally {
+      ModuleTrace.exit();
+    }
+  }
+
+  private Sequence run(Tensor x, Tensor h0, Tensor c0) {
     RecurrentOps.checkSequence("LSTMCell", x, inputSize);
     int batch = x.size(0);
     int steps = x.size(1);

@@ -50,7 +50,13 @@ public final class Linear extends Layer {
           "Linear(" + in + ", " + out + "): input's last dimension must be " + in + ", got shape "
               + lmlab.tensor.Shape.str(x.shape()));
     }
-    return x.linear(weight, bias); // x Wᵀ + b
+    if (!ModuleTrace.on()) return x.linear(weight, bias); // x Wᵀ + b
+    ModuleTrace.enter(this);
+    try {
+      return x.linear(weight, bias);
+    } finally {
+      ModuleTrace.exit();
+    }
   }
 
   public Tensor weight() {

@@ -47,6 +47,7 @@ final class LinearAlgebra {
     int k = a.shape[a.dim() - 1];
     int n = b.shape[b.dim() - 1];
     int[] batch = batchShape(a, b);
+    if (ProductProbe.active()) ProductProbe.report("matmul", Shape.numel(batch), m, k, n, null);
     int[] outShape = Arrays.copyOf(batch, batch.length + 2);
     outShape[batch.length] = m;
     outShape[batch.length + 1] = n;
@@ -121,6 +122,7 @@ final class LinearAlgebra {
     Tensor w = layout(weight) == null ? weight.contiguous() : weight;
     Layout lw = layout(w);
     int rows = Shape.numel(Arrays.copyOf(x.shape, x.dim() - 1));
+    if (ProductProbe.active()) ProductProbe.report("linear", 1, rows, in, out, weight);
     int[] outShape = x.shape.clone();
     outShape[outShape.length - 1] = out;
     float[] y = new float[rows * out];

@@ -1,0 +1,47 @@
+package lmlab.tensor;
+
+/**
+ * Reports every forward matrix product ({@code matmul}, {@code linear}) to a listener installed on
+ * the current thread: the instrumented run mode of the model analyser (lmlab.analysis.FlopCounter).
+ * Off by default; then a product pays one volatile read. Backward products are not reported.
+ */
+public final class ProductProbe {
+  /** One product: {@code count} independent (m × k)·(k × n) products, 2·count·m·k·n FLOPs. */
+  @FunctionalInterface
+  public interface Listener {
+    /**
+     * @param op "matmul" or "linear"
+     * @param weight the weight of a linear (W, out × in), else null
+     */
+    void product(String op, long count, int m, int k, int n, Tensor weight);
+  }
+
+  private static final ThreadLocal<Listener> LISTENER = new ThreadLocal<>();
+  private static volatile int installed; // threads with a listener; 0 = the probe is off
+
+  private ProductProbe() {}
+
+  /** Installs listener on this thread (null removes it); returns the previous one, for {@link #restore}. */
+  public static synchronized Listener install(Listener listener) {
+    Listener previous = LISTENER.get();
+    if (previous == null && listener != null) installed++;
+    if (previous != null && listener == null) installed--;
+    if (listener == null) LISTENER.remove();
+    else LISTENER.set(listener);
+    return previous;
+  }
+
+  /** Puts back what {@link #install} returned. */
+  public static void restore(Listener previous) {
+    install(previous);
+  }
+
+  static boolean active() {
+    return installed != 0;
+  }
+
+  static void report(String op, long count, int m, int k, int n, Tensor weight) {
+    Listener l = LISTENER.get();
+    if (l != null) l.product(op, count, m, k, n, weight);
+  }
+}
