@@ -41,7 +41,7 @@ public final class ParamsCommand implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   @Option(names = "--preset", paramLabel = "NAME",
-      description = "A preset: gpt, chargpt, gpt2, lstm-lm, rnn-lm.")
+      description = "A preset: gpt, chargpt, gpt2, llama, qwen2, qwen2-variant, lstm-lm, rnn-lm.")
   String preset;
 
   @Option(names = "--set", paramLabel = "KEY=VALUE",

@@ -23,19 +23,20 @@ import lmlab.tensor.Rng;
  * {@code key=value} overrides (the CLI's {@code --preset NAME --set key=value}).
  *
  * <p>{@code model_type} selects the family: {@code "lstm-lm"} and {@code "rnn-lm"} are the
- * recurrent language models ({@link RecurrentLmConfig}); absent, {@code "gpt2"}, {@code "llama"}
- * or {@code "qwen2"} is the one {@link Transformer} ({@link TransformerConfig}; {@code llama} and
- * {@code qwen2} select Hugging Face's bias defaults, {@code gpt2} none). Anything else is an error
- * naming the value and the file.
+ * recurrent language models ({@link RecurrentLmConfig}); absent, {@code "gpt2"}, {@code "llama"},
+ * {@code "qwen2"} or {@code "mistral"} is the one {@link Transformer} ({@link TransformerConfig};
+ * llama, qwen2 and mistral select Hugging Face's bias and sliding-window defaults, {@code gpt2}
+ * none). Anything else is an error naming the value and the file.
  *
- * <p>Presets: {@code gpt}, {@code chargpt}, {@code gpt2} (Transformer, {@link TransformerConfig#preset})
+ * <p>Presets: {@code gpt}, {@code chargpt}, {@code gpt2}, {@code llama}, {@code qwen2},
+ * {@code qwen2-variant} (Transformer, {@link TransformerConfig#preset})
  * and {@code lstm-lm}, {@code rnn-lm} (the defaults of models.md, L 2, d_e = d_h = 128, bias on,
  * with vocab_size {@value #RECURRENT_PRESET_VOCAB}, the character vocabulary of chargpt, since
  * models.md gives none).
  */
 public final class Models {
   /** model_type values that build a Transformer (besides an absent model_type). */
-  public static final List<String> TRANSFORMER_MODEL_TYPES = List.of("gpt2", "llama", "qwen2");
+  public static final List<String> TRANSFORMER_MODEL_TYPES = List.of("gpt2", "llama", "qwen2", "mistral");
 
   /** Recurrent model_type values (also preset names). */
   public static final List<String> RECURRENT_MODEL_TYPES = List.of(RecurrentLmConfig.LSTM_LM, RecurrentLmConfig.RNN_LM);
@@ -198,10 +199,8 @@ public final class Models {
     try {
       b = TransformerConfig.builder(p);
     } catch (IllegalArgumentException e) {
-      String why = e.getMessage() != null && !e.getMessage().startsWith("unknown preset")
-          ? "preset '" + name + "' is not yet supported (it needs the modern-attention issue)"
-          : "unknown preset '" + name + "'";
-      throw new IllegalArgumentException(why + "; valid presets: " + String.join(", ", presets()), e);
+      throw new IllegalArgumentException("unknown preset '" + name + "'; valid presets: "
+          + String.join(", ", presets()), e);
     }
     for (var e : overrides.entrySet()) b.set(e.getKey(), e.getValue());
     return Spec.of(b.build());

@@ -22,6 +22,10 @@ import lmlab.nn.Positions;
 import lmlab.nn.SinusoidalPositions;
 import lmlab.nn.SwiGlu;
 import lmlab.nn.TransformerBlock;
+import lmlab.autograd.Autograd;
+import lmlab.nn.attention.AttentionConfig;
+import lmlab.nn.attention.LayerKvCache;
+import lmlab.nn.attention.ScoreParams;
 import lmlab.tensor.IntTensor;
 import lmlab.tensor.Rng;
 import lmlab.tensor.Shape;
@@ -39,7 +43,13 @@ import lmlab.tensor.Tensor;
  * lm_head                       Linear(d, V), absent when tie_word_embeddings (logits = h · embed_tokens.weightᵀ)
  * </pre>
  *
- * Sinusoidal positions are a fixed table added to the token embeddings (not in the state dict).
+ * Sinusoidal positions are a fixed table added to the token embeddings (not in the state dict);
+ * RoPE acts inside every attention layer. Each layer's attention (GQA, score function,
+ * normaliser, mask) is {@link TransformerConfig#attentionConfigs()}.
+ *
+ * <p>Incremental decoding: {@link #newLayerCaches()} and {@link #forwardIncremental} feed new
+ * tokens against per-layer KV caches (lmlab.decode.KvCache wraps them for the whole model); the
+ * logits equal the full forward pass's at the same absolute positions.
  * Dropout (config {@code dropout}, training mode only) acts on the embedding sum, the attention
  * weights, after o_proj and after the MLP.
  *
@@ -70,11 +80,11 @@ public final class Transformer extends LanguageModel {
           ? child("embed_positions", new LearnedPositions(c.maxPositionEmbeddings(), d, init))
           : null;
       Layers list = child("layers", new Layers());
+      List<AttentionConfig> attention = c.attentionConfigs();
       for (int i = 0; i < c.numHiddenLayers(); i++) {
         TransformerBlock block = new TransformerBlock(
             norm(c),
-            new MultiHeadAttention(d, c.numAttentionHeads(), c.headDim(), c.attentionBias(), c.oProjBias(),
-                (float) c.dropout(), init, dropout),
+            new MultiHeadAttention(attention.get(i), init, dropout),
             norm(c),
             feedForward(c, init),
             c.dropout(), dropout);
@@ -143,7 +153,7 @@ public final class Transformer extends LanguageModel {
     this.positions = switch (config.position()) {
       case "learned" -> model.embedPositions;
       case "sinusoidal" -> new SinusoidalPositions(config.hiddenSize());
-      default -> null; // none
+      default -> null; // rope (inside each attention layer) or none
     };
     if (init != null) initWeights(init);
   }
@@ -168,7 +178,18 @@ public final class Transformer extends LanguageModel {
         normal(emb.weight(), rng, 1.0);
       } else if (m instanceof LearnedPositions pos) {
         normal(pos.weight(), rng, 1.0);
+      } else if (m instanceof ScoreParams sp) {
+        initScore(sp, rng);
       }
+    }
+  }
+
+  /** Score-function parameters as a Linear layer's weight: U(-1/√fan_in, 1/√fan_in), fan_in their last width. */
+  private static void initScore(ScoreParams sp, Rng rng) {
+    for (Tensor t : new Tensor[] {sp.matrix(), sp.vector()}) {
+      if (t == null) continue;
+      float bound = (float) (1.0 / Math.sqrt(t.shape()[t.dim() - 1]));
+      t.copy_(Init.uniform(rng, bound, t.shape()));
     }
   }
 
@@ -186,6 +207,8 @@ public final class Transformer extends LanguageModel {
         normal(emb.weight(), rng, INIT_STD);
       } else if (m instanceof LearnedPositions pos) {
         normal(pos.weight(), rng, INIT_STD);
+      } else if (m instanceof ScoreParams sp) {
+        initScore(sp, rng);
       }
     }
   }
@@ -251,6 +274,47 @@ public final class Transformer extends LanguageModel {
         hidden == null ? null : Tensor.stack(hidden, 1), //  (B, N_layer, S, d)
         attn == null ? null : Tensor.stack(attn, 1), //      (B, N_layer, H, S, S)
         Map.of());
+  }
+
+  /** One empty KV cache per block, in order (each keeps what its layer's mask lets it drop, layers.md). */
+  public List<LayerKvCache> newLayerCaches() {
+    List<LayerKvCache> out = new ArrayList<>();
+    for (TransformerBlock b : model.layers) out.add(b.selfAttn().newCache());
+    return out;
+  }
+
+  /**
+   * Logits (B, T, V) for T new tokens (B, T) at absolute positions p .. p + T - 1, p = the
+   * tokens the caches have seen: learned or sinusoidal positions are added at p + s, RoPE rotates
+   * at p + s, and each layer's new keys and values join its cache. Equal to {@link #forward} over
+   * the whole sequence at those positions. Inference only: nothing is recorded for autograd and
+   * dropout is off whatever the mode.
+   */
+  public Tensor forwardIncremental(IntTensor tokens, List<LayerKvCache> caches) {
+    checkTokens("Transformer", tokens, config.vocabSize());
+    if (caches == null || caches.size() != model.layers.size()) {
+      throw new IllegalArgumentException("forwardIncremental: need one KV cache per layer (" + model.layers.size()
+          + "), got " + (caches == null ? "null" : caches.size()));
+    }
+    int start = caches.get(0).seen();
+    for (int i = 1; i < caches.size(); i++) {
+      if (caches.get(i).seen() != start) {
+        throw new IllegalArgumentException("forwardIncremental: the layer caches disagree on the tokens seen (layer 0: "
+            + start + ", layer " + i + ": " + caches.get(i).seen() + ")");
+      }
+    }
+    if (positions == model.embedPositions && positions != null
+        && (long) start + tokens.size(1) > config.maxPositionEmbeddings()) {
+      throw new IllegalArgumentException("Transformer: positions up to " + ((long) start + tokens.size(1) - 1)
+          + " exceed max_position_embeddings " + config.maxPositionEmbeddings() + " (the learned position table)");
+    }
+    try (var g = Autograd.noGrad()) {
+      Tensor x = model.embedTokens.forward(tokens); // (B, T, d)
+      if (positions != null) x = positions.addTo(x, start); // rows start .. start + T - 1
+      for (int i = 0; i < model.layers.size(); i++) x = model.layers.get(i).forwardIncremental(x, caches.get(i));
+      Tensor h = model.norm.forward(x);
+      return lmHead != null ? lmHead.forward(h) : h.linear(model.embedTokens.weight(), null);
+    }
   }
 
   /**

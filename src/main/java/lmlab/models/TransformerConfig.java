@@ -21,6 +21,11 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Pattern;
 import lmlab.nn.Activation;
+import lmlab.nn.attention.AttentionConfig;
+import lmlab.nn.attention.AttentionMask;
+import lmlab.nn.attention.Normaliser;
+import lmlab.nn.attention.Rope;
+import lmlab.nn.attention.ScoreFunction;
 
 /**
  * The configuration of the one decoder-only {@link Transformer}: the keys of models.md, Hugging
@@ -33,7 +38,8 @@ import lmlab.nn.Activation;
  *   <li>{@link #fromJson(String)}, {@link #fromJson(JsonNode)}, {@link #read(Path)}: a config.json
  *       (an lmlab one or a Hugging Face one; {@code model_type} {@code qwen2} and {@code llama}
  *       select Hugging Face's defaults for the biases);
- *   <li>{@link #preset(String)}: {@code gpt}, {@code chargpt}, {@code gpt2};
+ *   <li>{@link #preset(String)}: {@code gpt}, {@code chargpt}, {@code gpt2}, {@code llama}, {@code qwen2},
+ *       {@code qwen2-variant};
  *   <li>{@link #builder(String)} + {@link Builder#set(String, String)} + {@link Builder#build()}:
  *       a preset with overrides, as the CLI's {@code --preset NAME --set key=value}.
  * </ul>
@@ -47,10 +53,12 @@ import lmlab.nn.Activation;
  * o_proj off), untied, dropout 0. vocab_size, hidden_size, num_hidden_layers and
  * num_attention_heads are required.
  *
- * <p>What the modern-attention issue adds is rejected for now with "&lt;key&gt;=&lt;value&gt; is not
- * yet supported": position rope (also as the default), rope_theta, rope_style,
- * num_key_value_heads different from num_attention_heads, masks other than causal, attention relu
- * and score functions other than scaled_dot.
+ * <p>Hugging Face configs of {@code model_type} qwen2, llama and mistral are read as they are:
+ * {@code use_sliding_window: true} (qwen2) puts a window of {@code sliding_window} keys on every layer
+ * from {@code max_window_layers} on, a mistral {@code sliding_window} on every layer, and a
+ * {@code layer_types} list ({@code full_attention} / {@code sliding_attention}) does the same layer by
+ * layer; Hugging Face's window of W keys (t - j &lt; W) is lmlab's {@code sliding(2W - 1)} (floor(w/2) + 1
+ * keys). A {@code rope_scaling} other than null is rejected (lmlab implements plain RoPE).
  */
 public final class TransformerConfig {
   /** Keys that configure the model (models.md). */
@@ -59,7 +67,8 @@ public final class TransformerConfig {
       "intermediate_size", "mlp_multiplier", "max_position_embeddings", "position", "rope_theta", "rope_style",
       "norm", "norm_eps", "rms_norm_eps", "dyt_alpha0", "hidden_act", "mlp", "attention", "score",
       "attention_bias", "o_proj_bias", "mlp_bias", "lm_head_bias", "masks", "tie_word_embeddings", "dropout",
-      "init", "preset", "model_type")));
+      "init", "preset", "model_type", "rope_scaling", "use_sliding_window", "sliding_window", "max_window_layers",
+      "layer_types")));
 
   /**
    * Hugging Face bookkeeping keys that are accepted and ignored (they do not change the model
@@ -67,14 +76,10 @@ public final class TransformerConfig {
    */
   public static final Set<String> IGNORED_KEYS = Collections.unmodifiableSet(new TreeSet<>(List.of(
       "architectures", "torch_dtype", "transformers_version", "_name_or_path", "bos_token_id", "eos_token_id",
-      "pad_token_id", "initializer_range", "use_cache", "attention_dropout", "sliding_window",
-      "use_sliding_window", "max_window_layers", "pretraining_tp")));
+      "pad_token_id", "initializer_range", "use_cache", "attention_dropout", "pretraining_tp")));
 
   /** The presets this class builds. */
-  public static final List<String> PRESETS = List.of("gpt", "chargpt", "gpt2");
-
-  /** Presets of models.md that arrive with the modern-attention issue. */
-  private static final List<String> LATER_PRESETS = List.of("llama", "qwen2", "qwen2-variant");
+  public static final List<String> PRESETS = List.of("gpt", "chargpt", "gpt2", "llama", "qwen2", "qwen2-variant");
 
   public static final List<String> POSITIONS = List.of("rope", "learned", "sinusoidal", "none");
   public static final List<String> NORMS = List.of("layernorm", "rmsnorm", "dyt");
@@ -86,14 +91,22 @@ public final class TransformerConfig {
   public static final List<String> INITS = List.of("gpt2", "pytorch");
   public static final List<String> MLPS = List.of("plain", "swiglu");
   public static final List<String> ATTENTIONS = List.of("softmax", "relu");
-  public static final List<String> MODEL_TYPES = List.of("qwen2", "llama");
+  public static final List<String> MODEL_TYPES = List.of("qwen2", "llama", "mistral");
+  public static final List<String> ROPE_STYLES = List.of("half", "interleaved");
+  public static final List<String> SCORES = List.of("scaled_dot", "dot", "multiplicative", "concat", "additive");
+
+  /** Default RoPE base (layers.md); Qwen2.5 configs give 1e6. */
+  public static final double DEFAULT_ROPE_THETA = 10000.0;
+
+  /** Hugging Face's default max_window_layers of a qwen2 config (Qwen2Config). */
+  static final int HF_QWEN2_MAX_WINDOW_LAYERS = 28;
 
   /** Default context window when max_position_embeddings is not given (Hugging Face Llama's). */
   public static final int DEFAULT_MAX_POSITIONS = 2048;
 
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
   private static final Pattern MASK = Pattern.compile(
-      "causal|sliding\\(\\s*\\d+\\s*\\)|dilated\\(\\s*\\d+\\s*,\\s*\\d+\\s*\\)|block_local\\(\\s*\\d+\\s*\\)|custom");
+      "\\s*(causal|sliding|dilated|block_local|custom)\\s*(?:\\(\\s*(-?\\d+)\\s*(?:,\\s*(-?\\d+)\\s*)?\\))?\\s*");
 
   private final String preset;
   private final String modelType;
@@ -107,6 +120,8 @@ public final class TransformerConfig {
   private final Integer mlpMultiplierGiven;
   private final int maxPositionEmbeddings;
   private final String position;
+  private final double ropeTheta;
+  private final String ropeStyle;
   private final String init;
   private final String norm;
   private final double normEps;
@@ -114,6 +129,8 @@ public final class TransformerConfig {
   private final String hiddenAct;
   private final String mlp;
   private final String attention;
+  private final String score;
+  private final List<String> masks;
   private final boolean attentionBias;
   private final boolean oProjBias;
   private final boolean mlpBias;
@@ -289,11 +306,6 @@ public final class TransformerConfig {
   /** The keys a preset fixes (sizes and switches); everything else takes the defaults. */
   private static ObjectNode presetNode(String name) {
     String p = name == null ? "" : name.trim().toLowerCase(Locale.ROOT);
-    if (LATER_PRESETS.contains(p)) {
-      throw new IllegalArgumentException("preset '" + name + "' is not yet supported (it needs RoPE, RMSNorm/SwiGLU "
-          + "defaults and grouped-query attention from the modern-attention issue); available: "
-          + String.join(", ", PRESETS));
-    }
     ObjectNode n = JsonNodeFactory.instance.objectNode();
     switch (p) {
       case "gpt" -> {
@@ -341,8 +353,49 @@ public final class TransformerConfig {
         n.put("tie_word_embeddings", gpt2);
         n.put("dropout", 0.1);
       }
+      case "llama", "qwen2", "qwen2-variant" -> {
+        // The Llama/Qwen2 layouts at the chargpt lab size (models.md gives no sizes): d 192, 6 layers,
+        // 6 query heads, the 65-character vocabulary, 128 positions; d_ff = 512 is Llama's
+        // 8/3·d rounded up to a multiple of 256. qwen2 shares each key/value head among 3 query heads.
+        boolean qwen = !p.equals("llama");
+        n.put("preset", p);
+        n.put("vocab_size", 65);
+        n.put("hidden_size", 192);
+        n.put("num_hidden_layers", 6);
+        n.put("num_attention_heads", 6);
+        n.put("num_key_value_heads", qwen ? 2 : 6);
+        n.put("intermediate_size", 512);
+        n.put("max_position_embeddings", 128);
+        n.put("hidden_act", "silu");
+        n.put("mlp", "swiglu");
+        n.put("mlp_bias", false);
+        n.put("lm_head_bias", false);
+        n.put("dropout", 0.0);
+        n.put("attention_bias", qwen); //  qwen2: q/k/v biases, o_proj without
+        n.put("o_proj_bias", false);
+        n.put("tie_word_embeddings", qwen); // Qwen2.5's small models tie, Llama 2 does not
+        if (p.equals("qwen2-variant")) {
+          // the four course modifications: learned positions instead of RoPE, DyT for every
+          // RMSNorm, ReLU attention, and a mask schedule
+          n.put("position", "learned");
+          n.put("norm", "dyt");
+          n.put("dyt_alpha0", 0.5);
+          n.put("attention", "relu");
+          ObjectNode masks = n.putObject("masks");
+          masks.put("first", "causal");
+          masks.put("middle", "block_local(4)");
+          masks.put("last", "dilated(128,2)");
+        } else {
+          n.put("position", "rope");
+          n.put("rope_style", "half");
+          n.put("rope_theta", qwen ? 1e6 : DEFAULT_ROPE_THETA);
+          n.put("norm", "rmsnorm");
+          n.put("norm_eps", qwen ? 1e-6 : 1e-5); // Llama 2 configs use 1e-5
+          n.put("attention", "softmax");
+        }
+      }
       default -> throw new IllegalArgumentException("unknown preset '" + name + "'; available: "
-          + String.join(", ", PRESETS) + " (" + String.join(", ", LATER_PRESETS) + " are not yet supported)");
+          + String.join(", ", PRESETS));
     }
     return n;
   }
@@ -437,9 +490,10 @@ public final class TransformerConfig {
 
     Integer kv = r.positiveOrNull("num_key_value_heads");
     numKeyValueHeads = kv == null ? numAttentionHeads : kv;
-    if (numKeyValueHeads != numAttentionHeads) {
-      throw notYet("num_key_value_heads", numKeyValueHeads, " (grouped-query attention); it must equal "
-          + "num_attention_heads=" + numAttentionHeads + " for now");
+    if (numAttentionHeads % numKeyValueHeads != 0) {
+      throw new IllegalArgumentException("config: num_attention_heads=" + numAttentionHeads + " is not divisible by "
+          + "num_key_value_heads=" + numKeyValueHeads + " (grouped-query attention shares each key/value head among "
+          + "n_q / n_kv query heads)");
     }
     Integer hd = r.positiveOrNull("head_dim");
     if (hd == null) {
@@ -457,12 +511,19 @@ public final class TransformerConfig {
 
     // position
     position = r.choice("position", "rope", POSITIONS);
-    if (position.equals("rope")) {
-      throw notYet("position", "rope", (r.has("position") ? "" : " (rope is the default when 'position' is absent)")
-          + "; use learned, sinusoidal or none");
+    // rope_theta and rope_style are checked whatever the position (a Hugging Face config always
+    // carries rope_theta) but act, and are written back, only with position=rope
+    Double theta = r.doubleOrNull("rope_theta");
+    if (theta != null && !(theta > 1)) throw bad("rope_theta", r.get("rope_theta"), "must be > 1 (the RoPE base)");
+    ropeTheta = theta != null ? theta : DEFAULT_ROPE_THETA;
+    ropeStyle = r.choice("rope_style", "half", ROPE_STYLES);
+    if (r.has("rope_scaling")) {
+      throw bad("rope_scaling", r.get("rope_scaling"), "is not supported: lmlab implements plain RoPE "
+          + "(theta_i = rope_theta^(-2i/d_h)); remove the key or set it to null");
     }
-    for (String k : List.of("rope_theta", "rope_style")) {
-      if (r.has(k)) throw notYet(k, r.get(k), " (RoPE comes with the modern-attention issue)");
+    if (position.equals("rope") && headDim % 2 != 0) {
+      throw new IllegalArgumentException("config: head_dim=" + headDim + " is odd, but position=rope"
+          + (r.has("position") ? "" : " (the default)") + " rotates pairs of channels and needs an even head width");
     }
     Integer maxPos = r.positiveOrNull("max_position_embeddings");
     if (maxPos == null && position.equals("learned")) {
@@ -516,18 +577,15 @@ public final class TransformerConfig {
 
     // attention
     attention = r.choice("attention", "softmax", ATTENTIONS);
-    if (attention.equals("relu")) {
-      throw notYet("attention", "relu", " (ReLU attention comes with the modern-attention issue)");
-    }
-    if (r.has("score")) {
-      String score = textOf(r, "score");
-      if (!score.equals("scaled_dot")) {
-        List<String> known = List.of("scaled_dot", "dot", "multiplicative", "concat", "additive");
-        if (!known.contains(score)) throw bad("score", r.get("score"), "is not one of " + String.join(", ", known));
-        throw notYet("score", score, " (only scaled_dot scores for now)");
+    score = r.choice("score", "scaled_dot", SCORES);
+    masks = masks(r, numHiddenLayers, modelType);
+    for (int i = 0; i < numHiddenLayers; i++) {
+      try {
+        AttentionMask.parse(masks.get(i), maxPositionEmbeddings);
+      } catch (IllegalArgumentException ex) {
+        throw new IllegalArgumentException("config: masks[" + i + "]=" + masks.get(i) + ": " + ex.getMessage(), ex);
       }
     }
-    checkMasks(r, numHiddenLayers);
 
     attentionBias = r.bool("attention_bias", qwen2);
     oProjBias = r.bool("o_proj_bias", !qwen2 && attentionBias);
@@ -557,38 +615,158 @@ public final class TransformerConfig {
     return v.asText();
   }
 
-  /** masks: a list with one mask per layer or {first, middle, last}; only causal for now. */
-  private static void checkMasks(Reader r, int layers) {
-    if (!r.has("masks")) return;
+  /**
+   * One canonical mask string per layer from {@code masks} — a list with one mask per layer, one
+   * string for every layer, or a schedule object with {@code first}, {@code middle}, {@code last}
+   * and layer indices ({@code "2"}), later entries of that order overriding earlier ones — or from
+   * the Hugging Face sliding-window keys; all {@code causal} when neither is given.
+   */
+  private static List<String> masks(Reader r, int layers, String modelType) {
+    List<String> hf = huggingFaceMasks(r, layers, modelType);
+    if (!r.has("masks")) return hf != null ? hf : Collections.nCopies(layers, "causal");
+    if (hf != null) {
+      throw new IllegalArgumentException("config: 'masks' and the Hugging Face sliding-window keys (use_sliding_window,"
+          + " sliding_window, layer_types) both set the attention masks; give one of them");
+    }
     JsonNode m = r.get("masks");
-    Map<String, JsonNode> entries = new LinkedHashMap<>();
+    List<String> out = new ArrayList<>(Collections.nCopies(layers, "causal"));
     if (m.isArray()) {
       if (m.size() != layers) {
         throw bad("masks", m, "has " + m.size() + " entries but num_hidden_layers=" + layers + " (one mask per layer)");
       }
-      for (int i = 0; i < m.size(); i++) entries.put("masks[" + i + "]", m.get(i));
+      for (int i = 0; i < layers; i++) out.set(i, mask("masks[" + i + "]", m.get(i)));
+    } else if (m.isTextual()) {
+      String one = mask("masks", m);
+      Collections.fill(out, one);
     } else if (m.isObject()) {
+      Map<String, JsonNode> byIndex = new LinkedHashMap<>();
       for (Iterator<String> it = m.fieldNames(); it.hasNext(); ) {
         String k = it.next();
-        if (!List.of("first", "middle", "last").contains(k)) {
-          throw bad("masks", m, "may have the keys first, middle, last; got '" + k + "'");
+        if (List.of("first", "middle", "last").contains(k)) continue;
+        if (!k.matches("\\d{1,9}")) {
+          throw bad("masks", m, "is a layer schedule: its keys are first, middle, last or layer indices 0.."
+              + (layers - 1) + "; got '" + k + "'");
         }
-        entries.put("masks." + k, m.get(k));
+        int i = Integer.parseInt(k);
+        if (i >= layers) {
+          throw new IllegalArgumentException("config: masks." + k + " names layer " + i + ", but the model has "
+              + "num_hidden_layers=" + layers + " (layers 0.." + (layers - 1) + ")");
+        }
+        byIndex.put(k, m.get(k));
       }
-    } else if (m.isTextual()) {
-      entries.put("masks", m);
+      if (m.has("middle")) {
+        String mid = mask("masks.middle", m.get("middle"));
+        for (int i = 1; i < layers - 1; i++) out.set(i, mid);
+      }
+      String first = m.has("first") ? mask("masks.first", m.get("first")) : null;
+      String last = m.has("last") ? mask("masks.last", m.get("last")) : null;
+      if (layers == 1 && first != null && last != null && !first.equals(last)) {
+        throw bad("masks", m, "gives first=" + first + " and last=" + last + ", but with num_hidden_layers=1 the one "
+            + "layer is both");
+      }
+      if (first != null) out.set(0, first);
+      if (last != null) out.set(layers - 1, last);
+      for (var e : byIndex.entrySet()) out.set(Integer.parseInt(e.getKey()), mask("masks." + e.getKey(), e.getValue()));
     } else {
-      throw bad("masks", m, "must be a list of masks, one per layer, or an object with first, middle, last");
+      throw bad("masks", m, "must be a list of masks, one per layer, or an object with first, middle, last "
+          + "(or layer indices)");
     }
-    for (var e : entries.entrySet()) {
-      JsonNode v = e.getValue();
-      String s = v.isTextual() ? v.asText().trim() : null;
-      if (s == null || !MASK.matcher(s).matches()) {
-        throw new IllegalArgumentException("config: " + e.getKey() + "=" + v + " is not a mask (causal, sliding(w), "
-            + "dilated(window,dilation), block_local(n))");
+    return Collections.unmodifiableList(out);
+  }
+
+  /**
+   * The canonical form of one mask ({@code dilated(128,2)}, no spaces), with its parameters
+   * checked: window and block count >= 1, a dilation dividing its window. custom masks (a
+   * predicate or boolean matrix) are built in code and have no config form.
+   */
+  private static String mask(String key, JsonNode v) {
+    String what = " is not a mask: expected causal, sliding(w), dilated(window,dilation) or block_local(n_blocks)";
+    if (!v.isTextual()) throw new IllegalArgumentException("config: " + key + "=" + v + what);
+    var mt = MASK.matcher(v.asText());
+    if (!mt.matches()) throw new IllegalArgumentException("config: " + key + "=" + v + what);
+    String kind = mt.group(1);
+    int args = mt.group(2) == null ? 0 : mt.group(3) == null ? 1 : 2;
+    int need = switch (kind) {
+      case "causal", "custom" -> 0;
+      case "dilated" -> 2;
+      default -> 1;
+    };
+    if (args != need) {
+      throw new IllegalArgumentException("config: " + key + "=" + v + " " + kind + " takes " + need + " argument"
+          + (need == 1 ? "" : "s") + what.replace(" is not a mask:", ";"));
+    }
+    if (kind.equals("custom")) {
+      throw new IllegalArgumentException("config: " + key + "=" + v + ": a custom mask (a predicate or boolean matrix)"
+          + " is given in code, not in a config");
+    }
+    if (need == 0) return kind;
+    long a = Long.parseLong(mt.group(2));
+    switch (kind) {
+      case "sliding" -> {
+        if (a < 1 || a > Integer.MAX_VALUE) throw badMask(key, v, "the window w must be >= 1, got " + a);
+        return "sliding(" + a + ")";
       }
-      if (!s.equals("causal")) throw notYet(e.getKey(), s, " (only causal masks for now)");
+      case "block_local" -> {
+        if (a < 1 || a > Integer.MAX_VALUE) throw badMask(key, v, "the number of blocks must be >= 1, got " + a);
+        return "block_local(" + a + ")";
+      }
+      default -> {
+        long d = Long.parseLong(mt.group(3));
+        if (a < 1 || a > Integer.MAX_VALUE) throw badMask(key, v, "the window must be >= 1, got " + a);
+        if (d < 1 || d > Integer.MAX_VALUE) throw badMask(key, v, "the dilation must be >= 1, got " + d);
+        if (a % d != 0) throw badMask(key, v, "the dilation " + d + " does not divide the window " + a);
+        return "dilated(" + a + "," + d + ")";
+      }
     }
+  }
+
+  private static IllegalArgumentException badMask(String key, JsonNode v, String why) {
+    return new IllegalArgumentException("config: " + key + "=" + v + ": " + why);
+  }
+
+  /**
+   * The masks a Hugging Face config asks for, or null when it asks for none. Hugging Face's window
+   * of W keys (query t sees t - W < j <= t) is lmlab's sliding(2W - 1), which sees floor(w/2) + 1 = W
+   * keys. {@code layer_types} names each layer's kind; otherwise qwen2 puts the window on layers
+   * i >= max_window_layers (default 28) when use_sliding_window is true, mistral on every layer
+   * whenever sliding_window is set.
+   */
+  private static List<String> huggingFaceMasks(Reader r, int layers, String modelType) {
+    Integer w = r.positiveOrNull("sliding_window");
+    String sliding = w == null ? null : "sliding(" + (2L * w - 1) + ")";
+    if (r.has("layer_types")) {
+      JsonNode t = r.get("layer_types");
+      if (!t.isArray() || t.size() != layers) {
+        throw bad("layer_types", t, "must be a list with one entry per layer (num_hidden_layers=" + layers + ")");
+      }
+      List<String> out = new ArrayList<>();
+      boolean any = false;
+      for (int i = 0; i < layers; i++) {
+        String kind = t.get(i).asText("");
+        if (kind.equals("full_attention")) {
+          out.add("causal");
+        } else if (kind.equals("sliding_attention")) {
+          if (sliding == null) {
+            throw bad("layer_types", t, "has sliding_attention at layer " + i + " but sliding_window is not set");
+          }
+          out.add(sliding);
+          any = true;
+        } else {
+          throw bad("layer_types", t, "entry " + i + " must be full_attention or sliding_attention");
+        }
+      }
+      return any ? Collections.unmodifiableList(out) : null;
+    }
+    boolean mistral = "mistral".equals(modelType);
+    boolean use = r.bool("use_sliding_window", mistral);
+    Integer from = r.intOrNull("max_window_layers");
+    if (from != null && from < 0) throw bad("max_window_layers", r.get("max_window_layers"), "must be >= 0");
+    if (!use || sliding == null) return null;
+    int first = mistral ? 0 : from != null ? from : HF_QWEN2_MAX_WINDOW_LAYERS;
+    if (first >= layers) return null;
+    List<String> out = new ArrayList<>(Collections.nCopies(layers, "causal"));
+    for (int i = first; i < layers; i++) out.set(i, sliding);
+    return Collections.unmodifiableList(out);
   }
 
   // -------------------------------------------------------------------------------- writing
@@ -611,7 +789,6 @@ public final class TransformerConfig {
     if (!init.equals("gpt2")) m.put("init", init); // written only when not the default, like the fixtures' configs
     if (intermediateSizeGiven != null) m.put("intermediate_size", intermediateSizeGiven);
     m.put("lm_head_bias", lmHeadBias);
-    List<String> masks = new ArrayList<>(Collections.nCopies(numHiddenLayers, "causal"));
     m.put("masks", masks);
     m.put("max_position_embeddings", maxPositionEmbeddings);
     m.put("mlp", mlp);
@@ -627,6 +804,11 @@ public final class TransformerConfig {
     m.put("num_key_value_heads", numKeyValueHeads);
     m.put("o_proj_bias", oProjBias);
     m.put("position", position);
+    if (position.equals("rope")) {
+      m.put("rope_style", ropeStyle);
+      m.put("rope_theta", ropeTheta);
+    }
+    if (!score.equals("scaled_dot")) m.put("score", score); // written only when not the default
     m.put("tie_word_embeddings", tieWordEmbeddings);
     m.put("vocab_size", vocabSize);
     ObjectNode out = JsonNodeFactory.instance.objectNode();
@@ -664,6 +846,24 @@ public final class TransformerConfig {
     return "TransformerConfig" + toJson();
   }
 
+  // ----------------------------------------------------------------------------- derived parts
+
+  /**
+   * The configuration of each layer's attention (layers.md): widths, biases, one shared RoPE
+   * (position rope) or none, the score function, the normaliser and the layer's mask.
+   */
+  public List<AttentionConfig> attentionConfigs() {
+    Rope rope = position.equals("rope") ? new Rope(ropeTheta, Rope.Style.parse(ropeStyle), headDim) : null;
+    ScoreFunction f = ScoreFunction.parse(score);
+    Normaliser n = Normaliser.parse(attention);
+    List<AttentionConfig> out = new ArrayList<>();
+    for (String m : masks) {
+      out.add(new AttentionConfig(hiddenSize, numAttentionHeads, numKeyValueHeads, headDim, attentionBias, oProjBias,
+          rope, f, n, AttentionMask.parse(m, maxPositionEmbeddings), maxPositionEmbeddings, (float) dropout));
+    }
+    return List.copyOf(out);
+  }
+
   // ----------------------------------------------------------------------------- derived sizes
 
   /**
@@ -684,6 +884,13 @@ public final class TransformerConfig {
     long kvInner = (long) numKeyValueHeads * headDim;
     long attn = d * inner + 2 * d * kvInner + inner * d
         + (attentionBias ? inner + 2 * kvInner : 0) + (oProjBias ? d : 0);
+    long hd = headDim;
+    attn += switch (score) { // the score parameters, one set per layer shared by the heads
+      case "multiplicative" -> hd * hd; //     W_s (d_h, d_h)
+      case "concat" -> 2 * hd; //              w_s (2 d_h)
+      case "additive" -> hd * 2 * hd + hd; //  W_s (d_a, 2 d_h), w_s (d_a), d_a = d_h
+      default -> 0;
+    };
     long ff = intermediateSize();
     long mlpParams = mlp.equals("swiglu")
         ? 3 * d * ff + (mlpBias ? 2 * ff + d : 0)
@@ -748,12 +955,12 @@ public final class TransformerConfig {
     return maxPositionEmbeddings;
   }
 
-  /** learned, sinusoidal or none (rope later). */
   /** The weight initialisation scheme, one of {@link #INITS}. */
   public String init() {
     return init;
   }
 
+  /** rope, learned, sinusoidal or none. */
   public String position() {
     return position;
   }
@@ -784,14 +991,29 @@ public final class TransformerConfig {
     return mlp;
   }
 
-  /** softmax (relu later). */
+  /** The normaliser: softmax or relu. */
   public String attention() {
     return attention;
   }
 
-  /** One mask per layer; all "causal" for now. */
+  /** The score function, one of {@link #SCORES}. */
+  public String score() {
+    return score;
+  }
+
+  /** One canonical mask string per layer ({@code causal}, {@code sliding(8)}, {@code dilated(128,2)}, ...). */
   public List<String> masks() {
-    return Collections.nCopies(numHiddenLayers, "causal");
+    return masks;
+  }
+
+  /** The RoPE base (used with position rope). */
+  public double ropeTheta() {
+    return ropeTheta;
+  }
+
+  /** half or interleaved (used with position rope). */
+  public String ropeStyle() {
+    return ropeStyle;
   }
 
   public boolean attentionBias() {

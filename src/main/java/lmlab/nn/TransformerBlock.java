@@ -1,5 +1,7 @@
 package lmlab.nn;
 
+import lmlab.autograd.Autograd;
+import lmlab.nn.attention.LayerKvCache;
 import lmlab.tensor.Rng;
 import lmlab.tensor.Shape;
 import lmlab.tensor.Tensor;
@@ -62,6 +64,21 @@ public final class TransformerBlock extends Layer {
     Tensor m = mlp.forward(postAttentionLayernorm.forward(h)).dropout(dropout, rng, isTraining());
     Tensor out = h.add(m); //                                        h + mlp(norm_2(h))
     return new Output(out, a.weights());
+  }
+
+  /**
+   * The block on T new tokens x (B, T, d) at the cache's next positions: attention reads and
+   * extends the layer's KV cache. Inference only (no autograd, no dropout).
+   */
+  public Tensor forwardIncremental(Tensor x, LayerKvCache cache) {
+    if (x.dim() != 3 || x.size(2) != selfAttn.hiddenSize()) {
+      throw new IllegalArgumentException("TransformerBlock: input must be (B, T, " + selfAttn.hiddenSize()
+          + "), got shape " + Shape.str(x.shape()));
+    }
+    try (var g = Autograd.noGrad()) {
+      Tensor h = x.add(selfAttn.forwardIncremental(inputLayernorm.forward(x), cache)); // x + attn(norm_1(x))
+      return h.add(mlp.forward(postAttentionLayernorm.forward(h))); //                    h + mlp(norm_2(h))
+    }
   }
 
   public Norm inputLayernorm() {

@@ -119,10 +119,28 @@ class ParamsCommandTest {
   }
 
   @Test
+  void modernPresetsAreListedAndCounted() throws IOException {
+    for (String p : new String[] {"llama", "qwen2", "qwen2-variant"}) {
+      JsonNode t = json("--preset", p);
+      assertThat(t.get("family").asText()).isEqualTo("Transformer");
+      assertThat(t.get("config").get("preset").asText()).isEqualTo(p);
+      long d = 192, layers = 6, dFf = 512, v = 65;
+      long kv = p.equals("llama") ? 6 * 32 : 2 * 32; // n_kv · d_h
+      long bias = p.equals("llama") ? 0 : d + 2 * kv; // qwen2: q/k/v biases
+      long norms = p.equals("qwen2-variant") ? 2 * d + 1 : d; // DyT: weight, bias, alpha
+      long block = d * d + 2 * d * kv + d * d + bias + 3 * d * dFf + 2 * norms;
+      assertThat(module(t, "model.layers.0").get("total").asLong()).as(p).isEqualTo(block);
+      long head = p.equals("llama") ? v * d : 0; // qwen2 ties
+      long positions = p.equals("qwen2-variant") ? 128 * d : 0;
+      assertThat(t.get("total").asLong()).as(p).isEqualTo(layers * block + norms + v * d + head + positions);
+    }
+  }
+
+  @Test
   void unknownPresetListsTheValidOnes() {
     Run r = MainTest.run("params", "--preset", "gpt3");
     assertThat(r.code()).isEqualTo(2);
-    assertThat(r.err()).contains("unknown preset 'gpt3'").contains("gpt, chargpt, gpt2, lstm-lm, rnn-lm");
+    assertThat(r.err()).contains("unknown preset 'gpt3'").contains("gpt, chargpt, gpt2, llama, qwen2, qwen2-variant, lstm-lm, rnn-lm");
     Run none = MainTest.run("params");
     assertThat(none.code()).isEqualTo(2);
     assertThat(none.err()).contains("--preset").contains("--model");

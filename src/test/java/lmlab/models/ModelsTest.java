@@ -35,7 +35,7 @@ class ModelsTest {
   @Test
   void transformerModelTypes(@TempDir Path tmp) throws Exception {
     ObjectNode gpt = (ObjectNode) JSON.readTree(fixtureDir("gpt").resolve("config.json").toFile());
-    for (String type : new String[] {"gpt2", "llama", "qwen2"}) {
+    for (String type : new String[] {"gpt2", "llama", "qwen2", "mistral"}) {
       ObjectNode c = gpt.deepCopy();
       c.put("model_type", type);
       assertThat(Models.family(c)).isEqualTo(Models.Family.TRANSFORMER);
@@ -62,7 +62,8 @@ class ModelsTest {
 
   @Test
   void presetsAndOverrides() {
-    assertThat(Models.presets()).containsExactly("gpt", "chargpt", "gpt2", "lstm-lm", "rnn-lm");
+    assertThat(Models.presets()).containsExactly("gpt", "chargpt", "gpt2", "llama", "qwen2", "qwen2-variant", "lstm-lm",
+        "rnn-lm");
     assertThat(Models.preset("gpt2").numParameters()).isEqualTo(124_439_808L);
     Models.Spec lstm = Models.preset("lstm-lm", Map.of("hidden_size", "16", "embedding_size", "8"));
     assertThat(lstm.family()).isEqualTo(Models.Family.LSTM_LM);
@@ -73,9 +74,8 @@ class ModelsTest {
     assertThat(rnn.family()).isEqualTo(Models.Family.RNN_LM);
     assertThat(rnn.newModel(1)).isInstanceOf(RnnLm.class);
     assertThatThrownBy(() -> Models.preset("bert", Map.of())).hasMessageContaining("unknown preset 'bert'")
-        .hasMessageContaining("gpt, chargpt, gpt2, lstm-lm, rnn-lm");
-    assertThatThrownBy(() -> Models.preset("llama", Map.of())).hasMessageContaining("not yet supported")
-        .hasMessageContaining("lstm-lm");
+        .hasMessageContaining("gpt, chargpt, gpt2, llama, qwen2, qwen2-variant, lstm-lm, rnn-lm");
+    assertThat(Models.preset("qwen2-variant").transformer().attention()).isEqualTo("relu");
     assertThatThrownBy(() -> Models.preset("lstm-lm", Map.of("model_type", "rnn-lm")))
         .hasMessageContaining("model_type");
     assertThatThrownBy(() -> Models.preset("lstm-lm", Map.of("activation", "tanh")))
@@ -96,6 +96,12 @@ class ModelsTest {
       {"gpt", "hidden_size=16", "norm=dyt", "hidden_act=silu", "mlp=swiglu", "mlp_multiplier=null", "intermediate_size=40",
           "position=none", "head_dim=8", "num_attention_heads=2"},
       {"chargpt", "hidden_size=16", "num_attention_heads=4", "attention_bias=true", "o_proj_bias=false", "mlp_multiplier=2"},
+      {"qwen2", "hidden_size=16", "num_attention_heads=4", "num_key_value_heads=2", "intermediate_size=24"},
+      {"qwen2-variant", "hidden_size=16", "num_attention_heads=4", "num_key_value_heads=1", "score=additive"},
+      {"llama", "hidden_size=16", "num_attention_heads=2", "num_key_value_heads=1", "score=multiplicative",
+          "head_dim=6"},
+      {"llama", "hidden_size=16", "num_attention_heads=4", "num_key_value_heads=4", "score=concat",
+          "tie_word_embeddings=true"},
     };
     for (String[] c : cases) {
       TransformerConfig.Builder b = TransformerConfig.builder(c[0]);

@@ -27,7 +27,7 @@ class TransformerConfigTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"gpt", "chargpt"})
+  @ValueSource(strings = {"gpt", "chargpt", "qwen2", "qwen2_variant"})
   void readsTheFixtureConfigsAndWritesThemBackKeyForKey(String name) throws Exception {
     Path file = TransformerTest.resourceDir(name).resolve("config.json");
     String text = Files.readString(file);
@@ -47,6 +47,120 @@ class TransformerConfigTest {
     TransformerConfig small = TransformerConfig.preset("chargpt", Map.of("vocab_size", "13", "hidden_size", "12",
         "num_attention_heads", "3", "num_hidden_layers", "2", "max_position_embeddings", "16", "dropout", "0.0"));
     assertThat(small).isEqualTo(chargpt);
+    TransformerConfig qwen2 = TransformerConfig.fromJson(FixtureAssert.fixture("qwen2").metadata().get("config"));
+    Map<String, String> shrink = Map.of("vocab_size", "17", "hidden_size", "16", "num_hidden_layers", "2",
+        "num_attention_heads", "4", "num_key_value_heads", "2", "intermediate_size", "24",
+        "max_position_embeddings", "64");
+    assertThat(TransformerConfig.preset("qwen2", shrink)).isEqualTo(qwen2);
+    TransformerConfig variant =
+        TransformerConfig.fromJson(FixtureAssert.fixture("qwen2_variant").metadata().get("config"));
+    TransformerConfig.Builder b = TransformerConfig.builder("qwen2-variant");
+    shrink.forEach(b::set);
+    b.set("num_hidden_layers", "4").set("max_position_embeddings", "20")
+        .set("masks", "{\"first\": \"causal\", \"middle\": \"block_local(4)\", \"last\": \"dilated(8, 2)\"}");
+    assertThat(b.build()).isEqualTo(variant);
+  }
+
+  @Test
+  void aHuggingFaceQwen2ConfigIsReadAsIs() throws Exception {
+    TransformerConfig hf = TransformerConfig.read(TransformerTest.resourceDir("qwen2_hf"));
+    TransformerConfig ours = TransformerConfig.read(TransformerTest.resourceDir("qwen2"));
+    assertThat(hf.modelType()).isEqualTo("qwen2");
+    var a = hf.toJson();
+    a.remove("model_type");
+    var b = ours.toJson();
+    b.remove("preset");
+    assertThat(a).isEqualTo(b); // q/k/v bias, no o_proj bias, RoPE 1e6, RMSNorm 1e-6, SwiGLU, GQA 4/2, tied
+    // use_sliding_window=false: the sliding_window of the file does not act
+    assertThat(hf.masks()).containsExactly("causal", "causal");
+  }
+
+  @Test
+  void huggingFaceSlidingWindowsBecomeSlidingMasks() {
+    String base = "\"vocab_size\": 11, \"hidden_size\": 16, \"num_hidden_layers\": 3, \"num_attention_heads\": 4, "
+        + "\"intermediate_size\": 24, ";
+    // qwen2: a window of W = 4 keys (t - 4 < j <= t) from layer max_window_layers on; sliding(7) sees 3 + 1 keys
+    TransformerConfig q = TransformerConfig.fromJson("{" + base + "\"model_type\": \"qwen2\", "
+        + "\"use_sliding_window\": true, \"sliding_window\": 4, \"max_window_layers\": 1}");
+    assertThat(q.masks()).containsExactly("causal", "sliding(7)", "sliding(7)");
+    // Hugging Face's default max_window_layers (28) leaves a small model without windows
+    assertThat(TransformerConfig.fromJson("{" + base + "\"model_type\": \"qwen2\", \"use_sliding_window\": true, "
+        + "\"sliding_window\": 4}").masks()).containsOnly("causal");
+    // mistral: sliding_window on every layer; null means none
+    assertThat(TransformerConfig.fromJson("{" + base + "\"model_type\": \"mistral\", \"sliding_window\": 4096}")
+        .masks()).containsOnly("sliding(8191)");
+    assertThat(TransformerConfig.fromJson("{" + base + "\"model_type\": \"mistral\", \"sliding_window\": null}")
+        .masks()).containsOnly("causal");
+    // layer_types names each layer
+    assertThat(TransformerConfig.fromJson("{" + base + "\"sliding_window\": 2, \"layer_types\": [\"sliding_attention\","
+        + " \"full_attention\", \"sliding_attention\"]}").masks()).containsExactly("sliding(3)", "causal", "sliding(3)");
+    assertThatThrownBy(() -> TransformerConfig.fromJson("{" + base + "\"layer_types\": [\"sliding_attention\", "
+        + "\"full_attention\", \"full_attention\"]}")).hasMessageContaining("layer_types")
+        .hasMessageContaining("sliding_window is not set");
+    assertThatThrownBy(() -> TransformerConfig.fromJson("{" + base + "\"model_type\": \"mistral\", \"sliding_window\": 8, "
+        + "\"masks\": \"causal\"}")).hasMessageContaining("'masks' and the Hugging Face sliding-window keys");
+    assertThatThrownBy(() -> TransformerConfig.fromJson("{" + base + "\"rope_scaling\": {\"rope_type\": \"llama3\"}}"))
+        .hasMessageContaining("rope_scaling").hasMessageContaining("not supported");
+    assertThat(TransformerConfig.fromJson("{" + base + "\"rope_scaling\": null}").position()).isEqualTo("rope");
+  }
+
+  @Test
+  void maskSchedules() {
+    String four = "\"num_hidden_layers\": 4, \"position\": \"none\", \"intermediate_size\": 24, "
+        + "\"vocab_size\": 11, \"hidden_size\": 16, \"num_attention_heads\": 4";
+    assertThat(TransformerConfig.fromJson("{" + four + ", \"masks\": {\"first\": \"causal\", \"middle\": "
+        + "\"block_local( 4 )\", \"last\": \"dilated(128, 2)\"}}").masks())
+        .containsExactly("causal", "block_local(4)", "block_local(4)", "dilated(128,2)");
+    // a layer index overrides first/middle/last; absent entries stay causal
+    assertThat(TransformerConfig.fromJson("{" + four + ", \"masks\": {\"middle\": \"sliding(4)\", \"2\": \"causal\"}}")
+        .masks()).containsExactly("causal", "sliding(4)", "causal", "causal");
+    assertThat(TransformerConfig.fromJson("{" + four + ", \"masks\": \"sliding(16)\"}").masks())
+        .containsOnly("sliding(16)");
+    TransformerConfig c = TransformerConfig.fromJson("{" + four + ", \"masks\": {\"last\": \"dilated(8,4)\"}}");
+    assertThat(TransformerConfig.fromJson(c.toJson())).isEqualTo(c);
+    assertThat(c.toJson().get("masks").toString()).isEqualTo("[\"causal\",\"causal\",\"causal\",\"dilated(8,4)\"]");
+  }
+
+  @Test
+  void modernPresetsHaveTheDocumentedSettings() {
+    TransformerConfig llama = TransformerConfig.preset("llama");
+    assertThat(llama.position()).isEqualTo("rope");
+    assertThat(llama.ropeStyle()).isEqualTo("half");
+    assertThat(llama.ropeTheta()).isEqualTo(10000.0);
+    assertThat(llama.norm()).isEqualTo("rmsnorm");
+    assertThat(llama.mlp()).isEqualTo("swiglu");
+    assertThat(llama.attentionBias() || llama.oProjBias() || llama.mlpBias() || llama.lmHeadBias()).isFalse();
+    assertThat(llama.masks()).containsOnly("causal");
+
+    TransformerConfig qwen2 = TransformerConfig.preset("qwen2");
+    assertThat(qwen2.attentionBias()).isTrue();
+    assertThat(qwen2.oProjBias()).isFalse();
+    assertThat(qwen2.ropeTheta()).isEqualTo(1e6);
+    assertThat(qwen2.numAttentionHeads() % qwen2.numKeyValueHeads()).isZero();
+    assertThat(qwen2.numKeyValueHeads()).isLessThan(qwen2.numAttentionHeads());
+
+    TransformerConfig v = TransformerConfig.preset("qwen2-variant");
+    assertThat(v.position()).isEqualTo("learned");
+    assertThat(v.norm()).isEqualTo("dyt");
+    assertThat(v.attention()).isEqualTo("relu");
+    assertThat(v.masks()).containsExactly("causal", "block_local(4)", "block_local(4)", "block_local(4)",
+        "block_local(4)", "dilated(128,2)");
+    assertThat(v.attentionBias() && !v.oProjBias() && v.tieWordEmbeddings()).isTrue();
+    // each course switch also works alone on qwen2
+    for (String[] sw : new String[][] {{"position", "learned"}, {"norm", "dyt"}, {"attention", "relu"},
+        {"masks", "{\"first\": \"causal\", \"middle\": \"block_local(4)\", \"last\": \"dilated(128,2)\"}"}}) {
+      TransformerConfig one = TransformerConfig.builder("qwen2").set(sw[0], sw[1]).build();
+      var diff = new java.util.TreeSet<String>();
+      one.toJson().fieldNames().forEachRemaining(k -> {
+        if (!one.toJson().get(k).equals(qwen2.toJson().get(k))) diff.add(k);
+      });
+      qwen2.toJson().fieldNames().forEachRemaining(k -> {
+        if (!one.toJson().has(k)) diff.add(k);
+      });
+      // learned positions drop the RoPE keys; DyT writes its alpha0 in place of norm_eps
+      assertThat(diff).as(sw[0]).isSubsetOf(sw[0], "rope_style", "rope_theta", "dyt_alpha0", "norm_eps");
+      assertThat(diff).contains(sw[0]);
+    }
   }
 
   @Test
@@ -169,27 +283,38 @@ class TransformerConfigTest {
   }
 
   @Test
-  void reservedKeysAreNotYetSupported() {
-    rejects("\"num_key_value_heads\": 2", "num_key_value_heads=2 is not yet supported");
-    rejects("\"rope_theta\": 10000.0", "rope_theta=10000.0 is not yet supported");
-    rejects("\"rope_style\": \"half\"", "rope_style=\"half\" is not yet supported");
-    rejects("\"attention\": \"relu\"", "attention=relu is not yet supported");
-    rejects("\"score\": \"additive\"", "score=additive is not yet supported");
-    rejects("\"masks\": [\"causal\", \"block_local(4)\"]", "masks[1]=block_local(4) is not yet supported");
-    rejects("\"masks\": {\"first\": \"causal\", \"last\": \"dilated(128,2)\"}",
-        "masks.last=dilated(128,2) is not yet supported");
-    assertThatThrownBy(() -> TransformerConfig.fromJson("{" + BASE.replace("\"sinusoidal\"", "\"rope\"") + "}"))
-        .hasMessageContaining("position=rope is not yet supported");
-    // rope is the default position: a bare config says so
+  void badAttentionConfigsAreNamed() {
+    rejects("\"num_key_value_heads\": 3", "num_attention_heads=4 is not divisible by num_key_value_heads=3");
+    rejects("\"position\": \"rope\", \"head_dim\": 3", "head_dim=3 is odd", "position=rope");
     assertThatThrownBy(() -> TransformerConfig.fromJson("""
-        {"vocab_size": 11, "hidden_size": 16, "num_hidden_layers": 2, "num_attention_heads": 4}"""))
-        .hasMessageContaining("position=rope is not yet supported").hasMessageContaining("default");
-    assertThatThrownBy(() -> TransformerConfig.preset("qwen2")).hasMessageContaining("not yet supported");
+        {"vocab_size": 11, "hidden_size": 12, "num_hidden_layers": 2, "num_attention_heads": 4,
+         "intermediate_size": 8}""")).hasMessageContaining("head_dim=3 is odd").hasMessageContaining("default");
+    rejects("\"masks\": [\"causal\", \"sliding(0)\"]", "masks[1]=\"sliding(0)\"", "window w must be >= 1");
+    rejects("\"masks\": [\"causal\", \"dilated(0,1)\"]", "masks[1]", "window must be >= 1");
+    rejects("\"masks\": [\"causal\", \"dilated(8,3)\"]", "masks[1]", "dilation 3 does not divide the window 8");
+    rejects("\"masks\": [\"causal\", \"dilated(8,0)\"]", "masks[1]", "dilation must be >= 1");
+    rejects("\"masks\": [\"block_local(0)\", \"causal\"]", "masks[0]", "number of blocks must be >= 1");
+    rejects("\"masks\": {\"first\": \"causal\", \"5\": \"sliding(4)\"}", "masks.5 names layer 5",
+        "num_hidden_layers=2", "layers 0..1");
+    rejects("\"masks\": {\"firts\": \"causal\"}", "masks", "'firts'");
+    rejects("\"masks\": [\"causal\", \"sliding\"]", "masks[1]", "sliding takes 1 argument");
+    rejects("\"masks\": [\"causal\", \"custom\"]", "masks[1]", "custom mask", "in code");
+    rejects("\"score\": \"cosine\"", "score=\"cosine\"", "additive");
+    rejects("\"attention\": \"sigmoid\"", "attention=\"sigmoid\"", "relu");
+    rejects("\"rope_style\": \"neox\"", "rope_style=\"neox\"", "interleaved");
+    rejects("\"rope_theta\": 0", "rope_theta=0", "> 1");
     assertThatThrownBy(() -> TransformerConfig.preset("bert")).hasMessageContaining("unknown preset 'bert'")
-        .hasMessageContaining("gpt, chargpt, gpt2");
-    // DyT exists: accepted
-    assertThat(parse("\"norm\": \"dyt\"").norm()).isEqualTo("dyt");
-    assertThat(parse("\"masks\": [\"causal\", \"causal\"], \"score\": \"scaled_dot\"").masks()).hasSize(2);
+        .hasMessageContaining("gpt, chargpt, gpt2, llama, qwen2, qwen2-variant");
+    // accepted now
+    TransformerConfig ok = parse("\"num_key_value_heads\": 2, \"attention\": \"relu\", \"score\": \"additive\", "
+        + "\"masks\": [\"sliding(4)\", \"dilated(8,2)\"]");
+    assertThat(ok.numKeyValueHeads()).isEqualTo(2);
+    assertThat(ok.score()).isEqualTo("additive");
+    assertThat(ok.masks()).containsExactly("sliding(4)", "dilated(8,2)");
+    assertThat(TransformerConfig.fromJson(ok.toJson())).isEqualTo(ok);
+    assertThat(TransformerConfig.fromJson("""
+        {"vocab_size": 11, "hidden_size": 16, "num_hidden_layers": 2, "num_attention_heads": 4,
+         "intermediate_size": 24}""").position()).isEqualTo("rope");
   }
 
   @Test

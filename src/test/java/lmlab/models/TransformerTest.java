@@ -48,7 +48,7 @@ class TransformerTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"gpt", "chargpt"})
+  @ValueSource(strings = {"gpt", "chargpt", "qwen2", "qwen2_variant"})
   void matchesTheSingleFileModelFixture(String name) {
     SafetensorsFile f = FixtureAssert.fixture(name);
     Transformer model = fromFixture(f);
@@ -58,11 +58,18 @@ class TransformerTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"gpt", "chargpt"})
+  @ValueSource(strings = {"gpt", "chargpt", "qwen2", "qwen2_variant"})
   void loadsTheCheckpointDirectoryAndReproducesItsOutputs(String name) throws Exception {
     Transformer model = Transformer.load(resourceDir(name));
-    assertThat(model.transformerConfig().preset()).isEqualTo(name);
+    assertThat(model.transformerConfig().preset()).isEqualTo(name.replace('_', '-'));
     checkAgainst(model, FixtureAssert.fixture(name + "/io"));
+  }
+
+  @Test
+  void loadsTheHuggingFaceQwen2DirectoryAsIs() throws Exception {
+    Transformer model = Transformer.load(resourceDir("qwen2_hf"));
+    assertThat(model.transformerConfig().modelType()).isEqualTo("qwen2");
+    checkAgainst(model, FixtureAssert.fixture("qwen2_hf/io"));
   }
 
   @Test

@@ -3,6 +3,11 @@ package lmlab.nn;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import lmlab.io.SafetensorsFile;
+import lmlab.nn.attention.AttentionConfig;
+import lmlab.nn.attention.AttentionMask;
+import lmlab.nn.attention.Normaliser;
+import lmlab.nn.attention.Rope;
+import lmlab.nn.attention.ScoreFunction;
 import lmlab.tensor.Rng;
 import lmlab.tensor.Tensor;
 import lmlab.testing.FixtureAssert;
@@ -30,6 +35,36 @@ class TransformerBlockTest {
     o.out().mul(f.tensor("grad_out")).sum().backward();
     FixtureAssert.assertMatchesFixture(f, "grad.x", x.grad());
     ModuleFixtures.assertParamGrads(block, f);
+  }
+
+  @Test
+  void matchesTheQwen2BlockFixture() {
+    SafetensorsFile f = FixtureAssert.fixture("block_qwen2");
+    // RMSNorm, GQA 4/2 with q/k/v bias and no o_proj bias, RoPE half base 1e6, SwiGLU d_ff 24
+    AttentionConfig cfg = new AttentionConfig(16, 4, 2, 4, true, false, new Rope(1e6, Rope.Style.HALF, 4),
+        ScoreFunction.SCALED_DOT, Normaliser.SOFTMAX, AttentionMask.causal(), 64, 0f);
+    Rng rng = new Rng(1);
+    TransformerBlock block = new TransformerBlock(new RMSNorm(16, 1e-6), new MultiHeadAttention(cfg, rng),
+        new RMSNorm(16, 1e-6), new SwiGlu(16, 24, false, rng), 0.0, null);
+    ModuleFixtures.loadParams(block, f);
+    Tensor x = ModuleFixtures.leaf(f, "x");
+
+    TransformerBlock.Output o = block.forward(x, true);
+    FixtureAssert.assertMatchesFixture(f, "out", o.out());
+    FixtureAssert.assertMatchesFixture(f, "attn_weights", o.attentionWeights());
+    o.out().mul(f.tensor("grad_out")).sum().backward();
+    FixtureAssert.assertMatchesFixture(f, "grad.x", x.grad());
+    ModuleFixtures.assertParamGrads(block, f);
+
+    // fed one token at a time against a KV cache, the block gives the same outputs
+    for (int b = 0; b < 2; b++) {
+      var cache = block.selfAttn().newCache();
+      Tensor xb = f.tensor("x").narrow(0, b, 1);
+      for (int t = 0; t < 7; t++) {
+        Tensor step = block.forwardIncremental(xb.narrow(1, t, 1), cache);
+        FixtureAssert.assertClose("step " + t, step, f.tensor("out").narrow(0, b, 1).narrow(1, t, 1), 1e-5, 1e-4);
+      }
+    }
   }
 
   @Test
