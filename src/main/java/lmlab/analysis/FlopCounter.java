@@ -35,7 +35,7 @@ import lmlab.tensor.Tensor;
  */
 public final class FlopCounter implements AutoCloseable {
   /** One recorded product: count × (m × k)·(k × n), issued by module. */
-  public record Product(String module, String op, long count, int m, int k, int n) {
+  public record Product(String module, String op, long count, long m, long k, long n) {
     public long flops() {
       return 2L * count * m * k * n;
     }
@@ -79,7 +79,7 @@ public final class FlopCounter implements AutoCloseable {
     return new FlopCounter(root);
   }
 
-  private void record(String op, long count, int m, int k, int n, Tensor weight) {
+  private void record(String op, long count, long m, long k, long n, Tensor weight) {
     String module = attribute();
     if (weight != null) {
       String owner = parameterOwners.get(weight);

@@ -13,7 +13,7 @@ public final class ProductProbe {
      * @param op "matmul" or "linear"
      * @param weight the weight of a linear (W, out × in), else null
      */
-    void product(String op, long count, int m, int k, int n, Tensor weight);
+    void product(String op, long count, long m, long k, long n, Tensor weight);
   }
 
   private static final ThreadLocal<Listener> LISTENER = new ThreadLocal<>();
@@ -36,11 +36,16 @@ public final class ProductProbe {
     install(previous);
   }
 
-  static boolean active() {
+  /** Whether some thread listens: the one check a product pays when nobody does. */
+  public static boolean active() {
     return installed != 0;
   }
 
-  static void report(String op, long count, int m, int k, int n, Tensor weight) {
+  /**
+   * Reports count (m × k)·(k × n) products to this thread's listener, if any. Kernels that multiply
+   * outside {@code matmul}/{@code linear} (the fused attention) call it with what they compute.
+   */
+  public static void report(String op, long count, long m, long k, long n, Tensor weight) {
     Listener l = LISTENER.get();
     if (l != null) l.product(op, count, m, k, n, weight);
   }

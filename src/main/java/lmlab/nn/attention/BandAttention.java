@@ -8,6 +8,7 @@ import lmlab.autograd.Autograd;
 import lmlab.kernels.Gemm;
 import lmlab.kernels.Lanes;
 import lmlab.kernels.Parallel;
+import lmlab.tensor.ProductProbe;
 import lmlab.tensor.Tensor;
 
 /**
@@ -83,6 +84,11 @@ public final class BandAttention {
     Tensor k = k0.contiguous();
     Tensor v = v0.contiguous();
     Geometry g = new Geometry(q.size(0), q.size(1), nq, nkv, dh, scale, mask, norm);
+    if (ProductProbe.active()) { // lmlab.analysis.FlopCounter: q·kᵀ and A·V over the visible pairs, 2·d_h each
+      long pairs = 0;
+      for (int t = 0; t < g.seq; t++) pairs += (t - mask.first(t)) / mask.stride() + 1;
+      ProductProbe.report("band_attention", 2L * g.batch * nq, pairs, dh, 1, null);
+    }
     float[] out = new float[q.numel()];
     float[] lse = norm == Normaliser.SOFTMAX ? new float[g.batch * nq * g.seq] : null;
     int width = g.maxWidth();
