@@ -1,13 +1,24 @@
 package lmlab.nn.attention;
 
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+import lmlab.kernels.Lanes;
 import lmlab.tensor.Tensor;
 
 /**
  * The incremental (KV-cache) attention step of one layer, on plain arrays: for each new token in
  * order, rotate its query and key at the token's absolute position, append its key and value to
  * the cache, and attend over the cached keys the mask lets it see. No autograd.
+ *
+ * <p>Per query head the scores over every held key are d_h AXPYs over the cache's transposed keys
+ * (vectorised across keys, no horizontal sums), the normaliser runs on that row, and the output is
+ * one AXPY of d_h per key over the values. The cache holds only keys the mask may still show
+ * (all of them visible for causal, sliding and block_local; every δ-th for dilated).
  */
 public final class Decoding {
+  private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+
   private Decoding() {}
 
   /**
@@ -29,17 +40,21 @@ public final class Decoding {
     float[] va = v.toArray();
     float[] out = new float[batch * steps * nq * dh];
     AttentionMask mask = cfg.mask();
+    // causal, sliding and block_local caches hold only visible keys; dilated and custom need a check
+    boolean check = !(mask instanceof AttentionMask.Causal || mask instanceof AttentionMask.Sliding
+        || mask instanceof AttentionMask.BlockLocal);
     Rope rope = cfg.rope();
     ScoreFunction f = cfg.score();
     float[] mat = score == null || score.matrix() == null ? null : score.matrix().toArray();
     float[] vec = score == null || score.vector() == null ? null : score.vector().toArray();
-    double scale = f == ScoreFunction.SCALED_DOT || f == ScoreFunction.MULTIPLICATIVE ? 1 / Math.sqrt(dh) : 1;
+    float scale = f == ScoreFunction.SCALED_DOT || f == ScoreFunction.MULTIPLICATIVE ? (float) (1 / Math.sqrt(dh)) : 1f;
     float[] qt = new float[dh];
     float[] eq = new float[dh];
+    float[] kcol = new float[dh];
     int qRow = nq * dh;
     int kvRow = nkv * dh;
-    double[] w = new double[16];
-    int[] keys = new int[16];
+    float[] w = new float[64];
+    boolean[] visible = new boolean[64];
     for (int i = 0; i < steps; i++) {
       int t = cache.seen();
       if (rope != null) {
@@ -49,51 +64,66 @@ public final class Decoding {
         }
       }
       cache.append(ka, i * kvRow, va, i * kvRow, steps * kvRow);
-      // the keys query t sees, all of them held by the cache
-      int n = 0;
-      if (mask.structured()) {
-        int m = mask.count(t);
-        if (keys.length < m) keys = new int[Math.max(m, 2 * keys.length)];
-        for (int j = mask.first(t); j <= t; j += mask.stride()) keys[n++] = j;
-      } else {
-        if (keys.length < t + 1) keys = new int[Math.max(t + 1, 2 * keys.length)];
-        for (int j = 0; j <= t; j++) if (mask.allowed(t, j)) keys[n++] = j;
-        if (n == 0) {
-          throw new IllegalArgumentException("mask " + mask.spec() + ": query " + t + " may see no key");
-        }
+      int held = cache.tokensHeld();
+      int slots = cache.slots();
+      if (w.length < held) {
+        w = new float[Math.max(held, 2 * w.length)];
+        visible = new boolean[w.length];
       }
-      if (w.length < n) w = new double[Math.max(n, 2 * w.length)];
+      int n = held; // n_t, the keys t sees
+      if (check) {
+        n = 0;
+        for (int c = 0; c < held; c++) {
+          visible[c] = mask.allowed(t, cache.positionOf(c));
+          if (visible[c]) n++;
+        }
+        if (n == 0) throw new IllegalArgumentException("mask " + mask.spec() + ": query " + t + " may see no key");
+      }
       float[] kc = cache.keys();
       float[] vc = cache.values();
       for (int b = 0; b < batch; b++) {
         for (int h = 0; h < nq; h++) {
-          int kvh = h / group;
+          int base = cache.base(b, h / group);
           int qo = (b * steps + i) * qRow + h * dh;
-          queryVector(f, mat, qa, qo, dh, qt, eq);
-          double max = Double.NEGATIVE_INFINITY;
-          for (int c = 0; c < n; c++) {
-            int ko = cache.offset(b, kvh, cache.slotOf(keys[c]));
-            double s = switch (f) {
-              case SCALED_DOT, DOT, MULTIPLICATIVE -> dot(qt, kc, ko, dh) * scale;
-              case CONCAT -> dot(vec, 0, kc, ko, dh) + dot(vec, dh, qa, qo, dh);
-              case ADDITIVE -> additive(mat, vec, eq, kc, ko, dh);
-            };
-            w[c] = s;
-            max = Math.max(max, s);
+          // scores s[c] for every held slot c
+          switch (f) {
+            case SCALED_DOT, DOT -> scoresOf(qa, qo, scale, kc, base, slots, dh, held, w);
+            case MULTIPLICATIVE -> { // (q^T W_s)_c = Σ_a q_a W_s[a, c]
+              java.util.Arrays.fill(qt, 0f);
+              for (int a = 0; a < dh; a++) {
+                float x = qa[qo + a];
+                for (int c = 0; c < dh; c++) qt[c] += x * mat[a * dh + c];
+              }
+              scoresOf(qt, 0, scale, kc, base, slots, dh, held, w);
+            }
+            case CONCAT -> { // w_k · k_c + w_q · q
+              scoresOf(vec, 0, 1f, kc, base, slots, dh, held, w);
+              float qPart = dot(vec, dh, qa, qo, dh);
+              for (int c = 0; c < held; c++) w[c] += qPart;
+            }
+            case ADDITIVE -> { // w_s · tanh(W_k k_c + W_q q), W_s = [W_k | W_q] (d_a, 2 d_h)
+              for (int r = 0; r < dh; r++) eq[r] = dot(mat, r * 2 * dh + dh, qa, qo, dh);
+              for (int c = 0; c < held; c++) {
+                for (int e = 0; e < dh; e++) kcol[e] = kc[base + e * slots + c];
+                double s = 0;
+                for (int r = 0; r < dh; r++) s += vec[r] * Math.tanh(dot(mat, r * 2 * dh, kcol, 0, dh) + eq[r]);
+                w[c] = (float) s;
+              }
+            }
+          }
+          if (check) {
+            for (int c = 0; c < held; c++) if (!visible[c]) w[c] = Float.NEGATIVE_INFINITY;
           }
           if (cfg.normaliser() == Normaliser.SOFTMAX) {
-            double sum = 0;
-            for (int c = 0; c < n; c++) sum += w[c] = Math.exp(w[c] - max);
-            for (int c = 0; c < n; c++) w[c] /= sum;
+            softmax(w, held);
           } else {
-            for (int c = 0; c < n; c++) w[c] = Math.max(0, w[c]) / n; // relu(s) / n_t
+            float inv = 1f / n; // relu(s) / n_t
+            for (int c = 0; c < held; c++) w[c] = w[c] > 0 ? w[c] * inv : 0f;
           }
           int oo = (b * steps + i) * qRow + h * dh;
-          for (int c = 0; c < n; c++) {
-            if (w[c] == 0) continue;
-            float wc = (float) w[c];
-            int vo = cache.offset(b, kvh, cache.slotOf(keys[c]));
-            for (int e = 0; e < dh; e++) out[oo + e] += wc * vc[vo + e];
+          for (int c = 0; c < held; c++) {
+            float wc = w[c];
+            if (wc != 0f) axpy(wc, vc, base + c * dh, out, oo, dh);
           }
         }
       }
@@ -101,35 +131,69 @@ public final class Decoding {
     return out;
   }
 
-  /** qt = the query as the dot-product scores use it (q, or q·W_s); eq = W_q q for additive. */
-  private static void queryVector(ScoreFunction f, float[] mat, float[] qa, int qo, int dh, float[] qt, float[] eq) {
-    switch (f) {
-      case MULTIPLICATIVE -> { // (q^T W_s)_c = Σ_a q_a W_s[a, c]
-        java.util.Arrays.fill(qt, 0f);
-        for (int a = 0; a < dh; a++) {
-          float qa0 = qa[qo + a];
-          for (int c = 0; c < dh; c++) qt[c] += qa0 * mat[a * dh + c];
+  /** w[c] = scale · Σ_e q[e] · K_t[e][c] for c < held, K_t the transposed keys (row stride slots). */
+  private static void scoresOf(float[] q, int qo, float scale, float[] kt, int base, int slots, int dh, int held,
+      float[] w) {
+    java.util.Arrays.fill(w, 0, held, 0f);
+    int bound = F.loopBound(held);
+    for (int e = 0; e < dh; e++) {
+      float x = q[qo + e] * scale;
+      int row = base + e * slots;
+      int c = 0;
+      if (bound > 0) {
+        FloatVector xv = FloatVector.broadcast(F, x);
+        for (; c < bound; c += F.length()) {
+          FloatVector.fromArray(F, kt, row + c).fma(xv, FloatVector.fromArray(F, w, c)).intoArray(w, c);
         }
       }
-      case ADDITIVE -> { // W_s = [W_k | W_q], (d_a, 2 d_h): eq = W_q q
-        for (int r = 0; r < dh; r++) eq[r] = (float) dot(mat, r * 2 * dh + dh, qa, qo, dh);
-      }
-      default -> System.arraycopy(qa, qo, qt, 0, dh);
+      for (; c < held; c++) w[c] += x * kt[row + c];
     }
   }
 
-  /** w_s · tanh(W_k k + eq). */
-  private static double additive(float[] mat, float[] vec, float[] eq, float[] kc, int ko, int dh) {
-    double s = 0;
-    for (int r = 0; r < dh; r++) s += vec[r] * Math.tanh(dot(mat, r * 2 * dh, kc, ko, dh) + eq[r]);
-    return s;
+  /** In place over w[0, n): exp(w - max) / Σ; -inf entries become 0. */
+  private static void softmax(float[] w, int n) {
+    int bound = F.loopBound(n);
+    int c = 0;
+    float max = Float.NEGATIVE_INFINITY;
+    if (bound > 0) {
+      FloatVector mv = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+      for (; c < bound; c += F.length()) mv = mv.max(FloatVector.fromArray(F, w, c));
+      max = mv.reduceLanes(VectorOperators.MAX);
+    }
+    for (; c < n; c++) max = Math.max(max, w[c]);
+    float sum = 0;
+    c = 0;
+    if (bound > 0) {
+      FloatVector acc = FloatVector.zero(F);
+      for (; c < bound; c += F.length()) {
+        FloatVector e = Lanes.exp(FloatVector.fromArray(F, w, c).sub(max));
+        e.intoArray(w, c);
+        acc = acc.add(e);
+      }
+      sum = Lanes.sum(acc);
+    }
+    for (; c < n; c++) {
+      float e = w[c] == Float.NEGATIVE_INFINITY ? 0f : Lanes.exp(w[c] - max);
+      w[c] = e;
+      sum += e;
+    }
+    float inv = 1f / sum;
+    for (c = 0; c < n; c++) w[c] = w[c] == 0f ? 0f : w[c] * inv;
   }
 
-  private static double dot(float[] a, float[] b, int bo, int n) {
-    return dot(a, 0, b, bo, n);
+  /** y[yo..] += a · x[xo..] over n. */
+  private static void axpy(float a, float[] x, int xo, float[] y, int yo, int n) {
+    int i = 0;
+    if (n >= F.length()) {
+      FloatVector av = FloatVector.broadcast(F, a);
+      for (int bound = F.loopBound(n); i < bound; i += F.length()) {
+        FloatVector.fromArray(F, x, xo + i).fma(av, FloatVector.fromArray(F, y, yo + i)).intoArray(y, yo + i);
+      }
+    }
+    for (; i < n; i++) y[yo + i] += a * x[xo + i];
   }
 
-  private static double dot(float[] a, int ao, float[] b, int bo, int n) {
+  private static float dot(float[] a, int ao, float[] b, int bo, int n) {
     float s = 0;
     for (int i = 0; i < n; i++) s += a[ao + i] * b[bo + i];
     return s;

@@ -4,7 +4,8 @@ import java.util.Arrays;
 
 /**
  * The key/value cache of one attention layer for incremental decoding (layers.md, "KV cache"):
- * keys (already rotated when the layer uses RoPE) and values, (B, n_kv, slots, d_h) each.
+ * keys (already rotated when the layer uses RoPE), stored transposed as (B, n_kv, d_h, slots) so a
+ * query's scores over all held keys are d_h vector AXPYs, and values (B, n_kv, slots, d_h).
  *
  * <p>A layer with a windowed mask keeps only the keys a present or future query can still see —
  * {@link AttentionMask#held}: sliding(w) the last floor(w/2) + 1, dilated(window, δ) the last
@@ -95,9 +96,10 @@ public final class LayerKvCache {
     int slot = slotOf(pos);
     for (int b = 0; b < batch; b++) {
       for (int h = 0; h < numKvHeads; h++) {
-        int dst = offset(b, h, slot);
-        System.arraycopy(k, kOff + b * bStride + h * headDim, keys, dst, headDim);
-        System.arraycopy(v, vOff + b * bStride + h * headDim, values, dst, headDim);
+        int base = (b * numKvHeads + h) * slots * headDim;
+        int src = kOff + b * bStride + h * headDim;
+        for (int e = 0; e < headDim; e++) keys[base + e * slots + slot] = k[src + e]; // transposed
+        System.arraycopy(v, vOff + b * bStride + h * headDim, values, base + slot * headDim, headDim);
       }
     }
     seen = pos + 1;
@@ -106,10 +108,12 @@ public final class LayerKvCache {
   private void grow(int newSlots) {
     float[] nk = new float[batch * numKvHeads * newSlots * headDim];
     float[] nv = new float[nk.length];
-    int used = Math.min(seen, slots) * headDim;
+    int used = Math.min(seen, slots);
     for (int bh = 0; bh < batch * numKvHeads; bh++) {
-      System.arraycopy(keys, bh * slots * headDim, nk, bh * newSlots * headDim, used);
-      System.arraycopy(values, bh * slots * headDim, nv, bh * newSlots * headDim, used);
+      int from = bh * slots * headDim;
+      int to = bh * newSlots * headDim;
+      for (int e = 0; e < headDim; e++) System.arraycopy(keys, from + e * slots, nk, to + e * newSlots, used);
+      System.arraycopy(values, from, nv, to, used * headDim);
     }
     keys = nk;
     values = nv;
@@ -121,9 +125,24 @@ public final class LayerKvCache {
     return ring ? p % slots : p;
   }
 
-  /** Start of (b, h, slot) in {@link #keys()} / {@link #values()}. */
-  int offset(int b, int h, int slot) {
-    return ((b * numKvHeads + h) * slots + slot) * headDim;
+  /**
+   * The absolute position held in slot c (c < {@link #tokensHeld()}): the held positions are the
+   * last tokensHeld() ones, in slots [0, tokensHeld()).
+   */
+  int positionOf(int c) {
+    if (!ring) return c;
+    int t = seen - 1;
+    return t - Math.floorMod(t % slots - c, slots);
+  }
+
+  /** Slots per (sequence, head): the row stride of {@link #keys()}, the row count of {@link #values()}. */
+  int slots() {
+    return slots;
+  }
+
+  /** Start of (b, h) in {@link #keys()} (d_h rows of {@link #slots()}: keys transposed) and {@link #values()} (slots rows of d_h). */
+  int base(int b, int h) {
+    return (b * numKvHeads + h) * slots * headDim;
   }
 
   float[] keys() {

@@ -41,10 +41,23 @@ class IncrementalDecodingTest {
   @ParameterizedTest(name = "{0} {1} {2} rope={3}")
   @MethodSource("cases")
   void tokenByTokenEqualsTheFullForward(String maskSpec, Normaliser norm, ScoreFunction score, Rope.Style rope) {
-    int d = 24;
-    int nq = 4;
-    int nkv = 2;
-    int dh = 6;
+    check(maskSpec, norm, score, rope, 24, 4, 2, 6);
+  }
+
+  /** Head widths of whole vectors and more (the vectorised AXPYs), GQA 6/3 and MQA. */
+  @ParameterizedTest(name = "{0} {1} d_h={4}")
+  @MethodSource("wide")
+  void wideHeads(String maskSpec, Normaliser norm, int nq, int nkv, int dh) {
+    check(maskSpec, norm, ScoreFunction.SCALED_DOT, Rope.Style.HALF, nq * dh, nq, nkv, dh);
+  }
+
+  static Stream<Arguments> wide() {
+    return Stream.of(Arguments.of("causal", Normaliser.SOFTMAX, 6, 3, 32), Arguments.of("dilated(12,3)", Normaliser.RELU, 2, 1, 40),
+        Arguments.of("sliding(20)", Normaliser.SOFTMAX, 4, 1, 16), Arguments.of("block_local(3)", Normaliser.SOFTMAX, 2, 2, 64));
+  }
+
+  private static void check(String maskSpec, Normaliser norm, ScoreFunction score, Rope.Style rope, int d, int nq, int nkv,
+      int dh) {
     AttentionConfig cfg = new AttentionConfig(d, nq, nkv, dh, true, false, rope == null ? null : new Rope(1e4, rope, dh),
         score, norm, AttentionMask.parse(maskSpec, S_MAX), S_MAX, 0f);
     MultiHeadAttention attn = new MultiHeadAttention(cfg, new Rng(21));
