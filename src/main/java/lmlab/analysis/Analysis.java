@@ -69,8 +69,7 @@ public record Analysis(Architecture architecture, Setting setting, Map<String, L
       Map<String, Long> withL = new LinkedHashMap<>(sym);
       withL.put("L", l);
       String flops = batch.isEmpty() ? a.forwardFlops(s.counting()) : Architecture.timesLeft("B", a.forwardFlops(s.counting()));
-      out.add(figure("flops@" + l, "forward FLOPs (L = " + group(l) + ", " + s.counting().name().toLowerCase(Locale.ROOT)
-          + ")", "FLOPs", flops, withL));
+      out.add(figure("flops@" + l, "forward FLOPs (L = " + group(l) + ")", "FLOPs", flops, withL));
     }
     if (s.lora() != null) lora(a, s, sym, out);
     return new Analysis(a, s, sym, List.copyOf(out));
@@ -78,10 +77,7 @@ public record Analysis(Architecture architecture, Setting setting, Map<String, L
 
   private static void lora(Architecture a, Setting s, Map<String, Long> sym, List<Figure> out) {
     Lora lora = s.lora();
-    if (a.loraMatrices().isEmpty()) {
-      throw new IllegalArgumentException("LoRA overhead is computed for Transformers; " + a.name() + " is "
-          + a.summary().split(":")[0]);
-    }
+    if (a.loraMatrices().isEmpty()) return; // LoRA rows only for Transformers (the CLI says so when none is)
     Terms widths = new Terms();
     for (String t : lora.targets()) {
       Architecture.Matrix m = a.loraMatrices().stream().filter(x -> x.name().equals(t)).findFirst()

@@ -1,0 +1,194 @@
+package lmlab.cli;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import lmlab.analysis.Analysis;
+import lmlab.analysis.Architecture;
+import lmlab.analysis.Configurations;
+import lmlab.analysis.Counting;
+import lmlab.analysis.ElementType;
+import lmlab.analysis.Lora;
+import lmlab.analysis.Overrides;
+import lmlab.analysis.Report;
+import lmlab.analysis.TransformerArch;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code lmlab analyze}: parameters, KV cache / recurrent state bytes and forward FLOPs of a
+ * configuration, each as a number and as its closed form in the course notation
+ * (lmlab.analysis, analysis.md); {@code --compare} puts several side by side.
+ */
+@Command(
+    name = "analyze",
+    mixinStandardHelpOptions = true,
+    sortOptions = false,
+    description = {
+      "Model size, KV cache (or recurrent state) and forward FLOPs of a configuration, each",
+      "as a number and as a closed-form expression in the course notation. The formulas",
+      "are checked against the engine (parameter count, cache bytes, instrumented FLOPs).",
+      "",
+      "A configuration is a name (gpt, chargpt, gpt2, llama, qwen2, qwen2-variant, gpt-gqa, mamba2, gla,",
+      "lstm-lm, qwen2.5-0.5b) or a config.json (Hugging Face model types gpt2, llama, mistral,",
+      "qwen2, mamba2, gla; or an lmlab config). Size flags override every configuration;",
+      "a flag that does not apply to a family is ignored by it.",
+      ""
+    })
+public final class AnalyzeCommand implements Runnable {
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Option(names = "--preset", paramLabel = "NAME", description = "The configuration to analyse (default: gpt).")
+  String preset;
+
+  @Option(names = "--config", paramLabel = "FILE", description = "A config.json (or a directory holding one).")
+  Path config;
+
+  @Option(names = "--compare", paramLabel = "A,B,...", split = ",",
+      description = "Several configurations side by side: names or config.json paths, e.g. gpt,gpt-gqa,mamba2,gla.")
+  List<String> compare;
+
+  @Option(names = "--L", paramLabel = "L",
+      description = "Sequence length(s): 1024, 1k, 1024,4096 or a doubling range 1k..32k (default 1024).")
+  String lengths = "1024";
+
+  @Option(names = "--batch", paramLabel = "B", description = "Batch size B (default 1).")
+  long batch = 1;
+
+  @Option(names = "--dtype", paramLabel = "TYPE",
+      description = "Element type of the KV cache / state: bf16 (default), f16, f32, f64, fp8, int8.")
+  String dtype = "bf16";
+
+  @Option(names = "--attention", paramLabel = "COUNTING",
+      description = "Attention FLOPs: causal (default, lower triangle with the diagonal) or full (L^2).")
+  String attention = "causal";
+
+  @Option(names = "--format", paramLabel = "FORMAT", description = "table (default), markdown, latex, csv or json.")
+  String format = "table";
+
+  @Option(names = "--V", paramLabel = "N", description = "Vocabulary size V.") Integer vocab;
+  @Option(names = "--d", paramLabel = "N", description = "Model width d (lstm-lm: d_h).") Integer hidden;
+  @Option(names = "--n-layer", paramLabel = "N", description = "Number of layers N_layer.") Integer layers;
+  @Option(names = "--n-q", paramLabel = "N", description = "Query heads n_q.") Integer qHeads;
+  @Option(names = "--n-kv", paramLabel = "N", description = "Key/value heads n_kv (gpt-gqa default n_q/2).") Integer kvHeads;
+  @Option(names = "--d-ff", paramLabel = "N", description = "MLP width d_ff.") Integer ffDim;
+  @Option(names = "--d-h", paramLabel = "N", description = "Attention head width d_h (default d/n_q).") Integer headDim;
+  @Option(names = "--S-max", paramLabel = "N", description = "Learned position table rows S_max.") Integer maxPositions;
+  @Option(names = "--E", paramLabel = "N", description = "Mamba-2 expansion E (default 2).") Integer expand;
+  @Option(names = "--P", paramLabel = "N", description = "Mamba-2 head width P (default 64).") Integer headWidth;
+  @Option(names = "--N", paramLabel = "N", description = "Mamba-2 state size N (default 128).") Integer stateSize;
+  @Option(names = "--G", paramLabel = "N", description = "Mamba-2 groups G (default 1).") Integer groups;
+  @Option(names = "--n-h", paramLabel = "N", description = "GLA heads n_h (default 4).") Integer glaHeads;
+  @Option(names = "--d-k", paramLabel = "N", description = "GLA key width d_k (default d/2).") Integer keyDim;
+  @Option(names = "--d-v", paramLabel = "N", description = "GLA value width d_v (default d).") Integer valueDim;
+  @Option(names = "--d-e", paramLabel = "N", description = "lstm-lm embedding width d_e (default d_h).") Integer embedding;
+
+  @Option(names = "--lora-rank", paramLabel = "R", description = "Add the LoRA overhead for rank r.") Integer loraRank;
+
+  @Option(names = "--lora-targets", paramLabel = "M,...", split = ",",
+      description = "Adapted matrices among q, k, v, o, gate, up, down (default q,v).")
+  List<String> loraTargets = new ArrayList<>(List.of("q", "v"));
+
+  @Option(names = "--base-bits", paramLabel = "M",
+      description = "Bits per frozen base weight: 16 (LoRA, default), 4 (QLoRA), 8, ...")
+  int baseBits = 16;
+
+  @Override
+  public void run() {
+    CommandLine cl = spec.commandLine();
+    Report.Format fmt = parse(cl, "--format", () -> {
+      for (Report.Format f : Report.Format.values()) if (f.name().equalsIgnoreCase(format.trim())) return f;
+      throw new IllegalArgumentException("'" + format + "' is not a format: use table, markdown, latex, csv or json");
+    });
+    int given = (preset != null ? 1 : 0) + (config != null ? 1 : 0) + (compare != null ? 1 : 0);
+    if (given > 1) throw new CommandLine.ParameterException(cl, "--preset, --config and --compare are alternatives; give one");
+    Analysis.Setting setting = parse(cl, "setting", () -> new Analysis.Setting(parseLengths(lengths), batch,
+        ElementType.parse(dtype), Counting.parse(attention),
+        loraRank == null ? null : new Lora(loraRank, loraTargets, baseBits)));
+    Overrides o = new Overrides(vocab, hidden, layers, qHeads, kvHeads, ffDim, headDim, maxPositions, expand, headWidth,
+        stateSize, groups, glaHeads, keyDim, valueDim, embedding);
+    List<String> items = compare != null ? compare : List.of(config != null ? config.toString() : preset != null ? preset : "gpt");
+    List<Analysis> analyses = new ArrayList<>();
+    for (String item : items) {
+      Architecture a = resolve(cl, item.trim(), config != null, o);
+      analyses.add(Analysis.of(a, setting));
+    }
+    if (loraRank != null && analyses.stream().noneMatch(a -> a.architecture() instanceof TransformerArch)) {
+      throw new CommandLine.ParameterException(cl, "--lora-rank: LoRA overhead is computed for Transformers only");
+    }
+    PrintWriter out = cl.getOut();
+    out.print(new Report(analyses).render(fmt));
+    out.flush();
+  }
+
+  /** A name, or a config.json path (with --config, or an item that names an existing file or ends in .json). */
+  private static Architecture resolve(CommandLine cl, String item, boolean isConfig, Overrides o) {
+    Path p = Path.of(item);
+    if (isConfig || item.endsWith(".json") || Files.exists(p)) {
+      try {
+        return Configurations.override(Configurations.read(p), o);
+      } catch (IOException e) {
+        throw new CommandLine.ExecutionException(cl, e.getMessage(), e);
+      }
+    }
+    try {
+      return Configurations.named(item, o);
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(cl, item + ": " + e.getMessage());
+    }
+  }
+
+  private interface Parse<T> {
+    T get();
+  }
+
+  private static <T> T parse(CommandLine cl, String what, Parse<T> p) {
+    try {
+      return p.get();
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(cl, what + ": " + e.getMessage());
+    }
+  }
+
+  /** 1024 | 1k | 1024,4096 | 1k..32k (doubling). */
+  static List<Long> parseLengths(String text) {
+    List<Long> out = new ArrayList<>();
+    for (String part : text.split(",")) {
+      String s = part.trim();
+      int dots = s.indexOf("..");
+      if (dots >= 0) {
+        long from = length(s.substring(0, dots));
+        long to = length(s.substring(dots + 2));
+        if (to < from) throw new IllegalArgumentException("--L " + s + ": the range must not decrease");
+        for (long l = from; l <= to; l *= 2) out.add(l);
+      } else {
+        out.add(length(s));
+      }
+    }
+    return out;
+  }
+
+  private static long length(String s) {
+    String t = s.trim().toLowerCase(Locale.ROOT);
+    long mult = 1;
+    if (t.endsWith("k")) {
+      mult = 1024;
+      t = t.substring(0, t.length() - 1);
+    } else if (t.endsWith("m")) {
+      mult = 1024 * 1024;
+      t = t.substring(0, t.length() - 1);
+    }
+    try {
+      long v = Long.parseLong(t) * mult;
+      if (v < 1) throw new NumberFormatException();
+      return v;
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("--L: '" + s + "' is not a sequence length (e.g. 1024, 1k, 1024,4096, 1k..32k)");
+    }
+  }
+}
