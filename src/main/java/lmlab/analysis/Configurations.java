@@ -186,6 +186,7 @@ public final class Configurations {
   public static Architecture fromJson(String name, JsonNode json) {
     if (json == null || !json.isObject()) throw new IllegalArgumentException("expected a JSON object");
     JsonNode mt = json.get("model_type");
+    if ((mt == null || mt.isNull()) && json.has("ssm_cfg")) return mambaSsm(name, new HfFields(json, "mamba2 (mamba_ssm)"));
     if (mt == null || mt.isNull()) return lmlab(name, json);
     if (!mt.isTextual()) throw new IllegalArgumentException("model_type must be a string, got " + mt);
     HfFields f = new HfFields(json, mt.asText());
@@ -291,6 +292,34 @@ public final class Configurations {
     if (!f.bool("use_conv_bias", true)) throw new IllegalArgumentException("use_conv_bias = false is not analysed");
     // the state-spaces/mamba models tie the head to the embedding (analysis.md)
     return new Mamba2Arch(name, vocab, d, layers, expand, p, n, g, conv, pad, f.bool("tie_word_embeddings", true));
+  }
+
+  /** A state-spaces/mamba config.json (d_model, n_layer, ssm_cfg {layer: Mamba2, ...}), no model_type. */
+  private static Mamba2Arch mambaSsm(String name, HfFields f) {
+    JsonNode ssm = f.json.get("ssm_cfg");
+    if (!ssm.isObject()) throw new IllegalArgumentException("field 'ssm_cfg' must be an object, got " + ssm);
+    HfFields c = new HfFields(ssm, f.type);
+    String layer = c.optionalText("layer", "Mamba1");
+    if (!layer.equals("Mamba2")) {
+      throw new IllegalArgumentException("ssm_cfg.layer \"" + layer + "\" is not analysed (only Mamba2)");
+    }
+    JsonNode mlp = f.json.get("d_intermediate");
+    if (mlp != null && !(mlp.isIntegralNumber() && mlp.intValue() == 0)) {
+      throw new IllegalArgumentException("field 'd_intermediate' = " + mlp + ": Mamba-2 layers with an MLP are not analysed");
+    }
+    JsonNode attn = f.json.get("attn_layer_idx");
+    if (attn != null && !(attn.isArray() && attn.isEmpty())) {
+      throw new IllegalArgumentException("field 'attn_layer_idx' = " + attn + ": hybrid attention layers are not analysed");
+    }
+    int d = f.positive("d_model");
+    int expand = c.positiveOr("expand", Mamba2Arch.E);
+    int p = c.positiveOr("headdim", Mamba2Arch.P);
+    if ((long) expand * d % p != 0) {
+      throw new IllegalArgumentException("ssm_cfg.headdim = " + p + " does not divide expand·d_model = " + (long) expand * d);
+    }
+    return new Mamba2Arch(name, f.positive("vocab_size"), d, f.positive("n_layer"), expand, p,
+        c.positiveOr("d_state", Mamba2Arch.N), c.positiveOr("ngroups", Mamba2Arch.G), c.positiveOr("d_conv", Mamba2Arch.D_CONV),
+        f.positiveOr("pad_vocab_size_multiple", 16), f.bool("tie_embeddings", true));
   }
 
   private static GlaArch gla(String name, HfFields f) {
