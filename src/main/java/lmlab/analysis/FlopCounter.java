@@ -83,7 +83,7 @@ public final class FlopCounter implements AutoCloseable {
     String module = attribute();
     if (weight != null) {
       String owner = parameterOwners.get(weight);
-      if (owner != null && !owner.equals(module)) module = module + " [" + parameterNames.get(weight) + "]";
+      if (owner != null && !label(owner).equals(module)) module = module + " [" + parameterNames.get(weight) + "]";
     }
     products.add(new Product(module, op, count, m, k, n));
   }
