@@ -184,9 +184,10 @@ public final class MultiHeadAttention extends Layer {
       qs = q.reshape(b, s, nq, dh).matmul(score.matrix()).reshape(b, s, nq * dh);
     }
     float scale = cfg.score() == ScoreFunction.DOT ? 1f : (float) (1 / Math.sqrt(dh));
-    float[] weights = returnWeights ? new float[Math.multiplyExact(b * nq, Math.multiplyExact(s, s))] : null;
-    Tensor out = BandAttention.attend(qs, k, v, nq, cfg.numKvHeads(), dh, scale, cfg.mask(), cfg.normaliser(), weights);
-    return new Output(out, weights == null ? null : Tensor.of(weights, b, nq, s, s));
+    Tensor weights = returnWeights ? Tensor.zeros(b, nq, s, s) : null;
+    Tensor out = BandAttention.attend(qs, k, v, nq, cfg.numKvHeads(), dh, scale, cfg.mask(), cfg.normaliser(),
+        weights == null ? null : weights.storage());
+    return new Output(out, weights);
   }
 
   /** The dense path: (B, n_kv, g, S, S) scores over broadcast views, -inf masking, normaliser. */
@@ -287,8 +288,7 @@ public final class MultiHeadAttention extends Layer {
       Tensor q = qProj.forward(xNew).contiguous();
       Tensor k = kProj.forward(xNew).contiguous();
       Tensor v = vProj.forward(xNew).contiguous();
-      float[] merged = Decoding.step(cfg, score, q, k, v, cache);
-      return oProj.forward(Tensor.of(merged, xNew.size(0), xNew.size(1), cfg.numHeads() * cfg.headDim()));
+      return oProj.forward(Decoding.step(cfg, score, q, k, v, cache));
     }
   }
 

@@ -89,11 +89,11 @@ public final class BandAttention {
       for (int t = 0; t < g.seq; t++) pairs += (t - mask.first(t)) / mask.stride() + 1;
       ProductProbe.report("band_attention", 2L * g.batch * nq, pairs, dh, 1, null);
     }
-    float[] out = new float[q.numel()];
+    Tensor o = Tensor.zeros(q.shape()); // written in place: no copy of the result
+    float[] out = o.storage();
     float[] lse = norm == Normaliser.SOFTMAX ? new float[g.batch * nq * g.seq] : null;
     int width = g.maxWidth();
     Parallel.forEachDynamic(g.batch * nq, bh -> forwardHead(g, bh / nq, bh % nq, q, k, v, out, lse, width, weightsOut));
-    Tensor o = Tensor.of(out, q.shape());
     return Autograd.record("bandAttention", o, grad -> backward(g, q, k, v, out, lse, width, grad), q0, k0, v0);
   }
 
@@ -173,9 +173,12 @@ public final class BandAttention {
       });
       dsum = d;
     }
-    float[] dq = new float[q.numel()];
-    float[] dk = new float[k.numel()];
-    float[] dv = new float[v.numel()];
+    Tensor gq = Tensor.zeros(q.shape());
+    Tensor gk = Tensor.zeros(k.shape());
+    Tensor gv = Tensor.zeros(v.shape());
+    float[] dq = gq.storage();
+    float[] dk = gk.storage();
+    float[] dv = gv.storage();
     float[] dsumF = dsum;
     Parallel.forEachDynamic(g.batch * g.nkv, unit -> {
       int b = unit / g.nkv;
@@ -184,7 +187,7 @@ public final class BandAttention {
         backwardHead(g, b, h, q, k, v, go, lse, dsumF, width, dq, dk, dv);
       }
     });
-    return new Tensor[] {Tensor.of(dq, q.shape()), Tensor.of(dk, k.shape()), Tensor.of(dv, v.shape())};
+    return new Tensor[] {gq, gk, gv};
   }
 
   private static void backwardHead(Geometry g, int b, int h, Tensor q, Tensor k, Tensor v, Tensor go, float[] lse,

@@ -13,7 +13,7 @@ import lmlab.tensor.Tensor;
  *
  * <p>Per query head the scores over every held key are d_h AXPYs over the cache's transposed keys
  * (vectorised across keys, no horizontal sums), the normaliser runs on that row, and the output is
- * one AXPY of d_h per key over the values. The cache holds only keys the mask may still show
+ * a sum over keys of d_h-wide value rows, both accumulated in registers. The cache holds only keys the mask may still show
  * (all of them visible for causal, sliding and block_local; every δ-th for dilated).
  */
 public final class Decoding {
@@ -22,11 +22,11 @@ public final class Decoding {
   private Decoding() {}
 
   /**
-   * merge_heads(A @ V) (B·T·n_q·d_h values, row-major (B, T, n_q·d_h)) for projected q
+   * merge_heads(A @ V) (B, T, n_q·d_h) for projected q
    * (B, T, n_q·d_h), k and v (B, T, n_kv·d_h) of T new tokens; score holds the score function's
    * parameters (null for scaled_dot and dot).
    */
-  public static float[] step(AttentionConfig cfg, ScoreParams score, Tensor q, Tensor k, Tensor v,
+  public static Tensor step(AttentionConfig cfg, ScoreParams score, Tensor q, Tensor k, Tensor v,
       LayerKvCache cache) {
     int batch = q.size(0);
     int steps = q.size(1);
@@ -38,7 +38,8 @@ public final class Decoding {
     float[] qa = q.toArray();
     float[] ka = k.toArray();
     float[] va = v.toArray();
-    float[] out = new float[batch * steps * nq * dh];
+    Tensor result = Tensor.zeros(batch, steps, nq * dh);
+    float[] out = result.storage();
     AttentionMask mask = cfg.mask();
     // causal, sliding and block_local caches hold only visible keys; dilated and custom need a check
     boolean check = !(mask instanceof AttentionMask.Causal || mask instanceof AttentionMask.Sliding
@@ -121,32 +122,74 @@ public final class Decoding {
             for (int c = 0; c < held; c++) w[c] = w[c] > 0 ? w[c] * inv : 0f;
           }
           int oo = (b * steps + i) * qRow + h * dh;
-          for (int c = 0; c < held; c++) {
-            float wc = w[c];
-            if (wc != 0f) axpy(wc, vc, base + c * dh, out, oo, dh);
-          }
+          weightedValues(w, held, vc, base, dh, out, oo);
         }
       }
     }
-    return out;
+    return result;
   }
 
-  /** w[c] = scale · Σ_e q[e] · K_t[e][c] for c < held, K_t the transposed keys (row stride slots). */
+  /**
+   * w[c] = scale · Σ_e q[e] · K_t[e][c] for c < held, K_t the transposed keys (row stride slots):
+   * blocks of keys accumulate in registers across e, two blocks at a time.
+   */
   private static void scoresOf(float[] q, int qo, float scale, float[] kt, int base, int slots, int dh, int held,
       float[] w) {
-    java.util.Arrays.fill(w, 0, held, 0f);
-    int bound = F.loopBound(held);
-    for (int e = 0; e < dh; e++) {
-      float x = q[qo + e] * scale;
-      int row = base + e * slots;
-      int c = 0;
-      if (bound > 0) {
-        FloatVector xv = FloatVector.broadcast(F, x);
-        for (; c < bound; c += F.length()) {
-          FloatVector.fromArray(F, kt, row + c).fma(xv, FloatVector.fromArray(F, w, c)).intoArray(w, c);
-        }
+    int l = F.length();
+    int c = 0;
+    for (; c + 2 * l <= held; c += 2 * l) {
+      FloatVector a0 = FloatVector.zero(F);
+      FloatVector a1 = FloatVector.zero(F);
+      for (int e = 0, row = base + c; e < dh; e++, row += slots) {
+        FloatVector x = FloatVector.broadcast(F, q[qo + e]);
+        a0 = FloatVector.fromArray(F, kt, row).fma(x, a0);
+        a1 = FloatVector.fromArray(F, kt, row + l).fma(x, a1);
       }
-      for (; c < held; c++) w[c] += x * kt[row + c];
+      a0.mul(scale).intoArray(w, c);
+      a1.mul(scale).intoArray(w, c + l);
+    }
+    for (; c + l <= held; c += l) {
+      FloatVector a0 = FloatVector.zero(F);
+      for (int e = 0, row = base + c; e < dh; e++, row += slots) {
+        a0 = FloatVector.fromArray(F, kt, row).fma(FloatVector.broadcast(F, q[qo + e]), a0);
+      }
+      a0.mul(scale).intoArray(w, c);
+    }
+    for (; c < held; c++) {
+      float acc = 0f;
+      for (int e = 0, row = base + c; e < dh; e++, row += slots) acc += q[qo + e] * kt[row];
+      w[c] = acc * scale;
+    }
+  }
+
+  /** out[oo, oo + dh) = Σ_c w[c] · V[c] over c < held (V rows of dh), accumulated in registers. */
+  private static void weightedValues(float[] w, int held, float[] v, int base, int dh, float[] out, int oo) {
+    int l = F.length();
+    int e = 0;
+    for (; e + 2 * l <= dh; e += 2 * l) {
+      FloatVector a0 = FloatVector.zero(F);
+      FloatVector a1 = FloatVector.zero(F);
+      for (int c = 0, row = base + e; c < held; c++, row += dh) {
+        float wc = w[c];
+        if (wc == 0f) continue;
+        FloatVector x = FloatVector.broadcast(F, wc);
+        a0 = FloatVector.fromArray(F, v, row).fma(x, a0);
+        a1 = FloatVector.fromArray(F, v, row + l).fma(x, a1);
+      }
+      a0.intoArray(out, oo + e);
+      a1.intoArray(out, oo + e + l);
+    }
+    for (; e + l <= dh; e += l) {
+      FloatVector a0 = FloatVector.zero(F);
+      for (int c = 0, row = base + e; c < held; c++, row += dh) {
+        if (w[c] != 0f) a0 = FloatVector.fromArray(F, v, row).fma(FloatVector.broadcast(F, w[c]), a0);
+      }
+      a0.intoArray(out, oo + e);
+    }
+    for (; e < dh; e++) {
+      float acc = 0f;
+      for (int c = 0, row = base + e; c < held; c++, row += dh) acc += w[c] * v[row];
+      out[oo + e] = acc;
     }
   }
 
@@ -179,18 +222,6 @@ public final class Decoding {
     }
     float inv = 1f / sum;
     for (c = 0; c < n; c++) w[c] = w[c] == 0f ? 0f : w[c] * inv;
-  }
-
-  /** y[yo..] += a · x[xo..] over n. */
-  private static void axpy(float a, float[] x, int xo, float[] y, int yo, int n) {
-    int i = 0;
-    if (n >= F.length()) {
-      FloatVector av = FloatVector.broadcast(F, a);
-      for (int bound = F.loopBound(n); i < bound; i += F.length()) {
-        FloatVector.fromArray(F, x, xo + i).fma(av, FloatVector.fromArray(F, y, yo + i)).intoArray(y, yo + i);
-      }
-    }
-    for (; i < n; i++) y[yo + i] += a * x[xo + i];
   }
 
   private static float dot(float[] a, int ao, float[] b, int bo, int n) {

@@ -146,15 +146,14 @@ public final class Rope {
     }
     float[][] t = tables(maxPos + 1);
     Tensor x = x0.contiguous();
-    float[] y = new float[x.numel()];
-    kernel(x.storage(), x.offset(), y, x.numel() / headDim, inner, positions, t, 1f);
     int[] shape = x.shape();
-    Tensor out = Tensor.of(y, shape);
+    Tensor out = Tensor.zeros(shape);
+    kernel(x.storage(), x.offset(), out.storage(), x.numel() / headDim, inner, positions, t, 1f);
     return Autograd.record("rope", out, g -> {
       Tensor gc = g.contiguous();
-      float[] dx = new float[gc.numel()];
-      kernel(gc.storage(), gc.offset(), dx, gc.numel() / headDim, inner, positions, t, -1f); // rotate back
-      return new Tensor[] {Tensor.of(dx, shape)};
+      Tensor dx = Tensor.zeros(shape);
+      kernel(gc.storage(), gc.offset(), dx.storage(), gc.numel() / headDim, inner, positions, t, -1f); // rotate back
+      return new Tensor[] {dx};
     }, x0);
   }
 
