@@ -3,20 +3,19 @@ package lmlab.analysis;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
+import lmlab.decode.KvCache;
 import lmlab.models.LanguageModel;
 import lmlab.models.Models;
 import lmlab.models.Transformer;
 import lmlab.models.TransformerConfig;
-import lmlab.nn.attention.LayerKvCache;
 import lmlab.tensor.IntTensor;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * The Transformer side of analysis.md's checks, on the engine's KV cache and attention kernels:
- * formula KV bytes = the bytes the layer caches hold after L tokens (float32), and formula
+ * formula KV bytes = the bytes {@link KvCache} holds after L tokens (float32), and formula
  * parameters and FLOPs = the built model's, for the llama/qwen2 layouts (GQA, SwiGLU, RoPE, biases)
  * and windowed mask schedules (sliding, dilated, block_local) too.
  */
@@ -69,15 +68,20 @@ class KvCacheCrossCheckTest {
       assertEquals(a.value("flops@" + length), c.total(), () -> "by module: " + c.byModule());
     }
 
-    // KV cache after L tokens fed incrementally, chunk tokens at a time
-    List<LayerKvCache> caches = model.newLayerCaches();
+    // the decoder's KV cache after L tokens fed incrementally, chunk tokens at a time
+    KvCache cache = new KvCache(model);
     for (int fed = 0; fed < length; fed += chunk) {
       int n = Math.min(chunk, length - fed);
-      model.forwardIncremental(tokens(BATCH, n, cfg.vocabSize(), fed), caches);
-      long bytes = 0;
-      for (LayerKvCache cache : caches) bytes += cache.bytes();
+      cache.append(tokens(BATCH, n, cfg.vocabSize(), fed));
       Analysis now = Analysis.of(arch, Analysis.Setting.of(fed + n).withBatch(BATCH).with(ElementType.F32));
-      assertEquals(now.value("state@" + (fed + n)), bytes, "after " + (fed + n) + " tokens");
+      assertEquals(now.value("state@" + (fed + n)), cache.bytes(), "after " + (fed + n) + " tokens");
+    }
+    // and layer by layer: 2·B·n_kv·d_h·4 times the tokens the layer's mask lets it hold
+    for (int i = 0; i < cfg.numHiddenLayers(); i++) {
+      String held = TransformerArch.span(cfg.masks().get(i), cfg.maxPositionEmbeddings());
+      long tokensHeld = ClosedForm.of(held).evaluate(Map.of("L", (long) length)).longValueExact();
+      assertEquals(2L * BATCH * cfg.numKeyValueHeads() * cfg.headDim() * Float.BYTES * tokensHeld, cache.bytes(i),
+          "layer " + i + " (" + cfg.masks().get(i) + ")");
     }
   }
 }
