@@ -288,7 +288,10 @@ public final class MultiHeadAttention extends Layer {
       Tensor q = qProj.forward(xNew).contiguous();
       Tensor k = kProj.forward(xNew).contiguous();
       Tensor v = vProj.forward(xNew).contiguous();
-      return oProj.forward(Decoding.step(cfg, score, q, k, v, cache));
+      Tensor merged = Tensor.zeros(xNew.size(0), xNew.size(1), cfg.numHeads() * cfg.headDim());
+      Decoding.step(cfg, score, xNew.size(0), xNew.size(1), q.toArray(), k.toArray(), v.toArray(), cache,
+          merged.storage());
+      return oProj.forward(merged);
     }
   }
 

@@ -22,24 +22,34 @@ public final class Decoding {
   private Decoding() {}
 
   /**
-   * merge_heads(A @ V) (B, T, n_q·d_h) for projected q
-   * (B, T, n_q·d_h), k and v (B, T, n_kv·d_h) of T new tokens; score holds the score function's
-   * parameters (null for scaled_dot and dot).
+   * merge_heads(A @ V) as a new array, row-major (B, T, n_q·d_h), for projected q
+   * (B, T, n_q·d_h), k and v (B, T, n_kv·d_h) of T new tokens (not modified); score holds the
+   * score function's parameters (null for scaled_dot and dot).
    */
-  public static Tensor step(AttentionConfig cfg, ScoreParams score, Tensor q, Tensor k, Tensor v,
+  public static float[] step(AttentionConfig cfg, ScoreParams score, Tensor q, Tensor k, Tensor v,
       LayerKvCache cache) {
-    int batch = q.size(0);
-    int steps = q.size(1);
+    float[] out = new float[q.numel()];
+    step(cfg, score, q.size(0), q.size(1), q.toArray(), k.toArray(), v.toArray(), cache, out);
+    return out;
+  }
+
+  /**
+   * The same on arrays, without copies: q (B, T, n_q·d_h), k and v (B, T, n_kv·d_h) row-major
+   * from offset 0; <b>q and k are rotated in place</b> when the layer uses RoPE; out
+   * (B·T·n_q·d_h values) is overwritten.
+   */
+  public static void step(AttentionConfig cfg, ScoreParams score, int batch, int steps, float[] qa, float[] ka,
+      float[] va, LayerKvCache cache, float[] out) {
     int nq = cfg.numHeads();
     int nkv = cfg.numKvHeads();
     int group = cfg.groupSize();
     int dh = cfg.headDim();
+    if (qa.length < batch * steps * nq * dh || ka.length < batch * steps * nkv * dh
+        || va.length < batch * steps * nkv * dh || out.length < batch * steps * nq * dh) {
+      throw new IllegalArgumentException("Decoding.step: arrays too short for B = " + batch + ", T = " + steps
+          + ", n_q = " + nq + ", n_kv = " + nkv + ", d_h = " + dh);
+    }
     cache.ensureBatch(batch);
-    float[] qa = q.toArray();
-    float[] ka = k.toArray();
-    float[] va = v.toArray();
-    Tensor result = Tensor.zeros(batch, steps, nq * dh);
-    float[] out = result.storage();
     AttentionMask mask = cfg.mask();
     // causal, sliding and block_local caches hold only visible keys; dilated and custom need a check
     boolean check = !(mask instanceof AttentionMask.Causal || mask instanceof AttentionMask.Sliding
@@ -49,13 +59,13 @@ public final class Decoding {
     float[] mat = score == null || score.matrix() == null ? null : score.matrix().toArray();
     float[] vec = score == null || score.vector() == null ? null : score.vector().toArray();
     float scale = f == ScoreFunction.SCALED_DOT || f == ScoreFunction.MULTIPLICATIVE ? (float) (1 / Math.sqrt(dh)) : 1f;
-    float[] qt = new float[dh];
-    float[] eq = new float[dh];
-    float[] kcol = new float[dh];
+    float[] qt = cache.scratch(0, dh);
+    float[] eq = cache.scratch(1, dh);
+    float[] kcol = cache.scratch(2, dh);
     int qRow = nq * dh;
     int kvRow = nkv * dh;
-    float[] w = new float[64];
-    boolean[] visible = new boolean[64];
+    float[] w = cache.scratch(3, 64);
+    boolean[] visible = new boolean[w.length];
     for (int i = 0; i < steps; i++) {
       int t = cache.seen();
       if (rope != null) {
@@ -67,10 +77,8 @@ public final class Decoding {
       cache.append(ka, i * kvRow, va, i * kvRow, steps * kvRow);
       int held = cache.tokensHeld();
       int slots = cache.slots();
-      if (w.length < held) {
-        w = new float[Math.max(held, 2 * w.length)];
-        visible = new boolean[w.length];
-      }
+      if (w.length < held) w = cache.scratch(3, Math.max(held, 2 * w.length));
+      if (check && visible.length < held) visible = new boolean[w.length];
       int n = held; // n_t, the keys t sees
       if (check) {
         n = 0;
@@ -126,7 +134,6 @@ public final class Decoding {
         }
       }
     }
-    return result;
   }
 
   /**

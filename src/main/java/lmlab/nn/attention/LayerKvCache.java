@@ -23,6 +23,7 @@ public final class LayerKvCache {
   private float[] keys = new float[0];
   private float[] values = new float[0];
   private int seen;
+  private final float[][] scratch = new float[4][0];
 
   public LayerKvCache(AttentionMask mask, int numKvHeads, int headDim) {
     if (mask == null) throw new IllegalArgumentException("LayerKvCache: mask is null");
@@ -143,6 +144,12 @@ public final class LayerKvCache {
   /** Start of (b, h) in {@link #keys()} (d_h rows of {@link #slots()}: keys transposed) and {@link #values()} (slots rows of d_h). */
   int base(int b, int h) {
     return (b * numKvHeads + h) * slots * headDim;
+  }
+
+  /** A reusable work buffer (slot i) of at least n floats, for the decoding step. */
+  float[] scratch(int i, int n) {
+    if (scratch[i].length < n) scratch[i] = new float[n];
+    return scratch[i];
   }
 
   float[] keys() {
