@@ -107,16 +107,18 @@ public final class AnalyzeCommand implements Runnable {
     });
     int given = (preset != null ? 1 : 0) + (config != null ? 1 : 0) + (compare != null ? 1 : 0);
     if (given > 1) throw new CommandLine.ParameterException(cl, "--preset, --config and --compare are alternatives; give one");
-    Analysis.Setting setting = parse(cl, "setting", () -> new Analysis.Setting(parseLengths(lengths), batch,
-        ElementType.parse(dtype), Counting.parse(attention),
-        loraRank == null ? null : new Lora(loraRank, loraTargets, baseBits)));
+    List<Long> ls = parse(cl, "--L", () -> parseLengths(lengths));
+    ElementType type = parse(cl, "--dtype", () -> ElementType.parse(dtype));
+    Counting counting = parse(cl, "--attention", () -> Counting.parse(attention));
+    Lora lora = loraRank == null ? null : parse(cl, "LoRA", () -> new Lora(loraRank, loraTargets, baseBits));
+    Analysis.Setting setting = parse(cl, "--batch", () -> new Analysis.Setting(ls, batch, type, counting, lora));
     Overrides o = new Overrides(vocab, hidden, layers, qHeads, kvHeads, ffDim, headDim, maxPositions, expand, headWidth,
         stateSize, groups, glaHeads, keyDim, valueDim, embedding);
     List<String> items = compare != null ? compare : List.of(config != null ? config.toString() : preset != null ? preset : "gpt");
     List<Analysis> analyses = new ArrayList<>();
     for (String item : items) {
       Architecture a = resolve(cl, item.trim(), config != null, o);
-      analyses.add(Analysis.of(a, setting));
+      analyses.add(parse(cl, a.name(), () -> Analysis.of(a, setting)));
     }
     if (loraRank != null && analyses.stream().noneMatch(a -> a.architecture() instanceof TransformerArch)) {
       throw new CommandLine.ParameterException(cl, "--lora-rank: LoRA overhead is computed for Transformers only");
@@ -151,7 +153,8 @@ public final class AnalyzeCommand implements Runnable {
     try {
       return p.get();
     } catch (IllegalArgumentException e) {
-      throw new CommandLine.ParameterException(cl, what + ": " + e.getMessage());
+      String m = e.getMessage();
+      throw new CommandLine.ParameterException(cl, m.startsWith("--") ? m : what + ": " + m);
     }
   }
 

@@ -139,6 +139,15 @@ class AnalyzeCommandTest {
     Run name = MainTest.run("analyze", "--compare", "gpt,bert");
     assertThat(name.code()).isEqualTo(2);
     assertThat(name.err()).contains("unknown architecture 'bert'");
+    Run length = MainTest.run("analyze", "--L", "4k..1k");
+    assertThat(length.code()).isEqualTo(2);
+    assertThat(length.err()).contains("--L 4k..1k: the range must not decrease");
+    Run batch = MainTest.run("analyze", "--batch", "0");
+    assertThat(batch.code()).isEqualTo(2);
+    assertThat(batch.err()).contains("--batch: batch B must be >= 1, got 0");
+    Run target = MainTest.run("analyze", "--preset", "gpt", "--lora-rank", "4", "--lora-targets", "q,gate");
+    assertThat(target.code()).isEqualTo(2);
+    assertThat(target.err()).contains("--lora-targets: gpt has no 'gate' matrix (it has q, k, v, o, up, down)");
     Run lora = MainTest.run("analyze", "--preset", "mamba2", "--lora-rank", "4");
     assertThat(lora.code()).isEqualTo(2);
     assertThat(lora.err()).contains("LoRA overhead is computed for Transformers only");
