@@ -3,7 +3,6 @@ package lmlab.decode;
 import java.util.Arrays;
 import lmlab.models.Transformer;
 import lmlab.tensor.IntTensor;
-import lmlab.tensor.Tensor;
 
 /**
  * Greedy decoding (decoding.md): w_t = argmax log p(w | w_&lt;t), ties to the lower token id, until
@@ -45,22 +44,27 @@ public final class Greedy {
     }
     int[] out = new int[maxNewTokens];
     if (maxNewTokens == 0) return new Result(out, false);
-    Tensor logits = cache.append(IntTensor.of(prompt, 1, prompt.length));
-    int rowStart = (prompt.length - 1) * vocab; // the last position's row of (1, P, V)
+    float[] logits;
+    int off;
+    if (prompt.length == 1) {
+      logits = cache.appendToken(prompt[0]);
+      off = 0;
+    } else {
+      logits = cache.append(IntTensor.of(prompt, 1, prompt.length)).contiguous().toArray();
+      off = (prompt.length - 1) * vocab; // the last position's row of (1, P, V)
+    }
     for (int i = 0; ; i++) {
-      int w = argmax(logits.contiguous(), rowStart, vocab);
+      int w = argmax(logits, off, vocab);
       out[i] = w;
       if (w == eos) return new Result(Arrays.copyOf(out, i + 1), true);
       if (i + 1 == maxNewTokens) return new Result(out, false);
-      logits = cache.append(IntTensor.of(new int[] {w}, 1, 1));
-      rowStart = 0;
+      logits = cache.appendToken(w);
+      off = 0;
     }
   }
 
-  /** The index of the largest of n values of t's storage from offset (t contiguous); ties to the lower index. */
-  static int argmax(Tensor t, int rowStart, int n) {
-    float[] a = t.storage();
-    int off = t.offset() + rowStart;
+  /** The index of the largest of a[off .. off + n); ties go to the lower index. */
+  static int argmax(float[] a, int off, int n) {
     int best = 0;
     float bestV = a[off];
     for (int j = 1; j < n; j++) {

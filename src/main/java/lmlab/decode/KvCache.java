@@ -19,6 +19,9 @@ import lmlab.tensor.Tensor;
 public final class KvCache {
   private final Transformer model;
   private final List<LayerKvCache> layers;
+  /** The array path for one sequence and one token; null until first used, or when the model has no array form. */
+  private TokenStep step;
+  private boolean stepChecked;
 
   /** An empty cache for model (position 0 next). */
   public KvCache(Transformer model) {
@@ -33,7 +36,33 @@ public final class KvCache {
    * from call to call.
    */
   public Tensor append(IntTensor tokens) {
+    if (tokens != null && tokens.dim() == 2 && tokens.size(0) == 1 && tokens.size(1) == 1 && tokenStep() != null) {
+      return Tensor.of(appendToken(tokens.get(0, 0)), 1, 1, model.vocabSize());
+    }
     return model.forwardIncremental(tokens, layers);
+  }
+
+  /**
+   * Feeds one token of a single sequence (B = 1) and returns its logits (V): the decoding step of
+   * greedy search, on the allocation-free array path when the model has one. The array may be
+   * reused by the next call: copy what must outlive it.
+   */
+  public float[] appendToken(int token) {
+    TokenStep s = tokenStep();
+    if (s == null) return model.forwardIncremental(IntTensor.of(new int[] {token}, 1, 1), layers).toArray();
+    if (layers.get(0).batch() > 1) {
+      throw new IllegalArgumentException("KV cache: batch size 1 differs from the " + layers.get(0).batch()
+          + " sequences this cache holds (clear() it or make a new one)");
+    }
+    return s.logits(token, layers);
+  }
+
+  private TokenStep tokenStep() {
+    if (!stepChecked) {
+      step = TokenStep.of(model);
+      stepChecked = true;
+    }
+    return step;
   }
 
   /** Tokens fed so far per sequence: the absolute position of the next token. */

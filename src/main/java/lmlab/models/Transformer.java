@@ -371,6 +371,11 @@ public final class Transformer extends LanguageModel {
     return model.norm;
   }
 
+  /** The absolute positions added to the token embeddings (learned or sinusoidal), or null (rope, none). */
+  public Positions positions() {
+    return positions;
+  }
+
   /** The output head, or null when tied to the token embedding. */
   public Linear lmHead() {
     return lmHead;

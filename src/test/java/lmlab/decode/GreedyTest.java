@@ -63,7 +63,7 @@ class GreedyTest {
     Greedy.Result eos = Greedy.generate(zero, new int[] {5}, 6, 0);
     assertThat(eos.tokens()).containsExactly(0);
     assertThat(eos.stoppedAtEos()).isTrue();
-    assertThat(Greedy.argmax(Tensor.of(new float[] {1, 3, 3, 2}, 4), 0, 4)).isEqualTo(1);
+    assertThat(Greedy.argmax(new float[] {9, 1, 3, 3, 2}, 1, 4)).isEqualTo(1);
     assertThat(Greedy.generate(zero, new int[] {5}, 0, -1).tokens()).isEmpty();
     assertThatThrownBy(() -> Greedy.generate(zero, new int[0], 3, -1)).hasMessageContaining("at least one token");
     assertThatThrownBy(() -> Greedy.generate(zero, new int[] {1}, 3, 17)).hasMessageContaining("eos 17");

@@ -94,6 +94,33 @@ class KvCacheTest {
     assertThat(maxAbsDiff(cache.append(columns(ids, batch, STEPS, 0, 1)), full.narrow(1, 0, 1))).isLessThanOrEqualTo(1e-4);
   }
 
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("models")
+  void theSingleTokenArrayPathEqualsTheFullForward(String name, TransformerConfig config) {
+    Transformer model = new Transformer(config.toBuilder().set("init", "pytorch").build(), 12);
+    model.eval();
+    Random r = new Random(6);
+    int[] ids = new int[STEPS];
+    for (int i = 0; i < ids.length; i++) ids[i] = r.nextInt(config.vocabSize());
+    float[] full;
+    try (var g = Autograd.noGrad()) {
+      full = model.logits(IntTensor.of(ids, 1, STEPS)).contiguous().toArray();
+    }
+    KvCache cache = new KvCache(model);
+    int v = config.vocabSize();
+    double worst = 0;
+    for (int t = 0; t < STEPS; t++) {
+      float[] step = cache.appendToken(ids[t]);
+      for (int j = 0; j < v; j++) worst = Math.max(worst, Math.abs(step[j] - full[t * v + j]));
+      assertThat(cache.bytes()).isEqualTo(expectedBytes(config, 1, t + 1));
+    }
+    assertThat(worst).as(name + ": max |array path - full| over " + STEPS + " steps").isLessThanOrEqualTo(1e-4);
+    // the (1, 1) tensor form takes the same path
+    cache.clear();
+    assertThat(maxAbsDiff(cache.append(IntTensor.of(new int[] {ids[0]}, 1, 1)),
+        Tensor.of(java.util.Arrays.copyOf(full, v), 1, 1, v))).isLessThanOrEqualTo(1e-4);
+  }
+
   @Test
   void fullAttentionHoldsTwoLayersTimesTokensTimesKvWidthFloats() {
     TransformerConfig c = small("qwen2", "num_hidden_layers", "2");

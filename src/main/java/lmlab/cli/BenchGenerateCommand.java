@@ -1,0 +1,89 @@
+package lmlab.cli;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import lmlab.decode.Greedy;
+import lmlab.decode.KvCache;
+import lmlab.kernels.Parallel;
+import lmlab.models.Transformer;
+import lmlab.models.TransformerConfig;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code lmlab bench generate}: greedy decoding of one sequence with the KV cache from a one-token
+ * prompt, the median over --reps runs after an adaptive warm-up.
+ */
+@Command(
+    name = "generate",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Measure greedy decoding of one sequence with the KV cache: a one-token prompt, then",
+      "--new-tokens picks, each fed back one token at a time. Random weights (seed 1),",
+      "eval mode; no EOS, so every run decodes the same number of tokens. Prints:",
+      "  {\"bench\":\"generate\",\"preset\":..,\"tokens_per_s\":..,\"ms_per_token\":..,",
+      "   \"new_tokens\":..,\"threads\":..,\"parameters\":..,\"kv_cache_bytes\":..,",
+      "   \"max_position_embeddings\":..}",
+      "tokens_per_s = new tokens / median run time (prompt and cache set-up included).",
+      "A learned position table shorter than the run is extended to it (positions",
+      "0 .. new_tokens - 1 are used), since a KV cache cannot slide a learned table."
+    })
+public final class BenchGenerateCommand implements Runnable {
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Option(names = "--preset", required = true, paramLabel = "NAME",
+      description = "A Transformer preset: gpt, chargpt, gpt2, llama, qwen2, qwen2-variant.")
+  String preset;
+
+  @Option(names = "--new-tokens", paramLabel = "N", defaultValue = "255",
+      description = "Tokens to generate after the one-token prompt. Default: ${DEFAULT-VALUE}")
+  int newTokens;
+
+  @Option(names = "--reps", paramLabel = "N", defaultValue = "11", description = "Timed runs. Default: ${DEFAULT-VALUE}")
+  int reps;
+
+  @Option(names = "--warmup", paramLabel = "N", defaultValue = "5",
+      description = "Least untimed runs first (more until the speed settles; 0 skips). Default: ${DEFAULT-VALUE}")
+  int warmup;
+
+  @Override
+  public void run() {
+    CommandLine cl = spec.commandLine();
+    if (newTokens < 1) throw new CommandLine.ParameterException(cl, "--new-tokens must be >= 1, got " + newTokens);
+    if (reps < 1) throw new CommandLine.ParameterException(cl, "--reps must be >= 1, got " + reps);
+    if (warmup < 0) throw new CommandLine.ParameterException(cl, "--warmup must be >= 0, got " + warmup);
+    TransformerConfig config;
+    try {
+      config = TransformerConfig.builder(preset).set("dropout", 0.0).build();
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(cl, "--preset: " + e.getMessage());
+    }
+    if (config.position().equals("learned") && config.maxPositionEmbeddings() < newTokens) {
+      config = config.toBuilder().set("max_position_embeddings", newTokens).build();
+    }
+    Transformer model = new Transformer(config, 1L);
+    model.eval();
+    KvCache cache = new KvCache(model);
+    int[] prompt = {0};
+    long[] bytes = new long[1];
+    Runnable body = () -> {
+      cache.clear();
+      Greedy.Result r = Greedy.generate(cache, prompt, newTokens, -1);
+      if (r.tokens().length != newTokens) throw new IllegalStateException("generated " + r.tokens().length);
+      bytes[0] = cache.bytes();
+    };
+    double seconds = BenchSupport.medianSeconds(warmup, reps, body);
+    Map<String, Object> row = new LinkedHashMap<>();
+    row.put("bench", "generate");
+    row.put("preset", config.preset());
+    row.put("tokens_per_s", BenchSupport.fourDigits(newTokens / seconds));
+    row.put("ms_per_token", BenchSupport.fourDigits(seconds * 1e3 / newTokens));
+    row.put("new_tokens", newTokens);
+    row.put("threads", Parallel.threads());
+    row.put("parameters", model.numParameters());
+    row.put("kv_cache_bytes", bytes[0]);
+    row.put("max_position_embeddings", config.maxPositionEmbeddings());
+    BenchSupport.printJson(cl.getOut(), row);
+  }
+}

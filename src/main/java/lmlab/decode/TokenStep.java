@@ -1,0 +1,261 @@
+package lmlab.decode;
+
+import java.util.ArrayList;
+import java.util.List;
+import lmlab.kernels.Lanes;
+import lmlab.models.Transformer;
+import lmlab.nn.Activation;
+import lmlab.nn.DyT;
+import lmlab.nn.FeedForward;
+import lmlab.nn.LayerNorm;
+import lmlab.nn.Linear;
+import lmlab.nn.Mlp;
+import lmlab.nn.MultiHeadAttention;
+import lmlab.nn.Norm;
+import lmlab.nn.Positions;
+import lmlab.nn.RMSNorm;
+import lmlab.nn.SwiGlu;
+import lmlab.nn.TransformerBlock;
+import lmlab.nn.attention.Decoding;
+import lmlab.nn.attention.LayerKvCache;
+import lmlab.tensor.Tensor;
+
+/**
+ * One decoding step of a {@link Transformer} for a single sequence and a single token — the
+ * shape of greedy generation — on plain arrays: the model's own parameters read in place, buffers
+ * allocated once, matrix-vector products ({@link MatVec}) in place of the general GEMM, and no
+ * autograd. The attention over the cache is the layer's own incremental step ({@link Decoding}),
+ * so the keys and values live in the same {@link LayerKvCache}s as on the general path, and the
+ * logits equal {@link Transformer#forwardIncremental} (and so the full forward pass).
+ *
+ * <p>Per block: {@code x += o_proj(attn(norm_1(x)))}, {@code x += mlp(norm_2(x))}; then the final
+ * norm and the head (the token embedding when tied). Built per cache, since it keeps references to
+ * the parameters' storage.
+ */
+final class TokenStep {
+  private final Transformer model;
+  private final int d;
+  private final int vocab;
+  private final Vec embed;
+  private final Positions positions;
+  private final boolean learned;
+  private final int maxPositions;
+  private final List<Block> blocks = new ArrayList<>();
+  private final NormOp finalNorm;
+  private final Vec head;
+  private final Vec headBias;
+
+  // buffers, reused every step
+  private final float[] x;
+  private final float[] n;
+  private final float[] logits;
+
+  /** A parameter's storage and offset (parameters are contiguous). */
+  private record Vec(float[] a, int off) {
+    static Vec of(Tensor t) {
+      if (t == null) return null;
+      Tensor c = t.contiguous();
+      if (c != t) throw new IllegalStateException("TokenStep: parameter of shape " + java.util.Arrays.toString(t.shape())
+          + " is not contiguous");
+      return new Vec(c.storage(), c.offset());
+    }
+  }
+
+  @FunctionalInterface
+  private interface NormOp {
+    void apply(float[] in, float[] out);
+  }
+
+  private record Proj(Vec w, Vec b, int out, int in) {
+    static Proj of(Linear l) {
+      return new Proj(Vec.of(l.weight()), Vec.of(l.bias()), l.outFeatures(), l.inFeatures());
+    }
+
+    void apply(float[] src, float[] dst, boolean accumulate) {
+      MatVec.multiply(w.a, w.off, out, in, src, 0, b == null ? null : b.a, b == null ? 0 : b.off, dst, 0, accumulate);
+    }
+  }
+
+  private record Block(NormOp norm1, MultiHeadAttention attn, Proj q, Proj k, Proj v, Proj o, NormOp norm2,
+      Proj gate, Proj up, Proj down, Activation act, float[] qb, float[] kb, float[] vb, float[] merged,
+      float[] hidden, float[] gated) {}
+
+  private TokenStep(Transformer model, List<Block> blocks, NormOp finalNorm) {
+    this.model = model;
+    var c = model.transformerConfig();
+    this.d = c.hiddenSize();
+    this.vocab = c.vocabSize();
+    this.embed = Vec.of(model.embedTokens().weight());
+    this.positions = model.positions();
+    this.learned = c.position().equals("learned");
+    this.maxPositions = c.maxPositionEmbeddings();
+    this.blocks.addAll(blocks);
+    this.finalNorm = finalNorm;
+    Linear lm = model.lmHead();
+    this.head = lm != null ? Vec.of(lm.weight()) : embed; // tied: logits = h · Eᵀ, E (V, d) as a Linear weight
+    this.headBias = lm != null ? Vec.of(lm.bias()) : null;
+    this.x = new float[d];
+    this.n = new float[d];
+    this.logits = new float[vocab];
+  }
+
+  /** The step for model, or null when one of its parts has no array form here (the general path then applies). */
+  static TokenStep of(Transformer model) {
+    List<Block> blocks = new ArrayList<>();
+    for (TransformerBlock b : model.layers()) {
+      NormOp n1 = norm(b.inputLayernorm());
+      NormOp n2 = norm(b.postAttentionLayernorm());
+      MultiHeadAttention a = b.selfAttn();
+      FeedForward ff = b.mlp();
+      if (n1 == null || n2 == null) return null;
+      Proj gate;
+      Proj up;
+      Proj down;
+      Activation act;
+      if (ff instanceof SwiGlu s) {
+        gate = Proj.of(s.gateProj());
+        up = Proj.of(s.upProj());
+        down = Proj.of(s.downProj());
+        act = Activation.SILU;
+      } else if (ff instanceof Mlp m) {
+        gate = null;
+        up = Proj.of(m.upProj());
+        down = Proj.of(m.downProj());
+        act = m.activation();
+      } else {
+        return null;
+      }
+      int qw = a.numHeads() * a.headDim();
+      int kvw = a.numKvHeads() * a.headDim();
+      blocks.add(new Block(n1, a, Proj.of(a.qProj()), Proj.of(a.kProj()), Proj.of(a.vProj()), Proj.of(a.oProj()), n2,
+          gate, up, down, act, new float[qw], new float[kvw], new float[kvw], new float[qw], new float[ff.hiddenDim()],
+          gate == null ? null : new float[ff.hiddenDim()]));
+    }
+    NormOp fin = norm(model.finalNorm());
+    return fin == null ? null : new TokenStep(model, blocks, fin);
+  }
+
+  /**
+   * The logits (V) of token at the caches' next position, which every layer cache advances past.
+   * The returned array is this step's buffer: valid until the next call.
+   */
+  float[] logits(int token, List<LayerKvCache> caches) {
+    if (token < 0 || token >= vocab) {
+      throw new IllegalArgumentException("Transformer: token id " + token + " is outside the vocabulary [0, " + vocab
+          + ") (vocab_size " + vocab + ")");
+    }
+    int p = caches.get(0).seen();
+    if (learned && p >= maxPositions) {
+      throw new IllegalArgumentException("Transformer: positions up to " + p + " exceed max_position_embeddings "
+          + maxPositions + " (the learned position table)");
+    }
+    System.arraycopy(embed.a, embed.off + token * d, x, 0, d);
+    if (positions != null) {
+      Tensor row = positions.table(p, 1).contiguous(); // P[p]
+      float[] pa = row.storage();
+      int po = row.offset();
+      for (int i = 0; i < d; i++) x[i] += pa[po + i];
+    }
+    for (int l = 0; l < blocks.size(); l++) {
+      Block b = blocks.get(l);
+      b.norm1.apply(x, n);
+      b.q.apply(n, b.qb, false);
+      b.k.apply(n, b.kb, false);
+      b.v.apply(n, b.vb, false);
+      // q and k are rotated in place (RoPE); merged = merge_heads(A @ V) of this token
+      Decoding.step(b.attn.config(), b.attn.scoreParams(), 1, 1, b.qb, b.kb, b.vb, caches.get(l), b.merged);
+      b.o.apply(b.merged, x, true); //                                    x += o_proj(attn(norm_1(x)))
+      b.norm2.apply(x, n);
+      b.up.apply(n, b.hidden, false);
+      if (b.gate != null) { //                                            SwiGLU: silu(gate(n)) · up(n)
+        b.gate.apply(n, b.gated, false);
+        for (int i = 0; i < b.hidden.length; i++) {
+          float g = b.gated[i];
+          b.hidden[i] *= g / (1f + Lanes.exp(-g));
+        }
+      } else {
+        activate(b.act, b.hidden);
+      }
+      b.down.apply(b.hidden, x, true); //                                 x += mlp(norm_2(x))
+    }
+    finalNorm.apply(x, n);
+    MatVec.multiply(head.a, head.off, vocab, d, n, 0, headBias == null ? null : headBias.a,
+        headBias == null ? 0 : headBias.off, logits, 0, false);
+    return logits;
+  }
+
+  Transformer model() {
+    return model;
+  }
+
+  /** act in place; the common ones inline, the rest through the tensor op. */
+  private static void activate(Activation act, float[] h) {
+    switch (act) {
+      case GELU_TANH -> { // 0.5x(1 + tanh(√(2/π)(x + 0.044715x³)))
+        final float k = (float) Math.sqrt(2 / Math.PI);
+        for (int i = 0; i < h.length; i++) {
+          float v = h[i];
+          h[i] = 0.5f * v * (1f + Lanes.tanh(k * (v + 0.044715f * v * v * v)));
+        }
+      }
+      case RELU -> {
+        for (int i = 0; i < h.length; i++) h[i] = Math.max(0f, h[i]);
+      }
+      case SILU -> {
+        for (int i = 0; i < h.length; i++) h[i] = h[i] / (1f + Lanes.exp(-h[i]));
+      }
+      default -> {
+        float[] y = act.apply(Tensor.of(h, h.length)).toArray();
+        System.arraycopy(y, 0, h, 0, h.length);
+      }
+    }
+  }
+
+  /** The norm as an array operation, or null for a kind this class does not know. */
+  private static NormOp norm(Norm norm) {
+    if (norm instanceof LayerNorm ln) { // (x - mean) / sqrt(var + eps) · w + b, var biased
+      Vec w = Vec.of(ln.weight());
+      Vec b = Vec.of(ln.bias());
+      double eps = ln.eps();
+      return (in, out) -> {
+        int d = in.length;
+        double mean = 0;
+        for (float v : in) mean += v;
+        mean /= d;
+        double var = 0;
+        for (float v : in) var += (v - mean) * (v - mean);
+        float inv = (float) (1 / Math.sqrt(var / d + eps));
+        for (int i = 0; i < d; i++) {
+          float y = (float) (in[i] - mean) * inv;
+          if (w != null) y *= w.a[w.off + i];
+          if (b != null) y += b.a[b.off + i];
+          out[i] = y;
+        }
+      };
+    }
+    if (norm instanceof RMSNorm rn) { // x / sqrt(mean(x²) + eps) · w
+      Vec w = Vec.of(rn.weight());
+      double eps = rn.eps();
+      return (in, out) -> {
+        int d = in.length;
+        double ss = 0;
+        for (float v : in) ss += (double) v * v;
+        float inv = (float) (1 / Math.sqrt(ss / d + eps));
+        for (int i = 0; i < d; i++) out[i] = in[i] * inv * (w == null ? 1f : w.a[w.off + i]);
+      };
+    }
+    if (norm instanceof DyT dy) { // w · tanh(alpha x) + b
+      Vec w = Vec.of(dy.weight());
+      Vec b = Vec.of(dy.bias());
+      Vec alpha = Vec.of(dy.alpha());
+      return (in, out) -> {
+        float a = alpha.a[alpha.off];
+        for (int i = 0; i < in.length; i++) {
+          float y = Lanes.tanh(a * in[i]) * w.a[w.off + i];
+          out[i] = b == null ? y : y + b.a[b.off + i];
+        }
+      };
+    }
+    return null;
+  }
+}

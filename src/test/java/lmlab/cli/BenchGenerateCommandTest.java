@@ -1,0 +1,49 @@
+package lmlab.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class BenchGenerateCommandTest {
+  @ParameterizedTest
+  @ValueSource(strings = {"chargpt", "qwen2-variant", "llama"})
+  void printsOneJsonLine(String preset) throws Exception {
+    MainTest.Run r = MainTest.run("bench", "generate", "--preset", preset, "--new-tokens", "20", "--reps", "1",
+        "--warmup", "0");
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.out().lines().toList()).hasSize(1);
+    JsonNode n = new ObjectMapper().readTree(r.out());
+    assertThat(n.get("bench").asText()).isEqualTo("generate");
+    assertThat(n.get("preset").asText()).isEqualTo(preset);
+    assertThat(n.get("tokens_per_s").asDouble()).isPositive();
+    assertThat(n.get("ms_per_token").asDouble()).isPositive();
+    assertThat(n.get("new_tokens").asInt()).isEqualTo(20);
+    assertThat(n.get("threads").asInt()).isPositive();
+    assertThat(n.get("max_position_embeddings").asInt()).isEqualTo(128);
+    // the prompt and 19 fed picks: 20 positions in the cache of every layer (full attention), or fewer
+    long perToken = preset.equals("llama") ? 2L * 6 * 6 * 32 * 4 : preset.equals("chargpt") ? 2L * 6 * 192 * 4 : 0;
+    if (perToken > 0) assertThat(n.get("kv_cache_bytes").asLong()).isEqualTo(20 * perToken);
+  }
+
+  @Test
+  void aLearnedTableShorterThanTheRunIsExtended() throws Exception {
+    MainTest.Run r = MainTest.run("bench", "generate", "--preset", "chargpt", "--new-tokens", "200", "--reps", "1",
+        "--warmup", "0");
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(new ObjectMapper().readTree(r.out()).get("max_position_embeddings").asInt()).isEqualTo(200);
+  }
+
+  @Test
+  void badOptionsAreUsageErrors() {
+    MainTest.Run bad = MainTest.run("bench", "generate", "--preset", "resnet");
+    assertThat(bad.code()).isEqualTo(2);
+    assertThat(bad.err()).contains("--preset").contains("unknown preset 'resnet'");
+    MainTest.Run zero = MainTest.run("bench", "generate", "--preset", "chargpt", "--new-tokens", "0");
+    assertThat(zero.code()).isEqualTo(2);
+    assertThat(zero.err()).contains("--new-tokens must be >= 1");
+  }
+}
