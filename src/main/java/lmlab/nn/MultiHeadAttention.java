@@ -24,10 +24,10 @@ import lmlab.tensor.Tensor;
  * <ul>
  *   <li>the fused kernel {@code lmlab.nn.attention.BandAttention} for dot-product scores
  *       (scaled_dot, dot, multiplicative) under a structured mask (causal, sliding, dilated,
- *       block_local) without attention dropout: it reads the projections in place, visits only
+ *       block_local), attention dropout included: it reads the projections in place, visits only
  *       the visible keys of each query (O(S · visible keys) time and memory, forward and
  *       backward) and never repeats a key/value head;
- *   <li>the dense path (custom masks, concat and additive scores, attention dropout in training):
+ *   <li>the dense path (custom masks, concat and additive scores):
  *       (B, n_kv, n_q/n_kv, S, S) scores from broadcast views — the K/V heads are still not
  *       copied — masked with -inf and normalised.
  * </ul>
@@ -165,9 +165,9 @@ public final class MultiHeadAttention extends Layer {
     }
   }
 
-  /** Whether the fused banded kernel serves this configuration in the current mode. */
+  /** Whether the fused banded kernel serves this configuration. */
   boolean fused() {
-    return cfg.score().isDotProduct() && cfg.mask().structured() && !(cfg.dropout() > 0 && isTraining());
+    return cfg.score().isDotProduct() && cfg.mask().structured();
   }
 
   /**
@@ -185,8 +185,9 @@ public final class MultiHeadAttention extends Layer {
     }
     float scale = cfg.score() == ScoreFunction.DOT ? 1f : (float) (1 / Math.sqrt(dh));
     Tensor weights = returnWeights ? Tensor.zeros(b, nq, s, s) : null;
+    boolean drop = cfg.dropout() > 0 && isTraining();
     Tensor out = BandAttention.attend(qs, k, v, nq, cfg.numKvHeads(), dh, scale, cfg.mask(), cfg.normaliser(),
-        weights == null ? null : weights.storage());
+        drop ? cfg.dropout() : 0f, drop ? dropoutRng.nextLong() : 0L, weights == null ? null : weights.storage());
     return new Output(out, weights);
   }
 

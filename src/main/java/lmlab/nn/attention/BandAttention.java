@@ -40,7 +40,7 @@ public final class BandAttention {
 
   /** The shape of one call. */
   private record Geometry(int batch, int seq, int nq, int nkv, int dh, float scale, AttentionMask mask,
-      Normaliser norm) {
+      Normaliser norm, float dropout, long seed) {
     int group() {
       return nq / nkv;
     }
@@ -80,10 +80,24 @@ public final class BandAttention {
    */
   public static Tensor attend(Tensor q0, Tensor k0, Tensor v0, int nq, int nkv, int dh, float scale, AttentionMask mask,
       Normaliser norm, float[] weightsOut) {
+    return attend(q0, k0, v0, nq, nkv, dh, scale, mask, norm, 0f, 0L, weightsOut);
+  }
+
+  /**
+   * As above with (inverted) dropout p on the attention weights: weight (b, h, t, j) is kept when
+   * {@link #keep} says so for this seed, and scaled by 1 / (1 - p). The keep decisions are a
+   * hash of (seed, b, h, t, j), so backward recomputes them instead of storing a mask. weightsOut
+   * receives the weights before dropout.
+   */
+  public static Tensor attend(Tensor q0, Tensor k0, Tensor v0, int nq, int nkv, int dh, float scale, AttentionMask mask,
+      Normaliser norm, float dropout, long seed, float[] weightsOut) {
+    if (!(dropout >= 0f && dropout < 1f)) {
+      throw new IllegalArgumentException("attention dropout must be in [0, 1), got " + dropout);
+    }
     Tensor q = q0.contiguous();
     Tensor k = k0.contiguous();
     Tensor v = v0.contiguous();
-    Geometry g = new Geometry(q.size(0), q.size(1), nq, nkv, dh, scale, mask, norm);
+    Geometry g = new Geometry(q.size(0), q.size(1), nq, nkv, dh, scale, mask, norm, dropout, seed);
     if (ProductProbe.active()) { // lmlab.analysis.FlopCounter: q·kᵀ and A·V over the visible pairs, 2·d_h each
       long pairs = 0;
       for (int t = 0; t < g.seq; t++) pairs += (t - mask.first(t)) / mask.stride() + 1;
@@ -148,6 +162,7 @@ public final class BandAttention {
             int wo = ((b * g.nq + h) * seq + t) * seq;
             for (int c = a; c < e; c++) weightsOut[wo + r + st * (base + c)] = sc[p + c];
           }
+          if (g.dropout > 0) drop(sc, p, a, e, rowSeed(g, b, h, r + st * u), r + st * base, st, g.dropout);
         }
         // O_tile = P · V_range
         int oOff = (b * seq + r + st * u0) * qRow + h * dh;
@@ -227,6 +242,8 @@ public final class BandAttention {
           Arrays.fill(pt, p + e, p + w, 0f);
           Arrays.fill(dp, p, p + a, 0f);
           Arrays.fill(dp, p + e, p + w, 0f);
+          int rs = g.dropout > 0 ? rowSeed(g, b, h, t) : 0;
+          if (g.dropout > 0) drop(dp, p, a, e, rs, r + st * base, st, g.dropout); // dP = dP_dropped ⊙ keep / (1 - p)
           if (g.norm == Normaliser.SOFTMAX) {
             // P = exp(scale·s − lse); dS·scale = scale·P ⊙ (dP − D_t)
             softmaxGrad(pt, dp, p + a, p + e, g.scale, lse[(b * g.nq + h) * seq + t], dsum[(b * seq + t) * g.nq + h]);
@@ -234,13 +251,71 @@ public final class BandAttention {
             // P = relu(scale·s)/n; dS·scale = scale·1[s > 0]·dP / n
             reluGrad(pt, dp, p + a, p + e, g.scale, 1f / (e - a));
           }
+          if (g.dropout > 0) drop(pt, p, a, e, rs, r + st * base, st, g.dropout); // P_dropped, for dV
         }
-        // now pt = P and dp = scale·dS
+        // now pt = P (after dropout) and dp = scale·dS
         Gemm.sgemm(false, false, tq, dh, w, dp, 0, w, k.storage(), k.offset() + kOffRel, lk, dq, qOffRel, lq, false);
         Gemm.sgemm(true, false, w, dh, tq, dp, 0, w, q.storage(), q.offset() + qOffRel, lq, dk, kOffRel, lk, true);
         Gemm.sgemm(true, false, w, dh, tq, pt, 0, w, go.storage(), go.offset() + qOffRel, lq, dv, kOffRel, lk, true);
       }
     }
+  }
+
+  // ---------------------------------------------------------------- dropout
+
+  private static final jdk.incubator.vector.VectorSpecies<Integer> I = jdk.incubator.vector.IntVector.SPECIES_PREFERRED;
+
+  /** The 32-bit seed of query row (b, h, t): SplitMix64 of (seed, row). */
+  static int rowSeed(Geometry g, int b, int h, int t) {
+    return rowSeed(g.seed, ((long) b * g.nq + h) * g.seq + t);
+  }
+
+  static int rowSeed(long seed, long row) {
+    long z = seed + (row + 1) * 0x9E3779B97F4A7C15L;
+    z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+    z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+    return (int) (z ^ (z >>> 31));
+  }
+
+  /** A 32-bit integer hash (lowbias32): a bijection with full avalanche. */
+  private static int mix(int x) {
+    x ^= x >>> 16;
+    x *= 0x7feb352d;
+    x ^= x >>> 15;
+    x *= 0x846ca68b;
+    return x ^ (x >>> 16);
+  }
+
+  /** Whether key j of the query row with this seed survives dropout p: 24 uniform bits >= p. */
+  static boolean keep(int rowSeed, int j, float p) {
+    return (mix(rowSeed + j) >>> 8) >= threshold(p);
+  }
+
+  private static int threshold(float p) {
+    return (int) Math.ceil(p * (double) (1 << 24));
+  }
+
+  /**
+   * x[p + c] for c in [a, e) (key j = j0 + δ·c) times keep / (1 - p); key columns outside [a, e)
+   * are zero already.
+   */
+  private static void drop(float[] x, int p, int a, int e, int rowSeed, int j0, int st, float prob) {
+    float inv = 1f / (1f - prob);
+    int th = threshold(prob);
+    int c = a;
+    if (st == 1) {
+      jdk.incubator.vector.IntVector iota = jdk.incubator.vector.IntVector.zero(I).addIndex(1);
+      for (int bound = a + F.loopBound(e - a); c < bound && F.length() == I.length(); c += F.length()) {
+        jdk.incubator.vector.IntVector z = iota.add(rowSeed + j0 + c); // the hash, lane-wise
+        z = z.lanewise(VectorOperators.XOR, z.lanewise(VectorOperators.LSHR, 16)).mul(0x7feb352d);
+        z = z.lanewise(VectorOperators.XOR, z.lanewise(VectorOperators.LSHR, 15)).mul(0x846ca68b);
+        z = z.lanewise(VectorOperators.XOR, z.lanewise(VectorOperators.LSHR, 16));
+        var kept = z.lanewise(VectorOperators.LSHR, 8).compare(VectorOperators.GE, th).cast(F);
+        FloatVector v = FloatVector.fromArray(F, x, p + c).mul(inv);
+        v.blend(0f, kept.not()).intoArray(x, p + c);
+      }
+    }
+    for (; c < e; c++) x[p + c] = (mix(rowSeed + j0 + st * c) >>> 8) >= th ? x[p + c] * inv : 0f;
   }
 
   // ---------------------------------------------------------------- row kernels
