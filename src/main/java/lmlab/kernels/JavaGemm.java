@@ -41,7 +41,11 @@ public final class JavaGemm implements GemmBackend {
     }
     long work = (long) m * n * k;
     boolean parallel = Parallel.threads() > 1 && work >= PARALLEL_WORK;
-    if (!isSmall(m, n, k)) {
+    int kParts = isSmall(m, n, k) ? 1 : SplitKGemm.parts(m, n, k);
+    if (kParts > 1) {
+      SplitKGemm.multiply(transA, transB, m, n, k, kParts, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate,
+          parallel);
+    } else if (!isSmall(m, n, k)) {
       PackedGemm.multiply(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc,
           accumulate, parallel);
     } else if (!parallel) {
@@ -91,8 +95,13 @@ public final class JavaGemm implements GemmBackend {
       float[] b, int bOff, int ldb,
       float[] c, int cOff, int ldc,
       boolean accumulate) {
+    int kParts = isSmall(m, n, k) ? 1 : SplitKGemm.parts(m, n, k);
     if (isSmall(m, n, k)) {
       SmallGemm.multiply(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate);
+    } else if (kParts > 1) {
+      // the same k parts as sgemm, so a batched item sums like a single product of its shape
+      SplitKGemm.multiply(transA, transB, m, n, k, kParts, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate,
+          false);
     } else {
       PackedGemm.multiply(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc,
           accumulate, false);

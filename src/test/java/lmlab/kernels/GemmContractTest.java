@@ -26,6 +26,7 @@ abstract class GemmContractTest {
       {1, 1, 1}, {6, 7, 5}, {3, 100, 20}, {64, 64, 32}, {6, 64, 1}, {7, 65, 1},
       {13, 67, 9}, {12, 128, 256}, {25, 130, 257}, {37, 15, 300}, {30, 200, 513},
       {97, 131, 129}, {8, 1000, 150}, {1, 700, 300}, {300, 8, 700}, {200, 64, 96},
+      {40, 70, 3001}, // tall k (a weight gradient): k cut into parts, see SplitKGemm
     };
     List<Arguments> out = new ArrayList<>();
     for (int[] s : mnk) {
@@ -52,10 +53,11 @@ abstract class GemmContractTest {
   void resultDoesNotDependOnThreadCount() {
     int before = Parallel.threads();
     try {
-      for (String layout : new String[] {"NN", "NT", "TN"}) {
+      for (String layout : new String[] {"NN", "NT", "TN", "TN-tall-k"}) {
         boolean ta = layout.charAt(0) == 'T', tb = layout.charAt(1) == 'T';
-        Case one = Case.random(new SplittableRandom(5), ta, tb, 100, 130, 260, 0, 0, 0);
-        Case two = Case.random(new SplittableRandom(5), ta, tb, 100, 130, 260, 0, 0, 0);
+        int k = layout.endsWith("tall-k") ? 3100 : 260; // tall k: the split-k path
+        Case one = Case.random(new SplittableRandom(5), ta, tb, 100, 130, k, 0, 0, 0);
+        Case two = Case.random(new SplittableRandom(5), ta, tb, 100, 130, k, 0, 0, 0);
         Parallel.setThreads(1);
         one.run(backend(), false);
         Parallel.setThreads(2);
