@@ -118,13 +118,9 @@ public final class LSTMCell extends Module {
     List<Tensor> outs = new ArrayList<>(steps);
     for (int t = 0; t < steps; t++) {
       Tensor pre = inputs.get(t).add(h.linear(wH, null));
-      Tensor sig = pre.sigmoid();
-      Tensor i = sig.narrow(1, 0, d);
-      Tensor f = sig.narrow(1, d, d);
-      Tensor g = pre.narrow(1, 2 * d, d).tanh();
-      Tensor o = sig.narrow(1, 3 * d, d);
-      c = f.mul(c).add(i.mul(g));
-      h = o.mul(c.tanh());
+      Tensor hc = Tensor.lstmCell(pre, c); // [h_t | c_t], the gate formulas above in one pass
+      h = hc.narrow(1, 0, d);
+      c = hc.narrow(1, d, d);
       outs.add(h);
     }
     return new Sequence(Tensor.stack(outs, 1), h, c);

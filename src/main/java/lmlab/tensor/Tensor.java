@@ -881,6 +881,15 @@ public final class Tensor {
     return Norms.layerNorm(this, weight, bias, eps);
   }
 
+  /**
+   * The pointwise part of an LSTM step, fused: from gate pre-activations [a_i | a_f | a_g | a_o]
+   * (B, 4d) and c_{t-1} (B, d), returns [h_t | c_t] (B, 2d) with c_t = σ(a_f) c_{t-1} + σ(a_i) tanh(a_g)
+   * and h_t = σ(a_o) tanh(c_t).
+   */
+  public static Tensor lstmCell(Tensor pre, Tensor cPrev) {
+    return LstmCellKernels.cell(pre, cPrev);
+  }
+
   /** RMSNorm over the last dim: x / sqrt(mean(x²) + eps) · weight; weight (d,) or null. */
   public Tensor rmsNorm(Tensor weight, float eps) {
     return Norms.rmsNorm(this, weight, eps);
