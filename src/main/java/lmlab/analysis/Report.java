@@ -75,7 +75,7 @@ public final class Report {
   }
 
   /** The number grouped by thousands with a short form: 124,439,808 (124.4 M). */
-  static String number(Figure f) {
+  public static String number(Figure f) {
     String exact = String.format(Locale.ROOT, "%,d", f.value());
     String shortForm = switch (f.unit()) {
       case "bytes" -> binary(f.value());

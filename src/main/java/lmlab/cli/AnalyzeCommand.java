@@ -12,6 +12,7 @@ import lmlab.analysis.Architecture;
 import lmlab.analysis.Configurations;
 import lmlab.analysis.Counting;
 import lmlab.analysis.ElementType;
+import lmlab.analysis.EngineCheck;
 import lmlab.analysis.Lora;
 import lmlab.analysis.Overrides;
 import lmlab.analysis.Report;
@@ -98,6 +99,12 @@ public final class AnalyzeCommand implements Runnable {
       description = "Bits per frozen base weight: 16 (LoRA, default), 4 (QLoRA), 8, ...")
   int baseBits = 16;
 
+  @Option(names = "--check",
+      description = "Also check the formulas against the engine (Transformer, lstm-lm) at the first L and batch B: "
+          + "build the model, count its parameters, run one instrumented forward pass (every product reports "
+          + "2abc) and fill its KV cache / state (float32). Exit 1 if any figure differs.")
+  boolean check;
+
   @Override
   public void run() {
     CommandLine cl = spec.commandLine();
@@ -123,9 +130,86 @@ public final class AnalyzeCommand implements Runnable {
     if (loraRank != null && analyses.stream().noneMatch(a -> a.architecture() instanceof TransformerArch)) {
       throw new CommandLine.ParameterException(cl, "--lora-rank: LoRA overhead is computed for Transformers only");
     }
+    if (check && (fmt == Report.Format.CSV || fmt == Report.Format.LATEX)) {
+      throw new CommandLine.ParameterException(cl, "--check prints with --format table, markdown or json");
+    }
+    List<EngineCheck> checks = new ArrayList<>();
+    if (check) {
+      for (Analysis an : analyses) {
+        if (EngineCheck.supported(an.architecture())) {
+          checks.add(parse(cl, "--check", () -> EngineCheck.run(an.architecture(), setting.lengths().getFirst(), batch)));
+        }
+      }
+    }
     PrintWriter out = cl.getOut();
-    out.print(new Report(analyses).render(fmt));
+    String report = new Report(analyses).render(fmt);
+    if (!check) {
+      out.print(report);
+    } else if (fmt == Report.Format.JSON) {
+      out.print(withChecks(report, checks));
+    } else {
+      out.print(report);
+      out.print(checkText(analyses, checks, fmt == Report.Format.MARKDOWN));
+    }
     out.flush();
+    List<String> bad = checks.stream().filter(c -> !c.matches()).map(EngineCheck::name).toList();
+    if (!bad.isEmpty()) {
+      throw new IllegalStateException("--check: the engine disagrees with the formulas for " + String.join(", ", bad));
+    }
+  }
+
+  private static String verdict(long engine, long formula) {
+    return String.format(Locale.ROOT, "%,d", engine) + (engine == formula ? " = formula"
+        : String.format(Locale.ROOT, " != formula %,d", formula));
+  }
+
+  private static String checkText(List<Analysis> analyses, List<EngineCheck> checks, boolean markdown) {
+    StringBuilder sb = new StringBuilder(markdown ? "\n" : "");
+    Analysis.Setting s = analyses.getFirst().setting();
+    sb.append(String.format(Locale.ROOT, "engine check (built model, instrumented forward pass, float32 cache; B = %d, "
+        + "L = %,d):%n", s.batch(), s.lengths().getFirst()));
+    for (Analysis a : analyses) {
+      String name = a.architecture().name();
+      EngineCheck c = checks.stream().filter(x -> x.name().equals(name)).findFirst().orElse(null);
+      sb.append(markdown ? "- " : "  ").append(name).append(": ");
+      if (c == null) {
+        sb.append("no engine model (").append(a.architecture().summary().split(":")[0])
+            .append("; its formulas are checked against hand-worked sums in the tests)\n");
+        continue;
+      }
+      String kv = a.architecture().recurrent() ? "state bytes " : "KV cache bytes ";
+      sb.append("parameters ").append(verdict(c.parameters(), c.formula().value("parameters")))
+          .append("; ").append(kv).append(verdict(c.stateBytes(), c.formula().value("state@" + c.length())))
+          .append("; forward FLOPs ").append(verdict(c.flops(), c.formula().value("flops@" + c.length())))
+          .append('\n');
+    }
+    return sb.toString();
+  }
+
+  private static String withChecks(String report, List<EngineCheck> checks) {
+    try {
+      com.fasterxml.jackson.databind.ObjectMapper m = new com.fasterxml.jackson.databind.ObjectMapper()
+          .enable(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT);
+      com.fasterxml.jackson.databind.node.ObjectNode root =
+          (com.fasterxml.jackson.databind.node.ObjectNode) m.readTree(report);
+      com.fasterxml.jackson.databind.node.ArrayNode arr = root.putArray("engine_check");
+      for (EngineCheck c : checks) {
+        com.fasterxml.jackson.databind.node.ObjectNode o = arr.addObject();
+        o.put("name", c.name());
+        o.put("batch", c.batch());
+        o.put("L", c.length());
+        o.put("parameters", c.parameters());
+        o.put("formula_parameters", c.formula().value("parameters"));
+        o.put("state_bytes_f32", c.stateBytes());
+        o.put("formula_state_bytes_f32", c.formula().value("state@" + c.length()));
+        o.put("flops", c.flops());
+        o.put("formula_flops", c.formula().value("flops@" + c.length()));
+        o.put("match", c.matches());
+      }
+      return m.writeValueAsString(root) + "\n";
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   /** A name, or a config.json path (with --config, or an item that names an existing file or ends in .json). */

@@ -97,6 +97,27 @@ class AnalyzeCommandTest {
   }
 
   @Test
+  void checkAgainstTheEngine() throws IOException {
+    JsonNode j = JSON.readTree(ok("--compare", "gpt,gpt-gqa,qwen2-variant,lstm-lm,gla", "--L", "16", "--batch", "2",
+        "--check", "--format", "json").out());
+    JsonNode checks = j.get("engine_check");
+    assertThat(checks.size()).as("gla has no engine model").isEqualTo(4);
+    for (JsonNode c : checks) {
+      assertThat(c.get("match").asBoolean()).as(c.toString()).isTrue();
+      assertThat(c.get("flops").asLong()).isEqualTo(c.get("formula_flops").asLong()).isPositive();
+      assertThat(c.get("state_bytes_f32").asLong()).isEqualTo(c.get("formula_state_bytes_f32").asLong()).isPositive();
+    }
+    // gpt: 2 layers, L 16, B 2, d 128, float32: 2·2·16·128·4·2
+    assertThat(checks.get(0).get("state_bytes_f32").asLong()).isEqualTo(2L * 2 * 16 * 128 * 4 * 2);
+    Run text = ok("--preset", "chargpt", "--L", "8", "--check");
+    assertThat(text.out()).contains("engine check (built model, instrumented forward pass, float32 cache; B = 1, L = 8):")
+        .contains("  chargpt: parameters 2,719,104 = formula; KV cache bytes 73,728 = formula; forward FLOPs ");
+    Run big = MainTest.run("analyze", "--preset", "gpt2", "--L", "1024", "--check");
+    assertThat(big.code()).isEqualTo(2);
+    assertThat(big.err()).contains("--check: gpt2 at B = 1, L = 1024 needs 272,339,828,736 (272.3 GFLOP) FLOPs");
+  }
+
+  @Test
   void badConfigJsonNamesTheField(@TempDir Path dir) throws IOException {
     String[][] cases = {
       {"{\"model_type\": \"qwen2\", \"num_hidden_layers\": 2, \"num_attention_heads\": 2, \"vocab_size\": 10,"

@@ -1,0 +1,140 @@
+package lmlab.analysis;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.List;
+import lmlab.decode.KvCache;
+import lmlab.models.LanguageModel;
+import lmlab.models.RecurrentLmConfig;
+import lmlab.models.Transformer;
+import lmlab.models.TransformerConfig;
+import lmlab.tensor.IntTensor;
+import lmlab.tensor.Rng;
+import lmlab.tensor.Tensor;
+
+/**
+ * The analyser's formulas against the engine for one configuration: the model is built (zero
+ * weights), its parameters counted, one forward pass over B sequences of L tokens run inside a
+ * {@link FlopCounter}, and its KV cache ({@link KvCache}, float32) or recurrent state (h, c) filled
+ * with the same tokens. The formulas are evaluated for the same setting (float32, causal counting:
+ * the engine's attention kernels compute only the visible pairs).
+ */
+public record EngineCheck(String name, long batch, long length, long parameters, long stateBytes, long flops,
+    Analysis formula) {
+  /** Larger runs are refused: the check runs a real forward pass on this machine. */
+  public static final long MAX_FLOPS = 200_000_000_000L;
+
+  public static final long MAX_PARAMETERS = 300_000_000L;
+
+  public boolean parametersMatch() {
+    return parameters == formula.value("parameters");
+  }
+
+  public boolean stateMatches() {
+    return stateBytes == formula.value("state@" + length);
+  }
+
+  public boolean flopsMatch() {
+    return flops == formula.value("flops@" + length);
+  }
+
+  public boolean matches() {
+    return parametersMatch() && stateMatches() && flopsMatch();
+  }
+
+  /** Whether the engine builds this family (the Transformer and lstm-lm; Mamba-2 and GLA have no engine model). */
+  public static boolean supported(Architecture a) {
+    return a instanceof TransformerArch || a instanceof LstmLmArch;
+  }
+
+  public static EngineCheck run(Architecture a, long length, long batch) {
+    if (!supported(a)) {
+      throw new IllegalArgumentException(a.name() + ": the engine has no " + a.summary().split(":")[0]
+          + " model to check against");
+    }
+    Analysis formula = Analysis.of(a, new Analysis.Setting(List.of(length), batch, ElementType.F32, Counting.CAUSAL, null));
+    if (formula.value("parameters") > MAX_PARAMETERS || formula.value("flops@" + length) > MAX_FLOPS) {
+      throw new IllegalArgumentException("--check: " + a.name() + " at B = " + batch + ", L = " + length + " needs "
+          + Report.number(formula.figure("flops@" + length)) + " FLOPs and "
+          + Report.number(formula.figure("parameters")) + " parameters; the check runs at most "
+          + MAX_FLOPS / 1_000_000_000 + " GFLOP and " + MAX_PARAMETERS / 1_000_000
+          + " M parameters here (lower --L, --batch or the sizes)");
+    }
+    int b = Math.toIntExact(batch);
+    int l = Math.toIntExact(length);
+    return switch (a) {
+      case TransformerArch t -> transformer(t, b, l, formula);
+      case LstmLmArch r -> lstm(r, b, l, formula);
+      default -> throw new IllegalStateException();
+    };
+  }
+
+  private static IntTensor tokens(int batch, int length, int vocab) {
+    int[] ids = new int[batch * length];
+    for (int i = 0; i < ids.length; i++) ids[i] = (int) ((i * 7L + 1) % vocab);
+    return IntTensor.of(ids, batch, length);
+  }
+
+  private static EngineCheck transformer(TransformerArch t, int batch, int length, Analysis formula) {
+    if (t.position().equals("learned") && length > t.maxPositions()) {
+      throw new IllegalArgumentException("--check: L = " + length + " exceeds the learned position table S_max = "
+          + t.maxPositions());
+    }
+    Transformer model = Transformer.uninitialised(config(t));
+    model.eval();
+    IntTensor toks = tokens(batch, length, t.vocab());
+    long flops;
+    try (FlopCounter c = FlopCounter.open(model)) {
+      model.forward(toks, LanguageModel.Request.LOGITS);
+      flops = c.total();
+    }
+    KvCache cache = new KvCache(model);
+    cache.append(toks);
+    return new EngineCheck(t.name(), batch, length, model.numParameters(), cache.bytes(), flops, formula);
+  }
+
+  /** The engine configuration of a Transformer architecture (switches that change no count are left at defaults). */
+  static TransformerConfig config(TransformerArch t) {
+    ObjectMapper json = new ObjectMapper();
+    ObjectNode o = json.createObjectNode();
+    o.put("vocab_size", t.vocab());
+    o.put("hidden_size", t.hidden());
+    o.put("num_hidden_layers", t.layers());
+    o.put("num_attention_heads", t.qHeads());
+    o.put("num_key_value_heads", t.kvHeads());
+    o.put("head_dim", t.headDim());
+    o.put("intermediate_size", t.ffDim());
+    o.put("max_position_embeddings", t.maxPositions());
+    o.put("position", t.position().equals("rope") && t.headDim() % 2 != 0 ? "none" : t.position());
+    o.put("norm", t.norm());
+    o.put("hidden_act", t.swiglu() ? "silu" : t.activation());
+    o.put("mlp", t.swiglu() ? "swiglu" : "plain");
+    o.put("attention_bias", t.qkvBias());
+    o.put("o_proj_bias", t.oBias());
+    o.put("mlp_bias", t.mlpBias());
+    o.put("lm_head_bias", t.lmHeadBias());
+    o.put("tie_word_embeddings", t.tied());
+    ArrayNode masks = o.putArray("masks");
+    t.masks().forEach(masks::add);
+    return TransformerConfig.fromJson(o);
+  }
+
+  private static EngineCheck lstm(LstmLmArch r, int batch, int length, Analysis formula) {
+    ObjectNode o = new ObjectMapper().createObjectNode().put("model_type", RecurrentLmConfig.LSTM_LM)
+        .put("vocab_size", r.vocab()).put("embedding_size", r.embedding()).put("hidden_size", r.hiddenSize())
+        .put("num_hidden_layers", r.layers()).put("bias", r.bias());
+    LanguageModel model = RecurrentLmConfig.parse(o).newModel(new Rng(0));
+    model.eval();
+    LanguageModel.Output out;
+    long flops;
+    try (FlopCounter c = FlopCounter.open(model)) {
+      out = model.forward(tokens(batch, length, r.vocab()), LanguageModel.Request.LOGITS);
+      flops = c.total();
+    }
+    Tensor h = out.extras().get("h_n");
+    Tensor cState = out.extras().get("c_n");
+    long state = (h.numel() + cState.numel()) * (long) Float.BYTES;
+    return new EngineCheck(r.name(), batch, length, model.numParameters(), state, flops, formula);
+  }
+}
