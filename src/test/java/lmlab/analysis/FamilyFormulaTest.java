@@ -84,6 +84,23 @@ class FamilyFormulaTest {
     assertEquals("2·n_kv·d_h·32·min(L, 4096)·b", m.figure("state@32768").expression().text());
   }
 
+  @Test
+  void publishedLlamaAndQwenSizes() throws Exception {
+    Architecture llama2 = Configurations.fromJson("llama-2-7b", json("{\"model_type\": \"llama\", \"hidden_size\": 4096,"
+        + " \"intermediate_size\": 11008, \"num_hidden_layers\": 32, \"num_attention_heads\": 32,"
+        + " \"num_key_value_heads\": 32, \"vocab_size\": 32000, \"tie_word_embeddings\": false,"
+        + " \"rope_scaling\": null, \"hidden_act\": \"silu\"}"));
+    assertEquals(6_738_415_616L, Analysis.of(llama2, Analysis.Setting.of(1)).value("parameters"));
+    Architecture qwen7b = Configurations.fromJson("qwen2.5-7b", json("{\"model_type\": \"qwen2\", \"hidden_size\": 3584,"
+        + " \"intermediate_size\": 18944, \"num_hidden_layers\": 28, \"num_attention_heads\": 28,"
+        + " \"num_key_value_heads\": 4, \"vocab_size\": 152064, \"tie_word_embeddings\": false,"
+        + " \"use_sliding_window\": false, \"sliding_window\": 131072, \"max_window_layers\": 28}"));
+    Analysis q = Analysis.of(qwen7b, Analysis.Setting.of(131072));
+    assertEquals(7_615_616_512L, q.value("parameters"));
+    // 128k tokens of context: 2·28·131072·4·128·2 bytes = 7 GiB
+    assertEquals(7L << 30, q.value("state@131072"));
+  }
+
   /** Visible (t, j) pairs of the masks of layers.md, counted one by one. */
   private static long bruteForcePairs(String mask, int length, int maxPositions) {
     long n = 0;

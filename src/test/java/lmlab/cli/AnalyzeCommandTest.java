@@ -40,6 +40,13 @@ class AnalyzeCommandTest {
   }
 
   @Test
+  void gpt2FromFlagsWithBiases() {
+    Run r = ok("--preset", "gpt2", "--V", "50257", "--d", "768", "--n-layer", "12", "--n-q", "12", "--d-ff", "3072",
+        "--S-max", "1024", "--format", "csv");
+    assertThat(r.out()).contains("gpt2,parameters,parameters,parameters,124439808,");
+  }
+
+  @Test
   void courseTableInLatex() {
     Run r = ok("--compare", "gpt,gpt-gqa,mamba2,gla", "--format", "latex", "--d", "768", "--n-layer", "12",
         "--n-q", "12", "--V", "50257", "--L", "2048");
