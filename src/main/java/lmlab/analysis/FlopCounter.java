@@ -48,7 +48,6 @@ public final class FlopCounter implements AutoCloseable {
   private final List<Product> products = new ArrayList<>();
   private final ProductProbe.Listener previous;
   private final ModuleTrace.Frames frames;
-  private final boolean startedTrace;
   private final Thread owner = Thread.currentThread();
   private boolean closed;
 
@@ -64,7 +63,6 @@ public final class FlopCounter implements AutoCloseable {
         }
       }
     }
-    this.startedTrace = true;
     this.frames = ModuleTrace.start();
     this.previous = ProductProbe.install(this::record);
   }
@@ -147,6 +145,6 @@ public final class FlopCounter implements AutoCloseable {
     if (Thread.currentThread() != owner) throw new IllegalStateException("FlopCounter closed on another thread");
     closed = true;
     ProductProbe.restore(previous);
-    if (startedTrace && previous == null) ModuleTrace.stop();
+    if (previous == null) ModuleTrace.stop(); // the outermost counter on this thread ends the tracing
   }
 }
