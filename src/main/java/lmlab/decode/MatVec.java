@@ -21,6 +21,9 @@ final class MatVec {
 
   private MatVec() {}
 
+  /** One product of a batch: y (+)= W x (+ b), W (out, in) from offset wo. */
+  record Product(float[] w, int wo, int out, int in, float[] b, int bo, float[] y, boolean accumulate) {}
+
   /**
    * y[yo + j] = Σ_p w[wo + j·in + p] · x[xo + p] (+ b[bo + j] when b is not null), for j in [0, out);
    * with accumulate, added to y instead of stored.
@@ -32,6 +35,28 @@ final class MatVec {
           (from, to) -> rows(w, wo, from, to, in, x, xo, b, bo, y, yo, accumulate));
     } else {
       rows(w, wo, 0, out, in, x, xo, b, bo, y, yo, accumulate);
+    }
+  }
+
+  /**
+   * Several products of the same input x (q, k and v; gate and up) in one pass over the pool: their
+   * rows are split as one stacked matrix, so the threads are woken once.
+   */
+  static void multiply(Product[] ps, int totalRows, long weights, float[] x) {
+    if (weights >= PARALLEL_MIN && Parallel.threads() > 1) {
+      Parallel.forRange(totalRows, Math.max(1, totalRows / Parallel.threads()), (from, to) -> stacked(ps, from, to, x));
+    } else {
+      stacked(ps, 0, totalRows, x);
+    }
+  }
+
+  private static void stacked(Product[] ps, int from, int to, float[] x) {
+    int base = 0;
+    for (Product p : ps) {
+      int lo = Math.max(from, base);
+      int hi = Math.min(to, base + p.out);
+      if (lo < hi) rows(p.w, p.wo, lo - base, hi - base, p.in, x, 0, p.b, p.bo, p.y, 0, p.accumulate);
+      base += p.out;
     }
   }
 

@@ -74,11 +74,32 @@ final class TokenStep {
     void apply(float[] src, float[] dst, boolean accumulate) {
       MatVec.multiply(w.a, w.off, out, in, src, 0, b == null ? null : b.a, b == null ? 0 : b.off, dst, 0, accumulate);
     }
+
+    MatVec.Product into(float[] dst) {
+      return new MatVec.Product(w.a, w.off, out, in, b == null ? null : b.a, b == null ? 0 : b.off, dst, false);
+    }
   }
 
-  private record Block(NormOp norm1, MultiHeadAttention attn, Proj q, Proj k, Proj v, Proj o, NormOp norm2,
-      Proj gate, Proj up, Proj down, Activation act, float[] qb, float[] kb, float[] vb, float[] merged,
-      float[] hidden, float[] gated) {}
+  /** Products of one input run together (one wake-up of the pool). */
+  private record Group(MatVec.Product[] products, int rows, long weights) {
+    static Group of(MatVec.Product... ps) {
+      int rows = 0;
+      long weights = 0;
+      for (MatVec.Product p : ps) {
+        rows += p.out();
+        weights += (long) p.out() * p.in();
+      }
+      return new Group(ps, rows, weights);
+    }
+
+    void apply(float[] x) {
+      MatVec.multiply(products, rows, weights, x);
+    }
+  }
+
+  private record Block(NormOp norm1, MultiHeadAttention attn, Group qkv, Proj o, NormOp norm2, Group gateUp,
+      Proj down, Activation act, boolean gated, float[] qb, float[] kb, float[] vb, float[] merged, float[] hidden,
+      float[] gate) {}
 
   private TokenStep(Transformer model, List<Block> blocks, NormOp finalNorm) {
     this.model = model;
@@ -127,9 +148,15 @@ final class TokenStep {
       }
       int qw = a.numHeads() * a.headDim();
       int kvw = a.numKvHeads() * a.headDim();
-      blocks.add(new Block(n1, a, Proj.of(a.qProj()), Proj.of(a.kProj()), Proj.of(a.vProj()), Proj.of(a.oProj()), n2,
-          gate, up, down, act, new float[qw], new float[kvw], new float[kvw], new float[qw], new float[ff.hiddenDim()],
-          gate == null ? null : new float[ff.hiddenDim()]));
+      float[] qb = new float[qw];
+      float[] kb = new float[kvw];
+      float[] vb = new float[kvw];
+      float[] hidden = new float[ff.hiddenDim()];
+      float[] gateBuf = gate == null ? null : new float[ff.hiddenDim()];
+      Group qkv = Group.of(Proj.of(a.qProj()).into(qb), Proj.of(a.kProj()).into(kb), Proj.of(a.vProj()).into(vb));
+      Group gateUp = gate == null ? Group.of(up.into(hidden)) : Group.of(gate.into(gateBuf), up.into(hidden));
+      blocks.add(new Block(n1, a, qkv, Proj.of(a.oProj()), n2, gateUp, down, act, gate != null, qb, kb, vb,
+          new float[qw], hidden, gateBuf));
     }
     NormOp fin = norm(model.finalNorm());
     return fin == null ? null : new TokenStep(model, blocks, fin);
@@ -159,18 +186,15 @@ final class TokenStep {
     for (int l = 0; l < blocks.size(); l++) {
       Block b = blocks.get(l);
       b.norm1.apply(x, n);
-      b.q.apply(n, b.qb, false);
-      b.k.apply(n, b.kb, false);
-      b.v.apply(n, b.vb, false);
+      b.qkv.apply(n); //                                                  q, k, v = W_{q,k,v} norm_1(x) (+ b)
       // q and k are rotated in place (RoPE); merged = merge_heads(A @ V) of this token
       Decoding.step(b.attn.config(), b.attn.scoreParams(), 1, 1, b.qb, b.kb, b.vb, caches.get(l), b.merged);
       b.o.apply(b.merged, x, true); //                                    x += o_proj(attn(norm_1(x)))
       b.norm2.apply(x, n);
-      b.up.apply(n, b.hidden, false);
-      if (b.gate != null) { //                                            SwiGLU: silu(gate(n)) · up(n)
-        b.gate.apply(n, b.gated, false);
+      b.gateUp.apply(n); //                                               up(n) (and gate(n))
+      if (b.gated) { //                                                   SwiGLU: silu(gate(n)) · up(n)
         for (int i = 0; i < b.hidden.length; i++) {
-          float g = b.gated[i];
+          float g = b.gate[i];
           b.hidden[i] *= g / (1f + Lanes.exp(-g));
         }
       } else {

@@ -122,6 +122,31 @@ class KvCacheTest {
   }
 
   @Test
+  void matricesLargeEnoughForTheWorkerPoolGiveTheSameLogits() {
+    // d 256: every projection has >= MatVec.PARALLEL_MIN weights, so the array path splits its rows
+    for (String preset : new String[] {"chargpt", "qwen2"}) {
+      TransformerConfig c = small(preset, "hidden_size", "256", "num_hidden_layers", "1", "intermediate_size",
+          preset.equals("qwen2") ? "512" : "null", "init", "pytorch");
+      Transformer model = new Transformer(c, 2);
+      model.eval();
+      int[] ids = {1, 5, 2, 7, 3, 3, 0, 9, 4, 6};
+      float[] full;
+      try (var g = Autograd.noGrad()) {
+        full = model.logits(IntTensor.of(ids, 1, ids.length)).contiguous().toArray();
+      }
+      KvCache cache = new KvCache(model);
+      int v = c.vocabSize();
+      for (int t = 0; t < ids.length; t++) {
+        float[] step = cache.appendToken(ids[t]);
+        for (int j = 0; j < v; j++) {
+          assertThat((double) step[j]).as("%s t=%d j=%d", preset, t, j)
+              .isCloseTo(full[t * v + j], org.assertj.core.data.Offset.offset(1e-4));
+        }
+      }
+    }
+  }
+
+  @Test
   void fullAttentionHoldsTwoLayersTimesTokensTimesKvWidthFloats() {
     TransformerConfig c = small("qwen2", "num_hidden_layers", "2");
     KvCache cache = new KvCache(new Transformer(c, 1));

@@ -1,0 +1,84 @@
+package lmlab.decode;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.Random;
+import lmlab.kernels.Parallel;
+import org.junit.jupiter.api.Test;
+
+class MatVecTest {
+  private static float[] random(Random r, int n) {
+    float[] a = new float[n];
+    for (int i = 0; i < n; i++) a[i] = (float) r.nextGaussian();
+    return a;
+  }
+
+  /** Σ_p w[j, p] x[p] + b[j] in double. */
+  private static double[] reference(float[] w, int wo, int out, int in, float[] x, float[] b) {
+    double[] y = new double[out];
+    for (int j = 0; j < out; j++) {
+      double s = b == null ? 0 : b[j];
+      for (int p = 0; p < in; p++) s += (double) w[wo + j * in + p] * x[p];
+      y[j] = s;
+    }
+    return y;
+  }
+
+  private static void assertNear(float[] y, int yo, double[] ref, double extra) {
+    for (int j = 0; j < ref.length; j++) assertThat((double) y[yo + j]).isCloseTo(ref[j] + extra, org.assertj.core.data.Offset.offset(1e-3));
+  }
+
+  @Test
+  void smallAndLargeProductsOnOneOrAllThreadsMatchTheReference() {
+    Random r = new Random(3);
+    for (int[] shape : new int[][] {{7, 5}, {33, 17}, {192, 192}, {300, 400}, {65, 1000}}) {
+      int out = shape[0];
+      int in = shape[1];
+      assertThat((long) out * in >= MatVec.PARALLEL_MIN).isEqualTo(out * in >= 65536);
+      float[] w = random(r, 3 + out * in);
+      float[] x = random(r, in);
+      float[] b = random(r, out);
+      double[] ref = reference(w, 3, out, in, x, b);
+      float[] y = new float[out + 2];
+      MatVec.multiply(w, 3, out, in, x, 0, b, 0, y, 2, false);
+      assertNear(y, 2, ref, 0);
+      // accumulate adds to what y holds
+      float[] acc = new float[out];
+      java.util.Arrays.fill(acc, 1f);
+      MatVec.multiply(w, 3, out, in, x, 0, b, 0, acc, 0, true);
+      assertNear(acc, 0, ref, 1);
+    }
+  }
+
+  @Test
+  void stackedProductsSplitTheirRowsAcrossThreads() {
+    Random r = new Random(4);
+    int in = 256;
+    int[] outs = {256, 64, 64}; // q, k, v of a GQA layer: 98,304 weights, above PARALLEL_MIN
+    float[] x = random(r, in);
+    MatVec.Product[] ps = new MatVec.Product[3];
+    double[][] refs = new double[3][];
+    long weights = 0;
+    int rows = 0;
+    for (int i = 0; i < 3; i++) {
+      float[] w = random(r, outs[i] * in);
+      float[] b = i == 0 ? null : random(r, outs[i]);
+      ps[i] = new MatVec.Product(w, 0, outs[i], in, b, 0, new float[outs[i]], false);
+      refs[i] = reference(w, 0, outs[i], in, x, b);
+      weights += (long) outs[i] * in;
+      rows += outs[i];
+    }
+    assertThat(weights).isGreaterThanOrEqualTo(MatVec.PARALLEL_MIN);
+    for (int threads : new int[] {1, 2, 3}) {
+      int before = Parallel.threads();
+      Parallel.setThreads(threads);
+      try {
+        for (MatVec.Product p : ps) java.util.Arrays.fill(p.y(), Float.NaN);
+        MatVec.multiply(ps, rows, weights, x);
+        for (int i = 0; i < 3; i++) assertNear(ps[i].y(), 0, refs[i], 0);
+      } finally {
+        Parallel.setThreads(before);
+      }
+    }
+  }
+}
