@@ -30,7 +30,8 @@ import picocli.CommandLine.Option;
       "  {\"bench\":\"attention\",\"mask\":\"sliding(256)\",\"seq\":1024,..,\"fwd_ms\":..,\"fwd_bwd_ms\":..,",
       "   \"us_per_token\":..,\"alloc_bytes\":..,\"threads\":2}",
       "Times are medians after warm-up; alloc_bytes is the heap one forward + backward allocates;",
-      "us_per_token is fwd_bwd_ms / (batch · seq) in microseconds."
+      "us_per_token is fwd_bwd_ms / (batch · seq) in microseconds. Every timed sample runs as many calls",
+      "as make up the longest --seq, so each length is timed over the same number of tokens."
     })
 public final class BenchAttentionCommand implements Runnable {
   enum MaskKind {
@@ -97,7 +98,8 @@ public final class BenchAttentionCommand implements Runnable {
       throw new CommandLine.ParameterException(cl, "--attention: " + e.getMessage());
     }
     PrintWriter out = cl.getOut();
-    for (int s : seqs) measure(out, s, nkv, norm);
+    int longest = seqs.stream().mapToInt(Integer::intValue).max().orElse(1);
+    for (int s : seqs) measure(out, s, nkv, norm, (longest + s - 1) / s);
   }
 
   private AttentionMask mask(int s) {
@@ -109,7 +111,11 @@ public final class BenchAttentionCommand implements Runnable {
     };
   }
 
-  private void measure(PrintWriter out, int s, int nkv, Normaliser norm) {
+  /**
+   * One row; each timed sample runs {@code calls} calls back to back, so that every sequence
+   * length is timed over the same number of tokens and scheduler noise weighs the same on each.
+   */
+  private void measure(PrintWriter out, int s, int nkv, Normaliser norm, int calls) {
     AttentionMask m;
     try {
       m = mask(s);
@@ -122,20 +128,26 @@ public final class BenchAttentionCommand implements Runnable {
     Tensor v = Tensor.randn(rng, batch, s, nkv * headDim).requiresGrad(true);
     Tensor upstream = Tensor.randn(rng, batch, s, heads * headDim);
     float scale = (float) (1 / Math.sqrt(headDim));
-    Runnable fwd = () -> {
+    Runnable fwd1 = () -> {
       try (var g = Autograd.noGrad()) {
         BandAttention.attend(q, k, v, heads, nkv, headDim, scale, m, norm, null);
       }
     };
-    Runnable fwdBwd = () -> {
+    Runnable fwdBwd1 = () -> {
       q.zeroGrad();
       k.zeroGrad();
       v.zeroGrad();
       BandAttention.attend(q, k, v, heads, nkv, headDim, scale, m, norm, null).backward(upstream);
     };
-    double fwdSeconds = BenchSupport.medianSeconds(warmup, reps, fwd);
-    double fwdBwdSeconds = BenchSupport.medianSeconds(warmup, reps, fwdBwd);
-    long alloc = BenchSupport.allocatedPerCall(Math.min(reps, 3), fwdBwd);
+    Runnable fwd = () -> {
+      for (int i = 0; i < calls; i++) fwd1.run();
+    };
+    Runnable fwdBwd = () -> {
+      for (int i = 0; i < calls; i++) fwdBwd1.run();
+    };
+    double fwdSeconds = BenchSupport.medianSeconds(warmup, reps, fwd) / calls;
+    double fwdBwdSeconds = BenchSupport.medianSeconds(warmup, reps, fwdBwd) / calls;
+    long alloc = BenchSupport.allocatedPerCall(Math.min(reps, 3), fwdBwd1);
     long visible = 0;
     for (int t = 0; t < s; t++) visible += m.count(t);
     Map<String, Object> row = new LinkedHashMap<>();
