@@ -555,6 +555,11 @@ public final class TransformerConfig {
       throw bad("hidden_act", r.get("hidden_act"), "is not one of " + Activation.validNames());
     }
     hiddenAct = act;
+    if (modelType != null && !act.equals("silu") && !r.has("mlp")) {
+      // Hugging Face's Llama/Qwen2/Mistral MLP is always gated: down(act(gate(x)) · up(x))
+      throw bad("hidden_act", r.get("hidden_act"), "with model_type=" + modelType + " means a gated MLP with that "
+          + "activation, which lmlab does not implement (only silu = SwiGLU); give mlp=plain for a plain MLP");
+    }
     mlp = r.choice("mlp", act.equals("silu") ? "swiglu" : "plain", MLPS);
     if (mlp.equals("swiglu") && !act.equals("silu")) {
       throw new IllegalArgumentException("config: mlp=swiglu requires hidden_act=silu, got hidden_act=" + act

@@ -102,6 +102,8 @@ class TransformerConfigTest {
     assertThatThrownBy(() -> TransformerConfig.fromJson("{" + base + "\"rope_scaling\": {\"rope_type\": \"llama3\"}}"))
         .hasMessageContaining("rope_scaling").hasMessageContaining("not supported");
     assertThat(TransformerConfig.fromJson("{" + base + "\"rope_scaling\": null}").position()).isEqualTo("rope");
+    assertThatThrownBy(() -> TransformerConfig.fromJson("{" + base + "\"model_type\": \"llama\", \"hidden_act\": \"gelu\"}"))
+        .hasMessageContaining("hidden_act=\"gelu\"").hasMessageContaining("gated MLP");
   }
 
   @Test
@@ -237,12 +239,12 @@ class TransformerConfigTest {
     assertThat(parse("").intermediateSize()).isEqualTo(64); // plain MLP: m = 4
     assertThat(parse("").normEps()).isEqualTo(1e-5);
     // Hugging Face names and model-type defaults
-    TransformerConfig q = parse("\"model_type\": \"qwen2\", \"rms_norm_eps\": 1e-5, \"torch_dtype\": \"float32\", "
+    TransformerConfig q = parse("\"model_type\": \"qwen2\", \"mlp\": \"plain\", \"rms_norm_eps\": 1e-5, \"torch_dtype\": \"float32\", "
         + "\"architectures\": [\"Qwen2ForCausalLM\"], \"bos_token_id\": 0, \"use_cache\": true");
     assertThat(q.attentionBias()).isTrue();
     assertThat(q.oProjBias()).isFalse();
     assertThat(q.normEps()).isEqualTo(1e-5);
-    TransformerConfig llama = parse("\"model_type\": \"llama\", \"attention_bias\": true");
+    TransformerConfig llama = parse("\"model_type\": \"llama\", \"mlp\": \"plain\", \"attention_bias\": true");
     assertThat(llama.oProjBias()).isTrue();
   }
 
