@@ -18,7 +18,9 @@ import lmlab.tensor.Tensor;
  * <p>Every structured mask lets query t see the progression first(t), first(t) + δ, ..., t (δ the
  * dilation, else 1). The queries t = r + δu of one residue r (mod δ) therefore see the keys
  * u' in [lo(u), u] of the same residue, with lo non-decreasing: a band. Queries are taken in tiles
- * of {@link #TILE} rows; a tile [u0, u1) needs the keys [lo(u0), u1), so its scores are one GEMM
+ * of up to {@link #TILE} rows (fewer for short windows: about the keys a row sees, at least 16, so
+ * the part of a tile outside the band stays a bounded multiple of it); a tile [u0, u1) needs the
+ * keys [lo(u0), u1), so its scores are one GEMM
  * Q_tile·K_rangeᵀ read straight from the projections (row stride δ·n·d_h, no copy, and the n_kv
  * key/value heads are read by their query group, never repeated), then the normaliser on each row's
  * own band, then O_tile = P·V_range, a second GEMM.
@@ -30,7 +32,7 @@ import lmlab.tensor.Tensor;
  * key/value head) per task, so the dK/dV accumulations of a group's query heads never race.
  */
 public final class BandAttention {
-  /** Query rows per tile. */
+  /** Query rows per tile, at most. */
   static final int TILE = 64;
 
   private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
@@ -47,6 +49,13 @@ public final class BandAttention {
 
     int stride() {
       return mask.stride();
+    }
+
+    /** Query rows per tile: the visible keys per row rounded up to 16, within [16, TILE]. */
+    int tile() {
+      int held = mask.maxHeld();
+      int keys = held == Integer.MAX_VALUE ? seq : (held - 1) / stride() + 1;
+      return Math.max(16, Math.min(TILE, (keys + 15) / 16 * 16));
     }
 
     int residues() {
@@ -67,7 +76,7 @@ public final class BandAttention {
     int maxWidth() {
       int w = 0;
       for (int r = 0; r < residues(); r++) {
-        for (int u0 = 0; u0 < rows(r); u0 += TILE) w = Math.max(w, Math.min(rows(r), u0 + TILE) - lo(r, u0));
+        for (int u0 = 0; u0 < rows(r); u0 += tile()) w = Math.max(w, Math.min(rows(r), u0 + tile()) - lo(r, u0));
       }
       return w;
     }
@@ -128,11 +137,12 @@ public final class BandAttention {
     int kvRow = g.nkv * dh;
     int kvh = h / g.group();
     int st = g.stride();
-    float[] sc = scratch(TILE * width)[0];
+    int tile = g.tile();
+    float[] sc = scratch(tile * width)[0];
     for (int r = 0; r < g.residues(); r++) {
       int rows = g.rows(r);
-      for (int u0 = 0; u0 < rows; u0 += TILE) {
-        int u1 = Math.min(rows, u0 + TILE);
+      for (int u0 = 0; u0 < rows; u0 += tile) {
+        int u1 = Math.min(rows, u0 + tile);
         int tq = u1 - u0;
         int base = g.lo(r, u0);
         int w = u1 - base;
@@ -213,13 +223,14 @@ public final class BandAttention {
     int kvRow = g.nkv * dh;
     int kvh = h / g.group();
     int st = g.stride();
-    float[][] s2 = scratch(TILE * width);
+    int tile = g.tile();
+    float[][] s2 = scratch(tile * width);
     float[] pt = s2[0];
     float[] dp = s2[1];
     for (int r = 0; r < g.residues(); r++) {
       int rows = g.rows(r);
-      for (int u0 = 0; u0 < rows; u0 += TILE) {
-        int u1 = Math.min(rows, u0 + TILE);
+      for (int u0 = 0; u0 < rows; u0 += tile) {
+        int u1 = Math.min(rows, u0 + tile);
         int tq = u1 - u0;
         int base = g.lo(r, u0);
         int w = u1 - base;
