@@ -26,12 +26,13 @@ import picocli.CommandLine.Option;
       "Measure one training step (forward, backward, AdamW) on random tokens, dropout 0;",
       "prints one JSON object:",
       "  {\"bench\":\"train\",\"preset\":..,\"ms_per_step\":..,\"tokens_per_s\":..,\"threads\":..,",
-      "   \"optimizer_ms\":..,\"batch\":..,\"seq\":..,\"vocab\":..,\"parameters\":..}",
+      "   \"optimizer_ms\":..,\"alloc_mb_per_step\":..,\"batch\":..,\"seq\":..,\"vocab\":..,\"parameters\":..}",
       "Presets: arith-gpt   gpt, V 39, S 6, batch 512",
       "         arith-lstm  lstm-lm (L 2, d 128), V 39, S 6, batch 512",
       "         chargpt     chargpt, V 65, S 128, batch 64",
       "ms_per_step is the median after warm-up; tokens_per_s = batch * seq / step time;",
-      "optimizer_ms is the median of the AdamW update alone (part of the step)."
+      "optimizer_ms is the median of the AdamW update alone (part of the step);",
+      "alloc_mb_per_step is the heap one step allocates (activations and their gradients)."
     })
 public final class BenchTrainCommand implements Runnable {
   enum Preset {
@@ -96,12 +97,14 @@ public final class BenchTrainCommand implements Runnable {
     };
     double seconds = BenchSupport.medianSeconds(warmup, steps, step);
     double optSeconds = BenchSupport.medianSeconds(0, steps, opt::step); // the AdamW update alone
+    long alloc = BenchSupport.allocatedPerCall(3, step);
     Map<String, Object> row = new LinkedHashMap<>();
     row.put("bench", "train");
     row.put("preset", preset.label);
     row.put("ms_per_step", BenchSupport.fourDigits(seconds * 1e3));
     row.put("tokens_per_s", BenchSupport.fourDigits(batch * preset.seq / seconds));
     row.put("optimizer_ms", BenchSupport.fourDigits(optSeconds * 1e3));
+    row.put("alloc_mb_per_step", BenchSupport.fourDigits(alloc / 1e6));
     row.put("threads", Parallel.threads());
     row.put("batch", batch);
     row.put("seq", preset.seq);

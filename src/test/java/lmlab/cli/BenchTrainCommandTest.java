@@ -25,6 +25,9 @@ class BenchTrainCommandTest {
     assertThat(n.get("batch").asInt()).isEqualTo(2);
     assertThat(n.get("seq").asInt()).isEqualTo(preset.equals("chargpt") ? 128 : 6);
     assertThat(n.get("vocab").asInt()).isEqualTo(preset.equals("chargpt") ? 65 : 39);
+    // a step allocates at least its logits and their gradient (B·S·V floats each)
+    double logitsMb = 2.0 * n.get("seq").asInt() * n.get("vocab").asInt() * 4 / 1e6;
+    assertThat(n.get("alloc_mb_per_step").asDouble()).isGreaterThanOrEqualTo(2 * logitsMb);
   }
 
   @Test
