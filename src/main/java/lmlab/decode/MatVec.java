@@ -60,22 +60,45 @@ final class MatVec {
     }
   }
 
+  /** Rows [from, to) of W x (+ b), four rows per pass so each load of x serves four dot products. */
   private static void rows(float[] w, int wo, int from, int to, int in, float[] x, int xo, float[] b, int bo,
       float[] y, int yo, boolean accumulate) {
-    int iv = in - in % (2 * L);
-    for (int j = from; j < to; j++) {
-      int row = wo + j * in;
+    int iv = in - in % L;
+    int j = from;
+    for (; j + 4 <= to; j += 4) {
+      int r0 = wo + j * in;
+      int r1 = r0 + in;
+      int r2 = r1 + in;
+      int r3 = r2 + in;
       FloatVector a0 = FloatVector.zero(S);
       FloatVector a1 = FloatVector.zero(S);
-      int p = 0;
-      for (; p < iv; p += 2 * L) { // two accumulators hide the FMA latency
-        a0 = FloatVector.fromArray(S, w, row + p).fma(FloatVector.fromArray(S, x, xo + p), a0);
-        a1 = FloatVector.fromArray(S, w, row + p + L).fma(FloatVector.fromArray(S, x, xo + p + L), a1);
+      FloatVector a2 = FloatVector.zero(S);
+      FloatVector a3 = FloatVector.zero(S);
+      for (int p = 0; p < iv; p += L) {
+        FloatVector xv = FloatVector.fromArray(S, x, xo + p);
+        a0 = FloatVector.fromArray(S, w, r0 + p).fma(xv, a0);
+        a1 = FloatVector.fromArray(S, w, r1 + p).fma(xv, a1);
+        a2 = FloatVector.fromArray(S, w, r2 + p).fma(xv, a2);
+        a3 = FloatVector.fromArray(S, w, r3 + p).fma(xv, a3);
       }
-      float s = Lanes.sum(a0.add(a1));
-      for (; p < in; p++) s += w[row + p] * x[xo + p];
-      if (b != null) s += b[bo + j];
-      y[yo + j] = accumulate ? y[yo + j] + s : s;
+      finish(Lanes.sum(a0), w, r0, iv, in, x, xo, b, bo, y, yo, j, accumulate);
+      finish(Lanes.sum(a1), w, r1, iv, in, x, xo, b, bo, y, yo, j + 1, accumulate);
+      finish(Lanes.sum(a2), w, r2, iv, in, x, xo, b, bo, y, yo, j + 2, accumulate);
+      finish(Lanes.sum(a3), w, r3, iv, in, x, xo, b, bo, y, yo, j + 3, accumulate);
     }
+    for (; j < to; j++) {
+      int r0 = wo + j * in;
+      FloatVector a0 = FloatVector.zero(S);
+      for (int p = 0; p < iv; p += L) a0 = FloatVector.fromArray(S, w, r0 + p).fma(FloatVector.fromArray(S, x, xo + p), a0);
+      finish(Lanes.sum(a0), w, r0, iv, in, x, xo, b, bo, y, yo, j, accumulate);
+    }
+  }
+
+  /** Adds the scalar tail p in [iv, in) and the bias to a row's vector sum s, and stores row j. */
+  private static void finish(float s, float[] w, int row, int iv, int in, float[] x, int xo, float[] b, int bo,
+      float[] y, int yo, int j, boolean accumulate) {
+    for (int p = iv; p < in; p++) s += w[row + p] * x[xo + p];
+    if (b != null) s += b[bo + j];
+    y[yo + j] = accumulate ? y[yo + j] + s : s;
   }
 }

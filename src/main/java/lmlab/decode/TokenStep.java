@@ -2,6 +2,8 @@ package lmlab.decode;
 
 import java.util.ArrayList;
 import java.util.List;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
 import lmlab.kernels.Lanes;
 import lmlab.models.Transformer;
 import lmlab.nn.Activation;
@@ -33,6 +35,8 @@ import lmlab.tensor.Tensor;
  * the parameters' storage.
  */
 final class TokenStep {
+  private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+  private static final int L = S.length();
   private final Transformer model;
   private final int d;
   private final int vocab;
@@ -193,10 +197,7 @@ final class TokenStep {
       b.norm2.apply(x, n);
       b.gateUp.apply(n); //                                               up(n) (and gate(n))
       if (b.gated) { //                                                   SwiGLU: silu(gate(n)) · up(n)
-        for (int i = 0; i < b.hidden.length; i++) {
-          float g = b.gate[i];
-          b.hidden[i] *= g / (1f + Lanes.exp(-g));
-        }
+        swish(b.gate, b.hidden, b.hidden);
       } else {
         activate(b.act, b.hidden);
       }
@@ -212,12 +213,29 @@ final class TokenStep {
     return model;
   }
 
+  /** out = silu(g) · m = g / (1 + e^-g) · m, or silu(g) alone when m is null. */
+  private static void swish(float[] g, float[] m, float[] out) {
+    int i = 0;
+    for (int iv = g.length - g.length % L; i < iv; i += L) {
+      FloatVector gv = FloatVector.fromArray(S, g, i);
+      FloatVector y = gv.div(Lanes.exp(gv.neg()).add(1f));
+      (m == null ? y : y.mul(FloatVector.fromArray(S, m, i))).intoArray(out, i);
+    }
+    for (; i < g.length; i++) out[i] = g[i] / (1f + Lanes.exp(-g[i])) * (m == null ? 1f : m[i]);
+  }
+
   /** act in place; the common ones inline, the rest through the tensor op. */
   private static void activate(Activation act, float[] h) {
     switch (act) {
       case GELU_TANH -> { // 0.5x(1 + tanh(√(2/π)(x + 0.044715x³)))
         final float k = (float) Math.sqrt(2 / Math.PI);
-        for (int i = 0; i < h.length; i++) {
+        int i = 0;
+        for (int iv = h.length - h.length % L; i < iv; i += L) {
+          FloatVector v = FloatVector.fromArray(S, h, i);
+          FloatVector inner = v.mul(v).mul(v).mul(0.044715f).add(v).mul(k);
+          v.mul(0.5f).mul(Lanes.tanh(inner).add(1f)).intoArray(h, i);
+        }
+        for (; i < h.length; i++) {
           float v = h[i];
           h[i] = 0.5f * v * (1f + Lanes.tanh(k * (v + 0.044715f * v * v * v)));
         }
@@ -225,9 +243,7 @@ final class TokenStep {
       case RELU -> {
         for (int i = 0; i < h.length; i++) h[i] = Math.max(0f, h[i]);
       }
-      case SILU -> {
-        for (int i = 0; i < h.length; i++) h[i] = h[i] / (1f + Lanes.exp(-h[i]));
-      }
+      case SILU -> swish(h, null, h);
       default -> {
         float[] y = act.apply(Tensor.of(h, h.length)).toArray();
         System.arraycopy(y, 0, h, 0, h.length);

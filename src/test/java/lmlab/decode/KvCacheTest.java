@@ -57,7 +57,12 @@ class KvCacheTest {
         Arguments.of("additive scores, sliding(6)", small("llama", "score", "additive", "masks", "\"sliding(6)\"")),
         Arguments.of("multiplicative scores", small("qwen2", "score", "multiplicative")),
         Arguments.of("concat scores, dot", small("llama", "score", "concat")),
-        Arguments.of("dot scores, no positions", small("llama", "score", "dot", "position", "none")));
+        Arguments.of("dot scores, no positions", small("llama", "score", "dot", "position", "none")),
+        // plain MLPs with the activations the array path computes itself, and one it hands to the tensor op
+        Arguments.of("plain silu MLP, rmsnorm", small("gpt", "hidden_act", "silu", "mlp", "plain", "norm", "rmsnorm")),
+        Arguments.of("plain relu MLP, dyt", small("chargpt", "hidden_act", "relu", "norm", "dyt")),
+        Arguments.of("plain exact-gelu MLP, rope interleaved",
+            small("gpt", "position", "rope", "rope_style", "interleaved")));
   }
 
   @ParameterizedTest(name = "{0}")
