@@ -28,10 +28,12 @@ import picocli.CommandLine.Option;
     description = {
       "Measure attention forward + backward per mask and sequence length; prints one JSON object per line:",
       "  {\"bench\":\"attention\",\"mask\":\"sliding(256)\",\"seq\":1024,..,\"fwd_ms\":..,\"fwd_bwd_ms\":..,",
-      "   \"us_per_token\":..,\"alloc_bytes\":..,\"threads\":2}",
+      "   \"us_per_token\":..,\"cpu_us_per_token\":..,\"alloc_bytes\":..,\"threads\":2}",
       "Times are medians after warm-up; alloc_bytes is the heap one forward + backward allocates;",
       "us_per_token is fwd_bwd_ms / (batch · seq) in microseconds. Every timed sample runs as many calls",
-      "as make up the longest --seq, so each length is timed over the same number of tokens."
+      "as make up the longest --seq, so each length is timed over the same number of tokens.",
+      "cpu_us_per_token is the process's CPU time (all threads) per token, a second median run:",
+      "steadier than wall time when other jobs share the machine."
     })
 public final class BenchAttentionCommand implements Runnable {
   enum MaskKind {
@@ -147,6 +149,7 @@ public final class BenchAttentionCommand implements Runnable {
     };
     double fwdSeconds = BenchSupport.medianSeconds(warmup, reps, fwd) / calls;
     double fwdBwdSeconds = BenchSupport.medianSeconds(warmup, reps, fwdBwd) / calls;
+    double cpuSeconds = medianCpuSeconds(reps, fwdBwd) / calls;
     long alloc = BenchSupport.allocatedPerCall(Math.min(reps, 3), fwdBwd1);
     long visible = 0;
     for (int t = 0; t < s; t++) visible += m.count(t);
@@ -163,9 +166,26 @@ public final class BenchAttentionCommand implements Runnable {
     row.put("fwd_ms", BenchSupport.fourDigits(fwdSeconds * 1e3));
     row.put("fwd_bwd_ms", BenchSupport.fourDigits(fwdBwdSeconds * 1e3));
     row.put("us_per_token", BenchSupport.fourDigits(fwdBwdSeconds * 1e6 / ((double) batch * s)));
+    row.put("cpu_us_per_token", BenchSupport.fourDigits(cpuSeconds * 1e6 / ((double) batch * s)));
     row.put("alloc_bytes", alloc);
     row.put("threads", Parallel.threads());
     BenchSupport.printJson(out, row);
+  }
+
+  /**
+   * Median CPU time of the whole process (every thread, spinning workers and GC included) per
+   * call of body: on a machine shared with other jobs it moves less than wall time.
+   */
+  private static double medianCpuSeconds(int reps, Runnable body) {
+    var os = (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+    double[] t = new double[reps];
+    for (int i = 0; i < reps; i++) {
+      long start = os.getProcessCpuTime();
+      body.run();
+      t[i] = (os.getProcessCpuTime() - start) / 1e9;
+    }
+    java.util.Arrays.sort(t);
+    return reps % 2 == 1 ? t[reps / 2] : (t[reps / 2 - 1] + t[reps / 2]) / 2;
   }
 
   /** causal, sliding, dilated, block (or block_local), any case. */
