@@ -58,13 +58,7 @@ public final class LSTMCell extends Module {
 
   /** One step from x_t (B, d_x) and (h, c) (B, d_h) each; null h or c means zeros. */
   public State forward(Tensor x, Tensor h, Tensor c) {
-    if (!ModuleTrace.on()) return step(x, h, c);
-    ModuleTrace.enter(this);
-    try {
-      return step(x, h, c);
-    } finally {
-      ModuleTrace.exit();
-    }
+    return ModuleTrace.traced(this, () -> step(x, h, c));
   }
 
   private State step(Tensor x, Tensor h, Tensor c) {
@@ -86,13 +80,7 @@ public final class LSTMCell extends Module {
 
   /** The whole sequence x (B, S, d_x) from (h0, c0) (B, d_h) each, zeros when null. */
   public Sequence sequence(Tensor x, Tensor h0, Tensor c0) {
-    if (!ModuleTrace.on()) return run(x, h0, c0);
-    ModuleTrace.enter(this);
-    try {
-      return run(x, h0, c0);
-    } finally {
-      ModuleTrace.exit();
-    }
+    return ModuleTrace.traced(this, () -> run(x, h0, c0));
   }
 
   private Sequence run(Tensor x, Tensor h0, Tensor c0) {

@@ -50,13 +50,7 @@ public final class Linear extends Layer {
           "Linear(" + in + ", " + out + "): input's last dimension must be " + in + ", got shape "
               + lmlab.tensor.Shape.str(x.shape()));
     }
-    if (!ModuleTrace.on()) return x.linear(weight, bias); // x Wᵀ + b
-    ModuleTrace.enter(this);
-    try {
-      return x.linear(weight, bias);
-    } finally {
-      ModuleTrace.exit();
-    }
+    return ModuleTrace.traced(this, () -> x.linear(weight, bias)); // x Wᵀ + b
   }
 
   public Tensor weight() {

@@ -53,6 +53,20 @@ public final class ModuleTrace {
     return tracing != 0;
   }
 
+  /**
+   * body's result, with m marked as running while it runs when this thread traces. When no
+   * thread traces, one volatile read (the lambda is typically scalar-replaced by C2).
+   */
+  static <T> T traced(Module m, java.util.function.Supplier<T> body) {
+    if (!on()) return body.get();
+    enter(m);
+    try {
+      return body.get();
+    } finally {
+      exit();
+    }
+  }
+
   /** Marks m as running (until {@link #exit}) when this thread traces. */
   static void enter(Module m) {
     Frames f = FRAMES.get();
