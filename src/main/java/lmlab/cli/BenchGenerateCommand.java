@@ -24,8 +24,10 @@ import picocli.CommandLine.Option;
       "eval mode; no EOS, so every run decodes the same number of tokens. Prints:",
       "  {\"bench\":\"generate\",\"preset\":..,\"tokens_per_s\":..,\"ms_per_token\":..,",
       "   \"new_tokens\":..,\"threads\":..,\"parameters\":..,\"kv_cache_bytes\":..,",
-      "   \"max_position_embeddings\":..}",
-      "tokens_per_s = new tokens / median run time (prompt and cache set-up included).",
+      "   \"max_position_embeddings\":..,\"weight_bytes_per_token\":..,\"weight_gb_per_s\":..}",
+      "tokens_per_s = new tokens / median run time (prompt and cache set-up included);",
+      "weight_gb_per_s = the weight matrices read per token x tokens_per_s: one sequence",
+      "reads every weight once per token, so memory bandwidth bounds the speed.",
       "A learned position table shorter than the run is extended to it (positions",
       "0 .. new_tokens - 1 are used), since a KV cache cannot slide a learned table."
     })
@@ -83,6 +85,11 @@ public final class BenchGenerateCommand implements Runnable {
     row.put("threads", Parallel.threads());
     row.put("parameters", model.numParameters());
     row.put("kv_cache_bytes", bytes[0]);
+    // every weight matrix is read once per token: the memory traffic that bounds one sequence's decoding
+    long weightBytes = 4 * (config.numParameters(false) + (config.tieWordEmbeddings()
+        ? (long) config.vocabSize() * config.hiddenSize() : 0));
+    row.put("weight_bytes_per_token", weightBytes);
+    row.put("weight_gb_per_s", BenchSupport.fourDigits(weightBytes * newTokens / seconds / 1e9));
     row.put("max_position_embeddings", config.maxPositionEmbeddings());
     BenchSupport.printJson(cl.getOut(), row);
   }

@@ -36,8 +36,8 @@ import lmlab.nn.attention.ScoreFunction;
  * <p>Three ways to get one:
  * <ul>
  *   <li>{@link #fromJson(String)}, {@link #fromJson(JsonNode)}, {@link #read(Path)}: a config.json
- *       (an lmlab one or a Hugging Face one; {@code model_type} {@code qwen2} and {@code llama}
- *       select Hugging Face's defaults for the biases);
+ *       (an lmlab one or a Hugging Face one; {@code model_type} {@code qwen2}, {@code llama} and
+ *       {@code mistral} select Hugging Face's defaults for the biases and sliding windows);
  *   <li>{@link #preset(String)}: {@code gpt}, {@code chargpt}, {@code gpt2}, {@code llama}, {@code qwen2},
  *       {@code qwen2-variant};
  *   <li>{@link #builder(String)} + {@link Builder#set(String, String)} + {@link Builder#build()}:
@@ -48,7 +48,8 @@ import lmlab.nn.attention.ScoreFunction;
  * norm {@code rmsnorm} (eps 1e-6; layernorm 1e-5; dyt alpha0 0.5), hidden_act {@code silu} with
  * mlp {@code swiglu} ({@code plain} for every other activation), attention {@code softmax}, masks
  * all {@code causal}, num_key_value_heads = num_attention_heads, head_dim = hidden_size /
- * num_attention_heads, mlp_multiplier 4 for a plain MLP, max_position_embeddings 2048, all biases
+ * num_attention_heads, rope_theta 10000 and rope_style {@code half}, score {@code scaled_dot},
+ * mlp_multiplier 4 for a plain MLP, max_position_embeddings 2048, all biases
  * off (o_proj_bias follows attention_bias, except for {@code model_type: qwen2}: q/k/v biases on,
  * o_proj off), untied, dropout 0. vocab_size, hidden_size, num_hidden_layers and
  * num_attention_heads are required.
@@ -58,7 +59,14 @@ import lmlab.nn.attention.ScoreFunction;
  * from {@code max_window_layers} on, a mistral {@code sliding_window} on every layer, and a
  * {@code layer_types} list ({@code full_attention} / {@code sliding_attention}) does the same layer by
  * layer; Hugging Face's window of W keys (t - j &lt; W) is lmlab's {@code sliding(2W - 1)} (floor(w/2) + 1
- * keys). A {@code rope_scaling} other than null is rejected (lmlab implements plain RoPE).
+ * keys). A {@code rope_scaling} other than null is rejected (lmlab implements plain RoPE), and so
+ * is a hidden_act other than silu with a model_type (Hugging Face's gated MLP with that activation).
+ *
+ * <p>{@code masks}: a list with one mask per layer, one string for all layers, or a schedule
+ * {@code {"first": .., "middle": .., "last": .., "<layer index>": ..}} (unnamed layers causal);
+ * written back as the list. Errors name the entry: a window or block count below 1, a dilation
+ * not dividing its window, a layer index past the last layer. Each layer's attention is
+ * {@link #attentionConfigs()}.
  */
 public final class TransformerConfig {
   /** Keys that configure the model (models.md). */

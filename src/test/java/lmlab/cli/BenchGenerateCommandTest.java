@@ -24,6 +24,12 @@ class BenchGenerateCommandTest {
     assertThat(n.get("new_tokens").asInt()).isEqualTo(20);
     assertThat(n.get("threads").asInt()).isPositive();
     assertThat(n.get("max_position_embeddings").asInt()).isEqualTo(128);
+    assertThat(n.get("weight_gb_per_s").asDouble()).isPositive();
+    if (preset.equals("chargpt")) {
+      // the six blocks (4·192² + 2·192·768 weights, biases, norms), the final norm and lm_head (65 × 192)
+      long block = 4L * 192 * 192 + 4 * 192 + 2L * 192 * 768 + 768 + 192 + 4 * 192;
+      assertThat(n.get("weight_bytes_per_token").asLong()).isEqualTo(4 * (6 * block + 2 * 192 + 65 * 192));
+    }
     // the prompt and 19 fed picks: 20 positions in the cache of every layer (full attention), or fewer
     long perToken = preset.equals("llama") ? 2L * 6 * 6 * 32 * 4 : preset.equals("chargpt") ? 2L * 6 * 192 * 4 : 0;
     if (perToken > 0) assertThat(n.get("kv_cache_bytes").asLong()).isEqualTo(20 * perToken);
