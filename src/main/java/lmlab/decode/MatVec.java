@@ -8,9 +8,10 @@ import lmlab.kernels.Parallel;
 /**
  * y = W x (+ b) for one vector: the product of a single decoding step, where the general GEMM's
  * dispatch and packing cost more than the multiply-adds. W is (out, in) row-major (the Linear
- * layout), so each output is one contiguous dot product; it runs on the worker pool only when the
- * matrix is large enough to pay for waking it ({@link #PARALLEL_MIN} weights), in row halves so
- * each thread streams its own part of W.
+ * layout), so each output is one contiguous dot product. With more than one thread allowed
+ * ({@link Parallel#threads()}), products of at least {@link #PARALLEL_MIN} weights share their rows
+ * with a helper thread ({@link MatVecTeam}, which never waits for a preempted helper); smaller ones
+ * run on the caller, where waking a thread would cost more than it saves.
  */
 final class MatVec {
   private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -30,9 +31,8 @@ final class MatVec {
    */
   static void multiply(float[] w, int wo, int out, int in, float[] x, int xo, float[] b, int bo, float[] y, int yo,
       boolean accumulate) {
-    if ((long) out * in >= PARALLEL_MIN && Parallel.threads() > 1) {
-      Parallel.forRange(out, Math.max(1, out / Parallel.threads()),
-          (from, to) -> rows(w, wo, from, to, in, x, xo, b, bo, y, yo, accumulate));
+    if ((long) out * in >= PARALLEL_MIN && Parallel.threads() > 1 && xo == 0 && yo == 0) {
+      MatVecTeam.shared().run(new Product[] {new Product(w, wo, out, in, b, bo, y, accumulate)}, out, x);
     } else {
       rows(w, wo, 0, out, in, x, xo, b, bo, y, yo, accumulate);
     }
@@ -44,7 +44,7 @@ final class MatVec {
    */
   static void multiply(Product[] ps, int totalRows, long weights, float[] x) {
     if (weights >= PARALLEL_MIN && Parallel.threads() > 1) {
-      Parallel.forRange(totalRows, Math.max(1, totalRows / Parallel.threads()), (from, to) -> stacked(ps, from, to, x));
+      MatVecTeam.shared().run(ps, totalRows, x);
     } else {
       stacked(ps, 0, totalRows, x);
     }
@@ -56,6 +56,31 @@ final class MatVec {
       int lo = Math.max(from, base);
       int hi = Math.min(to, base + p.out);
       if (lo < hi) rows(p.w, p.wo, lo - base, hi - base, p.in, x, 0, p.b, p.bo, p.y, 0, p.accumulate);
+      base += p.out;
+    }
+  }
+
+  /** Rows [from, to) of the stacked products (bias included, not accumulated) into scratch[0 .. to - from). */
+  static void stackedRows(Product[] ps, int from, int to, float[] x, float[] scratch) {
+    int base = 0;
+    for (Product p : ps) {
+      int lo = Math.max(from, base);
+      int hi = Math.min(to, base + p.out);
+      if (lo < hi) rows(p.w, p.wo, lo - base, hi - base, p.in, x, 0, p.b, p.bo, scratch, base - from, false);
+      base += p.out;
+    }
+  }
+
+  /** Stores (or adds, for an accumulating product) rows [from, to) held in scratch into their outputs. */
+  static void store(Product[] ps, int from, int to, float[] scratch) {
+    int base = 0;
+    for (Product p : ps) {
+      int lo = Math.max(from, base);
+      int hi = Math.min(to, base + p.out);
+      for (int r = lo; r < hi; r++) {
+        float v = scratch[r - from];
+        p.y[r - base] = p.accumulate ? p.y[r - base] + v : v;
+      }
       base += p.out;
     }
   }

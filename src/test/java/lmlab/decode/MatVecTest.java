@@ -81,4 +81,31 @@ class MatVecTest {
       }
     }
   }
+
+  @Test
+  void theTeamStoresEveryChunkOnceUnderRepeatedUse() {
+    // many back-to-back products through the caller + helper team, accumulating ones included: a
+    // chunk computed twice (helper late, caller steals) must still be added once
+    Random r = new Random(8);
+    int out = 256;
+    int in = 256;
+    float[] w = random(r, out * in);
+    float[] b = random(r, out);
+    int before = Parallel.threads();
+    Parallel.setThreads(2);
+    try {
+      for (int rep = 0; rep < 300; rep++) {
+        float[] x = random(r, in);
+        double[] ref = reference(w, 0, out, in, x, b);
+        float[] y = new float[out];
+        java.util.Arrays.fill(y, 2f);
+        MatVec.multiply(w, 0, out, in, x, 0, b, 0, y, 0, true);
+        assertNear(y, 0, ref, 2);
+        MatVec.multiply(w, 0, out, in, x, 0, b, 0, y, 0, false);
+        assertNear(y, 0, ref, 0);
+      }
+    } finally {
+      Parallel.setThreads(before);
+    }
+  }
 }
