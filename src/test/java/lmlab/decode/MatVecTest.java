@@ -31,10 +31,10 @@ class MatVecTest {
   @Test
   void smallAndLargeProductsOnOneOrAllThreadsMatchTheReference() {
     Random r = new Random(3);
-    for (int[] shape : new int[][] {{7, 5}, {33, 17}, {192, 192}, {300, 400}, {65, 1000}}) {
+    for (int[] shape : new int[][] {{7, 5}, {33, 17}, {192, 192}, {300, 400}, {65, 1000}, {1030, 1024}}) {
       int out = shape[0];
       int in = shape[1];
-      assertThat((long) out * in >= MatVec.PARALLEL_MIN).isEqualTo(out * in >= 65536);
+      assertThat((long) out * in >= MatVec.PARALLEL_MIN).isEqualTo(out == 1030);
       float[] w = random(r, 3 + out * in);
       float[] x = random(r, in);
       float[] b = random(r, out);
@@ -53,8 +53,8 @@ class MatVecTest {
   @Test
   void stackedProductsSplitTheirRowsAcrossThreads() {
     Random r = new Random(4);
-    int in = 256;
-    int[] outs = {256, 64, 64}; // q, k, v of a GQA layer: 98,304 weights, above PARALLEL_MIN
+    int in = 1024;
+    int[] outs = {1024, 256, 256}; // q, k, v of a GQA layer: 1.5M weights, above PARALLEL_MIN
     float[] x = random(r, in);
     MatVec.Product[] ps = new MatVec.Product[3];
     double[][] refs = new double[3][];
@@ -87,14 +87,14 @@ class MatVecTest {
     // many back-to-back products through the caller + helper team, accumulating ones included: a
     // chunk computed twice (helper late, caller steals) must still be added once
     Random r = new Random(8);
-    int out = 256;
-    int in = 256;
+    int out = 1024;
+    int in = 1024;
     float[] w = random(r, out * in);
     float[] b = random(r, out);
     int before = Parallel.threads();
     Parallel.setThreads(2);
     try {
-      for (int rep = 0; rep < 300; rep++) {
+      for (int rep = 0; rep < 100; rep++) {
         float[] x = random(r, in);
         double[] ref = reference(w, 0, out, in, x, b);
         float[] y = new float[out];
