@@ -22,10 +22,12 @@ import picocli.CommandLine.Option;
       "Measure greedy decoding of one sequence with the KV cache: a one-token prompt, then",
       "--new-tokens picks, each fed back one token at a time. Random weights (seed 1),",
       "eval mode; no EOS, so every run decodes the same number of tokens. Prints:",
-      "  {\"bench\":\"generate\",\"preset\":..,\"tokens_per_s\":..,\"ms_per_token\":..,",
+      "  {\"bench\":\"generate\",\"preset\":..,\"tokens_per_s\":..,\"ms_per_token\":..,\"cpu_tokens_per_s\":..,",
       "   \"new_tokens\":..,\"threads\":..,\"parameters\":..,\"kv_cache_bytes\":..,",
       "   \"max_position_embeddings\":..,\"weight_bytes_per_token\":..,\"weight_gb_per_s\":..}",
       "tokens_per_s = new tokens / median run time (prompt and cache set-up included);",
+      "cpu_tokens_per_s: new tokens / the process's CPU time (all threads) of a run, a second",
+      "median: steadier than wall time when other jobs share the machine.",
       "weight_gb_per_s = the weight matrices read per token x tokens_per_s: one sequence",
       "reads every weight once per token, so memory bandwidth bounds the speed.",
       "A learned position table shorter than the run is extended to it (positions",
@@ -76,11 +78,13 @@ public final class BenchGenerateCommand implements Runnable {
       bytes[0] = cache.bytes();
     };
     double seconds = BenchSupport.medianSeconds(warmup, reps, body);
+    double cpuSeconds = medianCpuSeconds(reps, body);
     Map<String, Object> row = new LinkedHashMap<>();
     row.put("bench", "generate");
     row.put("preset", config.preset());
     row.put("tokens_per_s", BenchSupport.fourDigits(newTokens / seconds));
     row.put("ms_per_token", BenchSupport.fourDigits(seconds * 1e3 / newTokens));
+    row.put("cpu_tokens_per_s", BenchSupport.fourDigits(newTokens / cpuSeconds));
     row.put("new_tokens", newTokens);
     row.put("threads", Parallel.threads());
     row.put("parameters", model.numParameters());
@@ -92,5 +96,19 @@ public final class BenchGenerateCommand implements Runnable {
     row.put("weight_gb_per_s", BenchSupport.fourDigits(weightBytes * newTokens / seconds / 1e9));
     row.put("max_position_embeddings", config.maxPositionEmbeddings());
     BenchSupport.printJson(cl.getOut(), row);
+  }
+
+  /** Median process CPU time (all threads) of one call of body, in seconds. */
+  private static double medianCpuSeconds(int reps, Runnable body) {
+    var os = (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+        .getOperatingSystemMXBean();
+    double[] t = new double[reps];
+    for (int i = 0; i < reps; i++) {
+      long start = os.getProcessCpuTime();
+      body.run();
+      t[i] = (os.getProcessCpuTime() - start) / 1e9;
+    }
+    java.util.Arrays.sort(t);
+    return reps % 2 == 1 ? t[reps / 2] : (t[reps / 2 - 1] + t[reps / 2]) / 2;
   }
 }

@@ -21,6 +21,7 @@ class BenchGenerateCommandTest {
     assertThat(n.get("preset").asText()).isEqualTo(preset);
     assertThat(n.get("tokens_per_s").asDouble()).isPositive();
     assertThat(n.get("ms_per_token").asDouble()).isPositive();
+    assertThat(n.get("cpu_tokens_per_s").asDouble()).isPositive();
     assertThat(n.get("new_tokens").asInt()).isEqualTo(20);
     assertThat(n.get("threads").asInt()).isPositive();
     assertThat(n.get("max_position_embeddings").asInt()).isEqualTo(128);
