@@ -22,8 +22,9 @@ final class MatVec {
    * Measured on the shared 2-core machine with chargpt (products of 37K to 147K weights): the
    * helper made decoding slower (about 800 against 1,700 tokens/s), since a helper woken for a
    * few microseconds of work mostly competes with the caller for a busy core.
+   * {@code -Dlmlab.matvec.parallelMin=N} overrides it (for measuring on other machines).
    */
-  static final int PARALLEL_MIN = 1 << 20;
+  static final int PARALLEL_MIN = Integer.getInteger("lmlab.matvec.parallelMin", 1 << 20);
 
   private MatVec() {}
 
