@@ -82,12 +82,12 @@ public final class BenchAttentionCommand implements Runnable {
   @Override
   public void run() {
     CommandLine cl = spec.commandLine();
-    if (reps < 1) throw new CommandLine.ParameterException(cl, "--reps must be >= 1, got " + reps);
-    if (warmup < 0) throw new CommandLine.ParameterException(cl, "--warmup must be >= 0, got " + warmup);
-    if (batch < 1) throw new CommandLine.ParameterException(cl, "--batch must be >= 1, got " + batch);
-    if (heads < 1) throw new CommandLine.ParameterException(cl, "--heads must be >= 1, got " + heads);
-    if (headDim < 1) throw new CommandLine.ParameterException(cl, "--head-dim must be >= 1, got " + headDim);
-    if (window < 1) throw new CommandLine.ParameterException(cl, "--window must be >= 1, got " + window);
+    Flags.atLeast(cl, "--reps", reps, 1);
+    Flags.atLeast(cl, "--warmup", warmup, 0);
+    Flags.atLeast(cl, "--batch", batch, 1);
+    Flags.atLeast(cl, "--heads", heads, 1);
+    Flags.atLeast(cl, "--head-dim", headDim, 1);
+    Flags.atLeast(cl, "--window", window, 1);
     int nkv = kvHeads == null ? heads : kvHeads;
     if (nkv < 1 || heads % nkv != 0) {
       throw new CommandLine.ParameterException(cl, "--kv-heads must divide --heads = " + heads + ", got " + nkv);

@@ -86,10 +86,8 @@ public final class BenchGemmCommand implements Runnable {
 
   @Override
   public void run() {
-    if (reps < 1) throw new CommandLine.ParameterException(spec.commandLine(), "--reps must be >= 1, got " + reps);
-    if (warmup < 0) {
-      throw new CommandLine.ParameterException(spec.commandLine(), "--warmup must be >= 0, got " + warmup);
-    }
+    Flags.atLeast(spec.commandLine(), "--reps", reps, 1);
+    Flags.atLeast(spec.commandLine(), "--warmup", warmup, 0);
     GemmBackend backend = backendName != null ? GemmBackend.named(backendName) : Gemm.backend();
     PrintWriter out = spec.commandLine().getOut();
     for (Shape s : sizes) {

@@ -54,9 +54,9 @@ public final class BenchGenerateCommand implements Runnable {
   @Override
   public void run() {
     CommandLine cl = spec.commandLine();
-    if (newTokens < 1) throw new CommandLine.ParameterException(cl, "--new-tokens must be >= 1, got " + newTokens);
-    if (reps < 1) throw new CommandLine.ParameterException(cl, "--reps must be >= 1, got " + reps);
-    if (warmup < 0) throw new CommandLine.ParameterException(cl, "--warmup must be >= 0, got " + warmup);
+    Flags.atLeast(cl, "--new-tokens", newTokens, 1);
+    Flags.atLeast(cl, "--reps", reps, 1);
+    Flags.atLeast(cl, "--warmup", warmup, 0);
     TransformerConfig config;
     try {
       config = TransformerConfig.builder(preset).set("dropout", 0.0).build();

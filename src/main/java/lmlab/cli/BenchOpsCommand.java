@@ -62,10 +62,10 @@ public final class BenchOpsCommand implements Runnable {
   @Override
   public void run() {
     CommandLine cl = spec.commandLine();
-    if (reps < 1) throw new CommandLine.ParameterException(cl, "--reps must be >= 1, got " + reps);
-    if (warmup < 0) throw new CommandLine.ParameterException(cl, "--warmup must be >= 0, got " + warmup);
-    if (batch < 1) throw new CommandLine.ParameterException(cl, "--batch must be >= 1, got " + batch);
-    if (seq < 1) throw new CommandLine.ParameterException(cl, "--seq must be >= 1, got " + seq);
+    Flags.atLeast(cl, "--reps", reps, 1);
+    Flags.atLeast(cl, "--warmup", warmup, 0);
+    Flags.atLeast(cl, "--batch", batch, 1);
+    Flags.atLeast(cl, "--seq", seq, 1);
     PrintWriter out = cl.getOut();
     for (Op op : ops) measure(out, op);
   }

@@ -28,7 +28,7 @@ public final class BenchPeakCommand implements Runnable {
 
   @Override
   public void run() {
-    if (reps < 1) throw new CommandLine.ParameterException(spec.commandLine(), "--reps must be >= 1, got " + reps);
+    Flags.atLeast(spec.commandLine(), "--reps", reps, 1);
     if (!(seconds > 0 && seconds <= 60)) {
       throw new CommandLine.ParameterException(spec.commandLine(), "--seconds must be in (0, 60], got " + seconds);
     }

@@ -70,8 +70,8 @@ public final class BenchTrainCommand implements Runnable {
   @Override
   public void run() {
     CommandLine cl = spec.commandLine();
-    if (steps < 1) throw new CommandLine.ParameterException(cl, "--steps must be >= 1, got " + steps);
-    if (warmup < 0) throw new CommandLine.ParameterException(cl, "--warmup must be >= 0, got " + warmup);
+    Flags.atLeast(cl, "--steps", steps, 1);
+    Flags.atLeast(cl, "--warmup", warmup, 0);
     if (batchSize != null && batchSize < 1) {
       throw new CommandLine.ParameterException(cl, "--batch-size must be >= 1, got " + batchSize);
     }

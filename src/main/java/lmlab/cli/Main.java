@@ -24,9 +24,7 @@ public final class Main implements Runnable {
       paramLabel = "N",
       description = "Worker threads for kernels (default: LMLAB_THREADS, else the number of cores).")
   void setThreads(int n) {
-    if (n < 1) {
-      throw new CommandLine.ParameterException(spec.commandLine(), "--threads must be >= 1, got " + n);
-    }
+    Flags.atLeast(spec.commandLine(), "--threads", n, 1);
     Parallel.setThreads(n);
   }
 
