@@ -18,13 +18,16 @@ final class MatVec {
   private static final int L = S.length();
 
   /**
-   * Products below this many weights (4 MB, twice a core's L2 here) run on the calling thread.
-   * Measured on the shared 2-core machine with chargpt (products of 37K to 147K weights): the
-   * helper made decoding slower (about 800 against 1,700 tokens/s), since a helper woken for a
-   * few microseconds of work mostly competes with the caller for a busy core.
+   * Products below this many weights (256 KB) run on the calling thread. Measured with
+   * `lmlab bench generate --preset chargpt` (products of 37K to 147K weights) on the idle 2-core
+   * machine, 2026-11-27 12:48 UTC: 1,748 tokens/s with no sharing, 2,437 / 2,788 / 2,660 /
+   * 2,441–3,026 / 2,391 / 1,986 tokens/s with the threshold at 8K / 16K / 32K / 64K / 100K / 128K
+   * weights. Below ~64K a product's rows take less time than waking the helper; the 37K o_proj
+   * stays on the caller. On a loaded machine sharing can lose (the helper competes for a busy
+   * core; 850 against 1,700 tokens/s measured at load 5).
    * {@code -Dlmlab.matvec.parallelMin=N} overrides it (for measuring on other machines).
    */
-  static final int PARALLEL_MIN = Integer.getInteger("lmlab.matvec.parallelMin", 1 << 20);
+  static final int PARALLEL_MIN = Integer.getInteger("lmlab.matvec.parallelMin", 1 << 16);
 
   private MatVec() {}
 
