@@ -60,13 +60,15 @@ final class LstmCellKernels {
     return Math.max(1, (1 << 13) / d);
   }
 
-  // Row kernels: full vectors, then a tail of fewer than 16 elements run through the same body on
-  // zero-padded copies (as Pointwise does), so every element gets the same formula. Loop bodies
-  // call only the Vector API and Lanes (inlined by InlineDirective): a vector passed to a call
-  // that is not inlined is boxed, tens of times slower.
+  // Row kernels: full vectors, then a tail of fewer than 16 elements run through the same bodies
+  // on zero-padded copies (as Pointwise does), so every element gets the same formula. Each loop
+  // body calls Lanes (inlined by InlineDirective) at most once: C2 stops inlining a method once it
+  // reaches NodeCountInliningCutoff (two vector exps already come close), and a Lanes call left
+  // out of line boxes its vectors — tens of times slower. Passing arrays between the span
+  // methods costs nothing when they are not inlined.
   private static void forwardRow(float[] pre, int p, float[] cp, int c, float[] out, int o, float[] sv, int s, int d) {
     int full = F.loopBound(d);
-    forwardSpan(pre, p, p + d, p + 2 * d, p + 3 * d, cp, c, out, o, o + d, sv, s, d, full);
+    forwardSpans(pre, p, d, cp, c, out, o, d, sv, s, d, full);
     if (full < d) {
       int n = d - full, L = F.length();
       float[] in = new float[5 * L];
@@ -74,30 +76,50 @@ final class LstmCellKernels {
       System.arraycopy(cp, c + full, in, 4 * L, n);
       float[] res = new float[2 * L];
       float[] sav = new float[5 * L];
-      forwardSpan(in, 0, L, 2 * L, 3 * L, in, 4 * L, res, 0, L, sav, 0, L, L);
+      forwardSpans(in, 0, L, in, 4 * L, res, 0, L, sav, 0, L, L);
       System.arraycopy(res, 0, out, o + full, n);
       System.arraycopy(res, L, out, o + d + full, n);
       for (int q = 0; q < 5; q++) System.arraycopy(sav, q * L, sv, s + q * d + full, n);
     }
   }
 
-  /** Elements [0, len) of a row (len a multiple of the vector length); saved gates at stride sd. */
-  private static void forwardSpan(float[] pre, int pi, int pf, int pg, int po, float[] cp, int c,
-      float[] out, int oh, int oc, float[] sv, int s, int sd, int len) {
+  /**
+   * Elements [0, len) of a row (len a multiple of the vector length): pre-activation blocks at
+   * p + q·pd, outputs h at o and c at o + od, saved i, f, g, o, tanh(c) at s + q·sd.
+   */
+  private static void forwardSpans(float[] pre, int p, int pd, float[] cp, int c, float[] out, int o, int od,
+      float[] sv, int s, int sd, int len) {
+    sigmoidSpan(pre, p, sv, s, len);                    // i
+    sigmoidSpan(pre, p + pd, sv, s + sd, len);          // f
+    tanhSpan(pre, p + 2 * pd, sv, s + 2 * sd, len);     // g
+    sigmoidSpan(pre, p + 3 * pd, sv, s + 3 * sd, len);  // o
+    cellSpan(sv, s, sd, cp, c, out, o, od, len);
+  }
+
+  private static void sigmoidSpan(float[] x, int xo, float[] y, int yo, int len) {
     for (int j = 0; j < len; j += F.length()) {
-      FloatVector one = FloatVector.broadcast(F, 1f);
-      FloatVector i = one.div(Lanes.exp(FloatVector.fromArray(F, pre, pi + j).neg()).add(1f));
-      FloatVector f = one.div(Lanes.exp(FloatVector.fromArray(F, pre, pf + j).neg()).add(1f));
-      FloatVector g = Lanes.tanh(FloatVector.fromArray(F, pre, pg + j));
-      FloatVector og = one.div(Lanes.exp(FloatVector.fromArray(F, pre, po + j).neg()).add(1f));
+      FloatVector v = FloatVector.fromArray(F, x, xo + j);
+      v.broadcast(1f).div(Lanes.exp(v.neg()).add(1f)).intoArray(y, yo + j);
+    }
+  }
+
+  private static void tanhSpan(float[] x, int xo, float[] y, int yo, int len) {
+    for (int j = 0; j < len; j += F.length()) {
+      Lanes.tanh(FloatVector.fromArray(F, x, xo + j)).intoArray(y, yo + j);
+    }
+  }
+
+  /** c_t = f c_{t-1} + i g, h_t = o tanh(c_t), from the saved gates; tanh(c_t) saved too. */
+  private static void cellSpan(float[] sv, int s, int sd, float[] cp, int c, float[] out, int o, int od, int len) {
+    for (int j = 0; j < len; j += F.length()) {
+      FloatVector i = FloatVector.fromArray(F, sv, s + j);
+      FloatVector f = FloatVector.fromArray(F, sv, s + sd + j);
+      FloatVector g = FloatVector.fromArray(F, sv, s + 2 * sd + j);
+      FloatVector og = FloatVector.fromArray(F, sv, s + 3 * sd + j);
       FloatVector cNext = f.mul(FloatVector.fromArray(F, cp, c + j)).add(i.mul(g));
       FloatVector tc = Lanes.tanh(cNext);
-      og.mul(tc).intoArray(out, oh + j);
-      cNext.intoArray(out, oc + j);
-      i.intoArray(sv, s + j);
-      f.intoArray(sv, s + sd + j);
-      g.intoArray(sv, s + 2 * sd + j);
-      og.intoArray(sv, s + 3 * sd + j);
+      og.mul(tc).intoArray(out, o + j);
+      cNext.intoArray(out, o + od + j);
       tc.intoArray(sv, s + 4 * sd + j);
     }
   }
