@@ -39,15 +39,29 @@ public final class JavaGemm implements GemmBackend {
       if (!accumulate) zero(m, n, c, cOff, ldc);
       return;
     }
-    long work = (long) m * n * k;
-    boolean parallel = Parallel.threads() > 1 && work >= PARALLEL_WORK;
-    int kParts = isSmall(m, n, k) ? 1 : SplitKGemm.parts(m, n, k);
-    if (kParts > 1) {
-      SplitKGemm.multiply(transA, transB, m, n, k, kParts, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate,
-          parallel);
-    } else if (!isSmall(m, n, k)) {
-      PackedGemm.multiply(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc,
-          accumulate, parallel);
+    boolean parallel = Parallel.threads() > 1 && (long) m * n * k >= PARALLEL_WORK;
+    multiply(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate, parallel);
+  }
+
+  /**
+   * Picks the kernel by shape alone (so a product sums the same way on any thread count): small
+   * products unpacked, tall-k products split along k, the rest packed and tiled.
+   */
+  private static void multiply(
+      boolean transA, boolean transB, int m, int n, int k,
+      float[] a, int aOff, int lda,
+      float[] b, int bOff, int ldb,
+      float[] c, int cOff, int ldc,
+      boolean accumulate, boolean parallel) {
+    if (!isSmall(m, n, k)) {
+      int kParts = SplitKGemm.parts(m, n, k);
+      if (kParts > 1) {
+        SplitKGemm.multiply(transA, transB, m, n, k, kParts, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate,
+            parallel);
+      } else {
+        PackedGemm.multiply(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc,
+            accumulate, parallel);
+      }
     } else if (!parallel) {
       SmallGemm.multiply(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate);
     } else {
@@ -95,17 +109,7 @@ public final class JavaGemm implements GemmBackend {
       float[] b, int bOff, int ldb,
       float[] c, int cOff, int ldc,
       boolean accumulate) {
-    int kParts = isSmall(m, n, k) ? 1 : SplitKGemm.parts(m, n, k);
-    if (isSmall(m, n, k)) {
-      SmallGemm.multiply(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate);
-    } else if (kParts > 1) {
-      // the same k parts as sgemm, so a batched item sums like a single product of its shape
-      SplitKGemm.multiply(transA, transB, m, n, k, kParts, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate,
-          false);
-    } else {
-      PackedGemm.multiply(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc,
-          accumulate, false);
-    }
+    multiply(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate, false);
   }
 
   @Override
