@@ -7,6 +7,7 @@ import lmlab.kernels.Parallel;
 import lmlab.models.LanguageModel;
 import lmlab.models.Models;
 import lmlab.models.Transformer;
+import lmlab.tensor.Arena;
 import lmlab.tensor.IntTensor;
 import lmlab.tensor.Rng;
 import lmlab.train.AdamW;
@@ -90,10 +91,13 @@ public final class BenchTrainCommand implements Runnable {
     Rng rng = new Rng(1);
     IntTensor tokens = random(rng, batch, preset.seq, preset.vocab);
     IntTensor targets = random(rng, batch, preset.seq, preset.vocab);
+    Arena arena = new Arena(); // as in Trainer: each step reuses the previous step's buffers
     Runnable step = () -> {
-      opt.zeroGrad();
-      Transformer.loss(model.logits(tokens), targets).backward();
-      opt.step();
+      try (Arena.Scope scope = arena.open()) {
+        opt.zeroGrad();
+        Transformer.loss(model.logits(tokens), targets).backward();
+        opt.step();
+      }
     };
     double seconds = BenchSupport.medianSeconds(warmup, steps, step);
     double optSeconds = BenchSupport.medianSeconds(0, steps, opt::step); // the AdamW update alone

@@ -40,7 +40,8 @@ public abstract class Module {
   /** Replaces a registered buffer's tensor (buffers are updated out of place). */
   protected final void setBuffer(String name, Tensor value) {
     if (!buffers.containsKey(name)) throw new IllegalArgumentException("no buffer named '" + name + "'");
-    buffers.put(name, value);
+    // a buffer outlives the step that computed it: keep a plain copy, never the step arena's memory
+    buffers.put(name, Tensor.of(value.toArray(), value.shape()));
   }
 
   /** Registers a child module under name. Returns it. */

@@ -84,7 +84,7 @@ final class IndexOps {
     int k = idx.length;
     int[] outShape = x.shape.clone();
     outShape[d] = k;
-    float[] out = new float[outer * k * inner];
+    float[] out = Arena.scratch(outer * k * inner);
     // out[o, j, :] = x[o, idx[j], :]
     for (int o = 0; o < outer; o++) {
       for (int j = 0; j < k; j++) {
@@ -94,7 +94,7 @@ final class IndexOps {
     return Autograd.record("indexSelect", Tensor.wrap(out, outShape), g0 -> {
       // dx[o, idx[j], :] += g[o, j, :]
       Tensor g = g0.isContiguous() ? g0 : g0.copy();
-      float[] dx = new float[x.numel()];
+      float[] dx = Arena.zeroed(x.numel());
       Parallel.forRange(outer, Math.max(1, 16384 / Math.max(1, k * inner)), (from, to) -> {
         for (int o = from; o < to; o++) {
           for (int j = 0; j < k; j++) {
@@ -125,14 +125,14 @@ final class IndexOps {
     Tensor w = weight.contiguous();
     int[] outShape = Arrays.copyOf(ids.shape(), ids.dim() + 1);
     outShape[ids.dim()] = d;
-    float[] out = new float[id.length * d];
+    float[] out = Arena.scratch(id.length * d);
     Parallel.forRange(id.length, Math.max(1, 16384 / Math.max(1, d)), (from, to) -> {
       for (int t = from; t < to; t++) System.arraycopy(w.data, w.offset + id[t] * d, out, t * d, d);
     });
     return Autograd.record("embedding", Tensor.wrap(out, outShape), g0 -> {
       // each part owns a range of vocabulary rows, so repeated ids accumulate without races
       Tensor g = g0.isContiguous() ? g0 : g0.copy();
-      float[] dw = new float[v * d];
+      float[] dw = Arena.zeroed(v * d);
       int grain = (long) id.length * d < 32768 ? Math.max(1, v) : Math.max(1, v / Parallel.threads());
       Parallel.forRange(v, grain, (from, to) -> {
         for (int t = 0; t < id.length; t++) {

@@ -52,7 +52,7 @@ final class LinearAlgebra {
     outShape[batch.length] = m;
     outShape[batch.length + 1] = n;
     Plan p = plan(a, b, batch, m, k, n);
-    float[] c = new float[Shape.numel(outShape)];
+    float[] c = Arena.zeroed(Shape.numel(outShape));
     if (k > 0) run(p.la.trans, p.lb.trans, p.m, n, k, a.data, p.aOffs, p.la.ld, b.data, p.bOffs, p.lb.ld, c, p.cOffs, n);
     Tensor out = Tensor.wrap(c, outShape);
     return Autograd.record("matmul", out, g -> {
@@ -62,13 +62,13 @@ final class LinearAlgebra {
       Tensor gb = null;
       if (a.requiresGrad()) {
         // dA = dC · op(B)ᵀ
-        float[] da = new float[a.numel()];
+        float[] da = Arena.zeroed(a.numel());
         if (n > 0) run(false, !p.lb.trans, p.m, k, n, gc.data, gOffs, n, b.data, p.bOffs, p.lb.ld, da, p.daOffs, k);
         ga = Tensor.wrap(da, a.shape.clone());
       }
       if (b.requiresGrad()) {
         // dB = op(A)ᵀ · dC
-        float[] db = new float[b.numel()];
+        float[] db = Arena.zeroed(b.numel());
         if (p.m > 0) run(!p.la.trans, false, k, n, p.m, a.data, p.aOffs, p.la.ld, gc.data, gOffs, n, db, p.dbOffs, n);
         gb = Tensor.wrap(db, b.shape.clone());
       }
@@ -125,7 +125,7 @@ final class LinearAlgebra {
     if (ProductProbe.active()) ProductProbe.report("linear", 1, rows, in, out, weight);
     int[] outShape = x.shape.clone();
     outShape[outShape.length - 1] = out;
-    float[] y = new float[rows * out];
+    float[] y = bias != null ? Arena.scratch(rows * out) : Arena.zeroed(rows * out); // GEMM adds into y
     if (bias != null) {
       float[] bv = bias.toArray();
       for (int r = 0; r < rows; r++) System.arraycopy(bv, 0, y, r * out, out);
@@ -143,13 +143,13 @@ final class LinearAlgebra {
       Tensor gbias = null;
       if (xc.requiresGrad()) {
         // dX = dY · W (M × out)·(out × in)
-        float[] dx = new float[m * in];
+        float[] dx = out > 0 ? Arena.scratch(m * in) : Arena.zeroed(m * in);
         if (out > 0) Gemm.sgemm(false, lw.trans, m, in, out, gc.data, gc.offset, out, w.data, w.offset, lw.ld, dx, 0, in, false);
         gx = Tensor.wrap(dx, xc.shape.clone());
       }
       if (w.requiresGrad()) {
         // dW = dYᵀ · X (out × M)·(M × in)
-        float[] dw = new float[out * in];
+        float[] dw = m > 0 ? Arena.scratch(out * in) : Arena.zeroed(out * in);
         if (m > 0) Gemm.sgemm(true, false, out, in, m, gc.data, gc.offset, out, xc.data, xc.offset, in, dw, 0, in, false);
         gw = Tensor.wrap(dw, new int[] {out, in});
       }

@@ -78,7 +78,7 @@ final class Losses {
     float[] xs = x.data;
     int xo = x.offset;
     float[] gv = g.toArray();
-    float[] dx = new float[rows * c];
+    float[] dx = Arena.zeroed(rows * c); // ignored rows stay zero
     Parallel.forRange(rows, RowMath.rowGrain(c), (from, to) -> {
       for (int r = from; r < to; r++) {
         if (t[r] == ignoreIndex) continue;

@@ -44,9 +44,9 @@ final class LstmCellKernels {
     }
     Tensor p = pre.contiguous();
     Tensor c = cPrev.contiguous();
-    float[] out = new float[batch * 2 * d];
+    float[] out = Arena.scratch(batch * 2 * d);
     // gates (i, f, g, o) and tanh(c_t) saved for backward: (B, 5d)
-    float[] saved = new float[batch * 5 * d];
+    float[] saved = Arena.scratch(batch * 5 * d);
     float[] ps = p.storage(), cs = c.storage();
     int po = p.offset(), co = c.offset();
     Parallel.forRange(batch, grain(d), (from, to) -> {
@@ -130,8 +130,8 @@ final class LstmCellKernels {
     int go = g.offset();
     float[] cs = cPrev.storage();
     int co = cPrev.offset();
-    float[] dPre = new float[batch * 4 * d];
-    float[] dC = new float[batch * d];
+    float[] dPre = Arena.scratch(batch * 4 * d);
+    float[] dC = Arena.scratch(batch * d);
     Parallel.forRange(batch, grain(d), (from, to) -> {
       for (int b = from; b < to; b++) {
         backwardRow(gs, go + b * 2 * d, saved, b * 5 * d, cs, co + b * d, dPre, b * 4 * d, dC, b * d, d);

@@ -39,7 +39,7 @@ final class Norms {
     float[] b = bias == null ? null : bias.toArray();
     float[] mean = new float[rows];
     float[] rstd = new float[rows];
-    float[] y = new float[x.numel()];
+    float[] y = Arena.scratch(x.numel());
     Parallel.forRange(rows, RowMath.rowGrain(d), (from, to) -> {
       for (int r = from; r < to; r++) {
         int p = xo + r * d;
@@ -106,7 +106,7 @@ final class Norms {
     int xo = x.offset;
     float[] gs = g.data;
     int go = g.offset;
-    float[] dx = x.requiresGrad() ? new float[rows * d] : null;
+    float[] dx = x.requiresGrad() ? Arena.scratch(rows * d) : null;
     boolean wantW = weight != null && weight.requiresGrad();
     boolean wantB = bias != null && bias.requiresGrad();
     int parts = Math.max(1, Math.min(Parallel.threads(), rows * d / 8192));

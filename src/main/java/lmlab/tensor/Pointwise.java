@@ -82,7 +82,7 @@ final class Pointwise {
       Parallel.forRange(n, GRAIN, (from, to) -> f.run(d, from, d, from, to - from));
       return Tensor.wrap(d, x.shape.clone());
     }
-    float[] out = new float[n];
+    float[] out = Arena.scratch(n);
     float[] src = x.data;
     int so = x.offset;
     Parallel.forRange(n, GRAIN, (from, to) -> f.run(src, so + from, out, from, to - from));
@@ -97,7 +97,7 @@ final class Pointwise {
     Tensor ca = dense(a);
     Tensor cb = dense(b);
     int n = ca.numel();
-    float[] out = new float[n];
+    float[] out = Arena.scratch(n);
     float[] ad = ca.data;
     float[] bd = cb.data;
     int ao = ca.offset;
@@ -109,7 +109,7 @@ final class Pointwise {
   /** f(a, b) with NumPy broadcasting; shape errors name op and both shapes. */
   static Tensor zip(String op, Tensor a, Tensor b, Zip f) {
     int[] shape = Shape.broadcast(op, a.shape, b.shape);
-    float[] out = new float[Shape.numel(shape)];
+    float[] out = Arena.scratch(Shape.numel(shape));
     Walk w = new Walk(shape, a, b);
     float[] ad = w.ops[0].data;
     float[] bd = w.ops[1].data;

@@ -349,7 +349,7 @@ final class Reductions {
     // dx: zeros with g[k] at the chosen element of every output k (one dim, or all: x's layout)
     return Autograd.record(op, out, g -> {
       float[] gv = g.toArray();
-      float[] dx = new float[Shape.numel(shape)];
+      float[] dx = Arena.zeroed(Shape.numel(shape));
       for (int k = 0; k < arg.length; k++) dx[flatIndex(r, inner, k, arg[k])] = gv[k];
       return new Tensor[] {Tensor.wrap(dx, shape)};
     }, x);

@@ -37,7 +37,7 @@ final class Softmax {
     int rows = n == 0 ? 0 : x.numel() / n;
     float[] xs = x.data;
     int xo = x.offset;
-    float[] y = new float[x.numel()];
+    float[] y = Arena.scratch(x.numel());
     Parallel.forRange(rows, RowMath.rowGrain(n), (from, to) -> {
       for (int r = from; r < to; r++) {
         int p = xo + r * n;
@@ -64,7 +64,7 @@ final class Softmax {
     Tensor g = g0.isContiguous() ? g0 : g0.copy();
     float[] gs = g.data;
     int go = g.offset;
-    float[] dx = new float[y.length];
+    float[] dx = Arena.scratch(y.length);
     int rows = n == 0 ? 0 : y.length / n;
     Parallel.forRange(rows, RowMath.rowGrain(n), (from, to) -> {
       for (int r = from; r < to; r++) {
@@ -86,7 +86,7 @@ final class Softmax {
     Tensor g = g0.isContiguous() ? g0 : g0.copy();
     float[] gs = g.data;
     int go = g.offset;
-    float[] dx = new float[y.length];
+    float[] dx = Arena.scratch(y.length);
     int rows = n == 0 ? 0 : y.length / n;
     Parallel.forRange(rows, RowMath.rowGrain(n), (from, to) -> {
       for (int r = from; r < to; r++) {

@@ -251,7 +251,9 @@ public final class Tensor {
           "gradient of shape " + Shape.str(g.shape) + " for a tensor of shape " + Shape.str(shape));
     }
     if (grad == null) {
-      grad = g.copy();
+      float[] d = new float[g.numel()]; // plain memory: the gradient outlives the step's arena
+      Kernels.copyStrided(g, d, 0);
+      grad = wrap(d, shape.clone());
     } else {
       Kernels.addInto(grad, g);
     }
@@ -274,9 +276,12 @@ public final class Tensor {
 
   // ---------------------------------------------------------------- copies and in-place writes
 
-  /** A contiguous copy with fresh storage, cut from the graph. */
+  /**
+   * A contiguous copy with fresh storage, cut from the graph. Inside an {@link Arena} scope the
+   * storage is the step's and lives only as long as the step.
+   */
   public Tensor copy() {
-    float[] d = new float[numel()];
+    float[] d = Arena.scratch(numel());
     Kernels.copyStrided(this, d, 0);
     return wrap(d, shape.clone());
   }

@@ -16,6 +16,7 @@ import lmlab.kernels.Parallel;
 import lmlab.models.LanguageModel;
 import lmlab.models.Models;
 import lmlab.models.Transformer;
+import lmlab.tensor.Arena;
 import lmlab.tensor.Rng;
 import lmlab.tensor.Tensor;
 
@@ -79,6 +80,7 @@ public final class Trainer {
   private final Optimizer optimizer;
   private final LrSchedule schedule;
   private final List<Tensor> params;
+  private final Arena arena = new Arena(); // one step's activations and gradients, reused by the next
   private long step;
   private double elapsedBefore;
   private Map<String, Double> lastMetrics = Map.of();
@@ -349,14 +351,16 @@ public final class Trainer {
     double lr = schedule.lr(t);
     optimizer.setLr(lr);
     Task.Batch batch = task.sample(dataRng, cfg.batchSize());
-    Tensor loss = task.loss(model, batch);
-    double value = loss.item();
-    if (!Double.isFinite(value)) return value;
-    loss.backward();
-    if (cfg.clip() > 0) GradClip.clip(params, cfg.clip());
-    optimizer.step();
-    optimizer.zeroGrad();
-    return value;
+    try (Arena.Scope step = arena.open()) {
+      Tensor loss = task.loss(model, batch);
+      double value = loss.item();
+      if (!Double.isFinite(value)) return value;
+      loss.backward();
+      if (cfg.clip() > 0) GradClip.clip(params, cfg.clip());
+      optimizer.step();
+      optimizer.zeroGrad();
+      return value;
+    }
   }
 
   private Map<String, Double> evaluate(long t, double elapsed) throws IOException {

@@ -8,6 +8,7 @@ import lmlab.autograd.Autograd;
 import lmlab.kernels.Gemm;
 import lmlab.kernels.Lanes;
 import lmlab.kernels.Parallel;
+import lmlab.tensor.Arena;
 import lmlab.tensor.ProductProbe;
 import lmlab.tensor.Tensor;
 
@@ -112,9 +113,9 @@ public final class BandAttention {
       for (int t = 0; t < g.seq; t++) pairs += (t - mask.first(t)) / mask.stride() + 1;
       ProductProbe.report("band_attention", 2L * g.batch * nq, pairs, dh, 1, null);
     }
-    Tensor o = Tensor.zeros(q.shape()); // written in place: no copy of the result
+    Tensor o = Arena.zeros(q.shape()); // written in place: no copy of the result
     float[] out = o.storage();
-    float[] lse = norm == Normaliser.SOFTMAX ? new float[g.batch * nq * g.seq] : null;
+    float[] lse = norm == Normaliser.SOFTMAX ? Arena.scratch(g.batch * nq * g.seq) : null;
     int width = g.maxWidth();
     Parallel.forEachDynamic(g.batch * nq, bh -> forwardHead(g, bh / nq, bh % nq, q, k, v, out, lse, width, weightsOut));
     return Autograd.record("bandAttention", o, grad -> backward(g, q, k, v, out, lse, width, grad), q0, k0, v0);
@@ -190,7 +191,7 @@ public final class BandAttention {
     // D_t = Σ_e dO[t, e] · O[t, e] per (b, t, h) (softmax only)
     float[] dsum = null;
     if (g.norm == Normaliser.SOFTMAX) {
-      float[] d = new float[g.batch * seq * g.nq];
+      float[] d = Arena.scratch(g.batch * seq * g.nq);
       float[] gs = go.storage();
       int gOff = go.offset();
       Parallel.forRange(d.length, 256, (from, to) -> {
@@ -198,9 +199,9 @@ public final class BandAttention {
       });
       dsum = d;
     }
-    Tensor gq = Tensor.zeros(q.shape());
-    Tensor gk = Tensor.zeros(k.shape());
-    Tensor gv = Tensor.zeros(v.shape());
+    Tensor gq = Arena.zeros(q.shape());
+    Tensor gk = Arena.zeros(k.shape());
+    Tensor gv = Arena.zeros(v.shape());
     float[] dq = gq.storage();
     float[] dk = gk.storage();
     float[] dv = gv.storage();
