@@ -2,6 +2,7 @@ package lmlab.nn.attention;
 
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import lmlab.autograd.Autograd;
@@ -331,69 +332,54 @@ public final class BandAttention {
   }
 
   // ---------------------------------------------------------------- row kernels
+  // Rows are short (a causal row of S = 128 averages 64 keys), so a scalar tail would cost as much
+  // as the vector body: each loop runs whole vectors and masks the last one (AVX-512 masked
+  // loads and stores). One transcendental per loop keeps C2 inlining everything.
 
   private static float max(float[] x, int from, int to) {
-    int i = from;
-    float m = Float.NEGATIVE_INFINITY;
-    if (to - from >= F.length()) {
-      FloatVector mv = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
-      for (int bound = from + F.loopBound(to - from); i < bound; i += F.length()) {
-        mv = mv.max(FloatVector.fromArray(F, x, i));
-      }
-      m = mv.reduceLanes(VectorOperators.MAX);
+    FloatVector mv = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+    for (int i = from; i < to; i += F.length()) {
+      VectorMask<Float> m = F.indexInRange(i, to);
+      mv = mv.max(FloatVector.fromArray(F, x, i, m).blend(Float.NEGATIVE_INFINITY, m.not()));
     }
-    for (; i < to; i++) m = Math.max(m, x[i]);
-    return m;
+    return mv.reduceLanes(VectorOperators.MAX);
   }
 
   /** x = exp(scale·x − shift) over [from, to); returns the sum. */
   private static float expShift(float[] x, int from, int to, float scale, float shift) {
-    int i = from;
     FloatVector acc = FloatVector.zero(F);
-    for (int bound = from + F.loopBound(to - from); i < bound; i += F.length()) {
-      FloatVector e = Lanes.exp(FloatVector.fromArray(F, x, i).mul(scale).sub(shift));
-      e.intoArray(x, i);
-      acc = acc.add(e);
+    for (int i = from; i < to; i += F.length()) {
+      VectorMask<Float> m = F.indexInRange(i, to);
+      FloatVector e = Lanes.exp(FloatVector.fromArray(F, x, i, m).mul(scale).sub(shift));
+      e.intoArray(x, i, m);
+      acc = acc.add(e, m);
     }
-    float s = Lanes.sum(acc);
-    for (; i < to; i++) {
-      float e = Lanes.exp(x[i] * scale - shift);
-      x[i] = e;
-      s += e;
-    }
-    return s;
+    return Lanes.sum(acc);
   }
 
   private static void scaleRange(float[] x, int from, int to, float s) {
-    int i = from;
-    for (int bound = from + F.loopBound(to - from); i < bound; i += F.length()) {
-      FloatVector.fromArray(F, x, i).mul(s).intoArray(x, i);
+    for (int i = from; i < to; i += F.length()) {
+      VectorMask<Float> m = F.indexInRange(i, to);
+      FloatVector.fromArray(F, x, i, m).mul(s).intoArray(x, i, m);
     }
-    for (; i < to; i++) x[i] *= s;
   }
 
   /** x = relu(scale·x)·inv. */
   private static void reluScale(float[] x, int from, int to, float scale, float inv) {
     float si = scale * inv; // scale > 0, so relu(scale·x)·inv = relu(x)·scale·inv
-    int i = from;
-    for (int bound = from + F.loopBound(to - from); i < bound; i += F.length()) {
-      FloatVector.fromArray(F, x, i).max(0f).mul(si).intoArray(x, i);
+    for (int i = from; i < to; i += F.length()) {
+      VectorMask<Float> m = F.indexInRange(i, to);
+      FloatVector.fromArray(F, x, i, m).max(0f).mul(si).intoArray(x, i, m);
     }
-    for (; i < to; i++) x[i] = Math.max(0f, x[i]) * si;
   }
 
   /** s → P = exp(scale·s − lse); dp → scale·P·(dp − d). */
   private static void softmaxGrad(float[] s, float[] dp, int from, int to, float scale, float lse, float d) {
-    int i = from;
-    for (int bound = from + F.loopBound(to - from); i < bound; i += F.length()) {
-      FloatVector p = Lanes.exp(FloatVector.fromArray(F, s, i).mul(scale).sub(lse));
-      p.intoArray(s, i);
-      p.mul(FloatVector.fromArray(F, dp, i).sub(d)).mul(scale).intoArray(dp, i);
-    }
-    for (; i < to; i++) {
-      float p = Lanes.exp(s[i] * scale - lse);
-      s[i] = p;
-      dp[i] = scale * p * (dp[i] - d);
+    for (int i = from; i < to; i += F.length()) {
+      VectorMask<Float> m = F.indexInRange(i, to);
+      FloatVector p = Lanes.exp(FloatVector.fromArray(F, s, i, m).mul(scale).sub(lse));
+      p.intoArray(s, i, m);
+      p.mul(FloatVector.fromArray(F, dp, i, m).sub(d)).mul(scale).intoArray(dp, i, m);
     }
   }
 
