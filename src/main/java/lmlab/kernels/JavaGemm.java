@@ -45,7 +45,8 @@ public final class JavaGemm implements GemmBackend {
 
   /**
    * Picks the kernel by shape alone (so a product sums the same way on any thread count): small
-   * products unpacked, tall-k products split along k, the rest packed and tiled.
+   * products unpacked, tall-k products split along k, 17..32-column products on the narrow
+   * tile, the rest packed and tiled.
    */
   private static void multiply(
       boolean transA, boolean transB, int m, int n, int k,
@@ -58,6 +59,8 @@ public final class JavaGemm implements GemmBackend {
       if (kParts > 1) {
         SplitKGemm.multiply(transA, transB, m, n, k, kParts, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate,
             parallel);
+      } else if (PACKED_KERNEL && NarrowGemm.fits(transB, m, n, k)) {
+        NarrowGemm.multiply(transA, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate, parallel);
       } else {
         PackedGemm.multiply(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc,
             accumulate, parallel);

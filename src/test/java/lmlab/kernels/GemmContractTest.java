@@ -27,6 +27,7 @@ abstract class GemmContractTest {
       {13, 67, 9}, {12, 128, 256}, {25, 130, 257}, {37, 15, 300}, {30, 200, 513},
       {97, 131, 129}, {8, 1000, 150}, {1, 700, 300}, {300, 8, 700}, {200, 64, 96},
       {40, 70, 3001}, // tall k (a weight gradient): k cut into parts, see SplitKGemm
+      {64, 32, 128}, {25, 17, 100}, {12, 32, 90}, {130, 31, 65}, // 17..32 columns: NarrowGemm, edge rows
     };
     List<Arguments> out = new ArrayList<>();
     for (int[] s : mnk) {
@@ -53,11 +54,12 @@ abstract class GemmContractTest {
   void resultDoesNotDependOnThreadCount() {
     int before = Parallel.threads();
     try {
-      for (String layout : new String[] {"NN", "NT", "TN", "TN-tall-k"}) {
+      for (String layout : new String[] {"NN", "NT", "TN", "TN-tall-k", "NN-narrow", "TN-narrow"}) {
         boolean ta = layout.charAt(0) == 'T', tb = layout.charAt(1) == 'T';
         int k = layout.endsWith("tall-k") ? 3100 : 260; // tall k: the split-k path
-        Case one = Case.random(new SplittableRandom(5), ta, tb, 100, 130, k, 0, 0, 0);
-        Case two = Case.random(new SplittableRandom(5), ta, tb, 100, 130, k, 0, 0, 0);
+        int n = layout.endsWith("narrow") ? 30 : 130; // 17..32 columns: NarrowGemm
+        Case one = Case.random(new SplittableRandom(5), ta, tb, 100, n, k, 0, 0, 0);
+        Case two = Case.random(new SplittableRandom(5), ta, tb, 100, n, k, 0, 0, 0);
         Parallel.setThreads(1);
         one.run(backend(), false);
         Parallel.setThreads(2);
