@@ -3,6 +3,7 @@ package lmlab.nn;
 import java.util.ArrayList;
 import java.util.List;
 import lmlab.autograd.Autograd;
+import lmlab.tensor.Arena;
 import lmlab.tensor.Rng;
 import lmlab.tensor.Shape;
 import lmlab.tensor.Tensor;
@@ -42,7 +43,7 @@ final class RecurrentOps {
       final int time = t;
       out.add(Autograd.record("unbind_time", step, grad -> {
         boolean first = buffer[0] == null;
-        if (first) buffer[0] = Tensor.zeros(shape);
+        if (first) buffer[0] = Arena.zeros(shape);
         buffer[0].select(1, time).copy_(grad);
         return new Tensor[] {first ? buffer[0] : null};
       }, x));

@@ -30,7 +30,7 @@ final class ShapeOps {
     }
     int[] outShape = first.shape.clone();
     outShape[d] = total;
-    Tensor out = Tensor.zeros(outShape);
+    Tensor out = Arena.zeros(outShape);
     int[] starts = new int[tensors.size()];
     int at = 0;
     for (int i = 0; i < tensors.size(); i++) {

@@ -433,7 +433,7 @@ public final class Tensor {
     int[] orig = shape.clone();
     final int s0 = start;
     return Autograd.record("narrow", out, g -> {
-      Tensor full = zeros(orig);
+      Tensor full = Arena.zeros(orig);
       full.narrow(d, s0, length).copy_(g);
       return new Tensor[] {full};
     }, this);

@@ -3,6 +3,7 @@ package lmlab.nn.attention;
 import java.util.Locale;
 import lmlab.autograd.Autograd;
 import lmlab.kernels.Parallel;
+import lmlab.tensor.Arena;
 import lmlab.tensor.Shape;
 import lmlab.tensor.Tensor;
 
@@ -147,11 +148,11 @@ public final class Rope {
     float[][] t = tables(maxPos + 1);
     Tensor x = x0.contiguous();
     int[] shape = x.shape();
-    Tensor out = Tensor.zeros(shape);
+    Tensor out = Arena.zeros(shape);
     kernel(x.storage(), x.offset(), out.storage(), x.numel() / headDim, inner, positions, t, 1f);
     return Autograd.record("rope", out, g -> {
       Tensor gc = g.contiguous();
-      Tensor dx = Tensor.zeros(shape);
+      Tensor dx = Arena.zeros(shape);
       kernel(gc.storage(), gc.offset(), dx.storage(), gc.numel() / headDim, inner, positions, t, -1f); // rotate back
       return new Tensor[] {dx};
     }, x0);
