@@ -3,6 +3,8 @@ package lmlab.cli;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
+import lmlab.analysis.FlopCounter;
+import lmlab.autograd.Autograd;
 import lmlab.kernels.Parallel;
 import lmlab.models.LanguageModel;
 import lmlab.models.Models;
@@ -27,13 +29,17 @@ import picocli.CommandLine.Option;
       "Measure one training step (forward, backward, AdamW) on random tokens, dropout 0;",
       "prints one JSON object:",
       "  {\"bench\":\"train\",\"preset\":..,\"ms_per_step\":..,\"tokens_per_s\":..,\"threads\":..,",
-      "   \"optimizer_ms\":..,\"alloc_mb_per_step\":..,\"batch\":..,\"seq\":..,\"vocab\":..,\"parameters\":..}",
+      "   \"optimizer_ms\":..,\"alloc_mb_per_step\":..,\"step_gflop\":..,\"gflops\":..,\"batch\":..,\"seq\":..,",
+      "   \"vocab\":..,\"parameters\":..}",
       "Presets: arith-gpt   gpt, V 39, S 6, batch 512",
       "         arith-lstm  lstm-lm (L 2, d 128), V 39, S 6, batch 512",
       "         chargpt     chargpt, V 65, S 128, batch 64",
       "ms_per_step is the median after warm-up; tokens_per_s = batch * seq / step time;",
       "optimizer_ms is the median of the AdamW update alone (part of the step);",
-      "alloc_mb_per_step is the heap one step allocates (activations and their gradients)."
+      "alloc_mb_per_step is the heap one step still allocates (the step's activations and gradients",
+      "are reused from the previous step, as in lmlab train); step_gflop is 3 x the matrix-product",
+      "FLOPs of the forward pass (counted as lmlab analyze --check does), gflops = step_gflop / step time",
+      "(compare with lmlab bench peak)."
     })
 public final class BenchTrainCommand implements Runnable {
   enum Preset {
@@ -102,6 +108,14 @@ public final class BenchTrainCommand implements Runnable {
     double seconds = BenchSupport.medianSeconds(warmup, steps, step);
     double optSeconds = BenchSupport.medianSeconds(0, steps, opt::step); // the AdamW update alone
     long alloc = BenchSupport.allocatedPerCall(3, step);
+    // Work per step: the forward pass's matrix products counted by the analyser's instrumented run,
+    // times 3 (backward computes two products of the same size per product: dX and dW).
+    long forwardFlops;
+    try (var g = Autograd.noGrad(); FlopCounter c = FlopCounter.open(model)) {
+      model.logits(tokens);
+      forwardFlops = c.total();
+    }
+    double stepFlops = 3.0 * forwardFlops;
     Map<String, Object> row = new LinkedHashMap<>();
     row.put("bench", "train");
     row.put("preset", preset.label);
@@ -109,6 +123,8 @@ public final class BenchTrainCommand implements Runnable {
     row.put("tokens_per_s", BenchSupport.fourDigits(batch * preset.seq / seconds));
     row.put("optimizer_ms", BenchSupport.fourDigits(optSeconds * 1e3));
     row.put("alloc_mb_per_step", BenchSupport.fourDigits(alloc / 1e6));
+    row.put("step_gflop", BenchSupport.fourDigits(stepFlops / 1e9));
+    row.put("gflops", BenchSupport.fourDigits(stepFlops / seconds / 1e9));
     row.put("threads", Parallel.threads());
     row.put("batch", batch);
     row.put("seq", preset.seq);

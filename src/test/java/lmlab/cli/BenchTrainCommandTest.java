@@ -1,6 +1,8 @@
 package lmlab.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+import static org.assertj.core.api.Assertions.withinPercentage;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -28,6 +30,21 @@ class BenchTrainCommandTest {
     // a step allocates at least its logits and their gradient (B·S·V floats each)
     double logitsMb = 2.0 * n.get("seq").asInt() * n.get("vocab").asInt() * 4 / 1e6;
     assertThat(n.get("alloc_mb_per_step").asDouble()).isGreaterThanOrEqualTo(2 * logitsMb);
+  }
+
+  @Test
+  void stepWorkIsThreeTimesTheForwardProducts() throws Exception {
+    MainTest.Run r = MainTest.run("bench", "train", "--preset", "arith-gpt", "--steps", "1", "--warmup", "0",
+        "--batch-size", "2");
+    assertThat(r.code()).as(r.err()).isZero();
+    JsonNode n = new ObjectMapper().readTree(r.out());
+    // gpt preset (d 128, 2 layers, d_ff 512, V 39), 2 × 6 tokens: per token 2·(128·384 + 128·128 +
+    // 128·512 + 512·128)·2 layers + 2·128·39 (head) = 796,416 FLOPs; causal attention q·kᵀ and A·V
+    // over 21 visible pairs, 2 sequences × 4 heads of 32: 2·2·(2·4)·21·32 = 21,504
+    double forward = 12 * 796_416 + 21_504;
+    assertThat(n.get("step_gflop").asDouble()).isCloseTo(3 * forward / 1e9, within(1e-4));
+    assertThat(n.get("gflops").asDouble())
+        .isCloseTo(n.get("step_gflop").asDouble() / (n.get("ms_per_step").asDouble() / 1e3), withinPercentage(1));
   }
 
   @Test
