@@ -5,6 +5,7 @@ import java.util.Map;
 import lmlab.decode.Greedy;
 import lmlab.decode.KvCache;
 import lmlab.kernels.Parallel;
+import lmlab.kernels.StreamRead;
 import lmlab.models.Transformer;
 import lmlab.models.TransformerConfig;
 import picocli.CommandLine;
@@ -24,12 +25,16 @@ import picocli.CommandLine.Option;
       "eval mode; no EOS, so every run decodes the same number of tokens. Prints:",
       "  {\"bench\":\"generate\",\"preset\":..,\"tokens_per_s\":..,\"ms_per_token\":..,\"cpu_tokens_per_s\":..,",
       "   \"new_tokens\":..,\"threads\":..,\"parameters\":..,\"kv_cache_bytes\":..,",
-      "   \"max_position_embeddings\":..,\"weight_bytes_per_token\":..,\"weight_gb_per_s\":..}",
+      "   \"max_position_embeddings\":..,\"weight_bytes_per_token\":..,\"weight_gb_per_s\":..,",
+      "   \"roofline_gb_per_s\":..,\"roofline_tokens_per_s\":..}",
       "tokens_per_s = new tokens / median run time (prompt and cache set-up included);",
       "cpu_tokens_per_s: new tokens / the process's CPU time (all threads) of a run, a second",
       "median: steadier than wall time when other jobs share the machine.",
       "weight_gb_per_s = the weight matrices read per token x tokens_per_s: one sequence",
       "reads every weight once per token, so memory bandwidth bounds the speed.",
+      "roofline_gb_per_s: the read bandwidth of --threads threads streaming an array of the",
+      "weight bytes (as bench memory), measured right after the runs; roofline_tokens_per_s =",
+      "roofline_gb_per_s / weight bytes per token, the machine's ceiling for this decoding.",
       "A learned position table shorter than the run is extended to it (positions",
       "0 .. new_tokens - 1 are used), since a KV cache cannot slide a learned table."
     })
@@ -51,12 +56,19 @@ public final class BenchGenerateCommand implements Runnable {
       description = "Least untimed runs first (more until the speed settles; 0 skips). Default: ${DEFAULT-VALUE}")
   int warmup;
 
+  @Option(names = "--roofline-seconds", paramLabel = "S", defaultValue = "0.5",
+      description = "Seconds of the read-bandwidth measurement behind roofline_*. Default: ${DEFAULT-VALUE}")
+  double rooflineSeconds;
+
   @Override
   public void run() {
     CommandLine cl = spec.commandLine();
     Flags.atLeast(cl, "--new-tokens", newTokens, 1);
     Flags.atLeast(cl, "--reps", reps, 1);
     Flags.atLeast(cl, "--warmup", warmup, 0);
+    if (!(rooflineSeconds > 0 && rooflineSeconds <= 60)) {
+      throw new CommandLine.ParameterException(cl, "--roofline-seconds must be in (0, 60], got " + rooflineSeconds);
+    }
     TransformerConfig config;
     try {
       config = TransformerConfig.builder(preset).set("dropout", 0.0).build();
@@ -94,6 +106,10 @@ public final class BenchGenerateCommand implements Runnable {
         ? (long) config.vocabSize() * config.hiddenSize() : 0));
     row.put("weight_bytes_per_token", weightBytes);
     row.put("weight_gb_per_s", BenchSupport.fourDigits(weightBytes * newTokens / seconds / 1e9));
+    // the same bytes streamed with nothing else to do, on as many threads, in the same minute
+    double roofline = StreamRead.bytesPerSecond(weightBytes, Parallel.threads(), rooflineSeconds);
+    row.put("roofline_gb_per_s", BenchSupport.fourDigits(roofline / 1e9));
+    row.put("roofline_tokens_per_s", BenchSupport.fourDigits(roofline / weightBytes));
     row.put("max_position_embeddings", config.maxPositionEmbeddings());
     BenchSupport.printJson(cl.getOut(), row);
   }

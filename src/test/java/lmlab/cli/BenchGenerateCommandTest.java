@@ -13,7 +13,7 @@ class BenchGenerateCommandTest {
   @ValueSource(strings = {"chargpt", "qwen2-variant", "llama"})
   void printsOneJsonLine(String preset) throws Exception {
     MainTest.Run r = MainTest.run("bench", "generate", "--preset", preset, "--new-tokens", "20", "--reps", "1",
-        "--warmup", "0");
+        "--warmup", "0", "--roofline-seconds", "0.02");
     assertThat(r.code()).as(r.err()).isZero();
     assertThat(r.out().lines().toList()).hasSize(1);
     JsonNode n = new ObjectMapper().readTree(r.out());
@@ -26,6 +26,11 @@ class BenchGenerateCommandTest {
     assertThat(n.get("threads").asInt()).isPositive();
     assertThat(n.get("max_position_embeddings").asInt()).isEqualTo(128);
     assertThat(n.get("weight_gb_per_s").asDouble()).isPositive();
+    // the ceiling: the measured read bandwidth over the bytes one token reads
+    double roofline = n.get("roofline_gb_per_s").asDouble();
+    assertThat(roofline).isPositive();
+    assertThat(n.get("roofline_tokens_per_s").asDouble())
+        .isCloseTo(roofline * 1e9 / n.get("weight_bytes_per_token").asLong(), org.assertj.core.data.Percentage.withPercentage(0.2));
     if (preset.equals("chargpt")) {
       // the six blocks (4·192² + 2·192·768 weights, biases, norms), the final norm and lm_head (65 × 192)
       long block = 4L * 192 * 192 + 4 * 192 + 2L * 192 * 768 + 768 + 192 + 4 * 192;
@@ -39,7 +44,7 @@ class BenchGenerateCommandTest {
   @Test
   void aLearnedTableShorterThanTheRunIsExtended() throws Exception {
     MainTest.Run r = MainTest.run("bench", "generate", "--preset", "chargpt", "--new-tokens", "200", "--reps", "1",
-        "--warmup", "0");
+        "--warmup", "0", "--roofline-seconds", "0.02");
     assertThat(r.code()).as(r.err()).isZero();
     assertThat(new ObjectMapper().readTree(r.out()).get("max_position_embeddings").asInt()).isEqualTo(200);
   }
@@ -52,5 +57,8 @@ class BenchGenerateCommandTest {
     MainTest.Run zero = MainTest.run("bench", "generate", "--preset", "chargpt", "--new-tokens", "0");
     assertThat(zero.code()).isEqualTo(2);
     assertThat(zero.err()).contains("--new-tokens must be >= 1");
+    MainTest.Run roofline = MainTest.run("bench", "generate", "--preset", "chargpt", "--roofline-seconds", "0");
+    assertThat(roofline.code()).isEqualTo(2);
+    assertThat(roofline.err()).contains("--roofline-seconds must be in (0, 60], got 0.0");
   }
 }
