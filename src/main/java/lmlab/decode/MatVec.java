@@ -4,6 +4,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 import lmlab.kernels.Lanes;
 import lmlab.kernels.Parallel;
+import lmlab.kernels.StreamRead;
 
 /**
  * y = W x (+ b) for one vector: the product of a single decoding step, where the general GEMM's
@@ -24,7 +25,10 @@ final class MatVec {
    * 2,441–3,026 / 2,391 / 1,986 tokens/s with the threshold at 8K / 16K / 32K / 64K / 100K / 128K
    * weights. Below ~64K a product's rows take less time than waking the helper; the 37K o_proj
    * stays on the caller. On a loaded machine sharing can lose (the helper competes for a busy
-   * core; 850 against 1,700 tokens/s measured at load 5).
+   * core; 850 against 1,700 tokens/s measured at load 5). With the read-ahead of {@link MatVecTeam}
+   * (2026-11-27, 15:15 UTC) sharing o_proj too (32K) was no faster: its rows took 31 instead of 43
+   * µs per token, but the helper's reading ahead of up_proj during them was lost (up: 93 instead of
+   * 85 µs).
    * {@code -Dlmlab.matvec.parallelMin=N} overrides it (for measuring on other machines).
    */
   static final int PARALLEL_MIN = Integer.getInteger("lmlab.matvec.parallelMin", 1 << 16);
@@ -41,7 +45,7 @@ final class MatVec {
   static void multiply(float[] w, int wo, int out, int in, float[] x, int xo, float[] b, int bo, float[] y, int yo,
       boolean accumulate) {
     if ((long) out * in >= PARALLEL_MIN && Parallel.threads() > 1 && xo == 0 && yo == 0) {
-      MatVecTeam.shared().run(new Product[] {new Product(w, wo, out, in, b, bo, y, accumulate)}, out, x);
+      MatVecTeam.shared().run(new Product[] {new Product(w, wo, out, in, b, bo, y, accumulate)}, out, x, null, 0);
     } else {
       rows(w, wo, 0, out, in, x, xo, b, bo, y, yo, accumulate);
     }
@@ -49,17 +53,43 @@ final class MatVec {
 
   /**
    * Several products of the same input x (q, k and v; gate and up) in one pass over the pool: their
-   * rows are split as one stacked matrix, so the threads are woken once.
+   * rows are split as one stacked matrix, so the threads are woken once. next (nextRows rows, or
+   * null) are the products the caller will run next on the team: the helper reads its part of their
+   * weights while it would otherwise wait.
    */
-  static void multiply(Product[] ps, int totalRows, long weights, float[] x) {
-    if (weights >= PARALLEL_MIN && Parallel.threads() > 1) {
-      MatVecTeam.shared().run(ps, totalRows, x);
+  static void multiply(Product[] ps, int totalRows, long weights, float[] x, Product[] next, int nextRows) {
+    if (sharesRows(weights)) {
+      MatVecTeam.shared().run(ps, totalRows, x, next, nextRows);
     } else {
       stacked(ps, 0, totalRows, x);
     }
   }
 
-  private static void stacked(Product[] ps, int from, int to, float[] x) {
+  /** The same with nothing to read ahead. */
+  static void multiply(Product[] ps, int totalRows, long weights, float[] x) {
+    multiply(ps, totalRows, weights, x, null, 0);
+  }
+
+  /** Whether a product of this many weights is shared with the helper thread. */
+  static boolean sharesRows(long weights) {
+    return weights >= PARALLEL_MIN && Parallel.threads() > 1;
+  }
+
+  /** The sum of the weights of rows [from, to) of the stacked products: reads them into this core's caches. */
+  static float touch(Product[] ps, int from, int to) {
+    float s = 0;
+    int base = 0;
+    for (Product p : ps) {
+      int lo = Math.max(from, base);
+      int hi = Math.min(to, base + p.out);
+      if (lo < hi) s += StreamRead.sum(p.w, p.wo + (lo - base) * p.in, p.wo + (hi - base) * p.in);
+      base += p.out;
+    }
+    return s;
+  }
+
+  /** Rows [from, to) of the stacked products straight into their outputs. */
+  static void stacked(Product[] ps, int from, int to, float[] x) {
     int base = 0;
     for (Product p : ps) {
       int lo = Math.max(from, base);
@@ -94,33 +124,31 @@ final class MatVec {
     }
   }
 
-  /** Rows [from, to) of W x (+ b), four rows per pass so each load of x serves four dot products. */
+  /**
+   * Rows [from, to) of W x (+ b), two rows per pass so each load of x serves two dot products. Not
+   * four: four rows interleave four streams 4·in floats apart, which the hardware prefetchers follow
+   * worse — measured in one process alternating the two (chargpt, 2026-11-27 15:10–15:20 UTC),
+   * decoding ran 1.2–1.3× faster with two rows per pass on one thread and on two. Each row is
+   * still one chain of FMAs over p in order, then {@link Lanes#sum}: the same bits as before.
+   */
   private static void rows(float[] w, int wo, int from, int to, int in, float[] x, int xo, float[] b, int bo,
       float[] y, int yo, boolean accumulate) {
     int iv = in - in % L;
     int j = from;
-    for (; j + 4 <= to; j += 4) {
+    for (; j + 2 <= to; j += 2) {
       int r0 = wo + j * in;
       int r1 = r0 + in;
-      int r2 = r1 + in;
-      int r3 = r2 + in;
       FloatVector a0 = FloatVector.zero(S);
       FloatVector a1 = FloatVector.zero(S);
-      FloatVector a2 = FloatVector.zero(S);
-      FloatVector a3 = FloatVector.zero(S);
       for (int p = 0; p < iv; p += L) {
         FloatVector xv = FloatVector.fromArray(S, x, xo + p);
         a0 = FloatVector.fromArray(S, w, r0 + p).fma(xv, a0);
         a1 = FloatVector.fromArray(S, w, r1 + p).fma(xv, a1);
-        a2 = FloatVector.fromArray(S, w, r2 + p).fma(xv, a2);
-        a3 = FloatVector.fromArray(S, w, r3 + p).fma(xv, a3);
       }
       finish(Lanes.sum(a0), w, r0, iv, in, x, xo, b, bo, y, yo, j, accumulate);
       finish(Lanes.sum(a1), w, r1, iv, in, x, xo, b, bo, y, yo, j + 1, accumulate);
-      finish(Lanes.sum(a2), w, r2, iv, in, x, xo, b, bo, y, yo, j + 2, accumulate);
-      finish(Lanes.sum(a3), w, r3, iv, in, x, xo, b, bo, y, yo, j + 3, accumulate);
     }
-    for (; j < to; j++) {
+    if (j < to) {
       int r0 = wo + j * in;
       FloatVector a0 = FloatVector.zero(S);
       for (int p = 0; p < iv; p += L) a0 = FloatVector.fromArray(S, w, r0 + p).fma(FloatVector.fromArray(S, x, xo + p), a0);

@@ -46,8 +46,7 @@ final class TokenStep {
   private final int maxPositions;
   private final List<Block> blocks = new ArrayList<>();
   private final NormOp finalNorm;
-  private final Vec head;
-  private final Vec headBias;
+  private final Group head;
 
   // buffers, reused every step
   private final float[] x;
@@ -75,17 +74,33 @@ final class TokenStep {
       return new Proj(Vec.of(l.weight()), Vec.of(l.bias()), l.outFeatures(), l.inFeatures());
     }
 
-    void apply(float[] src, float[] dst, boolean accumulate) {
-      MatVec.multiply(w.a, w.off, out, in, src, 0, b == null ? null : b.a, b == null ? 0 : b.off, dst, 0, accumulate);
+    /** The product W x (+ b) stored into dst, or added to it with accumulate. */
+    MatVec.Product into(float[] dst, boolean accumulate) {
+      return new MatVec.Product(w.a, w.off, out, in, b == null ? null : b.a, b == null ? 0 : b.off, dst, accumulate);
     }
 
     MatVec.Product into(float[] dst) {
-      return new MatVec.Product(w.a, w.off, out, in, b == null ? null : b.a, b == null ? 0 : b.off, dst, false);
+      return into(dst, false);
     }
   }
 
-  /** Products of one input run together (one wake-up of the pool). */
-  private record Group(MatVec.Product[] products, int rows, long weights) {
+  /**
+   * Products of one input run together (one wake-up of the pool), built once: a step allocates
+   * nothing. next is the group after this one in a step (the last one's is the first, for the next
+   * token) that the pool shares too, whose weights the helper reads ahead.
+   */
+  private static final class Group {
+    final MatVec.Product[] products;
+    final int rows;
+    final long weights;
+    Group next;
+
+    private Group(MatVec.Product[] products, int rows, long weights) {
+      this.products = products;
+      this.rows = rows;
+      this.weights = weights;
+    }
+
     static Group of(MatVec.Product... ps) {
       int rows = 0;
       long weights = 0;
@@ -97,15 +112,28 @@ final class TokenStep {
     }
 
     void apply(float[] x) {
-      MatVec.multiply(products, rows, weights, x);
+      MatVec.multiply(products, rows, weights, x, next == null ? null : next.products, next == null ? 0 : next.rows);
+    }
+
+    /** Sets each group's next: the following one in order (cyclically) large enough to be shared. */
+    static void link(List<Group> order) {
+      for (int i = 0; i < order.size(); i++) {
+        for (int k = 1; k <= order.size(); k++) {
+          Group g = order.get((i + k) % order.size());
+          if (g.weights >= MatVec.PARALLEL_MIN) {
+            order.get(i).next = g;
+            break;
+          }
+        }
+      }
     }
   }
 
-  private record Block(NormOp norm1, MultiHeadAttention attn, Group qkv, Proj o, NormOp norm2, Group gateUp,
-      Proj down, Activation act, boolean gated, float[] qb, float[] kb, float[] vb, float[] merged, float[] hidden,
+  private record Block(NormOp norm1, MultiHeadAttention attn, Group qkv, Group o, NormOp norm2, Group gateUp,
+      Group down, Activation act, boolean gated, float[] qb, float[] kb, float[] vb, float[] merged, float[] hidden,
       float[] gate) {}
 
-  private TokenStep(Transformer model, List<Block> blocks, NormOp finalNorm) {
+  private TokenStep(Transformer model, List<Block> blocks, NormOp finalNorm, float[] x, float[] n) {
     this.model = model;
     var c = model.transformerConfig();
     this.d = c.hiddenSize();
@@ -117,15 +145,23 @@ final class TokenStep {
     this.blocks.addAll(blocks);
     this.finalNorm = finalNorm;
     Linear lm = model.lmHead();
-    this.head = lm != null ? Vec.of(lm.weight()) : embed; // tied: logits = h · Eᵀ, E (V, d) as a Linear weight
-    this.headBias = lm != null ? Vec.of(lm.bias()) : null;
-    this.x = new float[d];
-    this.n = new float[d];
+    Vec headW = lm != null ? Vec.of(lm.weight()) : embed; // tied: logits = h · Eᵀ, E (V, d) as a Linear weight
+    Vec headB = lm != null ? Vec.of(lm.bias()) : null;
+    this.x = x;
+    this.n = n;
     this.logits = new float[vocab];
+    this.head = Group.of(new Proj(headW, headB, vocab, d).into(logits));
+    List<Group> order = new ArrayList<>(); // the order a step runs them in
+    for (Block b : blocks) order.addAll(List.of(b.qkv, b.o, b.gateUp, b.down));
+    order.add(head);
+    Group.link(order);
   }
 
   /** The step for model, or null when one of its parts has no array form here (the general path then applies). */
   static TokenStep of(Transformer model) {
+    int d = model.transformerConfig().hiddenSize();
+    float[] x = new float[d]; // the residual stream, which o_proj and down_proj add to
+    float[] n = new float[d];
     List<Block> blocks = new ArrayList<>();
     for (TransformerBlock b : model.layers()) {
       NormOp n1 = norm(b.inputLayernorm());
@@ -159,11 +195,12 @@ final class TokenStep {
       float[] gateBuf = gate == null ? null : new float[ff.hiddenDim()];
       Group qkv = Group.of(Proj.of(a.qProj()).into(qb), Proj.of(a.kProj()).into(kb), Proj.of(a.vProj()).into(vb));
       Group gateUp = gate == null ? Group.of(up.into(hidden)) : Group.of(gate.into(gateBuf), up.into(hidden));
-      blocks.add(new Block(n1, a, qkv, Proj.of(a.oProj()), n2, gateUp, down, act, gate != null, qb, kb, vb,
-          new float[qw], hidden, gateBuf));
+      float[] merged = new float[qw];
+      blocks.add(new Block(n1, a, qkv, Group.of(Proj.of(a.oProj()).into(x, true)), n2, gateUp,
+          Group.of(down.into(x, true)), act, gate != null, qb, kb, vb, merged, hidden, gateBuf));
     }
     NormOp fin = norm(model.finalNorm());
-    return fin == null ? null : new TokenStep(model, blocks, fin);
+    return fin == null ? null : new TokenStep(model, blocks, fin, x, n);
   }
 
   /**
@@ -193,7 +230,7 @@ final class TokenStep {
       b.qkv.apply(n); //                                                  q, k, v = W_{q,k,v} norm_1(x) (+ b)
       // q and k are rotated in place (RoPE); merged = merge_heads(A @ V) of this token
       Decoding.step(b.attn.config(), b.attn.scoreParams(), 1, 1, b.qb, b.kb, b.vb, caches.get(l), b.merged);
-      b.o.apply(b.merged, x, true); //                                    x += o_proj(attn(norm_1(x)))
+      b.o.apply(b.merged); //                                             x += o_proj(attn(norm_1(x)))
       b.norm2.apply(x, n);
       b.gateUp.apply(n); //                                               up(n) (and gate(n))
       if (b.gated) { //                                                   SwiGLU: silu(gate(n)) · up(n)
@@ -201,11 +238,10 @@ final class TokenStep {
       } else {
         activate(b.act, b.hidden);
       }
-      b.down.apply(b.hidden, x, true); //                                 x += mlp(norm_2(x))
+      b.down.apply(b.hidden); //                                          x += mlp(norm_2(x))
     }
     finalNorm.apply(x, n);
-    MatVec.multiply(head.a, head.off, vocab, d, n, 0, headBias == null ? null : headBias.a,
-        headBias == null ? 0 : headBias.off, logits, 0, false);
+    head.apply(n);
     return logits;
   }
 

@@ -108,4 +108,52 @@ class MatVecTest {
       Parallel.setThreads(before);
     }
   }
+
+  @Test
+  void touchSumsTheWeightsOfTheStackedRows() {
+    // whole numbers: every order of addition gives the same float
+    float[] w1 = new float[3 + 5 * 40];
+    float[] w2 = new float[7 * 40];
+    for (int i = 0; i < w1.length; i++) w1[i] = i % 5 - 2;
+    for (int i = 0; i < w2.length; i++) w2[i] = i % 3;
+    MatVec.Product[] ps = {new MatVec.Product(w1, 3, 5, 40, null, 0, new float[5], false),
+        new MatVec.Product(w2, 0, 7, 40, null, 0, new float[7], false)};
+    // rows 3..8 of the stack: rows 3, 4 of the first product, rows 0..3 of the second
+    float expected = 0;
+    for (int i = 3 + 3 * 40; i < 3 + 5 * 40; i++) expected += w1[i];
+    for (int i = 0; i < 4 * 40; i++) expected += w2[i];
+    assertThat(MatVec.touch(ps, 3, 9)).isEqualTo(expected);
+    assertThat(MatVec.touch(ps, 4, 4)).isZero();
+  }
+
+  @Test
+  void theHelperReadingTheNextProductAheadChangesNoResult() {
+    // alternating two products, each naming the other as next: the helper reads one's weights while
+    // the caller is between calls; every result must still be the reference, on every repetition
+    Random r = new Random(9);
+    int in = 512;
+    float[] wa = random(r, 600 * in);
+    float[] wb = random(r, 300 * in);
+    float[] x = random(r, in);
+    float[] ya = new float[600];
+    float[] yb = new float[300];
+    MatVec.Product[] a = {new MatVec.Product(wa, 0, 600, in, null, 0, ya, false)};
+    MatVec.Product[] b = {new MatVec.Product(wb, 0, 300, in, null, 0, yb, false)};
+    double[] refA = reference(wa, 0, 600, in, x, null);
+    double[] refB = reference(wb, 0, 300, in, x, null);
+    int before = Parallel.threads();
+    Parallel.setThreads(2);
+    try {
+      for (int rep = 0; rep < 50; rep++) {
+        java.util.Arrays.fill(ya, Float.NaN);
+        java.util.Arrays.fill(yb, Float.NaN);
+        MatVec.multiply(a, 600, 600L * in, x, b, 300);
+        MatVec.multiply(b, 300, 300L * in, x, a, 600);
+        assertNear(ya, 0, refA, 0);
+        assertNear(yb, 0, refB, 0);
+      }
+    } finally {
+      Parallel.setThreads(before);
+    }
+  }
 }
