@@ -149,7 +149,7 @@ public final class BenchAttentionCommand implements Runnable {
     };
     double fwdSeconds = BenchSupport.medianSeconds(warmup, reps, fwd) / calls;
     double fwdBwdSeconds = BenchSupport.medianSeconds(warmup, reps, fwdBwd) / calls;
-    double cpuSeconds = medianCpuSeconds(reps, fwdBwd) / calls;
+    double cpuSeconds = BenchSupport.medianCpuSeconds(reps, fwdBwd) / calls;
     long alloc = BenchSupport.allocatedPerCall(Math.min(reps, 3), fwdBwd1);
     long visible = 0;
     for (int t = 0; t < s; t++) visible += m.count(t);
@@ -170,22 +170,6 @@ public final class BenchAttentionCommand implements Runnable {
     row.put("alloc_bytes", alloc);
     row.put("threads", Parallel.threads());
     BenchSupport.printJson(out, row);
-  }
-
-  /**
-   * Median CPU time of the whole process (every thread, spinning workers and GC included) per
-   * call of body: on a machine shared with other jobs it moves less than wall time.
-   */
-  private static double medianCpuSeconds(int reps, Runnable body) {
-    var os = (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
-    double[] t = new double[reps];
-    for (int i = 0; i < reps; i++) {
-      long start = os.getProcessCpuTime();
-      body.run();
-      t[i] = (os.getProcessCpuTime() - start) / 1e9;
-    }
-    java.util.Arrays.sort(t);
-    return reps % 2 == 1 ? t[reps / 2] : (t[reps / 2 - 1] + t[reps / 2]) / 2;
   }
 
   /** causal, sliding, dilated, block (or block_local), any case. */

@@ -66,9 +66,7 @@ public final class BenchGenerateCommand implements Runnable {
     Flags.atLeast(cl, "--new-tokens", newTokens, 1);
     Flags.atLeast(cl, "--reps", reps, 1);
     Flags.atLeast(cl, "--warmup", warmup, 0);
-    if (!(rooflineSeconds > 0 && rooflineSeconds <= 60)) {
-      throw new CommandLine.ParameterException(cl, "--roofline-seconds must be in (0, 60], got " + rooflineSeconds);
-    }
+    Flags.seconds(cl, "--roofline-seconds", rooflineSeconds);
     TransformerConfig config;
     try {
       config = TransformerConfig.builder(preset).set("dropout", 0.0).build();
@@ -90,7 +88,7 @@ public final class BenchGenerateCommand implements Runnable {
       bytes[0] = cache.bytes();
     };
     double seconds = BenchSupport.medianSeconds(warmup, reps, body);
-    double cpuSeconds = medianCpuSeconds(reps, body);
+    double cpuSeconds = BenchSupport.medianCpuSeconds(reps, body);
     Map<String, Object> row = new LinkedHashMap<>();
     row.put("bench", "generate");
     row.put("preset", config.preset());
@@ -112,19 +110,5 @@ public final class BenchGenerateCommand implements Runnable {
     row.put("roofline_tokens_per_s", BenchSupport.fourDigits(roofline / weightBytes));
     row.put("max_position_embeddings", config.maxPositionEmbeddings());
     BenchSupport.printJson(cl.getOut(), row);
-  }
-
-  /** Median process CPU time (all threads) of one call of body, in seconds. */
-  private static double medianCpuSeconds(int reps, Runnable body) {
-    var os = (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
-        .getOperatingSystemMXBean();
-    double[] t = new double[reps];
-    for (int i = 0; i < reps; i++) {
-      long start = os.getProcessCpuTime();
-      body.run();
-      t[i] = (os.getProcessCpuTime() - start) / 1e9;
-    }
-    java.util.Arrays.sort(t);
-    return reps % 2 == 1 ? t[reps / 2] : (t[reps / 2 - 1] + t[reps / 2]) / 2;
   }
 }

@@ -42,9 +42,7 @@ public final class BenchMemoryCommand implements Runnable {
     if (bytes > StreamRead.MAX_BYTES) {
       throw new CommandLine.ParameterException(cl, "--bytes must be <= " + StreamRead.MAX_BYTES + " (one Java float array), got " + bytes);
     }
-    if (!(seconds > 0 && seconds <= 60)) {
-      throw new CommandLine.ParameterException(cl, "--seconds must be in (0, 60], got " + seconds);
-    }
+    Flags.seconds(cl, "--seconds", seconds);
     int max = Parallel.threads();
     for (int t = 1; ; t = Math.min(2 * t, max)) {
       Map<String, Object> row = new LinkedHashMap<>();

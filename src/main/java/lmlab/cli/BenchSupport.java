@@ -54,11 +54,27 @@ final class BenchSupport {
   /** Median wall time in seconds of one call of body, after the adaptive warm-up. */
   static double medianSeconds(int warmup, int reps, Runnable body) {
     warmUp(warmup, body);
+    return median(reps, System::nanoTime, body);
+  }
+
+  /**
+   * Median CPU time of the whole process (every thread, spinning workers and GC included) per
+   * call of body, in seconds, no warm-up: on a machine shared with other jobs it moves less than
+   * wall time.
+   */
+  static double medianCpuSeconds(int reps, Runnable body) {
+    var os = (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+        .getOperatingSystemMXBean();
+    return median(reps, os::getProcessCpuTime, body);
+  }
+
+  /** Median over reps calls of body of the change in clock (nanoseconds), in seconds. */
+  private static double median(int reps, java.util.function.LongSupplier clock, Runnable body) {
     double[] t = new double[reps];
     for (int i = 0; i < reps; i++) {
-      long start = System.nanoTime();
+      long start = clock.getAsLong();
       body.run();
-      t[i] = (System.nanoTime() - start) / 1e9;
+      t[i] = (clock.getAsLong() - start) / 1e9;
     }
     Arrays.sort(t);
     return reps % 2 == 1 ? t[reps / 2] : (t[reps / 2 - 1] + t[reps / 2]) / 2;

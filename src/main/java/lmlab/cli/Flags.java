@@ -10,4 +10,11 @@ final class Flags {
   static void atLeast(CommandLine cl, String flag, long value, long min) {
     if (value < min) throw new CommandLine.ParameterException(cl, flag + " must be >= " + min + ", got " + value);
   }
+
+  /** Fails with "FLAG must be in (0, 60], got VALUE" unless 0 < seconds <= 60 (NaN fails too). */
+  static void seconds(CommandLine cl, String flag, double seconds) {
+    if (!(seconds > 0 && seconds <= 60)) {
+      throw new CommandLine.ParameterException(cl, flag + " must be in (0, 60], got " + seconds);
+    }
+  }
 }
