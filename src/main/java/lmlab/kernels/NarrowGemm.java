@@ -76,25 +76,9 @@ final class NarrowGemm {
         packA(transA, i0, rows, k, a, aOff, lda, ap);
         kernelPacked(k, ap, bp, dst, di, ld, full && accumulate);
       }
-      if (!full) copyEdge(ws.edge, c, cOff + i0 * ldc, ldc, rows, n, accumulate);
+      if (!full) PackedGemm.copyEdge(ws.edge, NR, c, cOff + i0 * ldc, ldc, rows, n, accumulate);
     };
-    if (parallel && panels > 1) {
-      Parallel.forEachDynamic(panels, panel);
-    } else {
-      for (int q = 0; q < panels; q++) panel.accept(q);
-    }
-  }
-
-  /** The valid rows × n corner of a scratch tile into C (added when add). */
-  private static void copyEdge(float[] edge, float[] c, int ci, int ldc, int rows, int n, boolean add) {
-    for (int r = 0; r < rows; r++) {
-      int row = ci + r * ldc;
-      if (add) {
-        for (int j = 0; j < n; j++) c[row + j] += edge[r * NR + j];
-      } else {
-        System.arraycopy(edge, r * NR, c, row, n);
-      }
-    }
+    PackedGemm.run(parallel && panels > 1 ? Parallel.threads() : 1, panels, panel);
   }
 
   /** B (k × n, row-major) into bp[p*32 + j], columns n..31 zero. */

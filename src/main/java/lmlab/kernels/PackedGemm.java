@@ -170,7 +170,7 @@ final class PackedGemm {
     } else {
       GemmMicroKernel.kernel(kc, ws.ap, 0, bp, bi, dst, di, ld, full && add);
     }
-    if (!full) copyEdge(ws.edge, c, ci, ldc, mr, nr, add);
+    if (!full) copyEdge(ws.edge, NR, c, ci, ldc, mr, nr, add);
   }
 
   /**
@@ -187,7 +187,7 @@ final class PackedGemm {
   }
 
   /** Runs task(0..count) on the pool (dynamically) or inline. */
-  private static void run(int threads, int count, java.util.function.IntConsumer task) {
+  static void run(int threads, int count, java.util.function.IntConsumer task) {
     if (threads > 1) {
       Parallel.forEachDynamic(count, task);
     } else {
@@ -195,11 +195,11 @@ final class PackedGemm {
     }
   }
 
-  /** The valid mr×nr corner of a scratch tile into C (added when add). */
-  private static void copyEdge(float[] edge, float[] c, int ci, int ldc, int mr, int nr, boolean add) {
+  /** The valid mr×nr corner of a scratch tile (row stride ld) into C (added when add). */
+  static void copyEdge(float[] edge, int ld, float[] c, int ci, int ldc, int mr, int nr, boolean add) {
     for (int i = 0; i < mr; i++) {
       int row = ci + i * ldc;
-      int t = i * NR;
+      int t = i * ld;
       if (add) {
         for (int j = 0; j < nr; j++) c[row + j] += edge[t + j];
       } else {
