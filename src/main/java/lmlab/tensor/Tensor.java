@@ -251,9 +251,7 @@ public final class Tensor {
           "gradient of shape " + Shape.str(g.shape) + " for a tensor of shape " + Shape.str(shape));
     }
     if (grad == null) {
-      float[] d = new float[g.numel()]; // plain memory: the gradient outlives the step's arena
-      Kernels.copyStrided(g, d, 0);
-      grad = wrap(d, shape.clone());
+      grad = g.copyInto(new float[g.numel()]); // plain memory: the gradient outlives the step's arena
     } else {
       Kernels.addInto(grad, g);
     }
@@ -281,7 +279,11 @@ public final class Tensor {
    * storage is the step's and lives only as long as the step.
    */
   public Tensor copy() {
-    float[] d = Arena.scratch(numel());
+    return copyInto(Arena.scratch(numel()));
+  }
+
+  /** This tensor's elements, in row-major order, into d (numel floats); d wrapped with this shape. */
+  private Tensor copyInto(float[] d) {
     Kernels.copyStrided(this, d, 0);
     return wrap(d, shape.clone());
   }
