@@ -80,11 +80,10 @@ public final class Transformer extends LanguageModel {
           ? child("embed_positions", new LearnedPositions(c.maxPositionEmbeddings(), d, init))
           : null;
       Layers list = child("layers", new Layers());
-      List<AttentionConfig> attention = c.attentionConfigs();
       for (int i = 0; i < c.numHiddenLayers(); i++) {
         TransformerBlock block = new TransformerBlock(
             norm(c),
-            new MultiHeadAttention(attention.get(i), init, dropout),
+            Mixers.create(c, i, init, dropout), // attention unless the config's mixers say otherwise
             norm(c),
             feedForward(c, init),
             c.dropout(), dropout);

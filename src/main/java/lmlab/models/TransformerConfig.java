@@ -74,7 +74,7 @@ public final class TransformerConfig {
       "vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads", "num_key_value_heads", "head_dim",
       "intermediate_size", "mlp_multiplier", "max_position_embeddings", "position", "rope_theta", "rope_style",
       "norm", "norm_eps", "rms_norm_eps", "dyt_alpha0", "hidden_act", "mlp", "attention", "score",
-      "attention_bias", "o_proj_bias", "mlp_bias", "lm_head_bias", "masks", "tie_word_embeddings", "dropout",
+      "attention_bias", "o_proj_bias", "mlp_bias", "lm_head_bias", "masks", "mixers", "tie_word_embeddings", "dropout",
       "init", "preset", "model_type", "rope_scaling", "use_sliding_window", "sliding_window", "max_window_layers",
       "layer_types")));
 
@@ -102,6 +102,8 @@ public final class TransformerConfig {
   public static final List<String> MODEL_TYPES = List.of("qwen2", "llama", "mistral");
   public static final List<String> ROPE_STYLES = List.of("half", "interleaved");
   public static final List<String> SCORES = List.of("scaled_dot", "dot", "multiplicative", "concat", "additive");
+  /** The token mixers a layer may hold ({@code mixers}); models.Mixers builds them. */
+  public static final List<String> MIXERS = List.of("attention");
 
   /** Default RoPE base (layers.md); Qwen2.5 configs give 1e6. */
   public static final double DEFAULT_ROPE_THETA = 10000.0;
@@ -139,6 +141,7 @@ public final class TransformerConfig {
   private final String attention;
   private final String score;
   private final List<String> masks;
+  private final List<String> mixers;
   private final boolean attentionBias;
   private final boolean oProjBias;
   private final boolean mlpBias;
@@ -592,6 +595,8 @@ public final class TransformerConfig {
     attention = r.choice("attention", "softmax", ATTENTIONS);
     score = r.choice("score", "scaled_dot", SCORES);
     masks = masks(r, numHiddenLayers, modelType);
+    mixers = r.has("mixers") ? schedule(r.get("mixers"), "mixers", numHiddenLayers, "attention", TransformerConfig::mixer)
+        : Collections.nCopies(numHiddenLayers, "attention");
     for (int i = 0; i < numHiddenLayers; i++) {
       try {
         AttentionMask.parse(masks.get(i), maxPositionEmbeddings);
@@ -641,15 +646,25 @@ public final class TransformerConfig {
       throw new IllegalArgumentException("config: 'masks' and the Hugging Face sliding-window keys (use_sliding_window,"
           + " sliding_window, layer_types) both set the attention masks; give one of them");
     }
-    JsonNode m = r.get("masks");
-    List<String> out = new ArrayList<>(Collections.nCopies(layers, "causal"));
+    return schedule(r.get("masks"), "masks", layers, "causal", TransformerConfig::mask);
+  }
+
+  /**
+   * One entry per layer from a per-layer key ({@code masks}, {@code mixers}): a list with one entry
+   * per layer, one string for every layer, or a schedule object with {@code first}, {@code middle},
+   * {@code last} and layer indices ({@code "2"}), later entries of that order overriding earlier
+   * ones; unnamed layers get dflt. entry parses and canonicalises one value (its key for errors).
+   */
+  private static List<String> schedule(JsonNode m, String key, int layers, String dflt,
+      java.util.function.BiFunction<String, JsonNode, String> entry) {
+    List<String> out = new ArrayList<>(Collections.nCopies(layers, dflt));
     if (m.isArray()) {
       if (m.size() != layers) {
-        throw bad("masks", m, "has " + m.size() + " entries but num_hidden_layers=" + layers + " (one mask per layer)");
+        throw bad(key, m, "has " + m.size() + " entries but num_hidden_layers=" + layers + " (one per layer)");
       }
-      for (int i = 0; i < layers; i++) out.set(i, mask("masks[" + i + "]", m.get(i)));
+      for (int i = 0; i < layers; i++) out.set(i, entry.apply(key + "[" + i + "]", m.get(i)));
     } else if (m.isTextual()) {
-      String one = mask("masks", m);
+      String one = entry.apply(key, m);
       Collections.fill(out, one);
     } else if (m.isObject()) {
       Map<String, JsonNode> byIndex = new LinkedHashMap<>();
@@ -657,34 +672,43 @@ public final class TransformerConfig {
         String k = it.next();
         if (List.of("first", "middle", "last").contains(k)) continue;
         if (!k.matches("\\d{1,9}")) {
-          throw bad("masks", m, "is a layer schedule: its keys are first, middle, last or layer indices 0.."
+          throw bad(key, m, "is a layer schedule: its keys are first, middle, last or layer indices 0.."
               + (layers - 1) + "; got '" + k + "'");
         }
         int i = Integer.parseInt(k);
         if (i >= layers) {
-          throw new IllegalArgumentException("config: masks." + k + " names layer " + i + ", but the model has "
+          throw new IllegalArgumentException("config: " + key + "." + k + " names layer " + i + ", but the model has "
               + "num_hidden_layers=" + layers + " (layers 0.." + (layers - 1) + ")");
         }
         byIndex.put(k, m.get(k));
       }
       if (m.has("middle")) {
-        String mid = mask("masks.middle", m.get("middle"));
+        String mid = entry.apply(key + ".middle", m.get("middle"));
         for (int i = 1; i < layers - 1; i++) out.set(i, mid);
       }
-      String first = m.has("first") ? mask("masks.first", m.get("first")) : null;
-      String last = m.has("last") ? mask("masks.last", m.get("last")) : null;
+      String first = m.has("first") ? entry.apply(key + ".first", m.get("first")) : null;
+      String last = m.has("last") ? entry.apply(key + ".last", m.get("last")) : null;
       if (layers == 1 && first != null && last != null && !first.equals(last)) {
-        throw bad("masks", m, "gives first=" + first + " and last=" + last + ", but with num_hidden_layers=1 the one "
+        throw bad(key, m, "gives first=" + first + " and last=" + last + ", but with num_hidden_layers=1 the one "
             + "layer is both");
       }
       if (first != null) out.set(0, first);
       if (last != null) out.set(layers - 1, last);
-      for (var e : byIndex.entrySet()) out.set(Integer.parseInt(e.getKey()), mask("masks." + e.getKey(), e.getValue()));
+      for (var e : byIndex.entrySet()) out.set(Integer.parseInt(e.getKey()), entry.apply(key + "." + e.getKey(), e.getValue()));
     } else {
-      throw bad("masks", m, "must be a list of masks, one per layer, or an object with first, middle, last "
+      throw bad(key, m, "must be a list, one entry per layer, or an object with first, middle, last "
           + "(or layer indices)");
     }
     return Collections.unmodifiableList(out);
+  }
+
+  /** One mixer name of {@link #MIXERS}. */
+  private static String mixer(String key, JsonNode v) {
+    if (!v.isTextual() || !MIXERS.contains(v.asText())) {
+      throw new IllegalArgumentException("config: " + key + "=" + v + " is not a mixer: expected one of "
+          + String.join(", ", MIXERS));
+    }
+    return v.asText();
   }
 
   /**
@@ -804,6 +828,7 @@ public final class TransformerConfig {
     m.put("lm_head_bias", lmHeadBias);
     m.put("masks", masks);
     m.put("max_position_embeddings", maxPositionEmbeddings);
+    if (mixers.stream().anyMatch(x -> !x.equals("attention"))) m.put("mixers", mixers); // only when not the default
     m.put("mlp", mlp);
     m.put("mlp_bias", mlpBias);
     if (mlpMultiplierGiven != null || intermediateSizeGiven == null) {
@@ -1017,6 +1042,11 @@ public final class TransformerConfig {
   /** One canonical mask string per layer ({@code causal}, {@code sliding(8)}, {@code dilated(128,2)}, ...). */
   public List<String> masks() {
     return masks;
+  }
+
+  /** One mixer name per layer, of {@link #MIXERS} (default all {@code attention}). */
+  public List<String> mixers() {
+    return mixers;
   }
 
   /** The RoPE base (used with position rope). */

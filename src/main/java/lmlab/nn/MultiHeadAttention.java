@@ -39,9 +39,9 @@ import lmlab.tensor.Tensor;
  *
  * <p>Incremental decoding: {@link #newCache()} and {@link #forwardIncremental} (no autograd).
  */
-public final class MultiHeadAttention extends Layer {
+public final class MultiHeadAttention extends Mixer {
   /** The attended values and, on request, the attention weights (B, n_q, S, S), else null. */
-  public record Output(Tensor out, Tensor weights) {}
+  public record Output(Tensor out, Tensor weights) implements Mixer.Result {}
 
   private final AttentionConfig cfg;
   private final Linear qProj;
@@ -132,6 +132,7 @@ public final class MultiHeadAttention extends Layer {
   }
 
   /** out (B, S, d) and, when returnWeights, the attention weights (B, n_q, S, S). */
+  @Override
   public Output forward(Tensor x, boolean returnWeights) {
     return forward(x, returnWeights, fused());
   }
@@ -317,6 +318,11 @@ public final class MultiHeadAttention extends Layer {
     return x.transpose(1, 2).reshape(x.size(0), x.size(2), x.size(1) * x.size(3));
   }
 
+  @Override
+  public String childName() {
+    return "self_attn";
+  }
+
   public AttentionConfig config() {
     return cfg;
   }
@@ -342,6 +348,7 @@ public final class MultiHeadAttention extends Layer {
     return score;
   }
 
+  @Override
   public int hiddenSize() {
     return cfg.hiddenSize();
   }

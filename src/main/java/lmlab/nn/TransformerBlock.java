@@ -7,8 +7,8 @@ import lmlab.tensor.Shape;
 import lmlab.tensor.Tensor;
 
 /**
- * The pre-norm Transformer block (layers.md): {@code x = x + attn(norm_1(x)); x = x + mlp(norm_2(x))}
- * with norm_1 {@code input_layernorm}, the attention {@code self_attn}, norm_2
+ * The pre-norm Transformer block (layers.md): {@code x = x + mix(norm_1(x)); x = x + mlp(norm_2(x))}
+ * with norm_1 {@code input_layernorm}, the token {@link Mixer} (attention: {@code self_attn}), norm_2
  * {@code post_attention_layernorm} and the feed-forward layer {@code mlp}. Dropout (when > 0, in
  * training) acts after the MLP; the attention applies its own to its weights and after o_proj.
  */
@@ -17,7 +17,7 @@ public final class TransformerBlock extends Layer {
   public record Output(Tensor out, Tensor attentionWeights) {}
 
   private final Norm inputLayernorm;
-  private final MultiHeadAttention selfAttn;
+  private final Mixer mixer;
   private final Norm postAttentionLayernorm;
   private final FeedForward mlp;
   private final float dropout;
@@ -29,15 +29,15 @@ public final class TransformerBlock extends Layer {
    * @param dropout probability in [0, 1) after the MLP
    * @param rng draws the dropout masks; may be null when dropout is 0
    */
-  public TransformerBlock(Norm inputLayernorm, MultiHeadAttention selfAttn, Norm postAttentionLayernorm,
+  public TransformerBlock(Norm inputLayernorm, Mixer mixer, Norm postAttentionLayernorm,
       FeedForward mlp, double dropout, Rng rng) {
-    int d = selfAttn.hiddenSize();
+    int d = mixer.hiddenSize();
     if (inputLayernorm.dim() != d || postAttentionLayernorm.dim() != d || mlp.dim() != d) {
       throw new IllegalArgumentException("TransformerBlock: widths disagree: input_layernorm " + inputLayernorm.dim()
-          + ", self_attn " + d + ", post_attention_layernorm " + postAttentionLayernorm.dim() + ", mlp " + mlp.dim());
+          + ", " + mixer.childName() + " " + d + ", post_attention_layernorm " + postAttentionLayernorm.dim() + ", mlp " + mlp.dim());
     }
     this.inputLayernorm = child("input_layernorm", inputLayernorm);
-    this.selfAttn = child("self_attn", selfAttn);
+    this.mixer = child(mixer.childName(), mixer);
     this.postAttentionLayernorm = child("post_attention_layernorm", postAttentionLayernorm);
     this.mlp = child("mlp", mlp);
     if (!(dropout >= 0 && dropout < 1)) {
@@ -55,11 +55,11 @@ public final class TransformerBlock extends Layer {
 
   /** The block output (B, S, d) and, when returnWeights, the attention weights (B, H, S, S). */
   public Output forward(Tensor x, boolean returnWeights) {
-    if (x.dim() != 3 || x.size(2) != selfAttn.hiddenSize()) {
-      throw new IllegalArgumentException("TransformerBlock: input must be (B, S, " + selfAttn.hiddenSize()
+    if (x.dim() != 3 || x.size(2) != mixer.hiddenSize()) {
+      throw new IllegalArgumentException("TransformerBlock: input must be (B, S, " + mixer.hiddenSize()
           + "), got shape " + Shape.str(x.shape()));
     }
-    MultiHeadAttention.Output a = selfAttn.forward(inputLayernorm.forward(x), returnWeights);
+    Mixer.Result a = mixer.forward(inputLayernorm.forward(x), returnWeights);
     Tensor h = x.add(a.out()); //                                   x + attn(norm_1(x))
     Tensor m = mlp.forward(postAttentionLayernorm.forward(h)).dropout(dropout, rng, isTraining());
     Tensor out = h.add(m); //                                        h + mlp(norm_2(h))
@@ -71,12 +71,12 @@ public final class TransformerBlock extends Layer {
    * extends the layer's KV cache. Inference only (no autograd, no dropout).
    */
   public Tensor forwardIncremental(Tensor x, LayerKvCache cache) {
-    if (x.dim() != 3 || x.size(2) != selfAttn.hiddenSize()) {
-      throw new IllegalArgumentException("TransformerBlock: input must be (B, T, " + selfAttn.hiddenSize()
+    if (x.dim() != 3 || x.size(2) != mixer.hiddenSize()) {
+      throw new IllegalArgumentException("TransformerBlock: input must be (B, T, " + mixer.hiddenSize()
           + "), got shape " + Shape.str(x.shape()));
     }
     try (var g = Autograd.noGrad()) {
-      Tensor h = x.add(selfAttn.forwardIncremental(inputLayernorm.forward(x), cache)); // x + attn(norm_1(x))
+      Tensor h = x.add(selfAttn().forwardIncremental(inputLayernorm.forward(x), cache)); // x + attn(norm_1(x))
       return h.add(mlp.forward(postAttentionLayernorm.forward(h))); //                    h + mlp(norm_2(h))
     }
   }
@@ -85,8 +85,16 @@ public final class TransformerBlock extends Layer {
     return inputLayernorm;
   }
 
+  /** The token mixer. */
+  public Mixer mixer() {
+    return mixer;
+  }
+
+  /** The mixer when it is attention; an error naming the mixer otherwise. */
   public MultiHeadAttention selfAttn() {
-    return selfAttn;
+    if (mixer instanceof MultiHeadAttention a) return a;
+    throw new IllegalStateException("TransformerBlock: the mixer is " + mixer.getClass().getSimpleName()
+        + ", not attention");
   }
 
   public Norm postAttentionLayernorm() {

@@ -1,0 +1,32 @@
+package lmlab.nn;
+
+import lmlab.tensor.Tensor;
+
+/**
+ * The token mixer of a {@link TransformerBlock}: the one part of a block that reads other
+ * positions (attention now; linear-attention and state-space mixers are other implementations).
+ * It maps (B, S, d) to (B, S, d) with autograd in {@link #forward(Tensor, boolean)}; which mixer
+ * a layer holds is chosen per layer by the config key {@code mixers} (models.Mixers builds them).
+ */
+public abstract class Mixer extends Layer {
+  /** The mixed sequence (B, S, d) and, when asked for and the mixer has them, its attention weights, else null. */
+  public interface Result {
+    Tensor out();
+
+    Tensor weights();
+  }
+
+  /** The model width d (input and output). */
+  public abstract int hiddenSize();
+
+  /** out (B, S, d) and, when returnWeights, the weights the mixer can show (null when it has none). */
+  public abstract Result forward(Tensor x, boolean returnWeights);
+
+  /** The child name under which a block registers this mixer (Hugging Face's: {@code self_attn} for attention). */
+  public abstract String childName();
+
+  @Override
+  public Tensor forward(Tensor x) {
+    return forward(x, false).out();
+  }
+}
