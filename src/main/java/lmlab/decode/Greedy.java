@@ -1,12 +1,11 @@
 package lmlab.decode;
 
 import java.util.Arrays;
-import lmlab.models.Transformer;
-import lmlab.tensor.IntTensor;
+import lmlab.models.LanguageModel;
 
 /**
  * Greedy decoding (decoding.md): w_t = argmax log p(w | w_&lt;t), ties to the lower token id, until
- * EOS or T new tokens, on top of a {@link KvCache} so each step feeds one token. The argmax of the
+ * EOS or T new tokens, on top of a {@link Decoder} (any model that steps) so each step feeds one token. The argmax of the
  * logits is the argmax of the log-probabilities (log-softmax only shifts a row).
  */
 public final class Greedy {
@@ -25,20 +24,20 @@ public final class Greedy {
    *
    * @param eos the end-of-sequence id, or -1 for none
    */
-  public static Result generate(Transformer model, int[] prompt, int maxNewTokens, int eos) {
-    return generate(new KvCache(model), prompt, maxNewTokens, eos);
+  public static Result generate(LanguageModel model, int[] prompt, int maxNewTokens, int eos) {
+    return generate(new Decoder(model), prompt, maxNewTokens, eos);
   }
 
   /**
    * Feeds prompt (at least one token) to cache, then picks and feeds one token at a time. The last
    * pick is not fed (its logits are not needed), so the positions used are 0 .. P + T - 2.
    */
-  public static Result generate(KvCache cache, int[] prompt, int maxNewTokens, int eos) {
+  public static Result generate(Decoder cache, int[] prompt, int maxNewTokens, int eos) {
     if (prompt == null || prompt.length == 0) {
       throw new IllegalArgumentException("generate: the prompt needs at least one token (e.g. BOS)");
     }
     if (maxNewTokens < 0) throw new IllegalArgumentException("generate: max new tokens must be >= 0, got " + maxNewTokens);
-    int vocab = cache.model().vocabSize();
+    int vocab = cache.languageModel().vocabSize();
     if (eos < -1 || eos >= vocab) {
       throw new IllegalArgumentException("generate: eos " + eos + " is not a token id in [0, " + vocab + ") (or -1 for none)");
     }
@@ -50,7 +49,7 @@ public final class Greedy {
       logits = cache.appendToken(prompt[0]);
       off = 0;
     } else {
-      logits = cache.append(IntTensor.of(prompt, 1, prompt.length)).contiguous().toArray();
+      logits = cache.step(prompt, prompt.length);
       off = (prompt.length - 1) * vocab; // the last position's row of (1, P, V)
     }
     for (int i = 0; ; i++) {

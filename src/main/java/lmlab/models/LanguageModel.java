@@ -49,6 +49,39 @@ public abstract class LanguageModel extends Module {
     }
   }
 
+  /**
+   * An empty decoding state for rows sequences at position 0: one state per sequence layer. A
+   * model (or one of its layers) that cannot step is an error naming it.
+   */
+  public ModelState newState(int rows) {
+    throw new UnsupportedOperationException(getClass().getSimpleName() + " has no step (decoding needs one)");
+  }
+
+  /**
+   * The next-token logits (rows, tokens, V) of tokens (rows, tokens) row-major, fed at each row's
+   * next positions, without autograd; equal to {@link #forward} over each row's whole sequence at
+   * those positions. The array is the state's buffer (it may be longer): valid until the next step.
+   */
+  public float[] step(ModelState state, int[] tokens, int tokensPerRow) {
+    throw new UnsupportedOperationException(getClass().getSimpleName() + " has no step (decoding needs one)");
+  }
+
+  /** Checks step's arguments: tokens holds rows × tokensPerRow ids in [0, V). */
+  protected static void checkStep(String model, ModelState state, int[] tokens, int tokensPerRow, int vocab) {
+    if (state == null) throw new IllegalArgumentException(model + ": the decoding state is null (use newState(rows))");
+    if (tokensPerRow < 1 || tokens == null || tokens.length != state.rows() * tokensPerRow) {
+      throw new IllegalArgumentException(model + ": a step needs rows x tokens = " + state.rows() + " x "
+          + tokensPerRow + " token ids, got " + (tokens == null ? "null" : tokens.length));
+    }
+    for (int i = 0; i < tokens.length; i++) {
+      if (tokens[i] < 0 || tokens[i] >= vocab) {
+        throw new IllegalArgumentException(model + ": token id " + tokens[i] + " at (row " + i / tokensPerRow
+            + ", new token " + i % tokensPerRow + ") is outside the vocabulary [0, " + vocab + ") (vocab_size " + vocab
+            + ")");
+      }
+    }
+  }
+
   /** The vocabulary size V. */
   public abstract int vocabSize();
 

@@ -3,9 +3,12 @@ package lmlab.models;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import lmlab.nn.Embedding;
 import lmlab.nn.Linear;
+import lmlab.nn.RecurrentState;
+import lmlab.nn.Workspace;
 import lmlab.nn.RNN;
 import lmlab.tensor.IntTensor;
 import lmlab.tensor.Rng;
@@ -60,6 +63,32 @@ public final class RnnLm extends LanguageModel {
     extras.put("h_n", r.hN());
     Tensor hidden = request.hiddenStates() ? Tensor.stack(r.layerOutputs(), 1) : null;
     return new Output(logits, hidden, null, extras);
+  }
+
+  /** Zero recurrent states for rows sequences (one state for the whole stack, see nn.RecurrentState). */
+  @Override
+  public ModelState newState(int rows) {
+    classifier.checkSteps();
+    return new ModelState(List.of(rnn.newState(rows)), rows);
+  }
+
+  /** embedding → rnn step (the state's (h) per layer) → classifier, on the state's buffers, no autograd. */
+  @Override
+  public float[] step(ModelState state, int[] tokens, int tokensPerRow) {
+    checkStep("rnn-lm", state, tokens, tokensPerRow, config.vocabSize());
+    int n = state.rows() * tokensPerRow;
+    int de = config.embeddingSize();
+    int dh = config.hiddenSize();
+    Workspace ws = state.workspace();
+    float[] x = ws.floats(this, 0, n * de);
+    float[] h = ws.floats(this, 1, n * dh);
+    float[] logits = ws.floats(this, 2, n * config.vocabSize());
+    Tensor e = embedding.weight();
+    for (int v = 0; v < n; v++) System.arraycopy(e.storage(), e.offset() + tokens[v] * de, x, v * de, de); // E[token]
+    rnn.step((RecurrentState) state.layer(0), x, h, tokensPerRow, ws);
+    classifier.step(h, logits, n, false, ws);
+    state.advance(tokensPerRow);
+    return logits;
   }
 
   @Override

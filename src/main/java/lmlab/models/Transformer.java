@@ -16,14 +16,13 @@ import lmlab.nn.Init;
 import lmlab.nn.Linear;
 import lmlab.nn.Mlp;
 import lmlab.nn.Module;
-import lmlab.nn.MultiHeadAttention;
 import lmlab.nn.Norm;
 import lmlab.nn.Positions;
 import lmlab.nn.SinusoidalPositions;
 import lmlab.nn.SwiGlu;
 import lmlab.nn.TransformerBlock;
-import lmlab.autograd.Autograd;
-import lmlab.nn.attention.AttentionConfig;
+import lmlab.nn.StepState;
+import lmlab.nn.Workspace;
 import lmlab.nn.attention.LayerKvCache;
 import lmlab.nn.attention.ScoreParams;
 import lmlab.tensor.IntTensor;
@@ -47,9 +46,9 @@ import lmlab.tensor.Tensor;
  * RoPE acts inside every attention layer. Each layer's attention (GQA, score function,
  * normaliser, mask) is {@link TransformerConfig#attentionConfigs()}.
  *
- * <p>Incremental decoding: {@link #newLayerCaches()} and {@link #forwardIncremental} feed new
- * tokens against per-layer KV caches (lmlab.decode.KvCache wraps them for the whole model); the
- * logits equal the full forward pass's at the same absolute positions.
+ * <p>Decoding: {@link #newState} and {@link #step} feed new tokens through the same layers
+ * without autograd (each block's mixer keeps its own state, attention a KV cache); the logits
+ * equal the full forward pass's at the same absolute positions. lmlab.decode drives them.
  * Dropout (config {@code dropout}, training mode only) acts on the embedding sum, the attention
  * weights, after o_proj and after the MLP.
  *
@@ -65,6 +64,8 @@ public final class Transformer extends LanguageModel {
   private final Linear lmHead;
   private final Positions positions;
   private final Rng dropoutRng;
+  /** With tied embeddings, the head h · Eᵀ as a Linear over the embedding's own tensor (not a child: no new state-dict name). */
+  private final Linear tiedHead;
 
   /** The decoder body: what Hugging Face calls {@code model}. */
   private static final class Decoder extends Module {
@@ -149,6 +150,7 @@ public final class Transformer extends LanguageModel {
     this.lmHead = config.tieWordEmbeddings()
         ? null
         : child("lm_head", new Linear(config.hiddenSize(), config.vocabSize(), config.lmHeadBias(), null));
+    this.tiedHead = config.tieWordEmbeddings() ? new Linear(model.embedTokens.weight(), null) : null;
     this.positions = switch (config.position()) {
       case "learned" -> model.embedPositions;
       case "sinusoidal" -> new SinusoidalPositions(config.hiddenSize());
@@ -275,45 +277,72 @@ public final class Transformer extends LanguageModel {
         Map.of());
   }
 
-  /** One empty KV cache per block, in order (each keeps what its layer's mask lets it drop, layers.md). */
-  public List<LayerKvCache> newLayerCaches() {
-    List<LayerKvCache> out = new ArrayList<>();
-    for (TransformerBlock b : model.layers) out.add(b.selfAttn().newCache());
-    return out;
+  /**
+   * An empty decoding state for rows sequences: each block's mixer state (attention: a
+   * {@link LayerKvCache}, a ring for windowed masks), in order. A mixer without a step is an error
+   * naming its layer.
+   */
+  @Override
+  public ModelState newState(int rows) {
+    List<StepState> states = new ArrayList<>();
+    for (int i = 0; i < model.layers.size(); i++) {
+      TransformerBlock b = model.layers.get(i);
+      try {
+        states.add(b.newState(rows));
+      } catch (UnsupportedOperationException | IllegalStateException e) {
+        throw new IllegalArgumentException("model.layers." + i + "." + b.mixer().childName() + ": " + e.getMessage(), e);
+      }
+    }
+    head().checkSteps();
+    return new ModelState(states, rows);
   }
 
   /**
-   * Logits (B, T, V) for T new tokens (B, T) at absolute positions p .. p + T - 1, p = the
-   * tokens the caches have seen: learned or sinusoidal positions are added at p + s, RoPE rotates
-   * at p + s, and each layer's new keys and values join its cache. Equal to {@link #forward} over
-   * the whole sequence at those positions. Inference only: nothing is recorded for autograd and
-   * dropout is off whatever the mode.
+   * Logits (rows, T, V) for T new tokens of every row at its next positions p .. p + T - 1: the
+   * token embedding, learned or sinusoidal positions at p + s (RoPE rotates inside attention), each
+   * block's {@link TransformerBlock#step}, the final norm and the head, all without autograd and
+   * on the state's buffers. Equal to {@link #forward} over each whole sequence at those positions.
    */
-  public Tensor forwardIncremental(IntTensor tokens, List<LayerKvCache> caches) {
-    checkTokens("Transformer", tokens, config.vocabSize());
-    if (caches == null || caches.size() != model.layers.size()) {
-      throw new IllegalArgumentException("forwardIncremental: need one KV cache per layer (" + model.layers.size()
-          + "), got " + (caches == null ? "null" : caches.size()));
+  @Override
+  public float[] step(ModelState state, int[] tokens, int tokensPerRow) {
+    checkStep("Transformer", state, tokens, tokensPerRow, config.vocabSize());
+    if (state.numLayers() != model.layers.size()) {
+      throw new IllegalArgumentException("Transformer: the decoding state has " + state.numLayers()
+          + " layers, the model " + model.layers.size() + " (make it with newState)");
     }
-    int start = caches.get(0).seen();
-    for (int i = 1; i < caches.size(); i++) {
-      if (caches.get(i).seen() != start) {
-        throw new IllegalArgumentException("forwardIncremental: the layer caches disagree on the tokens seen (layer 0: "
-            + start + ", layer " + i + ": " + caches.get(i).seen() + ")");
+    int rows = state.rows();
+    int n = rows * tokensPerRow;
+    int d = config.hiddenSize();
+    Workspace ws = state.workspace();
+    float[] x = ws.floats(this, 0, n * d);
+    float[] h = ws.floats(this, 1, n * d);
+    float[] logits = ws.floats(this, 2, n * config.vocabSize());
+    Tensor e = model.embedTokens.weight();
+    float[] ea = e.storage();
+    int eo = e.offset();
+    for (int r = 0; r < rows; r++) {
+      int p = state.position(r);
+      if (positions == model.embedPositions && positions != null
+          && (long) p + tokensPerRow > config.maxPositionEmbeddings()) {
+        throw new IllegalArgumentException("Transformer: positions up to " + ((long) p + tokensPerRow - 1)
+            + " exceed max_position_embeddings " + config.maxPositionEmbeddings() + " (the learned position table)");
+      }
+      for (int i = 0; i < tokensPerRow; i++) {
+        int v = r * tokensPerRow + i;
+        System.arraycopy(ea, eo + tokens[v] * d, x, v * d, d); //     E[token]
+        if (positions != null) positions.addRow(x, v * d, p + i); //  + P[p + i]
       }
     }
-    if (positions == model.embedPositions && positions != null
-        && (long) start + tokens.size(1) > config.maxPositionEmbeddings()) {
-      throw new IllegalArgumentException("Transformer: positions up to " + ((long) start + tokens.size(1) - 1)
-          + " exceed max_position_embeddings " + config.maxPositionEmbeddings() + " (the learned position table)");
-    }
-    try (var g = Autograd.noGrad()) {
-      Tensor x = model.embedTokens.forward(tokens); // (B, T, d)
-      if (positions != null) x = positions.addTo(x, start); // rows start .. start + T - 1
-      for (int i = 0; i < model.layers.size(); i++) x = model.layers.get(i).forwardIncremental(x, caches.get(i));
-      Tensor h = model.norm.forward(x);
-      return lmHead != null ? lmHead.forward(h) : h.linear(model.embedTokens.weight(), null);
-    }
+    for (int i = 0; i < model.layers.size(); i++) model.layers.get(i).step(state.layer(i), x, tokensPerRow, ws);
+    model.norm.step(x, h, n, false, ws);
+    head().step(h, logits, n, false, ws); // lm_head, or h · Eᵀ when tied
+    state.advance(tokensPerRow);
+    return logits;
+  }
+
+  /** The output projection: lm_head, or the token embedding as a Linear (V, d) when tied. */
+  private Linear head() {
+    return lmHead != null ? lmHead : tiedHead;
   }
 
   /**

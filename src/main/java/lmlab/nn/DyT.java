@@ -1,5 +1,7 @@
 package lmlab.nn;
 
+import lmlab.kernels.Lanes;
+
 import lmlab.tensor.Tensor;
 
 /**
@@ -34,6 +36,23 @@ public final class DyT extends Norm {
     checkLastDim("DyT", d, x);
     Tensor y = x.mul(alpha).tanh().mul(weight); // weight · tanh(alpha · x)
     return bias == null ? y : y.add(bias); //     + bias
+  }
+
+  /** w · tanh(alpha x) + b per vector. */
+  @Override
+  public void step(float[] x, float[] y, int n, boolean accumulate, Workspace ws) {
+    float a = alpha.contiguous().storage()[alpha.contiguous().offset()];
+    float[] w = weight.contiguous().storage();
+    int wo = weight.contiguous().offset();
+    float[] b = bias == null ? null : bias.contiguous().storage();
+    int bo = bias == null ? 0 : bias.contiguous().offset();
+    for (int r = 0, o = 0; r < n; r++, o += d) {
+      for (int i = 0; i < d; i++) {
+        float v = Lanes.tanh(a * x[o + i]) * w[wo + i];
+        if (b != null) v += b[bo + i];
+        y[o + i] = accumulate ? y[o + i] + v : v;
+      }
+    }
   }
 
   @Override

@@ -1,5 +1,9 @@
 package lmlab.nn;
 
+import lmlab.nn.weights.FloatWeights;
+import lmlab.nn.weights.MatVec;
+import lmlab.nn.weights.ProductGroup;
+
 import java.util.ArrayList;
 import java.util.List;
 import lmlab.tensor.Rng;
@@ -20,6 +24,9 @@ public final class ElmanCell extends Module {
   private final Tensor wHx;
   private final Tensor wHh;
   private final Tensor bH;
+  /** W_hx and W_hh as weight types (their kernels serve the decoding step). */
+  private final FloatWeights hx;
+  private final FloatWeights hh;
 
   /** Initialised U(-1/√d_h, 1/√d_h) like PyTorch's nn.RNN. */
   public ElmanCell(int inputSize, int hiddenSize, boolean bias, Activation activation, Rng rng) {
@@ -33,6 +40,8 @@ public final class ElmanCell extends Module {
     this.wHx = parameter("W_hx", Init.uniform(rng, k, hiddenSize, inputSize));
     this.wHh = parameter("W_hh", Init.uniform(rng, k, hiddenSize, hiddenSize));
     this.bH = bias ? parameter("b_h", Init.uniform(rng, k, hiddenSize)) : null;
+    this.hx = new FloatWeights(wHx);
+    this.hh = new FloatWeights(wHh);
   }
 
   /**
@@ -53,6 +62,26 @@ public final class ElmanCell extends Module {
   public Tensor step(Tensor xt, Tensor h) {
     Tensor pre = xt.linear(wHx, bH).add(h.linear(wHh, null));
     return activation.apply(pre);
+  }
+
+  /**
+   * pre (rows, d_h) = x W_hxᵀ + b_h + h W_hhᵀ for rows inputs x (rows, d_x) and states h (rows,
+   * d_h), without autograd: matrix-vector products for one row, matrix-matrix for several.
+   */
+  void stepPre(float[] x, float[] h, int rows, float[] pre, Workspace ws) {
+    float[] b = bH == null ? null : bH.contiguous().storage();
+    int bo = bH == null ? 0 : bH.contiguous().offset();
+    if (rows == 1) {
+      ProductGroup gx = ws.group(this, 0, pre);
+      if (gx == null) gx = ws.keep(this, 0, ProductGroup.of(new MatVec.Product(hx, b, bo, pre, false)));
+      ProductGroup gh = ws.group(this, 1, pre);
+      if (gh == null) gh = ws.keep(this, 1, ProductGroup.of(new MatVec.Product(hh, null, 0, pre, true)));
+      gx.run(x);
+      gh.run(h);
+    } else {
+      hx.matmul(x, rows, b, bo, pre, false);
+      hh.matmul(h, rows, null, 0, pre, true);
+    }
   }
 
   /** The Elman recurrence with explicit tensors (b_h may be null); shared with {@link ElmanRNN}. */

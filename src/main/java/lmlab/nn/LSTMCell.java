@@ -114,6 +114,46 @@ public final class LSTMCell extends Module {
     return new Sequence(Tensor.stack(outs, 1), h, c);
   }
 
+  /**
+   * The four gate pre-activations W z + b of rows inputs z (rows, d_x + d_h), without autograd, into
+   * gates as four blocks (rows, d_h): input, forget, cell, output. One row runs the four
+   * matrix-vector products as one group.
+   */
+  void stepGates(float[] z, int rows, float[] gates, Workspace ws) {
+    int n = rows * hiddenSize;
+    if (rows == 1) {
+      float[] i = ws.floats(this, 1, hiddenSize);
+      float[] f = ws.floats(this, 2, hiddenSize);
+      float[] g = ws.floats(this, 3, hiddenSize);
+      float[] o = ws.floats(this, 4, hiddenSize);
+      lmlab.nn.weights.ProductGroup all = ws.group(this, 5, i);
+      if (all == null) {
+        all = ws.keep(this, 5, lmlab.nn.weights.ProductGroup.of(inputGate.product(i, false),
+            forgetGate.product(f, false), cellGate.product(g, false), outputGate.product(o, false)));
+      }
+      all.run(z);
+      System.arraycopy(i, 0, gates, 0, hiddenSize);
+      System.arraycopy(f, 0, gates, n, hiddenSize);
+      System.arraycopy(g, 0, gates, 2 * n, hiddenSize);
+      System.arraycopy(o, 0, gates, 3 * n, hiddenSize);
+      return;
+    }
+    float[] buf = ws.floats(this, 6, n);
+    Linear[] four = {inputGate, forgetGate, cellGate, outputGate};
+    for (int k = 0; k < 4; k++) {
+      four[k].step(z, buf, rows, false, ws);
+      System.arraycopy(buf, 0, gates, k * n, n);
+    }
+  }
+
+  /** Refuses gate layers whose decoding would differ from their forward ({@link Linear#checkSteps}). */
+  void checkSteps() {
+    inputGate.checkSteps();
+    forgetGate.checkSteps();
+    cellGate.checkSteps();
+    outputGate.checkSteps();
+  }
+
   public int inputSize() {
     return inputSize;
   }

@@ -35,6 +35,28 @@ public final class LayerNorm extends Norm {
     return x.layerNorm(weight, bias, eps); // (x - mean)·rsqrt(var + eps)·weight + bias
   }
 
+  /** (x - mean) / sqrt(var + eps) · w + b per vector, var biased; mean and var in double. */
+  @Override
+  public void step(float[] x, float[] y, int n, boolean accumulate, Workspace ws) {
+    float[] w = weight.contiguous().storage();
+    int wo = weight.contiguous().offset();
+    float[] b = bias == null ? null : bias.contiguous().storage();
+    int bo = bias == null ? 0 : bias.contiguous().offset();
+    for (int r = 0, o = 0; r < n; r++, o += d) {
+      double mean = 0;
+      for (int i = 0; i < d; i++) mean += x[o + i];
+      mean /= d;
+      double var = 0;
+      for (int i = 0; i < d; i++) var += (x[o + i] - mean) * (x[o + i] - mean);
+      float inv = (float) (1 / Math.sqrt(var / d + eps));
+      for (int i = 0; i < d; i++) {
+        float v = (float) (x[o + i] - mean) * inv * w[wo + i];
+        if (b != null) v += b[bo + i];
+        y[o + i] = accumulate ? y[o + i] + v : v;
+      }
+    }
+  }
+
   @Override
   public int dim() {
     return d;

@@ -1,15 +1,28 @@
 package lmlab.nn;
 
+import java.lang.reflect.Method;
+import lmlab.nn.weights.FloatWeights;
+import lmlab.nn.weights.MatVec;
+import lmlab.nn.weights.ProductGroup;
+import lmlab.nn.weights.Weights;
 import lmlab.tensor.Rng;
 import lmlab.tensor.Tensor;
 
 /**
  * y = x Wᵀ + b with W stored (out, in) and b (out,), the PyTorch layout, so state dicts map one
  * to one. Initialised like PyTorch: U(-1/√in, 1/√in) for both.
+ *
+ * <p>W is read through its {@link Weights} type, whose kernels serve both paths: {@link #forward}
+ * (autograd) and {@link #step} (no autograd: the matrix-vector rows for one input vector, a
+ * matrix-matrix product for several). A subclass that changes what the layer computes (an adapter
+ * such as LoRA) overrides {@link #forward} and {@link #product}/{@link #step} together;
+ * {@link #checkSteps()} refuses one that overrides forward alone, so its decoding can never
+ * silently skip it.
  */
-public final class Linear extends Layer {
+public class Linear extends Layer {
   private final Tensor weight;
   private final Tensor bias;
+  private final Weights weights;
   private final int in;
   private final int out;
 
@@ -22,6 +35,7 @@ public final class Linear extends Layer {
     float bound = (float) (1 / Math.sqrt(in));
     this.weight = parameter("weight", Init.uniform(rng, bound, out, in));
     this.bias = bias ? parameter("bias", Init.uniform(rng, bound, out)) : null;
+    this.weights = new FloatWeights(weight);
   }
 
   /**
@@ -41,6 +55,7 @@ public final class Linear extends Layer {
     }
     this.weight = parameter("weight", weight);
     this.bias = bias == null ? null : parameter("bias", bias);
+    this.weights = new FloatWeights(weight);
   }
 
   @Override
@@ -50,7 +65,63 @@ public final class Linear extends Layer {
           "Linear(" + in + ", " + out + "): input's last dimension must be " + in + ", got shape "
               + lmlab.tensor.Shape.str(x.shape()));
     }
-    return ModuleTrace.traced(this, () -> x.linear(weight, bias)); // x Wᵀ + b
+    return ModuleTrace.traced(this, () -> weights.linear(x, bias)); // x Wᵀ + b
+  }
+
+  /**
+   * y (n, out) (+)= x (n, in) Wᵀ + b without autograd: one vector on the matrix-vector kernels
+   * (a product group cached in ws, so a step allocates nothing), several as one matrix-matrix
+   * product.
+   */
+  @Override
+  public void step(float[] x, float[] y, int n, boolean accumulate, Workspace ws) {
+    if (n == 1) {
+      ProductGroup g = ws.group(this, accumulate ? 1 : 0, y);
+      if (g == null) g = ws.keep(this, accumulate ? 1 : 0, ProductGroup.of(product(y, accumulate)));
+      g.run(x);
+    } else {
+      weights.matmul(x, n, biasStorage(), biasOffset(), y, accumulate);
+    }
+  }
+
+  /**
+   * This layer's matrix-vector product into y (stored, or added with accumulate), for grouping
+   * with other products of the same input ({@link ProductGroup}).
+   */
+  public MatVec.Product product(float[] y, boolean accumulate) {
+    return new MatVec.Product(weights, biasStorage(), biasOffset(), y, accumulate);
+  }
+
+  private float[] biasStorage() {
+    return bias == null ? null : bias.contiguous().storage();
+  }
+
+  private int biasOffset() {
+    return bias == null ? 0 : bias.contiguous().offset();
+  }
+
+  /**
+   * Refuses a subclass that overrides {@link #forward} but neither {@link #step} nor
+   * {@link #product}: its decoding would compute the base layer, not what it trains.
+   */
+  public void checkSteps() {
+    if (getClass() == Linear.class) return;
+    boolean fwd = declaredBelowLinear("forward", Tensor.class);
+    boolean stp = declaredBelowLinear("step", float[].class, float[].class, int.class, boolean.class, Workspace.class)
+        && declaredBelowLinear("product", float[].class, boolean.class);
+    if (fwd && !stp) {
+      throw new IllegalStateException(getClass().getName() + " overrides Linear.forward but not step and product:"
+          + " decoding would skip what it adds");
+    }
+  }
+
+  private boolean declaredBelowLinear(String name, Class<?>... args) {
+    try {
+      Method m = getClass().getMethod(name, args);
+      return m.getDeclaringClass() != Linear.class;
+    } catch (NoSuchMethodException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   public Tensor weight() {
@@ -60,6 +131,11 @@ public final class Linear extends Layer {
   /** The bias, or null when the layer has none. */
   public Tensor bias() {
     return bias;
+  }
+
+  /** The weight storage and its kernels. */
+  public Weights weights() {
+    return weights;
   }
 
   public int inFeatures() {

@@ -25,6 +25,23 @@ public abstract class Mixer extends Layer {
   /** The child name under which a block registers this mixer (Hugging Face's: {@code self_attn} for attention). */
   public abstract String childName();
 
+  /**
+   * An empty step state for rows sequences at position 0: the mixer's own type (attention: a
+   * {@link lmlab.nn.attention.LayerKvCache}). A mixer that cannot step says so here, by name.
+   */
+  public StepState newState(int rows) {
+    throw new UnsupportedOperationException(getClass().getSimpleName() + " has no step (decoding needs one)");
+  }
+
+  /**
+   * The mixer on tokens new tokens of every row of state, without autograd: x (rows, tokens, d)
+   * row-major (its norm_1 output), y (rows, tokens, d) stored or, with accumulate, added to (the
+   * residual stream). Each row continues at its own position; state advances by tokens.
+   */
+  public void step(StepState state, float[] x, float[] y, int tokens, boolean accumulate, Workspace ws) {
+    throw new UnsupportedOperationException(getClass().getSimpleName() + " has no step (decoding needs one)");
+  }
+
   @Override
   public Tensor forward(Tensor x) {
     return forward(x, false).out();

@@ -34,6 +34,16 @@ public final class Mlp extends FeedForward {
     return downProj.forward(act.apply(upProj.forward(x))); // down(act(up(x)))
   }
 
+  /** down(act(up(x))) on n vectors; the hidden buffer (n, d_ff) is the workspace's. */
+  @Override
+  public void step(float[] x, float[] y, int n, boolean accumulate, Workspace ws) {
+    int dff = upProj.outFeatures();
+    float[] h = ws.floats(this, 0, n * dff);
+    upProj.step(x, h, n, false, ws); //          up(x)
+    act.applyInPlace(h, n * dff); //             act(up(x))
+    downProj.step(h, y, n, accumulate, ws); //   down(act(up(x)))
+  }
+
   @Override
   public int dim() {
     return upProj.inFeatures();

@@ -1,6 +1,6 @@
 package lmlab.nn;
 
-import lmlab.autograd.Autograd;
+import lmlab.nn.weights.ProductGroup;
 import lmlab.nn.attention.AttentionConfig;
 import lmlab.nn.attention.AttentionMask;
 import lmlab.nn.attention.BandAttention;
@@ -37,7 +37,7 @@ import lmlab.tensor.Tensor;
  * {@code o_proj}. The weights returned on request are (B, n_q, S, S), before dropout, masked
  * entries exactly 0; on the fused path they are computed for inspection and carry no gradient.
  *
- * <p>Incremental decoding: {@link #newCache()} and {@link #forwardIncremental} (no autograd).
+ * <p>Decoding: {@link #newState} (a {@link LayerKvCache}) and {@link #step} (no autograd).
  */
 public final class MultiHeadAttention extends Mixer {
   /** The attended values and, on request, the attention weights (B, n_q, S, S), else null. */
@@ -268,33 +268,77 @@ public final class MultiHeadAttention extends Mixer {
 
   // ---------------------------------------------------------------- incremental decoding
 
-  /** An empty KV cache for this layer (its mask decides how many keys it keeps). */
+  /** An empty KV cache for this layer (its mask decides how many keys it keeps); rows fixed by the first step. */
   public LayerKvCache newCache() {
     return new LayerKvCache(cfg.mask(), cfg.numKvHeads(), cfg.headDim());
   }
 
+  /** An empty KV cache for rows sequences at position 0 (a ring of the window's size for windowed masks). */
+  @Override
+  public LayerKvCache newState(int rows) {
+    qProj.checkSteps();
+    kProj.checkSteps();
+    vProj.checkSteps();
+    oProj.checkSteps();
+    return new LayerKvCache(cfg.mask(), cfg.numKvHeads(), cfg.headDim(), rows);
+  }
+
+  /**
+   * o_proj(merge_heads(A @ V)) for the new tokens of every row: q, k, v of the new tokens (one
+   * group of matrix-vector products for a single token of a single row, matrix-matrix products
+   * otherwise), then the cache step ({@link Decoding#step}: RoPE at each row's positions, append,
+   * attend over what the mask lets each query see), then o_proj.
+   */
+  @Override
+  public void step(StepState state, float[] x, float[] y, int tokens, boolean accumulate, Workspace ws) {
+    step(cacheOf(state), state.rows(), tokens, x, y, accumulate, ws);
+  }
+
+  private LayerKvCache cacheOf(StepState state) {
+    if (!(state instanceof LayerKvCache cache) || cache.mask() != cfg.mask() || cache.numKvHeads() != cfg.numKvHeads()
+        || cache.headDim() != cfg.headDim()) {
+      throw new IllegalArgumentException("MultiHeadAttention: the state " + state + " was not made by this layer");
+    }
+    return cache;
+  }
+
+  private void step(LayerKvCache cache, int rows, int tokens, float[] x, float[] y, boolean accumulate, Workspace ws) {
+    int n = rows * tokens;
+    int qw = cfg.numHeads() * cfg.headDim();
+    int kvw = cfg.numKvHeads() * cfg.headDim();
+    float[] q = ws.floats(this, 0, n * qw);
+    float[] k = ws.floats(this, 1, n * kvw);
+    float[] v = ws.floats(this, 2, n * kvw);
+    float[] merged = ws.floats(this, 3, n * qw);
+    if (n == 1) {
+      ProductGroup qkv = ws.group(this, 4, q);
+      if (qkv == null || qkv.output(1) != k || qkv.output(2) != v) {
+        qkv = ws.keep(this, 4, ProductGroup.of(qProj.product(q, false), kProj.product(k, false), vProj.product(v, false)));
+      }
+      qkv.run(x); //                                            q, k, v = W_{q,k,v} x (+ b)
+    } else {
+      qProj.step(x, q, n, false, ws);
+      kProj.step(x, k, n, false, ws);
+      vProj.step(x, v, n, false, ws);
+    }
+    Decoding.step(cfg, score, rows, tokens, q, k, v, cache, merged); // merge_heads(A @ V); q, k rotated in place
+    oProj.step(merged, y, n, accumulate, ws); //                 o_proj(..)
+  }
+
   /**
    * Attention output (B, T, d) for T new tokens xNew (B, T, d) at absolute positions
-   * cache.seen() .. cache.seen() + T - 1: their keys and values (rotated at those positions) join
-   * the cache and each new query attends to the keys its mask allows — exactly what
-   * {@link #forward} gives at those positions. Inference only: nothing is recorded for autograd
-   * and dropout is off.
+   * cache.seen() .. cache.seen() + T - 1: {@link #step} on tensors (the cache's rows are fixed by
+   * its first call). Inference only: nothing is recorded for autograd and dropout is off.
    */
   public Tensor forwardIncremental(Tensor xNew, LayerKvCache cache) {
     checkInput(xNew);
     if (cache == null) throw new IllegalArgumentException("forwardIncremental: cache is null (use newCache())");
-    if (cache.mask() != cfg.mask() || cache.numKvHeads() != cfg.numKvHeads() || cache.headDim() != cfg.headDim()) {
-      throw new IllegalArgumentException("forwardIncremental: the cache " + cache + " was not made by this layer");
-    }
-    try (var g = Autograd.noGrad()) {
-      Tensor q = qProj.forward(xNew).contiguous();
-      Tensor k = kProj.forward(xNew).contiguous();
-      Tensor v = vProj.forward(xNew).contiguous();
-      Tensor merged = Tensor.zeros(xNew.size(0), xNew.size(1), cfg.numHeads() * cfg.headDim());
-      Decoding.step(cfg, score, xNew.size(0), xNew.size(1), q.toArray(), k.toArray(), v.toArray(), cache,
-          merged.storage());
-      return oProj.forward(merged);
-    }
+    cacheOf(cache);
+    int b = xNew.size(0);
+    int t = xNew.size(1);
+    float[] y = new float[b * t * cfg.hiddenSize()];
+    step(cache, b, t, xNew.contiguous().toArray(), y, false, new Workspace());
+    return Tensor.of(y, b, t, cfg.hiddenSize());
   }
 
   // ---------------------------------------------------------------- accessors

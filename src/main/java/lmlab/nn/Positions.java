@@ -14,6 +14,14 @@ public abstract class Positions extends Module {
   /** Rows start .. start + length - 1 of the position table, shape (length, d). */
   public abstract Tensor table(int start, int length);
 
+  /** Adds row pos of the table to x[xo, xo + d) (decoding, no autograd). */
+  public void addRow(float[] x, int xo, int pos) {
+    Tensor row = table(pos, 1).contiguous(); // P[pos]
+    float[] pa = row.storage();
+    int po = row.offset();
+    for (int i = 0, d = dim(); i < d; i++) x[xo + i] += pa[po + i];
+  }
+
   /** x + P[0 .. S) for x (..., S, d). */
   public final Tensor addTo(Tensor x) {
     return addTo(x, 0);

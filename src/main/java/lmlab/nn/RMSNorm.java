@@ -28,6 +28,22 @@ public final class RMSNorm extends Norm {
     return x.rmsNorm(weight, eps); // x·rsqrt(mean(x²) + eps)·weight
   }
 
+  /** x / sqrt(mean(x²) + eps) · w per vector, the sum of squares in double. */
+  @Override
+  public void step(float[] x, float[] y, int n, boolean accumulate, Workspace ws) {
+    float[] w = weight.contiguous().storage();
+    int wo = weight.contiguous().offset();
+    for (int r = 0, o = 0; r < n; r++, o += d) {
+      double ss = 0;
+      for (int i = 0; i < d; i++) ss += (double) x[o + i] * x[o + i];
+      float inv = (float) (1 / Math.sqrt(ss / d + eps));
+      for (int i = 0; i < d; i++) {
+        float v = x[o + i] * inv * w[wo + i];
+        y[o + i] = accumulate ? y[o + i] + v : v;
+      }
+    }
+  }
+
   @Override
   public int dim() {
     return d;

@@ -53,6 +53,39 @@ public final class RNN extends Module {
     return forward(x, null);
   }
 
+  /** Zero states h for rows sequences, every layer. */
+  public RecurrentState newState(int rows) {
+    return new RecurrentState(rows, layers.size(), hiddenSize, false);
+  }
+
+  /**
+   * The stack on tokens new inputs of every row, without autograd or dropout: x (rows, tokens,
+   * d_x), y (rows, tokens, d_h) the last layer's h; per token and layer
+   * h_t = act(W_hx x_t + b_h + W_hh h_{t-1}).
+   */
+  public void step(RecurrentState state, float[] x, float[] y, int tokens, Workspace ws) {
+    int rows = state.rows();
+    int dh = hiddenSize;
+    float[] in = ws.floats(this, 0, rows * Math.max(inputSize, dh));
+    float[] h = ws.floats(this, 1, rows * dh);
+    float[] pre = ws.floats(this, 2, rows * dh);
+    for (int t = 0; t < tokens; t++) {
+      for (int r = 0; r < rows; r++) System.arraycopy(x, (r * tokens + t) * inputSize, in, r * inputSize, inputSize);
+      for (int l = 0; l < layers.size(); l++) {
+        for (int r = 0; r < rows; r++) System.arraycopy(state.history(r), state.current(r, l), h, r * dh, dh);
+        layers.get(l).stepPre(in, h, rows, pre, ws); //                      W_hx x_t + b_h + W_hh h_{t-1}
+        layers.get(l).activation().applyInPlace(pre, rows * dh); //          act(..)
+        for (int r = 0; r < rows; r++) {
+          int nxt = state.next(r, l);
+          System.arraycopy(pre, r * dh, state.history(r), nxt, dh);
+        }
+        System.arraycopy(pre, 0, in, 0, rows * dh);
+      }
+      for (int r = 0; r < rows; r++) System.arraycopy(in, r * dh, y, (r * tokens + t) * dh, dh);
+      state.advance();
+    }
+  }
+
   public List<ElmanCell> layers() {
     return List.copyOf(layers);
   }

@@ -1,5 +1,7 @@
 package lmlab.nn;
 
+import lmlab.nn.weights.ProductGroup;
+
 import lmlab.tensor.Rng;
 import lmlab.tensor.Tensor;
 
@@ -23,6 +25,29 @@ public final class SwiGlu extends FeedForward {
   @Override
   public Tensor forward(Tensor x) {
     return downProj.forward(gateProj.forward(x).silu().mul(upProj.forward(x))); // down(silu(gate(x)) ⊙ up(x))
+  }
+
+  /**
+   * down(silu(gate(x)) ⊙ up(x)) on n vectors; gate and up of one vector run as one group of
+   * matrix-vector products (one wake-up of the helper thread).
+   */
+  @Override
+  public void step(float[] x, float[] y, int n, boolean accumulate, Workspace ws) {
+    int dff = upProj.outFeatures();
+    float[] g = ws.floats(this, 0, n * dff);
+    float[] u = ws.floats(this, 1, n * dff);
+    if (n == 1) {
+      ProductGroup gu = ws.group(this, 2, g);
+      if (gu == null || gu.output(1) != u) {
+        gu = ws.keep(this, 2, ProductGroup.of(gateProj.product(g, false), upProj.product(u, false)));
+      }
+      gu.run(x); //                                  gate(x), up(x)
+    } else {
+      gateProj.step(x, g, n, false, ws);
+      upProj.step(x, u, n, false, ws);
+    }
+    Activation.swish(g, u, u, n * dff); //           silu(gate(x)) ⊙ up(x)
+    downProj.step(u, y, n, accumulate, ws); //       down(..)
   }
 
   @Override

@@ -1,6 +1,5 @@
 package lmlab.nn;
 
-import lmlab.autograd.Autograd;
 import lmlab.nn.attention.LayerKvCache;
 import lmlab.tensor.Rng;
 import lmlab.tensor.Shape;
@@ -66,19 +65,38 @@ public final class TransformerBlock extends Layer {
     return new Output(out, a.weights());
   }
 
+  /** An empty step state for rows sequences: the mixer's (the norms and the MLP keep nothing between tokens). */
+  public StepState newState(int rows) {
+    return mixer.newState(rows);
+  }
+
   /**
-   * The block on T new tokens x (B, T, d) at the cache's next positions: attention reads and
-   * extends the layer's KV cache. Inference only (no autograd, no dropout).
+   * The block on tokens new tokens of every row of state, in place on the residual stream x
+   * (rows, tokens, d), without autograd or dropout:
+   * {@code x += mix(norm_1(x)); x += mlp(norm_2(x))}.
+   */
+  public void step(StepState state, float[] x, int tokens, Workspace ws) {
+    int n = state.rows() * tokens;
+    float[] h = ws.floats(this, 0, n * mixer.hiddenSize());
+    inputLayernorm.step(x, h, n, false, ws); //          norm_1(x)
+    mixer.step(state, h, x, tokens, true, ws); //        x += mix(norm_1(x))
+    postAttentionLayernorm.step(x, h, n, false, ws); //  norm_2(x)
+    mlp.step(h, x, n, true, ws); //                      x += mlp(norm_2(x))
+  }
+
+  /**
+   * The block on T new tokens x (B, T, d) at the cache's next positions: {@link #step} on tensors
+   * (the cache's rows are fixed by its first call). Inference only.
    */
   public Tensor forwardIncremental(Tensor x, LayerKvCache cache) {
     if (x.dim() != 3 || x.size(2) != mixer.hiddenSize()) {
       throw new IllegalArgumentException("TransformerBlock: input must be (B, T, " + mixer.hiddenSize()
           + "), got shape " + Shape.str(x.shape()));
     }
-    try (var g = Autograd.noGrad()) {
-      Tensor h = x.add(selfAttn().forwardIncremental(inputLayernorm.forward(x), cache)); // x + attn(norm_1(x))
-      return h.add(mlp.forward(postAttentionLayernorm.forward(h))); //                    h + mlp(norm_2(h))
-    }
+    cache.ensureBatch(x.size(0));
+    float[] out = x.contiguous().toArray();
+    step(cache, out, x.size(1), new Workspace());
+    return Tensor.of(out, x.shape());
   }
 
   public Norm inputLayernorm() {

@@ -7,9 +7,10 @@ import lmlab.kernels.Lanes;
 import lmlab.tensor.Tensor;
 
 /**
- * The incremental (KV-cache) attention step of one layer, on plain arrays: for each new token in
- * order, rotate its query and key at the token's absolute position, append its key and value to
- * the cache, and attend over the cached keys the mask lets it see. No autograd.
+ * The incremental (KV-cache) attention step of one layer, on plain arrays: for each row and each
+ * of its new tokens in order, rotate its query and key at the token's absolute position (the
+ * row's own), append its key and value to the row's cache, and attend over the cached keys the
+ * mask lets it see. No autograd.
  *
  * <p>Per query head the scores over every held key are d_h AXPYs over the cache's transposed keys
  * (vectorised across keys, no horizontal sums), the normaliser runs on that row, and the output is
@@ -66,34 +67,35 @@ public final class Decoding {
     int kvRow = nkv * dh;
     float[] w = cache.scratch(3, 64);
     boolean[] visible = new boolean[w.length];
-    for (int i = 0; i < steps; i++) {
-      int t = cache.seen();
-      if (rope != null) {
-        for (int b = 0; b < batch; b++) {
-          for (int h = 0; h < nq; h++) rope.rotateInPlace(qa, (b * steps + i) * qRow + h * dh, t);
-          for (int h = 0; h < nkv; h++) rope.rotateInPlace(ka, (b * steps + i) * kvRow + h * dh, t);
+    // rows are independent and each may be at its own position: row by row, its tokens in order
+    for (int b = 0; b < batch; b++) {
+      for (int i = 0; i < steps; i++) {
+        int t = cache.position(b);
+        int qBase = (b * steps + i) * qRow;
+        int kvBase = (b * steps + i) * kvRow;
+        if (rope != null) {
+          for (int h = 0; h < nq; h++) rope.rotateInPlace(qa, qBase + h * dh, t);
+          for (int h = 0; h < nkv; h++) rope.rotateInPlace(ka, kvBase + h * dh, t);
         }
-      }
-      cache.append(ka, i * kvRow, va, i * kvRow, steps * kvRow);
-      int held = cache.tokensHeld();
-      int slots = cache.slots();
-      if (w.length < held) w = cache.scratch(3, Math.max(held, 2 * w.length));
-      if (check && visible.length < held) visible = new boolean[w.length];
-      int n = held; // n_t, the keys t sees
-      if (check) {
-        n = 0;
-        for (int c = 0; c < held; c++) {
-          visible[c] = mask.allowed(t, cache.positionOf(c));
-          if (visible[c]) n++;
+        cache.appendRow(b, ka, kvBase, va, kvBase);
+        int held = cache.tokensHeld(b);
+        int slots = cache.slots();
+        if (w.length < held) w = cache.scratch(3, Math.max(held, 2 * w.length));
+        if (check && visible.length < held) visible = new boolean[w.length];
+        int n = held; // n_t, the keys t sees
+        if (check) {
+          n = 0;
+          for (int c = 0; c < held; c++) {
+            visible[c] = mask.allowed(t, cache.positionOf(b, c));
+            if (visible[c]) n++;
+          }
+          if (n == 0) throw new IllegalArgumentException("mask " + mask.spec() + ": query " + t + " may see no key");
         }
-        if (n == 0) throw new IllegalArgumentException("mask " + mask.spec() + ": query " + t + " may see no key");
-      }
-      float[] kc = cache.keys();
-      float[] vc = cache.values();
-      for (int b = 0; b < batch; b++) {
+        float[] kc = cache.keys();
+        float[] vc = cache.values();
         for (int h = 0; h < nq; h++) {
           int base = cache.base(b, h / group);
-          int qo = (b * steps + i) * qRow + h * dh;
+          int qo = qBase + h * dh;
           // scores s[c] for every held slot c
           switch (f) {
             case SCALED_DOT, DOT -> scoresOf(qa, qo, scale, kc, base, slots, dh, held, w);
@@ -129,8 +131,7 @@ public final class Decoding {
             float inv = 1f / n; // relu(s) / n_t
             for (int c = 0; c < held; c++) w[c] = w[c] > 0 ? w[c] * inv : 0f;
           }
-          int oo = (b * steps + i) * qRow + h * dh;
-          weightedValues(w, held, vc, base, dh, out, oo);
+          weightedValues(w, held, vc, base, dh, out, qo);
         }
       }
     }

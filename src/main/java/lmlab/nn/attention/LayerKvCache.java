@@ -1,19 +1,24 @@
 package lmlab.nn.attention;
 
 import java.util.Arrays;
+import lmlab.nn.StepState;
 
 /**
- * The key/value cache of one attention layer for incremental decoding (layers.md, "KV cache"):
- * keys (already rotated when the layer uses RoPE), stored transposed as (B, n_kv, d_h, slots) so a
- * query's scores over all held keys are d_h vector AXPYs, and values (B, n_kv, slots, d_h).
+ * The key/value cache of one attention layer for incremental decoding (layers.md, "KV cache"), the
+ * step state of {@link lmlab.nn.MultiHeadAttention}: keys (already rotated when the layer uses
+ * RoPE), stored transposed as (rows, n_kv, d_h, slots) so a query's scores over all held keys are
+ * d_h vector AXPYs, and values (rows, n_kv, slots, d_h). Every row (sequence) has its own position.
  *
  * <p>A layer with a windowed mask keeps only the keys a present or future query can still see —
  * {@link AttentionMask#held}: sliding(w) the last floor(w/2) + 1, dilated(window, δ) the last
  * (floor(window/δ) - 1)·δ + 1, block_local the keys of the current block — in a ring of that many
  * slots (position p in slot p mod slots). Causal and custom masks keep every key; their storage
- * doubles as it fills. {@link #bytes()} reports the elements held, exactly: 2·B·n_kv·held·d_h·4.
+ * doubles as it fills. {@link #bytes()} reports the elements held, exactly: Σ_rows 2·n_kv·held·d_h·4.
+ *
+ * <p>{@link #truncate} on a ring works while the keys the shorter prefix needs are still in it
+ * (the last slots positions); going back further is an error naming the window.
  */
-public final class LayerKvCache {
+public final class LayerKvCache implements StepState {
   private final AttentionMask mask;
   private final int numKvHeads;
   private final int headDim;
@@ -22,9 +27,13 @@ public final class LayerKvCache {
   private int slots;
   private float[] keys = new float[0];
   private float[] values = new float[0];
-  private int seen;
+  /** Position (tokens seen) per row; length 1 before the batch is known. */
+  private int[] seen = new int[1];
+  private float[] spareKeys = new float[0];
+  private float[] spareValues = new float[0];
   private final float[][] scratch = new float[4][0];
 
+  /** An empty cache whose row count is fixed by the first step. */
   public LayerKvCache(AttentionMask mask, int numKvHeads, int headDim) {
     if (mask == null) throw new IllegalArgumentException("LayerKvCache: mask is null");
     if (numKvHeads < 1 || headDim < 1) {
@@ -37,19 +46,55 @@ public final class LayerKvCache {
     this.ring = mask.maxHeld() != Integer.MAX_VALUE;
   }
 
-  /** Tokens appended so far: the absolute position of the next token. */
+  /** An empty cache for rows rows, all at position 0. */
+  public LayerKvCache(AttentionMask mask, int numKvHeads, int headDim, int rows) {
+    this(mask, numKvHeads, headDim);
+    if (rows < 1) throw new IllegalArgumentException("LayerKvCache: rows must be >= 1, got " + rows);
+    ensureBatch(rows);
+  }
+
+  /** Tokens appended so far, the absolute position of the next token, when every row is at the same one. */
   public int seen() {
-    return seen;
+    int p = seen[0];
+    for (int r = 1; r < seen.length; r++) {
+      if (seen[r] != p) {
+        throw new IllegalStateException("LayerKvCache: rows are at different positions (" + Arrays.toString(seen)
+            + "); ask position(row)");
+      }
+    }
+    return p;
   }
 
-  /** Tokens whose keys and values are held now, per sequence. */
+  @Override
+  public int position(int row) {
+    if (row < 0 || row >= Math.max(batch, 1)) {
+      throw new IllegalArgumentException("LayerKvCache: row " + row + " is not one of the " + Math.max(batch, 0) + " rows");
+    }
+    return seen[row];
+  }
+
+  @Override
+  public int rows() {
+    return Math.max(batch, 0);
+  }
+
+  /** Tokens whose keys and values are held now, per sequence (all rows at one position). */
   public int tokensHeld() {
-    return mask.held(seen);
+    return mask.held(seen());
   }
 
-  /** Bytes of keys and values held: 2 · B · n_kv · held · d_h · 4 (0 before the first token). */
+  /** Tokens whose keys and values row holds now. */
+  public int tokensHeld(int row) {
+    return mask.held(position(row));
+  }
+
+  /** Bytes of keys and values held: Σ over rows of 2 · n_kv · held · d_h · 4 (0 before the first token). */
+  @Override
   public long bytes() {
-    return batch < 0 ? 0 : 2L * batch * numKvHeads * tokensHeld() * headDim * Float.BYTES;
+    if (batch < 0) return 0;
+    long sum = 0;
+    for (int r = 0; r < batch; r++) sum += mask.held(seen[r]);
+    return 2L * sum * numKvHeads * headDim * Float.BYTES;
   }
 
   /** The batch size, or -1 before the first token. */
@@ -71,45 +116,92 @@ public final class LayerKvCache {
 
   /** Forgets every token (the next one is position 0 again); keeps the storage. */
   public void clear() {
-    seen = 0;
+    Arrays.fill(seen, 0);
   }
 
-  /** Fixes the batch size on the first call; later calls must agree. */
-  void ensureBatch(int b) {
+  /** Fixes the row count on the first call (a cache made without one); later calls must agree. */
+  public void ensureBatch(int b) {
     if (batch < 0) {
       batch = b;
       slots = ring ? mask.maxHeld() : 16;
       keys = new float[b * numKvHeads * slots * headDim];
       values = new float[keys.length];
+      seen = new int[b];
     } else if (b != batch) {
       throw new IllegalArgumentException("KV cache: batch size " + b + " differs from the " + batch
           + " sequences this cache holds (clear() it or make a new one)");
     }
   }
 
-  /**
-   * Stores the key and value of token {@link #seen()} for every sequence and head, read from
-   * k and v at kOff/vOff + b·bStride + h·d_h, and advances seen. Already-rotated keys expected.
-   */
-  void append(float[] k, int kOff, float[] v, int vOff, int bStride) {
-    int pos = seen;
-    if (!ring && pos >= slots) grow(Math.max(pos + 1, 2 * slots));
-    int slot = slotOf(pos);
-    for (int b = 0; b < batch; b++) {
-      for (int h = 0; h < numKvHeads; h++) {
-        int base = (b * numKvHeads + h) * slots * headDim;
-        int src = kOff + b * bStride + h * headDim;
-        for (int e = 0; e < headDim; e++) keys[base + e * slots + slot] = k[src + e]; // transposed
-        System.arraycopy(v, vOff + b * bStride + h * headDim, values, base + slot * headDim, headDim);
-      }
+  @Override
+  public LayerKvCache fork() {
+    LayerKvCache c = new LayerKvCache(mask, numKvHeads, headDim);
+    c.batch = batch;
+    c.slots = slots;
+    c.keys = keys.clone();
+    c.values = values.clone();
+    c.seen = seen.clone();
+    return c;
+  }
+
+  @Override
+  public void reorder(int[] rows) {
+    StepState.checkRows("LayerKvCache", rows, Math.max(batch, 0));
+    int per = numKvHeads * slots * headDim;
+    int n = rows.length * per;
+    if (spareKeys.length != n) {
+      spareKeys = new float[n];
+      spareValues = new float[n];
     }
-    seen = pos + 1;
+    int[] pos = new int[rows.length];
+    for (int i = 0; i < rows.length; i++) {
+      System.arraycopy(keys, rows[i] * per, spareKeys, i * per, per);
+      System.arraycopy(values, rows[i] * per, spareValues, i * per, per);
+      pos[i] = seen[rows[i]];
+    }
+    float[] k = keys;
+    float[] v = values;
+    keys = spareKeys;
+    values = spareValues;
+    spareKeys = k;
+    spareValues = v;
+    seen = pos;
+    batch = rows.length;
+  }
+
+  @Override
+  public void truncate(int length) {
+    StepState.checkLength("LayerKvCache", length);
+    for (int r = 0; r < seen.length; r++) {
+      if (seen[r] <= length) continue;
+      // a ring keeps positions [seen - slots, seen); the prefix needs [length - held(length), length)
+      if (ring && mask.held(length) > 0 && length - mask.held(length) < seen[r] - slots) {
+        throw new IllegalArgumentException("KV cache (" + mask.spec() + "): row " + r + " at position " + seen[r]
+            + " keeps only the last " + slots + " keys; truncating to " + length + " needs keys from position "
+            + (length - mask.held(length)));
+      }
+      seen[r] = length;
+    }
+  }
+
+  /** Stores the key and value of row's next token (position(row)), read at kOff and vOff, and advances it. */
+  void appendRow(int row, float[] k, int kOff, float[] v, int vOff) {
+    int pos = seen[row];
+    if (!ring && pos >= slots) grow(Math.max(pos + 1, 2 * slots));
+    int slot = ring ? pos % slots : pos;
+    for (int h = 0; h < numKvHeads; h++) {
+      int base = (row * numKvHeads + h) * slots * headDim;
+      int src = kOff + h * headDim;
+      for (int e = 0; e < headDim; e++) keys[base + e * slots + slot] = k[src + e]; // transposed
+      System.arraycopy(v, vOff + h * headDim, values, base + slot * headDim, headDim);
+    }
+    seen[row] = pos + 1;
   }
 
   private void grow(int newSlots) {
     float[] nk = new float[batch * numKvHeads * newSlots * headDim];
     float[] nv = new float[nk.length];
-    int used = Math.min(seen, slots);
+    int used = slots;
     for (int bh = 0; bh < batch * numKvHeads; bh++) {
       int from = bh * slots * headDim;
       int to = bh * newSlots * headDim;
@@ -119,20 +211,17 @@ public final class LayerKvCache {
     keys = nk;
     values = nv;
     slots = newSlots;
-  }
-
-  /** The slot of absolute position p (which must be held). */
-  int slotOf(int p) {
-    return ring ? p % slots : p;
+    spareKeys = new float[0];
+    spareValues = new float[0];
   }
 
   /**
-   * The absolute position held in slot c (c < {@link #tokensHeld()}): the held positions are the
-   * last tokensHeld() ones, in slots [0, tokensHeld()).
+   * The absolute position held in slot c of row (c < {@link #tokensHeld(int)}): the held positions
+   * are the row's last tokensHeld ones, in slots [0, tokensHeld).
    */
-  int positionOf(int c) {
+  int positionOf(int row, int c) {
     if (!ring) return c;
-    int t = seen - 1;
+    int t = seen[row] - 1;
     return t - Math.floorMod(t % slots - c, slots);
   }
 
@@ -162,7 +251,8 @@ public final class LayerKvCache {
 
   @Override
   public String toString() {
-    return "LayerKvCache[" + mask.spec() + ", seen " + seen + ", held " + tokensHeld() + ", " + bytes() + " bytes"
-        + (batch < 0 ? "" : ", storage " + Arrays.toString(new int[] {batch, numKvHeads, slots, headDim})) + "]";
+    return "LayerKvCache[" + mask.spec() + ", positions " + Arrays.toString(batch < 0 ? new int[0] : seen) + ", "
+        + bytes() + " bytes" + (batch < 0 ? "" : ", storage " + Arrays.toString(new int[] {batch, numKvHeads, slots,
+        headDim})) + "]";
   }
 }

@@ -1,12 +1,18 @@
-package lmlab.decode;
+package lmlab.nn.weights;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.Random;
 import lmlab.kernels.Parallel;
+import lmlab.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 
 class MatVecTest {
+  /** float32 weights (out, in) over w from offset wo, in place (a view, no copy). */
+  static FloatWeights weights(float[] w, int wo, int out, int in) {
+    return new FloatWeights(Tensor.of(w, w.length).narrow(0, wo, out * in).reshape(out, in));
+  }
+
   private static float[] random(Random r, int n) {
     float[] a = new float[n];
     for (int i = 0; i < n; i++) a[i] = (float) r.nextGaussian();
@@ -40,12 +46,12 @@ class MatVecTest {
       float[] b = random(r, out);
       double[] ref = reference(w, 3, out, in, x, b);
       float[] y = new float[out + 2];
-      MatVec.multiply(w, 3, out, in, x, 0, b, 0, y, 2, false);
+      MatVec.multiply(weights(w, 3, out, in), x, 0, b, 0, y, 2, false);
       assertNear(y, 2, ref, 0);
       // accumulate adds to what y holds
       float[] acc = new float[out];
       java.util.Arrays.fill(acc, 1f);
-      MatVec.multiply(w, 3, out, in, x, 0, b, 0, acc, 0, true);
+      MatVec.multiply(weights(w, 3, out, in), x, 0, b, 0, acc, 0, true);
       assertNear(acc, 0, ref, 1);
     }
   }
@@ -63,7 +69,7 @@ class MatVecTest {
     for (int i = 0; i < 3; i++) {
       float[] w = random(r, outs[i] * in);
       float[] b = i == 0 ? null : random(r, outs[i]);
-      ps[i] = new MatVec.Product(w, 0, outs[i], in, b, 0, new float[outs[i]], false);
+      ps[i] = new MatVec.Product(weights(w, 0, outs[i], in), b, 0, new float[outs[i]], false);
       refs[i] = reference(w, 0, outs[i], in, x, b);
       weights += (long) outs[i] * in;
       rows += outs[i];
@@ -99,9 +105,9 @@ class MatVecTest {
         double[] ref = reference(w, 0, out, in, x, b);
         float[] y = new float[out];
         java.util.Arrays.fill(y, 2f);
-        MatVec.multiply(w, 0, out, in, x, 0, b, 0, y, 0, true);
+        MatVec.multiply(weights(w, 0, out, in), x, 0, b, 0, y, 0, true);
         assertNear(y, 0, ref, 2);
-        MatVec.multiply(w, 0, out, in, x, 0, b, 0, y, 0, false);
+        MatVec.multiply(weights(w, 0, out, in), x, 0, b, 0, y, 0, false);
         assertNear(y, 0, ref, 0);
       }
     } finally {
@@ -116,8 +122,8 @@ class MatVecTest {
     float[] w2 = new float[7 * 40];
     for (int i = 0; i < w1.length; i++) w1[i] = i % 5 - 2;
     for (int i = 0; i < w2.length; i++) w2[i] = i % 3;
-    MatVec.Product[] ps = {new MatVec.Product(w1, 3, 5, 40, null, 0, new float[5], false),
-        new MatVec.Product(w2, 0, 7, 40, null, 0, new float[7], false)};
+    MatVec.Product[] ps = {new MatVec.Product(weights(w1, 3, 5, 40), null, 0, new float[5], false),
+        new MatVec.Product(weights(w2, 0, 7, 40), null, 0, new float[7], false)};
     // rows 3..8 of the stack: rows 3, 4 of the first product, rows 0..3 of the second
     float expected = 0;
     for (int i = 3 + 3 * 40; i < 3 + 5 * 40; i++) expected += w1[i];
@@ -137,8 +143,8 @@ class MatVecTest {
     float[] x = random(r, in);
     float[] ya = new float[600];
     float[] yb = new float[300];
-    MatVec.Product[] a = {new MatVec.Product(wa, 0, 600, in, null, 0, ya, false)};
-    MatVec.Product[] b = {new MatVec.Product(wb, 0, 300, in, null, 0, yb, false)};
+    MatVec.Product[] a = {new MatVec.Product(weights(wa, 0, 600, in), null, 0, ya, false)};
+    MatVec.Product[] b = {new MatVec.Product(weights(wb, 0, 300, in), null, 0, yb, false)};
     double[] refA = reference(wa, 0, 600, in, x, null);
     double[] refB = reference(wb, 0, 300, in, x, null);
     int before = Parallel.threads();

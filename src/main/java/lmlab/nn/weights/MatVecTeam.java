@@ -1,4 +1,4 @@
-package lmlab.decode;
+package lmlab.nn.weights;
 
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.locks.LockSupport;

@@ -1,0 +1,52 @@
+package lmlab.nn;
+
+/**
+ * What a sequence layer carries from one decoding step to the next for a batch of rows (one row =
+ * one sequence): an attention layer's KV cache, an LSTM's (h, c). Every row has its own position
+ * (the tokens it has consumed), so rows of a batch may be at different lengths.
+ *
+ * <p>The three operations beam search and a batching server need:
+ * <ul>
+ *   <li>{@link #fork()}: an independent copy (stepping one never changes the other);
+ *   <li>{@link #reorder(int[])}: new row i becomes old row rows[i]; rows may repeat (beam search
+ *       keeps two continuations of one hypothesis) and the row count may change;
+ *   <li>{@link #truncate(int)}: every row forgets the tokens from position length on, so stepping
+ *       on continues as a fresh run over the first length tokens would.
+ * </ul>
+ */
+public interface StepState {
+  /** Rows (sequences) this state holds. */
+  int rows();
+
+  /** Tokens row has consumed: the absolute position of its next token. */
+  int position(int row);
+
+  /** An independent deep copy. */
+  StepState fork();
+
+  /** Row i of the result is row rows[i] of this state (repeats allowed, rows.length >= 1). */
+  void reorder(int[] rows);
+
+  /** Every row at a position past length goes back to length (its first length tokens stay). */
+  void truncate(int length);
+
+  /** Bytes of state held (exact, for the analyser and the benches). */
+  long bytes();
+
+  /** Checks a reorder index list against rows rows. */
+  static void checkRows(String who, int[] order, int rows) {
+    if (order == null || order.length == 0) {
+      throw new IllegalArgumentException(who + ": reorder needs at least one row index");
+    }
+    for (int r : order) {
+      if (r < 0 || r >= rows) {
+        throw new IllegalArgumentException(who + ": reorder index " + r + " is not a row of [0, " + rows + ")");
+      }
+    }
+  }
+
+  /** Checks a truncate length. */
+  static void checkLength(String who, int length) {
+    if (length < 0) throw new IllegalArgumentException(who + ": truncate length must be >= 0, got " + length);
+  }
+}

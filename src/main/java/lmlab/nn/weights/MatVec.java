@@ -1,0 +1,129 @@
+package lmlab.nn.weights;
+
+import lmlab.kernels.Parallel;
+
+/**
+ * y = W x (+ b) for one vector: the product of a single decoding step, where the general GEMM's
+ * dispatch and packing cost more than the multiply-adds. The row kernel is the weight type's
+ * ({@link Weights#rows}); this class decides who runs which rows. With more than one thread allowed
+ * ({@link Parallel#threads()}), products of at least {@link #PARALLEL_MIN} weights share their rows
+ * with a helper thread ({@link MatVecTeam}, which never waits for a preempted helper); smaller ones
+ * run on the caller, where waking a thread would cost more than it saves.
+ */
+public final class MatVec {
+  /**
+   * Products below this many weights (256 KB) run on the calling thread. Measured with
+   * `lmlab bench generate --preset chargpt` (products of 37K to 147K weights) on the idle 2-core
+   * machine, 2026-11-27 12:48 UTC: 1,748 tokens/s with no sharing, 2,437 / 2,788 / 2,660 /
+   * 2,441–3,026 / 2,391 / 1,986 tokens/s with the threshold at 8K / 16K / 32K / 64K / 100K / 128K
+   * weights. Below ~64K a product's rows take less time than waking the helper; the 37K o_proj
+   * stays on the caller. On a loaded machine sharing can lose (the helper competes for a busy
+   * core; 850 against 1,700 tokens/s measured at load 5). With the read-ahead of {@link MatVecTeam}
+   * (2026-11-27, 15:15 UTC) sharing o_proj too (32K) was no faster: its rows took 31 instead of 43
+   * µs per token, but the helper's reading ahead of up_proj during them was lost (up: 93 instead of
+   * 85 µs).
+   * {@code -Dlmlab.matvec.parallelMin=N} overrides it (for measuring on other machines).
+   */
+  public static final int PARALLEL_MIN = Integer.getInteger("lmlab.matvec.parallelMin", 1 << 16);
+
+  private MatVec() {}
+
+  /** One product y (+)= W x (+ b): its weights, bias (or null) from offset bo, and output. */
+  public record Product(Weights w, float[] b, int bo, float[] y, boolean accumulate) {
+    public int out() {
+      return w.rows();
+    }
+
+    public int in() {
+      return w.cols();
+    }
+  }
+
+  /** y[yo ..] (+)= W x[xo ..] (+ b), on the helper thread too when the product is large enough. */
+  public static void multiply(Weights w, float[] x, int xo, float[] b, int bo, float[] y, int yo, boolean accumulate) {
+    StepTrace.matvec(1);
+    if ((long) w.rows() * w.cols() >= PARALLEL_MIN && Parallel.threads() > 1 && xo == 0 && yo == 0) {
+      MatVecTeam.shared().run(new Product[] {new Product(w, b, bo, y, accumulate)}, w.rows(), x, null, 0);
+    } else {
+      w.rows(0, w.rows(), x, xo, b, bo, y, yo, accumulate);
+    }
+  }
+
+  /**
+   * Several products of the same input x (q, k and v; gate and up) in one pass over the pool: their
+   * rows are split as one stacked matrix, so the threads are woken once. next (nextRows rows, or
+   * null) are the products the caller will run next on the team: the helper reads its part of their
+   * weights while it would otherwise wait.
+   */
+  public static void multiply(Product[] ps, int totalRows, long weights, float[] x, Product[] next, int nextRows) {
+    StepTrace.matvec(ps.length);
+    if (sharesRows(weights)) {
+      MatVecTeam.shared().run(ps, totalRows, x, next, nextRows);
+    } else {
+      stacked(ps, 0, totalRows, x);
+    }
+  }
+
+  /** The same with nothing to read ahead. */
+  public static void multiply(Product[] ps, int totalRows, long weights, float[] x) {
+    multiply(ps, totalRows, weights, x, null, 0);
+  }
+
+  /** Whether a product of this many weights is shared with the helper thread. */
+  public static boolean sharesRows(long weights) {
+    return weights >= PARALLEL_MIN && Parallel.threads() > 1;
+  }
+
+  /** The sum of the weights of rows [from, to) of the stacked products: reads them into this core's caches. */
+  static float touch(Product[] ps, int from, int to) {
+    float s = 0;
+    int base = 0;
+    for (Product p : ps) {
+      int out = p.out();
+      int lo = Math.max(from, base);
+      int hi = Math.min(to, base + out);
+      if (lo < hi) s += p.w.touch(lo - base, hi - base);
+      base += out;
+    }
+    return s;
+  }
+
+  /** Rows [from, to) of the stacked products straight into their outputs. */
+  static void stacked(Product[] ps, int from, int to, float[] x) {
+    int base = 0;
+    for (Product p : ps) {
+      int out = p.out();
+      int lo = Math.max(from, base);
+      int hi = Math.min(to, base + out);
+      if (lo < hi) p.w.rows(lo - base, hi - base, x, 0, p.b, p.bo, p.y, 0, p.accumulate);
+      base += out;
+    }
+  }
+
+  /** Rows [from, to) of the stacked products (bias included, not accumulated) into scratch[0 .. to - from). */
+  static void stackedRows(Product[] ps, int from, int to, float[] x, float[] scratch) {
+    int base = 0;
+    for (Product p : ps) {
+      int out = p.out();
+      int lo = Math.max(from, base);
+      int hi = Math.min(to, base + out);
+      if (lo < hi) p.w.rows(lo - base, hi - base, x, 0, p.b, p.bo, scratch, base - from, false);
+      base += out;
+    }
+  }
+
+  /** Stores (or adds, for an accumulating product) rows [from, to) held in scratch into their outputs. */
+  static void store(Product[] ps, int from, int to, float[] scratch) {
+    int base = 0;
+    for (Product p : ps) {
+      int out = p.out();
+      int lo = Math.max(from, base);
+      int hi = Math.min(to, base + out);
+      for (int r = lo; r < hi; r++) {
+        float v = scratch[r - from];
+        p.y[r - base] = p.accumulate ? p.y[r - base] + v : v;
+      }
+      base += out;
+    }
+  }
+}

@@ -1,0 +1,44 @@
+package lmlab.nn.weights;
+
+import lmlab.tensor.Tensor;
+
+/**
+ * The storage of a weight matrix W (out, in), row-major as PyTorch's Linear keeps it, together with
+ * the kernels that read it (llama3.java's "weights as a type with its own kernels"): the autograd
+ * product of training ({@link #linear}), the matrix-vector rows of one decoding step
+ * ({@link #rows}) and the matrix-matrix product of a batch of rows ({@link #matmul}).
+ *
+ * <p>float32 ({@link FloatWeights}) is the one format now. Another format (bf16 read from a
+ * memory-mapped file, packed 4-bit blocks with their scales) is a new subclass that implements
+ * these methods over its own storage; {@link lmlab.nn.Linear} and every layer above it call only
+ * these methods, so they need no change.
+ */
+public abstract class Weights {
+  /** The output width: rows of W. */
+  public abstract int rows();
+
+  /** The input width: columns of W. */
+  public abstract int cols();
+
+  /** x Wᵀ + b for x (..., in), b (out,) or null, with autograd (training and the full forward). */
+  public abstract Tensor linear(Tensor x, Tensor bias);
+
+  /**
+   * Rows [from, to) of one matrix-vector product: y[yo + j] = Σ_p W[j, p]·x[xo + p] (+ b[bo + j]
+   * when b is not null), stored, or added to y with accumulate. No autograd.
+   */
+  public abstract void rows(int from, int to, float[] x, int xo, float[] b, int bo, float[] y, int yo,
+      boolean accumulate);
+
+  /**
+   * The product of n input rows at once: Y (n, out) = X (n, in) Wᵀ (+ b), X and Y row-major from
+   * offset 0, stored or added with accumulate. No autograd.
+   */
+  public abstract void matmul(float[] x, int n, float[] b, int bo, float[] y, boolean accumulate);
+
+  /** Reads rows [from, to) into this core's caches and returns a sum of them (so the reads happen). */
+  public abstract float touch(int from, int to);
+
+  /** Bytes one full pass over W reads. */
+  public abstract long bytes();
+}
