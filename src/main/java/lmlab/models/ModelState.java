@@ -100,6 +100,14 @@ public final class ModelState implements StepState {
   }
 
   @Override
+  public void truncate(int row, int length) {
+    StepState.checkLength("decoding state", length);
+    position(row);
+    for (StepState s : layers) s.truncate(row, length);
+    positions[row] = Math.min(positions[row], length);
+  }
+
+  @Override
   public long bytes() {
     long sum = 0;
     for (StepState s : layers) sum += s.bytes();

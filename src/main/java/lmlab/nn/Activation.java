@@ -6,6 +6,7 @@ import lmlab.kernels.Lanes;
 
 import java.util.Arrays;
 import java.util.stream.Collectors;
+import lmlab.tensor.ActivationKernels;
 import lmlab.tensor.Tensor;
 
 /** The activation functions of layers.md, by their configuration names. */
@@ -54,7 +55,7 @@ public enum Activation {
 
   /**
    * The activation in place on h[0, len), without autograd (decoding): gelu_tanh, relu and silu
-   * on vectors here, the others through the tensor op (counted by StepTrace.tensor()).
+   * on vectors here, the others on the tensor ops' own array kernels.
    */
   public void applyInPlace(float[] h, int len) {
     switch (this) {
@@ -75,11 +76,10 @@ public enum Activation {
         for (int i = 0; i < len; i++) h[i] = Math.max(0f, h[i]);
       }
       case SILU -> swish(h, null, h, len);
-      default -> {
-        lmlab.nn.weights.StepTrace.tensor();
-        float[] y = apply(Tensor.of(java.util.Arrays.copyOf(h, len), len)).toArray();
-        System.arraycopy(y, 0, h, 0, len);
-      }
+      case GELU -> ActivationKernels.gelu(h, len);
+      case SIGMOID -> ActivationKernels.sigmoid(h, len);
+      case TANH -> ActivationKernels.tanh(h, len);
+      case SLIDE -> ActivationKernels.slide(h, len);
     }
   }
 

@@ -112,9 +112,9 @@ public final class RecurrentState implements StepState {
   }
 
   @Override
-  public void truncate(int length) {
+  public void truncate(int row, int length) {
     StepState.checkLength("RecurrentState", length);
-    for (int r = 0; r < positions.length; r++) positions[r] = Math.min(positions[r], length);
+    positions[row] = Math.min(position(row), length);
   }
 
   /** Bytes held: every row's snapshots up to its position (the current state and its history), float32. */

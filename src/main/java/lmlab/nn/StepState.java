@@ -10,8 +10,9 @@ package lmlab.nn;
  *   <li>{@link #fork()}: an independent copy (stepping one never changes the other);
  *   <li>{@link #reorder(int[])}: new row i becomes old row rows[i]; rows may repeat (beam search
  *       keeps two continuations of one hypothesis) and the row count may change;
- *   <li>{@link #truncate(int)}: every row forgets the tokens from position length on, so stepping
- *       on continues as a fresh run over the first length tokens would.
+ *   <li>{@link #truncate(int)}: every row (or one, {@link #truncate(int, int)}) forgets the tokens
+ *       from position length on, so stepping on continues as a fresh run over the first length
+ *       tokens would.
  * </ul>
  */
 public interface StepState {
@@ -28,7 +29,16 @@ public interface StepState {
   void reorder(int[] rows);
 
   /** Every row at a position past length goes back to length (its first length tokens stay). */
-  void truncate(int length);
+  default void truncate(int length) {
+    checkLength(getClass().getSimpleName(), length);
+    for (int r = 0; r < rows(); r++) truncate(r, length);
+  }
+
+  /**
+   * Row goes back to min(its position, length). With {@link #reorder} this also admits a new
+   * sequence: repeat any row, then truncate the copy to 0.
+   */
+  void truncate(int row, int length);
 
   /** Bytes of state held (exact, for the analyser and the benches). */
   long bytes();

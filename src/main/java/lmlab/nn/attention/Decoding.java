@@ -80,13 +80,17 @@ public final class Decoding {
         cache.appendRow(b, ka, kvBase, va, kvBase);
         int held = cache.tokensHeld(b);
         int slots = cache.slots();
+        int first = t + 1 - held; //                       the oldest held position, at slot s0
+        int s0 = cache.slotOf(first);
+        int n1 = Math.min(held, slots - s0); //          slots [s0, s0 + n1), then [0, held - n1) when a ring wraps
+        int n2 = held - n1;
         if (w.length < held) w = cache.scratch(3, Math.max(held, 2 * w.length));
         if (check && visible.length < held) visible = new boolean[w.length];
         int n = held; // n_t, the keys t sees
         if (check) {
           n = 0;
           for (int c = 0; c < held; c++) {
-            visible[c] = mask.allowed(t, cache.positionOf(b, c));
+            visible[c] = mask.allowed(t, first + c);
             if (visible[c]) n++;
           }
           if (n == 0) throw new IllegalArgumentException("mask " + mask.spec() + ": query " + t + " may see no key");
@@ -98,24 +102,25 @@ public final class Decoding {
           int qo = qBase + h * dh;
           // scores s[c] for every held slot c
           switch (f) {
-            case SCALED_DOT, DOT -> scoresOf(qa, qo, scale, kc, base, slots, dh, held, w);
+            case SCALED_DOT, DOT -> scores(qa, qo, scale, kc, base, s0, n1, n2, slots, dh, w);
             case MULTIPLICATIVE -> { // (q^T W_s)_c = Σ_a q_a W_s[a, c]
               java.util.Arrays.fill(qt, 0f);
               for (int a = 0; a < dh; a++) {
                 float x = qa[qo + a];
                 for (int c = 0; c < dh; c++) qt[c] += x * mat[a * dh + c];
               }
-              scoresOf(qt, 0, scale, kc, base, slots, dh, held, w);
+              scores(qt, 0, scale, kc, base, s0, n1, n2, slots, dh, w);
             }
             case CONCAT -> { // w_k · k_c + w_q · q
-              scoresOf(vec, 0, 1f, kc, base, slots, dh, held, w);
+              scores(vec, 0, 1f, kc, base, s0, n1, n2, slots, dh, w);
               float qPart = dot(vec, dh, qa, qo, dh);
               for (int c = 0; c < held; c++) w[c] += qPart;
             }
             case ADDITIVE -> { // w_s · tanh(W_k k_c + W_q q), W_s = [W_k | W_q] (d_a, 2 d_h)
               for (int r = 0; r < dh; r++) eq[r] = dot(mat, r * 2 * dh + dh, qa, qo, dh);
               for (int c = 0; c < held; c++) {
-                for (int e = 0; e < dh; e++) kcol[e] = kc[base + e * slots + c];
+                int slot = c < n1 ? s0 + c : c - n1;
+                for (int e = 0; e < dh; e++) kcol[e] = kc[base + e * slots + slot];
                 double s = 0;
                 for (int r = 0; r < dh; r++) s += vec[r] * Math.tanh(dot(mat, r * 2 * dh, kcol, 0, dh) + eq[r]);
                 w[c] = (float) s;
@@ -131,7 +136,8 @@ public final class Decoding {
             float inv = 1f / n; // relu(s) / n_t
             for (int c = 0; c < held; c++) w[c] = w[c] > 0 ? w[c] * inv : 0f;
           }
-          weightedValues(w, held, vc, base, dh, out, qo);
+          weightedValues(w, 0, n1, vc, base + s0 * dh, dh, out, qo, false);
+          if (n2 > 0) weightedValues(w, n1, n2, vc, base, dh, out, qo, true);
         }
       }
     }
@@ -141,8 +147,15 @@ public final class Decoding {
    * w[c] = scale · Σ_e q[e] · K_t[e][c] for c < held, K_t the transposed keys (row stride slots):
    * blocks of keys accumulate in registers across e, two blocks at a time.
    */
+  /** Scores of the held keys in age order: slots [s0, s0 + n1) then [0, n2) (a ring that wraps). */
+  private static void scores(float[] q, int qo, float scale, float[] kt, int base, int s0, int n1, int n2, int slots,
+      int dh, float[] w) {
+    scoresOf(q, qo, scale, kt, base + s0, slots, dh, n1, w, 0);
+    if (n2 > 0) scoresOf(q, qo, scale, kt, base, slots, dh, n2, w, n1);
+  }
+
   private static void scoresOf(float[] q, int qo, float scale, float[] kt, int base, int slots, int dh, int held,
-      float[] w) {
+      float[] w, int wo) {
     int l = F.length();
     int c = 0;
     for (; c + 2 * l <= held; c += 2 * l) {
@@ -153,36 +166,44 @@ public final class Decoding {
         a0 = FloatVector.fromArray(F, kt, row).fma(x, a0);
         a1 = FloatVector.fromArray(F, kt, row + l).fma(x, a1);
       }
-      a0.mul(scale).intoArray(w, c);
-      a1.mul(scale).intoArray(w, c + l);
+      a0.mul(scale).intoArray(w, wo + c);
+      a1.mul(scale).intoArray(w, wo + c + l);
     }
     for (; c + l <= held; c += l) {
       FloatVector a0 = FloatVector.zero(F);
       for (int e = 0, row = base + c; e < dh; e++, row += slots) {
         a0 = FloatVector.fromArray(F, kt, row).fma(FloatVector.broadcast(F, q[qo + e]), a0);
       }
-      a0.mul(scale).intoArray(w, c);
+      a0.mul(scale).intoArray(w, wo + c);
     }
     for (; c < held; c++) {
       float acc = 0f;
       for (int e = 0, row = base + c; e < dh; e++, row += slots) acc += q[qo + e] * kt[row];
-      w[c] = acc * scale;
+      w[wo + c] = acc * scale;
     }
   }
 
-  /** out[oo, oo + dh) = Σ_c w[c] · V[c] over c < held (V rows of dh), accumulated in registers. */
-  private static void weightedValues(float[] w, int held, float[] v, int base, int dh, float[] out, int oo) {
+  /**
+   * out[oo, oo + dh) = Σ_c w[wo + c] · V[c] over c < held (V rows of dh), accumulated in registers;
+   * stored, or added to out with add (the second segment of a wrapped ring).
+   */
+  private static void weightedValues(float[] w, int wo, int held, float[] v, int base, int dh, float[] out, int oo,
+      boolean add) {
     int l = F.length();
     int e = 0;
     for (; e + 2 * l <= dh; e += 2 * l) {
       FloatVector a0 = FloatVector.zero(F);
       FloatVector a1 = FloatVector.zero(F);
       for (int c = 0, row = base + e; c < held; c++, row += dh) {
-        float wc = w[c];
+        float wc = w[wo + c];
         if (wc == 0f) continue;
         FloatVector x = FloatVector.broadcast(F, wc);
         a0 = FloatVector.fromArray(F, v, row).fma(x, a0);
         a1 = FloatVector.fromArray(F, v, row + l).fma(x, a1);
+      }
+      if (add) {
+        a0 = a0.add(FloatVector.fromArray(F, out, oo + e));
+        a1 = a1.add(FloatVector.fromArray(F, out, oo + e + l));
       }
       a0.intoArray(out, oo + e);
       a1.intoArray(out, oo + e + l);
@@ -190,14 +211,15 @@ public final class Decoding {
     for (; e + l <= dh; e += l) {
       FloatVector a0 = FloatVector.zero(F);
       for (int c = 0, row = base + e; c < held; c++, row += dh) {
-        if (w[c] != 0f) a0 = FloatVector.fromArray(F, v, row).fma(FloatVector.broadcast(F, w[c]), a0);
+        if (w[wo + c] != 0f) a0 = FloatVector.fromArray(F, v, row).fma(FloatVector.broadcast(F, w[wo + c]), a0);
       }
+      if (add) a0 = a0.add(FloatVector.fromArray(F, out, oo + e));
       a0.intoArray(out, oo + e);
     }
     for (; e < dh; e++) {
       float acc = 0f;
-      for (int c = 0, row = base + e; c < held; c++, row += dh) acc += w[c] * v[row];
-      out[oo + e] = acc;
+      for (int c = 0, row = base + e; c < held; c++, row += dh) acc += w[wo + c] * v[row];
+      out[oo + e] = add ? out[oo + e] + acc : acc;
     }
   }
 

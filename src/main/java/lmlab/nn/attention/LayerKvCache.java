@@ -12,17 +12,22 @@ import lmlab.nn.StepState;
  * <p>A layer with a windowed mask keeps only the keys a present or future query can still see —
  * {@link AttentionMask#held}: sliding(w) the last floor(w/2) + 1, dilated(window, δ) the last
  * (floor(window/δ) - 1)·δ + 1, block_local the keys of the current block — in a ring of that many
- * slots (position p in slot p mod slots). Causal and custom masks keep every key; their storage
+ * slots plus {@link #ROLLBACK} (position p in slot p mod slots). Causal and custom masks keep every key; their storage
  * doubles as it fills. {@link #bytes()} reports the elements held, exactly: Σ_rows 2·n_kv·held·d_h·4.
  *
  * <p>{@link #truncate} on a ring works while the keys the shorter prefix needs are still in it
- * (the last slots positions); going back further is an error naming the window.
+ * (at least {@link #ROLLBACK} tokens back); going back further is an error naming the window.
  */
 public final class LayerKvCache implements StepState {
   private final AttentionMask mask;
   private final int numKvHeads;
   private final int headDim;
   private final boolean ring;
+  /**
+   * Extra ring slots beyond the window, so {@link #truncate} can go back this many tokens on a
+   * windowed layer (speculative decoding, a server's rollback) whatever the window's size.
+   */
+  public static final int ROLLBACK = 32;
   private int batch = -1;
   private int slots;
   private float[] keys = new float[0];
@@ -123,7 +128,7 @@ public final class LayerKvCache implements StepState {
   public void ensureBatch(int b) {
     if (batch < 0) {
       batch = b;
-      slots = ring ? mask.maxHeld() : 16;
+      slots = ring ? mask.maxHeld() + ROLLBACK : 16;
       keys = new float[b * numKvHeads * slots * headDim];
       values = new float[keys.length];
       seen = new int[b];
@@ -170,18 +175,17 @@ public final class LayerKvCache implements StepState {
   }
 
   @Override
-  public void truncate(int length) {
+  public void truncate(int row, int length) {
     StepState.checkLength("LayerKvCache", length);
-    for (int r = 0; r < seen.length; r++) {
-      if (seen[r] <= length) continue;
-      // a ring keeps positions [seen - slots, seen); the prefix needs [length - held(length), length)
-      if (ring && mask.held(length) > 0 && length - mask.held(length) < seen[r] - slots) {
-        throw new IllegalArgumentException("KV cache (" + mask.spec() + "): row " + r + " at position " + seen[r]
-            + " keeps only the last " + slots + " keys; truncating to " + length + " needs keys from position "
-            + (length - mask.held(length)));
-      }
-      seen[r] = length;
+    position(row);
+    if (seen[row] <= length) return;
+    // a ring keeps positions [seen - slots, seen); the prefix needs [length - held(length), length)
+    if (ring && mask.held(length) > 0 && length - mask.held(length) < seen[row] - slots) {
+      throw new IllegalArgumentException("KV cache (" + mask.spec() + "): row " + row + " at position " + seen[row]
+          + " keeps only its last " + slots + " keys; truncating to " + length + " needs keys from position "
+          + (length - mask.held(length)) + " (a windowed cache goes back at most " + ROLLBACK + " tokens)");
     }
+    seen[row] = length;
   }
 
   /** Stores the key and value of row's next token (position(row)), read at kOff and vOff, and advances it. */
@@ -215,14 +219,9 @@ public final class LayerKvCache implements StepState {
     spareValues = new float[0];
   }
 
-  /**
-   * The absolute position held in slot c of row (c < {@link #tokensHeld(int)}): the held positions
-   * are the row's last tokensHeld ones, in slots [0, tokensHeld).
-   */
-  int positionOf(int row, int c) {
-    if (!ring) return c;
-    int t = seen[row] - 1;
-    return t - Math.floorMod(t % slots - c, slots);
+  /** The slot of absolute position p (which must be held). */
+  int slotOf(int p) {
+    return ring ? p % slots : p;
   }
 
   /** Slots per (sequence, head): the row stride of {@link #keys()}, the row count of {@link #values()}. */

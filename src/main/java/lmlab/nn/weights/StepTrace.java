@@ -1,42 +1,36 @@
 package lmlab.nn.weights;
 
-import java.util.concurrent.atomic.AtomicLong;
-
 /**
- * Counts of the kernels decoding steps ran, process-wide: matrix-vector products (one row),
- * matrix-matrix products (several rows or tokens), and position-wise layers that stepped through
- * their tensor forward (no array kernel of their own). Tests read them to assert which path ran;
- * one atomic add per product costs nothing next to the product.
+ * Counts of the products decoding steps ran, by kernel: matrix-vector (one row of one
+ * token, the weight type's {@link Weights#rows}) and matrix-matrix (several rows or tokens,
+ * {@link Weights#matmul}), per thread (the thread that asked for the product), so tests running at
+ * the same time do not see each other's. Tests read them to assert which path ran; one add per
+ * product costs nothing next to the product.
  */
 public final class StepTrace {
-  private static final AtomicLong MATVEC = new AtomicLong();
-  private static final AtomicLong MATMUL = new AtomicLong();
-  private static final AtomicLong TENSOR = new AtomicLong();
+  /** [matvec, matmul] of the current thread. */
+  private static final ThreadLocal<long[]> COUNTS = ThreadLocal.withInitial(() -> new long[2]);
 
   /** The counts at one moment; {@link #minus} gives what ran between two snapshots. */
-  public record Counts(long matvec, long matmul, long tensor) {
+  public record Counts(long matvec, long matmul) {
     public Counts minus(Counts before) {
-      return new Counts(matvec - before.matvec, matmul - before.matmul, tensor - before.tensor);
+      return new Counts(matvec - before.matvec, matmul - before.matmul);
     }
   }
 
   private StepTrace() {}
 
   public static Counts snapshot() {
-    return new Counts(MATVEC.get(), MATMUL.get(), TENSOR.get());
+    long[] c = COUNTS.get();
+    return new Counts(c[0], c[1]);
   }
 
   static void matvec(int products) {
-    MATVEC.addAndGet(products);
+    COUNTS.get()[0] += products;
   }
 
   /** Records a matrix-matrix product of a step. */
   public static void matmul() {
-    MATMUL.incrementAndGet();
-  }
-
-  /** Records a position-wise layer stepped through its tensor forward. */
-  public static void tensor() {
-    TENSOR.incrementAndGet();
+    COUNTS.get()[1]++;
   }
 }
