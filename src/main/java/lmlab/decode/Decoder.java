@@ -20,6 +20,8 @@ public class Decoder {
   private ModelState state;
   /** After {@link #clear()}: the next call may bring another row count. */
   private boolean cleared;
+  /** The one token of {@link #appendToken}, reused. */
+  private final int[] one = new int[1];
 
   /** A decoder whose rows are fixed by the first call. */
   public Decoder(LanguageModel model) {
@@ -71,7 +73,8 @@ public class Decoder {
    * the next call: copy what must outlive it.
    */
   public float[] appendToken(int token) {
-    return step(new int[] {token}, 1);
+    one[0] = token;
+    return step(one, 1);
   }
 
   /**

@@ -36,6 +36,15 @@ public final class LearnedPositions extends Positions {
     return weight.narrow(0, start, length); // rows start .. start + length - 1 of weight
   }
 
+  /** Adds row pos of the table to x[xo, xo + d) in place (decoding): no view allocated. */
+  @Override
+  public void addRow(float[] x, int xo, int pos) {
+    if (pos < 0 || pos >= maxPositions) table(pos, 1); // the same error as the forward's
+    float[] w = weight.storage();
+    int wo = weight.offset() + pos * d;
+    for (int i = 0; i < d; i++) x[xo + i] += w[wo + i];
+  }
+
   @Override
   public int dim() {
     return d;
