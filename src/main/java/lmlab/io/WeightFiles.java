@@ -48,20 +48,25 @@ public final class WeightFiles implements AutoCloseable {
    * that is missing or corrupt, a tensor the index puts in a shard that does not hold it.
    */
   public static WeightFiles open(Path dir) throws IOException {
+    return open(dir, Safetensors.MAP_THRESHOLD);
+  }
+
+  /** As {@link #open(Path)}, memory-mapping files above mapThreshold bytes (tests map everything). */
+  static WeightFiles open(Path dir, long mapThreshold) throws IOException {
     Path index = dir.resolve(INDEX);
-    if (Files.isRegularFile(index)) return sharded(dir, index);
+    if (Files.isRegularFile(index)) return sharded(dir, index, mapThreshold);
     Path single = dir.resolve(SINGLE);
     if (!Files.isRegularFile(single)) {
       throw new CheckpointException("checkpoint " + dir + ": no " + SINGLE + " and no " + INDEX
           + " (a checkpoint directory holds config.json and its weights)");
     }
-    SafetensorsFile f = readFile(dir, single);
+    SafetensorsFile f = readFile(dir, single, mapThreshold);
     Map<String, SafetensorsFile> byName = new LinkedHashMap<>();
     for (String n : f.names()) byName.put(n, f);
     return new WeightFiles(dir, byName, List.of(f));
   }
 
-  private static WeightFiles sharded(Path dir, Path index) throws IOException {
+  private static WeightFiles sharded(Path dir, Path index, long mapThreshold) throws IOException {
     JsonNode root;
     try {
       root = JSON.readTree(index.toFile());
@@ -88,7 +93,7 @@ public final class WeightFiles implements AutoCloseable {
           if (!Files.isRegularFile(p)) {
             throw new CheckpointException(index + ": shard " + file + " (of tensor '" + e.getKey() + "') does not exist");
           }
-          f = readFile(dir, p);
+          f = readFile(dir, p, mapThreshold);
           shards.put(file, f);
         }
         if (!f.has(e.getKey())) {
@@ -104,9 +109,9 @@ public final class WeightFiles implements AutoCloseable {
     return new WeightFiles(dir, byName, List.copyOf(shards.values()));
   }
 
-  private static SafetensorsFile readFile(Path dir, Path file) throws IOException {
+  private static SafetensorsFile readFile(Path dir, Path file, long mapThreshold) throws IOException {
     try {
-      return Safetensors.read(file);
+      return Safetensors.read(file, mapThreshold);
     } catch (SafetensorsException e) {
       throw new CheckpointException("checkpoint " + dir + ": " + file.getFileName() + " is corrupt: " + e.getMessage(), e);
     }
