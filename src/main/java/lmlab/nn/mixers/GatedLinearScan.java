@@ -36,12 +36,17 @@ import lmlab.tensor.Tensor;
  *   S_next  = diag(exp(b_L)) S_prev + Σ_s (k_s ⊙ exp(b_L - b_s)) v_s^T
  * </pre>
  *
- * P is formed from the pairwise exponent b_t - b_s <= 0, never as exp(b_t)·exp(-b_s), which
- * overflows once a chunk's decay passes e^-88. The products with S_prev, with V and the state
- * update are GEMMs.
+ * P never multiplies exp(b_t) by exp(-b_s), which overflows once a chunk's decay passes e^-88
+ * (mixers.md). Within the chunk, queries are cut into sub-blocks of {@link #SUB} tokens (fla's
+ * secondary chunking): a sub-block starting at token i0 sees earlier keys through the reference
+ * point r = i0 - 1, {@code P[t, s] = (q_t ⊙ exp(b_t - b_r)) · (k_s ⊙ exp(b_r - b_s))} with both
+ * exponents <= 0, one GEMM per sub-block; only the pairs inside a sub-block take the pairwise
+ * exponent. The products with S_prev, with V and the state update are GEMMs too.
  */
 public final class GatedLinearScan {
   private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+  /** Query sub-block length within a chunk. */
+  static final int SUB = 16;
 
   private GatedLinearScan() {}
 
@@ -169,22 +174,42 @@ public final class GatedLinearScan {
         }
         java.util.Arrays.fill(pm, 0f);
         for (int t = 0; t < len; t++) {
+          int i0 = t - t % SUB;
           for (int i = 0; i < dk; i++) {
             float bt = bT[i * len + t];
             float qv = scale * q[qb + t * rs + i];
             qs[t * dk + i] = qv;
             qt[t * dk + i] = qv * Lanes.exp(bt);
             kh[t * dk + i] = kT[i * len + t] * Lanes.exp(bT[i * len + len - 1] - bt);
-            pairRow(pm, t * len, qv, bt, i, t + 1);
+            pairRow(pm, t * len, qv, bt, i, i0, t + 1);
           }
+        }
+        for (int i0 = SUB; i0 < len; i0 += SUB) {
+          int rows = Math.min(SUB, len - i0);
+          float[] qr = new float[rows * dk], kr = new float[i0 * dk];
+          referenced(i0, rows, qr, kr);
+          // P[i0.., 0..i0) = Q̃_r K̃_rᵀ
+          Gemm.sgemm(false, true, rows, i0, dk, qr, 0, dk, kr, 0, dk, pm, i0 * len, len, false);
         }
       }
 
-      /** P[t, s] += qv · k_s[i] · exp(b_t[i] - b_s[i]) for s < n. */
-      private void pairRow(float[] p, int row, float qv, float bt, int i, int n) {
+      /**
+       * For the sub-block of queries [i0, i0 + rows) and the keys before it, reference r = i0 - 1:
+       * qr = qs_t ⊙ exp(b_t - b_r) (rows × d_k), kr = k_s ⊙ exp(b_r - b_s) (i0 × d_k).
+       */
+      void referenced(int i0, int rows, float[] qr, float[] kr) {
+        for (int i = 0; i < dk; i++) {
+          float br = bT[i * len + i0 - 1];
+          for (int t = 0; t < rows; t++) qr[t * dk + i] = qs[(i0 + t) * dk + i] * Lanes.exp(bT[i * len + i0 + t] - br);
+          for (int s = 0; s < i0; s++) kr[s * dk + i] = kT[i * len + s] * Lanes.exp(br - bT[i * len + s]);
+        }
+      }
+
+      /** P[t, s] += qv · k_s[i] · exp(b_t[i] - b_s[i]) for from <= s < n. */
+      private void pairRow(float[] p, int row, float qv, float bt, int i, int from, int n) {
         int off = i * len;
-        int s = 0;
-        for (int bound = F.loopBound(n); s < bound; s += F.length()) {
+        int s = from;
+        for (int bound = from + F.loopBound(n - from); s < bound; s += F.length()) {
           FloatVector e = Lanes.exp(FloatVector.fromArray(F, bT, off + s).neg().add(bt));
           FloatVector.fromArray(F, kT, off + s).mul(e).fma(FloatVector.broadcast(F, qv), FloatVector.fromArray(F, p, row + s))
               .intoArray(p, row + s);
@@ -274,7 +299,21 @@ public final class GatedLinearScan {
         float[] dkPT = new float[n * len];
         for (int t = 0; t < len; t++) {
           for (int i = 0; i < n; i++) {
-            dqs[t * n + i] = pairGrad(ch, n, dP, t, i, dkPT);
+            dqs[t * n + i] = pairGrad(ch, n, dP, t, i, t - t % SUB, dkPT);
+          }
+        }
+        // the sub-blocks' GEMM parts: dQ̃_r = dP[r-rows, :i0] K̃_r, dK̃_r = dP[r-rows, :i0]ᵀ Q̃_r
+        for (int i0 = SUB; i0 < len; i0 += SUB) {
+          int rows = Math.min(SUB, len - i0);
+          float[] qr = new float[rows * n], kr = new float[i0 * n];
+          ch.referenced(i0, rows, qr, kr);
+          float[] dqr = new float[rows * n], dkr = new float[i0 * n];
+          Gemm.sgemm(false, false, rows, n, i0, dP, i0 * len, len, kr, 0, n, dqr, 0, n, false);
+          Gemm.sgemm(true, false, i0, n, rows, dP, i0 * len, len, qr, 0, n, dkr, 0, n, false);
+          for (int i = 0; i < n; i++) {
+            float br = ch.bT[i * len + i0 - 1];
+            for (int t = 0; t < rows; t++) dqs[(i0 + t) * n + i] += dqr[t * n + i] * Lanes.exp(ch.bT[i * len + i0 + t] - br);
+            for (int s = 0; s < i0; s++) dkPT[i * len + s] += dkr[s * n + i] * Lanes.exp(br - ch.bT[i * len + s]);
           }
         }
         float[] db = new float[n];
@@ -312,10 +351,10 @@ public final class GatedLinearScan {
     }
 
     /**
-     * For query t and key channel i: returns Σ_{s <= t} dP[t, s] k_s[i] e_s and adds
+     * For query t and key channel i: returns Σ_{from <= s <= t} dP[t, s] k_s[i] e_s and adds
      * dP[t, s] qs_t[i] e_s into dkPT[i, s], e_s = exp(b_t[i] - b_s[i]).
      */
-    private static float pairGrad(Chunk ch, int dk, float[] dP, int t, int i, float[] dkPT) {
+    private static float pairGrad(Chunk ch, int dk, float[] dP, int t, int i, int from, float[] dkPT) {
       int len = ch.len;
       int off = i * len;
       int row = t * len;
@@ -324,8 +363,8 @@ public final class GatedLinearScan {
       FloatVector qb = FloatVector.broadcast(F, qv);
       FloatVector acc = FloatVector.zero(F);
       int n = t + 1;
-      int s = 0;
-      for (int bound = F.loopBound(n); s < bound; s += F.length()) {
+      int s = from;
+      for (int bound = from + F.loopBound(n - from); s < bound; s += F.length()) {
         FloatVector e = Lanes.exp(FloatVector.fromArray(F, ch.bT, off + s).neg().add(bt));
         FloatVector w = FloatVector.fromArray(F, dP, row + s).mul(e);
         acc = FloatVector.fromArray(F, ch.kT, off + s).fma(w, acc);

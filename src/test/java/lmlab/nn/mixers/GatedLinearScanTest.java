@@ -74,4 +74,31 @@ class GatedLinearScanTest {
     assertClose("out", a.out(), b.out());
     assertClose("state", a.state(), b.state());
   }
+
+  /** Long enough for several query sub-blocks per chunk: values and every gradient equal the recurrence's. */
+  @ParameterizedTest
+  @ValueSource(ints = {16, 33, 64, 70})
+  void subBlocksMatchTheRecurrence(int chunk) {
+    Rng rng = new Rng(11);
+    int b = 2, s = 70, h = 2, dk = 5, dv = 3;
+    Tensor q = Tensor.randn(rng, b, s, h, dk).requiresGrad(true), k = Tensor.randn(rng, b, s, h, dk).requiresGrad(true);
+    Tensor v = Tensor.randn(rng, b, s, h, dv).requiresGrad(true);
+    // decays from -0.01 to -3 per token: some chunks' total decay passes e^-88
+    Tensor g = Tensor.rand(rng, b, s, h, dk).mul(-3f).sub(0.01f).detach().requiresGrad(true);
+    Tensor h0 = Tensor.randn(rng, b, h, dk, dv).requiresGrad(true);
+    Tensor up = Tensor.randn(rng, b, s, h, dv), upState = Tensor.randn(rng, b, h, dk, dv);
+    Tensor[] in = {q, k, v, g, h0};
+    GatedLinearScan.Result ref = GatedLinearScan.recurrent(q, k, v, g, h0, 0.4f);
+    ref.out().mul(up).sum().add(ref.state().mul(upState).sum()).backward();
+    Tensor[] refGrads = new Tensor[in.length];
+    for (int i = 0; i < in.length; i++) {
+      refGrads[i] = in[i].grad().copy();
+      in[i].clearGrad();
+    }
+    GatedLinearScan.Result r = GatedLinearScan.chunked(q, k, v, g, h0, 0.4f, chunk);
+    assertClose("out", r.out(), ref.out());
+    assertClose("state", r.state(), ref.state());
+    r.out().mul(up).sum().add(r.state().mul(upState).sum()).backward();
+    for (int i = 0; i < in.length; i++) assertClose("grad of input " + i, in[i].grad(), refGrads[i]);
+  }
 }
