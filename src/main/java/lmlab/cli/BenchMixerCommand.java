@@ -43,7 +43,7 @@ public final class BenchMixerCommand implements Runnable {
   @Option(names = "--seq", paramLabel = "S", defaultValue = "1024", description = "Sequence length. Default: ${DEFAULT-VALUE}")
   int seq;
 
-  @Option(names = "--chunk", paramLabel = "L", defaultValue = "64", description = "Chunk length. Default: ${DEFAULT-VALUE}")
+  @Option(names = "--chunk", paramLabel = "L", defaultValue = "16", description = "Chunk length. Default: ${DEFAULT-VALUE}")
   int chunk;
 
   @Option(names = "--hidden", paramLabel = "D", defaultValue = "192", description = "hidden_size. Default: ${DEFAULT-VALUE}")

@@ -53,8 +53,8 @@ public abstract class LinearAttentionMixer extends Module {
   /** The layer output (B, S, d), o before the head norm (B, S, H, d_hv), and the state after the last token. */
   public record Output(Tensor out, Tensor o, MixerState state) {}
 
-  /** Chunk length of the training form unless a call names another. */
-  public static final int DEFAULT_CHUNK = 64;
+  /** Chunk length of the training form unless a call names another (short chunks suit a CPU: the pairwise part grows with L). */
+  public static final int DEFAULT_CHUNK = 16;
 
   protected final Config config;
   protected final Linear qProj;

@@ -110,7 +110,7 @@ public final class Mamba2Mixer extends Module {
     }
   }
 
-  public static final int DEFAULT_CHUNK = 64;
+  public static final int DEFAULT_CHUNK = 16;
 
   private final Config config;
   private final Linear inProj;
