@@ -26,10 +26,19 @@ public final class PreTokenizer {
 
   /** One step of the sequence. */
   public sealed interface Step {
-    /** Split on a regex, keeping matches and gaps as pre-tokens. */
-    record Split(Pattern pattern) implements Step {
+    /**
+     * Split on a regex, keeping matches and gaps as pre-tokens. The GPT-2 and Qwen2 regexes run
+     * on hand-written scanners with the same matches ({@link RegexScanners}); scanner is null for
+     * any other regex.
+     */
+    record Split(Pattern pattern, RegexScanners.Scanner scanner) implements Step {
       public static Split of(String regex) {
-        return new Split(Pattern.compile(regex, Pattern.UNICODE_CHARACTER_CLASS));
+        return new Split(Pattern.compile(regex, Pattern.UNICODE_CHARACTER_CLASS), RegexScanners.forRegex(regex));
+      }
+
+      /** The same split through java.util.regex only (to check the scanners against). */
+      static Split regexOnly(String regex) {
+        return new Split(Pattern.compile(regex, Pattern.UNICODE_CHARACTER_CLASS), null);
       }
     }
 
@@ -63,6 +72,15 @@ public final class PreTokenizer {
     }
     switch (steps[step]) {
       case Step.PrefixSpace p -> apply(step + 1, piece.startsWith(" ") ? piece : " " + piece, out);
+      case Step.Split s when s.scanner() != null -> {
+        // The known regexes match at every position: consecutive matches tile the piece.
+        int n = piece.length();
+        for (int i = 0; i < n; ) {
+          int end = s.scanner().end(piece, i);
+          apply(step + 1, i == 0 && end == n ? piece : piece.substring(i, end), out);
+          i = end;
+        }
+      }
       case Step.Split s -> {
         Matcher m = s.pattern().matcher(piece);
         int last = 0;

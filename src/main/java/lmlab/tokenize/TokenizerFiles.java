@@ -87,7 +87,7 @@ public final class TokenizerFiles {
     }
     return new ByteLevelBpe(model, qwen ? ByteLevelBpe.Normalization.NFC : ByteLevelBpe.Normalization.NONE,
         qwen ? PreTokenizer.qwen2() : PreTokenizer.gpt2(), added, prefix, new int[0], cfg,
-        vocabFile + " + merges.txt" + (qwen ? " (Qwen2Tokenizer)" : ""));
+        vocabFile + " + merges.txt" + (qwen ? ", Qwen2Tokenizer" : ""));
   }
 
   private static Integer idOf(String token, List<AddedToken> added, VocabularyBuilder vocab) {
