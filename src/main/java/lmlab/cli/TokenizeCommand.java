@@ -51,6 +51,9 @@ public final class TokenizeCommand implements Runnable {
       description = "text (one 'id<TAB>piece' line per token) or json (one line). Default: ${DEFAULT-VALUE}")
   String format;
 
+  @Option(names = "--json", description = "Same as --format json.")
+  boolean json;
+
   @Option(names = "--special-tokens", paramLabel = "MODE", defaultValue = "match",
       description = "match: special tokens in the text become their ids; text: encode them as text. "
           + "Default: ${DEFAULT-VALUE}")
@@ -73,6 +76,7 @@ public final class TokenizeCommand implements Runnable {
   @Override
   public void run() {
     CommandLine cl = spec.commandLine();
+    if (json) format = "json";
     if (!format.equals("text") && !format.equals("json")) {
       throw new CommandLine.ParameterException(cl, "--format must be text or json, got '" + format + "'");
     }
