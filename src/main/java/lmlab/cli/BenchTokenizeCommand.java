@@ -24,8 +24,9 @@ import picocli.CommandLine.Option;
       "runs after a warm-up. Every run starts with an empty word cache, so the BPE merge",
       "loop of every distinct pre-token is timed. Prints",
       "  {\"bench\":\"tokenize\",\"tokenizer\":..,\"bytes\":..,\"tokens\":..,\"mb_per_s\":..,",
-      "   \"tokens_per_s\":..,\"load_s\":..}",
-      "(MB = 10^6 bytes of the file; load_s: reading the tokenizer directory once).",
+      "   \"tokens_per_s\":..,\"cpu_mb_per_s\":..,\"load_s\":..}",
+      "(MB = 10^6 bytes of the file; wall-clock medians; cpu_mb_per_s: the same on the",
+      "thread's CPU time, steadier on a shared machine; load_s: reading the directory once).",
       ""
     })
 public final class BenchTokenizeCommand implements Runnable {
@@ -41,6 +42,13 @@ public final class BenchTokenizeCommand implements Runnable {
 
   @Option(names = "--runs", paramLabel = "N", defaultValue = "5", description = "Timed runs. Default: ${DEFAULT-VALUE}")
   int runs;
+
+  private static double median(double[] v) {
+    double[] t = v.clone();
+    java.util.Arrays.sort(t);
+    int n = t.length;
+    return n % 2 == 1 ? t[n / 2] : (t[n / 2 - 1] + t[n / 2]) / 2;
+  }
 
   @Override
   public void run() {
@@ -61,7 +69,17 @@ public final class BenchTokenizeCommand implements Runnable {
       if (tokenizer instanceof ByteLevelBpe bpe) bpe.clearCache();
       tokens[0] = tokenizer.encode(text).length;
     };
-    double seconds = BenchSupport.medianSeconds(3, runs, encode);
+    BenchSupport.warmUp(3, encode);
+    var threadClock = java.lang.management.ManagementFactory.getThreadMXBean();
+    double[] wall = new double[runs], cpu = new double[runs];
+    for (int r = 0; r < runs; r++) {
+      long w0 = System.nanoTime(), c0 = threadClock.getCurrentThreadCpuTime();
+      encode.run();
+      cpu[r] = (threadClock.getCurrentThreadCpuTime() - c0) / 1e9;
+      wall[r] = (System.nanoTime() - w0) / 1e9;
+    }
+    double seconds = median(wall);
+    double cpuSeconds = median(cpu);
     Map<String, Object> row = new LinkedHashMap<>();
     row.put("bench", "tokenize");
     row.put("tokenizer", tokenizerDir.toString());
@@ -69,6 +87,7 @@ public final class BenchTokenizeCommand implements Runnable {
     row.put("tokens", tokens[0]);
     row.put("mb_per_s", BenchSupport.fourDigits(bytes.length / 1e6 / seconds));
     row.put("tokens_per_s", BenchSupport.fourDigits(tokens[0] / seconds));
+    row.put("cpu_mb_per_s", BenchSupport.fourDigits(bytes.length / 1e6 / cpuSeconds));
     row.put("load_s", BenchSupport.fourDigits(loadSeconds));
     BenchSupport.printJson(cl.getOut(), row);
   }

@@ -24,6 +24,7 @@ class BenchTokenizeCommandTest {
     assertThat(row.get("tokens").asInt()).isEqualTo(14 * 200);
     assertThat(row.get("mb_per_s").asDouble()).isPositive();
     assertThat(row.get("tokens_per_s").asDouble()).isPositive();
+    assertThat(row.get("cpu_mb_per_s").asDouble()).isPositive();
   }
 
   @Test
