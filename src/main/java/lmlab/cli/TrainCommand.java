@@ -21,7 +21,9 @@ import java.util.concurrent.Callable;
 import lmlab.lab.arith.ArithmeticConfig;
 import lmlab.lab.arith.ArithmeticTask;
 import lmlab.lab.arith.RunMetrics;
+import lmlab.models.ModelSpec;
 import lmlab.models.Models;
+import lmlab.models.TransformerConfig;
 import lmlab.train.ProgressBar;
 import lmlab.train.TrainConfig;
 import lmlab.train.Trainer;
@@ -194,7 +196,7 @@ public final class TrainCommand implements Callable<Integer> {
     Map<String, JsonNode> s = settings(cl);
     ArithmeticConfig arith;
     TrainConfig train;
-    Models.Spec modelSpec;
+    ModelSpec modelSpec;
     String preset = text(s, "model", "gpt");
     try {
       arith = ArithmeticConfig.fromMap(taskMap(s));
@@ -352,8 +354,8 @@ public final class TrainCommand implements Callable<Integer> {
     return o;
   }
 
-  private static void checkPositions(CommandLine cl, Models.Spec s, ArithmeticConfig arith) {
-    if (s.transformer() == null) return;
+  private static void checkPositions(CommandLine cl, ModelSpec s, ArithmeticConfig arith) {
+    if (s.configAs(TransformerConfig.class) == null) return;
     int max = s.toJson().path("max_position_embeddings").asInt(Integer.MAX_VALUE);
     if (max < arith.inputLength()) {
       throw new CommandLine.ParameterException(cl, "max_position_embeddings = " + max + " is shorter than the "

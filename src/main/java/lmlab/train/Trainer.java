@@ -14,8 +14,9 @@ import lmlab.io.Checkpoint;
 import lmlab.io.CheckpointException;
 import lmlab.kernels.Parallel;
 import lmlab.models.LanguageModel;
+import lmlab.models.ModelSpec;
+import lmlab.models.ModelType;
 import lmlab.models.Models;
-import lmlab.models.Transformer;
 import lmlab.tensor.Arena;
 import lmlab.tensor.Rng;
 import lmlab.tensor.Tensor;
@@ -46,7 +47,7 @@ import lmlab.tensor.Tensor;
  * thread count. A kill at any moment leaves the previous complete checkpoint (the directory is
  * swapped in atomically) and at worst metrics lines past it, which the resume drops.
  *
- * <p><b>Seeds.</b> The model is initialised from {@code seed} (as {@link Models.Spec#newModel}),
+ * <p><b>Seeds.</b> The model is initialised from {@code seed} (as {@link lmlab.models.ModelSpec#newModel}),
  * dropout draws from the model's own stream, batches from {@code Rng(seed ^ DATA_STREAM)}.
  *
  * <p><b>Stopping.</b> {@link #requestStop()} (a signal handler) makes the loop save a checkpoint
@@ -73,7 +74,7 @@ public final class Trainer {
   private final RunDirectory run;
   private final Task task;
   private final TrainConfig cfg;
-  private final Models.Spec spec;
+  private final ModelSpec spec;
   private final LanguageModel model;
   private final Rng dropoutRng;
   private final Rng dataRng;
@@ -91,21 +92,15 @@ public final class Trainer {
   private String pendingWarning;
   private java.util.function.Function<List<ObjectNode>, JsonNode> runMetrics = RunSummary::runMetrics;
 
-  private Trainer(RunDirectory run, Task task, TrainConfig cfg, Models.Spec spec) {
+  private Trainer(RunDirectory run, Task task, TrainConfig cfg, ModelSpec spec) {
     this.run = run;
     this.task = task;
     this.cfg = cfg;
     this.spec = spec;
-    // Built exactly as Spec.newModel(seed) builds it, keeping a handle on the dropout generator.
-    if (spec.transformer() != null) {
-      Transformer t = new Transformer(spec.transformer(), cfg.seed());
-      this.model = t;
-      this.dropoutRng = t.dropoutRng();
-    } else {
-      Rng r = new Rng(cfg.seed()); // initialises the weights, then draws the dropout masks
-      this.model = spec.recurrent().newModel(r);
-      this.dropoutRng = r;
-    }
+    // Built exactly as ModelSpec.newModel(seed) builds it, keeping a handle on the dropout generator.
+    ModelType.Seeded built = spec.seeded(cfg.seed());
+    this.model = built.model();
+    this.dropoutRng = built.dropout();
     this.dataRng = new Rng(cfg.seed() ^ DATA_STREAM);
     this.optimizer = cfg.newOptimizer(model.namedParameters());
     this.schedule = cfg.newSchedule();
@@ -117,7 +112,7 @@ public final class Trainer {
    * records besides what the trainer fills in itself: model.config (the full model config), task
    * (task.describe() unless given), train (cfg) and threads.
    */
-  public static Trainer start(Path dir, ObjectNode runConfig, Models.Spec spec, Task task, TrainConfig cfg)
+  public static Trainer start(Path dir, ObjectNode runConfig, ModelSpec spec, Task task, TrainConfig cfg)
       throws IOException {
     ObjectNode config = runConfig == null ? RunDirectory.JSON.createObjectNode() : runConfig.deepCopy();
     ObjectNode modelNode = config.has("model") && config.get("model").isObject()
@@ -137,7 +132,7 @@ public final class Trainer {
   public static Trainer resume(Path dir, Task task) throws IOException {
     RunDirectory run = RunDirectory.open(dir);
     ObjectNode config = run.config();
-    Models.Spec spec;
+    ModelSpec spec;
     TrainConfig cfg;
     try {
       JsonNode mc = config.path("model").get("config");
