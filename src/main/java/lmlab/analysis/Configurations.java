@@ -36,7 +36,9 @@ public final class Configurations {
   /** model_type values a Hugging Face config.json may have. */
   public static final List<String> HF_MODEL_TYPES = HfConfigs.MODEL_TYPES;
 
-  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final ObjectMapper JSON = com.fasterxml.jackson.databind.json.JsonMapper.builder()
+      .enable(com.fasterxml.jackson.core.json.JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS) // Mamba-2's time_step_limit [0, Infinity]
+      .build();
 
   private Configurations() {}
 
@@ -159,6 +161,12 @@ public final class Configurations {
       case Mamba2Arch m -> mamba2(m, o);
       case GlaArch g -> gla(g, o);
       case LstmLmArch l -> lstm(l, o);
+      case RnnLmArch r -> {
+        int dh = Overrides.or(o.hidden(), r.hiddenSize());
+        int de = o.embedding() != null ? o.embedding() : r.embedding() == r.hiddenSize() ? dh : r.embedding();
+        yield new RnnLmArch(r.name(), Overrides.or(o.vocab(), r.vocab()), de, dh, Overrides.or(o.layers(), r.layers()),
+            r.bias());
+      }
     };
   }
 
@@ -198,6 +206,7 @@ public final class Configurations {
   public static Architecture of(String name, ModelConfig c) {
     return switch (c) {
       case TransformerConfig t -> TransformerArch.of(name, t);
+      case RecurrentLmConfig r when r.modelType().equals(RecurrentLmConfig.RNN_LM) -> RnnLmArch.of(name, r);
       case RecurrentLmConfig r -> LstmLmArch.of(name, r);
       case Mamba2Config m -> Mamba2Arch.of(name, m);
       case GlaConfig g -> GlaArch.of(name, g);

@@ -80,7 +80,9 @@ public final class ParamsCommand implements Runnable {
       description = "Only list modules down to this depth (the model is depth 0); totals are unchanged.")
   Integer maxDepth;
 
-  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+  private static final ObjectMapper JSON = com.fasterxml.jackson.databind.json.JsonMapper.builder()
+      .enable(com.fasterxml.jackson.core.json.JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS) // Mamba-2's time_step_limit [0, Infinity]
+      .enable(SerializationFeature.INDENT_OUTPUT).build();
 
   /** Models above this many parameters are counted by the closed forms instead of being built. */
   static final long BUILD_LIMIT = 150_000_000L;
@@ -123,18 +125,20 @@ public final class ParamsCommand implements Runnable {
     } else {
       Path file = config != null ? config : model.resolve(Checkpoint.CONFIG);
       if (model != null && !Files.isDirectory(model)) {
-        throw new CommandLine.ExecutionException(cl, model + ": checkpoint directory does not exist");
+        throw new IllegalArgumentException(model + ": checkpoint directory does not exist");
       }
       ConfigRead<? extends ModelConfig> read;
       try {
         JsonNode json = JSON.readTree(Files.readString(file));
         read = HfConfigs.read(json);
       } catch (NoSuchFileException e) {
-        throw new CommandLine.ExecutionException(cl, file + ": no such file", e);
+        throw new IllegalArgumentException(file + ": no such file");
+      } catch (JsonProcessingException e) {
+        throw new IllegalArgumentException(file + ": not valid JSON: " + e.getOriginalMessage().replace('\n', ' '));
       } catch (IOException e) {
-        throw new CommandLine.ExecutionException(cl, file + ": " + e.getMessage(), e);
+        throw new IllegalArgumentException(file + ": " + e.getMessage());
       } catch (IllegalArgumentException e) {
-        throw new CommandLine.ExecutionException(cl, file + ": " + e.getMessage(), e);
+        throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
       }
       report(out, (config != null ? config : model).toString(), read.config(), read.ignoredKeys(), model != null);
     }

@@ -69,7 +69,12 @@ public record Mamba2Config(int vocabSize, int hiddenSize, int numHiddenLayers, i
     int n = f.positiveOr("state_size", STATE_SIZE);
     int g = f.positiveOr("n_groups", GROUPS);
     int conv = f.positiveOr("conv_kernel", CONV_KERNEL);
-    int pad = f.positiveOr("pad_vocab_size_multiple", 16);
+    // state-spaces' MambaLMHeadModel pads the vocabulary to a multiple of 16 (analysis.md); Hugging Face's
+    // Mamba2ForCausalLM builds nn.Embedding(vocab_size, hidden_size) unpadded, so a config saved by it (naming that
+    // architecture) is not padded unless it says so
+    JsonNode arch = json.get("architectures");
+    boolean hfModel = arch != null && arch.toString().contains("Mamba2ForCausalLM");
+    int pad = f.positiveOr("pad_vocab_size_multiple", hfModel ? 1 : 16);
     long inner = (long) expand * d;
     if (inner % p != 0) {
       throw new IllegalArgumentException("config: head_dim = " + p + " does not divide expand·hidden_size = " + inner);
