@@ -3,6 +3,7 @@ package lmlab.models;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.List;
 import java.util.Map;
+import lmlab.io.WeightMapper;
 import lmlab.tensor.Rng;
 
 /**
@@ -56,7 +57,10 @@ public interface ModelType<C extends ModelConfig> {
   /** One line: the family and the switches that shape it. */
   String describe(C config);
 
-  /** How checkpoint tensor names map to this type's parameter names. */
+  /**
+   * How this type's checkpoint tensors map onto its parameters (load's {@link WeightMapper}: rename,
+   * transpose, split), applied while reading the memory-mapped weights. lmlab's own names: identity.
+   */
   default WeightMapper weightMapper() {
     return WeightMapper.IDENTITY;
   }

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import lmlab.io.Checkpoint;
 import lmlab.io.CheckpointException;
+import lmlab.nn.ModuleCheckpoint;
 import lmlab.nn.ParameterTable;
 
 /**
@@ -120,14 +121,10 @@ public final class Models {
    * constructed; call {@code eval()} for inference.
    */
   public static LanguageModel load(Path dir) throws IOException {
-    Checkpoint.Contents c = Checkpoint.load(dir);
-    ModelSpec spec = parseConfig(dir, c.config());
+    ModelSpec spec = readConfig(dir);
     LanguageModel model = spec.uninitialisedModel();
-    try {
-      model.loadStateDict(c.tensors());
-    } catch (IllegalArgumentException e) {
-      throw new CheckpointException("checkpoint " + dir + ": " + e.getMessage(), e);
-    }
+    // straight from the memory-mapped weights into the model: one copy on the heap
+    ModuleCheckpoint.loadWeights(dir, model, spec.type().weightMapper(), true);
     return model;
   }
 
