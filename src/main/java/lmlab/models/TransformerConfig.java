@@ -51,12 +51,14 @@ import lmlab.nn.attention.ScoreFunction;
  * @param intermediateSizeGiven intermediate_size as given (null: mlp_multiplier × hidden_size)
  * @param mlpMultiplierGiven mlp_multiplier as given (null: 4 unless intermediate_size is given)
  * @param attentionMasks one mask per layer
+ * @param mixers one token mixer per layer, of {@link #MIXERS} (config key {@code mixers}: a list or a
+ *     first/middle/last schedule like masks; default all {@code attention})
  */
 public record TransformerConfig(String preset, String modelType, int vocabSize, int hiddenSize, int numHiddenLayers,
     int numAttentionHeads, int numKeyValueHeads, int headDim, Integer intermediateSizeGiven,
     Integer mlpMultiplierGiven, int maxPositionEmbeddings, Position position, double ropeTheta, Rope.Style ropeStyle,
     Init init, NormKind norm, double normEps, double dytAlpha0, Activation activation, Mlp mlp, Normaliser attention,
-    ScoreFunction score, List<AttentionMask> attentionMasks, boolean attentionBias, boolean oProjBias, boolean mlpBias,
+    ScoreFunction score, List<AttentionMask> attentionMasks, List<String> mixers, boolean attentionBias, boolean oProjBias, boolean mlpBias,
     boolean lmHeadBias, boolean tieWordEmbeddings, double dropout) implements ModelConfig {
 
   /** How positions enter the model. */
@@ -131,6 +133,9 @@ public record TransformerConfig(String preset, String modelType, int vocabSize, 
   /** The presets (JSON resources lmlab/presets/NAME.json). */
   public static final List<String> PRESETS = List.of("gpt", "chargpt", "gpt2", "llama", "qwen2", "qwen2-variant");
 
+  /** The token mixers a layer may hold ({@code mixers}). */
+  public static final List<String> MIXERS = List.of("attention");
+
   /** Default RoPE base (layers.md); Qwen2.5 configs give 1e6. */
   public static final double DEFAULT_ROPE_THETA = 10000.0;
 
@@ -141,6 +146,10 @@ public record TransformerConfig(String preset, String modelType, int vocabSize, 
 
   public TransformerConfig {
     attentionMasks = List.copyOf(attentionMasks);
+    mixers = List.copyOf(mixers);
+    if (mixers.size() != numHiddenLayers) {
+      throw new IllegalArgumentException("config: " + mixers.size() + " mixers for num_hidden_layers=" + numHiddenLayers);
+    }
     if (attentionMasks.size() != numHiddenLayers) {
       throw new IllegalArgumentException("config: " + attentionMasks.size() + " masks for num_hidden_layers="
           + numHiddenLayers);
@@ -291,6 +300,7 @@ public record TransformerConfig(String preset, String modelType, int vocabSize, 
     m.put("lm_head_bias", lmHeadBias);
     m.put("masks", masks());
     m.put("max_position_embeddings", maxPositionEmbeddings);
+    if (mixers.stream().anyMatch(x -> !x.equals("attention"))) m.put("mixers", mixers); // only when not the default
     m.put("mlp", mlp.configName());
     m.put("mlp_bias", mlpBias);
     if (mlpMultiplierGiven != null || intermediateSizeGiven == null) {

@@ -80,7 +80,7 @@ final class TransformerConfigReader {
       "vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads", "num_key_value_heads", "head_dim",
       "intermediate_size", "mlp_multiplier", "max_position_embeddings", "position", "rope_theta", "rope_style",
       "norm", "norm_eps", "rms_norm_eps", "dyt_alpha0", "hidden_act", "mlp", "attention", "score",
-      "attention_bias", "o_proj_bias", "mlp_bias", "lm_head_bias", "masks", "tie_word_embeddings", "dropout",
+      "attention_bias", "o_proj_bias", "mlp_bias", "lm_head_bias", "masks", "mixers", "tie_word_embeddings", "dropout",
       "init", "preset", "model_type", "rope_scaling", "use_sliding_window", "sliding_window", "max_window_layers",
       "layer_types")));
 
@@ -504,6 +504,8 @@ final class TransformerConfigReader {
     for (ScoreFunction f : ScoreFunction.values()) scores.add(f.configName());
     ScoreFunction score = ScoreFunction.parse(choice("score", "scaled_dot", scores));
     List<AttentionMask> masks = masks(numHiddenLayers, maxPositionEmbeddings);
+    List<String> mixers = has("mixers") ? schedule(get("mixers"), "mixers", numHiddenLayers, "attention",
+        TransformerConfigReader::mixer) : Collections.nCopies(numHiddenLayers, "attention");
 
     boolean attentionBias = bool("attention_bias", qwen2 || gpt2);
     boolean oProjBias = bool("o_proj_bias", !qwen2 && attentionBias);
@@ -527,7 +529,7 @@ final class TransformerConfigReader {
     }
     return new TransformerConfig(preset, dialect.modelType, vocabSize, hiddenSize, numHiddenLayers, numAttentionHeads,
         numKeyValueHeads, headDim, intermediateSizeGiven, mlpMultiplierGiven, maxPositionEmbeddings, position,
-        ropeTheta, ropeStyle, init, norm, e, dytAlpha0, activation, mlp, attention, score, masks, attentionBias,
+        ropeTheta, ropeStyle, init, norm, e, dytAlpha0, activation, mlp, attention, score, masks, mixers, attentionBias,
         oProjBias, mlpBias, lmHeadBias, tieWordEmbeddings, dropout);
   }
 
@@ -558,15 +560,25 @@ final class TransformerConfigReader {
       throw new IllegalArgumentException("config: 'masks' and the Hugging Face sliding-window keys (use_sliding_window,"
           + " sliding_window, layer_types) both set the attention masks; give one of them");
     }
-    JsonNode m = get("masks");
-    List<String> out = new ArrayList<>(Collections.nCopies(layers, "causal"));
+    return schedule(get("masks"), "masks", layers, "causal", TransformerConfigReader::mask);
+  }
+
+  /**
+   * One entry per layer from a per-layer key ({@code masks}, {@code mixers}): a list with one entry
+   * per layer, one string for every layer, or a schedule object with {@code first}, {@code middle},
+   * {@code last} and layer indices ({@code "2"}), later entries of that order overriding earlier
+   * ones; unnamed layers get dflt. entry parses and canonicalises one value (its key for errors).
+   */
+  static List<String> schedule(JsonNode m, String key, int layers, String dflt,
+      java.util.function.BiFunction<String, JsonNode, String> entry) {
+    List<String> out = new ArrayList<>(Collections.nCopies(layers, dflt));
     if (m.isArray()) {
       if (m.size() != layers) {
-        throw bad("masks", m, "has " + m.size() + " entries but num_hidden_layers=" + layers + " (one mask per layer)");
+        throw bad(key, m, "has " + m.size() + " entries but num_hidden_layers=" + layers + " (one per layer)");
       }
-      for (int i = 0; i < layers; i++) out.set(i, mask("masks[" + i + "]", m.get(i)));
+      for (int i = 0; i < layers; i++) out.set(i, entry.apply(key + "[" + i + "]", m.get(i)));
     } else if (m.isTextual()) {
-      String one = mask("masks", m);
+      String one = entry.apply(key, m);
       Collections.fill(out, one);
     } else if (m.isObject()) {
       Map<String, JsonNode> byIndex = new LinkedHashMap<>();
@@ -574,34 +586,43 @@ final class TransformerConfigReader {
         String k = it.next();
         if (List.of("first", "middle", "last").contains(k)) continue;
         if (!k.matches("\\d{1,9}")) {
-          throw bad("masks", m, "is a layer schedule: its keys are first, middle, last or layer indices 0.."
+          throw bad(key, m, "is a layer schedule: its keys are first, middle, last or layer indices 0.."
               + (layers - 1) + "; got '" + k + "'");
         }
         int i = Integer.parseInt(k);
         if (i >= layers) {
-          throw new IllegalArgumentException("config: masks." + k + " names layer " + i + ", but the model has "
+          throw new IllegalArgumentException("config: " + key + "." + k + " names layer " + i + ", but the model has "
               + "num_hidden_layers=" + layers + " (layers 0.." + (layers - 1) + ")");
         }
         byIndex.put(k, m.get(k));
       }
       if (m.has("middle")) {
-        String mid = mask("masks.middle", m.get("middle"));
+        String mid = entry.apply(key + ".middle", m.get("middle"));
         for (int i = 1; i < layers - 1; i++) out.set(i, mid);
       }
-      String first = m.has("first") ? mask("masks.first", m.get("first")) : null;
-      String last = m.has("last") ? mask("masks.last", m.get("last")) : null;
+      String first = m.has("first") ? entry.apply(key + ".first", m.get("first")) : null;
+      String last = m.has("last") ? entry.apply(key + ".last", m.get("last")) : null;
       if (layers == 1 && first != null && last != null && !first.equals(last)) {
-        throw bad("masks", m, "gives first=" + first + " and last=" + last + ", but with num_hidden_layers=1 the one "
+        throw bad(key, m, "gives first=" + first + " and last=" + last + ", but with num_hidden_layers=1 the one "
             + "layer is both");
       }
       if (first != null) out.set(0, first);
       if (last != null) out.set(layers - 1, last);
-      for (var e : byIndex.entrySet()) out.set(Integer.parseInt(e.getKey()), mask("masks." + e.getKey(), e.getValue()));
+      for (var e : byIndex.entrySet()) out.set(Integer.parseInt(e.getKey()), entry.apply(key + "." + e.getKey(), e.getValue()));
     } else {
-      throw bad("masks", m, "must be a list of masks, one per layer, or an object with first, middle, last "
+      throw bad(key, m, "must be a list, one entry per layer, or an object with first, middle, last "
           + "(or layer indices)");
     }
     return out;
+  }
+
+  /** One mixer name of {@link TransformerConfig#MIXERS}. */
+  static String mixer(String key, JsonNode v) {
+    if (!v.isTextual() || !TransformerConfig.MIXERS.contains(v.asText())) {
+      throw new IllegalArgumentException("config: " + key + "=" + v + " is not a mixer: expected one of "
+          + String.join(", ", TransformerConfig.MIXERS));
+    }
+    return v.asText();
   }
 
   /**
