@@ -1,0 +1,46 @@
+package lmlab.report;
+
+import java.util.List;
+
+/**
+ * A figure of experiments.md: a grid of {@code rows × cols} panels of 480 × 360 units, an
+ * optional title above (the equation of an attention map, the configuration of a curve figure)
+ * and one legend or colour bar to the right of the grid. Written as {@code <id>.png} at 2×
+ * pixel density and {@code <id>.svg} by {@link FigureWriter}; the caption goes to the report.
+ */
+public record Figure(String id, String title, int rows, int cols, List<Panel> panels, Legend legend, String caption) {
+  public static final int PANEL_WIDTH = 480;
+  public static final int PANEL_HEIGHT = 360;
+  public static final int TITLE_HEIGHT = 34;
+  public static final int LEGEND_WIDTH = 150;
+  /** PNG pixels per unit. */
+  public static final int PIXEL_DENSITY = 2;
+
+  public Figure {
+    if (rows < 1 || cols < 1 || panels.size() > rows * cols) {
+      throw new IllegalArgumentException("figure " + id + ": " + panels.size() + " panels do not fit a " + rows + " × "
+          + cols + " grid");
+    }
+  }
+
+  public Figure withCaption(String c) {
+    return new Figure(id, title, rows, cols, panels, legend, c);
+  }
+
+  public boolean hasTitle() {
+    return title != null && !title.isEmpty();
+  }
+
+  public boolean hasLegend() {
+    return !(legend instanceof Legend.None);
+  }
+
+  /** Width in units (SVG user units; the PNG has {@link #PIXEL_DENSITY} pixels per unit). */
+  public int width() {
+    return cols * PANEL_WIDTH + (hasLegend() ? LEGEND_WIDTH : 0);
+  }
+
+  public int height() {
+    return rows * PANEL_HEIGHT + (hasTitle() ? TITLE_HEIGHT : 0);
+  }
+}
