@@ -5,11 +5,18 @@ package lmlab.report;
  * fixes the tick positions (the log2 axes of experiments.md: 64, 128, 256 or 32 … 512).
  */
 public record Axis(String title, Scale scale, double[] ticks) {
-  /** LINEAR; LOG base 10 (losses, compute); LOG2 (d, B); UNIT: linear on [0, 1] (accuracies). */
-  public enum Scale { LINEAR, LOG, LOG2, UNIT }
+  /**
+   * LINEAR; STEPS: linear with whole-number ticks (training steps, t_f, Δt); LOG base 10 (losses,
+   * compute); LOG2 (d, B); UNIT: linear on [0, 1] (accuracies).
+   */
+  public enum Scale { LINEAR, STEPS, LOG, LOG2, UNIT }
 
   public static Axis linear(String title) {
     return new Axis(title, Scale.LINEAR, null);
+  }
+
+  public static Axis steps(String title) {
+    return new Axis(title, Scale.STEPS, null);
   }
 
   public static Axis log(String title) {

@@ -162,7 +162,15 @@ final class Charts {
       case LINEAR -> {
         NumberAxis n = new NumberAxis(a.title());
         n.setAutoRangeIncludesZero(false);
+        n.setAutoRangeMinimumSize(1e-3);
         n.setNumberFormatOverride(new DecimalFormat("#,##0.###"));
+        yield n;
+      }
+      case STEPS -> {
+        NumberAxis n = new NumberAxis(a.title());
+        n.setAutoRangeIncludesZero(false);
+        n.setAutoRangeMinimumSize(2);
+        n.setStandardTickUnits(NumberAxis.createIntegerTickUnits());
         yield n;
       }
       case UNIT -> {
@@ -230,14 +238,30 @@ final class Charts {
         if (out.size() >= 2) return out;
         out.clear();
       }
-      double[] mantissas = last - first >= 2 ? new double[] {1, 2, 5} : new double[] {1, 1.5, 2, 3, 4, 5, 6, 7, 8, 9};
-      for (int e = first; e <= last; e++) {
-        for (double m : mantissas) {
-          double v = m * Math.pow(10, e);
-          if (v >= lo && v <= hi) out.add(v);
+      double[][] choices = {{1, 2, 5}, {1, 1.5, 2, 3, 4, 5, 6, 7, 8, 9}, tenths()};
+      for (double[] mantissas : choices) {
+        out.clear();
+        for (int e = first; e <= last; e++) {
+          for (double m : mantissas) {
+            double v = m * Math.pow(10, e);
+            if (v >= lo && v <= hi) out.add(v);
+          }
         }
+        if (out.size() >= 3) break;
+      }
+      if (out.size() > 9) { // thin a crowded axis to every k-th tick
+        int k = (out.size() + 7) / 8;
+        List<Double> thin = new ArrayList<>();
+        for (int i = 0; i < out.size(); i += k) thin.add(out.get(i));
+        return thin;
       }
       return out;
+    }
+
+    private static double[] tenths() {
+      double[] m = new double[90];
+      for (int i = 0; i < 90; i++) m[i] = 1 + i / 10.0;
+      return m;
     }
 
     private String label(double v) {

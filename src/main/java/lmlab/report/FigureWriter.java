@@ -118,7 +118,7 @@ public final class FigureWriter {
           c * Figure.PANEL_WIDTH, top + r * Figure.PANEL_HEIGHT, Figure.PANEL_WIDTH, Figure.PANEL_HEIGHT));
     }
     if (f.hasLegend()) {
-      Rectangle2D strip = new Rectangle2D.Double(f.cols() * Figure.PANEL_WIDTH, top, Figure.LEGEND_WIDTH,
+      Rectangle2D strip = new Rectangle2D.Double(f.cols() * Figure.PANEL_WIDTH, top, f.legendWidth(),
           f.rows() * Figure.PANEL_HEIGHT);
       drawLegend(f.legend(), g, strip);
     }
@@ -131,6 +131,15 @@ public final class FigureWriter {
       case Legend.ColourBar b -> colourBar(b, strip.getHeight());
     };
     if (t == null) return;
+    if (legend instanceof Legend.ColourBar b && !b.keys().isEmpty()) {
+      // the line-style keys below, the bar above them
+      LegendTitle keys = categories(new Legend.Categories(null, b.keys()));
+      double kh = 24.0 * b.keys().size() + 8;
+      Size2D ks = keys.arrange(g, new RectangleConstraint(strip.getWidth(), new Range(0, strip.getWidth()),
+          LengthConstraintType.RANGE, kh, new Range(0, kh), LengthConstraintType.RANGE));
+      keys.draw(g, new Rectangle2D.Double(strip.getX(), strip.getMaxY() - kh - 8, Math.min(ks.width, strip.getWidth()), ks.height));
+      strip = new Rectangle2D.Double(strip.getX(), strip.getY(), strip.getWidth(), strip.getHeight() - kh - 8);
+    }
     double maxH = legend instanceof Legend.ColourBar ? Math.min(strip.getHeight() - 40, 300) : strip.getHeight();
     RectangleConstraint rc = new RectangleConstraint(strip.getWidth(), new Range(0, strip.getWidth()),
         LengthConstraintType.RANGE, maxH, new Range(0, maxH), LengthConstraintType.RANGE);

@@ -13,8 +13,15 @@ public sealed interface Legend permits Legend.None, Legend.Categories, Legend.Co
 
   record Entry(String label, Color color, boolean dashed, boolean marker) {}
 
-  /** A continuous colour bar (viridis) over [lower, upper], titled with the parameter. */
-  record ColourBar(String title, double lower, double upper) implements Legend {}
+  /**
+   * A continuous colour bar (viridis) over [lower, upper], titled with the parameter; {@code keys}
+   * (line styles such as "train" solid, "validation" dashed) are listed below it.
+   */
+  record ColourBar(String title, double lower, double upper, List<Entry> keys) implements Legend {
+    public ColourBar(String title, double lower, double upper) {
+      this(title, lower, upper, List.of());
+    }
+  }
 
   static Legend none() {
     return new None();
