@@ -12,7 +12,8 @@ import lmlab.tensor.Tensor;
 /**
  * Everything the trainer needs besides the model and the task: the step count T (evaluated steps
  * 0 .. T − 1), batch size, evaluation and checkpoint periods, seed, optimizer and its
- * hyper-parameters, learning-rate schedule, gradient clipping and early stopping. Defaults are the
+ * hyper-parameters, learning-rate schedule, gradient clipping and early stopping ({@code stop_at}: a
+ * threshold on the task's monitored metric, {@link Task#monitor()}; NaN, written as null, is off). Defaults are the
  * course's (arithmetic.md): AdamW lr 1e-3, betas (0.9, 0.999), eps 1e-8, weight decay 1.0, batch
  * 512, T = 10^4 + 1, eval every 100 steps, seed 0. Written to the run's config.json under "train".
  */
@@ -33,14 +34,17 @@ public record TrainConfig(
     long warmupSteps,
     double minLr,
     double clip,
-    double stopAtValAcc) {
+    double stopAt) {
 
   public static final long DEFAULT_STEPS = 10_001;
 
   /** The keys of {@link #toJson()} (and of a --config file's training settings). */
   public static final Set<String> KEYS = Set.of("steps", "batch_size", "eval_period", "checkpoint_period", "seed",
       "optimizer", "lr", "weight_decay", "beta1", "beta2", "eps", "momentum", "schedule", "warmup_steps", "min_lr",
-      "clip", "stop_at_val_acc");
+      "clip", "stop_at");
+
+  /** Read for runs written before stop_at replaced it: a threshold on val_acc, 0 meaning off. */
+  private static final String LEGACY_STOP_AT_VAL_ACC = "stop_at_val_acc";
 
   public TrainConfig {
     optimizer = optimizer == null ? "adamw" : optimizer.trim().toLowerCase(Locale.ROOT);
@@ -66,15 +70,18 @@ public record TrainConfig(
     if (warmupSteps < 0) throw new IllegalArgumentException("warmup steps must be >= 0, got " + warmupSteps);
     if (!(minLr >= 0 && minLr <= lr)) throw new IllegalArgumentException("min lr must be in [0, lr], got " + minLr);
     if (!(clip >= 0)) throw new IllegalArgumentException("clip must be >= 0 (0: off), got " + clip);
-    if (!(stopAtValAcc >= 0 && stopAtValAcc <= 1)) {
-      throw new IllegalArgumentException("stop-at-val-acc must be in [0, 1] (0: off), got " + stopAtValAcc);
-    }
+    if (Double.isInfinite(stopAt)) throw new IllegalArgumentException("stop-at must be a finite number, got " + stopAt);
   }
 
   /** The course defaults. */
   public static TrainConfig defaults() {
     return new TrainConfig(DEFAULT_STEPS, 512, 100, 0, 0, "adamw", 1e-3, 1.0, 0.9, 0.999, 1e-8, 0.9, "constant", 0, 0,
-        0, 0);
+        0, Double.NaN);
+  }
+
+  /** Whether early stopping is on. */
+  public boolean stopsEarly() {
+    return !Double.isNaN(stopAt);
   }
 
   /** Steps between checkpoints (the eval period unless set). */
@@ -119,7 +126,8 @@ public record TrainConfig(
     o.put("warmup_steps", warmupSteps);
     o.put("min_lr", minLr);
     o.put("clip", clip);
-    o.put("stop_at_val_acc", stopAtValAcc);
+    if (stopsEarly()) o.put("stop_at", stopAt);
+    else o.putNull("stop_at");
     return o;
   }
 
@@ -135,7 +143,7 @@ public record TrainConfig(
     if (json == null || !json.isObject()) throw new IllegalArgumentException("train settings: expected a JSON object");
     for (Iterator<String> it = json.fieldNames(); it.hasNext(); ) {
       String k = it.next();
-      if (!KEYS.contains(k)) {
+      if (!KEYS.contains(k) && !k.equals(LEGACY_STOP_AT_VAL_ACC)) {
         throw new IllegalArgumentException("train settings: unknown key '" + k + "'; known: " + String.join(", ",
             new java.util.TreeSet<>(KEYS)));
       }
@@ -158,7 +166,13 @@ public record TrainConfig(
         longOf(json, "warmup_steps", d.warmupSteps),
         doubleOf(json, "min_lr", d.minLr),
         doubleOf(json, "clip", d.clip),
-        doubleOf(json, "stop_at_val_acc", d.stopAtValAcc));
+        stopAt(json, d.stopAt));
+  }
+
+  private static double stopAt(JsonNode json, double dflt) {
+    if (json.has("stop_at")) return doubleOf(json, "stop_at", Double.NaN);
+    double legacy = doubleOf(json, LEGACY_STOP_AT_VAL_ACC, 0);
+    return legacy > 0 ? legacy : dflt;
   }
 
   private static long longOf(JsonNode json, String key, long dflt) {

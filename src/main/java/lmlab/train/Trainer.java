@@ -51,8 +51,13 @@ import lmlab.tensor.Tensor;
  *
  * <p><b>Stopping.</b> {@link #requestStop()} (a signal handler) makes the loop save a checkpoint
  * at the next step boundary and return {@link Status#INTERRUPTED}; a non-finite loss returns
- * {@link Status#NONFINITE_LOSS} without saving anything; reaching stop_at_val_acc returns
- * {@link Status#STOPPED_EARLY} after checkpointing that step.
+ * {@link Status#NONFINITE_LOSS} without saving anything; the task's monitored metric
+ * ({@link Task#monitor()}) reaching {@code stop_at} returns {@link Status#STOPPED_EARLY} after
+ * checkpointing that step.
+ *
+ * <p><b>Best checkpoint.</b> Besides {@code checkpoints/latest/}, every evaluation that improves
+ * the monitored metric saves the model to {@code checkpoints/best/} (model and a trainer.json
+ * naming the step, metric and value; no optimizer state: it is for using the model, not resuming).
  */
 public final class Trainer {
   /** Mixed into the seed for the batch-sampling generator, so it differs from the init stream. */
@@ -89,7 +94,8 @@ public final class Trainer {
   private long stopAt = -1;
   private Progress progress = Progress.NONE;
   private String pendingWarning;
-  private java.util.function.Function<List<ObjectNode>, JsonNode> runMetrics = RunSummary::runMetrics;
+  private final Task.Monitor monitor;
+  private double best = Double.NaN; // the monitored metric's best value so far (NaN: none yet)
 
   private Trainer(RunDirectory run, Task task, TrainConfig cfg, Models.Spec spec) {
     this.run = run;
@@ -110,6 +116,7 @@ public final class Trainer {
     this.optimizer = cfg.newOptimizer(model.namedParameters());
     this.schedule = cfg.newSchedule();
     this.params = model.parameters();
+    this.monitor = task.monitor();
   }
 
   /**
@@ -181,10 +188,17 @@ public final class Trainer {
       pendingWarning = "warning: the run used " + threads + " threads, this session " + Parallel.threads()
           + "; results can differ in the last bits from an uninterrupted run";
     }
+    if (st.has("task_state")) task.restoreState(st.get("task_state"));
     lastCheckpointStep = step;
     if (!st.path("complete").asBoolean(false)) run.truncateMetricsBefore(step);
     List<ObjectNode> lines = run.readMetrics();
     if (!lines.isEmpty()) lastMetrics = metricsOf(lines.getLast());
+    // the best value before this step; the re-evaluation of this step competes again
+    for (ObjectNode l : lines) {
+      if (l.get("step").asLong() >= step) continue;
+      Double v = metricsOf(l).get(monitor.name());
+      if (v != null && monitor.better(v, best)) best = v;
+    }
   }
 
   private static long[] longs(JsonNode arr) {
@@ -199,10 +213,9 @@ public final class Trainer {
     return this;
   }
 
-  /** How summary.json's "run_metrics" is computed from the metrics lines (default {@link RunSummary#runMetrics}). */
-  public Trainer runMetrics(java.util.function.Function<List<ObjectNode>, JsonNode> f) {
-    this.runMetrics = f;
-    return this;
+  /** The metric this run watches (the task's). */
+  public Task.Monitor monitor() {
+    return monitor;
   }
 
   /** Asks the loop to checkpoint and return at the next step boundary (safe from any thread). */
@@ -251,6 +264,7 @@ public final class Trainer {
       progress.message(msg);
       return finish(Status.COMPLETED, msg, 0, step);
     }
+    progress.monitor(monitor);
     if (pendingWarning != null) progress.message(pendingWarning);
     long sessionStart = System.nanoTime();
     long sessionStartStep = step;
@@ -274,7 +288,9 @@ public final class Trainer {
           break;
         }
         progress.evaluated(t, total, m, rate);
-        early = cfg.stopAtValAcc() > 0 && m.getOrDefault("val_acc", 0.0) >= cfg.stopAtValAcc();
+        double watched = m.getOrDefault(monitor.name(), Double.NaN);
+        if (monitor.better(watched, best) && saveBest(t, watched)) best = watched;
+        early = cfg.stopsEarly() && monitor.reached(watched, cfg.stopAt());
       }
       boolean stop = stopRequested || t == stopAt;
       if (last || early || stop || t % cfg.effectiveCheckpointPeriod() == 0) {
@@ -290,8 +306,8 @@ public final class Trainer {
       }
       if (early) {
         status = Status.STOPPED_EARLY;
-        message = String.format(Locale.ROOT, "val_acc %.4f >= %.4f at step %d: stopped early",
-            lastMetrics.get("val_acc"), cfg.stopAtValAcc(), t);
+        message = String.format(Locale.ROOT, "%s %.4f %s %.4f at step %d: stopped early", monitor.name(),
+            lastMetrics.get(monitor.name()), monitor.goal() == Task.Monitor.Goal.MIN ? "<=" : ">=", cfg.stopAt(), t);
         break;
       }
       if (stop) {
@@ -410,12 +426,28 @@ public final class Trainer {
     st.put("optimizer_steps", optimizer.steps());
     st.put("elapsed_s", elapsed);
     st.put("threads", Parallel.threads());
+    ObjectNode taskState = task.state();
+    if (taskState != null) st.set("task_state", taskState);
     byte[] trainer = Checkpoint.configBytes(st);
     Checkpoint.save(run.checkpoint(), spec.toJson(), model.stateDict(), tmp -> {
       optimizer.save(tmp.resolve(RunDirectory.OPTIMIZER));
       Files.write(tmp.resolve(RunDirectory.TRAINER), trainer);
     });
     lastCheckpointStep = t;
+    return true;
+  }
+
+  /** Saves the model of step t to checkpoints/best/ (false, saving nothing, when a parameter is not finite). */
+  private boolean saveBest(long t, double value) throws IOException {
+    if (!Double.isFinite(GradClip.norm(params))) return false;
+    ObjectNode st = RunDirectory.JSON.createObjectNode();
+    st.put("step", t);
+    st.put("metric", monitor.name());
+    st.put("goal", monitor.goal().name().toLowerCase(Locale.ROOT));
+    st.put("value", value);
+    byte[] trainer = Checkpoint.configBytes(st);
+    Checkpoint.save(run.best(), spec.toJson(), model.stateDict(),
+        tmp -> Files.write(tmp.resolve(RunDirectory.TRAINER), trainer));
     return true;
   }
 
@@ -433,7 +465,9 @@ public final class Trainer {
     s.put("wall_time_s", Math.round(elapsed * 1000) / 1000.0);
     s.put("session_time_s", Math.round(session * 1000) / 1000.0);
     s.put("steps_per_s", Math.round(rate * 100) / 100.0);
-    s.set("run_metrics", runMetrics.apply(run.readMetrics()));
+    s.put("monitor", monitor.name());
+    if (!Double.isNaN(best)) s.put("best", best);
+    s.set("run_metrics", task.summary(run.readMetrics()));
     s.put("threads", Parallel.threads());
     run.writeSummary(s);
     return new Result(status, step, lastMetrics, elapsed, session, rate, message, run.path());

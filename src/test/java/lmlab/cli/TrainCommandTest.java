@@ -154,4 +154,18 @@ class TrainCommandTest {
     assertThat(r.code()).isEqualTo(1);
     assertThat(r.err()).contains("already exists").contains("--resume");
   }
+
+  @Test
+  void theTaskComesFromTheRegistry(@TempDir Path tmp) throws Exception {
+    MainTest.Run unknown = MainTest.run("train", "--task", "chess", "--runs-dir", tmp.toString());
+    assertThat(unknown.code()).isEqualTo(2);
+    assertThat(unknown.err()).startsWith("lmlab: unknown task 'chess'; tasks: arith");
+    MainTest.Run r = MainTest.run(tiny(tmp, "t", "--task", "arith", "--steps", "2"));
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.err()).contains("train_acc").contains("t_f(A_val)");
+    Path dir = tmp.resolve("t");
+    assertThat(dir.resolve("checkpoints/best/model.safetensors")).isRegularFile();
+    assertThat(new com.fasterxml.jackson.databind.ObjectMapper().readTree(dir.resolve("summary.json").toFile())
+        .get("monitor").asText()).isEqualTo("val_acc");
+  }
 }
