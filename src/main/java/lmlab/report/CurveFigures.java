@@ -6,8 +6,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import lmlab.lab.arith.RunGroups;
-import lmlab.lab.arith.RunRecord;
+import lmlab.runs.RunGroups;
+import lmlab.runs.RunRecord;
 
 /**
  * Training curves (metric vs step) as experiments.md draws them: at each evaluated step the mean

@@ -2,7 +2,7 @@ package lmlab.report;
 
 import java.util.ArrayList;
 import java.util.List;
-import lmlab.lab.arith.RunMetrics;
+import lmlab.train.RunMetrics;
 
 /** The ten run-metric columns of experiments.md's tables, in order, with their kinds and LaTeX headers. */
 public final class MetricColumns {

@@ -6,8 +6,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
-import lmlab.lab.arith.MeanStd;
-import lmlab.lab.arith.RunRecord;
+import lmlab.runs.MeanStd;
+import lmlab.runs.RunRecord;
 
 /**
  * "Metrics vs X" (experiments.md): a 2 × 5 grid, row 1 L_train, L_val, A_train, A_val, Δt(L);

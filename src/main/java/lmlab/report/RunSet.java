@@ -12,7 +12,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Stream;
-import lmlab.lab.arith.RunRecord;
+import lmlab.runs.RunRecord;
 
 /**
  * The runs a figure or table is made from: run directories given one by one, or sweep directories

@@ -7,7 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import lmlab.lab.arith.RunRecord;
+import lmlab.runs.RunRecord;
 
 /**
  * Reading settings out of runs' config.json for legends and captions: a user's key names a

@@ -4,9 +4,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import lmlab.lab.arith.MeanStd;
-import lmlab.lab.arith.RunMetrics;
-import lmlab.lab.arith.RunRecord;
+import lmlab.runs.MeanStd;
+import lmlab.train.RunMetrics;
+import lmlab.runs.RunRecord;
 
 /** Mean ± population std over the runs (seeds) of one configuration, per evaluated step. */
 public final class Stats {

@@ -10,7 +10,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import lmlab.lab.arith.RunRecord;
+import lmlab.runs.RunRecord;
 
 /**
  * A sweep directory as experiments.md lays it out: {@code sweep.json} (the description plus the

@@ -1,7 +1,7 @@
 package lmlab.report;
 
 import java.util.List;
-import lmlab.lab.arith.MeanStd;
+import lmlab.runs.MeanStd;
 
 /**
  * A table of experiments.md: key columns (what varies) and statistic columns (mean ± std over

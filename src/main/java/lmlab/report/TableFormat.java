@@ -3,7 +3,7 @@ package lmlab.report;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import lmlab.lab.arith.MeanStd;
+import lmlab.runs.MeanStd;
 
 /**
  * Table cells and files as experiments.md formats them.

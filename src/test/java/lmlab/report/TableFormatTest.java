@@ -7,7 +7,7 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-import lmlab.lab.arith.MeanStd;
+import lmlab.runs.MeanStd;
 import org.junit.jupiter.api.Test;
 
 class TableFormatTest {
