@@ -63,6 +63,7 @@ public final class Main implements Runnable {
   /** Builds the command line with lmlab's error handling: one clear line, usage hint, exit 2. */
   public static CommandLine commandLine() {
     CommandLine cl = new CommandLine(new Main());
+    ExperimentReportCommand.register(cl);
     cl.setParameterExceptionHandler((ex, args) -> {
       CommandLine c = ex.getCommandLine();
       PrintWriter err = c.getErr();

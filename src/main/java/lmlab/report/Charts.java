@@ -76,6 +76,8 @@ final class Charts {
     XYPlot plot = new XYPlot();
     plot.setDomainAxis(axis(p.x()));
     plot.setRangeAxis(axis(p.y()));
+    fixDegenerateLogRange(plot.getDomainAxis(), p.x(), p.series(), true);
+    fixDegenerateLogRange(plot.getRangeAxis(), p.y(), p.series(), false);
     plot.setDatasetRenderingOrder(DatasetRenderingOrder.FORWARD);
     plot.setDomainGridlinePaint(GRID);
     plot.setRangeGridlinePaint(GRID);
@@ -112,6 +114,22 @@ final class Charts {
       plot.addDomainMarker(m, Layer.FOREGROUND);
     }
     return plot;
+  }
+
+  /** A log axis over a single value (one point, or all equal) gets a range of a factor 2 either side. */
+  private static void fixDegenerateLogRange(ValueAxis axis, Axis a, List<Series> series, boolean x) {
+    if (!a.logarithmic()) return;
+    double lo = Double.POSITIVE_INFINITY;
+    double hi = Double.NEGATIVE_INFINITY;
+    for (Series s : series) {
+      for (double v : x ? s.x() : s.y()) {
+        if (v > 0 && Double.isFinite(v)) {
+          lo = Math.min(lo, v);
+          hi = Math.max(hi, v);
+        }
+      }
+    }
+    if (lo == hi) axis.setRange(lo / 2, hi * 2);
   }
 
   private static XYLineAndShapeRenderer renderer(Series s) {
@@ -200,6 +218,23 @@ final class Charts {
       setBase(base);
       setSmallestValue(1e-12);
       this.fixed = fixed;
+    }
+
+    /** A single value (one point, or all equal) has no length to fit: a factor 2 either side. */
+    @Override
+    protected void autoAdjustRange() {
+      try {
+        super.autoAdjustRange();
+      } catch (IllegalArgumentException e) {
+        if (getPlot() instanceof org.jfree.chart.plot.ValueAxisPlot vap) {
+          org.jfree.data.Range r = vap.getDataRange(this);
+          if (r != null && r.getLowerBound() > 0) {
+            setRange(new org.jfree.data.Range(r.getLowerBound() / 2, r.getUpperBound() * 2), false, false);
+            return;
+          }
+        }
+        throw e;
+      }
     }
 
     @Override

@@ -50,12 +50,18 @@ public final class FigureWriter {
 
   /** Writes dir/&lt;id&gt;.png and dir/&lt;id&gt;.svg; returns the PNG's path. */
   public static Path write(Figure f, Path dir) throws IOException {
-    Files.createDirectories(dir);
-    Path png = dir.resolve(f.id() + ".png");
-    writePng(f, png);
-    writeAtomically(dir.resolve(f.id() + ".svg"), svgDocument(f).getBytes(StandardCharsets.UTF_8));
-    return png;
+    write(f, dir, svgElement(f));
+    return dir.resolve(f.id() + ".png");
   }
+
+  /** As {@link #write(Figure, Path)} with the figure's SVG element already drawn (the report inlines the same). */
+  public static void write(Figure f, Path dir, String svgElement) throws IOException {
+    Files.createDirectories(dir);
+    writePng(f, dir.resolve(f.id() + ".png"));
+    writeAtomically(dir.resolve(f.id() + ".svg"), (XML_DECLARATION + svgElement + "\n").getBytes(StandardCharsets.UTF_8));
+  }
+
+  private static final String XML_DECLARATION = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
 
   public static void writePng(Figure f, Path file) throws IOException {
     int s = Figure.PIXEL_DENSITY;
@@ -79,7 +85,7 @@ public final class FigureWriter {
 
   /** A standalone SVG file: the XML declaration and the element (no DOCTYPE: nothing to fetch). */
   public static String svgDocument(Figure f) {
-    return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" + svgElement(f) + "\n";
+    return XML_DECLARATION + svgElement(f) + "\n";
   }
 
   /**
