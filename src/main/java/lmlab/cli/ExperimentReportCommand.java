@@ -36,27 +36,6 @@ public final class ExperimentReportCommand implements Callable<Integer> {
   @Parameters(paramLabel = "DIR", description = "A sweep directory (runs/<name>: sweep.json and run directories).")
   Path dir;
 
-  /** The {@code experiment} parent when this build has no other (it gains run and list from the sweeps issue). */
-  @Command(name = "experiment", mixinStandardHelpOptions = true, description = "Experiments: reports of sweeps.")
-  static final class Parent implements Runnable {
-    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
-
-    @Override
-    public void run() {
-      throw new CommandLine.ParameterException(spec.commandLine(), "give a subcommand: report");
-    }
-  }
-
-  /** Adds {@code experiment report} to the command tree (under an existing experiment command if there is one). */
-  static void register(CommandLine root) {
-    CommandLine exp = root.getSubcommands().get("experiment");
-    if (exp == null) {
-      root.addSubcommand("experiment", new Parent());
-      exp = root.getSubcommands().get("experiment");
-    }
-    if (!exp.getSubcommands().containsKey("report")) exp.addSubcommand("report", new ExperimentReportCommand());
-  }
-
   @Override
   public Integer call() {
     try {

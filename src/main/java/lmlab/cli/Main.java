@@ -14,7 +14,7 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     description = "A language-model laboratory for the JVM: tensors, autograd, models, experiments.",
-    subcommands = {CommandLine.HelpCommand.class, AnalyzeCommand.class, BenchCommand.class, ForwardCommand.class, ParamsCommand.class, TrainCommand.class, RunsCommand.class, PlotCommand.class, AttentionCommand.class})
+    subcommands = {CommandLine.HelpCommand.class, AnalyzeCommand.class, BenchCommand.class, ForwardCommand.class, ParamsCommand.class, TrainCommand.class, RunsCommand.class, SweepCommand.class, ExperimentCommand.class, PlotCommand.class, AttentionCommand.class})
 public final class Main implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -63,7 +63,6 @@ public final class Main implements Runnable {
   /** Builds the command line with lmlab's error handling: one clear line, usage hint, exit 2. */
   public static CommandLine commandLine() {
     CommandLine cl = new CommandLine(new Main());
-    ExperimentReportCommand.register(cl);
     cl.setParameterExceptionHandler((ex, args) -> {
       CommandLine c = ex.getCommandLine();
       PrintWriter err = c.getErr();

@@ -25,10 +25,10 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code lmlab train}: trains a model on a task of the registry ({@code --task}, default the
- * modular arithmetic of the grokking lab) and writes a run directory. With no
- * arguments: the gpt preset on p = 31 addition with the course defaults (AdamW lr 1e-3, weight
- * decay 1.0, betas 0.9/0.999, batch 512, T = 10^4 + 1 steps, r_train 0.5, seed 0, eval every 100
- * steps). Settings come from the defaults, then a --config JSON file, then the flags.
+ * modular arithmetic of the grokking lab) and writes a run directory. With no arguments: the
+ * course starter's run (arithmetic.md, Training defaults). Settings come from the defaults, then a
+ * --config JSON file, then the flags.
+
  */
 @Command(
     name = "train",
@@ -43,9 +43,10 @@ import picocli.CommandLine.Option;
       "  summary.json      final metrics, wall time, steps/s, L/A extrema, t_f",
       "  checkpoints/latest/  model, optimizer state, step, RNG states (atomic)",
       "  checkpoints/best/    the model at the best value of the task's metric",
-      "No arguments: gpt on p = 31 addition, AdamW lr 1e-3, weight decay 1.0,",
-      "batch 512, T = 10^4 + 1 steps (0 .. 10^4: 10^4 updates), r_train 0.5,",
-      "seed 0, evaluation every 100 steps. Settings: defaults, then --config,",
+      "No arguments: the course starter's run: gpt on p = 31 addition, AdamW lr",
+      "1e-3, weight decay 1.0, batch 512 as shuffled epochs, clipping at 1.0,",
+      "T = 10^4 + 1 steps (0 .. 10^4: 10^4 updates), r_train 0.5, seed 0,",
+      "evaluation at steps 0 .. 100 and every 100 after. Settings: defaults, then --config,",
       "then flags. Ctrl-C / SIGTERM save a checkpoint after the current step;",
       "--resume DIR continues the run exactly. Progress goes to stderr, the",
       "run directory to stdout.",
@@ -105,8 +106,12 @@ public final class TrainCommand implements Callable<Integer> {
   @Option(names = "--steps", paramLabel = "T", description = "Steps T, evaluated 0 .. T-1 (default 10001).")
   Long steps;
 
-  @Option(names = "--batch-size", paramLabel = "B", description = "Batch size, drawn with replacement (default 512).")
+  @Option(names = "--batch-size", paramLabel = "B", description = "Batch size B (default 512).")
   Integer batchSize;
+
+  @Option(names = "--batch-sampling", paramLabel = "epochs|replacement",
+      description = "epochs (default): shuffled epochs in batches of min(B, N_train); replacement: B uniform draws.")
+  String batchSampling;
 
   @Option(names = "--optimizer", paramLabel = "NAME", description = "adamw (default) or sgd.")
   String optimizer;
@@ -129,7 +134,7 @@ public final class TrainCommand implements Callable<Integer> {
   @Option(names = "--momentum", paramLabel = "M", description = "SGD momentum (default 0.9).")
   Double momentum;
 
-  @Option(names = "--clip", paramLabel = "NORM", description = "Clip gradients to this global L2 norm (default off).")
+  @Option(names = "--clip", paramLabel = "NORM", description = "Clip gradients to this global L2 norm (default 1.0; 0 is off).")
   Double clip;
 
   @Option(names = "--schedule", paramLabel = "NAME", description = "constant (default) or cosine (linear warm-up, cosine decay).")
@@ -143,6 +148,9 @@ public final class TrainCommand implements Callable<Integer> {
 
   @Option(names = "--eval-period", paramLabel = "N", description = "Evaluate every N steps (default 100).")
   Integer evalPeriod;
+
+  @Option(names = "--eval-first", paramLabel = "N", description = "Also evaluate every step 1 .. N (default 100).")
+  Integer evalFirst;
 
   @Option(names = "--checkpoint-period", paramLabel = "N", description = "Checkpoint every N steps (default: at every evaluation).")
   Integer checkpointPeriod;
@@ -220,6 +228,7 @@ public final class TrainCommand implements Callable<Integer> {
     put(s, "loss_on", lossOn);
     put(s, "steps", steps);
     put(s, "batch_size", batchSize);
+    put(s, "batch_sampling", batchSampling);
     put(s, "optimizer", optimizer);
     put(s, "lr", lr);
     put(s, "weight_decay", weightDecay);
@@ -232,6 +241,7 @@ public final class TrainCommand implements Callable<Integer> {
     put(s, "warmup_steps", warmupSteps);
     put(s, "min_lr", minLr);
     put(s, "eval_period", evalPeriod);
+    put(s, "eval_first", evalFirst);
     put(s, "checkpoint_period", checkpointPeriod);
     put(s, "seed", seed);
     put(s, "stop_at", stopAt);

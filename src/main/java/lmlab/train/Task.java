@@ -70,8 +70,24 @@ public interface Task {
     }
   }
 
-  /** Draws the next training batch of batchSize sequences from rng (the trainer saves rng's state). */
+  /**
+   * Draws the next training batch of batchSize sequences from rng (the trainer saves rng's state):
+   * the {@code replacement} batch sampling.
+   */
   Batch sample(Rng rng, int batchSize);
+
+  /**
+   * The number of training sequences N_train, for {@code epochs} batch sampling (shuffled epochs
+   * through {@link #batch}); -1 when the task has no indexed training set (then only replacement).
+   */
+  default int trainSize() {
+    return -1;
+  }
+
+  /** The batch of the training sequences at these indices (0 .. trainSize() − 1), in this order. */
+  default Batch batch(int[] rows) {
+    throw new UnsupportedOperationException(getClass().getName() + " has no indexed training set");
+  }
 
   /** The scalar training loss of model on batch (recorded by autograd). */
   Tensor loss(LanguageModel model, Batch batch);

@@ -16,6 +16,7 @@ import lmlab.kernels.Parallel;
 import lmlab.models.LanguageModel;
 import lmlab.models.Models;
 import lmlab.models.Transformer;
+import lmlab.nn.ModuleCheckpoint;
 import lmlab.tensor.Arena;
 import lmlab.tensor.Rng;
 import lmlab.tensor.Tensor;
@@ -25,21 +26,24 @@ import lmlab.tensor.Tensor;
  *
  * <pre>
  *   for t = start .. T − 1:
- *     if t % eval_period == 0 or t == T − 1:   evaluate on the full train and validation sets,
+ *     if t ≤ eval_first, t % eval_period == 0 or t == T − 1:
+ *                                              evaluate on the full train and validation sets,
  *                                              append a line to metrics.jsonl
  *     if t % checkpoint_period == 0, t == T − 1, or a stop was requested:
  *                                              checkpoint (refused when a parameter is not finite)
  *     if t == T − 1: stop                      the final model is the one evaluated last
- *     lr ← schedule(t); batch ← task.sample(data_rng, B); loss ← task.loss(model, batch)
+ *     lr ← schedule(t); batch ← next batch of the epoch order (or task.sample(data_rng, B) with
+ *       replacement); loss ← task.loss(model, batch)
  *     loss not finite → stop, keep the last good checkpoint
  *     backward; clip (optional); optimizer step; zero grads
  * </pre>
  *
- * So a run of T = 10^4 + 1 steps makes 10^4 updates and evaluates steps 0, 100, ..., 10^4.
+ * So a run of T = 10^4 + 1 steps makes 10^4 updates and evaluates steps 0 .. 100, 200, ..., 10^4.
  *
  * <p><b>Exact resume.</b> A checkpoint taken at step t holds everything step t depends on: the
  * model after t updates, the optimizer state (step count, moments), the state of the data
- * generator (which draws batch t next) and of the dropout generator, and the elapsed time.
+ * generator (which draws batch t next), the epoch's permutation and position ({@link EpochOrder}),
+ * the dropout generator's state, the task's own state, and the elapsed time.
  * Resuming from it cuts metrics.jsonl back to the lines of steps before t and runs the loop from
  * t, re-evaluating step t when it is an evaluation step (evaluation draws no random numbers), so
  * every later line equals the uninterrupted run's (elapsed_s aside) given the same seed and
@@ -95,6 +99,7 @@ public final class Trainer {
   private Progress progress = Progress.NONE;
   private String pendingWarning;
   private final Task.Monitor monitor;
+  private final EpochOrder epochs; // null: batches drawn with replacement
   private double best = Double.NaN; // the monitored metric's best value so far (NaN: none yet)
 
   private Trainer(RunDirectory run, Task task, TrainConfig cfg, Models.Spec spec) {
@@ -113,10 +118,22 @@ public final class Trainer {
       this.dropoutRng = r;
     }
     this.dataRng = new Rng(cfg.seed() ^ DATA_STREAM);
-    this.optimizer = cfg.newOptimizer(model.namedParameters());
+    // Only trainable parameters are optimised, clipped and measured: frozen ones (surgery) get no
+    // gradient, no optimizer state and no update.
+    Map<String, Tensor> trainable = model.trainableParameters();
+    this.optimizer = cfg.newOptimizer(trainable);
     this.schedule = cfg.newSchedule();
-    this.params = model.parameters();
+    this.params = List.copyOf(trainable.values());
     this.monitor = task.monitor();
+    checkSampling(task, cfg);
+    this.epochs = cfg.batchSampling() == TrainConfig.BatchSampling.EPOCHS ? new EpochOrder(task.trainSize()) : null;
+  }
+
+  private static void checkSampling(Task task, TrainConfig cfg) {
+    if (cfg.batchSampling() == TrainConfig.BatchSampling.EPOCHS && task.trainSize() < 0) {
+      throw new IllegalArgumentException("batch_sampling epochs: the task " + task.getClass().getSimpleName()
+          + " has no indexed training set; use batch_sampling replacement");
+    }
   }
 
   /**
@@ -133,6 +150,7 @@ public final class Trainer {
     if (!config.has("task")) config.set("task", RunDirectory.JSON.valueToTree(task.describe()));
     config.set("train", cfg.toJson());
     config.put("threads", Parallel.threads());
+    checkSampling(task, cfg); // before anything is written
     Trainer t = new Trainer(RunDirectory.create(dir, config), task, cfg, spec);
     return t;
   }
@@ -152,13 +170,25 @@ public final class Trainer {
       spec = Models.parseConfig(mc);
       JsonNode tc = config.get("train");
       if (tc == null) throw new IllegalArgumentException("no train settings");
-      cfg = TrainConfig.fromJson(tc);
+      cfg = TrainConfig.fromJson(legacy(tc));
     } catch (IllegalArgumentException e) {
       throw new IOException("cannot resume " + dir + ": " + dir.resolve(RunDirectory.CONFIG) + ": " + e.getMessage(), e);
     }
     Trainer t = new Trainer(run, task, cfg, spec);
     t.restore();
     return t;
+  }
+
+  /**
+   * Train settings of a run written before batch_sampling and eval_first existed: it drew its
+   * batches with replacement and evaluated every eval_period only.
+   */
+  private static JsonNode legacy(JsonNode tc) {
+    if (!tc.isObject() || tc.has("batch_sampling")) return tc;
+    ObjectNode o = ((ObjectNode) tc).deepCopy();
+    o.put("batch_sampling", TrainConfig.BatchSampling.REPLACEMENT.key());
+    if (!o.has("eval_first")) o.put("eval_first", 0);
+    return o;
   }
 
   /** The run's config.json (for a caller that rebuilds the task before {@link #resume}). */
@@ -168,7 +198,7 @@ public final class Trainer {
 
   private void restore() throws IOException {
     Path ck = run.checkpoint();
-    Checkpoint.loadInto(ck, model);
+    ModuleCheckpoint.loadInto(ck, model);
     optimizer.load(ck.resolve(RunDirectory.OPTIMIZER));
     ObjectNode st = run.trainerState();
     try {
@@ -176,6 +206,7 @@ public final class Trainer {
       dataRng.setState(longs(st.get("data_rng")));
       dropoutRng.setState(longs(st.get("dropout_rng")));
       elapsedBefore = st.path("elapsed_s").asDouble(0);
+      if (epochs != null && st.has("data_order")) epochs.restore(st.get("data_order"));
     } catch (RuntimeException e) {
       throw new CheckpointException(ck.resolve(RunDirectory.TRAINER) + ": malformed trainer state: " + e.getMessage(), e);
     }
@@ -366,7 +397,9 @@ public final class Trainer {
   private double trainStep(long t) {
     double lr = schedule.lr(t);
     optimizer.setLr(lr);
-    Task.Batch batch = task.sample(dataRng, cfg.batchSize());
+    Task.Batch batch = epochs != null
+        ? task.batch(epochs.next(dataRng, cfg.batchSize()))
+        : task.sample(dataRng, cfg.batchSize());
     try (Arena.Scope step = arena.open()) {
       Tensor loss = task.loss(model, batch);
       double value = loss.item();
@@ -423,6 +456,7 @@ public final class Trainer {
     for (long v : dataRng.state()) data.add(v);
     ArrayNode drop = st.putArray("dropout_rng");
     for (long v : dropoutRng.state()) drop.add(v);
+    if (epochs != null) st.set("data_order", epochs.state());
     st.put("optimizer_steps", optimizer.steps());
     st.put("elapsed_s", elapsed);
     st.put("threads", Parallel.threads());
@@ -435,6 +469,28 @@ public final class Trainer {
     });
     lastCheckpointStep = t;
     return true;
+  }
+
+  /** B' = min(B, N_train) with shuffled epochs, B with replacement. */
+  private long batchEffective() {
+    return epochs != null ? Math.min(cfg.batchSize(), task.trainSize()) : cfg.batchSize();
+  }
+
+  /**
+   * The α-truncated run metrics of experiments.md: for α = 0.1, 0.2, …, 1.0 the run metrics over
+   * the evaluations at steps ≤ T_max = ⌊α·(T − 1)⌋, with the compute C = P·B'·T_max up to the cut.
+   */
+  private static ArrayNode alphaMetrics(List<ObjectNode> lines, long p, long bEff, long steps) {
+    ArrayNode out = RunDirectory.JSON.createArrayNode();
+    for (int k = 1; k <= 10; k++) {
+      long tMax = k * (steps - 1) / 10;
+      ObjectNode a = out.addObject();
+      a.put("alpha", k / 10.0);
+      a.put("t_max", tMax);
+      a.put("compute", p * bEff * tMax);
+      a.setAll(RunMetrics.fromJson(lines, tMax).toJson());
+    }
+    return out;
   }
 
   /** Saves the model of step t to checkpoints/best/ (false, saving nothing, when a parameter is not finite). */
@@ -467,7 +523,14 @@ public final class Trainer {
     s.put("steps_per_s", Math.round(rate * 100) / 100.0);
     s.put("monitor", monitor.name());
     if (!Double.isNaN(best)) s.put("best", best);
-    s.set("run_metrics", task.summary(run.readMetrics()));
+    List<ObjectNode> lines = run.readMetrics();
+    s.set("run_metrics", task.summary(lines));
+    long p = Models.parameterCount(model).excludingEmbeddings();
+    long bEff = batchEffective();
+    s.put("non_embedding_parameters", p);
+    s.put("batch_effective", bEff);
+    s.put("compute", p * bEff * (cfg.steps() - 1));
+    s.set("run_metrics_alpha", alphaMetrics(lines, p, bEff, cfg.steps()));
     s.put("threads", Parallel.threads());
     run.writeSummary(s);
     return new Result(status, step, lastMetrics, elapsed, session, rate, message, run.path());

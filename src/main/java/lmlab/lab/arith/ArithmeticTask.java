@@ -14,9 +14,9 @@ import lmlab.train.Task;
  * The modular-arithmetic lab as a {@link Task}: batches drawn from the training set, the RHS loss,
  * and the full-set evaluation.
  *
- * <p><b>Batches</b> are drawn <em>with replacement</em>: each of the B rows is an independent
- * uniform draw {@code rng.nextInt(N_train)} (arithmetic.md allows this or shuffled epochs; with
- * replacement needs no epoch state beyond the trainer's rng, so resuming is exact).
+ * <p><b>Batches</b>: {@link #sample} draws <em>with replacement</em> (each of the B rows an
+ * independent uniform draw {@code rng.nextInt(N_train)}); {@link #batch} gives the rows the
+ * trainer's shuffled epochs ask for ({@code batch_sampling}, {@link lmlab.train.EpochOrder}).
  *
  * <p><b>Training loss</b>: the mean RHS loss ({@link RhsLoss}), or the whole-sequence next-token
  * loss when the config says {@code loss_on = sequence}.
@@ -108,6 +108,16 @@ public final class ArithmeticTask implements LabTask {
     int[] idx = new int[batchSize];
     for (int i = 0; i < batchSize; i++) idx[i] = rng.nextInt(n);
     return data.train().batch(idx);
+  }
+
+  @Override
+  public int trainSize() {
+    return data.train().size();
+  }
+
+  @Override
+  public ArithmeticBatch batch(int[] rows) {
+    return data.train().batch(rows);
   }
 
   @Override
