@@ -93,7 +93,8 @@ public final class FigureWriter {
    * the figure id so that several figures can share one page.
    */
   public static String svgElement(Figure f) {
-    return svg(f).getSVGElement("fig-" + f.id());
+    // a viewBox, so that CSS can scale a wide figure to the page instead of cropping it
+    return svg(f).getSVGElement("fig-" + f.id(), true, new org.jfree.svg.ViewBox(0, 0, f.width(), f.height()), null, null);
   }
 
   private static SVGGraphics2D svg(Figure f) {

@@ -53,9 +53,12 @@ public final class GrokReports {
   static String baseDiff(SweepView v) {
     JsonNode d = v.sweep().description();
     if (d == null || !d.has("base") || d.get("base").isEmpty()) return "none";
+    // the values the runs have (a scale replaces steps), else the description's
     List<String> parts = new ArrayList<>();
-    d.get("base").properties().forEach(e -> parts.add(e.getKey() + " " + (e.getValue().isTextual() ? e.getValue().asText()
-        : e.getValue().toString())));
+    d.get("base").properties().forEach(e -> {
+      String actual = v.runs().isEmpty() ? null : SweepView.value(v.runs().get(0), e.getKey());
+      parts.add(e.getKey() + " " + (actual != null ? actual : e.getValue().isTextual() ? e.getValue().asText() : e.getValue().toString()));
+    });
     return String.join(", ", parts);
   }
 

@@ -70,7 +70,7 @@ public final class ReportWriter {
     StringBuilder sb = new StringBuilder();
     sb.append("# ").append(meta.title()).append(" (scale ").append(meta.scale()).append(")\n\n");
     sb.append("Reproduce: `").append(meta.command()).append("`\n\n");
-    sb.append("- lmlab: ").append(meta.version()).append('\n');
+    sb.append("- version: ").append(meta.version()).append('\n');
     sb.append("- machine: ").append(meta.machine()).append('\n');
     sb.append("- date: ").append(meta.date()).append("\n\n");
     for (Section s : sections) {
@@ -140,7 +140,7 @@ public final class ReportWriter {
     sb.append("<title>").append(Html.escape(meta.title())).append("</title>\n<style>\n").append(CSS).append("</style>\n</head>\n<body>\n");
     sb.append("<h1>").append(Html.escape(meta.title())).append(" (scale ").append(Html.escape(meta.scale())).append(")</h1>\n");
     sb.append("<p>Reproduce: <code>").append(Html.escape(meta.command())).append("</code></p>\n<ul>\n");
-    sb.append("<li>lmlab: ").append(Html.escape(meta.version())).append("</li>\n");
+    sb.append("<li>version: ").append(Html.escape(meta.version())).append("</li>\n");
     sb.append("<li>machine: ").append(Html.escape(meta.machine())).append("</li>\n");
     sb.append("<li>date: ").append(Html.escape(meta.date())).append("</li>\n</ul>\n");
     for (Section s : sections) {
