@@ -34,6 +34,42 @@ public record QuestionPlan(List<List<Gsm8k.Problem>> groups, List<List<Gsm8k.Pro
       for (int q = 0; q < perPrompt; q++) group.add(evaluated.get(idx[g * perPrompt + q]));
       groups.add(List.copyOf(group));
     }
+    return withDemonstrations(groups, train, perPrompt, shots, seed);
+  }
+
+  /** A plan for given evaluated questions (cut into groups of P), with sampled demonstrations. */
+  public static QuestionPlan of(List<Gsm8k.Problem> questions, List<Gsm8k.Problem> train, int perPrompt, int shots, long seed) {
+    List<List<Gsm8k.Problem>> groups = new ArrayList<>();
+    for (int i = 0; i < questions.size(); i += perPrompt) groups.add(List.copyOf(questions.subList(i, i + perPrompt)));
+    return withDemonstrations(groups, train, perPrompt, shots, seed);
+  }
+
+  /** Looks questions up by {@code split:index}; an unknown id is an error naming it and the split's range. */
+  public static List<Gsm8k.Problem> byIds(List<String> ids, java.nio.file.Path data) {
+    java.util.Map<String, List<Gsm8k.Problem>> splits = new java.util.HashMap<>();
+    List<Gsm8k.Problem> out = new ArrayList<>();
+    for (String id : ids) {
+      String[] parts = id.strip().split(":");
+      int index;
+      try {
+        if (parts.length != 2) throw new NumberFormatException();
+        index = Integer.parseInt(parts[1]);
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException("--ids: '" + id + "' is not a question id (expected SPLIT:INDEX, e.g. test:779)");
+      }
+      if (!parts[0].equals("test") && !parts[0].equals("train"))
+        throw new IllegalArgumentException("--ids: '" + id + "' names split '" + parts[0] + "'; expected test or train");
+      List<Gsm8k.Problem> split = splits.computeIfAbsent(parts[0], s -> Gsm8k.load(data, s));
+      if (index < 0 || index >= split.size())
+        throw new IllegalArgumentException("--ids: " + id + " is not in GSM8K (the " + parts[0] + " split has "
+            + split.size() + " questions, " + parts[0] + ":0 to " + parts[0] + ":" + (split.size() - 1) + ")");
+      out.add(split.get(index));
+    }
+    return out;
+  }
+
+  private static QuestionPlan withDemonstrations(
+      List<List<Gsm8k.Problem>> groups, List<Gsm8k.Problem> train, int perPrompt, int shots, long seed) {
     List<Gsm8k.Problem> pool = demonstrationPool(groups, train);
     int d = perPrompt * shots;
     if (d > pool.size())
