@@ -7,8 +7,6 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.LocalDateTime;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -16,39 +14,39 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeSet;
 import java.util.concurrent.Callable;
-import lmlab.lab.arith.ArithmeticConfig;
-import lmlab.lab.arith.ArithmeticTask;
-import lmlab.lab.arith.RunMetrics;
-import lmlab.models.Models;
+import lmlab.lab.LabTask;
+import lmlab.runs.RunSpec;
 import lmlab.train.ProgressBar;
-import lmlab.train.TrainConfig;
 import lmlab.train.Trainer;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code lmlab train}: trains a model on modular arithmetic and writes a run directory. With no
- * arguments: the gpt preset on p = 31 addition with the course defaults (AdamW lr 1e-3, weight
- * decay 1.0, betas 0.9/0.999, batch 512, T = 10^4 + 1 steps, r_train 0.5, seed 0, eval every 100
- * steps). Settings come from the defaults, then a --config JSON file, then the flags.
+ * {@code lmlab train}: trains a model on a task of the registry ({@code --task}, default the
+ * modular arithmetic of the grokking lab) and writes a run directory. With no arguments: the
+ * course starter's run (arithmetic.md, Training defaults). Settings come from the defaults, then a
+ * --config JSON file, then the flags.
+
  */
 @Command(
     name = "train",
     mixinStandardHelpOptions = true,
     sortOptions = false,
     description = {
-      "Train a model on modular arithmetic (the grokking lab); writes runs/<name>/:",
+      "Train a model on a task (--task; default arith, the grokking lab's modular",
+      "arithmetic); writes runs/<name>/:",
       "  config.json       the full run config (model, task, train settings)",
       "  metrics.jsonl     one evaluation per line: step, train/val loss and",
       "                    accuracy, param_norm, lr, elapsed_s",
       "  summary.json      final metrics, wall time, steps/s, L/A extrema, t_f",
       "  checkpoints/latest/  model, optimizer state, step, RNG states (atomic)",
-      "No arguments: gpt on p = 31 addition, AdamW lr 1e-3, weight decay 1.0,",
-      "batch 512, T = 10^4 + 1 steps (0 .. 10^4: 10^4 updates), r_train 0.5,",
-      "seed 0, evaluation every 100 steps. Settings: defaults, then --config,",
+      "  checkpoints/best/    the model at the best value of the task's metric",
+      "No arguments: the course starter's run: gpt on p = 31 addition, AdamW lr",
+      "1e-3, weight decay 1.0, batch 512 as shuffled epochs, clipping at 1.0,",
+      "T = 10^4 + 1 steps (0 .. 10^4: 10^4 updates), r_train 0.5, seed 0,",
+      "evaluation at steps 0 .. 100 and every 100 after. Settings: defaults, then --config,",
       "then flags. Ctrl-C / SIGTERM save a checkpoint after the current step;",
       "--resume DIR continues the run exactly. Progress goes to stderr, the",
       "run directory to stdout.",
@@ -80,6 +78,9 @@ public final class TrainCommand implements Callable<Integer> {
   Map<String, String> set = new LinkedHashMap<>();
 
   // ---- task
+  @Option(names = "--task", paramLabel = "NAME", description = "Task (default arith: modular arithmetic).")
+  String task;
+
   @Option(names = "--p", paramLabel = "P", description = "Operands 0 .. p-1 (default 31).")
   Integer p;
 
@@ -105,8 +106,12 @@ public final class TrainCommand implements Callable<Integer> {
   @Option(names = "--steps", paramLabel = "T", description = "Steps T, evaluated 0 .. T-1 (default 10001).")
   Long steps;
 
-  @Option(names = "--batch-size", paramLabel = "B", description = "Batch size, drawn with replacement (default 512).")
+  @Option(names = "--batch-size", paramLabel = "B", description = "Batch size B (default 512).")
   Integer batchSize;
+
+  @Option(names = "--batch-sampling", paramLabel = "epochs|replacement",
+      description = "epochs (default): shuffled epochs in batches of min(B, N_train); replacement: B uniform draws.")
+  String batchSampling;
 
   @Option(names = "--optimizer", paramLabel = "NAME", description = "adamw (default) or sgd.")
   String optimizer;
@@ -129,7 +134,7 @@ public final class TrainCommand implements Callable<Integer> {
   @Option(names = "--momentum", paramLabel = "M", description = "SGD momentum (default 0.9).")
   Double momentum;
 
-  @Option(names = "--clip", paramLabel = "NORM", description = "Clip gradients to this global L2 norm (default off).")
+  @Option(names = "--clip", paramLabel = "NORM", description = "Clip gradients to this global L2 norm (default 1.0; 0 is off).")
   Double clip;
 
   @Option(names = "--schedule", paramLabel = "NAME", description = "constant (default) or cosine (linear warm-up, cosine decay).")
@@ -144,14 +149,17 @@ public final class TrainCommand implements Callable<Integer> {
   @Option(names = "--eval-period", paramLabel = "N", description = "Evaluate every N steps (default 100).")
   Integer evalPeriod;
 
+  @Option(names = "--eval-first", paramLabel = "N", description = "Also evaluate every step 1 .. N (default 100).")
+  Integer evalFirst;
+
   @Option(names = "--checkpoint-period", paramLabel = "N", description = "Checkpoint every N steps (default: at every evaluation).")
   Integer checkpointPeriod;
 
   @Option(names = "--seed", paramLabel = "S", description = "Seed of the initialisation and the batches (default 0).")
   Long seed;
 
-  @Option(names = "--stop-at-val-acc", paramLabel = "A", description = "Stop once validation accuracy reaches A (default off).")
-  Double stopAtValAcc;
+  @Option(names = "--stop-at", paramLabel = "V", description = "Stop once the task's monitored metric (arith: val_acc, max) reaches V (default off).")
+  Double stopAt;
 
   // ---- run
   @Option(names = "--run-name", paramLabel = "NAME", description = "Run directory name (default <model>-<op>-p<p>-s<seed>-<time>).")
@@ -167,12 +175,7 @@ public final class TrainCommand implements Callable<Integer> {
   Path config;
 
   /** Every --config key (flag names with '_'), besides nested "task"/"train"/"model" objects. */
-  static final Set<String> CONFIG_KEYS = new TreeSet<>(List.of("model", "layers", "d_model", "heads", "dropout", "set",
-      "p", "q", "operator", "orders", "r_train", "data_seed", "loss_on", "run_name", "runs_dir"));
-
-  static {
-    CONFIG_KEYS.addAll(TrainConfig.KEYS);
-  }
+  static final Set<String> CONFIG_KEYS = RunSpec.keys();
 
   @Override
   public Integer call() throws IOException {
@@ -191,35 +194,14 @@ public final class TrainCommand implements Callable<Integer> {
   // ------------------------------------------------------------------------ new run
 
   private Trainer newRun(CommandLine cl, PrintWriter err) throws IOException {
-    Map<String, JsonNode> s = settings(cl);
-    ArithmeticConfig arith;
-    TrainConfig train;
-    Models.Spec modelSpec;
-    String preset = text(s, "model", "gpt");
+    RunSpec run;
     try {
-      arith = ArithmeticConfig.fromMap(taskMap(s));
-      ObjectNode t = JSON.createObjectNode();
-      for (String k : TrainConfig.KEYS) if (s.containsKey(k)) t.set(k, s.get(k));
-      train = TrainConfig.fromJson(t);
-      modelSpec = Models.preset(preset, modelOverrides(s, preset, arith));
+      run = RunSpec.of(settings(cl), null);
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(cl, e.getMessage(), e);
     }
-    checkPositions(cl, modelSpec, arith);
-    ArithmeticTask task = new ArithmeticTask(arith);
-    Path dir = Path.of(text(s, "runs_dir", "runs")).resolve(text(s, "run_name", defaultName(preset, arith, train)));
-    ObjectNode runConfig = JSON.createObjectNode();
-    runConfig.put("name", dir.getFileName().toString());
-    ObjectNode m = runConfig.putObject("model");
-    m.put("preset", preset);
-    m.set("overrides", JSON.valueToTree(modelOverrides(s, preset, arith)));
-    ObjectNode taskNode = runConfig.putObject("task");
-    taskNode.put("name", "arithmetic");
-    taskNode.setAll((ObjectNode) JSON.valueToTree(arith.toMap()));
-    err.println("lmlab train: " + preset + " (" + String.format(Locale.ROOT, "%,d", modelSpec.numParameters())
-        + " parameters) on " + arith + ", " + train.optimizer() + " lr " + train.lr() + " wd " + train.weightDecay()
-        + ", batch " + train.batchSize() + ", " + train.steps() + " steps -> " + dir);
-    return Trainer.start(dir, runConfig, modelSpec, task, train);
+    err.println("lmlab train: " + run.describe());
+    return run.start();
   }
 
   /** Defaults ← --config file ← flags, as a flat map of config keys. */
@@ -236,6 +218,7 @@ public final class TrainCommand implements Callable<Integer> {
       set.forEach(merged::put);
       s.put("set", merged);
     }
+    put(s, "task", task);
     put(s, "p", p);
     put(s, "q", q);
     put(s, "operator", operator);
@@ -245,6 +228,7 @@ public final class TrainCommand implements Callable<Integer> {
     put(s, "loss_on", lossOn);
     put(s, "steps", steps);
     put(s, "batch_size", batchSize);
+    put(s, "batch_sampling", batchSampling);
     put(s, "optimizer", optimizer);
     put(s, "lr", lr);
     put(s, "weight_decay", weightDecay);
@@ -257,9 +241,10 @@ public final class TrainCommand implements Callable<Integer> {
     put(s, "warmup_steps", warmupSteps);
     put(s, "min_lr", minLr);
     put(s, "eval_period", evalPeriod);
+    put(s, "eval_first", evalFirst);
     put(s, "checkpoint_period", checkpointPeriod);
     put(s, "seed", seed);
-    put(s, "stop_at_val_acc", stopAtValAcc);
+    put(s, "stop_at", stopAt);
     put(s, "run_name", runName);
     put(s, "runs_dir", runsDir == null ? null : runsDir.toString());
     return s;
@@ -285,7 +270,8 @@ public final class TrainCommand implements Callable<Integer> {
       String k = e.getKey();
       JsonNode v = e.getValue();
       if ((k.equals("task") || k.equals("train")) && v.isObject()) {
-        v.fields().forEachRemaining(f -> flat.put(f.getKey(), f.getValue()));
+        v.fields().forEachRemaining(f -> flat.put(k.equals("task") && f.getKey().equals("name") ? "task" : f.getKey(),
+            f.getValue()));
       } else if (k.equals("model") && v.isObject()) {
         if (v.has("preset")) flat.put("model", v.get("preset"));
         if (v.has("set")) flat.put("set", v.get("set"));
@@ -294,7 +280,7 @@ public final class TrainCommand implements Callable<Integer> {
         flat.put(k, v);
       }
     }
-    flat.remove("name"); // the task's name in a run's config.json
+    flat.remove("name"); // the run's name in a run's config.json
     for (String k : flat.keySet()) {
       if (!CONFIG_KEYS.contains(k)) {
         throw new CommandLine.ParameterException(cl, "--config " + file + ": unknown key '" + k + "'; known keys: "
@@ -304,99 +290,11 @@ public final class TrainCommand implements Callable<Integer> {
     return flat;
   }
 
-  private static Map<String, Object> taskMap(Map<String, JsonNode> s) {
-    Map<String, Object> t = new LinkedHashMap<>();
-    for (String k : List.of("p", "q", "operator", "orders", "r_train", "loss_on")) {
-      if (s.containsKey(k)) t.put(k, plain(s.get(k)));
-    }
-    JsonNode ds = s.containsKey("data_seed") ? s.get("data_seed") : s.get("seed");
-    if (ds != null) t.put("seed", plain(ds));
-    return t;
-  }
-
-  private static Object plain(JsonNode n) {
-    if (n.isIntegralNumber()) return n.asLong();
-    if (n.isNumber()) return n.asDouble();
-    if (n.isArray()) {
-      List<Object> l = new ArrayList<>();
-      n.forEach(x -> l.add(plain(x)));
-      return l;
-    }
-    return n.asText();
-  }
-
-  /** Flag overrides as model config keys; vocab_size is the task's vocabulary. */
-  private static Map<String, String> modelOverrides(Map<String, JsonNode> s, String preset, ArithmeticConfig arith) {
-    boolean recurrent = Models.RECURRENT_MODEL_TYPES.contains(preset.trim().toLowerCase(Locale.ROOT));
-    Map<String, String> o = new LinkedHashMap<>();
-    o.put("vocab_size", Integer.toString(arith.vocabSize()));
-    if (s.containsKey("layers")) o.put("num_hidden_layers", s.get("layers").asText());
-    if (s.containsKey("d_model")) {
-      o.put("hidden_size", s.get("d_model").asText());
-      if (recurrent) o.put("embedding_size", s.get("d_model").asText());
-    }
-    if (s.containsKey("heads")) {
-      if (recurrent) throw new IllegalArgumentException("--heads: " + preset + " has no attention heads");
-      o.put("num_attention_heads", s.get("heads").asText());
-    }
-    if (s.containsKey("dropout")) o.put("dropout", s.get("dropout").asText());
-    if (s.get("set") instanceof ObjectNode set) {
-      set.fields().forEachRemaining(e -> {
-        if (e.getKey().equals("vocab_size") && !e.getValue().asText().equals(o.get("vocab_size"))) {
-          throw new IllegalArgumentException("--set vocab_size=" + e.getValue().asText() + ": the arithmetic task needs "
-              + o.get("vocab_size") + " (n = max(p, q) numbers + 8 tokens)");
-        }
-        o.put(e.getKey(), e.getValue().isTextual() ? e.getValue().asText() : e.getValue().toString());
-      });
-    }
-    return o;
-  }
-
-  private static void checkPositions(CommandLine cl, Models.Spec s, ArithmeticConfig arith) {
-    if (s.transformer() == null) return;
-    int max = s.toJson().path("max_position_embeddings").asInt(Integer.MAX_VALUE);
-    if (max < arith.inputLength()) {
-      throw new CommandLine.ParameterException(cl, "max_position_embeddings = " + max + " is shorter than the "
-          + "sequences (" + arith.inputLength() + " input tokens); use --set max_position_embeddings="
-          + arith.inputLength());
-    }
-  }
-
-  private static String defaultName(String preset, ArithmeticConfig a, TrainConfig t) {
-    String op = switch (a.operator().symbol()) {
-      case "+" -> "add";
-      case "-" -> "sub";
-      case "*" -> "mul";
-      default -> "div";
-    };
-    String orders = a.orders().size() > 1 ? "-o23" : a.orders().contains(3) ? "-o3" : "";
-    return preset + "-" + op + "-p" + a.p() + orders + "-s" + t.seed() + "-"
-        + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
-  }
-
-  private static String text(Map<String, JsonNode> s, String key, String dflt) {
-    JsonNode v = s.get(key);
-    return v == null || v.isNull() ? dflt : v.asText();
-  }
-
   // ------------------------------------------------------------------------ resume
 
   private Trainer resumeRun(CommandLine cl) throws IOException {
     ObjectNode runConfig = Trainer.readRunConfig(resume); // errors name the directory and what is missing
-    JsonNode t = runConfig.get("task");
-    if (t == null || !t.isObject()) {
-      throw new IOException("cannot resume " + resume + ": " + resume.resolve("config.json") + " has no \"task\"");
-    }
-    Map<String, Object> m = new LinkedHashMap<>();
-    t.fields().forEachRemaining(e -> {
-      if (!e.getKey().equals("name")) m.put(e.getKey(), plain(e.getValue()));
-    });
-    ArithmeticTask task;
-    try {
-      task = new ArithmeticTask(ArithmeticConfig.fromMap(m));
-    } catch (IllegalArgumentException e) {
-      throw new IOException("cannot resume " + resume + ": task in config.json: " + e.getMessage(), e);
-    }
+    LabTask task = RunSpec.taskOf(resume, runConfig);
     Trainer trainer = Trainer.resume(resume, task);
     cl.getErr().println("lmlab train: resuming " + resume + " at step " + trainer.step() + " of "
         + trainer.config().steps());
@@ -421,7 +319,6 @@ public final class TrainCommand implements Callable<Integer> {
   private int runWithSignals(CommandLine cl, Trainer trainer) throws IOException {
     PrintWriter err = cl.getErr();
     trainer.progress(ProgressBar.of(err));
-    trainer.runMetrics(lines -> RunMetrics.fromJson(lines, null).toJson());
     List<Object[]> previous = new ArrayList<>();
     int[] signals = {0};
     for (String name : List.of("INT", "TERM")) {
@@ -445,7 +342,7 @@ public final class TrainCommand implements Callable<Integer> {
     } finally {
       for (Object[] p : previous) sun.misc.Signal.handle((sun.misc.Signal) p[0], (sun.misc.SignalHandler) p[1]);
     }
-    printSummary(err, r);
+    printSummary(err, r, trainer.monitor());
     cl.getOut().println(r.runDir());
     cl.getOut().flush();
     return switch (r.status()) {
@@ -458,19 +355,30 @@ public final class TrainCommand implements Callable<Integer> {
     };
   }
 
-  private static void printSummary(PrintWriter err, Trainer.Result r) throws IOException {
+  /** The final line: status, the final losses and the monitored pair, the t_f of each run metric, speed. */
+  private static void printSummary(PrintWriter err, Trainer.Result r, lmlab.train.Task.Monitor monitor) throws IOException {
     Path summary = r.runDir().resolve("summary.json");
     JsonNode s = Files.isRegularFile(summary) ? JSON.readTree(summary.toFile()) : JSON.createObjectNode();
     JsonNode f = s.path("final");
-    JsonNode rm = s.path("run_metrics");
-    err.println(String.format(Locale.ROOT,
-        "%s at step %d: train_acc %.4f val_acc %.4f train_loss %.4g val_loss %.4g | "
-            + "t_f(A_train) %s t_f(A_val) %s t_f(L_train) %s t_f(L_val) %s | wall %.1f s, %.1f steps/s",
-        s.path("status").asText(r.status().key()), r.step(), f.path("train_acc").asDouble(Double.NaN),
-        f.path("val_acc").asDouble(Double.NaN), f.path("train_loss").asDouble(Double.NaN),
-        f.path("val_loss").asDouble(Double.NaN), rm.path("t_f_A_train").asText("-"), rm.path("t_f_A_val").asText("-"),
-        rm.path("t_f_L_train").asText("-"), rm.path("t_f_L_val").asText("-"), r.elapsedSeconds(),
-        r.stepsPerSecond()));
+    StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "%s at step %d:",
+        s.path("status").asText(r.status().key()), r.step()));
+    String b = monitor.base();
+    if (!b.equals("loss")) {
+      line.append(String.format(Locale.ROOT, " train_%s %.4f val_%s %.4f", b, f.path("train_" + b).asDouble(Double.NaN), b,
+          f.path("val_" + b).asDouble(Double.NaN)));
+    }
+    line.append(String.format(Locale.ROOT, " train_loss %.4g val_loss %.4g |", f.path("train_loss").asDouble(Double.NaN),
+        f.path("val_loss").asDouble(Double.NaN)));
+    List<String> tf = new ArrayList<>();
+    s.path("run_metrics").properties().forEach(e -> {
+      String k = e.getKey();
+      if (k.startsWith("t_f_") && !k.contains("_order")) tf.add("t_f(" + k.substring(4) + ") " + e.getValue().asText("-"));
+    });
+    // the accuracy t_f first, as the grokking lab reads them
+    tf.sort(java.util.Comparator.comparing((String x) -> !x.startsWith("t_f(A")));
+    if (!tf.isEmpty()) line.append(' ').append(String.join(" ", tf)).append(" |");
+    line.append(String.format(Locale.ROOT, " wall %.1f s, %.1f steps/s", r.elapsedSeconds(), r.stepsPerSecond()));
+    err.println(line);
     err.flush();
   }
 }

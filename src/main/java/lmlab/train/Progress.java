@@ -4,6 +4,9 @@ import java.util.Map;
 
 /** What the trainer reports while it runs (a progress bar, log lines, or nothing). */
 public interface Progress {
+  /** Before the first step: the metric the run watches (shown on the progress line). */
+  default void monitor(Task.Monitor monitor) {}
+
   /** After each training step: its batch loss. */
   default void step(long step, long total, double loss, double stepsPerSecond) {}
 

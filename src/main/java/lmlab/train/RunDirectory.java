@@ -24,6 +24,7 @@ import lmlab.io.Checkpoint;
  *     metrics.jsonl             one evaluation per line: {"step":..,"train_loss":..,...,"elapsed_s":..}
  *     summary.json              final metrics, wall time, steps/s, run metrics (written at the end)
  *     checkpoints/latest/       config.json, model.safetensors, optimizer.safetensors, trainer.json
+ *     checkpoints/best/         config.json, model.safetensors, trainer.json (step, metric, value)
  * </pre>
  *
  * The checkpoint is replaced atomically ({@link lmlab.io.AtomicDirectory}); metrics.jsonl is
@@ -35,6 +36,7 @@ public final class RunDirectory {
   public static final String SUMMARY = "summary.json";
   public static final String CHECKPOINTS = "checkpoints";
   public static final String LATEST = "latest";
+  public static final String BEST = "best";
   public static final String OPTIMIZER = "optimizer.safetensors";
   public static final String TRAINER = "trainer.json";
 
@@ -52,6 +54,11 @@ public final class RunDirectory {
 
   public Path checkpoint() {
     return dir.resolve(CHECKPOINTS).resolve(LATEST);
+  }
+
+  /** checkpoints/best/: the model at the best value of the task's monitored metric. */
+  public Path best() {
+    return dir.resolve(CHECKPOINTS).resolve(BEST);
   }
 
   public Path metricsFile() {

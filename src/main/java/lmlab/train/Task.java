@@ -1,5 +1,8 @@
 package lmlab.train;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.List;
 import java.util.Map;
 import lmlab.models.LanguageModel;
 import lmlab.tensor.Rng;
@@ -7,8 +10,9 @@ import lmlab.tensor.Tensor;
 
 /**
  * What a {@link lmlab.train} trainer trains a language model on: where batches come from, the
- * training loss of a batch, and the evaluation reported every eval period. The arithmetic lab,
- * and later the character model, implement it; the trainer knows nothing about their data.
+ * training loss of a batch, the evaluation reported every eval period, the metric the trainer
+ * watches, the run summary, and any state of its own that a checkpoint must carry. The arithmetic
+ * lab, and later the character model, implement it; the trainer knows nothing about their data.
  */
 public interface Task {
   /** A training batch: model inputs (B, S) and whatever the loss needs, owned by the task. */
@@ -17,8 +21,73 @@ public interface Task {
     int size();
   }
 
-  /** Draws the next training batch of batchSize sequences from rng (the trainer saves rng's state). */
+  /**
+   * The metric the trainer watches (a key of {@link #evaluate}): it stops early when the metric
+   * reaches the run's {@code stop_at} threshold, keeps {@code checkpoints/best/} at its best value,
+   * and shows it on the progress line.
+   */
+  record Monitor(String name, Goal goal) {
+    public enum Goal { MIN, MAX }
+
+    public Monitor {
+      if (name == null || name.isBlank()) throw new IllegalArgumentException("a monitored metric needs a name");
+      if (goal == null) throw new IllegalArgumentException("monitored metric " + name + ": give min or max");
+    }
+
+    public static Monitor min(String name) {
+      return new Monitor(name, Goal.MIN);
+    }
+
+    public static Monitor max(String name) {
+      return new Monitor(name, Goal.MAX);
+    }
+
+    /** Whether value is strictly better than best (any finite value beats NaN, the "none yet"). */
+    public boolean better(double value, double best) {
+      if (!Double.isFinite(value)) return false;
+      if (Double.isNaN(best)) return true;
+      return goal == Goal.MIN ? value < best : value > best;
+    }
+
+    /** Whether value has reached threshold (at most it for MIN, at least it for MAX). */
+    public boolean reached(double value, double threshold) {
+      if (Double.isNaN(value)) return false;
+      return goal == Goal.MIN ? value <= threshold : value >= threshold;
+    }
+
+    /**
+     * The metric without its split prefix ("val_acc" → "acc"), naming the train/val pair the
+     * progress line shows.
+     */
+    public String base() {
+      int u = name.indexOf('_');
+      String prefix = u < 0 ? "" : name.substring(0, u);
+      return prefix.equals("val") || prefix.equals("train") ? name.substring(u + 1) : name;
+    }
+
+    public String describe() {
+      return name + " (" + (goal == Goal.MIN ? "min" : "max") + ")";
+    }
+  }
+
+  /**
+   * Draws the next training batch of batchSize sequences from rng (the trainer saves rng's state):
+   * the {@code replacement} batch sampling.
+   */
   Batch sample(Rng rng, int batchSize);
+
+  /**
+   * The number of training sequences N_train, for {@code epochs} batch sampling (shuffled epochs
+   * through {@link #batch}); -1 when the task has no indexed training set (then only replacement).
+   */
+  default int trainSize() {
+    return -1;
+  }
+
+  /** The batch of the training sequences at these indices (0 .. trainSize() − 1), in this order. */
+  default Batch batch(int[] rows) {
+    throw new UnsupportedOperationException(getClass().getName() + " has no indexed training set");
+  }
 
   /** The scalar training loss of model on batch (recorded by autograd). */
   Tensor loss(LanguageModel model, Batch batch);
@@ -31,4 +100,28 @@ public interface Task {
 
   /** The task's settings as written to the run's config.json (e.g. p, operator, orders, r_train, seed). */
   Map<String, Object> describe();
+
+  /** The metric to watch; by default the validation loss, which every task reports. */
+  default Monitor monitor() {
+    return Monitor.min("val_loss");
+  }
+
+  /**
+   * summary.json's "run_metrics" from the run's evaluation lines (metrics.jsonl as objects): by
+   * default the run metrics of arithmetic.md ({@link RunMetrics}), per-split and per-scope.
+   */
+  default JsonNode summary(List<ObjectNode> lines) {
+    return RunMetrics.summaryJson(lines);
+  }
+
+  /**
+   * State of the task's own that a checkpoint must hold for an exact resume (null: none). Saved in
+   * trainer.json under "task_state" and handed back to {@link #restoreState} on resume.
+   */
+  default ObjectNode state() {
+    return null;
+  }
+
+  /** Restores what {@link #state()} returned (called once, before the first step of a resumed session). */
+  default void restoreState(JsonNode state) {}
 }

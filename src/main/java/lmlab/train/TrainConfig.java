@@ -12,9 +12,12 @@ import lmlab.tensor.Tensor;
 /**
  * Everything the trainer needs besides the model and the task: the step count T (evaluated steps
  * 0 .. T − 1), batch size, evaluation and checkpoint periods, seed, optimizer and its
- * hyper-parameters, learning-rate schedule, gradient clipping and early stopping. Defaults are the
- * course's (arithmetic.md): AdamW lr 1e-3, betas (0.9, 0.999), eps 1e-8, weight decay 1.0, batch
- * 512, T = 10^4 + 1, eval every 100 steps, seed 0. Written to the run's config.json under "train".
+ * hyper-parameters, learning-rate schedule, gradient clipping and early stopping ({@code stop_at}: a
+ * threshold on the task's monitored metric, {@link Task#monitor()}; NaN, written as null, is off). Defaults are the
+ * course starter's (arithmetic.md): AdamW lr 1e-3, betas (0.9, 0.999), eps 1e-8, weight decay 1.0,
+ * batch 512 drawn as shuffled epochs, gradients clipped to global norm 1.0, T = 10^4 + 1, evaluation
+ * at every step up to eval_first = 100 and every 100 steps after, seed 0. Written to the run's
+ * config.json under "train".
  */
 public record TrainConfig(
     long steps,
@@ -33,17 +36,42 @@ public record TrainConfig(
     long warmupSteps,
     double minLr,
     double clip,
-    double stopAtValAcc) {
+    double stopAt,
+    BatchSampling batchSampling,
+    int evalFirst) {
+
+  /**
+   * How training batches are drawn (arithmetic.md): {@code epochs}, each epoch a new shuffle of
+   * the training set cut into batches of B' = min(B, N_train), the last one smaller (the course
+   * starter's DataLoader); {@code replacement}, B independent uniform draws.
+   */
+  public enum BatchSampling {
+    EPOCHS, REPLACEMENT;
+
+    public String key() {
+      return name().toLowerCase(Locale.ROOT);
+    }
+
+    public static BatchSampling parse(String s) {
+      for (BatchSampling b : values()) if (b.key().equals(s.trim().toLowerCase(Locale.ROOT))) return b;
+      throw new IllegalArgumentException("batch_sampling must be epochs or replacement, got '" + s + "'");
+    }
+  }
 
   public static final long DEFAULT_STEPS = 10_001;
 
   /** The keys of {@link #toJson()} (and of a --config file's training settings). */
   public static final Set<String> KEYS = Set.of("steps", "batch_size", "eval_period", "checkpoint_period", "seed",
       "optimizer", "lr", "weight_decay", "beta1", "beta2", "eps", "momentum", "schedule", "warmup_steps", "min_lr",
-      "clip", "stop_at_val_acc");
+      "clip", "stop_at", "batch_sampling", "eval_first");
+
+  /** Read for runs written before stop_at replaced it: a threshold on val_acc, 0 meaning off. */
+  private static final String LEGACY_STOP_AT_VAL_ACC = "stop_at_val_acc";
 
   public TrainConfig {
     optimizer = optimizer == null ? "adamw" : optimizer.trim().toLowerCase(Locale.ROOT);
+    if (batchSampling == null) batchSampling = BatchSampling.EPOCHS;
+    if (evalFirst < 0) throw new IllegalArgumentException("eval_first must be >= 0, got " + evalFirst);
     schedule = schedule == null ? "constant" : schedule.trim().toLowerCase(Locale.ROOT);
     if (steps < 1) throw new IllegalArgumentException("steps must be >= 1, got " + steps);
     if (batchSize < 1) throw new IllegalArgumentException("batch size must be >= 1, got " + batchSize);
@@ -66,15 +94,18 @@ public record TrainConfig(
     if (warmupSteps < 0) throw new IllegalArgumentException("warmup steps must be >= 0, got " + warmupSteps);
     if (!(minLr >= 0 && minLr <= lr)) throw new IllegalArgumentException("min lr must be in [0, lr], got " + minLr);
     if (!(clip >= 0)) throw new IllegalArgumentException("clip must be >= 0 (0: off), got " + clip);
-    if (!(stopAtValAcc >= 0 && stopAtValAcc <= 1)) {
-      throw new IllegalArgumentException("stop-at-val-acc must be in [0, 1] (0: off), got " + stopAtValAcc);
-    }
+    if (Double.isInfinite(stopAt)) throw new IllegalArgumentException("stop-at must be a finite number, got " + stopAt);
   }
 
   /** The course defaults. */
   public static TrainConfig defaults() {
     return new TrainConfig(DEFAULT_STEPS, 512, 100, 0, 0, "adamw", 1e-3, 1.0, 0.9, 0.999, 1e-8, 0.9, "constant", 0, 0,
-        0, 0);
+        1.0, Double.NaN, BatchSampling.EPOCHS, 100);
+  }
+
+  /** Whether early stopping is on. */
+  public boolean stopsEarly() {
+    return !Double.isNaN(stopAt);
   }
 
   /** Steps between checkpoints (the eval period unless set). */
@@ -82,9 +113,9 @@ public record TrainConfig(
     return checkpointPeriod == 0 ? evalPeriod : checkpointPeriod;
   }
 
-  /** Whether step t is evaluated: every eval period, and the last step. */
+  /** Whether step t is evaluated: every step up to eval_first, every eval period, and the last step. */
   public boolean evaluates(long t) {
-    return t % evalPeriod == 0 || t == steps - 1;
+    return t <= evalFirst || t % evalPeriod == 0 || t == steps - 1;
   }
 
   /** A fresh optimizer over parameters. */
@@ -119,7 +150,10 @@ public record TrainConfig(
     o.put("warmup_steps", warmupSteps);
     o.put("min_lr", minLr);
     o.put("clip", clip);
-    o.put("stop_at_val_acc", stopAtValAcc);
+    if (stopsEarly()) o.put("stop_at", stopAt);
+    else o.putNull("stop_at");
+    o.put("batch_sampling", batchSampling.key());
+    o.put("eval_first", evalFirst);
     return o;
   }
 
@@ -135,7 +169,7 @@ public record TrainConfig(
     if (json == null || !json.isObject()) throw new IllegalArgumentException("train settings: expected a JSON object");
     for (Iterator<String> it = json.fieldNames(); it.hasNext(); ) {
       String k = it.next();
-      if (!KEYS.contains(k)) {
+      if (!KEYS.contains(k) && !k.equals(LEGACY_STOP_AT_VAL_ACC)) {
         throw new IllegalArgumentException("train settings: unknown key '" + k + "'; known: " + String.join(", ",
             new java.util.TreeSet<>(KEYS)));
       }
@@ -158,7 +192,22 @@ public record TrainConfig(
         longOf(json, "warmup_steps", d.warmupSteps),
         doubleOf(json, "min_lr", d.minLr),
         doubleOf(json, "clip", d.clip),
-        doubleOf(json, "stop_at_val_acc", d.stopAtValAcc));
+        stopAt(json, d.stopAt),
+        json.has("batch_sampling") && !json.get("batch_sampling").isNull()
+            ? BatchSampling.parse(text(json, "batch_sampling")) : d.batchSampling,
+        (int) longOf(json, "eval_first", d.evalFirst));
+  }
+
+  private static String text(JsonNode json, String key) {
+    JsonNode v = json.get(key);
+    if (!v.isTextual()) throw new IllegalArgumentException("train settings: " + key + " must be a string, got " + v);
+    return v.asText();
+  }
+
+  private static double stopAt(JsonNode json, double dflt) {
+    if (json.has("stop_at")) return doubleOf(json, "stop_at", Double.NaN);
+    double legacy = doubleOf(json, LEGACY_STOP_AT_VAL_ACC, 0);
+    return legacy > 0 ? legacy : dflt;
   }
 
   private static long longOf(JsonNode json, String key, long dflt) {

@@ -25,21 +25,24 @@ import lmlab.tensor.Tensor;
  *
  * <pre>
  *   for t = start .. T − 1:
- *     if t % eval_period == 0 or t == T − 1:   evaluate on the full train and validation sets,
+ *     if t ≤ eval_first, t % eval_period == 0 or t == T − 1:
+ *                                              evaluate on the full train and validation sets,
  *                                              append a line to metrics.jsonl
  *     if t % checkpoint_period == 0, t == T − 1, or a stop was requested:
  *                                              checkpoint (refused when a parameter is not finite)
  *     if t == T − 1: stop                      the final model is the one evaluated last
- *     lr ← schedule(t); batch ← task.sample(data_rng, B); loss ← task.loss(model, batch)
+ *     lr ← schedule(t); batch ← next batch of the epoch order (or task.sample(data_rng, B) with
+ *       replacement); loss ← task.loss(model, batch)
  *     loss not finite → stop, keep the last good checkpoint
  *     backward; clip (optional); optimizer step; zero grads
  * </pre>
  *
- * So a run of T = 10^4 + 1 steps makes 10^4 updates and evaluates steps 0, 100, ..., 10^4.
+ * So a run of T = 10^4 + 1 steps makes 10^4 updates and evaluates steps 0 .. 100, 200, ..., 10^4.
  *
  * <p><b>Exact resume.</b> A checkpoint taken at step t holds everything step t depends on: the
  * model after t updates, the optimizer state (step count, moments), the state of the data
- * generator (which draws batch t next) and of the dropout generator, and the elapsed time.
+ * generator (which draws batch t next), the epoch's permutation and position ({@link EpochOrder}),
+ * the dropout generator's state, the task's own state, and the elapsed time.
  * Resuming from it cuts metrics.jsonl back to the lines of steps before t and runs the loop from
  * t, re-evaluating step t when it is an evaluation step (evaluation draws no random numbers), so
  * every later line equals the uninterrupted run's (elapsed_s aside) given the same seed and
@@ -51,8 +54,13 @@ import lmlab.tensor.Tensor;
  *
  * <p><b>Stopping.</b> {@link #requestStop()} (a signal handler) makes the loop save a checkpoint
  * at the next step boundary and return {@link Status#INTERRUPTED}; a non-finite loss returns
- * {@link Status#NONFINITE_LOSS} without saving anything; reaching stop_at_val_acc returns
- * {@link Status#STOPPED_EARLY} after checkpointing that step.
+ * {@link Status#NONFINITE_LOSS} without saving anything; the task's monitored metric
+ * ({@link Task#monitor()}) reaching {@code stop_at} returns {@link Status#STOPPED_EARLY} after
+ * checkpointing that step.
+ *
+ * <p><b>Best checkpoint.</b> Besides {@code checkpoints/latest/}, every evaluation that improves
+ * the monitored metric saves the model to {@code checkpoints/best/} (model and a trainer.json
+ * naming the step, metric and value; no optimizer state: it is for using the model, not resuming).
  */
 public final class Trainer {
   /** Mixed into the seed for the batch-sampling generator, so it differs from the init stream. */
@@ -89,7 +97,9 @@ public final class Trainer {
   private long stopAt = -1;
   private Progress progress = Progress.NONE;
   private String pendingWarning;
-  private java.util.function.Function<List<ObjectNode>, JsonNode> runMetrics = RunSummary::runMetrics;
+  private final Task.Monitor monitor;
+  private final EpochOrder epochs; // null: batches drawn with replacement
+  private double best = Double.NaN; // the monitored metric's best value so far (NaN: none yet)
 
   private Trainer(RunDirectory run, Task task, TrainConfig cfg, Models.Spec spec) {
     this.run = run;
@@ -110,6 +120,16 @@ public final class Trainer {
     this.optimizer = cfg.newOptimizer(model.namedParameters());
     this.schedule = cfg.newSchedule();
     this.params = model.parameters();
+    this.monitor = task.monitor();
+    checkSampling(task, cfg);
+    this.epochs = cfg.batchSampling() == TrainConfig.BatchSampling.EPOCHS ? new EpochOrder(task.trainSize()) : null;
+  }
+
+  private static void checkSampling(Task task, TrainConfig cfg) {
+    if (cfg.batchSampling() == TrainConfig.BatchSampling.EPOCHS && task.trainSize() < 0) {
+      throw new IllegalArgumentException("batch_sampling epochs: the task " + task.getClass().getSimpleName()
+          + " has no indexed training set; use batch_sampling replacement");
+    }
   }
 
   /**
@@ -126,6 +146,7 @@ public final class Trainer {
     if (!config.has("task")) config.set("task", RunDirectory.JSON.valueToTree(task.describe()));
     config.set("train", cfg.toJson());
     config.put("threads", Parallel.threads());
+    checkSampling(task, cfg); // before anything is written
     Trainer t = new Trainer(RunDirectory.create(dir, config), task, cfg, spec);
     return t;
   }
@@ -145,13 +166,25 @@ public final class Trainer {
       spec = Models.parseConfig(mc);
       JsonNode tc = config.get("train");
       if (tc == null) throw new IllegalArgumentException("no train settings");
-      cfg = TrainConfig.fromJson(tc);
+      cfg = TrainConfig.fromJson(legacy(tc));
     } catch (IllegalArgumentException e) {
       throw new IOException("cannot resume " + dir + ": " + dir.resolve(RunDirectory.CONFIG) + ": " + e.getMessage(), e);
     }
     Trainer t = new Trainer(run, task, cfg, spec);
     t.restore();
     return t;
+  }
+
+  /**
+   * Train settings of a run written before batch_sampling and eval_first existed: it drew its
+   * batches with replacement and evaluated every eval_period only.
+   */
+  private static JsonNode legacy(JsonNode tc) {
+    if (!tc.isObject() || tc.has("batch_sampling")) return tc;
+    ObjectNode o = ((ObjectNode) tc).deepCopy();
+    o.put("batch_sampling", TrainConfig.BatchSampling.REPLACEMENT.key());
+    if (!o.has("eval_first")) o.put("eval_first", 0);
+    return o;
   }
 
   /** The run's config.json (for a caller that rebuilds the task before {@link #resume}). */
@@ -169,6 +202,7 @@ public final class Trainer {
       dataRng.setState(longs(st.get("data_rng")));
       dropoutRng.setState(longs(st.get("dropout_rng")));
       elapsedBefore = st.path("elapsed_s").asDouble(0);
+      if (epochs != null && st.has("data_order")) epochs.restore(st.get("data_order"));
     } catch (RuntimeException e) {
       throw new CheckpointException(ck.resolve(RunDirectory.TRAINER) + ": malformed trainer state: " + e.getMessage(), e);
     }
@@ -181,10 +215,17 @@ public final class Trainer {
       pendingWarning = "warning: the run used " + threads + " threads, this session " + Parallel.threads()
           + "; results can differ in the last bits from an uninterrupted run";
     }
+    if (st.has("task_state")) task.restoreState(st.get("task_state"));
     lastCheckpointStep = step;
     if (!st.path("complete").asBoolean(false)) run.truncateMetricsBefore(step);
     List<ObjectNode> lines = run.readMetrics();
     if (!lines.isEmpty()) lastMetrics = metricsOf(lines.getLast());
+    // the best value before this step; the re-evaluation of this step competes again
+    for (ObjectNode l : lines) {
+      if (l.get("step").asLong() >= step) continue;
+      Double v = metricsOf(l).get(monitor.name());
+      if (v != null && monitor.better(v, best)) best = v;
+    }
   }
 
   private static long[] longs(JsonNode arr) {
@@ -199,10 +240,9 @@ public final class Trainer {
     return this;
   }
 
-  /** How summary.json's "run_metrics" is computed from the metrics lines (default {@link RunSummary#runMetrics}). */
-  public Trainer runMetrics(java.util.function.Function<List<ObjectNode>, JsonNode> f) {
-    this.runMetrics = f;
-    return this;
+  /** The metric this run watches (the task's). */
+  public Task.Monitor monitor() {
+    return monitor;
   }
 
   /** Asks the loop to checkpoint and return at the next step boundary (safe from any thread). */
@@ -251,6 +291,7 @@ public final class Trainer {
       progress.message(msg);
       return finish(Status.COMPLETED, msg, 0, step);
     }
+    progress.monitor(monitor);
     if (pendingWarning != null) progress.message(pendingWarning);
     long sessionStart = System.nanoTime();
     long sessionStartStep = step;
@@ -274,7 +315,9 @@ public final class Trainer {
           break;
         }
         progress.evaluated(t, total, m, rate);
-        early = cfg.stopAtValAcc() > 0 && m.getOrDefault("val_acc", 0.0) >= cfg.stopAtValAcc();
+        double watched = m.getOrDefault(monitor.name(), Double.NaN);
+        if (monitor.better(watched, best) && saveBest(t, watched)) best = watched;
+        early = cfg.stopsEarly() && monitor.reached(watched, cfg.stopAt());
       }
       boolean stop = stopRequested || t == stopAt;
       if (last || early || stop || t % cfg.effectiveCheckpointPeriod() == 0) {
@@ -290,8 +333,8 @@ public final class Trainer {
       }
       if (early) {
         status = Status.STOPPED_EARLY;
-        message = String.format(Locale.ROOT, "val_acc %.4f >= %.4f at step %d: stopped early",
-            lastMetrics.get("val_acc"), cfg.stopAtValAcc(), t);
+        message = String.format(Locale.ROOT, "%s %.4f %s %.4f at step %d: stopped early", monitor.name(),
+            lastMetrics.get(monitor.name()), monitor.goal() == Task.Monitor.Goal.MIN ? "<=" : ">=", cfg.stopAt(), t);
         break;
       }
       if (stop) {
@@ -350,7 +393,9 @@ public final class Trainer {
   private double trainStep(long t) {
     double lr = schedule.lr(t);
     optimizer.setLr(lr);
-    Task.Batch batch = task.sample(dataRng, cfg.batchSize());
+    Task.Batch batch = epochs != null
+        ? task.batch(epochs.next(dataRng, cfg.batchSize()))
+        : task.sample(dataRng, cfg.batchSize());
     try (Arena.Scope step = arena.open()) {
       Tensor loss = task.loss(model, batch);
       double value = loss.item();
@@ -407,15 +452,32 @@ public final class Trainer {
     for (long v : dataRng.state()) data.add(v);
     ArrayNode drop = st.putArray("dropout_rng");
     for (long v : dropoutRng.state()) drop.add(v);
+    if (epochs != null) st.set("data_order", epochs.state());
     st.put("optimizer_steps", optimizer.steps());
     st.put("elapsed_s", elapsed);
     st.put("threads", Parallel.threads());
+    ObjectNode taskState = task.state();
+    if (taskState != null) st.set("task_state", taskState);
     byte[] trainer = Checkpoint.configBytes(st);
     Checkpoint.save(run.checkpoint(), spec.toJson(), model.stateDict(), tmp -> {
       optimizer.save(tmp.resolve(RunDirectory.OPTIMIZER));
       Files.write(tmp.resolve(RunDirectory.TRAINER), trainer);
     });
     lastCheckpointStep = t;
+    return true;
+  }
+
+  /** Saves the model of step t to checkpoints/best/ (false, saving nothing, when a parameter is not finite). */
+  private boolean saveBest(long t, double value) throws IOException {
+    if (!Double.isFinite(GradClip.norm(params))) return false;
+    ObjectNode st = RunDirectory.JSON.createObjectNode();
+    st.put("step", t);
+    st.put("metric", monitor.name());
+    st.put("goal", monitor.goal().name().toLowerCase(Locale.ROOT));
+    st.put("value", value);
+    byte[] trainer = Checkpoint.configBytes(st);
+    Checkpoint.save(run.best(), spec.toJson(), model.stateDict(),
+        tmp -> Files.write(tmp.resolve(RunDirectory.TRAINER), trainer));
     return true;
   }
 
@@ -433,7 +495,9 @@ public final class Trainer {
     s.put("wall_time_s", Math.round(elapsed * 1000) / 1000.0);
     s.put("session_time_s", Math.round(session * 1000) / 1000.0);
     s.put("steps_per_s", Math.round(rate * 100) / 100.0);
-    s.set("run_metrics", runMetrics.apply(run.readMetrics()));
+    s.put("monitor", monitor.name());
+    if (!Double.isNaN(best)) s.put("best", best);
+    s.set("run_metrics", task.summary(run.readMetrics()));
     s.put("threads", Parallel.threads());
     run.writeSummary(s);
     return new Result(status, step, lastMetrics, elapsed, session, rate, message, run.path());

@@ -18,7 +18,9 @@ class TrainCommandTest {
   /** A small gpt on p = 7 addition: a second or two. */
   static String[] tiny(Path runs, String name, String... more) {
     List<String> a = new java.util.ArrayList<>(List.of("train", "--p", "7", "--d-model", "32", "--layers", "1",
-        "--heads", "4", "--batch-size", "32", "--lr", "0.003", "--runs-dir", runs.toString(), "--run-name", name));
+        "--heads", "4", "--batch-size", "32", "--lr", "0.003", "--runs-dir", runs.toString(), "--run-name", name,
+        // the settings before the course defaults, which these tests pin
+        "--batch-sampling", "replacement", "--clip", "0", "--eval-first", "0"));
     a.addAll(List.of(more));
     return a.toArray(String[]::new);
   }
@@ -91,7 +93,8 @@ class TrainCommandTest {
     var task = new lmlab.lab.arith.ArithmeticTask(lmlab.lab.arith.ArithmeticConfig.builder().p(5).build());
     var spec = lmlab.models.Models.preset("gpt", java.util.Map.of("vocab_size", "13", "hidden_size", "16",
         "num_hidden_layers", "1", "num_attention_heads", "2"));
-    var cfg = lmlab.train.TrainConfig.defaults().with("steps", 11).with("eval_period", 5).with("batch_size", 8);
+    var cfg = lmlab.train.TrainConfig.defaults().with("steps", 11).with("eval_period", 5).with("batch_size", 8)
+        .with("eval_first", 0); // pinned: the test predates eval_first
     Path dir = tmp.resolve("s");
     lmlab.train.Trainer.start(dir, null, spec, task, cfg).stopAt(7).run();
     MainTest.Run r = MainTest.run("train", "--resume", dir.toString(), "--lr", "5");
@@ -153,5 +156,19 @@ class TrainCommandTest {
     MainTest.Run r = MainTest.run(tiny(tmp, "x", "--steps", "1"));
     assertThat(r.code()).isEqualTo(1);
     assertThat(r.err()).contains("already exists").contains("--resume");
+  }
+
+  @Test
+  void theTaskComesFromTheRegistry(@TempDir Path tmp) throws Exception {
+    MainTest.Run unknown = MainTest.run("train", "--task", "chess", "--runs-dir", tmp.toString());
+    assertThat(unknown.code()).isEqualTo(2);
+    assertThat(unknown.err()).startsWith("lmlab: unknown task 'chess'; tasks: arith");
+    MainTest.Run r = MainTest.run(tiny(tmp, "t", "--task", "arith", "--steps", "2"));
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.err()).contains("train_acc").contains("t_f(A_val)");
+    Path dir = tmp.resolve("t");
+    assertThat(dir.resolve("checkpoints/best/model.safetensors")).isRegularFile();
+    assertThat(new com.fasterxml.jackson.databind.ObjectMapper().readTree(dir.resolve("summary.json").toFile())
+        .get("monitor").asText()).isEqualTo("val_acc");
   }
 }

@@ -22,7 +22,7 @@ class TrainKillResumeTest {
   @Test
   void sigkillThenResumeMatchesAnUninterruptedRun(@TempDir Path tmp) throws Exception {
     String[] common = {"--p", "11", "--d-model", "32", "--layers", "1", "--heads", "4", "--batch-size", "64",
-        "--steps", "301", "--eval-period", "20", "--dropout", "0.1", "--lr", "0.003", "--runs-dir", tmp.toString()};
+        "--steps", "301", "--eval-period", "20", "--eval-first", "0", "--dropout", "0.1", "--lr", "0.003", "--runs-dir", tmp.toString()};
     List<String> full = new ArrayList<>(List.of("train", "--run-name", "full"));
     full.addAll(List.of(common));
     MainTest.Run r = MainTest.run(full.toArray(String[]::new));

@@ -36,7 +36,9 @@ public class TrainerTest {
 
   static TrainConfig cfg(long steps, int evalPeriod) {
     return TrainConfig.defaults().with("steps", steps).with("eval_period", evalPeriod).with("batch_size", 32)
-        .with("lr", 3e-3).with("weight_decay", 0.1);
+        .with("lr", 3e-3).with("weight_decay", 0.1)
+        // the trainer's settings before the course defaults (epochs, clipping, eval_first), which these tests pin
+        .with("batch_sampling", "replacement").with("clip", 0.0).with("eval_first", 0);
   }
 
   /** metrics.jsonl without the wall-clock field, line by line as text. */

@@ -3,6 +3,7 @@ package lmlab.lab.arith;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import lmlab.autograd.Autograd;
+import lmlab.lab.LabTask;
 import lmlab.models.LanguageModel;
 import lmlab.tensor.Reduction;
 import lmlab.tensor.Rng;
@@ -13,9 +14,9 @@ import lmlab.train.Task;
  * The modular-arithmetic lab as a {@link Task}: batches drawn from the training set, the RHS loss,
  * and the full-set evaluation.
  *
- * <p><b>Batches</b> are drawn <em>with replacement</em>: each of the B rows is an independent
- * uniform draw {@code rng.nextInt(N_train)} (arithmetic.md allows this or shuffled epochs; with
- * replacement needs no epoch state beyond the trainer's rng, so resuming is exact).
+ * <p><b>Batches</b>: {@link #sample} draws <em>with replacement</em> (each of the B rows an
+ * independent uniform draw {@code rng.nextInt(N_train)}); {@link #batch} gives the rows the
+ * trainer's shuffled epochs ask for ({@code batch_sampling}, {@link lmlab.train.EpochOrder}).
  *
  * <p><b>Training loss</b>: the mean RHS loss ({@link RhsLoss}), or the whole-sequence next-token
  * loss when the config says {@code loss_on = sequence}.
@@ -25,8 +26,10 @@ import lmlab.train.Task;
  * {@code noGrad} with the model in eval mode (its previous mode restored afterwards). Keys, in
  * order: train_loss, train_acc, val_loss, val_acc and, with both orders, train_loss_order2,
  * train_acc_order2, val_loss_order2, val_acc_order2, then the same for order 3.
+ *
+ * <p><b>Monitored metric</b>: val_acc (max), the metric grokking is judged by.
  */
-public final class ArithmeticTask implements Task {
+public final class ArithmeticTask implements LabTask {
   /** Rows per forward pass during evaluation. */
   public static final int EVAL_CHUNK = 4096;
 
@@ -50,14 +53,52 @@ public final class ArithmeticTask implements Task {
     return data;
   }
 
+  @Override
+  public String name() {
+    return ArithmeticTaskType.RECORDED_NAME;
+  }
+
   /** The vocabulary size a model for this task needs (n + 8). */
+  @Override
   public int vocabSize() {
     return data.vocab().size();
+  }
+
+  @Override
+  public String vocabularyNote() {
+    return "n = max(p, q) numbers + 8 tokens";
   }
 
   /** The model input length S (6, or 8 with ternary equations). */
   public int inputLength() {
     return config.inputLength();
+  }
+
+  @Override
+  public int sequenceLength() {
+    return inputLength();
+  }
+
+  @Override
+  public String runLabel() {
+    String op = switch (config.operator().symbol()) {
+      case "+" -> "add";
+      case "-" -> "sub";
+      case "*" -> "mul";
+      default -> "div";
+    };
+    String orders = config.orders().size() > 1 ? "-o23" : config.orders().contains(3) ? "-o3" : "";
+    return op + "-p" + config.p() + orders;
+  }
+
+  @Override
+  public Monitor monitor() {
+    return Monitor.max("val_acc");
+  }
+
+  @Override
+  public String toString() {
+    return config.toString();
   }
 
   @Override
@@ -67,6 +108,16 @@ public final class ArithmeticTask implements Task {
     int[] idx = new int[batchSize];
     for (int i = 0; i < batchSize; i++) idx[i] = rng.nextInt(n);
     return data.train().batch(idx);
+  }
+
+  @Override
+  public int trainSize() {
+    return data.train().size();
+  }
+
+  @Override
+  public ArithmeticBatch batch(int[] rows) {
+    return data.train().batch(rows);
   }
 
   @Override

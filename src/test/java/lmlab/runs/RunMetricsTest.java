@@ -1,4 +1,4 @@
-package lmlab.lab.arith;
+package lmlab.runs;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import lmlab.train.RunMetrics;
 import org.assertj.core.data.Offset;
 import org.junit.jupiter.api.Test;
 
@@ -119,7 +120,7 @@ class RunMetricsTest {
     assertThat(r.get("A_val")).isEqualTo(0.8);
     assertThat(r.flat()).containsKeys("delta_t_A_order2", "delta_t_A_order3");
     assertThat(r.toJson().get("t_f_A_val_order2").asLong()).isEqualTo(200);
-    // the trainer's summary.json hook: the same keys as its generic RunSummary, plus per order
+    // the trainer's summary.json hook (Task.summary): the run metrics, plus per order
     java.util.function.Function<List<ObjectNode>, com.fasterxml.jackson.databind.JsonNode> hook = RunMetrics::summaryJson;
     com.fasterxml.jackson.databind.JsonNode s = hook.apply(lines);
     assertThat(s.get("t_f_L_val").asLong()).isEqualTo(200);

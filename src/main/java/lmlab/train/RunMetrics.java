@@ -1,4 +1,4 @@
-package lmlab.lab.arith;
+package lmlab.train;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;

@@ -1,4 +1,4 @@
-package lmlab.lab.arith;
+package lmlab.runs;
 
 import java.util.Locale;
 

@@ -1,4 +1,4 @@
-package lmlab.lab.arith;
+package lmlab.runs;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -13,6 +13,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
+import lmlab.train.RunMetrics;
 
 /**
  * One finished or interrupted training run as read from its directory
