@@ -93,7 +93,7 @@ public final class BenchTrainCommand implements Runnable {
     }
     LanguageModel model = Models.preset(preset.model, overrides).newModel(0);
     model.train(true);
-    AdamW opt = new AdamW(model.namedParameters(), 1e-3, 0.9, 0.999, 1e-8, 1.0);
+    AdamW opt = new AdamW(model.trainableParameters(), 1e-3, 0.9, 0.999, 1e-8, 1.0);
     Rng rng = new Rng(1);
     IntTensor tokens = random(rng, batch, preset.seq, preset.vocab);
     IntTensor targets = random(rng, batch, preset.seq, preset.vocab);

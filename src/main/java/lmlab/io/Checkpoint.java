@@ -15,17 +15,24 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Collections;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
-import lmlab.nn.Module;
+import lmlab.tensor.Shape;
 import lmlab.tensor.Tensor;
 
 /**
  * A checkpoint directory: {@code config.json} (the model configuration, indent 2, keys in the
  * order given, final newline) and {@code model.safetensors} (the state dict, metadata
- * {@code {"format": "pt"}}), written through {@link AtomicDirectory} so that a kill never leaves a
- * torn checkpoint. Training state ({@code optimizer.safetensors}, {@code trainer.json}) can be
- * written into the same directory by {@link #save(Path, ObjectNode, Map, AtomicDirectory.Content)}.
+ * {@code {"format": "pt"}}) or, when asked for a maximum shard size, Hugging Face's shards
+ * {@code model-00001-of-0000N.safetensors} with {@code model.safetensors.index.json}; written through
+ * {@link AtomicDirectory} so that a kill never leaves a torn checkpoint. Training state
+ * ({@code optimizer.safetensors}, {@code trainer.json}) can be written into the same directory by
+ * {@link #save(Path, ObjectNode, Map, AtomicDirectory.Content)}.
+ *
+ * <p>This class knows files, not modules: loading into a model, tensor by tensor from the mapped
+ * files, is {@code lmlab.nn.ModuleCheckpoint}'s.
  */
 public final class Checkpoint {
   public static final String CONFIG = "config.json";
@@ -47,25 +54,75 @@ public final class Checkpoint {
     save(dir, config, state, null);
   }
 
-  /** Saves module's state dict with config. */
-  public static void save(Path dir, ObjectNode config, Module module) throws IOException {
-    save(dir, config, module.stateDict());
-  }
-
   /**
    * As {@link #save(Path, ObjectNode, Map)}, and extra (if not null) writes further files (training
    * state) into the same temporary directory, so they appear together with the model or not at all.
    */
   public static void save(Path dir, ObjectNode config, Map<String, Tensor> state, AtomicDirectory.Content extra)
       throws IOException {
+    save(dir, config, state, extra, 0);
+  }
+
+  /**
+   * As {@link #save(Path, ObjectNode, Map, AtomicDirectory.Content)}; with maxShardBytes > 0 the
+   * tensors (in the state dict's order) fill shards of at most that many data bytes (a larger
+   * tensor gets a shard of its own), written as Hugging Face does: {@code model-00001-of-00003.safetensors}
+   * ... and {@code model.safetensors.index.json} (total_size, weight_map). One shard is written as
+   * a plain model.safetensors.
+   */
+  public static void save(Path dir, ObjectNode config, Map<String, Tensor> state, AtomicDirectory.Content extra,
+      long maxShardBytes) throws IOException {
     if (config == null) throw new IllegalArgumentException("checkpoint " + dir + ": config is null");
     if (state == null) throw new IllegalArgumentException("checkpoint " + dir + ": state is null");
+    if (maxShardBytes < 0) throw new IllegalArgumentException("checkpoint " + dir + ": max shard size < 0");
     byte[] json = configBytes(config);
+    List<Map<String, Tensor>> shards = shards(state, maxShardBytes);
     AtomicDirectory.write(dir, tmp -> {
       Files.write(tmp.resolve(CONFIG), json);
-      Safetensors.write(tmp.resolve(MODEL), state, Map.of(), MODEL_METADATA);
+      if (shards.size() == 1) {
+        Safetensors.write(tmp.resolve(MODEL), state, Map.of(), MODEL_METADATA);
+      } else {
+        writeShards(tmp, shards);
+      }
       if (extra != null) extra.write(tmp);
     });
+  }
+
+  private static List<Map<String, Tensor>> shards(Map<String, Tensor> state, long maxBytes) {
+    List<Map<String, Tensor>> out = new ArrayList<>();
+    Map<String, Tensor> current = new LinkedHashMap<>();
+    long bytes = 0;
+    for (var e : state.entrySet()) {
+      long b = 4L * e.getValue().numel();
+      if (maxBytes > 0 && !current.isEmpty() && bytes + b > maxBytes) {
+        out.add(current);
+        current = new LinkedHashMap<>();
+        bytes = 0;
+      }
+      current.put(e.getKey(), e.getValue());
+      bytes += b;
+    }
+    out.add(current);
+    return out;
+  }
+
+  private static void writeShards(Path tmp, List<Map<String, Tensor>> shards) throws IOException {
+    ObjectNode index = JSON.createObjectNode();
+    ObjectNode weightMap = JSON.createObjectNode();
+    long total = 0;
+    Map<String, String> sorted = new java.util.TreeMap<>();
+    for (int i = 0; i < shards.size(); i++) {
+      String file = String.format(java.util.Locale.ROOT, "model-%05d-of-%05d.safetensors", i + 1, shards.size());
+      Safetensors.write(tmp.resolve(file), shards.get(i), Map.of(), MODEL_METADATA);
+      for (var e : shards.get(i).entrySet()) {
+        sorted.put(e.getKey(), file);
+        total += 4L * e.getValue().numel();
+      }
+    }
+    index.putObject("metadata").put("total_size", total);
+    sorted.forEach(weightMap::put);
+    index.set("weight_map", weightMap);
+    Files.write(tmp.resolve(WeightFiles.INDEX), configBytes(index));
   }
 
   /** config as config.json holds it: indent 2, "key": value, one array element a line, final newline. */
@@ -83,28 +140,28 @@ public final class Checkpoint {
     }
   }
 
-  /** Reads a checkpoint directory: the parsed config.json and every tensor of model.safetensors. */
+  /**
+   * Reads a checkpoint directory whole: the parsed config.json and a copy of every tensor of
+   * model.safetensors (or of its shards). For inspection and tools; a model loads through
+   * {@code lmlab.nn.ModuleCheckpoint}, which copies from the mapped files without this copy.
+   */
   public static Contents load(Path dir) throws IOException {
     ObjectNode config = readConfig(dir);
-    Path model = dir.resolve(MODEL);
-    if (!Files.isRegularFile(model)) {
-      throw new CheckpointException("checkpoint " + dir + ": no " + MODEL + " (a checkpoint directory holds " + CONFIG
-          + " and " + MODEL + ")");
-    }
     Map<String, Tensor> tensors = new LinkedHashMap<>();
     Map<String, String> metadata;
-    try (SafetensorsFile f = Safetensors.read(model)) {
+    try (WeightFiles f = WeightFiles.open(dir)) {
       metadata = f.metadata();
       for (String name : f.names()) {
         String dtype = f.dtype(name);
-        if (!(dtype.startsWith("F") || dtype.equals("BF16"))) {
-          throw new CheckpointException(model + ": tensor '" + name + "' is " + dtype
+        if (!DType.parse(dtype).isFloating()) {
+          throw new CheckpointException(dir.resolve(MODEL) + ": tensor '" + name + "' is " + dtype
               + "; model parameters and buffers must be floating point");
         }
-        tensors.put(name, f.tensor(name));
+        int[] shape = f.shape(name);
+        float[] values = new float[Shape.numel(shape)];
+        f.readFloats(name, 0, values, 0, values.length);
+        tensors.put(name, Tensor.of(values, shape));
       }
-    } catch (SafetensorsException e) {
-      throw new CheckpointException("checkpoint " + dir + ": " + MODEL + " is corrupt: " + e.getMessage(), e);
     }
     return new Contents(config, Collections.unmodifiableMap(tensors), metadata);
   }
@@ -143,19 +200,5 @@ public final class Checkpoint {
           java.util.Locale.ROOT));
     }
     return o;
-  }
-
-  /**
-   * Loads dir's tensors into module ({@link Module#loadStateDict}: every name and shape checked, the
-   * first missing, unexpected or mis-shaped tensor named) and returns the config.
-   */
-  public static ObjectNode loadInto(Path dir, Module module) throws IOException {
-    Contents c = load(dir);
-    try {
-      module.loadStateDict(c.tensors());
-    } catch (IllegalArgumentException e) {
-      throw new CheckpointException("checkpoint " + dir + ": " + e.getMessage(), e);
-    }
-    return c.config();
   }
 }

@@ -107,6 +107,37 @@ public final class SafetensorsFile implements AutoCloseable {
     return Tensor.of(out, e.shape());
   }
 
+  /**
+   * Copies count consecutive elements of a float tensor, from flat index from, into dst at
+   * offset, converting as {@link #tensor} does. Straight from the mapped file into the caller's
+   * array: loading a model this way never holds a second copy of a tensor.
+   */
+  public void readFloats(String name, long from, float[] dst, int offset, int count) {
+    TensorEntry e = entry(name);
+    if (!e.dtype().isFloating()) {
+      throw new IllegalArgumentException(source + ": tensor \"" + name + "\" is " + e.dtype() + ", not a float type");
+    }
+    if (from < 0 || count < 0 || from + count > e.numel()) {
+      throw new IndexOutOfBoundsException(source + ": tensor \"" + name + "\" has " + e.numel()
+          + " elements; asked for [" + from + ", " + (from + count) + ")");
+    }
+    long at = e.begin() + from * e.dtype().size();
+    switch (e.dtype()) {
+      case F32 -> MemorySegment.copy(data, F32, at, dst, offset, count);
+      case F64 -> { for (int i = 0; i < count; i++) dst[offset + i] = (float) data.get(F64, at + 8L * i); }
+      case F16 -> { for (int i = 0; i < count; i++) dst[offset + i] = Float.float16ToFloat(data.get(I16, at + 2L * i)); }
+      case BF16 -> {
+        for (int i = 0; i < count; i++) dst[offset + i] = Float.intBitsToFloat((data.get(I16, at + 2L * i) & 0xffff) << 16);
+      }
+      default -> throw new AssertionError(e.dtype());
+    }
+  }
+
+  /** Elements of a tensor (the product of its shape). */
+  public long numel(String name) {
+    return entry(name).numel();
+  }
+
   /** An int tensor: I64 (each value must fit in an int), I32, I16, I8, U8 or BOOL (0/1). */
   public IntTensor ints(String name) {
     TensorEntry e = entry(name);

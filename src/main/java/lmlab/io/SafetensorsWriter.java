@@ -25,10 +25,13 @@ final class SafetensorsWriter {
 
   private SafetensorsWriter() {}
 
-  /** One tensor to write: exactly one of floats/ints is set. */
-  private record Item(String name, DType dtype, int[] shape, float[] floats, int[] ints) {
+  /**
+   * One tensor to write: exactly one of floats/ints is set. A float tensor is kept as the tensor
+   * itself (not a copy of its values), so writing a model's state dict never holds a second copy.
+   */
+  private record Item(String name, DType dtype, int[] shape, Tensor floats, int[] ints) {
     long bytes() {
-      return (long) (floats != null ? floats.length : ints.length) * dtype.size();
+      return (long) (floats != null ? floats.numel() : ints.length) * dtype.size();
     }
   }
 
@@ -68,7 +71,7 @@ final class SafetensorsWriter {
     Map<String, Item> items = new TreeMap<>(); // sorted names, the order the data are laid out in
     for (Map.Entry<String, Tensor> e : floats.entrySet()) {
       checkName(path, e.getKey(), e.getValue());
-      items.put(e.getKey(), new Item(e.getKey(), DType.F32, e.getValue().shape(), e.getValue().toArray(), null));
+      items.put(e.getKey(), new Item(e.getKey(), DType.F32, e.getValue().shape(), e.getValue(), null));
     }
     for (Map.Entry<String, IntTensor> e : ints.entrySet()) {
       checkName(path, e.getKey(), e.getValue());
@@ -119,13 +122,16 @@ final class SafetensorsWriter {
   }
 
   private static void data(OutputStream out, Item it) throws IOException {
-    int n = it.floats() != null ? it.floats().length : it.ints().length;
+    Tensor t = it.floats() != null ? it.floats().contiguous() : null; // a copy only for a strided view
+    float[] floats = t != null ? t.storage() : null;
+    int base = t != null ? t.offset() : 0;
+    int n = t != null ? t.numel() : it.ints().length;
     ByteBuffer buf = ByteBuffer.allocate(CHUNK * it.dtype().size()).order(ByteOrder.LITTLE_ENDIAN);
     for (int start = 0; start < n; start += CHUNK) {
       int end = Math.min(n, start + CHUNK);
       buf.clear();
       switch (it.dtype()) {
-        case F32 -> buf.asFloatBuffer().put(it.floats(), start, end - start); // bulk: views keep the byte order
+        case F32 -> buf.asFloatBuffer().put(floats, base + start, end - start); // bulk: views keep the byte order
         case I32 -> buf.asIntBuffer().put(it.ints(), start, end - start);
         case I64 -> { for (int i = start; i < end; i++) buf.putLong(it.ints()[i]); }
         default -> throw new AssertionError(it.dtype());

@@ -14,6 +14,8 @@ import java.util.Locale;
 import java.util.Map;
 import lmlab.io.Checkpoint;
 import lmlab.io.CheckpointException;
+import lmlab.io.WeightMapper;
+import lmlab.nn.ModuleCheckpoint;
 import lmlab.nn.ParameterTable;
 import lmlab.tensor.Rng;
 
@@ -242,14 +244,10 @@ public final class Models {
    * constructed; call {@code eval()} for inference.
    */
   public static LanguageModel load(Path dir) throws IOException {
-    Checkpoint.Contents c = Checkpoint.load(dir);
-    Spec spec = parseConfig(dir, c.config());
+    Spec spec = readConfig(dir);
     LanguageModel model = spec.uninitialisedModel();
-    try {
-      model.loadStateDict(c.tensors());
-    } catch (IllegalArgumentException e) {
-      throw new CheckpointException("checkpoint " + dir + ": " + e.getMessage(), e);
-    }
+    // straight from the memory-mapped weights into the model: one copy on the heap
+    ModuleCheckpoint.loadWeights(dir, model, WeightMapper.IDENTITY, true);
     return model;
   }
 

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import lmlab.io.Checkpoint;
 import lmlab.io.CheckpointException;
+import lmlab.io.WeightMapper;
 import lmlab.nn.Embedding;
 import lmlab.nn.FeedForward;
 import lmlab.nn.LearnedPositions;
@@ -16,6 +17,7 @@ import lmlab.nn.Init;
 import lmlab.nn.Linear;
 import lmlab.nn.Mlp;
 import lmlab.nn.Module;
+import lmlab.nn.ModuleCheckpoint;
 import lmlab.nn.MultiHeadAttention;
 import lmlab.nn.Norm;
 import lmlab.nn.Positions;
@@ -233,23 +235,20 @@ public final class Transformer extends LanguageModel {
    * config key or tensor at fault.
    */
   public static Transformer load(Path dir) throws IOException {
-    Checkpoint.Contents c = Checkpoint.load(dir);
     TransformerConfig config;
     try {
-      config = TransformerConfig.fromJson(c.config());
+      config = TransformerConfig.fromJson(Checkpoint.readConfig(dir));
     } catch (IllegalArgumentException e) {
       throw new CheckpointException(dir.resolve(Checkpoint.CONFIG) + ": " + e.getMessage(), e);
     }
-    try {
-      return fromStateDict(config, c.tensors());
-    } catch (IllegalArgumentException e) {
-      throw new CheckpointException("checkpoint " + dir + ": " + e.getMessage(), e);
-    }
+    Transformer t = uninitialised(config);
+    ModuleCheckpoint.loadWeights(dir, t, WeightMapper.IDENTITY, true); // straight from the mapped file
+    return t;
   }
 
   /** Writes this model as a checkpoint directory (config.json with every key, model.safetensors), atomically. */
   public void save(Path dir) throws IOException {
-    Checkpoint.save(dir, config.toJson(), this);
+    ModuleCheckpoint.save(dir, config.toJson(), this);
   }
 
   @Override

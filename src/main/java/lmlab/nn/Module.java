@@ -6,7 +6,7 @@ import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import lmlab.tensor.Shape;
+import lmlab.io.TensorSource;
 import lmlab.tensor.Tensor;
 
 /**
@@ -103,30 +103,29 @@ public abstract class Module {
   }
 
   /**
-   * Copies values from a state dict into this module's parameters and buffers. Every name must be
-   * present with the same shape and no extra name may appear; the first problem is reported by
-   * name (missing, unexpected, or the two shapes).
+   * Copies values from a state dict into this module's parameters and buffers, strictly: every
+   * name must be present with the same shape and no extra name may appear. Problems are named
+   * (the first few and how many); nothing is copied unless everything fits.
    */
-  public final void loadStateDict(Map<String, Tensor> state) {
-    Map<String, Tensor> mine = stateDict();
-    for (var e : mine.entrySet()) {
-      Tensor src = state.get(e.getKey());
-      if (src == null) {
-        throw new IllegalArgumentException("checkpoint is missing tensor '" + e.getKey() + "' (expected shape "
-            + Shape.str(e.getValue().shape()) + ")");
-      }
-      if (!Shape.same(src.shape(), e.getValue().shape())) {
-        throw new IllegalArgumentException("checkpoint tensor '" + e.getKey() + "' has shape " + Shape.str(src.shape())
-            + ", the model expects " + Shape.str(e.getValue().shape()));
-      }
-    }
-    for (String name : state.keySet()) {
-      if (!mine.containsKey(name)) {
-        throw new IllegalArgumentException("checkpoint has unexpected tensor '" + name + "' (the model has no such "
-            + "parameter or buffer)");
-      }
-    }
-    for (var e : mine.entrySet()) e.getValue().copy_(state.get(e.getKey()));
+  public final LoadReport loadStateDict(Map<String, Tensor> state) {
+    return loadStateDict(state, true);
+  }
+
+  /**
+   * As {@link #loadStateDict(Map)}; non-strict, missing and unexpected names are reported in the
+   * result instead of refused (a mis-shaped tensor is an error either way), as PyTorch's
+   * {@code load_state_dict(strict=False)}.
+   */
+  public final LoadReport loadStateDict(Map<String, Tensor> state, boolean strict) {
+    return StateLoader.load(this, TensorSource.of(state), strict);
+  }
+
+  /**
+   * Loads from a source of stored tensors (a checkpoint's files through a weight mapper, say),
+   * copying each straight into the parameter or buffer it belongs to.
+   */
+  public final LoadReport loadStateDict(TensorSource source, boolean strict) {
+    return StateLoader.load(this, source, strict);
   }
 
   /** This module's own parameters by local name (not its children's), in registration order. */
@@ -186,6 +185,76 @@ public abstract class Module {
 
   public final boolean isTraining() {
     return training;
+  }
+
+  // ------------------------------------------------------------------------------- surgery
+
+  /**
+   * The parameters that take part in training (requiresGrad), by name, tied tensors once: what
+   * the optimizer, gradient clipping and the parameter norm see. Frozen ones ({@link #requiresGrad})
+   * are left out.
+   */
+  public final Map<String, Tensor> trainableParameters() {
+    Map<String, Tensor> out = new LinkedHashMap<>();
+    for (var e : namedParameters().entrySet()) if (e.getValue().requiresGrad()) out.put(e.getKey(), e.getValue());
+    return out;
+  }
+
+  /**
+   * Freezes (false) or unfreezes (true) every parameter of this subtree, as PyTorch's
+   * {@code module.requires_grad_(False)}: a frozen parameter gets no gradient, no optimizer state
+   * and no update. A tensor tied into another module is the same tensor, so it freezes there too.
+   */
+  public final Module requiresGrad(boolean on) {
+    for (Tensor p : namedParameters().values()) p.requiresGrad(on);
+    return this;
+  }
+
+  /**
+   * The descendant at a dotted path ("model.layers.0.mlp"); "" is this module. An unknown
+   * component is an error naming the path and the children that exist there.
+   */
+  public final Module module(String path) {
+    if (path.isEmpty()) return this;
+    Module m = this;
+    String at = "";
+    for (String part : path.split("\\.", -1)) {
+      Module next = m.children.get(part);
+      if (next == null) throw new IllegalArgumentException(noSuchChild(path, at, m));
+      m = next;
+      at = at.isEmpty() ? part : at + "." + part;
+    }
+    return m;
+  }
+
+  /**
+   * Replaces the child at a dotted path by replacement (module surgery: an adapter around a
+   * Linear, another block), keeping its name and place in the registration order, so the state
+   * dict names stay the same. The references modules of this tree hold to the old child (a field,
+   * a list or array element) are redirected too ({@link ChildReferences}), so forward uses the
+   * replacement.
+   * Errors name the path: an unknown path, the root, or a replacement the parent cannot hold (a
+   * field of another type). Returns the module replaced.
+   */
+  public final Module replaceChild(String path, Module replacement) {
+    if (replacement == null) throw new IllegalArgumentException("replaceChild('" + path + "'): replacement is null");
+    if (path.isEmpty()) throw new IllegalArgumentException("replaceChild: the path is empty (the root cannot be replaced)");
+    int dot = path.lastIndexOf('.');
+    Module parent = module(dot < 0 ? "" : path.substring(0, dot));
+    String name = path.substring(dot + 1);
+    Module old = parent.children.get(name);
+    if (old == null) throw new IllegalArgumentException(noSuchChild(path, dot < 0 ? "" : path.substring(0, dot), parent));
+    if (replacement == this || replacement.namedModules().containsValue(this)) {
+      throw new IllegalArgumentException("replaceChild('" + path + "'): the replacement contains the module itself");
+    }
+    ChildReferences.redirect(this, old, replacement, path); // checks every reference first, then rewrites
+    parent.children.put(name, replacement); // same key: keeps its position
+    return old;
+  }
+
+  private static String noSuchChild(String path, String at, Module m) {
+    return "no module '" + path + "': " + (at.isEmpty() ? "the model" : "'" + at + "'") + " has "
+        + (m.children.isEmpty() ? "no children" : "children " + String.join(", ", m.children.keySet()));
   }
 
   /** Sets every parameter's accumulated gradient to zero (keeping the buffers). */

@@ -16,6 +16,7 @@ import lmlab.kernels.Parallel;
 import lmlab.models.LanguageModel;
 import lmlab.models.Models;
 import lmlab.models.Transformer;
+import lmlab.nn.ModuleCheckpoint;
 import lmlab.tensor.Arena;
 import lmlab.tensor.Rng;
 import lmlab.tensor.Tensor;
@@ -117,9 +118,12 @@ public final class Trainer {
       this.dropoutRng = r;
     }
     this.dataRng = new Rng(cfg.seed() ^ DATA_STREAM);
-    this.optimizer = cfg.newOptimizer(model.namedParameters());
+    // Only trainable parameters are optimised, clipped and measured: frozen ones (surgery) get no
+    // gradient, no optimizer state and no update.
+    Map<String, Tensor> trainable = model.trainableParameters();
+    this.optimizer = cfg.newOptimizer(trainable);
     this.schedule = cfg.newSchedule();
-    this.params = model.parameters();
+    this.params = List.copyOf(trainable.values());
     this.monitor = task.monitor();
     checkSampling(task, cfg);
     this.epochs = cfg.batchSampling() == TrainConfig.BatchSampling.EPOCHS ? new EpochOrder(task.trainSize()) : null;
@@ -194,7 +198,7 @@ public final class Trainer {
 
   private void restore() throws IOException {
     Path ck = run.checkpoint();
-    Checkpoint.loadInto(ck, model);
+    ModuleCheckpoint.loadInto(ck, model);
     optimizer.load(ck.resolve(RunDirectory.OPTIMIZER));
     ObjectNode st = run.trainerState();
     try {

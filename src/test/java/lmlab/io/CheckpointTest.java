@@ -63,7 +63,7 @@ class CheckpointTest {
   void roundTripKeepsConfigKeysInOrderAndEveryTensor() throws IOException {
     Path dir = tmp.resolve("ckpt");
     Small m = new Small(1);
-    Checkpoint.save(dir, config(2), m);
+    Checkpoint.save(dir, config(2), m.stateDict());
     assertThat(Files.readString(dir.resolve("config.json"))).isEqualTo("""
         {
           "model_type": "small",
@@ -87,7 +87,7 @@ class CheckpointTest {
       assertThat(c.tensors().get(e.getKey()).toArray()).containsExactly(e.getValue().toArray());
     }
     Small other = new Small(2);
-    assertThat(Checkpoint.loadInto(dir, other)).isEqualTo(config(2));
+    assertThat(lmlab.nn.ModuleCheckpoint.loadInto(dir, other)).isEqualTo(config(2));
     assertThat(other.proj.weight().toArray()).containsExactly(m.proj.weight().toArray());
     assertThat(siblingsOf(dir)).containsExactly("ckpt");
     if (dir.getFileSystem().supportedFileAttributeViews().contains("posix")) {
@@ -110,10 +110,10 @@ class CheckpointTest {
   private void replaceTwice(boolean exchange) throws IOException {
     AtomicDirectory.useExchange = exchange;
     Path dir = tmp.resolve("ckpt");
-    Checkpoint.save(dir, config(2), new Small(1));
+    Checkpoint.save(dir, config(2), new Small(1).stateDict());
     Files.writeString(dir.resolve("trainer.json"), "{}"); // belongs to the old checkpoint only
     Small b = new Small(7);
-    Checkpoint.save(dir, config(5), b);
+    Checkpoint.save(dir, config(5), b.stateDict());
     Checkpoint.Contents c = Checkpoint.load(dir);
     assertThat(c.config().get("hidden_size").asInt()).isEqualTo(5);
     assertThat(c.tensors().get("proj.weight").toArray()).containsExactly(b.proj.weight().toArray());
@@ -139,7 +139,7 @@ class CheckpointTest {
   void aWriteThatFailsHalfwayLeavesTheOldCheckpointIntact() throws IOException {
     Path dir = tmp.resolve("ckpt");
     Small a = new Small(1);
-    Checkpoint.save(dir, config(2), a);
+    Checkpoint.save(dir, config(2), a.stateDict());
     assertThatThrownBy(() -> Checkpoint.save(dir, config(9), new Small(3).stateDict(), t -> {
       Files.writeString(t.resolve("optimizer.safetensors"), "partial");
       throw new IOException("killed");
@@ -154,7 +154,7 @@ class CheckpointTest {
   void aKillBetweenTheTwoRenamesIsRecoveredAndLeftoversAreCleanedUp() throws IOException {
     Path dir = tmp.resolve("ckpt");
     Small a = new Small(1);
-    Checkpoint.save(dir, config(2), a);
+    Checkpoint.save(dir, config(2), a.stateDict());
     // The state a kill leaves on the portable path: the old checkpoint moved aside, a complete or
     // partial new one under a temporary name, nothing under the checkpoint's own name.
     Files.move(dir, tmp.resolve(".ckpt.old-1234"));
@@ -164,7 +164,7 @@ class CheckpointTest {
     assertThat(c.config().get("hidden_size").asInt()).isEqualTo(2);
     assertThat(c.tensors().get("proj.weight").toArray()).containsExactly(a.proj.weight().toArray());
     assertThat(siblingsOf(dir)).containsExactly(".ckpt.tmp-999", "ckpt"); // a reader deletes nothing
-    Checkpoint.save(dir, config(3), new Small(4));
+    Checkpoint.save(dir, config(3), new Small(4).stateDict());
     assertThat(siblingsOf(dir)).containsExactly("ckpt"); // the next writer does
   }
 
@@ -199,13 +199,13 @@ class CheckpointTest {
   void aFileInsteadOfADirectoryIsNamed() throws IOException {
     Path file = Files.writeString(tmp.resolve("model.safetensors"), "x");
     assertThatThrownBy(() -> Checkpoint.load(file)).isInstanceOf(CheckpointException.class).hasMessageContaining("not a directory");
-    assertThatThrownBy(() -> Checkpoint.save(file, config(2), new Small(1))).hasMessageContaining("not a directory");
+    assertThatThrownBy(() -> Checkpoint.save(file, config(2), new Small(1).stateDict())).hasMessageContaining("not a directory");
   }
 
   @Test
   void aMissingConfigIsNamed() throws IOException {
     Path dir = tmp.resolve("ckpt");
-    Checkpoint.save(dir, config(2), new Small(1));
+    Checkpoint.save(dir, config(2), new Small(1).stateDict());
     Files.delete(dir.resolve("config.json"));
     assertThatThrownBy(() -> Checkpoint.load(dir))
         .isInstanceOf(CheckpointException.class)
@@ -215,7 +215,7 @@ class CheckpointTest {
   @Test
   void malformedConfigJsonNamesTheFileLineAndColumn() throws IOException {
     Path dir = tmp.resolve("ckpt");
-    Checkpoint.save(dir, config(2), new Small(1));
+    Checkpoint.save(dir, config(2), new Small(1).stateDict());
     Files.writeString(dir.resolve("config.json"), "{\n  \"hidden_size\": 2,\n  \"norm\" \"layernorm\"\n}\n");
     assertThatThrownBy(() -> Checkpoint.load(dir))
         .isInstanceOf(CheckpointException.class)
@@ -234,7 +234,7 @@ class CheckpointTest {
   @Test
   void aMissingModelFileIsNamed() throws IOException {
     Path dir = tmp.resolve("ckpt");
-    Checkpoint.save(dir, config(2), new Small(1));
+    Checkpoint.save(dir, config(2), new Small(1).stateDict());
     Files.delete(dir.resolve("model.safetensors"));
     assertThatThrownBy(() -> Checkpoint.load(dir))
         .isInstanceOf(CheckpointException.class)
@@ -244,7 +244,7 @@ class CheckpointTest {
   @Test
   void aCorruptModelFileIsNamed() throws IOException {
     Path dir = tmp.resolve("ckpt");
-    Checkpoint.save(dir, config(2), new Small(1));
+    Checkpoint.save(dir, config(2), new Small(1).stateDict());
     Path model = dir.resolve("model.safetensors");
     byte[] bytes = Files.readAllBytes(model);
     Files.write(model, java.util.Arrays.copyOf(bytes, bytes.length - 5)); // truncated
@@ -270,7 +270,7 @@ class CheckpointTest {
     Map<String, Tensor> state = new LinkedHashMap<>(new Small(1).stateDict());
     state.remove("norm.bias");
     Checkpoint.save(dir, config(2), state);
-    assertThatThrownBy(() -> Checkpoint.loadInto(dir, new Small(2)))
+    assertThatThrownBy(() -> lmlab.nn.ModuleCheckpoint.loadInto(dir, new Small(2)))
         .isInstanceOf(CheckpointException.class)
         .hasMessageContaining(dir.toString())
         .hasMessageContaining("missing tensor 'norm.bias'");
@@ -278,12 +278,12 @@ class CheckpointTest {
     state = new LinkedHashMap<>(new Small(1).stateDict());
     state.put("norm.scale", Tensor.ones(2));
     Checkpoint.save(dir, config(2), state);
-    assertThatThrownBy(() -> Checkpoint.loadInto(dir, new Small(2))).hasMessageContaining("unexpected tensor 'norm.scale'");
+    assertThatThrownBy(() -> lmlab.nn.ModuleCheckpoint.loadInto(dir, new Small(2))).hasMessageContaining("unexpected tensor 'norm.scale'");
 
     state = new LinkedHashMap<>(new Small(1).stateDict());
     state.put("proj.weight", Tensor.ones(3, 2));
     Checkpoint.save(dir, config(2), state);
-    assertThatThrownBy(() -> Checkpoint.loadInto(dir, new Small(2)))
+    assertThatThrownBy(() -> lmlab.nn.ModuleCheckpoint.loadInto(dir, new Small(2)))
         .hasMessageContaining("'proj.weight'")
         .hasMessageContaining("(3, 2)")
         .hasMessageContaining("(2, 3)");

@@ -116,9 +116,9 @@ class RecurrentLmTest {
   void checkpointRoundTripAndBadTensor(String type, @org.junit.jupiter.api.io.TempDir Path tmp) throws IOException {
     LanguageModel m = new RecurrentLmConfig(type, 9, 4, 5, 2, true, 0.0, null).newModel(new Rng(8));
     Path dir = tmp.resolve("ckpt");
-    lmlab.io.Checkpoint.save(dir, m.config(), m);
+    lmlab.nn.ModuleCheckpoint.save(dir, m.config(), m);
     LanguageModel back = RecurrentLmConfig.parse(lmlab.io.Checkpoint.readConfig(dir)).newModel(new Rng(99));
-    lmlab.io.Checkpoint.loadInto(dir, back);
+    lmlab.nn.ModuleCheckpoint.loadInto(dir, back);
     IntTensor tokens = IntTensor.of(new int[] {1, 2, 3, 8, 0, 4}, 2, 3);
     FixtureAssert.assertClose("reloaded logits", back.logits(tokens), m.logits(tokens), 0, 0);
 
@@ -127,7 +127,7 @@ class RecurrentLmTest {
     state.put(wrong, Tensor.zeros(5, 3));
     Path bad = tmp.resolve("bad");
     lmlab.io.Checkpoint.save(bad, m.config(), state);
-    Exception e = assertThrows(Exception.class, () -> lmlab.io.Checkpoint.loadInto(bad, back));
+    Exception e = assertThrows(Exception.class, () -> lmlab.nn.ModuleCheckpoint.loadInto(bad, back));
     assertTrue(e.getMessage().contains(wrong), e.getMessage());
   }
 
