@@ -49,7 +49,9 @@ final class SmallGemm {
             .fma(avv, FloatVector.fromArray(S, c, crow + j))
             .intoArray(c, crow + j);
       }
-      for (; j < n; j++) c[crow + j] += av * b[brow + j];
+      // the tail fuses too, as the vector lanes do: a column then sums the same way whichever band
+      // of columns it falls in, so splitting C's columns over threads cannot change a bit
+      for (; j < n; j++) c[crow + j] = Math.fma(av, b[brow + j], c[crow + j]);
     }
   }
 
