@@ -70,7 +70,8 @@ public final class RunDirectory {
     if (Files.exists(dir)) {
       if (!Files.isDirectory(dir)) throw new IOException("run directory " + dir + " exists and is not a directory");
       try (Stream<Path> s = Files.list(dir)) {
-        if (s.findAny().isPresent()) {
+        // a sweep's .lock (held while the run trains) does not make the directory a run
+        if (s.anyMatch(f -> !f.getFileName().toString().equals(".lock"))) {
           throw new IOException("run directory " + dir + " already exists; continue it with --resume " + dir
               + " or choose another --run-name");
         }

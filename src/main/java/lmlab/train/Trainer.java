@@ -471,6 +471,28 @@ public final class Trainer {
     return true;
   }
 
+  /** B' = min(B, N_train) with shuffled epochs, B with replacement. */
+  private long batchEffective() {
+    return epochs != null ? Math.min(cfg.batchSize(), task.trainSize()) : cfg.batchSize();
+  }
+
+  /**
+   * The α-truncated run metrics of experiments.md: for α = 0.1, 0.2, …, 1.0 the run metrics over
+   * the evaluations at steps ≤ T_max = ⌊α·(T − 1)⌋, with the compute C = P·B'·T_max up to the cut.
+   */
+  private static ArrayNode alphaMetrics(List<ObjectNode> lines, long p, long bEff, long steps) {
+    ArrayNode out = RunDirectory.JSON.createArrayNode();
+    for (int k = 1; k <= 10; k++) {
+      long tMax = k * (steps - 1) / 10;
+      ObjectNode a = out.addObject();
+      a.put("alpha", k / 10.0);
+      a.put("t_max", tMax);
+      a.put("compute", p * bEff * tMax);
+      a.setAll(RunMetrics.fromJson(lines, tMax).toJson());
+    }
+    return out;
+  }
+
   /** Saves the model of step t to checkpoints/best/ (false, saving nothing, when a parameter is not finite). */
   private boolean saveBest(long t, double value) throws IOException {
     if (!Double.isFinite(GradClip.norm(params))) return false;
@@ -501,7 +523,14 @@ public final class Trainer {
     s.put("steps_per_s", Math.round(rate * 100) / 100.0);
     s.put("monitor", monitor.name());
     if (!Double.isNaN(best)) s.put("best", best);
-    s.set("run_metrics", task.summary(run.readMetrics()));
+    List<ObjectNode> lines = run.readMetrics();
+    s.set("run_metrics", task.summary(lines));
+    long p = Models.parameterCount(model).excludingEmbeddings();
+    long bEff = batchEffective();
+    s.put("non_embedding_parameters", p);
+    s.put("batch_effective", bEff);
+    s.put("compute", p * bEff * (cfg.steps() - 1));
+    s.set("run_metrics_alpha", alphaMetrics(lines, p, bEff, cfg.steps()));
     s.put("threads", Parallel.threads());
     run.writeSummary(s);
     return new Result(status, step, lastMetrics, elapsed, session, rate, message, run.path());

@@ -111,4 +111,31 @@ class CourseDefaultsTest {
         .hasMessageContaining("has no indexed training set; use batch_sampling replacement");
     assertThat(tmp.resolve("x")).doesNotExist();
   }
+
+  @Test
+  void theSummaryHoldsPComputeAndTheAlphaTruncatedMetrics(@TempDir Path tmp) throws IOException {
+    // experiments.md: P of the defaults, gpt 405,543 - 4,992 and lstm-lm 273,191 - 4,992
+    var gpt = lmlab.models.Models.preset("gpt", java.util.Map.of("vocab_size", "39"));
+    assertThat(lmlab.models.Models.parameterCount(gpt).excludingEmbeddings()).isEqualTo(400_551);
+    var lstm = lmlab.models.Models.preset("lstm-lm", java.util.Map.of("vocab_size", "39"));
+    assertThat(lmlab.models.Models.parameterCount(lstm).excludingEmbeddings()).isEqualTo(268_199);
+
+    ArithmeticTask task = TrainerTest.task(); // N_train 24
+    TrainConfig cfg = TrainConfig.defaults().with("steps", 21).with("eval_period", 5).with("eval_first", 0)
+        .with("batch_size", 512);
+    Path dir = tmp.resolve("run");
+    Trainer.start(dir, null, TrainerTest.gpt(task, 0), task, cfg).run();
+    JsonNode s = TrainerTest.JSON.readTree(dir.resolve("summary.json").toFile());
+    long p = lmlab.models.Models.parameterCount(TrainerTest.gpt(task, 0)).excludingEmbeddings();
+    assertThat(s.get("non_embedding_parameters").asLong()).isEqualTo(p);
+    assertThat(s.get("batch_effective").asLong()).isEqualTo(24); // B' = min(B, N_train)
+    assertThat(s.get("compute").asLong()).isEqualTo(p * 24 * 20);
+    JsonNode alpha = s.get("run_metrics_alpha");
+    assertThat(alpha).hasSize(10);
+    assertThat(alpha.get(4).get("alpha").asDouble()).isEqualTo(0.5);
+    assertThat(alpha.get(4).get("t_max").asLong()).isEqualTo(10);
+    assertThat(alpha.get(4).get("compute").asLong()).isEqualTo(p * 24 * 10);
+    assertThat(alpha.get(4).get("t_f_L_train").asLong()).isLessThanOrEqualTo(10);
+    assertThat(alpha.get(9).get("L_train").asDouble()).isEqualTo(s.at("/run_metrics/L_train").asDouble());
+  }
 }
