@@ -9,7 +9,7 @@ import lmlab.tensor.Shape;
 import lmlab.tensor.Tensor;
 
 /** Helpers shared by the recurrent layers (Elman, BiRNN, LSTM). */
-final class RecurrentOps {
+public final class RecurrentOps {
   private RecurrentOps() {}
 
   /**
@@ -23,7 +23,7 @@ final class RecurrentOps {
    * users, so the buffer is complete by then. This is only correct when the steps are x's only
    * users, so callers pass an intermediate they created themselves and use nowhere else.
    */
-  static List<Tensor> unbindTime(Tensor x) {
+  public static List<Tensor> unbindTime(Tensor x) {
     if (x.dim() != 3) {
       throw new IllegalArgumentException("unbindTime: expected (B, S, n), got shape " + Shape.str(x.shape()));
     }

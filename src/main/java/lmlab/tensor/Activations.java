@@ -66,6 +66,21 @@ final class Activations {
     return Autograd.record("slide", out, g -> new Tensor[] {Comparisons.passInRange(x, g, 0f, 1f)}, x);
   }
 
+  /**
+   * y = softplus(x) = log(1 + e^x), computed as max(x, 0) + log1p(e^-|x|) so that neither e^x
+   * overflows nor a large x loses its digits.  dx = g sigmoid(x).
+   */
+  static Tensor softplus(Tensor x) {
+    Tensor out = Pointwise.map(x, Activations::softplusK);
+    return Autograd.record("softplus", out, g -> new Tensor[] {Pointwise.map2(x, g, Activations::softplusBackK)}, x);
+  }
+
+  /** y = logsigmoid(x) = -softplus(-x) = min(x, 0) - log1p(e^-|x|).  dx = g sigmoid(-x). */
+  static Tensor logSigmoid(Tensor x) {
+    Tensor out = Pointwise.map(x, Activations::logSigmoidK);
+    return Autograd.record("logsigmoid", out, g -> new Tensor[] {Pointwise.map2(x, g, Activations::logSigmoidBackK)}, x);
+  }
+
   // ---------------------------------------------------------------- span kernels
   // Vector API loop bodies call nothing but the Vector API and lmlab.kernels.Lanes (always inlined), so no
   // vector leaves a register;
@@ -130,5 +145,29 @@ final class Activations {
       float v = y[yo + i];
       o[oo + i] = g[go + i] * v * (1f - v);
     }
+  }
+
+  static void softplusK(float[] x, int xo, float[] o, int oo, int n) {
+    for (int i = 0; i < n; i++) {
+      double v = x[xo + i];
+      o[oo + i] = (float) (Math.max(v, 0) + Math.log1p(Math.exp(-Math.abs(v))));
+    }
+  }
+
+  /** g sigmoid(x) */
+  static void softplusBackK(float[] x, int xo, float[] g, int go, float[] o, int oo, int n) {
+    for (int i = 0; i < n; i++) o[oo + i] = (float) (g[go + i] / (1 + Math.exp(-(double) x[xo + i])));
+  }
+
+  static void logSigmoidK(float[] x, int xo, float[] o, int oo, int n) {
+    for (int i = 0; i < n; i++) {
+      double v = x[xo + i];
+      o[oo + i] = (float) (Math.min(v, 0) - Math.log1p(Math.exp(-Math.abs(v))));
+    }
+  }
+
+  /** g sigmoid(-x) */
+  static void logSigmoidBackK(float[] x, int xo, float[] g, int go, float[] o, int oo, int n) {
+    for (int i = 0; i < n; i++) o[oo + i] = (float) (g[go + i] / (1 + Math.exp((double) x[xo + i])));
   }
 }

@@ -687,6 +687,16 @@ public final class Tensor {
     return Activations.silu(this);
   }
 
+  /** softplus(x) = log(1 + e^x), without overflow for large x. */
+  public Tensor softplus() {
+    return Activations.softplus(this);
+  }
+
+  /** logsigmoid(x) = log σ(x) = -softplus(-x), in (-inf, 0). */
+  public Tensor logSigmoid() {
+    return Activations.logSigmoid(this);
+  }
+
   /** min(1, max(0, x)); derivative 1 on the closed interval [0, 1], 0 outside. */
   public Tensor slide() {
     return Activations.slide(this);
