@@ -9,6 +9,10 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
+import lmlab.models.GlaConfig;
+import lmlab.models.HfConfigs;
+import lmlab.models.Mamba2Config;
+import lmlab.models.ModelConfig;
 import lmlab.models.Models;
 import lmlab.models.RecurrentLmConfig;
 import lmlab.models.TransformerConfig;
@@ -30,9 +34,11 @@ public final class Configurations {
   public static final List<String> ANALYSIS_NAMES = List.of("gpt-gqa", "mamba2", "gla", "qwen2.5-0.5b");
 
   /** model_type values a Hugging Face config.json may have. */
-  public static final List<String> HF_MODEL_TYPES = List.of("gpt2", "llama", "mistral", "qwen2", "mamba2", "gla");
+  public static final List<String> HF_MODEL_TYPES = HfConfigs.MODEL_TYPES;
 
-  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final ObjectMapper JSON = com.fasterxml.jackson.databind.json.JsonMapper.builder()
+      .enable(com.fasterxml.jackson.core.json.JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS) // Mamba-2's time_step_limit [0, Infinity]
+      .build();
 
   private Configurations() {}
 
@@ -56,7 +62,7 @@ public final class Configurations {
       case "qwen2.5-0.5b" -> transformer(qwen25(), o, false);
       case "mamba2" -> mamba2(Mamba2Arch.of("mamba2", gpt.vocab(), gpt.hidden(), gpt.layers()), o);
       case "gla" -> gla(GlaArch.of("gla", gpt.vocab(), gpt.hidden(), gpt.layers(), GlaArch.HEADS, 4 * gpt.hidden()), o);
-      case "lstm-lm" -> lstm(LstmLmArch.of("lstm-lm", Models.preset("lstm-lm").recurrent()), o);
+      case "lstm-lm" -> lstm(LstmLmArch.of("lstm-lm", Models.preset("lstm-lm").configAs(RecurrentLmConfig.class)), o);
       default -> throw new IllegalArgumentException("unknown architecture '" + name + "'; known: "
           + String.join(", ", names()) + " (or --config FILE for a config.json)");
     };
@@ -155,6 +161,12 @@ public final class Configurations {
       case Mamba2Arch m -> mamba2(m, o);
       case GlaArch g -> gla(g, o);
       case LstmLmArch l -> lstm(l, o);
+      case RnnLmArch r -> {
+        int dh = Overrides.or(o.hidden(), r.hiddenSize());
+        int de = o.embedding() != null ? o.embedding() : r.embedding() == r.hiddenSize() ? dh : r.embedding();
+        yield new RnnLmArch(r.name(), Overrides.or(o.vocab(), r.vocab()), de, dh, Overrides.or(o.layers(), r.layers()),
+            r.bias());
+      }
     };
   }
 
@@ -180,255 +192,25 @@ public final class Configurations {
   }
 
   /**
-   * The architecture of a config.json object: Hugging Face model types gpt2, llama, mistral, qwen2,
-   * mamba2, gla; an lmlab config (no model_type, or lstm-lm). Errors name the field.
+   * The architecture of a config.json object, read by the engine's own reader
+   * ({@link HfConfigs#read}: one reader per model_type, shared with the engine): Hugging Face model
+   * types gpt2, llama, mistral, qwen2, mamba2, gla; an lmlab config (no model_type, or lstm-lm).
+   * Errors name the field.
    */
   public static Architecture fromJson(String name, JsonNode json) {
     if (json == null || !json.isObject()) throw new IllegalArgumentException("expected a JSON object");
-    JsonNode mt = json.get("model_type");
-    if ((mt == null || mt.isNull()) && json.has("ssm_cfg")) return mambaSsm(name, new HfFields(json, "mamba2 (mamba_ssm)"));
-    if (mt == null || mt.isNull()) return lmlab(name, json);
-    if (!mt.isTextual()) throw new IllegalArgumentException("model_type must be a string, got " + mt);
-    HfFields f = new HfFields(json, mt.asText());
-    return switch (mt.asText()) {
-      case "gpt2" -> gpt2(name, f);
-      case "llama", "mistral", "qwen2" -> llama(name, f);
-      case "mamba2" -> mamba2(name, f);
-      case "gla" -> gla(name, f);
-      case "lstm-lm" -> lmlab(name, json);
-      default -> throw new IllegalArgumentException("model_type \"" + mt.asText() + "\" is not known; known: "
-          + String.join(", ", HF_MODEL_TYPES) + ", lstm-lm (or none for an lmlab Transformer config)");
+    return of(name, HfConfigs.read(json).config());
+  }
+
+  /** The architecture of a typed configuration. */
+  public static Architecture of(String name, ModelConfig c) {
+    return switch (c) {
+      case TransformerConfig t -> TransformerArch.of(name, t);
+      case RecurrentLmConfig r when r.modelType().equals(RecurrentLmConfig.RNN_LM) -> RnnLmArch.of(name, r);
+      case RecurrentLmConfig r -> LstmLmArch.of(name, r);
+      case Mamba2Config m -> Mamba2Arch.of(name, m);
+      case GlaConfig g -> GlaArch.of(name, g);
+      default -> throw new IllegalArgumentException("model_type \"" + c.modelType() + "\" is not analysed");
     };
-  }
-
-  private static Architecture lmlab(String name, JsonNode json) {
-    Models.Spec s = Models.parseConfig(json);
-    return s.transformer() != null ? TransformerArch.of(name, s.transformer()) : LstmLmArch.of(name, s.recurrent());
-  }
-
-  private static TransformerArch gpt2(String name, HfFields f) {
-    int d = f.positive("n_embd", "hidden_size");
-    int layers = f.positive("n_layer", "num_hidden_layers");
-    int heads = f.positive("n_head", "num_attention_heads");
-    int vocab = f.positive("vocab_size");
-    int positions = f.positive("n_positions", "max_position_embeddings");
-    f.divides("n_head", heads, "n_embd", d);
-    Integer inner = f.optionalPositive("n_inner");
-    String act = f.optionalText("activation_function", "gelu_new");
-    return new TransformerArch(name, vocab, d, layers, heads, heads, d / heads, inner != null ? inner : 4 * d, false,
-        act, "layernorm", "learned", positions, true, true, true, false, f.bool("tie_word_embeddings", true), null);
-  }
-
-  private static TransformerArch llama(String name, HfFields f) {
-    String type = f.type;
-    int d = f.positive("hidden_size");
-    int layers = f.positive("num_hidden_layers");
-    int nq = f.positive("num_attention_heads");
-    int vocab = f.positive("vocab_size");
-    int ff = f.positive("intermediate_size");
-    Integer nkvGiven = f.optionalPositive("num_key_value_heads");
-    int nkv = nkvGiven != null ? nkvGiven : nq;
-    f.divides("num_key_value_heads", nkv, "num_attention_heads", nq);
-    Integer dhGiven = f.optionalPositive("head_dim");
-    int dh;
-    if (dhGiven != null) {
-      dh = dhGiven;
-    } else {
-      f.divides("num_attention_heads", nq, "hidden_size", d);
-      dh = d / nq;
-    }
-    String act = f.optionalText("hidden_act", "silu");
-    if (!act.equals("silu") && !act.equals("swish")) {
-      throw new IllegalArgumentException("hidden_act \"" + act + "\": a " + type + " config has the SwiGLU MLP (silu)");
-    }
-    boolean qkvBias;
-    boolean oBias;
-    if (type.equals("qwen2")) {
-      qkvBias = true; // Qwen2: q/k/v biases always, o_proj without
-      oBias = false;
-    } else if (type.equals("llama")) {
-      qkvBias = oBias = f.bool("attention_bias", false); // Llama: attention_bias puts a bias on all four
-    } else {
-      qkvBias = oBias = false; // Mistral: no biases
-    }
-    boolean mlpBias = type.equals("llama") && f.bool("mlp_bias", false);
-    int positions = f.optionalPositive("max_position_embeddings") != null ? f.positive("max_position_embeddings")
-        : TransformerConfig.DEFAULT_MAX_POSITIONS;
-    // A Hugging Face window of W keys (t - j < W) is lmlab's sliding(2W - 1), floor(w/2) + 1 = W keys.
-    List<String> masks = new ArrayList<>(Collections.nCopies(layers, "causal"));
-    Integer window = f.optionalPositive("sliding_window");
-    if (window != null) {
-      if (type.equals("mistral")) {
-        Collections.fill(masks, "sliding(" + (2 * window - 1) + ")");
-      } else if (type.equals("qwen2") && f.bool("use_sliding_window", false)) {
-        Integer from = f.optionalPositive("max_window_layers");
-        for (int i = from == null ? 28 : from; i < layers; i++) masks.set(i, "sliding(" + (2 * window - 1) + ")");
-      }
-    }
-    return new TransformerArch(name, vocab, d, layers, nq, nkv, dh, ff, true, "silu", "rmsnorm", "rope", positions,
-        qkvBias, oBias, mlpBias, false, f.bool("tie_word_embeddings", false), masks);
-  }
-
-  private static Mamba2Arch mamba2(String name, HfFields f) {
-    int d = f.positive("hidden_size", "d_model");
-    int layers = f.positive("num_hidden_layers", "n_layer");
-    int vocab = f.positive("vocab_size");
-    int expand = f.positiveOr("expand", Mamba2Arch.E);
-    int p = f.positiveOr("head_dim", Mamba2Arch.P);
-    int n = f.positiveOr("state_size", Mamba2Arch.N);
-    int g = f.positiveOr("n_groups", Mamba2Arch.G);
-    int conv = f.positiveOr("conv_kernel", Mamba2Arch.D_CONV);
-    int pad = f.positiveOr("pad_vocab_size_multiple", 16);
-    long inner = (long) expand * d;
-    if (inner % p != 0) {
-      throw new IllegalArgumentException("head_dim = " + p + " does not divide expand·hidden_size = " + inner);
-    }
-    Integer heads = f.optionalPositive("num_heads");
-    if (heads != null && heads != inner / p) {
-      throw new IllegalArgumentException("num_heads = " + heads + " contradicts expand·hidden_size / head_dim = "
-          + expand + "·" + d + " / " + p + " = " + inner / p);
-    }
-    if (f.bool("use_bias", false)) throw new IllegalArgumentException("use_bias = true is not analysed (in_proj/out_proj biases)");
-    if (!f.bool("use_conv_bias", true)) throw new IllegalArgumentException("use_conv_bias = false is not analysed");
-    // the state-spaces/mamba models tie the head to the embedding (analysis.md)
-    return new Mamba2Arch(name, vocab, d, layers, expand, p, n, g, conv, pad, f.bool("tie_word_embeddings", true));
-  }
-
-  /** A state-spaces/mamba config.json (d_model, n_layer, ssm_cfg {layer: Mamba2, ...}), no model_type. */
-  private static Mamba2Arch mambaSsm(String name, HfFields f) {
-    JsonNode ssm = f.json.get("ssm_cfg");
-    if (!ssm.isObject()) throw new IllegalArgumentException("field 'ssm_cfg' must be an object, got " + ssm);
-    HfFields c = new HfFields(ssm, f.type);
-    String layer = c.optionalText("layer", "Mamba1");
-    if (!layer.equals("Mamba2")) {
-      throw new IllegalArgumentException("ssm_cfg.layer \"" + layer + "\" is not analysed (only Mamba2)");
-    }
-    JsonNode mlp = f.json.get("d_intermediate");
-    if (mlp != null && !(mlp.isIntegralNumber() && mlp.intValue() == 0)) {
-      throw new IllegalArgumentException("field 'd_intermediate' = " + mlp + ": Mamba-2 layers with an MLP are not analysed");
-    }
-    JsonNode attn = f.json.get("attn_layer_idx");
-    if (attn != null && !(attn.isArray() && attn.isEmpty())) {
-      throw new IllegalArgumentException("field 'attn_layer_idx' = " + attn + ": hybrid attention layers are not analysed");
-    }
-    int d = f.positive("d_model");
-    int expand = c.positiveOr("expand", Mamba2Arch.E);
-    int p = c.positiveOr("headdim", Mamba2Arch.P);
-    if ((long) expand * d % p != 0) {
-      throw new IllegalArgumentException("ssm_cfg.headdim = " + p + " does not divide expand·d_model = " + (long) expand * d);
-    }
-    return new Mamba2Arch(name, f.positive("vocab_size"), d, f.positive("n_layer"), expand, p,
-        c.positiveOr("d_state", Mamba2Arch.N), c.positiveOr("ngroups", Mamba2Arch.G), c.positiveOr("d_conv", Mamba2Arch.D_CONV),
-        f.positiveOr("pad_vocab_size_multiple", 16), f.bool("tie_embeddings", true));
-  }
-
-  private static GlaArch gla(String name, HfFields f) {
-    int d = f.positive("hidden_size");
-    int layers = f.positive("num_hidden_layers");
-    int vocab = f.positive("vocab_size");
-    int heads = f.positiveOr("num_heads", GlaArch.HEADS);
-    double ek = f.number("expand_k", 0.5);
-    double ev = f.number("expand_v", 1.0);
-    int dk = (int) (d * ek);
-    int dv = (int) (d * ev);
-    if (dk < 1 || dk % heads != 0) {
-      throw new IllegalArgumentException("num_heads = " + heads + " does not divide the key width hidden_size·expand_k = "
-          + dk);
-    }
-    if (dv < 1 || dv % heads != 0) {
-      throw new IllegalArgumentException("num_heads = " + heads
-          + " does not divide the value width hidden_size·expand_v = " + dv);
-    }
-    Integer ffGiven = f.optionalPositive("intermediate_size");
-    int ff;
-    if (ffGiven != null) {
-      ff = ffGiven;
-    } else {
-      // fla's GatedMLP: int(d·hidden_ratio·2/3) rounded up to a multiple of 256
-      int raw = (int) (d * f.number("hidden_ratio", 4.0) * 2 / 3);
-      ff = 256 * ((raw + 255) / 256);
-    }
-    if (f.json.has("num_kv_heads") && !f.json.get("num_kv_heads").isNull()) {
-      throw new IllegalArgumentException("num_kv_heads is not analysed for gla (grouped GLA); remove it or set it to null");
-    }
-    if (!f.bool("use_output_gate", true)) throw new IllegalArgumentException("use_output_gate = false is not analysed");
-    return new GlaArch(name, vocab, d, layers, heads, dk, dv, ff, f.positiveOr("gate_low_rank_dim", GlaArch.GATE_RANK),
-        f.bool("tie_word_embeddings", false));
-  }
-
-  /** Typed reads of a Hugging Face config with errors that name the field. */
-  private static final class HfFields {
-    final JsonNode json;
-    final String type;
-
-    HfFields(JsonNode json, String type) {
-      this.json = json;
-      this.type = type;
-    }
-
-    private JsonNode find(String... keys) {
-      for (String k : keys) {
-        JsonNode v = json.get(k);
-        if (v != null && !v.isNull()) return v;
-      }
-      return null;
-    }
-
-    int positive(String... keys) {
-      JsonNode v = find(keys);
-      if (v == null) {
-        throw new IllegalArgumentException("missing field '" + keys[0] + "'"
-            + (keys.length > 1 ? " (or '" + String.join("', '", List.of(keys).subList(1, keys.length)) + "')" : "")
-            + ", needed for model_type " + type);
-      }
-      return check(keys[0], v);
-    }
-
-    Integer optionalPositive(String key) {
-      JsonNode v = find(key);
-      return v == null ? null : check(key, v);
-    }
-
-    int positiveOr(String key, int fallback) {
-      Integer v = optionalPositive(key);
-      return v != null ? v : fallback;
-    }
-
-    private static int check(String key, JsonNode v) {
-      if (!v.isIntegralNumber() || !v.canConvertToInt() || v.intValue() < 1) {
-        throw new IllegalArgumentException("field '" + key + "' must be a positive integer, got " + v);
-      }
-      return v.intValue();
-    }
-
-    double number(String key, double fallback) {
-      JsonNode v = find(key);
-      if (v == null) return fallback;
-      if (!v.isNumber() || v.doubleValue() <= 0) {
-        throw new IllegalArgumentException("field '" + key + "' must be a positive number, got " + v);
-      }
-      return v.doubleValue();
-    }
-
-    boolean bool(String key, boolean fallback) {
-      JsonNode v = find(key);
-      if (v == null) return fallback;
-      if (!v.isBoolean()) throw new IllegalArgumentException("field '" + key + "' must be true or false, got " + v);
-      return v.booleanValue();
-    }
-
-    String optionalText(String key, String fallback) {
-      JsonNode v = find(key);
-      if (v == null) return fallback;
-      if (!v.isTextual()) throw new IllegalArgumentException("field '" + key + "' must be a string, got " + v);
-      return v.asText();
-    }
-
-    void divides(String divisorKey, int divisor, String key, int value) {
-      if (value % divisor != 0) {
-        throw new IllegalArgumentException("contradictory fields: " + divisorKey + " = " + divisor + " does not divide "
-            + key + " = " + value);
-      }
-    }
   }
 }

@@ -2,6 +2,7 @@ package lmlab.analysis;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
+import lmlab.models.GlaConfig;
 
 /**
  * Gated linear attention (flash-linear-attention defaults, analysis.md): d_k = d/2, d_v = d, n_h
@@ -18,8 +19,8 @@ import java.util.Map;
 public record GlaArch(String name, int vocab, int hidden, int layers, int heads, int keyDim, int valueDim, int ffDim,
     int gateRank, boolean tied) implements Architecture {
 
-  public static final int HEADS = 4;
-  public static final int GATE_RANK = 16;
+  public static final int HEADS = GlaConfig.HEADS;
+  public static final int GATE_RANK = GlaConfig.GATE_RANK;
 
   public GlaArch {
     if (vocab < 1 || hidden < 1 || layers < 1 || heads < 1 || keyDim < 1 || valueDim < 1 || ffDim < 1
@@ -32,6 +33,12 @@ public record GlaArch(String name, int vocab, int hidden, int layers, int heads,
     if (valueDim % heads != 0) {
       throw new IllegalArgumentException("gla: n_h (num_heads) = " + heads + " must divide d_v = " + valueDim);
     }
+  }
+
+  /** The architecture of a config.json read by the shared reader ({@link lmlab.models.HfConfigs}). */
+  public static GlaArch of(String name, GlaConfig c) {
+    return new GlaArch(name, c.vocabSize(), c.hiddenSize(), c.numHiddenLayers(), c.numHeads(), c.keyDim(),
+        c.valueDim(), c.intermediateSize(), c.gateLowRankDim(), c.tieWordEmbeddings());
   }
 
   /** fla's defaults: d_k = d/2, d_v = d, gate rank 16, untied head. */

@@ -2,6 +2,7 @@ package lmlab.analysis;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
+import lmlab.models.Mamba2Config;
 
 /**
  * Mamba-2 (state-spaces/mamba defaults, analysis.md): d_inner = E·d, H = d_inner / P heads of width
@@ -20,11 +21,11 @@ import java.util.Map;
 public record Mamba2Arch(String name, int vocab, int hidden, int layers, int expand, int headWidth, int stateSize,
     int groups, int convWidth, int padMultiple, boolean tied) implements Architecture {
 
-  public static final int E = 2;
-  public static final int P = 64;
-  public static final int N = 128;
-  public static final int G = 1;
-  public static final int D_CONV = 4;
+  public static final int E = Mamba2Config.EXPAND;
+  public static final int P = Mamba2Config.HEAD_DIM;
+  public static final int N = Mamba2Config.STATE_SIZE;
+  public static final int G = Mamba2Config.GROUPS;
+  public static final int D_CONV = Mamba2Config.CONV_KERNEL;
 
   public Mamba2Arch {
     if (vocab < 1 || hidden < 1 || layers < 1 || expand < 1 || headWidth < 1 || stateSize < 1 || groups < 1
@@ -40,6 +41,12 @@ public record Mamba2Arch(String name, int vocab, int hidden, int layers, int exp
       throw new IllegalArgumentException("mamba2: G (n_groups) = " + groups + " must divide the number of heads H = "
           + inner / headWidth);
     }
+  }
+
+  /** The architecture of a config.json read by the shared reader ({@link lmlab.models.HfConfigs}). */
+  public static Mamba2Arch of(String name, Mamba2Config c) {
+    return new Mamba2Arch(name, c.vocabSize(), c.hiddenSize(), c.numHiddenLayers(), c.expand(), c.headDim(),
+        c.stateSize(), c.nGroups(), c.convKernel(), c.padVocabSizeMultiple(), c.tieWordEmbeddings());
   }
 
   /** The defaults E = 2, P = 64, N = 128, G = 1, conv 4, V padded to 16, tied. */

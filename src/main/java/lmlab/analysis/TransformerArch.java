@@ -64,8 +64,8 @@ public record TransformerArch(String name, int vocab, int hidden, int layers, in
   /** The architecture of an lmlab Transformer configuration (a preset or a config.json). */
   public static TransformerArch of(String name, TransformerConfig c) {
     return new TransformerArch(name, c.vocabSize(), c.hiddenSize(), c.numHiddenLayers(), c.numAttentionHeads(),
-        c.numKeyValueHeads(), c.headDim(), c.intermediateSize(), c.mlp().equals("swiglu"), c.hiddenAct(), c.norm(),
-        c.position(), c.maxPositionEmbeddings(), c.attentionBias(), c.oProjBias(), c.mlpBias(), c.lmHeadBias(),
+        c.numKeyValueHeads(), c.headDim(), c.intermediateSize(), c.mlp() == TransformerConfig.Mlp.SWIGLU, c.hiddenAct(),
+        c.norm().configName(), c.position().configName(), c.maxPositionEmbeddings(), c.attentionBias(), c.oProjBias(), c.mlpBias(), c.lmHeadBias(),
         c.tieWordEmbeddings(), c.masks());
   }
 

@@ -73,7 +73,7 @@ public final class BenchGenerateCommand implements Runnable {
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(cl, "--preset: " + e.getMessage());
     }
-    if (config.position().equals("learned") && config.maxPositionEmbeddings() < newTokens) {
+    if (config.position() == TransformerConfig.Position.LEARNED && config.maxPositionEmbeddings() < newTokens) {
       config = config.toBuilder().set("max_position_embeddings", newTokens).build();
     }
     Transformer model = new Transformer(config, 1L);
@@ -100,7 +100,7 @@ public final class BenchGenerateCommand implements Runnable {
     row.put("parameters", model.numParameters());
     row.put("kv_cache_bytes", bytes[0]);
     // every weight matrix is read once per token: the memory traffic that bounds one sequence's decoding
-    long weightBytes = 4 * (config.numParameters(false) + (config.tieWordEmbeddings()
+    long weightBytes = 4 * (model.numParameters(false) + (config.tieWordEmbeddings()
         ? (long) config.vocabSize() * config.hiddenSize() : 0));
     row.put("weight_bytes_per_token", weightBytes);
     row.put("weight_gb_per_s", BenchSupport.fourDigits(weightBytes * newTokens / seconds / 1e9));

@@ -140,7 +140,7 @@ final class TokenStep {
     this.vocab = c.vocabSize();
     this.embed = Vec.of(model.embedTokens().weight());
     this.positions = model.positions();
-    this.learned = c.position().equals("learned");
+    this.learned = c.position() == lmlab.models.TransformerConfig.Position.LEARNED;
     this.maxPositions = c.maxPositionEmbeddings();
     this.blocks.addAll(blocks);
     this.finalNorm = finalNorm;

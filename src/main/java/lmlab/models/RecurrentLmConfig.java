@@ -18,7 +18,7 @@ import lmlab.tensor.Rng;
  * @param activation the Elman activation for "rnn-lm"; null for "lstm-lm"
  */
 public record RecurrentLmConfig(String modelType, int vocabSize, int embeddingSize, int hiddenSize,
-    int numHiddenLayers, boolean bias, double dropout, Activation activation) {
+    int numHiddenLayers, boolean bias, double dropout, Activation activation) implements ModelConfig {
   public static final String LSTM_LM = "lstm-lm";
   public static final String RNN_LM = "rnn-lm";
   public static final int DEFAULT_SIZE = 128;
@@ -117,6 +117,7 @@ public record RecurrentLmConfig(String modelType, int vocabSize, int embeddingSi
   }
 
   /** Every key written explicitly, in the order of conventions.md. */
+  @Override
   public ObjectNode toJson() {
     ObjectNode o = JsonNodeFactory.instance.objectNode();
     o.put("model_type", modelType);
@@ -136,17 +137,11 @@ public record RecurrentLmConfig(String modelType, int vocabSize, int embeddingSi
   }
 
   /**
-   * The closed-form parameter count of models.md. lstm-lm: V·d_e + 4(d_e + d_h)d_h + (L-1)·8d_h²
-   * + V·d_h + V, plus 4d_h·L with bias; rnn-lm: the same with 1 in place of 4 (W_hx, W_hh, b_h).
+   * The parameter count of the model this configuration builds, counted on the built model (the
+   * closed form of models.md is the analyser's, lmlab.analysis.LstmLmArch).
    */
   public long expectedParameters() {
-    long v = vocabSize;
-    long e = embeddingSize;
-    long h = hiddenSize;
-    long l = numHiddenLayers;
-    long gates = LSTM_LM.equals(modelType) ? 4 : 1;
-    long cells = gates * ((e + h) * h + (l - 1) * 2 * h * h) + (bias ? gates * h * l : 0);
-    return v * e + cells + v * h + v;
+    return newModel(new Rng(0)).numParameters();
   }
 
   private static int intField(JsonNode json, String key, int fallback) {

@@ -78,7 +78,7 @@ public final class Transformer extends LanguageModel {
     Decoder(TransformerConfig c, Rng init, Rng dropout) {
       int d = c.hiddenSize();
       embedTokens = child("embed_tokens", new Embedding(c.vocabSize(), d, init));
-      embedPositions = c.position().equals("learned")
+      embedPositions = c.position() == TransformerConfig.Position.LEARNED
           ? child("embed_positions", new LearnedPositions(c.maxPositionEmbeddings(), d, init))
           : null;
       Layers list = child("layers", new Layers());
@@ -106,12 +106,12 @@ public final class Transformer extends LanguageModel {
   }
 
   private static Norm norm(TransformerConfig c) {
-    boolean bias = !c.norm().equals("rmsnorm"); // LayerNorm and DyT carry a bias
-    return Norm.create(c.norm(), c.hiddenSize(), c.normEps(), bias, c.dytAlpha0());
+    boolean bias = c.norm().hasBias(); // LayerNorm and DyT carry a bias
+    return Norm.create(c.norm().configName(), c.hiddenSize(), c.normEps(), bias, c.dytAlpha0());
   }
 
   private static FeedForward feedForward(TransformerConfig c, Rng rng) {
-    return c.mlp().equals("swiglu")
+    return c.mlp() == TransformerConfig.Mlp.SWIGLU
         ? new SwiGlu(c.hiddenSize(), c.intermediateSize(), c.mlpBias(), rng)
         : new Mlp(c.hiddenSize(), c.intermediateSize(), c.activation(), c.mlpBias(), rng);
   }
@@ -153,16 +153,16 @@ public final class Transformer extends LanguageModel {
         ? null
         : child("lm_head", new Linear(config.hiddenSize(), config.vocabSize(), config.lmHeadBias(), null));
     this.positions = switch (config.position()) {
-      case "learned" -> model.embedPositions;
-      case "sinusoidal" -> new SinusoidalPositions(config.hiddenSize());
+      case LEARNED -> model.embedPositions;
+      case SINUSOIDAL -> new SinusoidalPositions(config.hiddenSize());
       default -> null; // rope (inside each attention layer) or none
     };
     if (init != null) initWeights(init);
   }
 
-  /** Draws every weight by the configured scheme ({@link TransformerConfig#INITS}). */
+  /** Draws every weight by the configured scheme ({@link TransformerConfig.Init}). */
   private void initWeights(Rng rng) {
-    if (config.init().equals("pytorch")) initPytorchDefaults(rng);
+    if (config.init() == TransformerConfig.Init.PYTORCH) initPytorchDefaults(rng);
     else initGpt2(rng);
   }
 
@@ -332,7 +332,7 @@ public final class Transformer extends LanguageModel {
   private void checkTokens(IntTensor tokens) {
     checkTokens("Transformer", tokens, config.vocabSize());
     int s = tokens.size(1);
-    if (config.position().equals("learned") && s > config.maxPositionEmbeddings()) {
+    if (config.position() == TransformerConfig.Position.LEARNED && s > config.maxPositionEmbeddings()) {
       throw new IllegalArgumentException("Transformer: sequence length " + s + " exceeds max_position_embeddings "
           + config.maxPositionEmbeddings() + " (the learned position table)");
     }

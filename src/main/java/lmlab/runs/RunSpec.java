@@ -17,7 +17,9 @@ import java.util.TreeSet;
 import lmlab.lab.LabTask;
 import lmlab.lab.TaskType;
 import lmlab.lab.Tasks;
+import lmlab.models.ModelSpec;
 import lmlab.models.Models;
+import lmlab.models.TransformerConfig;
 import lmlab.train.TrainConfig;
 import lmlab.train.Trainer;
 
@@ -32,7 +34,7 @@ import lmlab.train.Trainer;
  * {@code run_name}, {@code runs_dir}. {@code seed} is both the trainer's and, unless the task has
  * its own split seed, the task's.
  */
-public record RunSpec(String preset, Map<String, String> modelOverrides, Models.Spec model, LabTask task,
+public record RunSpec(String preset, Map<String, String> modelOverrides, ModelSpec model, LabTask task,
     TrainConfig train, Path dir, ObjectNode runConfig) {
 
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -76,7 +78,7 @@ public record RunSpec(String preset, Map<String, String> modelOverrides, Models.
     LabTask task = type.create(taskSettings, train.seed());
     String preset = text(s, "model", "gpt");
     Map<String, String> overrides = modelOverrides(s, preset, task);
-    Models.Spec model = Models.preset(preset, overrides);
+    ModelSpec model = Models.preset(preset, overrides);
     checkPositions(model, task);
     String name = text(s, "run_name", defaultName != null ? defaultName : defaultName(preset, task, train));
     Path dir = Path.of(text(s, "runs_dir", "runs")).resolve(name);
@@ -163,8 +165,8 @@ public record RunSpec(String preset, Map<String, String> modelOverrides, Models.
     return o;
   }
 
-  private static void checkPositions(Models.Spec s, LabTask task) {
-    if (s.transformer() == null) return;
+  private static void checkPositions(ModelSpec s, LabTask task) {
+    if (s.configAs(TransformerConfig.class) == null) return;
     int max = s.toJson().path("max_position_embeddings").asInt(Integer.MAX_VALUE);
     if (max < task.sequenceLength()) {
       throw new IllegalArgumentException("max_position_embeddings = " + max + " is shorter than the sequences ("

@@ -14,8 +14,9 @@ import lmlab.io.Checkpoint;
 import lmlab.io.CheckpointException;
 import lmlab.kernels.Parallel;
 import lmlab.models.LanguageModel;
+import lmlab.models.ModelSpec;
+import lmlab.models.ModelType;
 import lmlab.models.Models;
-import lmlab.models.Transformer;
 import lmlab.nn.ModuleCheckpoint;
 import lmlab.tensor.Arena;
 import lmlab.tensor.Rng;
@@ -50,7 +51,7 @@ import lmlab.tensor.Tensor;
  * thread count. A kill at any moment leaves the previous complete checkpoint (the directory is
  * swapped in atomically) and at worst metrics lines past it, which the resume drops.
  *
- * <p><b>Seeds.</b> The model is initialised from {@code seed} (as {@link Models.Spec#newModel}),
+ * <p><b>Seeds.</b> The model is initialised from {@code seed} (as {@link lmlab.models.ModelSpec#newModel}),
  * dropout draws from the model's own stream, batches from {@code Rng(seed ^ DATA_STREAM)}.
  *
  * <p><b>Stopping.</b> {@link #requestStop()} (a signal handler) makes the loop save a checkpoint
@@ -82,7 +83,7 @@ public final class Trainer {
   private final RunDirectory run;
   private final Task task;
   private final TrainConfig cfg;
-  private final Models.Spec spec;
+  private final ModelSpec spec;
   private final LanguageModel model;
   private final Rng dropoutRng;
   private final Rng dataRng;
@@ -102,21 +103,15 @@ public final class Trainer {
   private final EpochOrder epochs; // null: batches drawn with replacement
   private double best = Double.NaN; // the monitored metric's best value so far (NaN: none yet)
 
-  private Trainer(RunDirectory run, Task task, TrainConfig cfg, Models.Spec spec) {
+  private Trainer(RunDirectory run, Task task, TrainConfig cfg, ModelSpec spec) {
     this.run = run;
     this.task = task;
     this.cfg = cfg;
     this.spec = spec;
-    // Built exactly as Spec.newModel(seed) builds it, keeping a handle on the dropout generator.
-    if (spec.transformer() != null) {
-      Transformer t = new Transformer(spec.transformer(), cfg.seed());
-      this.model = t;
-      this.dropoutRng = t.dropoutRng();
-    } else {
-      Rng r = new Rng(cfg.seed()); // initialises the weights, then draws the dropout masks
-      this.model = spec.recurrent().newModel(r);
-      this.dropoutRng = r;
-    }
+    // Built exactly as ModelSpec.newModel(seed) builds it, keeping a handle on the dropout generator.
+    ModelType.Seeded built = spec.seeded(cfg.seed());
+    this.model = built.model();
+    this.dropoutRng = built.dropout();
     this.dataRng = new Rng(cfg.seed() ^ DATA_STREAM);
     // Only trainable parameters are optimised, clipped and measured: frozen ones (surgery) get no
     // gradient, no optimizer state and no update.
@@ -141,7 +136,7 @@ public final class Trainer {
    * records besides what the trainer fills in itself: model.config (the full model config), task
    * (task.describe() unless given), train (cfg) and threads.
    */
-  public static Trainer start(Path dir, ObjectNode runConfig, Models.Spec spec, Task task, TrainConfig cfg)
+  public static Trainer start(Path dir, ObjectNode runConfig, ModelSpec spec, Task task, TrainConfig cfg)
       throws IOException {
     ObjectNode config = runConfig == null ? RunDirectory.JSON.createObjectNode() : runConfig.deepCopy();
     ObjectNode modelNode = config.has("model") && config.get("model").isObject()
@@ -162,7 +157,7 @@ public final class Trainer {
   public static Trainer resume(Path dir, Task task) throws IOException {
     RunDirectory run = RunDirectory.open(dir);
     ObjectNode config = run.config();
-    Models.Spec spec;
+    ModelSpec spec;
     TrainConfig cfg;
     try {
       JsonNode mc = config.path("model").get("config");

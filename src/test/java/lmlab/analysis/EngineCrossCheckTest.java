@@ -53,12 +53,12 @@ class EngineCrossCheckTest {
     set.put("num_hidden_layers", Integer.toString(layers));
     set.put("num_attention_heads", Integer.toString(heads));
     set.put("vocab_size", Integer.toString(vocab));
-    Models.Spec spec = Models.preset(preset, set);
+    lmlab.models.ModelSpec spec = Models.preset(preset, set);
     LanguageModel model = spec.uninitialisedModel();
     Overrides o = new Overrides(vocab, d, layers, heads, null, null, null, null, null, null, null, null, null, null,
         null, null);
     Architecture arch = Configurations.named(preset, o);
-    assertEquals(TransformerArch.of(preset, spec.transformer()), arch, "flags and the engine's config agree");
+    assertEquals(TransformerArch.of(preset, spec.configAs(TransformerConfig.class)), arch, "flags and the engine's config agree");
     Analysis causal = Analysis.of(arch, Analysis.Setting.of(length).withBatch(BATCH));
     assertEquals(model.numParameters(), causal.value("parameters"));
     assertEquals(Models.parameterCount(model).embeddings(), causal.value("embedding_parameters"));
@@ -111,7 +111,7 @@ class EngineCrossCheckTest {
   @CsvSource({"gpt", "chargpt"})
   void flopsAreAttributedToTheIssuingModule(String preset) {
     LanguageModel model = Models.preset(preset).uninitialisedModel();
-    TransformerConfig c = Models.preset(preset).transformer();
+    TransformerConfig c = Models.preset(preset).configAs(TransformerConfig.class);
     int length = 6;
     model.eval();
     try (FlopCounter counter = FlopCounter.open(model)) {

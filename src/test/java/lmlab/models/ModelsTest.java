@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.util.Map;
 import lmlab.io.CheckpointException;
 import lmlab.nn.ParameterTable;
+import lmlab.nn.attention.Normaliser;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -38,11 +39,11 @@ class ModelsTest {
     for (String type : new String[] {"gpt2", "llama", "qwen2", "mistral"}) {
       ObjectNode c = gpt.deepCopy();
       c.put("model_type", type);
-      assertThat(Models.family(c)).isEqualTo(Models.Family.TRANSFORMER);
+      assertThat(ModelRegistry.forConfig(c)).isEqualTo(TransformerType.INSTANCE);
     }
     ObjectNode c = gpt.deepCopy();
     c.put("model_type", "gpt2");
-    assertThat(Models.parseConfig(c).transformer().numParameters()).isEqualTo(6795);
+    assertThat(Models.parseConfig(c).configAs(TransformerConfig.class).numParameters()).isEqualTo(6795);
     Path dir = Files.createDirectories(tmp.resolve("ck"));
     Files.writeString(dir.resolve("config.json"), JSON.writeValueAsString(c));
     Files.copy(fixtureDir("gpt").resolve("model.safetensors"), dir.resolve("model.safetensors"));
@@ -65,17 +66,17 @@ class ModelsTest {
     assertThat(Models.presets()).containsExactly("gpt", "chargpt", "gpt2", "llama", "qwen2", "qwen2-variant", "lstm-lm",
         "rnn-lm");
     assertThat(Models.preset("gpt2").numParameters()).isEqualTo(124_439_808L);
-    Models.Spec lstm = Models.preset("lstm-lm", Map.of("hidden_size", "16", "embedding_size", "8"));
-    assertThat(lstm.family()).isEqualTo(Models.Family.LSTM_LM);
-    assertThat(lstm.recurrent().hiddenSize()).isEqualTo(16);
+    ModelSpec lstm = Models.preset("lstm-lm", Map.of("hidden_size", "16", "embedding_size", "8"));
+    assertThat(lstm.type()).isEqualTo(RecurrentLmType.LSTM);
+    assertThat(lstm.configAs(RecurrentLmConfig.class).hiddenSize()).isEqualTo(16);
     assertThat(lstm.vocabSize()).isEqualTo(Models.RECURRENT_PRESET_VOCAB);
     assertThat(lstm.newModel(1).numParameters()).isEqualTo(lstm.numParameters());
-    Models.Spec rnn = Models.preset("RNN-LM", Map.of("activation", "relu", "num_hidden_layers", "3"));
-    assertThat(rnn.family()).isEqualTo(Models.Family.RNN_LM);
+    ModelSpec rnn = Models.preset("RNN-LM", Map.of("activation", "relu", "num_hidden_layers", "3"));
+    assertThat(rnn.type()).isEqualTo(RecurrentLmType.RNN);
     assertThat(rnn.newModel(1)).isInstanceOf(RnnLm.class);
     assertThatThrownBy(() -> Models.preset("bert", Map.of())).hasMessageContaining("unknown preset 'bert'")
         .hasMessageContaining("gpt, chargpt, gpt2, llama, qwen2, qwen2-variant, lstm-lm, rnn-lm");
-    assertThat(Models.preset("qwen2-variant").transformer().attention()).isEqualTo("relu");
+    assertThat(Models.preset("qwen2-variant").configAs(TransformerConfig.class).attention()).isEqualTo(Normaliser.RELU);
     assertThatThrownBy(() -> Models.preset("lstm-lm", Map.of("model_type", "rnn-lm")))
         .hasMessageContaining("model_type");
     assertThatThrownBy(() -> Models.preset("lstm-lm", Map.of("activation", "tanh")))
@@ -110,7 +111,7 @@ class ModelsTest {
         b.set(kv[0], kv[1]);
       }
       TransformerConfig config = b.build();
-      Models.ParameterCount counted = Models.parameterCount(Models.Spec.of(config));
+      Models.ParameterCount counted = Models.parameterCount(new ModelSpec(TransformerType.INSTANCE, config));
       ParameterTable real = ParameterTable.of(new Transformer(config, 3L));
       assertThat(counted.rows()).as(String.join(" ", c)).isEqualTo(real.rows());
       assertThat(counted.total()).isEqualTo(real.total()).isEqualTo(config.numParameters());

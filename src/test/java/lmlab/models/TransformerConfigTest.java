@@ -101,7 +101,7 @@ class TransformerConfigTest {
         + "\"masks\": \"causal\"}")).hasMessageContaining("'masks' and the Hugging Face sliding-window keys");
     assertThatThrownBy(() -> TransformerConfig.fromJson("{" + base + "\"rope_scaling\": {\"rope_type\": \"llama3\"}}"))
         .hasMessageContaining("rope_scaling").hasMessageContaining("not supported");
-    assertThat(TransformerConfig.fromJson("{" + base + "\"rope_scaling\": null}").position()).isEqualTo("rope");
+    assertThat(TransformerConfig.fromJson("{" + base + "\"rope_scaling\": null}").position()).isEqualTo(TransformerConfig.Position.ROPE);
     assertThatThrownBy(() -> TransformerConfig.fromJson("{" + base + "\"model_type\": \"llama\", \"hidden_act\": \"gelu\"}"))
         .hasMessageContaining("hidden_act=\"gelu\"").hasMessageContaining("gated MLP");
   }
@@ -126,11 +126,11 @@ class TransformerConfigTest {
   @Test
   void modernPresetsHaveTheDocumentedSettings() {
     TransformerConfig llama = TransformerConfig.preset("llama");
-    assertThat(llama.position()).isEqualTo("rope");
-    assertThat(llama.ropeStyle()).isEqualTo("half");
+    assertThat(llama.position()).isEqualTo(TransformerConfig.Position.ROPE);
+    assertThat(llama.ropeStyle()).isEqualTo(lmlab.nn.attention.Rope.Style.HALF);
     assertThat(llama.ropeTheta()).isEqualTo(10000.0);
-    assertThat(llama.norm()).isEqualTo("rmsnorm");
-    assertThat(llama.mlp()).isEqualTo("swiglu");
+    assertThat(llama.norm()).isEqualTo(TransformerConfig.NormKind.RMSNORM);
+    assertThat(llama.mlp()).isEqualTo(TransformerConfig.Mlp.SWIGLU);
     assertThat(llama.attentionBias() || llama.oProjBias() || llama.mlpBias() || llama.lmHeadBias()).isFalse();
     assertThat(llama.masks()).containsOnly("causal");
 
@@ -142,9 +142,9 @@ class TransformerConfigTest {
     assertThat(qwen2.numKeyValueHeads()).isLessThan(qwen2.numAttentionHeads());
 
     TransformerConfig v = TransformerConfig.preset("qwen2-variant");
-    assertThat(v.position()).isEqualTo("learned");
-    assertThat(v.norm()).isEqualTo("dyt");
-    assertThat(v.attention()).isEqualTo("relu");
+    assertThat(v.position()).isEqualTo(TransformerConfig.Position.LEARNED);
+    assertThat(v.norm()).isEqualTo(TransformerConfig.NormKind.DYT);
+    assertThat(v.attention()).isEqualTo(lmlab.nn.attention.Normaliser.RELU);
     assertThat(v.masks()).containsExactly("causal", "block_local(4)", "block_local(4)", "block_local(4)",
         "block_local(4)", "dilated(128,2)");
     assertThat(v.attentionBias() && !v.oProjBias() && v.tieWordEmbeddings()).isTrue();
@@ -168,17 +168,17 @@ class TransformerConfigTest {
   @Test
   void presetsHaveTheDocumentedSettings() {
     TransformerConfig gpt = TransformerConfig.preset("gpt");
-    assertThat(gpt.position()).isEqualTo("sinusoidal");
-    assertThat(gpt.norm()).isEqualTo("layernorm");
+    assertThat(gpt.position()).isEqualTo(TransformerConfig.Position.SINUSOIDAL);
+    assertThat(gpt.norm()).isEqualTo(TransformerConfig.NormKind.LAYERNORM);
     assertThat(gpt.attentionBias() && gpt.oProjBias() && gpt.lmHeadBias()).isTrue();
     assertThat(gpt.mlpBias() || gpt.tieWordEmbeddings()).isFalse();
     assertThat(gpt.hiddenAct()).isEqualTo("gelu");
-    assertThat(gpt.mlp()).isEqualTo("plain");
+    assertThat(gpt.mlp()).isEqualTo(TransformerConfig.Mlp.PLAIN);
     assertThat(gpt.intermediateSize()).isEqualTo(4 * 128);
     assertThat(new int[] {gpt.numHiddenLayers(), gpt.hiddenSize(), gpt.numAttentionHeads()}).containsExactly(2, 128, 4);
 
     TransformerConfig chargpt = TransformerConfig.preset("chargpt");
-    assertThat(chargpt.position()).isEqualTo("learned");
+    assertThat(chargpt.position()).isEqualTo(TransformerConfig.Position.LEARNED);
     assertThat(chargpt.maxPositionEmbeddings()).isEqualTo(128);
     assertThat(chargpt.hiddenAct()).isEqualTo("gelu_tanh");
     assertThat(chargpt.mlpBias() && chargpt.attentionBias() && chargpt.oProjBias()).isTrue();
@@ -200,7 +200,7 @@ class TransformerConfigTest {
         .set("norm", "rmsnorm").set("dropout", "0.2").build();
     assertThat(c.headDim()).isEqualTo(8);
     assertThat(c.intermediateSize()).isEqualTo(256);
-    assertThat(c.norm()).isEqualTo("rmsnorm");
+    assertThat(c.norm()).isEqualTo(TransformerConfig.NormKind.RMSNORM);
     assertThat(c.normEps()).isEqualTo(1e-6);
     assertThat(c.dropout()).isEqualTo(0.2);
     assertThat(c.preset()).isEqualTo("gpt");
@@ -226,11 +226,11 @@ class TransformerConfigTest {
     TransformerConfig c = TransformerConfig.fromJson("""
         {"vocab_size": 11, "hidden_size": 16, "num_hidden_layers": 2, "num_attention_heads": 4,
          "position": "learned", "max_position_embeddings": 8, "intermediate_size": 24}""");
-    assertThat(c.norm()).isEqualTo("rmsnorm");
+    assertThat(c.norm()).isEqualTo(TransformerConfig.NormKind.RMSNORM);
     assertThat(c.normEps()).isEqualTo(1e-6);
     assertThat(c.hiddenAct()).isEqualTo("silu");
-    assertThat(c.mlp()).isEqualTo("swiglu");
-    assertThat(c.attention()).isEqualTo("softmax");
+    assertThat(c.mlp()).isEqualTo(TransformerConfig.Mlp.SWIGLU);
+    assertThat(c.attention()).isEqualTo(lmlab.nn.attention.Normaliser.SOFTMAX);
     assertThat(c.numKeyValueHeads()).isEqualTo(4);
     assertThat(c.headDim()).isEqualTo(4);
     assertThat(c.attentionBias() || c.oProjBias() || c.mlpBias() || c.lmHeadBias() || c.tieWordEmbeddings()).isFalse();
@@ -311,12 +311,12 @@ class TransformerConfigTest {
     TransformerConfig ok = parse("\"num_key_value_heads\": 2, \"attention\": \"relu\", \"score\": \"additive\", "
         + "\"masks\": [\"sliding(4)\", \"dilated(8,2)\"]");
     assertThat(ok.numKeyValueHeads()).isEqualTo(2);
-    assertThat(ok.score()).isEqualTo("additive");
+    assertThat(ok.score()).isEqualTo(lmlab.nn.attention.ScoreFunction.ADDITIVE);
     assertThat(ok.masks()).containsExactly("sliding(4)", "dilated(8,2)");
     assertThat(TransformerConfig.fromJson(ok.toJson())).isEqualTo(ok);
     assertThat(TransformerConfig.fromJson("""
         {"vocab_size": 11, "hidden_size": 16, "num_hidden_layers": 2, "num_attention_heads": 4,
-         "intermediate_size": 24}""").position()).isEqualTo("rope");
+         "intermediate_size": 24}""").position()).isEqualTo(TransformerConfig.Position.ROPE);
   }
 
   @Test

@@ -176,7 +176,7 @@ class TransformerTest {
   @Test
   void theGptPresetDrawsTorchNnDefaults() {
     TransformerConfig c = TransformerConfig.preset("gpt");
-    assertThat(c.init()).isEqualTo("pytorch");
+    assertThat(c.init()).isEqualTo(TransformerConfig.Init.PYTORCH);
     Transformer a = new Transformer(c, 7);
     assertThat(std(a.stateDict().get("model.embed_tokens.weight"))).isBetween(0.95, 1.05);
     // U(-b, b) with b = 1/sqrt(fan_in) has std b/sqrt(3)

@@ -49,7 +49,7 @@ class LoadHeapPeakTest {
 
   @Test
   void aRandom100MCheckpointLoadsBelow1point3TimesItsFloat32SizeInHeap() throws Exception {
-    Models.Spec spec = Models.preset("gpt", Map.of("vocab_size", "50257", "hidden_size", "768",
+    lmlab.models.ModelSpec spec = Models.preset("gpt", Map.of("vocab_size", "50257", "hidden_size", "768",
         "num_attention_heads", "12", "num_hidden_layers", "9", "max_position_embeddings", "1024",
         "tie_word_embeddings", "true", "lm_head_bias", "false"));
     Path dir = tmp.resolve("m100");

@@ -28,7 +28,7 @@ public class TrainerTest {
     return new ArithmeticTask(ArithmeticConfig.builder().p(7).build());
   }
 
-  static Models.Spec gpt(ArithmeticTask task, double dropout) {
+  static lmlab.models.ModelSpec gpt(ArithmeticTask task, double dropout) {
     return Models.preset("gpt", Map.of("vocab_size", Integer.toString(task.vocabSize()), "hidden_size", "32",
         "num_hidden_layers", "1", "num_attention_heads", "4", "max_position_embeddings", "8",
         "dropout", Double.toString(dropout)));
