@@ -23,7 +23,7 @@ import picocli.CommandLine.Parameters;
     name = "experiment",
     mixinStandardHelpOptions = true,
     description = "Built-in experiments: sweeps plus their report (experiments.md).",
-    subcommands = {ExperimentCommand.ListExperiments.class, ExperimentCommand.Run.class})
+    subcommands = {ExperimentCommand.ListExperiments.class, ExperimentCommand.Run.class, ExperimentReportCommand.class})
 public final class ExperimentCommand implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 

@@ -137,4 +137,34 @@ class SlurmExecutorTest {
     assertThat(o.code()).isEqualTo(1);
     assertThat(o.text()).contains("lmlab: sbatch not found on PATH");
   }
+
+  @Test
+  void cancelledRunsResumeFromTheirCheckpoints(@TempDir Path tmp) throws Exception {
+    Path f = tmp.resolve("c.json");
+    Files.writeString(f, """
+        {"name": "c", "base": {"p": 7, "d_model": 16, "layers": 1, "heads": 2, "batch_size": 8, "steps": 2001,
+          "eval_period": 10, "eval_first": 0},
+         "grid": {"lr": [0.001]}, "seeds": [0], "runs_dir": "%s"}
+        """.formatted(tmp.resolve("c")));
+    Out submit = lmlab("sweep", "run", f.toString(), "--executor", "slurm", "--detach");
+    assertThat(submit.code()).as(submit.text()).isZero();
+    Path trainer = tmp.resolve("c/lr=0.001,seed=0/checkpoints/latest/trainer.json");
+    long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
+    while (System.nanoTime() < deadline && !(Files.isRegularFile(trainer) && JSON.readTree(trainer.toFile()).get("step").asLong() >= 20)) {
+      Thread.sleep(200);
+    }
+    Out cancel = lmlab("sweep", "cancel", tmp.resolve("c").toString());
+    assertThat(cancel.code()).as(cancel.text()).isZero();
+    assertThat(cancel.text()).contains("cancelled jobs");
+    Out status = null;
+    for (int i = 0; i < 60; i++) {
+      status = lmlab("sweep", "status", tmp.resolve("c").toString());
+      if (status.text().contains("CANCELLED")) break;
+      Thread.sleep(1000);
+    }
+    assertThat(status.text()).contains("\tinterrupted\t").contains("CANCELLED");
+    JsonNode at = JSON.readTree(trainer.toFile());
+    assertThat(at.get("complete").asBoolean()).isFalse();
+    assertThat(at.get("step").asLong()).isBetween(20L, 1999L);
+  }
 }

@@ -88,4 +88,16 @@ class SweepCommandTest {
     assertThat(grid.code()).as(grid.err()).isZero();
     assertThat(grid.out()).contains("r_train=0.1,seed=0").contains("2 runs (full scale) in runs/g");
   }
+
+  @Test
+  void experimentListNamesTheBuiltInsAndTheirRunCounts() {
+    MainTest.Run r = MainTest.run("experiment", "list");
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.out()).contains("grok-sanity\t4 runs").contains("grok-data\t36 runs").contains("grok-orders\t4 runs")
+        .contains("grok-size\t36 runs").contains("grok-compute\t20 runs").contains("grok-wd\t8 runs")
+        .contains("grok-all\t108 runs");
+    MainTest.Run bad = MainTest.run("experiment", "run", "grok-everything");
+    assertThat(bad.code()).isEqualTo(2);
+    assertThat(bad.err()).startsWith("lmlab: unknown experiment 'grok-everything'; built-ins: grok-sanity");
+  }
 }
