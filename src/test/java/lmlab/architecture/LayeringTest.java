@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 /**
  * The package layering of docs/ARCHITECTURE.md, checked on the compiled classes: a package may
  * use packages of its own rank or below, never one above. Peers on one rank (train and decode;
- * lab, runs, report, analysis; cli and serve) may use each other.
+ * lab, runs, report, analysis, prompting; cli and serve) may use each other.
  */
 class LayeringTest {
   /** Lowest rank first; each entry lists the top-level packages of that rank. */
@@ -24,7 +24,7 @@ class LayeringTest {
       List.of("nn"),
       List.of("models"),
       List.of("train", "decode"),
-      List.of("lab", "runs", "report", "analysis"),
+      List.of("lab", "runs", "report", "analysis", "prompting"),
       List.of("cli", "serve"));
 
   private static JavaClasses classes;
