@@ -16,8 +16,8 @@ import java.util.TreeMap;
 /**
  * The weights of a model directory, as Hugging Face lays them out: one {@code model.safetensors},
  * or shards listed by {@code model.safetensors.index.json} ({@code weight_map}: tensor name → shard
- * file in the same directory). Each file is opened once (large ones memory-mapped, off the heap)
- * and stays open until {@link #close()}; tensors are read by range, straight into the caller's
+ * file in the same directory). Each file is opened once, memory-mapped (off the heap), and stays
+ * open until {@link #close()}; tensors are read by range, straight into the caller's
  * arrays, so nothing here holds a copy of the model.
  */
 public final class WeightFiles implements AutoCloseable {
@@ -48,10 +48,12 @@ public final class WeightFiles implements AutoCloseable {
    * that is missing or corrupt, a tensor the index puts in a shard that does not hold it.
    */
   public static WeightFiles open(Path dir) throws IOException {
-    return open(dir, Safetensors.MAP_THRESHOLD);
+    // Every file is mapped, however small: a file read onto the heap would be a second copy of
+    // its tensors for as long as the load runs (all shards are open at once).
+    return open(dir, 0);
   }
 
-  /** As {@link #open(Path)}, memory-mapping files above mapThreshold bytes (tests map everything). */
+  /** As {@link #open(Path)}, memory-mapping files above mapThreshold bytes (tests read some onto the heap). */
   static WeightFiles open(Path dir, long mapThreshold) throws IOException {
     Path index = dir.resolve(INDEX);
     if (Files.isRegularFile(index)) return sharded(dir, index, mapThreshold);

@@ -122,4 +122,13 @@ class WeightFilesTest {
     assertThatThrownBy(() -> WeightFiles.open(dir)).hasMessageContaining("no model.safetensors and no "
         + WeightFiles.INDEX);
   }
+
+  @Test
+  void anEmptyWeightsFileMapsToNoTensors() throws IOException {
+    Path dir = weights(Map.of());
+    try (WeightFiles w = WeightFiles.open(dir)) {
+      assertThat(w.names()).isEmpty();
+      assertThat(w.mapped(WeightMapper.IDENTITY).names()).isEmpty();
+    }
+  }
 }
