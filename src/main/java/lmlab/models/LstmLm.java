@@ -8,8 +8,6 @@ import java.util.Map;
 import lmlab.nn.Embedding;
 import lmlab.nn.LSTM;
 import lmlab.nn.Linear;
-import lmlab.nn.RecurrentState;
-import lmlab.nn.Workspace;
 import lmlab.tensor.IntTensor;
 import lmlab.tensor.Rng;
 import lmlab.tensor.Tensor;
@@ -79,19 +77,7 @@ public final class LstmLm extends LanguageModel {
   @Override
   public float[] step(ModelState state, int[] tokens, int tokensPerRow) {
     checkStep("lstm-lm", state, tokens, tokensPerRow, config.vocabSize());
-    int n = state.rows() * tokensPerRow;
-    int de = config.embeddingSize();
-    int dh = config.hiddenSize();
-    Workspace ws = state.workspace();
-    float[] x = ws.floats(this, 0, n * de);
-    float[] h = ws.floats(this, 1, n * dh);
-    float[] logits = ws.floats(this, 2, n * config.vocabSize());
-    Tensor e = embedding.weight();
-    for (int v = 0; v < n; v++) System.arraycopy(e.storage(), e.offset() + tokens[v] * de, x, v * de, de); // E[token]
-    lstm.step((RecurrentState) state.layer(0), x, h, tokensPerRow, ws);
-    classifier.step(h, logits, n, false, ws);
-    state.advance(tokensPerRow);
-    return logits;
+    return RecurrentLmStep.run(this, config, embedding, lstm::step, classifier, state, tokens, tokensPerRow);
   }
 
   @Override

@@ -7,8 +7,6 @@ import java.util.List;
 import java.util.Map;
 import lmlab.nn.Embedding;
 import lmlab.nn.Linear;
-import lmlab.nn.RecurrentState;
-import lmlab.nn.Workspace;
 import lmlab.nn.RNN;
 import lmlab.tensor.IntTensor;
 import lmlab.tensor.Rng;
@@ -76,19 +74,7 @@ public final class RnnLm extends LanguageModel {
   @Override
   public float[] step(ModelState state, int[] tokens, int tokensPerRow) {
     checkStep("rnn-lm", state, tokens, tokensPerRow, config.vocabSize());
-    int n = state.rows() * tokensPerRow;
-    int de = config.embeddingSize();
-    int dh = config.hiddenSize();
-    Workspace ws = state.workspace();
-    float[] x = ws.floats(this, 0, n * de);
-    float[] h = ws.floats(this, 1, n * dh);
-    float[] logits = ws.floats(this, 2, n * config.vocabSize());
-    Tensor e = embedding.weight();
-    for (int v = 0; v < n; v++) System.arraycopy(e.storage(), e.offset() + tokens[v] * de, x, v * de, de); // E[token]
-    rnn.step((RecurrentState) state.layer(0), x, h, tokensPerRow, ws);
-    classifier.step(h, logits, n, false, ws);
-    state.advance(tokensPerRow);
-    return logits;
+    return RecurrentLmStep.run(this, config, embedding, rnn::step, classifier, state, tokens, tokensPerRow);
   }
 
   @Override
