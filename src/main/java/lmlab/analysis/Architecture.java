@@ -9,7 +9,7 @@ import java.util.Map;
  * symbols of {@link #symbols()} plus L (sequence length); the analyser adds b (bytes per element)
  * and B (batch).
  */
-public sealed interface Architecture permits TransformerArch, Mamba2Arch, GlaArch, LstmLmArch, RnnLmArch {
+public sealed interface Architecture permits TransformerArch, Mamba2Arch, GlaArch, RecurrentLmArch {
   /** A matrix that LoRA can adapt: its name and its input and output widths as expressions. */
   record Matrix(String name, String in, String out) {}
 

@@ -62,7 +62,7 @@ public final class Configurations {
       case "qwen2.5-0.5b" -> transformer(qwen25(), o, false);
       case "mamba2" -> mamba2(Mamba2Arch.of("mamba2", gpt.vocab(), gpt.hidden(), gpt.layers()), o);
       case "gla" -> gla(GlaArch.of("gla", gpt.vocab(), gpt.hidden(), gpt.layers(), GlaArch.HEADS, 4 * gpt.hidden()), o);
-      case "lstm-lm" -> lstm(LstmLmArch.of("lstm-lm", Models.preset("lstm-lm").configAs(RecurrentLmConfig.class)), o);
+      case "lstm-lm" -> recurrent(RecurrentLmArch.of("lstm-lm", Models.preset("lstm-lm").configAs(RecurrentLmConfig.class)), o);
       default -> throw new IllegalArgumentException("unknown architecture '" + name + "'; known: "
           + String.join(", ", names()) + " (or --config FILE for a config.json)");
     };
@@ -147,11 +147,10 @@ public final class Configurations {
         Overrides.or(o.glaHeads(), g.heads()), dk, dv, ff, g.gateRank(), g.tied());
   }
 
-  private static LstmLmArch lstm(LstmLmArch l, Overrides o) {
-    int dh = Overrides.or(o.hidden(), l.hiddenSize());
-    int de = o.embedding() != null ? o.embedding() : l.embedding() == l.hiddenSize() ? dh : l.embedding();
-    return new LstmLmArch(l.name(), Overrides.or(o.vocab(), l.vocab()), de, dh, Overrides.or(o.layers(), l.layers()),
-        l.bias());
+  private static RecurrentLmArch recurrent(RecurrentLmArch r, Overrides o) {
+    int dh = Overrides.or(o.hidden(), r.hiddenSize());
+    int de = o.embedding() != null ? o.embedding() : r.embedding() == r.hiddenSize() ? dh : r.embedding();
+    return r.resized(Overrides.or(o.vocab(), r.vocab()), de, dh, Overrides.or(o.layers(), r.layers()));
   }
 
   /** Applies overrides to any architecture (those that do not apply to its family are ignored). */
@@ -160,13 +159,7 @@ public final class Configurations {
       case TransformerArch t -> transformer(t, o, false);
       case Mamba2Arch m -> mamba2(m, o);
       case GlaArch g -> gla(g, o);
-      case LstmLmArch l -> lstm(l, o);
-      case RnnLmArch r -> {
-        int dh = Overrides.or(o.hidden(), r.hiddenSize());
-        int de = o.embedding() != null ? o.embedding() : r.embedding() == r.hiddenSize() ? dh : r.embedding();
-        yield new RnnLmArch(r.name(), Overrides.or(o.vocab(), r.vocab()), de, dh, Overrides.or(o.layers(), r.layers()),
-            r.bias());
-      }
+      case RecurrentLmArch r -> recurrent(r, o);
     };
   }
 
@@ -206,8 +199,7 @@ public final class Configurations {
   public static Architecture of(String name, ModelConfig c) {
     return switch (c) {
       case TransformerConfig t -> TransformerArch.of(name, t);
-      case RecurrentLmConfig r when r.modelType().equals(RecurrentLmConfig.RNN_LM) -> RnnLmArch.of(name, r);
-      case RecurrentLmConfig r -> LstmLmArch.of(name, r);
+      case RecurrentLmConfig r -> RecurrentLmArch.of(name, r);
       case Mamba2Config m -> Mamba2Arch.of(name, m);
       case GlaConfig g -> GlaArch.of(name, g);
       default -> throw new IllegalArgumentException("model_type \"" + c.modelType() + "\" is not analysed");

@@ -43,9 +43,9 @@ public record EngineCheck(String name, long batch, long length, long parameters,
     return parametersMatch() && stateMatches() && flopsMatch();
   }
 
-  /** Whether the engine builds this family (the Transformer and lstm-lm; Mamba-2 and GLA have no engine model). */
+  /** Whether the engine builds this family (the Transformer, lstm-lm and rnn-lm; Mamba-2 and GLA have no engine model here yet). */
   public static boolean supported(Architecture a) {
-    return a instanceof TransformerArch || a instanceof LstmLmArch;
+    return a instanceof TransformerArch || a instanceof RecurrentLmArch;
   }
 
   public static EngineCheck run(Architecture a, long length, long batch) {
@@ -65,7 +65,7 @@ public record EngineCheck(String name, long batch, long length, long parameters,
     int l = Math.toIntExact(length);
     return switch (a) {
       case TransformerArch t -> transformer(t, b, l, formula);
-      case LstmLmArch r -> lstm(r, b, l, formula);
+      case RecurrentLmArch r -> recurrent(r, b, l, formula);
       default -> throw new IllegalStateException();
     };
   }
@@ -120,8 +120,8 @@ public record EngineCheck(String name, long batch, long length, long parameters,
     return TransformerConfig.fromJson(o);
   }
 
-  private static EngineCheck lstm(LstmLmArch r, int batch, int length, Analysis formula) {
-    ObjectNode o = new ObjectMapper().createObjectNode().put("model_type", RecurrentLmConfig.LSTM_LM)
+  private static EngineCheck recurrent(RecurrentLmArch r, int batch, int length, Analysis formula) {
+    ObjectNode o = new ObjectMapper().createObjectNode().put("model_type", r.modelType())
         .put("vocab_size", r.vocab()).put("embedding_size", r.embedding()).put("hidden_size", r.hiddenSize())
         .put("num_hidden_layers", r.layers()).put("bias", r.bias());
     LanguageModel model = RecurrentLmConfig.parse(o).newModel(new Rng(0));
@@ -132,9 +132,8 @@ public record EngineCheck(String name, long batch, long length, long parameters,
       out = model.forward(tokens(batch, length, r.vocab()), LanguageModel.Request.LOGITS);
       flops = c.total();
     }
-    Tensor h = out.extras().get("h_n");
-    Tensor cState = out.extras().get("c_n");
-    long state = (h.numel() + cState.numel()) * (long) Float.BYTES;
+    long state = 0; // h_n, and c_n for the lstm-lm
+    for (Tensor t : out.extras().values()) state += t.numel() * (long) Float.BYTES;
     return new EngineCheck(r.name(), batch, length, model.numParameters(), state, flops, formula);
   }
 }

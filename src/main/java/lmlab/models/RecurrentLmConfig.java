@@ -138,7 +138,7 @@ public record RecurrentLmConfig(String modelType, int vocabSize, int embeddingSi
 
   /**
    * The parameter count of the model this configuration builds, counted on the built model (the
-   * closed form of models.md is the analyser's, lmlab.analysis.LstmLmArch).
+   * closed form of models.md is the analyser's, lmlab.analysis.RecurrentLmArch).
    */
   public long expectedParameters() {
     return newModel(new Rng(0)).numParameters();

@@ -83,7 +83,7 @@ class EngineCrossCheckTest {
         .put("model_type", "lstm-lm").put("vocab_size", vocab).put("embedding_size", de).put("hidden_size", dh)
         .put("num_hidden_layers", layers).put("bias", bias));
     LstmLm model = (LstmLm) cfg.newModel(new lmlab.tensor.Rng(1));
-    Architecture arch = LstmLmArch.of("lstm-lm", cfg);
+    Architecture arch = RecurrentLmArch.of("lstm-lm", cfg);
     Analysis a = Analysis.of(arch, Analysis.Setting.of(length).withBatch(BATCH).with(ElementType.F32));
     assertEquals(model.numParameters(), a.value("parameters"));
     assertEquals(cfg.expectedParameters(), a.value("parameters"));
