@@ -2,6 +2,7 @@ package lmlab.nn;
 
 import lmlab.nn.weights.ProductGroup;
 
+import lmlab.tensor.ActivationKernels;
 import lmlab.tensor.Rng;
 import lmlab.tensor.Tensor;
 
@@ -46,7 +47,7 @@ public final class SwiGlu extends FeedForward {
       gateProj.step(x, g, n, false, ws);
       upProj.step(x, u, n, false, ws);
     }
-    Activation.swish(g, u, u, n * dff); //           silu(gate(x)) ⊙ up(x)
+    ActivationKernels.siluGate(g, u, n * dff); //     silu(gate(x)) ⊙ up(x)
     downProj.step(u, y, n, accumulate, ws); //       down(..)
   }
 

@@ -13,6 +13,27 @@ public final class ActivationKernels {
     GeluKernels.exact(x, 0, x, 0, 0f, x, 0, n);
   }
 
+  /** x[0, n) = gelu_tanh(x) = x/2 (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). */
+  public static void geluTanh(float[] x, int n) {
+    GeluKernels.tanh(x, 0, x, 0, 0f, x, 0, n);
+  }
+
+  /** x[0, n) = max(0, x). */
+  public static void relu(float[] x, int n) {
+    Activations.reluK(x, 0, x, 0, n);
+  }
+
+  /** x[0, n) = silu(x) = x / (1 + e^-x). */
+  public static void silu(float[] x, int n) {
+    Activations.siluK(x, 0, x, 0, 0f, x, 0, n);
+  }
+
+  /** m[0, n) = silu(g) ⊙ m, overwriting g with silu(g) on the way (SwiGLU's gate times its up projection). */
+  public static void siluGate(float[] g, float[] m, int n) {
+    silu(g, n);
+    Elementwise.mulK(g, 0, 1, m, 0, 1, m, 0, n);
+  }
+
   /** x[0, n) = 1 / (1 + e^-x). */
   public static void sigmoid(float[] x, int n) {
     Activations.sigmoidK(x, 0, x, 0, n);
