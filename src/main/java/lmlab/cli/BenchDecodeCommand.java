@@ -35,10 +35,12 @@ import picocli.CommandLine.Option;
       "weights (seed 1), eval mode. One JSON line for greedy, then one per B:",
       "  {\"bench\":\"decode\",\"preset\":..,\"strategy\":..,\"beams\":B,\"new_tokens\":T,\"seconds\":..,",
       "   \"ms_per_step\":..,\"tokens_per_s\":..,\"row_tokens_per_s\":..,\"ratio_to_greedy\":..,",
-      "   \"state_bytes\":..,\"threads\":..}",
+      "   \"cpu_seconds\":..,\"cpu_ratio_to_greedy\":..,\"state_bytes\":..,\"threads\":..}",
       "ms_per_step = median run time / T (a step advances all B rows: one reorder of their",
       "states and one batched step); tokens_per_s = T / time (the positions of the answer per",
       "second); row_tokens_per_s = B x T / time; ratio_to_greedy = time / greedy's time.",
+      "cpu_seconds: the process's CPU time (all threads) of a run, a second median, steadier than",
+      "wall time when other jobs share the machine; cpu_ratio_to_greedy compares those.",
       "A learned position table shorter than the run is extended to it."
     })
 public final class BenchDecodeCommand implements Runnable {
@@ -94,7 +96,8 @@ public final class BenchDecodeCommand implements Runnable {
       bytes[0] = lm.decoder().bytes();
     };
     double greedySeconds = BenchSupport.medianSeconds(warmup, reps, greedy);
-    print(cl, Strategy.GREEDY, 1, greedySeconds, greedySeconds, bytes[0]);
+    double greedyCpu = BenchSupport.medianCpuSeconds(reps, greedy);
+    print(cl, Strategy.GREEDY, 1, greedySeconds, greedySeconds, greedyCpu, greedyCpu, bytes[0]);
     for (int b : beams) {
       Runnable body = () -> {
         List<Sequence> r = s == Strategy.BEAM
@@ -104,11 +107,13 @@ public final class BenchDecodeCommand implements Runnable {
         bytes[0] = lm.decoder().bytes();
       };
       double seconds = BenchSupport.medianSeconds(warmup, reps, body);
-      print(cl, s, b, seconds, greedySeconds, bytes[0]);
+      double cpu = BenchSupport.medianCpuSeconds(reps, body);
+      print(cl, s, b, seconds, greedySeconds, cpu, greedyCpu, bytes[0]);
     }
   }
 
-  private void print(CommandLine cl, Strategy s, int b, double seconds, double greedySeconds, long stateBytes) {
+  private void print(CommandLine cl, Strategy s, int b, double seconds, double greedySeconds, double cpuSeconds,
+      double greedyCpuSeconds, long stateBytes) {
     Map<String, Object> row = new LinkedHashMap<>();
     row.put("bench", "decode");
     row.put("preset", preset);
@@ -120,6 +125,8 @@ public final class BenchDecodeCommand implements Runnable {
     row.put("tokens_per_s", BenchSupport.fourDigits(newTokens / seconds));
     row.put("row_tokens_per_s", BenchSupport.fourDigits((double) b * newTokens / seconds));
     row.put("ratio_to_greedy", BenchSupport.fourDigits(seconds / greedySeconds));
+    row.put("cpu_seconds", BenchSupport.fourDigits(cpuSeconds));
+    row.put("cpu_ratio_to_greedy", BenchSupport.fourDigits(cpuSeconds / greedyCpuSeconds));
     row.put("state_bytes", stateBytes);
     row.put("threads", Parallel.threads());
     BenchSupport.printJson(cl.getOut(), row);
