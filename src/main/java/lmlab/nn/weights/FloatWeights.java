@@ -157,6 +157,44 @@ public final class FloatWeights extends Weights {
       int r0 = wo + j * in;
       int r1 = r0 + in;
       int r = 0;
+      for (; r + 4 <= n; r += 4) { // 2 weight rows x 4 input rows: 6 loads feed 8 FMAs
+        int x0 = r * in;
+        int x1 = x0 + in;
+        int x2 = x1 + in;
+        int x3 = x2 + in;
+        FloatVector a00 = FloatVector.zero(S);
+        FloatVector a01 = FloatVector.zero(S);
+        FloatVector a10 = FloatVector.zero(S);
+        FloatVector a11 = FloatVector.zero(S);
+        FloatVector a20 = FloatVector.zero(S);
+        FloatVector a21 = FloatVector.zero(S);
+        FloatVector a30 = FloatVector.zero(S);
+        FloatVector a31 = FloatVector.zero(S);
+        for (int p = 0; p < iv; p += L) {
+          FloatVector w0 = FloatVector.fromArray(S, wa, r0 + p);
+          FloatVector w1 = FloatVector.fromArray(S, wa, r1 + p);
+          FloatVector v = FloatVector.fromArray(S, x, x0 + p);
+          a00 = w0.fma(v, a00);
+          a01 = w1.fma(v, a01);
+          v = FloatVector.fromArray(S, x, x1 + p);
+          a10 = w0.fma(v, a10);
+          a11 = w1.fma(v, a11);
+          v = FloatVector.fromArray(S, x, x2 + p);
+          a20 = w0.fma(v, a20);
+          a21 = w1.fma(v, a21);
+          v = FloatVector.fromArray(S, x, x3 + p);
+          a30 = w0.fma(v, a30);
+          a31 = w1.fma(v, a31);
+        }
+        finish(Lanes.sum(a00), wa, r0, iv, x, x0, b, bo, y, r * out, j, accumulate);
+        finish(Lanes.sum(a01), wa, r1, iv, x, x0, b, bo, y, r * out, j + 1, accumulate);
+        finish(Lanes.sum(a10), wa, r0, iv, x, x1, b, bo, y, (r + 1) * out, j, accumulate);
+        finish(Lanes.sum(a11), wa, r1, iv, x, x1, b, bo, y, (r + 1) * out, j + 1, accumulate);
+        finish(Lanes.sum(a20), wa, r0, iv, x, x2, b, bo, y, (r + 2) * out, j, accumulate);
+        finish(Lanes.sum(a21), wa, r1, iv, x, x2, b, bo, y, (r + 2) * out, j + 1, accumulate);
+        finish(Lanes.sum(a30), wa, r0, iv, x, x3, b, bo, y, (r + 3) * out, j, accumulate);
+        finish(Lanes.sum(a31), wa, r1, iv, x, x3, b, bo, y, (r + 3) * out, j + 1, accumulate);
+      }
       for (; r + 2 <= n; r += 2) {
         int x0 = r * in;
         int x1 = x0 + in;
