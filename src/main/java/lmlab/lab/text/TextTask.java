@@ -9,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import lmlab.autograd.Autograd;
+import lmlab.decode.Sampling;
 import lmlab.lab.LabTask;
 import lmlab.models.LanguageModel;
 import lmlab.models.Transformer;
@@ -286,9 +287,24 @@ public final class TextTask implements LabTask {
     if (samplesAt(t) && config.sampleChars() > 0) writeSample(t, model);
   }
 
-  /** Hook for the sample at step t; drawn by {@link CharSampler} (text.md sampling). */
+  /**
+   * Appends the sample of step t to samples.jsonl: the prompt and sample_chars characters drawn by
+   * {@link CharGeneration} (τ, top-k, seeded with the run's seed, so it draws on no training stream).
+   */
   private void writeSample(long t, LanguageModel model) throws IOException {
-    // filled in by the sampling milestone
+    Sampling sampling = new Sampling(config.sampleTemperature(), config.sampleTopK(), 1.0, 0.0, 1.0, seed);
+    int[] prompt = CharGeneration.encodePrompt(data.vocab(), config.samplePrompt(), "the data file " + config.data());
+    int[] ids = CharGeneration.generate(model, config.maxBlockSize(), prompt, config.sampleChars(), sampling, null);
+    ObjectNode line = JSON.createObjectNode();
+    line.put("step", t);
+    line.put("prompt", config.samplePrompt());
+    line.put("temperature", config.sampleTemperature());
+    line.put("top_k", config.sampleTopK());
+    line.put("seed", seed);
+    line.put("text", CharGeneration.text(data.vocab(), ids));
+    java.nio.file.Files.write(runDir.resolve(SAMPLES), (JSON.writeValueAsString(line) + "\n").getBytes(
+        java.nio.charset.StandardCharsets.UTF_8), java.nio.file.StandardOpenOption.CREATE,
+        java.nio.file.StandardOpenOption.APPEND);
   }
 
   @Override

@@ -70,7 +70,8 @@ class TextResumeTest {
     assertThat(ma.getFirst().has("val_loss_S8") && ma.getFirst().has("val_loss_S16")).isTrue();
     List<String> samplesA = Files.exists(a.resolve(TextTask.SAMPLES)) ? Files.readAllLines(a.resolve(TextTask.SAMPLES)) : List.of();
     List<String> samplesB = Files.exists(b.resolve(TextTask.SAMPLES)) ? Files.readAllLines(b.resolve(TextTask.SAMPLES)) : List.of();
-    assertThat(samplesA).isEqualTo(samplesB);
+    assertThat(samplesA).isEqualTo(samplesB).hasSize(2); // the end of each stage
+    assertThat(TextFixtures.JSON.readTree(samplesA.getFirst()).get("step").asInt()).isEqualTo(6);
     JsonNode logs = TextFixtures.JSON.readTree(a.resolve(TextTask.TRAIN_LOGS).toFile());
     assertThat(logs.get("train_losses")).hasSize(10);
     assertThat(logs.get("attention_computation_time")).hasSize(10);
