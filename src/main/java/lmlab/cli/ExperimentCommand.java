@@ -47,6 +47,11 @@ public final class ExperimentCommand implements Runnable {
         out.println(name + "\t" + n + " runs\t" + s.description().path("title").asText(""));
       }
       out.println("grok-all\t" + total + " runs\tall of the above, each in its own runs/<name>");
+      for (String name : Experiments.TEXT) {
+        Sweep s = Experiments.sweep(name);
+        int n = s.expand(Sweep.Scale.FULL, s.directory(Sweep.Scale.FULL)).size();
+        out.println(name + "\t" + n + " runs\t" + s.description().path("title").asText(""));
+      }
       out.flush();
       return 0;
     }
@@ -79,7 +84,7 @@ public final class ExperimentCommand implements Runnable {
       List<String> names = name.equals("grok-all") ? Experiments.ALL_OF : List.of(name);
       if (!name.equals("grok-all") && !Experiments.isSweep(name)) {
         throw new CommandLine.ParameterException(cl, "unknown experiment '" + name + "'; built-ins: "
-            + String.join(", ", Experiments.SWEEPS) + ", grok-all");
+            + String.join(", ", Experiments.BUILT_INS) + ", grok-all");
       }
       CommandLine root = cl;
       while (root.getParent() != null) root = root.getParent();

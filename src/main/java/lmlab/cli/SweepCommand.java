@@ -85,7 +85,7 @@ public final class SweepCommand implements Runnable {
           sweep = Experiments.sweep(source);
         } else {
           throw new IllegalArgumentException("'" + source + "' is neither a sweep file nor a built-in experiment ("
-              + String.join(", ", Experiments.SWEEPS) + ")");
+              + String.join(", ", Experiments.BUILT_INS) + ")");
         }
       } else {
         if (name == null || grid.isEmpty()) throw new IllegalArgumentException("give FILE|NAME, or --name NAME with --grid KEY=V1,V2");

@@ -78,7 +78,7 @@ public final class TrainCommand implements Callable<Integer> {
   Map<String, String> set = new LinkedHashMap<>();
 
   // ---- task
-  @Option(names = "--task", paramLabel = "NAME", description = "Task (default arith: modular arithmetic).")
+  @Option(names = "--task", paramLabel = "NAME", description = "Task: arith (default; modular arithmetic) or text (characters, minGPT's chargpt).")
   String task;
 
   @Option(names = "--p", paramLabel = "P", description = "Operands 0 .. p-1 (default 31).")
@@ -102,6 +102,19 @@ public final class TrainCommand implements Callable<Integer> {
   @Option(names = "--loss-on", paramLabel = "rhs|sequence", description = "Training loss positions (default rhs).")
   String lossOn;
 
+  // ---- text task (text.md)
+  @Option(names = "--data", paramLabel = "FILE", description = "Text task: the UTF-8 text file (default ../shared/data/tinyshakespeare.txt).")
+  String data;
+
+  @Option(names = "--block-size", paramLabel = "S", description = "Text task: characters per window (default 128).")
+  Integer blockSize;
+
+  @Option(names = "--train-fraction", paramLabel = "F", description = "Text task: the first F of the text trains, the rest validates (default 0.9; 1.0: no validation).")
+  Double trainFraction;
+
+  @Option(names = "--eval-windows", paramLabel = "N", description = "Text task: at most N evaluation windows per split (default 0: all).")
+  Integer evalWindows;
+
   // ---- training
   @Option(names = "--steps", paramLabel = "T", description = "Steps T, evaluated 0 .. T-1 (default 10001).")
   Long steps;
@@ -121,6 +134,10 @@ public final class TrainCommand implements Callable<Integer> {
 
   @Option(names = "--weight-decay", paramLabel = "WD", description = "Weight decay (default 1.0; decoupled for AdamW).")
   Double weightDecay;
+
+  @Option(names = "--weight-decay-on", paramLabel = "all|matmul",
+      description = "Parameters that decay: all (default) or matmul (Linear weights only, minGPT; the text task's default).")
+  String weightDecayOn;
 
   @Option(names = "--beta1", paramLabel = "B1", description = "AdamW beta1 (default 0.9).")
   Double beta1;
@@ -226,6 +243,11 @@ public final class TrainCommand implements Callable<Integer> {
     put(s, "r_train", rTrain);
     put(s, "data_seed", dataSeed);
     put(s, "loss_on", lossOn);
+    put(s, "data", data);
+    put(s, "block_size", blockSize);
+    put(s, "train_fraction", trainFraction);
+    put(s, "eval_windows", evalWindows);
+    put(s, "weight_decay_on", weightDecayOn);
     put(s, "steps", steps);
     put(s, "batch_size", batchSize);
     put(s, "batch_sampling", batchSampling);

@@ -20,6 +20,19 @@ public interface LabTask extends Task {
   /** Model input tokens per sequence (S): a model with learned positions needs at least this many. */
   int sequenceLength();
 
+  /**
+   * The length of the learned position table the task needs (S_max; the run sets the model's
+   * max_position_embeddings to it unless given), or 0 to leave the preset's.
+   */
+  default int positionTable() {
+    return 0;
+  }
+
+  /** The step count T the task's schedule fixes (a stage schedule: Σ iters + 1), or -1 when steps is free. */
+  default long requiredSteps() {
+    return -1;
+  }
+
   /** A short label of the settings for default run names (e.g. "add-p31-o23"). */
   String runLabel();
 }

@@ -18,6 +18,19 @@ public interface TaskType {
     return List.of();
   }
 
+  /** The model preset a run of this task trains unless --model says otherwise. */
+  default String defaultModel() {
+    return "gpt";
+  }
+
+  /**
+   * Train settings (TrainConfig keys) this task's runs default to, over the course defaults
+   * (arithmetic.md) and under the user's (e.g. the text task's minGPT optimizer and batch).
+   */
+  default Map<String, Object> trainDefaults() {
+    return Map.of();
+  }
+
   /** The settings keys of this task (flags and config keys), besides the run's seed. */
   Set<String> keys();
 

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import lmlab.lab.arith.ArithmeticTaskType;
+import lmlab.lab.text.TextTaskType;
 
 /**
  * The task registry: {@code lmlab train --task NAME}, sweeps, and resuming a run find tasks here.
@@ -12,7 +13,7 @@ import lmlab.lab.arith.ArithmeticTaskType;
  */
 public final class Tasks {
   /** Every registered task; the first is the default. */
-  public static final List<TaskType> ALL = List.of(new ArithmeticTaskType());
+  public static final List<TaskType> ALL = List.of(new ArithmeticTaskType(), new TextTaskType());
 
   private Tasks() {}
 

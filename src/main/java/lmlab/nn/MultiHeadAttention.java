@@ -9,6 +9,7 @@ import lmlab.nn.attention.LayerKvCache;
 import lmlab.nn.attention.Normaliser;
 import lmlab.nn.attention.ScoreFunction;
 import lmlab.nn.attention.ScoreParams;
+import lmlab.tensor.MemoryProbe;
 import lmlab.tensor.Rng;
 import lmlab.tensor.Shape;
 import lmlab.tensor.Tensor;
@@ -147,6 +148,8 @@ public final class MultiHeadAttention extends Mixer {
 
   private Output forward(Tensor x, boolean returnWeights, boolean fused) {
     checkInput(x);
+    AttentionMeter meter = AttentionMeter.current();
+    long start = meter == null ? 0 : System.nanoTime();
     Tensor q = qProj.forward(x); // (B, S, n_q·d_h)
     Tensor k = kProj.forward(x); // (B, S, n_kv·d_h)
     Tensor v = vProj.forward(x);
@@ -154,8 +157,18 @@ public final class MultiHeadAttention extends Mixer {
       q = cfg.rope().applyToHeads(q, cfg.numHeads(), 0);
       k = cfg.rope().applyToHeads(k, cfg.numKvHeads(), 0);
     }
+    MemoryProbe.Meter memory = meter == null ? null : MemoryProbe.meter();
+    long before = memory == null ? 0 : memory.bytes();
+    int keptBefore = memory == null ? 0 : memory.kept().size();
     Output a = fused ? banded(q, k, v, returnWeights) : dense(q, k, v, returnWeights);
+    long core = memory == null ? 0 : memory.bytes() - before;
     Tensor out = oProj.forward(a.out()).dropout(cfg.dropout(), dropoutRng, isTraining());
+    if (meter != null) {
+      long kv = (k.numel() + (long) v.numel()) * Float.BYTES;
+      var kept = memory == null ? java.util.List.<MemoryProbe.Kept>of()
+          : java.util.List.copyOf(memory.kept().subList(keptBefore, memory.kept().size()));
+      meter.add(new AttentionMeter.Layer(kv, core, System.nanoTime() - start, kept));
+    }
     return new Output(out, a.weights());
   }
 

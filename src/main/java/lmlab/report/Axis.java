@@ -7,9 +7,9 @@ package lmlab.report;
 public record Axis(String title, Scale scale, double[] ticks) {
   /**
    * LINEAR; STEPS: linear with whole-number ticks (training steps, t_f, Δt); LOG base 10 (losses,
-   * compute); LOG2 (d, B); UNIT: linear on [0, 1] (accuracies).
+   * compute); LOG2 (d, B); UNIT: linear on [0, 1] (accuracies); RANGE: linear on [ticks[0], ticks[1]].
    */
-  public enum Scale { LINEAR, STEPS, LOG, LOG2, UNIT }
+  public enum Scale { LINEAR, STEPS, LOG, LOG2, UNIT, RANGE }
 
   public static Axis linear(String title) {
     return new Axis(title, Scale.LINEAR, null);
@@ -25,6 +25,11 @@ public record Axis(String title, Scale scale, double[] ticks) {
 
   public static Axis log2(String title, double... ticks) {
     return new Axis(title, Scale.LOG2, ticks.length == 0 ? null : ticks);
+  }
+
+  /** Linear on a fixed [lower, upper] (text.md: loss axes from 1.5 to 4.2 nats per character). */
+  public static Axis range(String title, double lower, double upper) {
+    return new Axis(title, Scale.RANGE, new double[] {lower, upper});
   }
 
   public static Axis unit(String title) {

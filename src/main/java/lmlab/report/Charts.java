@@ -191,6 +191,12 @@ final class Charts {
         n.setStandardTickUnits(NumberAxis.createIntegerTickUnits());
         yield n;
       }
+      case RANGE -> {
+        NumberAxis n = new NumberAxis(a.title());
+        n.setRange(a.ticks()[0], a.ticks()[1]);
+        n.setNumberFormatOverride(new DecimalFormat("0.0##"));
+        yield n;
+      }
       case UNIT -> {
         NumberAxis n = new NumberAxis(a.title());
         n.setRange(-0.03, 1.03);

@@ -28,6 +28,7 @@ public final class GrokReports {
       case "grok-size" -> size(v);
       case "grok-compute" -> compute(v);
       case "grok-wd" -> wd(v);
+      case "char-rope", "char-context", "char-gqa", "char-2026" -> TextReports.section(v);
       default -> generic(v);
     };
     return List.of(s);

@@ -49,6 +49,7 @@ public final class RunIds {
     if (v == null || v.isNull()) return "null";
     if (v.isIntegralNumber()) return v.asText();
     if (v.isNumber()) return encode(shortest(v.asDouble()));
+    if (v.isObject() && v.has("block_size")) return value(v.get("block_size")); // a stage (text.md): its block size
     if (v.isArray()) {
       List<String> parts = new ArrayList<>();
       v.forEach(x -> parts.add(value(x)));

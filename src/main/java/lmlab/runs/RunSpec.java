@@ -70,13 +70,21 @@ public record RunSpec(String preset, Map<String, String> modelOverrides, ModelSp
         }
       }
     }
-    ObjectNode t = JSON.createObjectNode();
+    ObjectNode t = JSON.valueToTree(type.trainDefaults());
     for (String k : TrainConfig.KEYS) if (s.containsKey(k)) t.set(k, s.get(k));
     TrainConfig train = TrainConfig.fromJson(t);
     Map<String, Object> taskSettings = new LinkedHashMap<>();
     for (String k : type.keys()) if (s.containsKey(k)) taskSettings.put(k, plain(s.get(k)));
     LabTask task = type.create(taskSettings, train.seed());
-    String preset = text(s, "model", "gpt");
+    long required = task.requiredSteps();
+    if (required > 0 && train.steps() != required) {
+      if (s.containsKey("steps")) {
+        throw new IllegalArgumentException("steps = " + train.steps() + " but the stages make " + (required - 1)
+            + " updates (steps " + required + "); leave steps out");
+      }
+      train = train.with("steps", required);
+    }
+    String preset = text(s, "model", type.defaultModel());
     Map<String, String> overrides = modelOverrides(s, preset, task);
     ModelSpec model = Models.preset(preset, overrides);
     checkPositions(model, task);
@@ -132,6 +140,11 @@ public record RunSpec(String preset, Map<String, String> modelOverrides, ModelSp
       n.forEach(x -> l.add(plain(x)));
       return l;
     }
+    if (n.isObject()) {
+      Map<String, Object> m = new LinkedHashMap<>();
+      n.properties().forEach(e -> m.put(e.getKey(), plain(e.getValue())));
+      return m;
+    }
     return n.asText();
   }
 
@@ -150,6 +163,7 @@ public record RunSpec(String preset, Map<String, String> modelOverrides, ModelSp
       o.put("num_attention_heads", s.get("heads").asText());
     }
     if (s.containsKey("dropout")) o.put("dropout", s.get("dropout").asText());
+    if (task.positionTable() > 0 && !recurrent) o.put("max_position_embeddings", Integer.toString(task.positionTable()));
     JsonNode set = s.get("set");
     if (set != null && !set.isNull()) {
       if (!set.isObject()) throw new IllegalArgumentException("set: expected an object of model config keys, got " + set);
@@ -168,6 +182,10 @@ public record RunSpec(String preset, Map<String, String> modelOverrides, ModelSp
   private static void checkPositions(ModelSpec s, LabTask task) {
     if (s.configAs(TransformerConfig.class) == null) return;
     int max = s.toJson().path("max_position_embeddings").asInt(Integer.MAX_VALUE);
+    if (max < task.sequenceLength() && task.positionTable() > 0) {
+      throw new IllegalArgumentException("block size " + task.sequenceLength() + " is above the position table "
+          + "(max_position_embeddings = " + max + "); use block sizes up to " + max + " or leave max_position_embeddings out");
+    }
     if (max < task.sequenceLength()) {
       throw new IllegalArgumentException("max_position_embeddings = " + max + " is shorter than the sequences ("
           + task.sequenceLength() + " input tokens); use --set max_position_embeddings=" + task.sequenceLength());

@@ -227,6 +227,10 @@ public record Sweep(String name, ObjectNode description, Map<String, JsonNode> b
     }
     if (!set.isEmpty()) s.put("set", set);
     s.put("seed", JSON.getNodeFactory().numberNode(seed));
+    if (s.containsKey("task") && s.get("task").asText().equals(lmlab.lab.text.TextTaskType.NAME)) {
+      scaleText(s, scale);
+      return s;
+    }
     long steps = s.containsKey("steps") && s.get("steps").canConvertToLong() ? s.get("steps").asLong()
         : TrainConfig.DEFAULT_STEPS;
     switch (scale) {
@@ -243,6 +247,37 @@ public record Sweep(String name, ObjectNode description, Map<String, JsonNode> b
       }
     }
     return s;
+  }
+
+  /**
+   * The text task's scales (text.md): smoke divides the iterations (of every stage) and
+   * eval_period by 20 and caps eval_windows at 16; tiny is 5 iterations per stage, evaluation every
+   * 5 steps and 4 windows.
+   */
+  private static void scaleText(Map<String, JsonNode> s, Scale scale) {
+    if (scale == Scale.FULL) return;
+    var f = JSON.getNodeFactory();
+    boolean tiny = scale == Scale.TINY;
+    JsonNode stages = s.get("stages");
+    if (stages != null && stages.isArray()) {
+      com.fasterxml.jackson.databind.node.ArrayNode out = JSON.createArrayNode();
+      for (JsonNode st : stages) {
+        ObjectNode o = st.isObject() ? ((ObjectNode) st).deepCopy() : JSON.createObjectNode();
+        long iters = o.path("iters").asLong(1);
+        o.put("iters", tiny ? 5 : Math.max(1, iters / 20));
+        out.add(o);
+      }
+      s.put("stages", out);
+    } else {
+      long steps = s.containsKey("steps") && s.get("steps").canConvertToLong() ? s.get("steps").asLong() : 601;
+      s.put("steps", f.numberNode(tiny ? 6 : (steps - 1) / 20 + 1));
+    }
+    long period = s.containsKey("eval_period") && s.get("eval_period").canConvertToLong() ? s.get("eval_period").asLong() : 100;
+    s.put("eval_period", f.numberNode(tiny ? 5 : Math.max(1, period / 20)));
+    s.put("eval_first", f.numberNode(0));
+    long cap = tiny ? 4 : 16;
+    long windows = s.containsKey("eval_windows") && s.get("eval_windows").canConvertToLong() ? s.get("eval_windows").asLong() : 0;
+    s.put("eval_windows", f.numberNode(windows > 0 ? Math.min(windows, cap) : cap));
   }
 
   /**

@@ -71,6 +71,7 @@ public final class Arena {
 
   /** A zero-filled buffer of n floats, from the open arena when there is one. */
   public static float[] zeroed(int n) {
+    MemoryProbe.allocated(n);
     Arena a = n < MIN_FLOATS ? null : ACTIVE.get();
     if (a == null) return new float[n];
     float[] b = a.take(n);
@@ -83,6 +84,7 @@ public final class Arena {
    * undefined; NaN under the check mode).
    */
   public static float[] scratch(int n) {
+    MemoryProbe.allocated(n);
     Arena a = n < MIN_FLOATS ? null : ACTIVE.get();
     if (a == null) return new float[n];
     float[] b = a.take(n);

@@ -46,8 +46,8 @@ final class Losses {
     Tensor x = logits.contiguous();
     float[] xs = x.data;
     int xo = x.offset;
-    float[] lse = new float[rows];
-    float[] loss = new float[rows];
+    float[] lse = Arena.zeroed(rows);
+    float[] loss = Arena.zeroed(rows);
     Parallel.forRange(rows, RowMath.rowGrain(c), (from, to) -> {
       for (int r = from; r < to; r++) {
         if (t[r] == ignoreIndex) continue;

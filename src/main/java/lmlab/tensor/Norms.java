@@ -37,8 +37,8 @@ final class Norms {
     int xo = x.offset;
     float[] w = weight == null ? null : weight.toArray();
     float[] b = bias == null ? null : bias.toArray();
-    float[] mean = new float[rows];
-    float[] rstd = new float[rows];
+    float[] mean = Arena.zeroed(rows);
+    float[] rstd = Arena.zeroed(rows);
     float[] y = Arena.scratch(x.numel());
     Parallel.forRange(rows, RowMath.rowGrain(d), (from, to) -> {
       for (int r = from; r < to; r++) {

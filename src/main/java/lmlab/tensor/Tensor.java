@@ -63,6 +63,7 @@ public final class Tensor {
 
   public static Tensor zeros(int... shape) {
     Shape.check("zeros", shape);
+    MemoryProbe.allocated(Shape.numel(shape));
     return wrap(new float[Shape.numel(shape)], shape.clone());
   }
 
@@ -72,6 +73,7 @@ public final class Tensor {
 
   public static Tensor full(int[] shape, float value) {
     Shape.check("full", shape);
+    MemoryProbe.allocated(Shape.numel(shape));
     float[] d = new float[Shape.numel(shape)];
     Arrays.fill(d, value);
     return wrap(d, shape.clone());
@@ -251,6 +253,7 @@ public final class Tensor {
           "gradient of shape " + Shape.str(g.shape) + " for a tensor of shape " + Shape.str(shape));
     }
     if (grad == null) {
+      MemoryProbe.allocated(g.numel());
       grad = g.copyInto(new float[g.numel()]); // plain memory: the gradient outlives the step's arena
     } else {
       Kernels.addInto(grad, g);

@@ -63,7 +63,7 @@ public final class AdamW extends SlotOptimizer {
     t++;
     double bc1 = 1 - StrictMath.pow(beta1, t);
     double bc2 = 1 - StrictMath.pow(beta2, t);
-    float decay = (float) (1 - lr * weightDecay); // p·(1 − lr·λ)
+    float decayAll = (float) (1 - lr * weightDecay); // p·(1 − lr·λ)
     float b1 = (float) beta1, c1 = (float) (1 - beta1);
     float b2 = (float) beta2, c2 = (float) (1 - beta2);
     float stepSize = (float) (lr / bc1);
@@ -77,6 +77,7 @@ public final class AdamW extends SlotOptimizer {
       float[] pd = p.storage(), gd = grad.storage(), md = m[i], vd = v[i];
       int po = p.offset(), go = grad.offset();
       int n = md.length;
+      float decay = slots.decayed[i] ? decayAll : 1f;
       Parallel.forRange(n, GRAIN, (from, to) ->
           update(pd, po, gd, go, md, vd, from, to, decay, b1, c1, b2, c2, stepSize, invBc2Sqrt, e));
     }

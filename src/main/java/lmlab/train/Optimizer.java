@@ -27,6 +27,16 @@ public interface Optimizer {
   /** Steps taken so far. */
   long steps();
 
+  /**
+   * Restricts weight decay to the parameters named (text.md {@code weight_decay_on: matmul}: the
+   * weights of Linear layers, as minGPT's configure_optimizers); by default every parameter decays.
+   * An unknown name is an error.
+   */
+  void decayOnly(java.util.Collection<String> names);
+
+  /** Bytes of the optimizer's state buffers (moments, momentum), for the engine's memory accounting. */
+  long stateBytes();
+
   /** Sets every parameter's gradient to zero. */
   void zeroGrad();
 

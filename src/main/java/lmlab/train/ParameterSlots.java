@@ -17,6 +17,8 @@ final class ParameterSlots {
   final List<Tensor> params = new ArrayList<>();
   /** buffers.get(kind)[i] belongs to params.get(i). */
   final Map<String, float[][]> buffers = new LinkedHashMap<>();
+  /** decayed[i]: whether weight decay applies to params.get(i) (all, unless restricted). */
+  boolean[] decayed;
 
   ParameterSlots(Map<String, Tensor> parameters, String... kinds) {
     if (parameters.isEmpty()) throw new IllegalArgumentException("optimizer: no parameters to optimise");
@@ -28,11 +30,21 @@ final class ParameterSlots {
       names.add(e.getKey());
       params.add(p);
     }
+    decayed = new boolean[params.size()];
+    java.util.Arrays.fill(decayed, true);
     for (String k : kinds) {
       float[][] b = new float[params.size()][];
       for (int i = 0; i < b.length; i++) b[i] = new float[params.get(i).numel()];
       buffers.put(k, b);
     }
+  }
+
+  /** Weight decay on the named parameters only. */
+  void decayOnly(java.util.Collection<String> decay) {
+    for (String n : decay) {
+      if (!names.contains(n)) throw new IllegalArgumentException("optimizer: no parameter '" + n + "' to decay");
+    }
+    for (int i = 0; i < decayed.length; i++) decayed[i] = decay.contains(names.get(i));
   }
 
   int size() {

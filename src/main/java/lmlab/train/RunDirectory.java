@@ -33,6 +33,10 @@ import lmlab.io.Checkpoint;
 public final class RunDirectory {
   public static final String CONFIG = "config.json";
   public static final String METRICS = "metrics.jsonl";
+  /** One line per update (tasks that log steps, text.md): step, loss, lr, time and memory. */
+  public static final String STEPS = "steps.jsonl";
+  /** The kept tensors of one attention layer and one update's memory totals (written once per run). */
+  public static final String MEMORY = "memory.json";
   public static final String SUMMARY = "summary.json";
   public static final String CHECKPOINTS = "checkpoints";
   public static final String LATEST = "latest";
@@ -166,12 +170,55 @@ public final class RunDirectory {
     writeAtomically(metricsFile(), kept.toString().getBytes(StandardCharsets.UTF_8));
   }
 
+  /** Appends one line to steps.jsonl (created on first use). */
+  public void appendSteps(ObjectNode line) throws IOException {
+    byte[] b = (JSON.writeValueAsString(line) + "\n").getBytes(StandardCharsets.UTF_8);
+    Files.write(dir.resolve(STEPS), b, StandardOpenOption.CREATE, StandardOpenOption.APPEND, StandardOpenOption.WRITE);
+  }
+
+  /** Cuts steps.jsonl back to the updates before step (those the checkpoint of step includes). */
+  public void truncateStepsBefore(long step) throws IOException {
+    truncateBefore(dir.resolve(STEPS), step);
+  }
+
+  /** Cuts a JSON-lines file with a "step" per line back to the lines of steps before step (torn lines dropped). */
+  public static void truncateBefore(Path file, long step) throws IOException {
+    if (!Files.isRegularFile(file)) return;
+    StringBuilder kept = new StringBuilder();
+    for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+      if (line.isBlank()) continue;
+      JsonNode n;
+      try {
+        n = JSON.readTree(line);
+      } catch (JsonProcessingException e) {
+        continue;
+      }
+      if (n != null && n.has("step") && n.get("step").asLong() < step) kept.append(line).append('\n');
+    }
+    writeAtomically(file, kept.toString().getBytes(StandardCharsets.UTF_8));
+  }
+
+  /** The lines of a JSON-lines file as objects (a torn last line is skipped; no file: none). */
+  public static List<ObjectNode> readLines(Path file) throws IOException {
+    List<ObjectNode> out = new ArrayList<>();
+    if (!Files.isRegularFile(file)) return out;
+    for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+      if (line.isBlank()) continue;
+      try {
+        if (JSON.readTree(line) instanceof ObjectNode o) out.add(o);
+      } catch (JsonProcessingException e) {
+        // torn line
+      }
+    }
+    return out;
+  }
+
   public void writeSummary(ObjectNode summary) throws IOException {
     writeAtomically(dir.resolve(SUMMARY), Checkpoint.configBytes(summary));
   }
 
   /** Writes a file through a temporary sibling and a rename. */
-  static void writeAtomically(Path file, byte[] bytes) throws IOException {
+  public static void writeAtomically(Path file, byte[] bytes) throws IOException {
     Path tmp = file.resolveSibling("." + file.getFileName() + ".tmp");
     Files.write(tmp, bytes);
     Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);

@@ -44,7 +44,7 @@ public final class Sgd extends SlotOptimizer {
   public void step() {
     t++;
     boolean first = t == 1;
-    float mu = (float) momentum, wd = (float) weightDecay, rate = (float) lr;
+    float mu = (float) momentum, rate = (float) lr;
     for (int i = 0; i < slots.size(); i++) {
       Tensor p = slots.params.get(i);
       Tensor grad = p.grad();
@@ -52,6 +52,7 @@ public final class Sgd extends SlotOptimizer {
       if (!grad.isContiguous()) grad = grad.contiguous();
       float[] pd = p.storage(), gd = grad.storage(), bd = buf == null ? null : buf[i];
       int po = p.offset(), go = grad.offset();
+      float wd = slots.decayed[i] ? (float) weightDecay : 0f;
       Parallel.forRange(p.numel(), GRAIN, (from, to) -> update(pd, po, gd, go, bd, from, to, first, mu, wd, rate));
     }
   }

@@ -19,6 +19,18 @@ abstract class SlotOptimizer implements Optimizer {
   }
 
   @Override
+  public final void decayOnly(java.util.Collection<String> names) {
+    slots.decayOnly(names);
+  }
+
+  @Override
+  public final long stateBytes() {
+    long n = 0;
+    for (float[][] kind : slots.buffers.values()) for (float[] b : kind) if (b != null) n += b.length;
+    return n * Float.BYTES;
+  }
+
+  @Override
   public final double lr() {
     return lr;
   }

@@ -124,4 +124,48 @@ public interface Task {
 
   /** Restores what {@link #state()} returned (called once, before the first step of a resumed session). */
   default void restoreState(JsonNode state) {}
+
+  // ---------------------------------------------------------------- stages and per-update logs
+
+  /**
+   * The steps at which a later stage begins (text.md "Stages"), ascending, each in 1 .. T − 2:
+   * the step before the stage's first update is evaluated, and the optimizer state (moments, step
+   * count) is reset before that update, as a new run would start. Default: one stage.
+   */
+  default long[] stageStarts() {
+    return new long[0];
+  }
+
+  /** Called at the top of every step t of the loop (before its evaluation and its update). */
+  default void atStep(long t) {}
+
+  /**
+   * Whether the trainer writes {@code steps.jsonl}: one line per update with the batch loss, the
+   * learning rate, {@link #stepFields()} and the engine's time and memory of the update
+   * ({@link StepMeter}).
+   */
+  default boolean logsSteps() {
+    return false;
+  }
+
+  /** Fields of this task added to the current update's steps.jsonl line (e.g. block_size). */
+  default Map<String, Object> stepFields() {
+    return Map.of();
+  }
+
+  /**
+   * Called once a run directory is attached to the task: at the start (step 0) or on resume at
+   * the checkpoint's step (a task's own files are cut back to the steps before it here); steps is
+   * the run's T.
+   */
+  default void attach(java.nio.file.Path runDir, long step, long steps) throws java.io.IOException {}
+
+  /** Called after the evaluation of step t (model in training mode afterwards); e.g. samples. */
+  default void afterEvaluation(long t, LanguageModel model) throws java.io.IOException {}
+
+  /** Writes the task's files into a checkpoint directory being assembled (e.g. vocab.json). */
+  default void writeCheckpointFiles(java.nio.file.Path dir) throws java.io.IOException {}
+
+  /** Called when a session ends (completed, stopped or interrupted), after summary.json. */
+  default void finish() throws java.io.IOException {}
 }

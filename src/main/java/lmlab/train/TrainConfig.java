@@ -38,7 +38,26 @@ public record TrainConfig(
     double clip,
     double stopAt,
     BatchSampling batchSampling,
-    int evalFirst) {
+    int evalFirst,
+    WeightDecayOn weightDecayOn) {
+
+  /**
+   * Which parameters weight decay applies to (text.md): {@code all} (the IFT6135 starter's AdamW
+   * over model.parameters()), or {@code matmul}: the weight of every Linear layer, never biases,
+   * norm parameters or embeddings (minGPT's configure_optimizers, model.py 226–257).
+   */
+  public enum WeightDecayOn {
+    ALL, MATMUL;
+
+    public String key() {
+      return name().toLowerCase(Locale.ROOT);
+    }
+
+    public static WeightDecayOn parse(String s) {
+      for (WeightDecayOn w : values()) if (w.key().equals(s.trim().toLowerCase(Locale.ROOT))) return w;
+      throw new IllegalArgumentException("weight_decay_on must be all or matmul, got '" + s + "'");
+    }
+  }
 
   /**
    * How training batches are drawn (arithmetic.md): {@code epochs}, each epoch a new shuffle of
@@ -63,7 +82,7 @@ public record TrainConfig(
   /** The keys of {@link #toJson()} (and of a --config file's training settings). */
   public static final Set<String> KEYS = Set.of("steps", "batch_size", "eval_period", "checkpoint_period", "seed",
       "optimizer", "lr", "weight_decay", "beta1", "beta2", "eps", "momentum", "schedule", "warmup_steps", "min_lr",
-      "clip", "stop_at", "batch_sampling", "eval_first");
+      "clip", "stop_at", "batch_sampling", "eval_first", "weight_decay_on");
 
   /** Read for runs written before stop_at replaced it: a threshold on val_acc, 0 meaning off. */
   private static final String LEGACY_STOP_AT_VAL_ACC = "stop_at_val_acc";
@@ -71,6 +90,7 @@ public record TrainConfig(
   public TrainConfig {
     optimizer = optimizer == null ? "adamw" : optimizer.trim().toLowerCase(Locale.ROOT);
     if (batchSampling == null) batchSampling = BatchSampling.EPOCHS;
+    if (weightDecayOn == null) weightDecayOn = WeightDecayOn.ALL;
     if (evalFirst < 0) throw new IllegalArgumentException("eval_first must be >= 0, got " + evalFirst);
     schedule = schedule == null ? "constant" : schedule.trim().toLowerCase(Locale.ROOT);
     if (steps < 1) throw new IllegalArgumentException("steps must be >= 1, got " + steps);
@@ -100,7 +120,7 @@ public record TrainConfig(
   /** The course defaults. */
   public static TrainConfig defaults() {
     return new TrainConfig(DEFAULT_STEPS, 512, 100, 0, 0, "adamw", 1e-3, 1.0, 0.9, 0.999, 1e-8, 0.9, "constant", 0, 0,
-        1.0, Double.NaN, BatchSampling.EPOCHS, 100);
+        1.0, Double.NaN, BatchSampling.EPOCHS, 100, WeightDecayOn.ALL);
   }
 
   /** Whether early stopping is on. */
@@ -154,6 +174,8 @@ public record TrainConfig(
     else o.putNull("stop_at");
     o.put("batch_sampling", batchSampling.key());
     o.put("eval_first", evalFirst);
+    // written only when not the default, so the configs of runs made before the key read back equal
+    if (weightDecayOn != WeightDecayOn.ALL) o.put("weight_decay_on", weightDecayOn.key());
     return o;
   }
 
@@ -195,7 +217,9 @@ public record TrainConfig(
         stopAt(json, d.stopAt),
         json.has("batch_sampling") && !json.get("batch_sampling").isNull()
             ? BatchSampling.parse(text(json, "batch_sampling")) : d.batchSampling,
-        (int) longOf(json, "eval_first", d.evalFirst));
+        (int) longOf(json, "eval_first", d.evalFirst),
+        json.has("weight_decay_on") && !json.get("weight_decay_on").isNull()
+            ? WeightDecayOn.parse(text(json, "weight_decay_on")) : d.weightDecayOn);
   }
 
   private static String text(JsonNode json, String key) {

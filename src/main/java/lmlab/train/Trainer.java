@@ -87,7 +87,10 @@ public final class Trainer {
   private final LanguageModel model;
   private final Rng dropoutRng;
   private final Rng dataRng;
-  private final Optimizer optimizer;
+  private Optimizer optimizer; // replaced at a stage boundary (a new stage starts a new optimizer)
+  private final Map<String, Tensor> trainable;
+  private final long[] stageStarts;
+  private boolean memoryWritten;
   private final LrSchedule schedule;
   private final List<Tensor> params;
   private final Arena arena = new Arena(); // one step's activations and gradients, reused by the next
@@ -115,13 +118,45 @@ public final class Trainer {
     this.dataRng = new Rng(cfg.seed() ^ DATA_STREAM);
     // Only trainable parameters are optimised, clipped and measured: frozen ones (surgery) get no
     // gradient, no optimizer state and no update.
-    Map<String, Tensor> trainable = model.trainableParameters();
-    this.optimizer = cfg.newOptimizer(trainable);
+    this.trainable = model.trainableParameters();
+    this.optimizer = newOptimizer();
+    this.stageStarts = task.stageStarts();
     this.schedule = cfg.newSchedule();
     this.params = List.copyOf(trainable.values());
     this.monitor = task.monitor();
     checkSampling(task, cfg);
     this.epochs = cfg.batchSampling() == TrainConfig.BatchSampling.EPOCHS ? new EpochOrder(task.trainSize()) : null;
+  }
+
+  /** The configured optimizer over the trainable parameters, decaying only Linear weights under weight_decay_on matmul. */
+  private Optimizer newOptimizer() {
+    Optimizer o = cfg.newOptimizer(trainable);
+    if (cfg.weightDecayOn() == TrainConfig.WeightDecayOn.MATMUL) o.decayOnly(linearWeights(model, trainable));
+    return o;
+  }
+
+  /** The names of the weights of every Linear layer (minGPT's whitelist: nn.Linear weights) that train. */
+  static List<String> linearWeights(LanguageModel model, Map<String, Tensor> trainable) {
+    List<String> out = new java.util.ArrayList<>();
+    for (var e : model.namedModules().entrySet()) {
+      if (!(e.getValue() instanceof lmlab.nn.Linear)) continue;
+      String name = e.getKey().isEmpty() ? "weight" : e.getKey() + ".weight";
+      if (trainable.containsKey(name)) out.add(name);
+    }
+    return out;
+  }
+
+  /** Whether a later stage begins at step t. */
+  private boolean stageStart(long t) {
+    for (long s : stageStarts) if (s == t) return true;
+    return false;
+  }
+
+  /** The first step of the stage whose updates include update t − 1 (0 in the first stage). */
+  private long stageOrigin(long t) {
+    long origin = 0;
+    for (long s : stageStarts) if (s <= t - 1) origin = s;
+    return origin;
   }
 
   private static void checkSampling(Task task, TrainConfig cfg) {
@@ -147,6 +182,7 @@ public final class Trainer {
     config.put("threads", Parallel.threads());
     checkSampling(task, cfg); // before anything is written
     Trainer t = new Trainer(RunDirectory.create(dir, config), task, cfg, spec);
+    task.attach(dir, 0, cfg.steps());
     return t;
   }
 
@@ -205,9 +241,10 @@ public final class Trainer {
     } catch (RuntimeException e) {
       throw new CheckpointException(ck.resolve(RunDirectory.TRAINER) + ": malformed trainer state: " + e.getMessage(), e);
     }
-    if (optimizer.steps() != step) {
+    if (optimizer.steps() != step - stageOrigin(step)) {
       throw new CheckpointException("checkpoint " + ck + ": the optimizer has taken " + optimizer.steps()
-          + " steps but trainer.json says step " + step);
+          + " steps but trainer.json says step " + step + (stageOrigin(step) > 0 ? " (its stage began at step "
+          + stageOrigin(step) + ")" : ""));
     }
     int threads = st.path("threads").asInt(Parallel.threads());
     if (threads != Parallel.threads()) {
@@ -216,7 +253,11 @@ public final class Trainer {
     }
     if (st.has("task_state")) task.restoreState(st.get("task_state"));
     lastCheckpointStep = step;
-    if (!st.path("complete").asBoolean(false)) run.truncateMetricsBefore(step);
+    if (!st.path("complete").asBoolean(false)) {
+      run.truncateMetricsBefore(step);
+      run.truncateStepsBefore(step);
+    }
+    task.attach(run.path(), step, cfg.steps());
     List<ObjectNode> lines = run.readMetrics();
     if (!lines.isEmpty()) lastMetrics = metricsOf(lines.getLast());
     // the best value before this step; the re-evaluation of this step competes again
@@ -299,11 +340,12 @@ public final class Trainer {
     model.train(true);
     while (true) {
       long t = step;
+      task.atStep(t);
       double elapsed = elapsedBefore + (System.nanoTime() - sessionStart) / 1e9;
       double rate = rate(t - sessionStartStep, sessionStart);
       boolean last = t == total - 1; // always evaluated
       boolean early = false;
-      if (cfg.evaluates(t)) {
+      if (cfg.evaluates(t) || stageStart(t)) {
         Map<String, Double> m;
         try {
           m = evaluate(t, elapsed);
@@ -314,6 +356,8 @@ public final class Trainer {
           break;
         }
         progress.evaluated(t, total, m, rate);
+        task.afterEvaluation(t, model);
+        model.train(true);
         double watched = m.getOrDefault(monitor.name(), Double.NaN);
         if (monitor.better(watched, best) && saveBest(t, watched)) best = watched;
         early = cfg.stopsEarly() && monitor.reached(watched, cfg.stopAt());
@@ -389,7 +433,26 @@ public final class Trainer {
   }
 
   /** One update: returns the batch loss (the update is skipped when it is not finite). */
-  private double trainStep(long t) {
+  private double trainStep(long t) throws IOException {
+    if (stageStart(t)) optimizer = newOptimizer(); // a new stage: fresh moments and step count
+    if (!task.logsSteps()) return update(t);
+    StepMeter.Result r = StepMeter.measure(StepMeter.persistentBytes(model.parameters(), optimizer), () -> update(t));
+    if (!Double.isFinite(r.loss())) return r.loss();
+    ObjectNode line = RunDirectory.JSON.createObjectNode();
+    line.put("step", t);
+    line.put("loss", r.loss());
+    line.put("lr", schedule.lr(t));
+    for (var e : task.stepFields().entrySet()) line.set(e.getKey(), RunDirectory.JSON.valueToTree(e.getValue()));
+    r.measure().writeTo(line);
+    run.appendSteps(line);
+    if (!memoryWritten && !Files.exists(run.path().resolve(RunDirectory.MEMORY))) {
+      RunDirectory.writeAtomically(run.path().resolve(RunDirectory.MEMORY), Checkpoint.configBytes(r.measure().memoryJson(t)));
+    }
+    memoryWritten = true;
+    return r.loss();
+  }
+
+  private double update(long t) {
     double lr = schedule.lr(t);
     optimizer.setLr(lr);
     Task.Batch batch = epochs != null
@@ -461,6 +524,7 @@ public final class Trainer {
     Checkpoint.save(run.checkpoint(), spec.toJson(), model.stateDict(), tmp -> {
       optimizer.save(tmp.resolve(RunDirectory.OPTIMIZER));
       Files.write(tmp.resolve(RunDirectory.TRAINER), trainer);
+      task.writeCheckpointFiles(tmp);
     });
     lastCheckpointStep = t;
     return true;
@@ -497,8 +561,10 @@ public final class Trainer {
     st.put("goal", monitor.goal().name().toLowerCase(Locale.ROOT));
     st.put("value", value);
     byte[] trainer = Checkpoint.configBytes(st);
-    Checkpoint.save(run.best(), spec.toJson(), model.stateDict(),
-        tmp -> Files.write(tmp.resolve(RunDirectory.TRAINER), trainer));
+    Checkpoint.save(run.best(), spec.toJson(), model.stateDict(), tmp -> {
+      Files.write(tmp.resolve(RunDirectory.TRAINER), trainer);
+      task.writeCheckpointFiles(tmp);
+    });
     return true;
   }
 
@@ -528,6 +594,7 @@ public final class Trainer {
     s.set("run_metrics_alpha", alphaMetrics(lines, p, bEff, cfg.steps()));
     s.put("threads", Parallel.threads());
     run.writeSummary(s);
+    task.finish();
     return new Result(status, step, lastMetrics, elapsed, session, rate, message, run.path());
   }
 }

@@ -10,6 +10,7 @@ import lmlab.kernels.Gemm;
 import lmlab.kernels.Lanes;
 import lmlab.kernels.Parallel;
 import lmlab.tensor.Arena;
+import lmlab.tensor.MemoryProbe;
 import lmlab.tensor.ProductProbe;
 import lmlab.tensor.Tensor;
 
@@ -119,6 +120,12 @@ public final class BandAttention {
     float[] lse = norm == Normaliser.SOFTMAX ? Arena.scratch(g.batch * nq * g.seq) : null;
     int width = g.maxWidth();
     Parallel.forEachDynamic(g.batch * nq, bh -> forwardHead(g, bh / nq, bh % nq, q, k, v, out, lse, width, weightsOut));
+    // what backward keeps: the output, each row's log-sum-exp, and the inputs (copies only when not contiguous)
+    MemoryProbe.kept("attention_output", o.shape());
+    if (lse != null) MemoryProbe.kept("logsumexp", new int[] {g.batch, nq, g.seq});
+    if (q != q0) MemoryProbe.kept("q_contiguous", q.shape());
+    if (k != k0) MemoryProbe.kept("k_contiguous", k.shape());
+    if (v != v0) MemoryProbe.kept("v_contiguous", v.shape());
     return Autograd.record("bandAttention", o, grad -> backward(g, q, k, v, out, lse, width, grad), q0, k0, v0);
   }
 
