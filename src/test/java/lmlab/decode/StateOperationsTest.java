@@ -35,7 +35,7 @@ class StateOperationsTest {
 
   /** The attention and recurrent states and the linear-time mixers' (whose truncate has its own test below). */
   static Stream<Arguments> statesAndMixers() {
-    return Stream.concat(states(), SteppingTest.mixers());
+    return Stream.concat(states(), Stream.concat(SteppingTest.mixers(), SteppingTest.hybrids()));
   }
 
   static int[] concat(int[] a, int aLen, int[] b, int bLen) {

@@ -77,9 +77,18 @@ class SteppingTest {
         Arguments.of("mamba2 (2 groups, biases, clamped dt)", (Supplier<LanguageModel>) () -> mixerModel(MixerConfigs.MAMBA2_G2)));
   }
 
-  /** Every preset and the mixer models. */
+  /** Hybrids: a Transformer whose per-layer mixers list mixes attention with the linear-time mixers. */
+  static Stream<Arguments> hybrids() {
+    return Stream.of(
+        Arguments.of("hybrid llama: attention, gla, mamba2", (Supplier<LanguageModel>) () -> transformer("llama", "mixers",
+            "[\"attention\", \"gla\", \"mamba2\"]")),
+        Arguments.of("hybrid gpt: regla, attention", (Supplier<LanguageModel>) () -> transformer("gpt", "mixers",
+            "[\"regla\", \"attention\"]")));
+  }
+
+  /** Every preset, the mixer models and the hybrids. */
   static Stream<Arguments> presetsAndMixers() {
-    return Stream.concat(presets(), mixers());
+    return Stream.concat(presets(), Stream.concat(mixers(), hybrids()));
   }
 
   static int[] randomIds(Random r, int n, int vocab) {
