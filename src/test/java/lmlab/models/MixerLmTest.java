@@ -99,4 +99,22 @@ class MixerLmTest {
     assertClose(name + " decoded logits", Tensor.of(logits, rows, len, v), io.tensor("logits"));
     assertThat(bytes).isEqualTo(4L * rows * Long.parseLong(io.metadata().get("state_elements")));
   }
+
+  /**
+   * A checkpoint of each mixer model (config.json written by the model, Hugging Face's bare
+   * Infinity in mamba2's time_step_limit) loads through the registry to the same logits.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"gla-mini", "regla-mini", "mamba2-mini"})
+  void aCheckpointLoadsBackToTheSameLogits(String preset, @org.junit.jupiter.api.io.TempDir Path dir) throws IOException {
+    LanguageModel m = Models.preset(preset, Map.of("num_hidden_layers", "2", "hidden_size", "64")).newModel(3);
+    lmlab.nn.ModuleCheckpoint.save(dir, m.config(), m);
+    if (preset.startsWith("mamba2")) {
+      assertThat(java.nio.file.Files.readString(dir.resolve("config.json"))).contains("Infinity");
+    }
+    LanguageModel back = Models.load(dir);
+    assertThat(back.getClass()).isEqualTo(m.getClass());
+    IntTensor t = IntTensor.of(new int[] {1, 5, 7, 2, 9, 4}, 2, 3);
+    assertClose(preset + " logits after loading", back.logits(t), m.logits(t));
+  }
 }

@@ -8,6 +8,7 @@ import lmlab.nn.RMSNorm;
 import lmlab.nn.StepState;
 import lmlab.nn.Workspace;
 import lmlab.tensor.ActivationKernels;
+import lmlab.tensor.ProductProbe;
 import lmlab.tensor.Rng;
 import lmlab.tensor.Shape;
 import lmlab.tensor.Tensor;
@@ -229,6 +230,8 @@ public abstract class LinearAttentionMixer extends Mixer {
         }
       }
     }
+    // the analyser's count: per state element α·S, k·v and their sum (3), the read-out q·S (2)
+    if (ProductProbe.active()) ProductProbe.reportElementwise("gated linear scan (recurrent form)", 5L * n * h * dhk * dhv);
     gNorm.step(o, o, n * h, false, ws); // RMSNorm(o_t) ⊙ w per head (in place: each vector is read before written)
     ActivationKernels.siluGate(g, o, n * dv); // ⊙ silu(g_t)
     oProj.step(o, y, n, accumulate, ws);

@@ -9,6 +9,7 @@ import lmlab.nn.Module;
 import lmlab.nn.StepState;
 import lmlab.nn.Workspace;
 import lmlab.tensor.ActivationKernels;
+import lmlab.tensor.ProductProbe;
 import lmlab.tensor.Rng;
 import lmlab.tensor.Shape;
 import lmlab.tensor.Tensor;
@@ -320,6 +321,10 @@ public final class Mamba2Mixer extends Mixer {
           for (int ch = 0; ch < groupWidth; ch++) y[o + ch] *= inv * nw.storage()[nw.offset() + g * groupWidth + ch];
         }
       }
+    }
+    if (ProductProbe.active()) { // the analyser's count: conv K multiplies and K adds per channel; SSM 3 + 2 per state element
+      ProductProbe.reportElementwise("causal conv1d", 2L * n * k * cd);
+      ProductProbe.reportElementwise("SSM state update (recurrent form)", 5L * n * di * ns);
     }
     outProj.step(y, out, n, accumulate, ws);
     st.advance(tokens);
