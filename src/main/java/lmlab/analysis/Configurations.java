@@ -135,7 +135,7 @@ public final class Configurations {
     return new Mamba2Arch(m.name(), Overrides.or(o.vocab(), m.vocab()), Overrides.or(o.hidden(), m.hidden()),
         Overrides.or(o.layers(), m.layers()), Overrides.or(o.expand(), m.expand()),
         Overrides.or(o.headWidth(), m.headWidth()), Overrides.or(o.stateSize(), m.stateSize()),
-        Overrides.or(o.groups(), m.groups()), m.convWidth(), m.padMultiple(), m.tied());
+        Overrides.or(o.groups(), m.groups()), m.convWidth(), m.padMultiple(), m.tied(), m.bias(), m.convBias());
   }
 
   private static GlaArch gla(GlaArch g, Overrides o) {
@@ -144,7 +144,7 @@ public final class Configurations {
     int dv = o.valueDim() != null ? o.valueDim() : g.valueDim() == g.hidden() ? d : g.valueDim();
     int ff = o.ffDim() != null ? o.ffDim() : g.ffDim() % g.hidden() == 0 ? g.ffDim() / g.hidden() * d : g.ffDim();
     return new GlaArch(g.name(), Overrides.or(o.vocab(), g.vocab()), d, Overrides.or(o.layers(), g.layers()),
-        Overrides.or(o.glaHeads(), g.heads()), dk, dv, ff, g.gateRank(), g.tied());
+        Overrides.or(o.glaHeads(), g.heads()), dk, dv, ff, g.gateRank(), g.tied(), g.regla());
   }
 
   private static RecurrentLmArch recurrent(RecurrentLmArch r, Overrides o) {

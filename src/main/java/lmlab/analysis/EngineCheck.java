@@ -5,7 +5,13 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.List;
 import lmlab.decode.KvCache;
+import lmlab.models.GlaConfig;
+import lmlab.models.GlaLmType;
 import lmlab.models.LanguageModel;
+import lmlab.models.Mamba2Config;
+import lmlab.models.Mamba2LmType;
+import lmlab.models.ModelSpec;
+import lmlab.models.ModelState;
 import lmlab.models.RecurrentLmConfig;
 import lmlab.models.Transformer;
 import lmlab.models.TransformerConfig;
@@ -17,7 +23,8 @@ import lmlab.tensor.Tensor;
  * The analyser's formulas against the engine for one configuration: the model is built (zero
  * weights), its parameters counted, one forward pass over B sequences of L tokens run inside a
  * {@link FlopCounter}, and its KV cache ({@link KvCache}, float32) or recurrent state (h, c) filled
- * with the same tokens. The formulas are evaluated for the same setting (float32, causal counting:
+ * with the same tokens. The linear-time mixer models (Mamba-2, GLA, ReGLA) run their decoding step
+ * (the recurrent form the closed forms count) over the tokens instead. The formulas are evaluated for the same setting (float32, causal counting:
  * the engine's attention kernels compute only the visible pairs).
  */
 public record EngineCheck(String name, long batch, long length, long parameters, long stateBytes, long flops,
@@ -43,9 +50,9 @@ public record EngineCheck(String name, long batch, long length, long parameters,
     return parametersMatch() && stateMatches() && flopsMatch();
   }
 
-  /** Whether the engine builds this family (the Transformer, lstm-lm and rnn-lm; Mamba-2 and GLA have no engine model here yet). */
+  /** Whether the engine builds this family (every family the analyser knows). */
   public static boolean supported(Architecture a) {
-    return a instanceof TransformerArch || a instanceof RecurrentLmArch;
+    return a instanceof TransformerArch || a instanceof RecurrentLmArch || a instanceof Mamba2Arch || a instanceof GlaArch;
   }
 
   public static EngineCheck run(Architecture a, long length, long batch) {
@@ -66,7 +73,8 @@ public record EngineCheck(String name, long batch, long length, long parameters,
     return switch (a) {
       case TransformerArch t -> transformer(t, b, l, formula);
       case RecurrentLmArch r -> recurrent(r, b, l, formula);
-      default -> throw new IllegalStateException();
+      case Mamba2Arch m -> mixer(m.name(), new ModelSpec(Mamba2LmType.INSTANCE, mamba2(m)), b, l, formula);
+      case GlaArch g -> mixer(g.name(), new ModelSpec(g.regla() ? GlaLmType.REGLA : GlaLmType.GLA, gla(g)), b, l, formula);
     };
   }
 
@@ -135,5 +143,46 @@ public record EngineCheck(String name, long batch, long length, long parameters,
     long state = 0; // h_n, and c_n for the lstm-lm
     for (Tensor t : out.extras().values()) state += t.numel() * (long) Float.BYTES;
     return new EngineCheck(r.name(), batch, length, model.numParameters(), state, flops, formula);
+  }
+
+  /** The engine configuration of a Mamba-2 architecture. */
+  static Mamba2Config mamba2(Mamba2Arch m) {
+    return new Mamba2Config(m.vocab(), m.hidden(), m.layers(), m.expand(), m.headWidth(), m.stateSize(), m.groups(),
+        m.convWidth(), m.padMultiple(), m.tied(), m.bias(), m.convBias(), Mamba2Config.LAYER_NORM_EPSILON, 0,
+        Double.POSITIVE_INFINITY);
+  }
+
+  /** The engine configuration of a GLA / ReGLA architecture (widths as expand factors that floor back to them). */
+  static GlaConfig gla(GlaArch g) {
+    if (!g.regla() && g.gateRank() != GlaConfig.GATE_RANK) {
+      throw new IllegalArgumentException("--check: " + g.name() + ": the engine's GLA gate has rank " + GlaConfig.GATE_RANK
+          + ", not " + g.gateRank());
+    }
+    return new GlaConfig(g.regla() ? GlaConfig.REGLA : GlaConfig.GLA, g.vocab(), g.hidden(), g.layers(), g.heads(),
+        expand(g.keyDim(), g.hidden()), expand(g.valueDim(), g.hidden()), g.ffDim(), 1e-6, g.tied());
+  }
+
+  private static double expand(int width, int d) {
+    double e = (double) width / d;
+    while ((int) Math.floor(d * e) < width) e = Math.nextUp(e);
+    return e;
+  }
+
+  /**
+   * The linear-time mixer models: their closed forms count the recurrent form per token, so the
+   * FLOPs are those of the model's decoding step (the recurrent form: every Linear's product, the
+   * state updates and the convolution as each multiply and add once), fed the L tokens of every row
+   * at once; the state is what that step holds after them (constant in L).
+   */
+  private static EngineCheck mixer(String name, ModelSpec spec, int batch, int length, Analysis formula) {
+    LanguageModel model = spec.uninitialisedModel();
+    model.eval();
+    ModelState state = model.newState(batch);
+    long flops;
+    try (FlopCounter c = FlopCounter.open(model)) {
+      model.step(state, tokens(batch, length, spec.vocabSize()).storage(), length);
+      flops = c.total();
+    }
+    return new EngineCheck(name, batch, length, model.numParameters(), state.bytes(), flops, formula);
   }
 }

@@ -25,7 +25,10 @@ import lmlab.tensor.Tensor;
  * }
  * </pre>
  *
- * Attribution: the innermost running {@link lmlab.nn.Linear} or recurrent cell (they mark
+ * Elementwise work the closed forms count (the linear-time mixers' state updates and convolution)
+ * is reported by the kernels that do it and recorded as such.
+ *
+ * <p>Attribution: the innermost running {@link lmlab.nn.Linear} or recurrent cell (they mark
  * themselves while tracing is on); a product issued directly by another module's code (the
  * attention's q·kᵀ and A·V, a tied head) goes to the innermost module class on the call stack,
  * found among the ancestors of the module entered last (so attention products land on
@@ -34,10 +37,18 @@ import lmlab.tensor.Tensor;
  * not counted; when no counter is open the engine pays one volatile read per product.
  */
 public final class FlopCounter implements AutoCloseable {
-  /** One recorded product: count × (m × k)·(k × n), issued by module. */
-  public record Product(String module, String op, long count, long m, long k, long n) {
+  /**
+   * One recorded product: count × (m × k)·(k × n), issued by module; or, when elementwise, count
+   * FLOPs of elementwise work that the closed forms count (a recurrent state update, a depthwise
+   * convolution: ProductProbe.reportElementwise).
+   */
+  public record Product(String module, String op, long count, long m, long k, long n, boolean elementwise) {
+    public Product(String module, String op, long count, long m, long k, long n) {
+      this(module, op, count, m, k, n, false);
+    }
+
     public long flops() {
-      return 2L * count * m * k * n;
+      return elementwise ? count : 2L * count * m * k * n;
     }
   }
 
@@ -64,7 +75,17 @@ public final class FlopCounter implements AutoCloseable {
       }
     }
     this.frames = ModuleTrace.start();
-    this.previous = ProductProbe.install(this::record);
+    this.previous = ProductProbe.install(new ProductProbe.Listener() {
+      @Override
+      public void product(String op, long count, long m, long k, long n, Tensor weight) {
+        record(op, count, m, k, n, weight);
+      }
+
+      @Override
+      public void elementwise(String op, long flops) {
+        products.add(new Product(attribute(), op, flops, 1, 1, 1, true));
+      }
+    });
   }
 
   /** Counts on this thread; modules are named by class (no root to name them from). */

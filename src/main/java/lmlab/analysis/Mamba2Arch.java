@@ -17,9 +17,12 @@ import lmlab.models.Mamba2Config;
  * 2·d_inner·d, the conv 2·d_conv·(d_inner + 2·G·N), and the state update
  * S ← a·S + (dt·x)Bᵀ (one multiply, one multiply, one add per state element: 3·d_inner·N) with the
  * read-out y = S·C (2·d_inner·N); gating, dt, D·x and the norms are free.
+ *
+ * <p>{@code use_bias} (mixers.md) adds the in_proj and out_proj biases, 2·d_inner + 2·G·N + H + d
+ * per layer; {@code use_conv_bias = false} drops the conv bias, (d_inner + 2·G·N) per layer.
  */
 public record Mamba2Arch(String name, int vocab, int hidden, int layers, int expand, int headWidth, int stateSize,
-    int groups, int convWidth, int padMultiple, boolean tied) implements Architecture {
+    int groups, int convWidth, int padMultiple, boolean tied, boolean bias, boolean convBias) implements Architecture {
 
   public static final int E = Mamba2Config.EXPAND;
   public static final int P = Mamba2Config.HEAD_DIM;
@@ -46,12 +49,13 @@ public record Mamba2Arch(String name, int vocab, int hidden, int layers, int exp
   /** The architecture of a config.json read by the shared reader ({@link lmlab.models.HfConfigs}). */
   public static Mamba2Arch of(String name, Mamba2Config c) {
     return new Mamba2Arch(name, c.vocabSize(), c.hiddenSize(), c.numHiddenLayers(), c.expand(), c.headDim(),
-        c.stateSize(), c.nGroups(), c.convKernel(), c.padVocabSizeMultiple(), c.tieWordEmbeddings());
+        c.stateSize(), c.nGroups(), c.convKernel(), c.padVocabSizeMultiple(), c.tieWordEmbeddings(), c.useBias(),
+        c.useConvBias());
   }
 
   /** The defaults E = 2, P = 64, N = 128, G = 1, conv 4, V padded to 16, tied. */
   public static Mamba2Arch of(String name, int vocab, int hidden, int layers) {
-    return new Mamba2Arch(name, vocab, hidden, layers, E, P, N, G, D_CONV, 16, true);
+    return new Mamba2Arch(name, vocab, hidden, layers, E, P, N, G, D_CONV, 16, true, false, true);
   }
 
   int inner() {
@@ -61,7 +65,8 @@ public record Mamba2Arch(String name, int vocab, int hidden, int layers, int exp
   @Override
   public String summary() {
     return "Mamba-2: E " + expand + ", P " + headWidth + ", N " + stateSize + ", G " + groups + ", H "
-        + inner() / headWidth + ", conv " + convWidth + ", V padded to " + padMultiple + ", "
+        + inner() / headWidth + ", conv " + convWidth + (convBias ? "" : " without bias")
+        + (bias ? ", projection biases" : "") + ", V padded to " + padMultiple + ", "
         + (tied ? "tied" : "untied") + " head";
   }
 
@@ -94,7 +99,8 @@ public record Mamba2Arch(String name, int vocab, int hidden, int layers, int exp
 
   @Override
   public String layerParameters() {
-    return "d·(2·d_inner + 2·G·N + H) + (d_inner + 2·G·N)·(d_conv + 1) + 3·H + d_inner + d_inner·d + d";
+    return "d·(2·d_inner + 2·G·N + H) + (d_inner + 2·G·N)·" + (convBias ? "(d_conv + 1)" : "d_conv")
+        + " + 3·H + d_inner + d_inner·d + d" + (bias ? " + (2·d_inner + 2·G·N + H) + d" : "");
   }
 
   @Override

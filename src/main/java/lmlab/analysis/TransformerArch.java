@@ -63,6 +63,10 @@ public record TransformerArch(String name, int vocab, int hidden, int layers, in
 
   /** The architecture of an lmlab Transformer configuration (a preset or a config.json). */
   public static TransformerArch of(String name, TransformerConfig c) {
+    if (c.mixers().stream().anyMatch(m -> !m.equals("attention"))) {
+      throw new IllegalArgumentException("mixers " + c.mixers() + ": the closed forms cover attention layers only;"
+          + " a hybrid is counted by building it (lmlab params)");
+    }
     return new TransformerArch(name, c.vocabSize(), c.hiddenSize(), c.numHiddenLayers(), c.numAttentionHeads(),
         c.numKeyValueHeads(), c.headDim(), c.intermediateSize(), c.mlp() == TransformerConfig.Mlp.SWIGLU, c.hiddenAct(),
         c.norm().configName(), c.position().configName(), c.maxPositionEmbeddings(), c.attentionBias(), c.oProjBias(), c.mlpBias(), c.lmHeadBias(),

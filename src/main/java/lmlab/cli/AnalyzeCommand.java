@@ -180,10 +180,16 @@ public final class AnalyzeCommand implements Runnable {
       String kv = a.architecture().recurrent() ? "state bytes " : "KV cache bytes ";
       sb.append("parameters ").append(verdict(c.parameters(), c.formula().value("parameters")))
           .append("; ").append(kv).append(verdict(c.stateBytes(), c.formula().value("state@" + c.length())))
-          .append("; forward FLOPs ").append(verdict(c.flops(), c.formula().value("flops@" + c.length())))
+          .append(mixer(a) ? "; recurrent-form FLOPs (decoding step) " : "; forward FLOPs ")
+          .append(verdict(c.flops(), c.formula().value("flops@" + c.length())))
           .append('\n');
     }
     return sb.toString();
+  }
+
+  /** The linear-time mixer families, whose FLOPs are counted over the recurrent form (EngineCheck). */
+  private static boolean mixer(Analysis a) {
+    return a.architecture() instanceof lmlab.analysis.Mamba2Arch || a.architecture() instanceof lmlab.analysis.GlaArch;
   }
 
   private static String withChecks(String report, List<EngineCheck> checks) {

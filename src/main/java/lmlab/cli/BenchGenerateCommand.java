@@ -1,6 +1,7 @@
 package lmlab.cli;
 
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import lmlab.decode.Greedy;
 import lmlab.decode.KvCache;
@@ -43,7 +44,8 @@ public final class BenchGenerateCommand implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   @Option(names = "--preset", required = true, paramLabel = "NAME",
-      description = "A Transformer preset: gpt, chargpt, gpt2, llama, qwen2, qwen2-variant.")
+      description = "A Transformer preset (gpt, chargpt, gpt2, llama, qwen2, qwen2-variant), or a linear-time mixer"
+          + " preset (gla-mini, regla-mini, mamba2-mini: timed per --context).")
   String preset;
 
   @Option(names = "--new-tokens", paramLabel = "N", defaultValue = "255",
@@ -57,6 +59,12 @@ public final class BenchGenerateCommand implements Runnable {
       description = "Least untimed runs first (more until the speed settles; 0 skips). Default: ${DEFAULT-VALUE}")
   int warmup;
 
+  @Option(names = "--context", split = ",", paramLabel = "N",
+      description = "Linear-time mixer presets (gla-mini, regla-mini, mamba2-mini, ...): per-token decoding time after"
+          + " each context length (bench mixer-generate's series; --new-tokens timed steps, median of --reps)."
+          + " Default for them: 1024,4096,16384.")
+  java.util.List<Integer> contexts;
+
   @Option(names = "--roofline-seconds", paramLabel = "S", defaultValue = "0.5",
       description = "Seconds of the read-bandwidth measurement behind roofline_*. Default: ${DEFAULT-VALUE}")
   double rooflineSeconds;
@@ -68,6 +76,21 @@ public final class BenchGenerateCommand implements Runnable {
     Flags.atLeast(cl, "--reps", reps, 1);
     Flags.atLeast(cl, "--warmup", warmup, 0);
     Flags.seconds(cl, "--roofline-seconds", rooflineSeconds);
+    lmlab.models.ModelType<?> type = lmlab.models.ModelRegistry.forPreset(preset);
+    if (type != null && !(type instanceof lmlab.models.TransformerType)) { // a recurrent-state model: time vs context
+      if (contexts != null) for (int c : contexts) Flags.atLeast(cl, "--context", c, 1);
+      List<Integer> series = contexts != null ? contexts : List.of(1024, 4096, 16384);
+      for (Map<String, Object> row : BenchMixerGenerateCommand.series(lmlab.models.Models.preset(preset), preset, series,
+          newTokens, reps)) {
+        row.put("bench", "generate");
+        BenchSupport.printJson(cl.getOut(), row);
+      }
+      return;
+    }
+    if (contexts != null) {
+      throw new CommandLine.ParameterException(cl, "--context: only for presets with a constant-size decoding state"
+          + " (gla-mini, regla-mini, mamba2-mini, ...); " + preset + " keeps a KV cache");
+    }
     TransformerConfig config;
     try {
       config = TransformerConfig.builder(preset).set("dropout", 0.0).build();

@@ -4,13 +4,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import lmlab.kernels.Parallel;
-import lmlab.models.GlaLm;
-import lmlab.models.Mamba2Lm;
-import lmlab.models.MixerModels;
-import lmlab.nn.mixers.LinearAttentionMixer;
-import lmlab.nn.mixers.Mamba2Mixer;
-import lmlab.nn.mixers.MixerState;
-import lmlab.tensor.IntTensor;
+import lmlab.models.LanguageModel;
+import lmlab.models.ModelSpec;
+import lmlab.models.ModelState;
+import lmlab.models.Models;
 import lmlab.tensor.Rng;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -19,7 +16,8 @@ import picocli.CommandLine.Option;
 /**
  * {@code lmlab bench mixer-generate}: per-token decoding time of a gla-mini or mamba2-mini sized
  * model (d 192, 6 layers) after contexts of several lengths. The state of a linear-time mixer has
- * a fixed size, so the time per token should not grow with the context (issue #16, acceptance 3).
+ * a fixed size, so the time per token should not grow with the context (issue #16, acceptance 3). Decoding goes
+ * through the model's own step (LanguageModel.newState / step), as lmlab generate does.
  */
 @Command(
     name = "mixer-generate",
@@ -32,7 +30,7 @@ import picocli.CommandLine.Option;
 public final class BenchMixerGenerateCommand implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
-  @Option(names = "--preset", paramLabel = "NAME", defaultValue = "gla-mini", description = "gla-mini or mamba2-mini. Default: ${DEFAULT-VALUE}")
+  @Option(names = "--preset", paramLabel = "NAME", defaultValue = "gla-mini", description = "Any preset with a decoding step (gla-mini, regla-mini, mamba2-mini, ...). Default: ${DEFAULT-VALUE}")
   String preset;
 
   @Option(names = "--context", split = ",", paramLabel = "N", defaultValue = "1024,4096,16384",
@@ -45,61 +43,58 @@ public final class BenchMixerGenerateCommand implements Runnable {
   @Option(names = "--reps", paramLabel = "R", defaultValue = "5", description = "Timed samples. Default: ${DEFAULT-VALUE}")
   int reps;
 
-  /** A model's step over its states. */
-  private interface Stepper {
-    MixerModels.Result step(List<MixerState> states, IntTensor tokens);
-  }
-
   @Override
   public void run() {
     CommandLine cl = spec.commandLine();
     Flags.atLeast(cl, "--tokens", tokens, 1);
     Flags.atLeast(cl, "--reps", reps, 1);
     for (int c : contexts) if (c < 1) throw new CommandLine.ParameterException(cl, "--context values must be >= 1, got " + c);
-    Rng rng = new Rng(1);
-    int vocab = 65;
-    Stepper model;
-    switch (preset) {
-      case "gla-mini" -> {
-        var layer = new LinearAttentionMixer.Config(192, 4, 0.5, 1, 1e-6);
-        GlaLm m = new GlaLm(new GlaLm.Spec(false, vocab, 6, layer, GlaLm.Spec.derivedIntermediateSize(192, 4), false), rng);
-        model = m::step;
-      }
-      case "mamba2-mini" -> {
-        var layer = new Mamba2Mixer.Config(192, 64, 2, 64, 6, 1, 4, false, true, 1e-5, 0, Double.POSITIVE_INFINITY);
-        Mamba2Lm m = new Mamba2Lm(new Mamba2Lm.Spec(vocab, 6, layer, false), rng);
-        model = m::step;
-      }
-      default -> throw new CommandLine.ParameterException(cl, "--preset must be gla-mini or mamba2-mini, got '" + preset + "'");
+    ModelSpec ms;
+    try {
+      ms = Models.preset(preset);
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(cl, "--preset: " + e.getMessage());
     }
-    for (int context : contexts) {
-      List<MixerState> states = null;
-      int done = 0;
-      while (done < context) { // read the context in pieces of up to 512 tokens
-        int n = Math.min(512, context - done);
-        states = model.step(states, ids(rng, n, vocab)).states();
-        done += n;
-      }
-      @SuppressWarnings("unchecked") List<MixerState>[] holder = new List[] {states};
-      Runnable steps = () -> {
-        for (int t = 0; t < tokens; t++) holder[0] = model.step(holder[0], ids(rng, 1, vocab)).states();
-      };
-      double seconds = BenchSupport.medianSeconds(1, reps, steps) / tokens;
-      long bytes = holder[0].stream().mapToLong(MixerState::bytes).sum();
-      Map<String, Object> row = new LinkedHashMap<>();
-      row.put("bench", "mixer-generate");
-      row.put("model", preset);
-      row.put("context", context);
-      row.put("ms_per_token", BenchSupport.fourDigits(seconds * 1e3));
-      row.put("state_bytes", bytes);
-      row.put("threads", Parallel.threads());
-      BenchSupport.printJson(cl.getOut(), row);
-    }
+    for (Map<String, Object> row : series(ms, preset, contexts, tokens, reps)) BenchSupport.printJson(cl.getOut(), row);
   }
 
-  private static IntTensor ids(Rng rng, int n, int vocab) {
+  /**
+   * Per context: the context read in pieces of up to 512 tokens (untimed), then the median over
+   * reps of tokens single-token steps; state bytes after them.
+   */
+  static List<Map<String, Object>> series(ModelSpec ms, String name, List<Integer> contexts, int tokens, int reps) {
+    LanguageModel model = ms.newModel(1);
+    model.eval();
+    int vocab = model.vocabSize();
+    Rng rng = new Rng(1);
+    List<Map<String, Object>> rows = new java.util.ArrayList<>();
+    for (int context : contexts) {
+      ModelState state = model.newState(1);
+      int done = 0;
+      while (done < context) {
+        int n = Math.min(512, context - done);
+        model.step(state, ids(rng, n, vocab), n);
+        done += n;
+      }
+      Runnable steps = () -> {
+        for (int t = 0; t < tokens; t++) model.step(state, ids(rng, 1, vocab), 1);
+      };
+      double seconds = BenchSupport.medianSeconds(1, reps, steps) / tokens;
+      Map<String, Object> row = new LinkedHashMap<>();
+      row.put("bench", "mixer-generate");
+      row.put("model", name);
+      row.put("context", context);
+      row.put("ms_per_token", BenchSupport.fourDigits(seconds * 1e3));
+      row.put("state_bytes", state.bytes());
+      row.put("threads", Parallel.threads());
+      rows.add(row);
+    }
+    return rows;
+  }
+
+  private static int[] ids(Rng rng, int n, int vocab) {
     int[] v = new int[n];
     for (int i = 0; i < n; i++) v[i] = (int) (rng.nextFloat() * vocab) % vocab;
-    return IntTensor.of(v, 1, n);
+    return v;
   }
 }

@@ -168,7 +168,10 @@ public final class ParamsCommand implements Runnable {
       List<ParameterTable.Row> rows = new ArrayList<>();
       for (ParameterTable.Row r : count.rows()) if (maxDepth == null || r.depth() <= maxDepth) rows.add(r);
       switch (format) {
-        case TABLE -> table(out, source, type.label(), rows, count, ignored);
+        case TABLE -> {
+          table(out, source, type.label(), rows, count, ignored);
+          stateLine(out, arch, c);
+        }
         case MARKDOWN -> markdown(out, source, type.label(), rows, count, ignored);
         case JSON -> json(out, source, type.label(), rows, count, ignored, c, "built model");
       }
@@ -179,7 +182,7 @@ public final class ParamsCommand implements Runnable {
     long perLayer = a.value("layer_parameters");
     String label = type != null ? type.label() : c.modelType();
     Models.ParameterCount count = new Models.ParameterCount(List.of(), closed, embeddings);
-    String why = type == null ? "lmlab has no " + c.modelType() + " model yet (issue #16)"
+    String why = type == null ? "lmlab has no " + c.modelType() + " model"
         : !mayBuild ? "nothing is built" : "models above " + group(BUILD_LIMIT) + " parameters are not built";
     switch (format) {
       case TABLE -> {
@@ -188,6 +191,7 @@ public final class ParamsCommand implements Runnable {
         totals(out, count);
         out.printf(Locale.ROOT, "%-22s %s  (%s)%n", "per layer:", group(perLayer), arch.layerLabel());
         if (!ignored.isEmpty()) out.printf(Locale.ROOT, "ignored keys: %s%n", String.join(", ", ignored));
+        stateLine(out, arch, c);
       }
       case MARKDOWN -> {
         out.printf(Locale.ROOT, "**%s**: `%s` (closed forms: %s)%n%n", label, source, why);
@@ -207,7 +211,18 @@ public final class ParamsCommand implements Runnable {
     }
   }
 
-  /** The engine's entry for a configuration, or null when lmlab cannot build it (mamba2, gla). */
+  /**
+   * The linear-time mixer models' decoding state per sequence (float32, the analyser's closed form,
+   * equal to what the engine holds: EngineCheck), which does not depend on the context length.
+   */
+  private static void stateLine(PrintWriter out, Architecture arch, ModelConfig c) {
+    if (arch == null || !(c instanceof lmlab.models.GlaConfig || c instanceof lmlab.models.Mamba2Config)) return;
+    Analysis a = Analysis.of(arch, Analysis.Setting.of(1).with(lmlab.analysis.ElementType.F32));
+    out.printf(Locale.ROOT, "%-22s %s bytes per sequence, float32, at any context length (%s elements = %s)%n",
+        "decoding state:", group(a.value("state@1")), group(a.value("state@1") / 4), arch.stateElements());
+  }
+
+  /** The engine's entry for a configuration, or null when lmlab cannot build it. */
   private static ModelType<?> engineType(ModelConfig c) {
     for (ModelType<?> t : ModelRegistry.TYPES) {
       if (t.configClass().isInstance(c) && (c.modelType() == null || t.modelTypes().contains(c.modelType()))) return t;

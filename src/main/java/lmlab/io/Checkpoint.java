@@ -40,6 +40,9 @@ public final class Checkpoint {
   public static final Map<String, String> MODEL_METADATA = Map.of("format", "pt");
 
   private static final ObjectMapper JSON = JsonMapper.builder()
+      // Hugging Face's Mamba-2 configs hold time_step_limit [0.0, Infinity]: read and written as that bare token
+      .enable(com.fasterxml.jackson.core.json.JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
+      .disable(com.fasterxml.jackson.core.json.JsonWriteFeature.WRITE_NAN_AS_STRINGS)
       .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
       .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
       .build();

@@ -31,12 +31,23 @@ public final class MixerModels {
     }
   }
 
-  /** Every layer's state tensors as extras {@code state.<layer>.<i>}. */
-  static Map<String, Tensor> extras(List<MixerState> states) {
+  /** x (n, d) = the embedding rows of tokens (E[token]), for a decoding step. */
+  static void embed(Tensor e, int[] tokens, int n, float[] x) {
+    Tensor c = e.contiguous();
+    int d = c.size(1);
+    for (int v = 0; v < n; v++) System.arraycopy(c.storage(), c.offset() + tokens[v] * d, x, v * d, d);
+  }
+
+  /**
+   * The layers' final states as forward's extras, one per state tensor, stacked over the layers
+   * (N_layer, B, ...) under the fixtures' names: GLA recurrent_state (ReGLA also key_max), Mamba-2
+   * conv_state and ssm_state.
+   */
+  static Map<String, Tensor> extras(List<MixerState> states, String... names) {
     Map<String, Tensor> out = new LinkedHashMap<>();
-    for (int l = 0; l < states.size(); l++) {
-      List<Tensor> ts = states.get(l).tensors();
-      for (int i = 0; i < ts.size(); i++) out.put("state." + l + "." + i, ts.get(i));
+    for (int i = 0; i < names.length; i++) {
+      int k = i;
+      out.put(names[i], Tensor.stack(states.stream().map(s -> s.tensors().get(k)).toList(), 0));
     }
     return out;
   }

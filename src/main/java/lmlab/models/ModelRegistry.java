@@ -7,17 +7,15 @@ import java.util.Locale;
 
 /**
  * The model types lmlab builds, keyed by config.json's {@code model_type}: the Transformer (no
- * model_type, or gpt2, llama, qwen2, mistral), lstm-lm and rnn-lm. Adding a model type is new
- * files plus one line in {@link #TYPES} (see {@link ModelType}).
- *
- * <p>The Hugging Face families lmlab reads but cannot build yet ({@code mamba2}, {@code gla}:
- * issue #16) are read by {@link HfConfigs} for the analyser; asking the engine for them is an error
- * that says so.
+ * model_type, or gpt2, llama, qwen2, mistral), lstm-lm, rnn-lm, and the linear-time mixer models
+ * gla, regla and mamba2 (a state-spaces/mamba config.json, with {@code ssm_cfg} and no
+ * model_type, is mamba2). Adding a model type is new files plus one line in {@link #TYPES} (see
+ * {@link ModelType}).
  */
 public final class ModelRegistry {
   /** Every model type the engine builds, in the order presets are listed. */
   public static final List<ModelType<?>> TYPES = List.of(TransformerType.INSTANCE, RecurrentLmType.LSTM,
-      RecurrentLmType.RNN);
+      RecurrentLmType.RNN, GlaLmType.GLA, GlaLmType.REGLA, Mamba2LmType.INSTANCE);
 
   private ModelRegistry() {}
 
@@ -25,19 +23,14 @@ public final class ModelRegistry {
   public static ModelType<?> forModelType(String modelType) {
     if (modelType == null) return TransformerType.INSTANCE;
     for (ModelType<?> t : TYPES) if (t.modelTypes().contains(modelType)) return t;
-    if (HfConfigs.ANALYSER_ONLY.contains(modelType)) {
-      throw new IllegalArgumentException("config: model_type \"" + modelType + "\" has no engine model yet (issue #16);"
-          + " lmlab analyze reads it");
-    }
     throw new IllegalArgumentException("config: model_type \"" + modelType + "\" is not known; known: "
         + String.join(", ", knownModelTypes()) + " (or none for an lmlab Transformer)");
   }
 
-  /** Every model_type value a config.json may have: the engine's and the analyser-only ones. */
+  /** Every model_type value a config.json may have. */
   public static List<String> knownModelTypes() {
     List<String> all = new ArrayList<>();
     for (ModelType<?> t : TYPES) all.addAll(t.modelTypes());
-    for (String s : HfConfigs.ANALYSER_ONLY) if (!all.contains(s)) all.add(s);
     // Hugging Face's first, as the analyser lists them
     List<String> hf = new ArrayList<>(HfConfigs.MODEL_TYPES);
     for (String s : all) if (!hf.contains(s)) hf.add(s);
@@ -51,6 +44,7 @@ public final class ModelRegistry {
           + (config == null ? "nothing" : config.getNodeType().toString().toLowerCase(Locale.ROOT)));
     }
     JsonNode t = config.get("model_type");
+    if (Mamba2LmType.isSsmFormat(config)) return Mamba2LmType.INSTANCE;
     if (t == null || t.isNull()) return TransformerType.INSTANCE;
     if (!t.isTextual()) {
       throw new IllegalArgumentException("config: model_type=" + t + " must be a string ("

@@ -133,8 +133,11 @@ public record TransformerConfig(String preset, String modelType, int vocabSize, 
   /** The presets (JSON resources lmlab/presets/NAME.json). */
   public static final List<String> PRESETS = List.of("gpt", "chargpt", "gpt2", "llama", "qwen2", "qwen2-variant");
 
-  /** The token mixers a layer may hold ({@code mixers}). */
-  public static final List<String> MIXERS = List.of("attention");
+  /**
+   * The token mixers a layer may hold ({@code mixers}): attention, and the linear-time mixers in
+   * the block's place of attention (hybrids, models.Mixers says with which sizes).
+   */
+  public static final List<String> MIXERS = List.of("attention", "gla", "regla", "mamba2");
 
   /** Default RoPE base (layers.md); Qwen2.5 configs give 1e6. */
   public static final double DEFAULT_ROPE_THETA = 10000.0;

@@ -5,6 +5,7 @@ import lmlab.nn.weights.FloatWeights;
 import lmlab.nn.weights.MatVec;
 import lmlab.nn.weights.ProductGroup;
 import lmlab.nn.weights.Weights;
+import lmlab.tensor.ProductProbe;
 import lmlab.tensor.Rng;
 import lmlab.tensor.Tensor;
 
@@ -75,6 +76,7 @@ public class Linear extends Layer {
    */
   @Override
   public void step(float[] x, float[] y, int n, boolean accumulate, Workspace ws) {
+    if (ProductProbe.active()) ProductProbe.report("linear", 1, n, in, out, weight); // the analyser's count (off: one read)
     if (n == 1) {
       ProductGroup g = ws.group(this, accumulate ? 1 : 0, y);
       if (g == null) g = ws.keep(this, accumulate ? 1 : 0, ProductGroup.of(product(y, accumulate)));

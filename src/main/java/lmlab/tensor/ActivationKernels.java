@@ -48,4 +48,14 @@ public final class ActivationKernels {
   public static void slide(float[] x, int n) {
     Activations.slideK(x, 0, x, 0, n);
   }
+
+  /** x[0, n) = softplus(x) = log(1 + e^x) (Mamba-2's Δ). */
+  public static void softplus(float[] x, int n) {
+    Activations.softplusK(x, 0, x, 0, n);
+  }
+
+  /** x[0, n) = logsigmoid(x) = -softplus(-x) (GLA's forget gate). */
+  public static void logSigmoid(float[] x, int n) {
+    Activations.logSigmoidK(x, 0, x, 0, n);
+  }
 }

@@ -14,6 +14,12 @@ public final class ProductProbe {
      * @param weight the weight of a linear (W, out × in), else null
      */
     void product(String op, long count, long m, long k, long n, Tensor weight);
+
+    /**
+     * Elementwise work the analyser counts (analysis.md: a recurrent state update counts each
+     * multiply and each add once; a depthwise convolution its multiplies and adds); ignored by default.
+     */
+    default void elementwise(String op, long flops) {}
   }
 
   private static final ThreadLocal<Listener> LISTENER = new ThreadLocal<>();
@@ -48,5 +54,11 @@ public final class ProductProbe {
   public static void report(String op, long count, long m, long k, long n, Tensor weight) {
     Listener l = LISTENER.get();
     if (l != null) l.product(op, count, m, k, n, weight);
+  }
+
+  /** Reports flops of elementwise work (see {@link Listener#elementwise}) to this thread's listener, if any. */
+  public static void reportElementwise(String op, long flops) {
+    Listener l = LISTENER.get();
+    if (l != null) l.elementwise(op, flops);
   }
 }

@@ -108,7 +108,7 @@ class AnalyzeCommandTest {
     JsonNode j = JSON.readTree(ok("--compare", "gpt,gpt-gqa,qwen2-variant,lstm-lm,gla", "--L", "16", "--batch", "2",
         "--check", "--format", "json").out());
     JsonNode checks = j.get("engine_check");
-    assertThat(checks.size()).as("gla has no engine model").isEqualTo(4);
+    assertThat(checks.size()).as("every configuration has an engine model (gla since issue #16)").isEqualTo(5);
     for (JsonNode c : checks) {
       assertThat(c.get("match").asBoolean()).as(c.toString()).isTrue();
       assertThat(c.get("flops").asLong()).isEqualTo(c.get("formula_flops").asLong()).isPositive();
@@ -119,6 +119,14 @@ class AnalyzeCommandTest {
     Run text = ok("--preset", "chargpt", "--L", "8", "--check");
     assertThat(text.out()).contains("engine check (built model, instrumented forward pass, float32 cache; B = 1, L = 8):")
         .contains("  chargpt: parameters 2,719,104 = formula; KV cache bytes 73,728 = formula; forward FLOPs ");
+    // issue #16 acceptance 2: the four of the course, each against the engine
+    JsonNode four = JSON.readTree(ok("--compare", "gpt,gpt-gqa,mamba2,gla", "--L", "8", "--batch", "2", "--d", "64",
+        "--n-layer", "2", "--V", "40", "--check", "--format", "json").out()).get("engine_check");
+    assertThat(four.size()).isEqualTo(4);
+    for (JsonNode c : four) {
+      assertThat(c.get("match").asBoolean()).as(c.toString()).isTrue();
+      assertThat(c.get("flops").asLong()).isPositive();
+    }
     Run big = MainTest.run("analyze", "--preset", "gpt2", "--L", "1024", "--check");
     assertThat(big.code()).isEqualTo(2);
     assertThat(big.err()).contains("--check: gpt2 at B = 1, L = 1024 needs 272,339,828,736 (272.3 GFLOP) FLOPs");

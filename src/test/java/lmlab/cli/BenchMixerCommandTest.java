@@ -33,4 +33,23 @@ class BenchMixerCommandTest {
     // 6 layers of 4 heads with S (24, 48) float32
     for (String l : lines) assertThat(json.readTree(l).get("state_bytes").asLong()).isEqualTo(6L * 4 * 24 * 48 * 4);
   }
+
+  @Test
+  void benchGenerateTimesAMixerPresetPerContext() throws Exception {
+    MainTest.Run r = MainTest.run("bench", "generate", "--preset", "mamba2-mini", "--context", "3,40", "--new-tokens",
+        "1", "--reps", "1");
+    assertThat(r.code()).as(r.err()).isZero();
+    List<String> lines = r.out().lines().toList();
+    assertThat(lines).hasSize(2);
+    ObjectMapper json = new ObjectMapper();
+    // 6 layers: conv (384 + 2·64, 4) and SSM (6, 64, 64), float32
+    for (String l : lines) {
+      JsonNode row = json.readTree(l);
+      assertThat(row.get("bench").asText()).isEqualTo("generate");
+      assertThat(row.get("state_bytes").asLong()).isEqualTo(6L * ((384 + 128) * 4 + 6 * 64 * 64) * 4);
+    }
+    MainTest.Run kv = MainTest.run("bench", "generate", "--preset", "chargpt", "--context", "10");
+    assertThat(kv.code()).isEqualTo(2);
+    assertThat(kv.err()).contains("--context: only for presets with a constant-size decoding state");
+  }
 }

@@ -46,8 +46,12 @@ class ForwardCommandTest {
     return !name.endsWith("_lm");
   }
 
+  private static boolean mixer(String name) {
+    return name.equals("gla_lm") || name.equals("mamba2_lm");
+  }
+
   @ParameterizedTest
-  @ValueSource(strings = {"gpt", "chargpt", "qwen2", "qwen2_variant", "qwen2_hf", "lstm_lm", "rnn_lm"})
+  @ValueSource(strings = {"gpt", "chargpt", "qwen2", "qwen2_variant", "qwen2_hf", "lstm_lm", "rnn_lm", "gla_lm", "mamba2_lm"})
   void reproducesTheFixtureOutputsLossAndEveryGradient(String name) throws IOException {
     Path dir = fixtureDir(name);
     Path out = tmp.resolve(name + ".safetensors");
@@ -76,6 +80,11 @@ class ForwardCommandTest {
       assertThat(compared).contains("logits", "loss", "tokens", "targets");
       if (transformer(name)) {
         assertThat(compared).contains("hidden_states", "attentions");
+      } else if (mixer(name)) { // the final states of every layer
+        assertThat(compared).contains(name.equals("gla_lm") ? "recurrent_state" : "ssm_state");
+        if (name.equals("mamba2_lm")) assertThat(compared).contains("conv_state");
+        assertThat(actual.has("hidden_states")).isTrue();
+        assertThat(actual.has("attentions")).isFalse();
       } else {
         assertThat(compared).contains("h_n");
         if (name.equals("lstm_lm")) assertThat(compared).contains("c_n");

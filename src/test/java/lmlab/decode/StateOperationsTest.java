@@ -33,6 +33,11 @@ class StateOperationsTest {
         Arguments.of("rnn h", (Supplier<LanguageModel>) SteppingTest::rnn));
   }
 
+  /** The attention and recurrent states and the linear-time mixers' (whose truncate has its own test below). */
+  static Stream<Arguments> statesAndMixers() {
+    return Stream.concat(states(), Stream.concat(SteppingTest.mixers(), SteppingTest.hybrids()));
+  }
+
   static int[] concat(int[] a, int aLen, int[] b, int bLen) {
     int[] out = Arrays.copyOf(a, aLen + bLen);
     System.arraycopy(b, 0, out, aLen, bLen);
@@ -47,7 +52,7 @@ class StateOperationsTest {
   }
 
   @ParameterizedTest(name = "{0}")
-  @MethodSource("states")
+  @MethodSource("statesAndMixers")
   void aForkIsIndependentOfItsOrigin(String name, Supplier<LanguageModel> make) {
     LanguageModel m = make.get();
     int v = m.vocabSize();
@@ -76,7 +81,7 @@ class StateOperationsTest {
   }
 
   @ParameterizedTest(name = "{0}")
-  @MethodSource("states")
+  @MethodSource("statesAndMixers")
   void reorderWithRepeatedRowsContinuesEachChosenRow(String name, Supplier<LanguageModel> make) {
     LanguageModel m = make.get();
     int v = m.vocabSize();
@@ -149,5 +154,37 @@ class StateOperationsTest {
       assertThat(d.position(0)).isEqualTo(5);
       if (d.layerState(0) instanceof RecurrentState s) assertThat(s.position(0)).isEqualTo(5);
     }
+  }
+
+  /**
+   * A mixer's recurrent state has a constant size and keeps no history: truncate to the position
+   * or beyond changes nothing, to 0 starts a new sequence, and any other length is an error that
+   * says to keep a fork instead.
+   */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("lmlab.decode.SteppingTest#mixers")
+  void aMixerStateGoesBackOnlyToZeroAndHoldsConstantBytes(String name, Supplier<LanguageModel> make) {
+    LanguageModel m = make.get();
+    int v = m.vocabSize();
+    Random r = new Random(11);
+    int[] first = randomIds(r, 30, v);
+    int[] other = randomIds(r, 20, v);
+    Decoder d = new Decoder(m, 1);
+    long empty = d.bytes();
+    d.step(first, 30);
+    assertThat(d.bytes()).as("state bytes do not grow with the tokens read").isEqualTo(empty);
+    d.truncate(30);
+    d.truncate(100);
+    assertThat(d.position(0)).isEqualTo(30);
+    assertThatThrownBy(() -> d.truncate(12)).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("row 0 is at position 30 and cannot go back to 12")
+        .hasMessageContaining("keep a fork()");
+    assertThat(d.position(0)).as("a refused truncate changes nothing").isEqualTo(30);
+    assertThat(feed(d, concat(first, 30, other, 20), 30, 50, full(m, concat(first, 30, other, 20)), v))
+        .isLessThanOrEqualTo(SteppingTest.TOL);
+    d.truncate(0);
+    assertThat(d.position(0)).isZero();
+    assertThat(feed(d, other, 0, 20, full(m, other), v)).isLessThanOrEqualTo(SteppingTest.TOL);
+    assertThat(d.bytes()).isEqualTo(empty);
   }
 }

@@ -8,6 +8,7 @@ import java.util.stream.Stream;
 import lmlab.autograd.Autograd;
 import lmlab.models.LanguageModel;
 import lmlab.models.LstmLm;
+import lmlab.models.Models;
 import lmlab.models.RecurrentLmConfig;
 import lmlab.models.RnnLm;
 import lmlab.models.Transformer;
@@ -61,6 +62,35 @@ class SteppingTest {
         Arguments.of("rnn-lm", (Supplier<LanguageModel>) SteppingTest::rnn));
   }
 
+  /** The linear-time mixer models (gla, regla, mamba2 with one and two groups), small, random weights. */
+  static LanguageModel mixerModel(String json) {
+    LanguageModel m = Models.parseConfig(MixerConfigs.json(json)).newModel(5);
+    m.eval();
+    return m;
+  }
+
+  static Stream<Arguments> mixers() {
+    return Stream.of(
+        Arguments.of("gla", (Supplier<LanguageModel>) () -> mixerModel(MixerConfigs.GLA)),
+        Arguments.of("regla", (Supplier<LanguageModel>) () -> mixerModel(MixerConfigs.REGLA)),
+        Arguments.of("mamba2", (Supplier<LanguageModel>) () -> mixerModel(MixerConfigs.MAMBA2)),
+        Arguments.of("mamba2 (2 groups, biases, clamped dt)", (Supplier<LanguageModel>) () -> mixerModel(MixerConfigs.MAMBA2_G2)));
+  }
+
+  /** Hybrids: a Transformer whose per-layer mixers list mixes attention with the linear-time mixers. */
+  static Stream<Arguments> hybrids() {
+    return Stream.of(
+        Arguments.of("hybrid llama: attention, gla, mamba2", (Supplier<LanguageModel>) () -> transformer("llama", "mixers",
+            "[\"attention\", \"gla\", \"mamba2\"]")),
+        Arguments.of("hybrid gpt: regla, attention", (Supplier<LanguageModel>) () -> transformer("gpt", "mixers",
+            "[\"regla\", \"attention\"]")));
+  }
+
+  /** Every preset, the mixer models and the hybrids. */
+  static Stream<Arguments> presetsAndMixers() {
+    return Stream.concat(presets(), Stream.concat(mixers(), hybrids()));
+  }
+
   static int[] randomIds(Random r, int n, int vocab) {
     int[] ids = new int[n];
     for (int i = 0; i < n; i++) ids[i] = r.nextInt(vocab);
@@ -82,7 +112,7 @@ class SteppingTest {
   }
 
   @ParameterizedTest(name = "{0}")
-  @MethodSource("presets")
+  @MethodSource("presetsAndMixers")
   void oneRowStepsOnTheMatrixVectorKernelsAndEqualsTheFullForward(String name, Supplier<LanguageModel> make) {
     LanguageModel m = make.get();
     int v = m.vocabSize();
@@ -99,7 +129,7 @@ class SteppingTest {
   }
 
   @ParameterizedTest(name = "{0}")
-  @MethodSource("presets")
+  @MethodSource("presetsAndMixers")
   void batchedRowsStepOnMatrixMatrixProductsAndEqualTheFullForward(String name, Supplier<LanguageModel> make) {
     LanguageModel m = make.get();
     int v = m.vocabSize();
@@ -164,5 +194,47 @@ class SteppingTest {
     }
     assertThat(new int[] {d.position(0), d.position(1), d.position(2)}).containsExactly(30, 24, 12);
     assertThat(worst).as("%s: rows at different positions", name).isLessThanOrEqualTo(TOL);
+  }
+
+  /**
+   * Rows at different positions through reorder and truncate(row, 0) only (what a recurrent
+   * mixer state allows): a row restarts from scratch beside one that continues, then a third joins.
+   */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("presetsAndMixers")
+  void rowsRestartAndJoinBesideRowsThatContinue(String name, Supplier<LanguageModel> make) {
+    LanguageModel m = make.get();
+    int v = m.vocabSize();
+    Random r = new Random(4);
+    int[] a = randomIds(r, 40, v);
+    int[] b = randomIds(r, 40, v);
+    int[] c = randomIds(r, 40, v);
+    int[] z = randomIds(r, 10, v);
+    Decoder d = new Decoder(m, 2);
+    int[] prompt = new int[20];
+    System.arraycopy(a, 0, prompt, 0, 10);
+    System.arraycopy(z, 0, prompt, 10, 10);
+    d.step(prompt, 10);
+    d.state().truncate(1, 0); // row 1 drops z and starts b
+    assertThat(d.position(1)).isZero();
+    float[] fa = full(m, a);
+    float[] fb = full(m, b);
+    float[] fc = full(m, c);
+    double worst = 0;
+    for (int s = 0; s < 8; s++) { // row 0 at 10 + s, row 1 at s
+      float[] logits = d.step(new int[] {a[10 + s], b[s]}, 1);
+      worst = Math.max(worst, diff(logits, 0, fa, (10 + s) * v, v));
+      worst = Math.max(worst, diff(logits, v, fb, s * v, v));
+    }
+    d.reorder(new int[] {0, 1, 0});
+    d.state().truncate(2, 0);
+    for (int s = 0; s < 12; s++) {
+      float[] logits = d.step(new int[] {a[18 + s], b[8 + s], c[s]}, 1);
+      worst = Math.max(worst, diff(logits, 0, fa, (18 + s) * v, v));
+      worst = Math.max(worst, diff(logits, v, fb, (8 + s) * v, v));
+      worst = Math.max(worst, diff(logits, 2 * v, fc, s * v, v));
+    }
+    assertThat(new int[] {d.position(0), d.position(1), d.position(2)}).containsExactly(30, 20, 12);
+    assertThat(worst).as("%s: rows restarted and joined", name).isLessThanOrEqualTo(TOL);
   }
 }

@@ -9,14 +9,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import lmlab.io.Safetensors;
 import lmlab.io.SafetensorsFile;
-import lmlab.nn.mixers.LinearAttentionMixer;
-import lmlab.nn.mixers.Mamba2Mixer;
 import lmlab.nn.mixers.MixerState;
 import lmlab.tensor.IntTensor;
 import lmlab.tensor.Tensor;
@@ -35,25 +32,10 @@ class MixerLmTest {
     return Path.of("src", "test", "resources", "fixtures", name);
   }
 
+  /** The fixture's config.json through the registry (the one reader), its weights loaded strictly. */
   static LanguageModel load(String name) throws IOException {
     JsonNode c = JSON.readTree(dir(name).resolve("config.json").toFile());
-    LanguageModel m;
-    if (name.startsWith("gla")) {
-      var layer = new LinearAttentionMixer.Config(c.get("hidden_size").asInt(), c.get("num_heads").asInt(),
-          c.get("expand_k").asDouble(), c.get("expand_v").asDouble(), c.get("norm_eps").asDouble());
-      int ff = c.get("intermediate_size").isNull()
-          ? GlaLm.Spec.derivedIntermediateSize(c.get("hidden_size").asInt(), c.get("hidden_ratio").asDouble())
-          : c.get("intermediate_size").asInt();
-      m = new GlaLm(new GlaLm.Spec(false, c.get("vocab_size").asInt(), c.get("num_hidden_layers").asInt(), layer, ff,
-          c.get("tie_word_embeddings").asBoolean()), null);
-    } else {
-      var layer = new Mamba2Mixer.Config(c.get("hidden_size").asInt(), c.get("state_size").asInt(), c.get("expand").asInt(),
-          c.get("head_dim").asInt(), c.get("num_heads").asInt(), c.get("n_groups").asInt(), c.get("conv_kernel").asInt(),
-          c.get("use_bias").asBoolean(), c.get("use_conv_bias").asBoolean(), c.get("layer_norm_epsilon").asDouble(),
-          c.get("time_step_limit").get(0).asDouble(), c.get("time_step_limit").get(1).asDouble());
-      m = new Mamba2Lm(new Mamba2Lm.Spec(c.get("vocab_size").asInt(), c.get("num_hidden_layers").asInt(), layer,
-          c.get("tie_word_embeddings").asBoolean()), null);
-    }
+    LanguageModel m = Models.parseConfig(c).uninitialisedModel();
     SafetensorsFile w = Safetensors.read(dir(name).resolve("model.safetensors"));
     Map<String, Tensor> state = new LinkedHashMap<>();
     for (String n : w.names()) state.put(n, w.tensor(n));
@@ -103,20 +85,36 @@ class MixerLmTest {
     LanguageModel m = load(name);
     SafetensorsFile io = Safetensors.read(dir(name).resolve("io.safetensors"));
     IntTensor tokens = io.ints("tokens");
-    List<MixerState> states = null;
-    List<Tensor> logits = new ArrayList<>();
-    long bytes = -1;
-    for (int t = 0; t < tokens.size(1); t++) {
-      int[] col = new int[tokens.size(0)];
-      for (int b = 0; b < col.length; b++) col[b] = tokens.storage()[b * tokens.size(1) + t];
-      IntTensor one = IntTensor.of(col, col.length, 1);
-      MixerModels.Result r = m instanceof GlaLm g ? g.step(states, one) : ((Mamba2Lm) m).step(states, one);
-      states = r.states();
-      logits.add(r.output().logits());
-      long b = states.stream().mapToLong(MixerState::bytes).sum();
-      if (bytes >= 0) assertThat(b).as("state bytes stay constant").isEqualTo(bytes);
-      bytes = b;
+    int rows = tokens.size(0), len = tokens.size(1), v = m.vocabSize();
+    ModelState state = m.newState(rows);
+    float[] logits = new float[rows * len * v];
+    long bytes = state.bytes();
+    for (int t = 0; t < len; t++) {
+      int[] col = new int[rows];
+      for (int b = 0; b < rows; b++) col[b] = tokens.storage()[b * len + t];
+      float[] step = m.step(state, col, 1);
+      for (int b = 0; b < rows; b++) System.arraycopy(step, b * v, logits, (b * len + t) * v, v);
+      assertThat(state.bytes()).as("state bytes stay constant").isEqualTo(bytes);
     }
-    assertClose(name + " decoded logits", Tensor.cat(logits, 1), io.tensor("logits"));
+    assertClose(name + " decoded logits", Tensor.of(logits, rows, len, v), io.tensor("logits"));
+    assertThat(bytes).isEqualTo(4L * rows * Long.parseLong(io.metadata().get("state_elements")));
+  }
+
+  /**
+   * A checkpoint of each mixer model (config.json written by the model, Hugging Face's bare
+   * Infinity in mamba2's time_step_limit) loads through the registry to the same logits.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"gla-mini", "regla-mini", "mamba2-mini"})
+  void aCheckpointLoadsBackToTheSameLogits(String preset, @org.junit.jupiter.api.io.TempDir Path dir) throws IOException {
+    LanguageModel m = Models.preset(preset, Map.of("num_hidden_layers", "2", "hidden_size", "64")).newModel(3);
+    lmlab.nn.ModuleCheckpoint.save(dir, m.config(), m);
+    if (preset.startsWith("mamba2")) {
+      assertThat(java.nio.file.Files.readString(dir.resolve("config.json"))).contains("Infinity");
+    }
+    LanguageModel back = Models.load(dir);
+    assertThat(back.getClass()).isEqualTo(m.getClass());
+    IntTensor t = IntTensor.of(new int[] {1, 5, 7, 2, 9, 4}, 2, 3);
+    assertClose(preset + " logits after loading", back.logits(t), m.logits(t));
   }
 }

@@ -64,7 +64,7 @@ class ModelsTest {
   @Test
   void presetsAndOverrides() {
     assertThat(Models.presets()).containsExactly("gpt", "chargpt", "gpt2", "llama", "qwen2", "qwen2-variant", "lstm-lm",
-        "rnn-lm");
+        "rnn-lm", "gla", "gla-mini", "regla", "regla-mini", "mamba2", "mamba2-mini", "mamba2-lab");
     assertThat(Models.preset("gpt2").numParameters()).isEqualTo(124_439_808L);
     ModelSpec lstm = Models.preset("lstm-lm", Map.of("hidden_size", "16", "embedding_size", "8"));
     assertThat(lstm.type()).isEqualTo(RecurrentLmType.LSTM);
@@ -75,7 +75,7 @@ class ModelsTest {
     assertThat(rnn.type()).isEqualTo(RecurrentLmType.RNN);
     assertThat(rnn.newModel(1)).isInstanceOf(RnnLm.class);
     assertThatThrownBy(() -> Models.preset("bert", Map.of())).hasMessageContaining("unknown preset 'bert'")
-        .hasMessageContaining("gpt, chargpt, gpt2, llama, qwen2, qwen2-variant, lstm-lm, rnn-lm");
+        .hasMessageContaining("gpt, chargpt, gpt2, llama, qwen2, qwen2-variant, lstm-lm, rnn-lm, gla");
     assertThat(Models.preset("qwen2-variant").configAs(TransformerConfig.class).attention()).isEqualTo(Normaliser.RELU);
     assertThatThrownBy(() -> Models.preset("lstm-lm", Map.of("model_type", "rnn-lm")))
         .hasMessageContaining("model_type");

@@ -79,6 +79,32 @@ public final class GatedLinearScan {
   }
 
   /**
+   * One token of the recurrent form for one head on arrays, in place on the state (decoding):
+   * {@code S[i, j] = α[i] · S[i, j] + k[i] · v[j]}, then {@code o[j] = scale · Σ_i q[i] · S[i, j]}.
+   * S is (d_k, d_v) row-major from so; q, k, α (d_k) and v, o (d_v) from their offsets.
+   */
+  public static void step(float[] s, int so, float[] q, int qo, float[] k, int ko, float[] v, int vo, float[] a, int ao,
+      float scale, float[] o, int oo, int dk, int dv) {
+    java.util.Arrays.fill(o, oo, oo + dv, 0f);
+    for (int i = 0; i < dk; i++) {
+      float ai = a[ao + i], ki = k[ko + i], qi = scale * q[qo + i];
+      int row = so + i * dv;
+      int j = 0;
+      FloatVector av = FloatVector.broadcast(F, ai), kv = FloatVector.broadcast(F, ki), qv = FloatVector.broadcast(F, qi);
+      for (int up = F.loopBound(dv); j < up; j += F.length()) {
+        FloatVector sv = FloatVector.fromArray(F, s, row + j).mul(av).add(FloatVector.fromArray(F, v, vo + j).mul(kv));
+        sv.intoArray(s, row + j);
+        FloatVector.fromArray(F, o, oo + j).add(sv.mul(qv)).intoArray(o, oo + j);
+      }
+      for (; j < dv; j++) {
+        float sv = ai * s[row + j] + ki * v[vo + j];
+        s[row + j] = sv;
+        o[oo + j] += qi * sv;
+      }
+    }
+  }
+
+  /**
    * The chunked form with chunks of {@code chunk} tokens (the last one shorter); same arguments
    * and results as {@link #recurrent}. Differentiable in every input.
    */

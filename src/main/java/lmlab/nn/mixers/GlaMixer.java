@@ -3,6 +3,8 @@ package lmlab.nn.mixers;
 import java.util.List;
 import lmlab.nn.Linear;
 import lmlab.nn.Module;
+import lmlab.nn.Workspace;
+import lmlab.tensor.ActivationKernels;
 import lmlab.tensor.Rng;
 import lmlab.tensor.Tensor;
 
@@ -62,6 +64,19 @@ public final class GlaMixer extends LinearAttentionMixer {
     // log α = logsigmoid(W_gk1 (W_gk0 x) + b_gk1) / 16
     Tensor logDecay = gkProj.up.forward(gkProj.down.forward(x)).logSigmoid().div(GATE_NORMALIZER).reshape(s);
     return new ScanInputs(q, k, logDecay, (float) (1 / Math.sqrt(config.headKeyDim())), null);
+  }
+
+  /** q and k as they are; α = exp(logsigmoid(W_gk1 (W_gk0 x) + b_gk1) / 16); scale 1/sqrt(d_hk). */
+  @Override
+  protected float stepInputs(MixerStepState state, float[] x, float[] q, float[] k, float[] a, int rows, int tokens,
+      Workspace ws) {
+    int n = rows * tokens, dk = config.keyDim();
+    float[] low = ws.floats(this, 6, n * GATE_RANK);
+    gkProj.down.step(x, low, n, false, ws);
+    gkProj.up.step(low, a, n, false, ws);
+    ActivationKernels.logSigmoid(a, n * dk);
+    for (int i = 0; i < n * dk; i++) a[i] = (float) Math.exp(a[i] / GATE_NORMALIZER);
+    return (float) (1 / Math.sqrt(config.headKeyDim()));
   }
 
   @Override

@@ -3,8 +3,12 @@ package lmlab.nn.mixers;
 import lmlab.autograd.Autograd;
 import lmlab.nn.Init;
 import lmlab.nn.Linear;
-import lmlab.nn.Module;
+import lmlab.nn.Mixer;
 import lmlab.nn.RMSNorm;
+import lmlab.nn.StepState;
+import lmlab.nn.Workspace;
+import lmlab.tensor.ActivationKernels;
+import lmlab.tensor.ProductProbe;
 import lmlab.tensor.Rng;
 import lmlab.tensor.Shape;
 import lmlab.tensor.Tensor;
@@ -14,8 +18,13 @@ import lmlab.tensor.Tensor;
  * (d_k, d), v and the output gate g (d_v, d), a gated linear recurrence per head, the head
  * RMSNorm with the swish gate, {@code y_t = RMSNorm(o_t) ⊙ w ⊙ silu(g_t)}, and o_proj (d, d_v).
  * A subclass supplies the feature maps and the forget gate, and its state.
+ *
+ * <p>Two paths, one set of layers: {@link #forward(Tensor, MixerState, int)} (autograd; the
+ * chunked form, or the recurrence on autograd ops) for training, and {@link #step} (arrays, no
+ * autograd) for decoding, which runs the same projections and norms through their own
+ * {@code step} and the recurrent form ({@link GatedLinearScan#step}) on the state in place.
  */
-public abstract class LinearAttentionMixer extends Module {
+public abstract class LinearAttentionMixer extends Mixer {
   /** Sizes of a GLA or ReGLA layer; the checks name fla's config keys. */
   public record Config(int hiddenSize, int numHeads, double expandK, double expandV, double normEps) {
     public Config {
@@ -51,7 +60,13 @@ public abstract class LinearAttentionMixer extends Module {
   }
 
   /** The layer output (B, S, d), o before the head norm (B, S, H, d_hv), and the state after the last token. */
-  public record Output(Tensor out, Tensor o, MixerState state) {}
+  public record Output(Tensor out, Tensor o, MixerState state) implements Mixer.Result {
+    /** A linear-time mixer has no attention weights to show. */
+    @Override
+    public Tensor weights() {
+      return null;
+    }
+  }
 
   /** Chunk length of the training form unless a call names another (short chunks suit a CPU: the pairwise part grows with L). */
   public static final int DEFAULT_CHUNK = 16;
@@ -109,7 +124,25 @@ public abstract class LinearAttentionMixer extends Module {
     return config;
   }
 
+  @Override
+  public int hiddenSize() {
+    return config.hiddenSize();
+  }
+
+  /** fla's name of the layer in a block ({@code model.layers.{i}.attn}). */
+  @Override
+  public String childName() {
+    return "attn";
+  }
+
+  /** The layer from the zero state, chunked training form (no attention weights: null). */
+  @Override
+  public Output forward(Tensor x, boolean returnWeights) {
+    return forward(x, null, DEFAULT_CHUNK);
+  }
+
   /** The layer from the zero state, chunked training form. */
+  @Override
   public Tensor forward(Tensor x) {
     return forward(x, null, DEFAULT_CHUNK).out();
   }
@@ -144,12 +177,73 @@ public abstract class LinearAttentionMixer extends Module {
   }
 
   /**
-   * Decoding: new tokens x (B, T, d) from state, without autograd; the same forward (chunked
-   * over the T tokens), so decoding cannot drift from training.
+   * New tokens x (B, T, d) from state, without autograd: the chunked forward over the T tokens
+   * (what a prompt of tensors takes; {@link #step} is the decoding path on arrays).
    */
   public Output step(MixerState state, Tensor x) {
     try (var g = Autograd.noGrad()) {
       return forward(x, state, DEFAULT_CHUNK);
     }
   }
+
+  /** The zero state of rows rows with a position per row: S (and ReGLA's M), constant in size. */
+  @Override
+  public MixerStepState newState(int rows) {
+    if (rows < 1) throw new IllegalArgumentException(getClass().getSimpleName() + ": rows must be >= 1, got " + rows);
+    for (Linear l : new Linear[] {qProj, kProj, vProj, gProj, oProj}) l.checkSteps();
+    return new MixerStepState(getClass().getSimpleName(), zeroState(rows));
+  }
+
+  /**
+   * The recurrent form on tokens new tokens of every row, in place on the state: the projections
+   * on their own kernels (one vector: matrix-vector; several: one matrix product), the subclass's
+   * features and decays ({@link #stepInputs}), per head {@code S_t = diag(α_t) S_{t-1} + k_t v_tᵀ},
+   * {@code o_t = scale · S_tᵀ q_t}, then {@code y = RMSNorm(o) ⊙ w ⊙ silu(g)} and o_proj into y.
+   */
+  @Override
+  public void step(StepState state, float[] x, float[] y, int tokens, boolean accumulate, Workspace ws) {
+    if (!(state instanceof MixerStepState st) || st.value().getClass() != zeroState(1).getClass()) {
+      throw new IllegalArgumentException(getClass().getSimpleName() + ": step needs the state of its own newState, got "
+          + (state == null ? "null" : state.getClass().getSimpleName()));
+    }
+    int rows = st.rows(), n = rows * tokens;
+    int dk = config.keyDim(), dv = config.valueDim(), h = config.numHeads();
+    int dhk = config.headKeyDim(), dhv = config.headValueDim();
+    float[] q = ws.floats(this, 0, n * dk);
+    float[] k = ws.floats(this, 1, n * dk);
+    float[] v = ws.floats(this, 2, n * dv);
+    float[] g = ws.floats(this, 3, n * dv);
+    float[] a = ws.floats(this, 4, n * dk);
+    float[] o = ws.floats(this, 5, n * dv);
+    qProj.step(x, q, n, false, ws);
+    kProj.step(x, k, n, false, ws);
+    vProj.step(x, v, n, false, ws);
+    gProj.step(x, g, n, false, ws);
+    float scale = stepInputs(st, x, q, k, a, rows, tokens, ws);
+    float[] s = st.array(0);
+    for (int r = 0; r < rows; r++) {
+      for (int t = 0; t < tokens; t++) { // tokens in order: the state carries from one to the next
+        int i = r * tokens + t;
+        for (int hh = 0; hh < h; hh++) {
+          GatedLinearScan.step(s, (r * h + hh) * dhk * dhv, q, i * dk + hh * dhk, k, i * dk + hh * dhk, v,
+              i * dv + hh * dhv, a, i * dk + hh * dhk, scale, o, i * dv + hh * dhv, dhk, dhv);
+        }
+      }
+    }
+    // the analyser's count: per state element α·S, k·v and their sum (3), the read-out q·S (2)
+    if (ProductProbe.active()) ProductProbe.reportElementwise("gated linear scan (recurrent form)", 5L * n * h * dhk * dhv);
+    gNorm.step(o, o, n * h, false, ws); // RMSNorm(o_t) ⊙ w per head (in place: each vector is read before written)
+    ActivationKernels.siluGate(g, o, n * dv); // ⊙ silu(g_t)
+    oProj.step(o, y, n, accumulate, ws);
+    st.advance(tokens);
+  }
+
+  /**
+   * The decoding step's scan inputs, for rows × tokens vectors (row-major, tokens in order): maps
+   * the projections q, k (n, d_k) in place to the scan's queries and keys, writes the decays α
+   * (not their logs) into a (n, d_k), updates any state besides S, and returns the scale. Buffers
+   * slots 6 and 7 of ws are the subclass's.
+   */
+  protected abstract float stepInputs(MixerStepState state, float[] x, float[] q, float[] k, float[] a, int rows,
+      int tokens, Workspace ws);
 }

@@ -4,7 +4,12 @@ import java.util.List;
 import lmlab.autograd.Autograd;
 import lmlab.nn.Init;
 import lmlab.nn.Linear;
+import lmlab.nn.Mixer;
 import lmlab.nn.Module;
+import lmlab.nn.StepState;
+import lmlab.nn.Workspace;
+import lmlab.tensor.ActivationKernels;
+import lmlab.tensor.ProductProbe;
 import lmlab.tensor.Rng;
 import lmlab.tensor.Shape;
 import lmlab.tensor.Tensor;
@@ -22,8 +27,12 @@ import lmlab.tensor.Tensor;
  * </pre>
  *
  * The gated norm works per group of d_inner / G channels, as mamba_ssm's (mixers.md).
+ *
+ * <p>Training runs {@link #forward(Tensor, State, int)} (autograd, SSD chunks); decoding runs
+ * {@link #step}: the same projections through their own kernels and the recurrent form on the
+ * state's arrays in place (conv window and SSM state).
  */
-public final class Mamba2Mixer extends Module {
+public final class Mamba2Mixer extends Mixer {
   /** Sizes of a Mamba-2 layer; the checks name Hugging Face Mamba2Config's keys. */
   public record Config(int hiddenSize, int stateSize, int expand, int headDim, int numHeads, int nGroups,
       int convKernel, boolean useBias, boolean useConvBias, double layerNormEpsilon,
@@ -74,7 +83,13 @@ public final class Mamba2Mixer extends Module {
   }
 
   /** The layer output (B, S, d), y before the gated norm (B, S, d_inner), and the state after the last token. */
-  public record Output(Tensor out, Tensor y, State state) {}
+  public record Output(Tensor out, Tensor y, State state) implements Mixer.Result {
+    /** No attention weights. */
+    @Override
+    public Tensor weights() {
+      return null;
+    }
+  }
 
   /** The state: the conv window (B, conv_dim, K) and the SSM state (B, H, P, N). */
   public record State(Tensor conv, Tensor ssm) implements MixerState {
@@ -160,7 +175,25 @@ public final class Mamba2Mixer extends Module {
         Tensor.zeros(rows, config.numHeads(), config.headDim(), config.stateSize()));
   }
 
+  @Override
+  public int hiddenSize() {
+    return config.hiddenSize();
+  }
+
+  /** Hugging Face's name of the layer in a block ({@code backbone.layers.{i}.mixer}). */
+  @Override
+  public String childName() {
+    return "mixer";
+  }
+
+  /** The layer from the zero state, chunked training form (no attention weights: null). */
+  @Override
+  public Output forward(Tensor u, boolean returnWeights) {
+    return forward(u, null, DEFAULT_CHUNK);
+  }
+
   /** The layer from the zero state, chunked training form. */
+  @Override
   public Tensor forward(Tensor u) {
     return forward(u, null, DEFAULT_CHUNK).out();
   }
@@ -204,5 +237,96 @@ public final class Mamba2Mixer extends Module {
     try (var g = Autograd.noGrad()) {
       return forward(u, state, DEFAULT_CHUNK);
     }
+  }
+
+  /** The zero conv window and SSM state of rows rows with a position per row: constant in size. */
+  @Override
+  public MixerStepState newState(int rows) {
+    if (rows < 1) throw new IllegalArgumentException("Mamba2Mixer: rows must be >= 1, got " + rows);
+    inProj.checkSteps();
+    outProj.checkSteps();
+    return new MixerStepState("Mamba2Mixer", zeroState(rows));
+  }
+
+  /**
+   * The recurrent form on tokens new tokens of every row, in place on the state: in_proj on its
+   * own kernels, then per row and token the conv window shifted left by one with xBC_t appended,
+   * {@code ξ[c] = bias[c] + Σ_j weight[c, 0, j] · window[c, j]}, [x | B | C] = silu(ξ),
+   * Δ = softplus(δ + dt_bias) (clamped when time_step_limit is finite), per head
+   * {@code h = exp(Δ A) h + Δ x Bᵀ}, {@code y = h C + D x}; then the gated per-group RMSNorm
+   * and out_proj into y.
+   */
+  @Override
+  public void step(StepState state, float[] u, float[] out, int tokens, boolean accumulate, Workspace ws) {
+    if (!(state instanceof MixerStepState st) || !(st.value() instanceof State)) {
+      throw new IllegalArgumentException("Mamba2Mixer: step needs the state of its own newState, got "
+          + (state == null ? "null" : state.getClass().getSimpleName()));
+    }
+    Config c = config;
+    int rows = st.rows(), n = rows * tokens;
+    int di = c.innerDim(), cd = c.convDim(), k = c.convKernel(), h = c.numHeads(), p = c.headDim(), ns = c.stateSize();
+    int gn = c.nGroups() * ns, width = c.inProjDim(), perGroup = h / c.nGroups(), groupWidth = di / c.nGroups();
+    float[] zx = ws.floats(this, 0, n * width);
+    float[] y = ws.floats(this, 1, n * di);
+    float[] act = ws.floats(this, 2, cd);
+    inProj.step(u, zx, n, false, ws);
+    float[] window = st.array(0), ssm = st.array(1);
+    Tensor wc = conv1d.weight.contiguous();
+    float[] w = wc.storage();
+    int wo = wc.offset();
+    Tensor bc = conv1d.bias == null ? null : conv1d.bias.contiguous();
+    float[] dtb = dtBias.contiguous().storage(), al = aLog.contiguous().storage(), dd = d.contiguous().storage();
+    int dtbo = dtBias.contiguous().offset(), alo = aLog.contiguous().offset(), ddo = d.contiguous().offset();
+    Tensor nw = norm.weight.contiguous();
+    for (int r = 0; r < rows; r++) {
+      for (int t = 0; t < tokens; t++) {
+        int i = r * tokens + t, base = i * width;
+        for (int ch = 0; ch < cd; ch++) { // the causal depthwise conv on the window
+          int w0 = (r * cd + ch) * k;
+          System.arraycopy(window, w0 + 1, window, w0, k - 1);
+          window[w0 + k - 1] = zx[base + di + ch];
+          float acc = bc == null ? 0f : bc.storage()[bc.offset() + ch];
+          for (int j = 0; j < k; j++) acc += w[wo + ch * k + j] * window[w0 + j];
+          act[ch] = acc;
+        }
+        ActivationKernels.silu(act, cd); // [x | B | C]
+        for (int hh = 0; hh < h; hh++) {
+          float[] dt = {zx[base + di + cd + hh] + dtb[dtbo + hh]};
+          ActivationKernels.softplus(dt, 1); // Δ = softplus(δ + dt_bias)
+          float delta = dt[0];
+          if (c.clampsTimeStep()) delta = (float) Math.min(Math.max(delta, c.timeStepMin()), c.timeStepMax());
+          float decay = (float) Math.exp(delta * -Math.exp(al[alo + hh])); // exp(Δ A), A = -exp(A_log)
+          int bo = di + (hh / perGroup) * ns, co = di + gn + (hh / perGroup) * ns;
+          for (int pp = 0; pp < p; pp++) {
+            float xp = act[hh * p + pp], dx = delta * xp;
+            int row = ((r * h + hh) * p + pp) * ns;
+            float acc = 0;
+            for (int m = 0; m < ns; m++) {
+              float hv = decay * ssm[row + m] + dx * act[bo + m]; // h = exp(ΔA) h + Δ x Bᵀ
+              ssm[row + m] = hv;
+              acc += hv * act[co + m]; // y = h C
+            }
+            y[i * di + hh * p + pp] = acc + dd[ddo + hh] * xp; // + D x
+          }
+        }
+        for (int ch = 0; ch < di; ch++) { // y ⊙ silu(z)
+          float z = zx[base + ch];
+          y[i * di + ch] *= z / (1 + (float) Math.exp(-z));
+        }
+        for (int g = 0; g < c.nGroups(); g++) { // RMSNorm per group of d_inner / G channels, times norm.weight
+          int o = i * di + g * groupWidth;
+          double ss = 0;
+          for (int ch = 0; ch < groupWidth; ch++) ss += (double) y[o + ch] * y[o + ch];
+          float inv = (float) (1 / Math.sqrt(ss / groupWidth + c.layerNormEpsilon()));
+          for (int ch = 0; ch < groupWidth; ch++) y[o + ch] *= inv * nw.storage()[nw.offset() + g * groupWidth + ch];
+        }
+      }
+    }
+    if (ProductProbe.active()) { // the analyser's count: conv K multiplies and K adds per channel; SSM 3 + 2 per state element
+      ProductProbe.reportElementwise("causal conv1d", 2L * n * k * cd);
+      ProductProbe.reportElementwise("SSM state update (recurrent form)", 5L * n * di * ns);
+    }
+    outProj.step(y, out, n, accumulate, ws);
+    st.advance(tokens);
   }
 }

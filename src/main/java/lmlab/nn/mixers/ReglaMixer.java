@@ -3,6 +3,8 @@ package lmlab.nn.mixers;
 import java.util.List;
 import lmlab.autograd.Autograd;
 import lmlab.nn.Linear;
+import lmlab.nn.Workspace;
+import lmlab.tensor.ActivationKernels;
 import lmlab.tensor.Arena;
 import lmlab.tensor.Rng;
 import lmlab.tensor.Tensor;
@@ -115,6 +117,46 @@ public final class ReglaMixer extends LinearAttentionMixer {
       }
       return new Tensor[] {dm, dm0};
     }, mc, m0c);
+  }
+
+  /**
+   * Per row, token by token: F = f² + 2 r f (1 - f) from f = σ(W_f x + b_f), r = σ(W_r x + b_r);
+   * per head M_t = max(M_{t-1}, max_i k_t[i]) (the state's M, updated), q' = exp(q - max_i q_i),
+   * k' = exp(k - M_t), α = F · exp(M_{t-1} - M_t); the scale c.
+   */
+  @Override
+  protected float stepInputs(MixerStepState state, float[] x, float[] q, float[] k, float[] a, int rows, int tokens,
+      Workspace ws) {
+    int n = rows * tokens, dk = config.keyDim(), h = config.numHeads(), dhk = config.headKeyDim();
+    float[] f = ws.floats(this, 6, n * dk);
+    float[] r = ws.floats(this, 7, n * dk);
+    fProj.step(x, f, n, false, ws);
+    rProj.step(x, r, n, false, ws);
+    ActivationKernels.sigmoid(f, n * dk);
+    ActivationKernels.sigmoid(r, n * dk);
+    float[] m = state.array(1); // M (rows, H)
+    for (int row = 0; row < rows; row++) {
+      for (int t = 0; t < tokens; t++) {
+        int i = row * tokens + t;
+        for (int hh = 0; hh < h; hh++) {
+          int o = i * dk + hh * dhk;
+          float before = m[row * h + hh], maxK = before, maxQ = Float.NEGATIVE_INFINITY;
+          for (int c = 0; c < dhk; c++) {
+            maxK = Math.max(maxK, k[o + c]);
+            maxQ = Math.max(maxQ, q[o + c]);
+          }
+          float shrink = (float) Math.exp(before - maxK);
+          for (int c = 0; c < dhk; c++) {
+            float fc = f[o + c];
+            a[o + c] = (fc * fc + 2 * r[o + c] * fc * (1 - fc)) * shrink; // F · exp(M_{t-1} - M_t)
+            q[o + c] = (float) Math.exp(q[o + c] - maxQ);
+            k[o + c] = (float) Math.exp(k[o + c] - maxK);
+          }
+          m[row * h + hh] = maxK;
+        }
+      }
+    }
+    return scale(dhk);
   }
 
   @Override
