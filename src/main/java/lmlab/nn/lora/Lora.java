@@ -21,13 +21,21 @@ public final class Lora {
    * Returns the adapted modules by path. Errors name the target (see {@link LoraTargets#select}).
    */
   public static Map<String, LoraLinear> attach(Module model, LoraConfig config, long seed) {
+    return attach(model, config, seed, null);
+  }
+
+  /**
+   * As above; with dropout not null every adapter draws its masks from that one generator (in turn,
+   * so the masks still differ per module and pass), whose state a trainer checkpoints.
+   */
+  public static Map<String, LoraLinear> attach(Module model, LoraConfig config, long seed, Rng dropout) {
     Map<String, Linear> targets = config.targets().select(model);
     model.requiresGrad(false);
     Rng init = new Rng(seed);
     Map<String, LoraLinear> out = new LinkedHashMap<>();
     int i = 0;
     for (var e : targets.entrySet()) {
-      Rng drop = new Rng(seed ^ (0x9E3779B97F4A7C15L * (++i)));
+      Rng drop = dropout != null ? dropout : new Rng(seed ^ (0x9E3779B97F4A7C15L * (++i)));
       LoraLinear lora = new LoraLinear(e.getValue(), config, init, drop);
       model.replaceChild(e.getKey(), lora);
       out.put(e.getKey(), lora);

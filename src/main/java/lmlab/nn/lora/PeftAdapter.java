@@ -176,14 +176,40 @@ public final class PeftAdapter {
    * baseModel, the base as the user named it) and A/B in float32.
    */
   public static void write(Path dir, Module model, LoraConfig config, String baseModel) throws IOException {
+    if (Lora.adapters(model).isEmpty()) throw new IllegalArgumentException("the model has no adapter to write");
+    AtomicDirectory.write(dir, tmp -> writeFiles(tmp, model, config, baseModel));
+  }
+
+  /** The two adapter files into an existing directory (one being filled for an atomic write). */
+  public static void writeFiles(Path dir, Module model, LoraConfig config, String baseModel) throws IOException {
     Map<String, Tensor> tensors = new LinkedHashMap<>();
     for (var e : Lora.adapterState(model).entrySet()) tensors.put(PREFIX + e.getKey(), e.getValue());
-    if (tensors.isEmpty()) throw new IllegalArgumentException("the model has no adapter to write");
-    byte[] json = Checkpoint.configBytes(configJson(config, baseModel));
-    AtomicDirectory.write(dir, tmp -> {
-      Files.write(tmp.resolve(CONFIG), json);
-      Safetensors.write(tmp.resolve(WEIGHTS), tensors, Map.of(), Map.of("format", "pt"));
-    });
+    Files.write(dir.resolve(CONFIG), Checkpoint.configBytes(configJson(config, baseModel)));
+    Safetensors.write(dir.resolve(WEIGHTS), tensors, Map.of(), Map.of("format", "pt"));
+  }
+
+  /**
+   * Copies an adapter directory's tensors into the adapters model already has (resuming a run):
+   * the same modules, ranks and shapes, else an error naming the file and tensor.
+   */
+  public static void loadTensors(Module model, Path dir) throws IOException {
+    Adapter ad = read(dir);
+    Path file = dir.resolve(WEIGHTS);
+    Map<String, LoraLinear> mods = Lora.adapters(model);
+    Set<String> stored = new LinkedHashSet<>(ad.loraA().keySet());
+    stored.addAll(ad.loraB().keySet());
+    for (String p : stored) {
+      if (!mods.containsKey(p)) throw new IllegalArgumentException(file + ": tensors for module '" + p + "', which is not adapted");
+    }
+    for (var e : mods.entrySet()) {
+      LoraLinear l = e.getValue();
+      need(file, ad.loraA(), e.getKey(), "lora_A", l.rank(), l.inFeatures());
+      need(file, ad.loraB(), e.getKey(), "lora_B", l.outFeatures(), l.rank());
+    }
+    for (var e : mods.entrySet()) {
+      e.getValue().loraA().copy_(ad.loraA().get(e.getKey()));
+      e.getValue().loraB().copy_(ad.loraB().get(e.getKey()));
+    }
   }
 
   /** adapter_config.json's content as PEFT writes it (sorted keys). */
