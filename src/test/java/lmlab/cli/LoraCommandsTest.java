@@ -82,6 +82,29 @@ class LoraCommandsTest {
     }
   }
 
+  /** generate --adapter decodes the adapted model: its greedy tokens are the adapted full forward's argmax. */
+  @Test
+  void generateWithTheAdapterFollowsTheAdaptedModel() throws IOException {
+    Run g = MainTest.run("generate", "--model", GPT.toString(), "--adapter", ADAPTER.toString(), "--tokens", "1,2,3",
+        "--max-new-tokens", "4", "--format", "json");
+    assertThat(g.code()).as(g.err()).isZero();
+    int[] got = JSON.convertValue(JSON.readTree(g.out()).get("sequences").get(0).get("tokens"), int[].class);
+    lmlab.models.LanguageModel m = lmlab.models.Models.load(GPT);
+    PeftAdapter.load(m, ADAPTER);
+    m.eval();
+    int[] seq = {1, 2, 3, 0, 0, 0, 0};
+    for (int i = 0; i < 4; i++) {
+      lmlab.tensor.Tensor logits;
+      try (var ng = lmlab.autograd.Autograd.noGrad()) {
+        logits = m.logits(lmlab.tensor.IntTensor.of(java.util.Arrays.copyOf(seq, 3 + i), 1, 3 + i));
+      }
+      int best = 0;
+      for (int v = 1; v < 11; v++) if (logits.get(0, 2 + i, v) > logits.get(0, 2 + i, best)) best = v;
+      seq[3 + i] = best;
+    }
+    assertThat(got).containsExactly(java.util.Arrays.copyOfRange(seq, 3, 7));
+  }
+
   /** A tiny fine-tuning run on the p = 3 arithmetic vocabulary of gpt_arith: adapter-only checkpoints, then resume. */
   @Test
   void finetuneWritesAdapterCheckpointsAndResumes() throws IOException {
