@@ -94,8 +94,23 @@ public record Analysis(Architecture architecture, Setting setting, Map<String, L
     String kind = lora.baseBits() < 16 ? "QLoRA" : "LoRA";
     out.add(figure("lora_parameters", kind + " trainable parameters (r = " + lora.rank() + ", "
         + String.join("+", lora.targets()) + ")", "parameters", adapters, sym));
-    out.add(figure("lora_base_bytes", kind + " frozen base weights at m = " + lora.baseBits() + " bits", "bytes",
+    out.add(figure("lora_base_bytes", kind + " frozen base weights at m = " + lora.baseBits() + " bits (every parameter, no constants)", "bytes",
         "P·m/8", sym));
+    if (!lora.quantizer().equals("none")) {
+      Terms stored = new Terms();
+      Terms weights = new Terms();
+      for (Architecture.Matrix m : a.loraMatrices()) {
+        String n = "(" + m.in() + ")·(" + m.out() + ")";
+        stored.add(1, "(" + lora.storage(n) + ")");
+        weights.add(1, n);
+      }
+      String q = "N_layer·(" + stored.render() + ")";
+      String label = lora.quantizer() + (lora.quantizer().startsWith("absmax-m") ? "" : ", b = " + lora.blockSize());
+      out.add(figure("qlora_quantized_bytes", kind + " quantised Linear weights inside the layers (" + label
+          + "; codes + constants)", "bytes", q, sym));
+      out.add(figure("qlora_weight_bytes", kind + " base as stored: quantised Linear weights + the other parameters ("
+          + s.dtype().label() + ")", "bytes", q + " + (P - N_layer·(" + weights.render() + "))·b", sym));
+    }
     out.add(figure("lora_adapter_bytes", kind + " adapter weights (" + s.dtype().label() + ")", "bytes",
         Architecture.times(adapters, "b"), sym));
     for (long l : s.lengths()) {

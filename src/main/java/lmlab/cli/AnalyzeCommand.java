@@ -99,6 +99,14 @@ public final class AnalyzeCommand implements Runnable {
       description = "Bits per frozen base weight: 16 (LoRA, default), 4 (QLoRA), 8, ...")
   int baseBits = 16;
 
+  @Option(names = "--quantize", paramLabel = "METHOD",
+      description = "Quantiser of an m-bit base (m <= 8) for its exact stored bytes: nf4-dq (default for m = 4), nf4, "
+          + "blockwise-mM (default for other m), absmax-mM (per tensor).")
+  String quantize;
+
+  @Option(names = "--block-size", paramLabel = "B", description = "Block size of the block-wise quantisers (default 64).")
+  int blockSize = 64;
+
   @Option(names = "--check",
       description = "Also check the formulas against the engine (Transformer, lstm-lm) at the first L and batch B: "
           + "build the model, count its parameters, run one instrumented forward pass (every product reports "
@@ -117,7 +125,10 @@ public final class AnalyzeCommand implements Runnable {
     List<Long> ls = parse(cl, "--L", () -> parseLengths(lengths));
     ElementType type = parse(cl, "--dtype", () -> ElementType.parse(dtype));
     Counting counting = parse(cl, "--attention", () -> Counting.parse(attention));
-    Lora lora = loraRank == null ? null : parse(cl, "LoRA", () -> new Lora(loraRank, loraTargets, baseBits));
+    Lora lora = loraRank == null ? null : parse(cl, "LoRA", () -> quantize == null && blockSize == 64
+        ? new Lora(loraRank, loraTargets, baseBits)
+        : new Lora(loraRank, loraTargets, baseBits, quantize != null ? quantize : new Lora(1, loraTargets, baseBits).quantizer(),
+            blockSize));
     Analysis.Setting setting = parse(cl, "--batch", () -> new Analysis.Setting(ls, batch, type, counting, lora));
     Overrides o = new Overrides(vocab, hidden, layers, qHeads, kvHeads, ffDim, headDim, maxPositions, expand, headWidth,
         stateSize, groups, glaHeads, keyDim, valueDim, embedding);

@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
     name = "bench",
     mixinStandardHelpOptions = true,
     description = "Measure kernel and model speed; prints one JSON object per line.",
-    subcommands = {BenchPeakCommand.class, BenchGemmCommand.class, BenchOpsCommand.class, BenchTrainCommand.class,
+    subcommands = {BenchPeakCommand.class, BenchGemmCommand.class, BenchOpsCommand.class, BenchTrainCommand.class, BenchFinetuneCommand.class,
         BenchAttentionCommand.class, BenchGenerateCommand.class, BenchMemoryCommand.class, BenchMixerCommand.class,
         BenchMixerGenerateCommand.class, BenchTokenizeCommand.class, BenchDecodeCommand.class})
 public final class BenchCommand implements Runnable {

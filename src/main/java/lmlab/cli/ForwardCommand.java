@@ -9,7 +9,6 @@ import lmlab.autograd.Autograd;
 import lmlab.io.Safetensors;
 import lmlab.io.SafetensorsFile;
 import lmlab.models.LanguageModel;
-import lmlab.models.Models;
 import lmlab.models.Transformer;
 import lmlab.tensor.IntTensor;
 import lmlab.tensor.Shape;
@@ -50,6 +49,18 @@ public final class ForwardCommand implements Runnable {
   @Option(names = "--model", required = true, paramLabel = "DIR",
       description = "Checkpoint directory: config.json and model.safetensors.")
   Path model;
+
+  @Option(names = "--adapter", paramLabel = "DIR",
+      description = "A PEFT LoRA adapter directory (adapter_config.json + adapter_model.safetensors) applied to the model.")
+  Path adapter;
+
+  @Option(names = "--quantize", paramLabel = "METHOD",
+      description = "Quantise every Linear weight inside model.layers before the adapter (QLoRA's base): none (default), "
+          + "nf4, nf4-dq, int8, intM, absmax-mM, blockwise-mM (M in 2..8).")
+  String quantize;
+
+  @Option(names = "--block-size", paramLabel = "B", description = "Block size of the block-wise quantisers (default 64).")
+  int blockSize = lmlab.nn.weights.QuantMethod.DEFAULT_BLOCK;
 
   @Option(names = "--tokens", paramLabel = "IDS",
       description = "One sequence of token ids, comma-separated (e.g. 3,1,4): B = 1.")
@@ -109,12 +120,7 @@ public final class ForwardCommand implements Runnable {
       tgt = read[1];
     }
 
-    LanguageModel m;
-    try {
-      m = Models.load(model);
-    } catch (IOException e) {
-      throw new CommandLine.ExecutionException(cl, e.getMessage(), e);
-    }
+    LanguageModel m = AdaptedModels.load(cl, model, AdaptedModels.method(cl, quantize, blockSize), adapter);
     m.eval();
     String kind = m instanceof Transformer ? "Transformer" : m.config().path("model_type").asText("model");
     if (attentions && !(m instanceof Transformer)) {
@@ -166,6 +172,8 @@ public final class ForwardCommand implements Runnable {
     Map<String, String> metadata = new LinkedHashMap<>();
     metadata.put("generator", "lmlab forward");
     metadata.put("model", model.toString());
+    if (adapter != null) metadata.put("adapter", adapter.toString());
+    if (quantize != null) metadata.put("quantize", quantize);
     metadata.put("num_parameters", Long.toString(m.numParameters()));
     if (loss != null) metadata.put("loss", "mean over all B*S positions of cross-entropy(logits[b,s], targets[b,s])");
     try {

@@ -14,7 +14,6 @@ import lmlab.decode.SteppedModel;
 import lmlab.decode.Strategy;
 import lmlab.decode.TokenSink;
 import lmlab.models.LanguageModel;
-import lmlab.models.Models;
 import lmlab.tokenize.StopTokens;
 import lmlab.tokenize.StreamingDecoder;
 import lmlab.tokenize.Tokenizer;
@@ -58,6 +57,13 @@ public final class GenerateCommand implements Runnable {
   @Option(names = "--model", required = true, paramLabel = "DIR",
       description = "Checkpoint directory: config.json, model.safetensors and (for --prompt) a tokenizer.")
   Path model;
+
+  @Option(names = "--adapter", paramLabel = "DIR", description = "A PEFT LoRA adapter directory applied to the model.")
+  Path adapter;
+
+  @Option(names = "--quantize", paramLabel = "METHOD",
+      description = "Quantise the Linear weights inside model.layers first: none (default), nf4, nf4-dq, int8, intM, absmax-mM.")
+  String quantize;
 
   @Option(names = "--prompt", paramLabel = "TEXT", description = "The prompt as text (needs the checkpoint's tokenizer).")
   String prompt;
@@ -140,12 +146,8 @@ public final class GenerateCommand implements Runnable {
 
   /** The model (eval mode), its tokenizer when the directory has one, and its end-of-sequence ids. */
   Target load(CommandLine cl) {
-    LanguageModel m;
-    try {
-      m = Models.load(model);
-    } catch (IOException e) {
-      throw new CommandLine.ExecutionException(cl, e.getMessage(), e);
-    }
+    LanguageModel m = AdaptedModels.load(cl, model,
+        AdaptedModels.method(cl, quantize, lmlab.nn.weights.QuantMethod.DEFAULT_BLOCK), adapter);
     m.eval();
     Tokenizer tok = null;
     Eos eos = Eos.NONE;

@@ -338,7 +338,7 @@ public final class TrainCommand implements Callable<Integer> {
 
   // ------------------------------------------------------------------------ running
 
-  private int runWithSignals(CommandLine cl, Trainer trainer) throws IOException {
+  static int runWithSignals(CommandLine cl, Trainer trainer) throws IOException {
     PrintWriter err = cl.getErr();
     trainer.progress(ProgressBar.of(err));
     List<Object[]> previous = new ArrayList<>();

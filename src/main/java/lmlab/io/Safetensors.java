@@ -91,6 +91,12 @@ public final class Safetensors {
     SafetensorsWriter.write(path, floats, ints, metadata, intType);
   }
 
+  /** Float tensors as F32 and byte arrays as U8 tensors of shape (length,), with metadata, atomically. */
+  public static void writeWithBytes(Path path, Map<String, Tensor> floats, Map<String, byte[]> bytes,
+      Map<String, String> metadata) throws IOException {
+    SafetensorsWriter.write(path, floats, Map.of(), bytes, metadata, DType.I64);
+  }
+
   /** Writes float tensors only, no metadata. */
   public static void write(Path path, Map<String, Tensor> floats) throws IOException {
     write(path, floats, Map.of(), Map.of());

@@ -138,6 +138,17 @@ public final class SafetensorsFile implements AutoCloseable {
     return entry(name).numel();
   }
 
+  /** A U8 or I8 tensor's raw bytes, flattened (packed codes). */
+  public byte[] bytes(String name) {
+    TensorEntry e = entry(name);
+    if (e.dtype() != DType.U8 && e.dtype() != DType.I8) {
+      throw new IllegalArgumentException(source + ": tensor \"" + name + "\" is " + e.dtype() + ", expected U8");
+    }
+    byte[] out = new byte[count(e)];
+    MemorySegment.copy(data, ValueLayout.JAVA_BYTE, e.begin(), out, 0, out.length);
+    return out;
+  }
+
   /** An int tensor: I64 (each value must fit in an int), I32, I16, I8, U8 or BOOL (0/1). */
   public IntTensor ints(String name) {
     TensorEntry e = entry(name);

@@ -29,18 +29,33 @@ final class SafetensorsWriter {
    * One tensor to write: exactly one of floats/ints is set. A float tensor is kept as the tensor
    * itself (not a copy of its values), so writing a model's state dict never holds a second copy.
    */
-  private record Item(String name, DType dtype, int[] shape, Tensor floats, int[] ints) {
+  private record Item(String name, DType dtype, int[] shape, Tensor floats, int[] ints, byte[] raw) {
+    Item(String name, DType dtype, int[] shape, Tensor floats, int[] ints) {
+      this(name, dtype, shape, floats, ints, null);
+    }
+
     long bytes() {
-      return (long) (floats != null ? floats.numel() : ints.length) * dtype.size();
+      return raw != null ? raw.length : (long) (floats != null ? floats.numel() : ints.length) * dtype.size();
     }
   }
 
   static void write(Path path, Map<String, Tensor> floats, Map<String, IntTensor> ints,
       Map<String, String> metadata, DType intType) throws IOException {
+    write(path, floats, ints, Map.of(), metadata, intType);
+  }
+
+  /** As above, plus byte tensors written as U8 with shape (length,) (packed codes). */
+  static void write(Path path, Map<String, Tensor> floats, Map<String, IntTensor> ints, Map<String, byte[]> bytes,
+      Map<String, String> metadata, DType intType) throws IOException {
     if (intType != DType.I64 && intType != DType.I32) {
       throw new IllegalArgumentException("int tensors are written as I64 or I32, not " + intType);
     }
     Map<String, Item> items = items(path, floats, ints, intType);
+    for (Map.Entry<String, byte[]> e : bytes.entrySet()) {
+      checkName(path, e.getKey(), e.getValue());
+      if (items.containsKey(e.getKey())) throw new IllegalArgumentException(path + ": tensor \"" + e.getKey() + "\" is given twice");
+      items.put(e.getKey(), new Item(e.getKey(), DType.U8, new int[] {e.getValue().length}, null, null, e.getValue()));
+    }
     byte[] header = header(path, items, metadata);
 
     Path target = path.toAbsolutePath();
@@ -122,6 +137,10 @@ final class SafetensorsWriter {
   }
 
   private static void data(OutputStream out, Item it) throws IOException {
+    if (it.raw() != null) {
+      out.write(it.raw());
+      return;
+    }
     Tensor t = it.floats() != null ? it.floats().contiguous() : null; // a copy only for a strided view
     float[] floats = t != null ? t.storage() : null;
     int base = t != null ? t.offset() : 0;

@@ -123,6 +123,10 @@ public final class Models {
   public static LanguageModel load(Path dir) throws IOException {
     ModelSpec spec = readConfig(dir);
     LanguageModel model = spec.uninitialisedModel();
+    if (lmlab.nn.Quantization.isQuantized(dir)) { // codes and constants (lmlab quantize)
+      lmlab.nn.Quantization.loadInto(dir, model);
+      return model;
+    }
     // straight from the memory-mapped weights into the model: one copy on the heap
     ModuleCheckpoint.loadWeights(dir, model, spec.type().weightMapper(), true);
     return model;

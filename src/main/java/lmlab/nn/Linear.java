@@ -59,6 +59,24 @@ public class Linear extends Layer {
     this.weights = new FloatWeights(weight);
   }
 
+  /**
+   * A layer over a weight storage of any format ({@link Weights}) and a bias (out,) or null. A
+   * {@link FloatWeights} registers its tensor as the parameter {@code weight}, as the other
+   * constructors; another format (quantised codes) is frozen storage with no float32 tensor, so the
+   * layer has no {@code weight} parameter and {@link #weight()} is null.
+   */
+  public Linear(Weights weights, Tensor bias) {
+    if (weights == null) throw new IllegalArgumentException("Linear: weights are null");
+    this.out = weights.rows();
+    this.in = weights.cols();
+    if (bias != null && (bias.dim() != 1 || bias.size(0) != out)) {
+      throw new IllegalArgumentException("Linear: bias must have shape (" + out + "), got " + lmlab.tensor.Shape.str(bias.shape()));
+    }
+    this.weight = weights instanceof FloatWeights f ? parameter("weight", f.tensor()) : null;
+    this.bias = bias == null ? null : parameter("bias", bias);
+    this.weights = weights;
+  }
+
   @Override
   public Tensor forward(Tensor x) {
     if (x.dim() == 0 || x.size(-1) != in) {
@@ -94,11 +112,11 @@ public class Linear extends Layer {
     return new MatVec.Product(weights, biasStorage(), biasOffset(), y, accumulate);
   }
 
-  private float[] biasStorage() {
+  protected final float[] biasStorage() {
     return bias == null ? null : bias.contiguous().storage();
   }
 
-  private int biasOffset() {
+  protected final int biasOffset() {
     return bias == null ? 0 : bias.contiguous().offset();
   }
 
@@ -126,6 +144,7 @@ public class Linear extends Layer {
     }
   }
 
+  /** The float32 weight parameter, or null when the weights are stored in another format (quantised). */
   public Tensor weight() {
     return weight;
   }

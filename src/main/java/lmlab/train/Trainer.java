@@ -17,7 +17,6 @@ import lmlab.models.LanguageModel;
 import lmlab.models.ModelSpec;
 import lmlab.models.ModelType;
 import lmlab.models.Models;
-import lmlab.nn.ModuleCheckpoint;
 import lmlab.tensor.Arena;
 import lmlab.tensor.Rng;
 import lmlab.tensor.Tensor;
@@ -105,8 +104,9 @@ public final class Trainer {
   private final Task.Monitor monitor;
   private final EpochOrder epochs; // null: batches drawn with replacement
   private double best = Double.NaN; // the monitored metric's best value so far (NaN: none yet)
+  private final ModelSetup setup;
 
-  private Trainer(RunDirectory run, Task task, TrainConfig cfg, ModelSpec spec) {
+  private Trainer(RunDirectory run, Task task, TrainConfig cfg, ModelSpec spec, ModelSetup setup) throws IOException {
     this.run = run;
     this.task = task;
     this.cfg = cfg;
@@ -116,6 +116,8 @@ public final class Trainer {
     this.model = built.model();
     this.dropoutRng = built.dropout();
     this.dataRng = new Rng(cfg.seed() ^ DATA_STREAM);
+    this.setup = setup;
+    setup.prepare(model, dropoutRng); // a base's weights, quantisation, adapters (fine-tuning)
     // Only trainable parameters are optimised, clipped and measured: frozen ones (surgery) get no
     // gradient, no optimizer state and no update.
     this.trainable = model.trainableParameters();
@@ -173,6 +175,12 @@ public final class Trainer {
    */
   public static Trainer start(Path dir, ObjectNode runConfig, ModelSpec spec, Task task, TrainConfig cfg)
       throws IOException {
+    return start(dir, runConfig, spec, task, cfg, ModelSetup.NONE);
+  }
+
+  /** As above, with the model prepared by setup (fine-tuning a base) and checkpointed its way. */
+  public static Trainer start(Path dir, ObjectNode runConfig, ModelSpec spec, Task task, TrainConfig cfg, ModelSetup setup)
+      throws IOException {
     ObjectNode config = runConfig == null ? RunDirectory.JSON.createObjectNode() : runConfig.deepCopy();
     ObjectNode modelNode = config.has("model") && config.get("model").isObject()
         ? (ObjectNode) config.get("model") : config.putObject("model");
@@ -181,7 +189,7 @@ public final class Trainer {
     config.set("train", cfg.toJson());
     config.put("threads", Parallel.threads());
     checkSampling(task, cfg); // before anything is written
-    Trainer t = new Trainer(RunDirectory.create(dir, config), task, cfg, spec);
+    Trainer t = new Trainer(RunDirectory.create(dir, config), task, cfg, spec, setup);
     task.attach(dir, 0, cfg.steps());
     return t;
   }
@@ -191,6 +199,11 @@ public final class Trainer {
    * the run's config.json; task must be the run's task (built from config.json's "task").
    */
   public static Trainer resume(Path dir, Task task) throws IOException {
+    return resume(dir, task, ModelSetup.NONE);
+  }
+
+  /** As above for a run started with setup (the same setup, rebuilt from the run's config.json). */
+  public static Trainer resume(Path dir, Task task, ModelSetup setup) throws IOException {
     RunDirectory run = RunDirectory.open(dir);
     ObjectNode config = run.config();
     ModelSpec spec;
@@ -205,7 +218,7 @@ public final class Trainer {
     } catch (IllegalArgumentException e) {
       throw new IOException("cannot resume " + dir + ": " + dir.resolve(RunDirectory.CONFIG) + ": " + e.getMessage(), e);
     }
-    Trainer t = new Trainer(run, task, cfg, spec);
+    Trainer t = new Trainer(run, task, cfg, spec, setup);
     t.restore();
     return t;
   }
@@ -229,7 +242,7 @@ public final class Trainer {
 
   private void restore() throws IOException {
     Path ck = run.checkpoint();
-    ModuleCheckpoint.loadInto(ck, model);
+    setup.load(ck, model);
     optimizer.load(ck.resolve(RunDirectory.OPTIMIZER));
     ObjectNode st = run.trainerState();
     try {
@@ -521,7 +534,7 @@ public final class Trainer {
     ObjectNode taskState = task.state();
     if (taskState != null) st.set("task_state", taskState);
     byte[] trainer = Checkpoint.configBytes(st);
-    Checkpoint.save(run.checkpoint(), spec.toJson(), model.stateDict(), tmp -> {
+    setup.save(run.checkpoint(), spec, model, tmp -> {
       optimizer.save(tmp.resolve(RunDirectory.OPTIMIZER));
       Files.write(tmp.resolve(RunDirectory.TRAINER), trainer);
       task.writeCheckpointFiles(tmp);
@@ -561,7 +574,7 @@ public final class Trainer {
     st.put("goal", monitor.goal().name().toLowerCase(Locale.ROOT));
     st.put("value", value);
     byte[] trainer = Checkpoint.configBytes(st);
-    Checkpoint.save(run.best(), spec.toJson(), model.stateDict(), tmp -> {
+    setup.save(run.best(), spec, model, tmp -> {
       Files.write(tmp.resolve(RunDirectory.TRAINER), trainer);
       task.writeCheckpointFiles(tmp);
     });

@@ -57,6 +57,11 @@ public final class FloatWeights extends Weights {
   }
 
   @Override
+  public float[] dense() {
+    return w.toArray();
+  }
+
+  @Override
   public long bytes() {
     return 4L * out * in;
   }

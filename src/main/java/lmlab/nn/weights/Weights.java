@@ -41,4 +41,13 @@ public abstract class Weights {
 
   /** Bytes one full pass over W reads. */
   public abstract long bytes();
+
+  /**
+   * W as a new float32 array (out·in, row-major): the values the kernels multiply with (for a
+   * quantised format, the dequantised ones). For merging an adapter and for exporting; a format
+   * that cannot give them says so.
+   */
+  public float[] dense() {
+    throw new UnsupportedOperationException(getClass().getSimpleName() + " cannot give its weights as float32");
+  }
 }
