@@ -58,6 +58,24 @@ public class Linear extends Layer {
     this.weights = new FloatWeights(weight);
   }
 
+  /**
+   * A layer reading W through weights of any format (bf16 for decoding: {@link WeightFormats}) and
+   * bias (out,) or null. Float32 weights register their tensor as the parameter {@code weight};
+   * other formats hold W themselves, so the layer's state dict has only its bias and
+   * {@link #weight()} is null: such a layer is for inference, never trained or saved.
+   */
+  public Linear(Weights weights, Tensor bias) {
+    if (weights == null) throw new IllegalArgumentException("Linear: weights are null");
+    this.out = weights.rows();
+    this.in = weights.cols();
+    if (bias != null && (bias.dim() != 1 || bias.size(0) != out)) {
+      throw new IllegalArgumentException("Linear: bias must have shape (" + out + "), got " + lmlab.tensor.Shape.str(bias.shape()));
+    }
+    this.weight = weights instanceof FloatWeights f ? parameter("weight", f.tensor()) : null;
+    this.bias = bias == null ? null : parameter("bias", bias);
+    this.weights = weights;
+  }
+
   @Override
   public Tensor forward(Tensor x) {
     if (x.dim() == 0 || x.size(-1) != in) {
@@ -124,6 +142,7 @@ public class Linear extends Layer {
     }
   }
 
+  /** W as a float32 parameter, or null when the layer reads another format ({@link #weights()}). */
   public Tensor weight() {
     return weight;
   }
