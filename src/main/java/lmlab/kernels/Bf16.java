@@ -1,5 +1,6 @@
 package lmlab.kernels;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -15,8 +16,8 @@ import jdk.incubator.vector.VectorSpecies;
  * format of Hugging Face's bf16 checkpoints. Widening is exact (a shift); narrowing rounds to
  * nearest, ties to even, as PyTorch's {@code tensor.to(torch.bfloat16)} (c10's
  * {@code round_to_nearest_even}), keeping NaN a NaN. Values are stored little-endian, two bytes
- * each, in a {@link MemorySegment}: a memory-mapped checkpoint, or a heap segment over a byte[]
- * (the Vector API reads segments of byte arrays only).
+ * each, in a {@link MemorySegment}: a memory-mapped checkpoint, or native memory holding values
+ * rounded from float32.
  */
 public final class Bf16 {
   public static final ValueLayout.OfShort LAYOUT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -42,9 +43,12 @@ public final class Bf16 {
     return (short) ((b + 0x7fff + lsb) >>> 16);
   }
 
-  /** n floats rounded into a new heap segment of n bfloat16 values. */
+  /**
+   * n floats rounded into a new segment of n bfloat16 values, off the heap (an automatic arena: freed
+   * when unreachable). Not a heap segment: the Vector API reads a byte[] segment through a slow path.
+   */
   public static MemorySegment round(float[] src, int off, int n) {
-    MemorySegment seg = MemorySegment.ofArray(new byte[2 * n]);
+    MemorySegment seg = Arena.ofAuto().allocate(2L * n, 64);
     for (int i = 0; i < n; i++) seg.set(LAYOUT, 2L * i, fromFloat(src[off + i]));
     return seg;
   }

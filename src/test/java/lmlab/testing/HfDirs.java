@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import lmlab.kernels.Bf16;
+import lmlab.models.Transformer;
 import lmlab.models.TransformerConfig;
 import lmlab.tensor.Tensor;
 
@@ -181,6 +182,75 @@ public final class HfDirs {
     j.put("use_sliding_window", false);
     j.put("vocab_size", c.vocabSize());
     return j;
+  }
+
+  /** The shared tokenizer fixtures (read in place: the Qwen tokenizer.json is 11 MB). */
+  public static final Path TOKENIZERS = Path.of("..", "shared", "fixtures", "tokenizers");
+
+  /** Skips the calling test, with a printed reason, when the shared tokenizer fixtures are absent. */
+  public static void requireTokenizers() {
+    if (!Files.isDirectory(TOKENIZERS.resolve("qwen3")) || !Files.isDirectory(TOKENIZERS.resolve("gpt2"))) {
+      String reason = "skipped: " + TOKENIZERS.toAbsolutePath().normalize() + " is absent";
+      System.out.println(reason);
+      org.junit.jupiter.api.Assumptions.assumeTrue(false, reason);
+    }
+  }
+
+  /**
+   * The Qwen2 reference directory: a tiny random Qwen2 (vocabulary 151,936 as Qwen2.5 pads it, d 16,
+   * 2 layers, 4 query / 2 key-value heads, tied) in Hugging Face's layout and dtype, with the real
+   * Qwen tokenizer (tokenizer.json of the fixtures), Qwen2.5-Instruct's chat template and eos
+   * {@code <|im_end|>} in tokenizer_config.json, and Qwen2.5-Instruct's generation_config.json. Returns
+   * the lmlab model written, whose own forward and decoding are the reference.
+   */
+  public static Transformer qwen2ChatDir(Path dir, long seed, String dtype) throws IOException {
+    requireTokenizers();
+    TransformerConfig c = TransformerConfig.builder("qwen2").set("vocab_size", 151936).set("hidden_size", 16)
+        .set("num_attention_heads", 4).set("num_key_value_heads", 2).set("intermediate_size", 24)
+        .set("num_hidden_layers", 2).set("max_position_embeddings", 256).build();
+    Transformer m = new Transformer(c, seed);
+    Files.createDirectories(dir);
+    writeJson(dir, "config.json", qwen2Config(c, 151643, 151645));
+    write(dir.resolve("model.safetensors"), m.stateDict(), dtype);
+    Files.copy(TOKENIZERS.resolve("qwen3/tokenizer.json"), dir.resolve("tokenizer.json"));
+    ObjectNode tc = JSON.createObjectNode();
+    tc.put("tokenizer_class", "Qwen2Tokenizer");
+    tc.put("eos_token", "<|im_end|>");
+    tc.put("pad_token", "<|endoftext|>");
+    tc.putNull("bos_token");
+    tc.put("add_bos_token", false);
+    tc.put("chat_template", Files.readString(TOKENIZERS.resolve("qwen3/qwen2.5_chat_template.jinja")));
+    writeJson(dir, "tokenizer_config.json", tc);
+    ObjectNode g = JSON.createObjectNode();
+    g.put("bos_token_id", 151643);
+    g.put("do_sample", true);
+    g.putArray("eos_token_id").add(151645).add(151643);
+    g.put("pad_token_id", 151643);
+    g.put("repetition_penalty", 1.05);
+    g.put("temperature", 0.7);
+    g.put("top_k", 20);
+    g.put("top_p", 0.8);
+    g.put("transformers_version", "4.37.0");
+    writeJson(dir, "generation_config.json", g);
+    return m;
+  }
+
+  /**
+   * The GPT-2 reference directory: a tiny random GPT-2 (vocabulary 50,257, d 16, 2 layers, 4 heads,
+   * 64 positions, tied) in Hugging Face's GPT-2 layout (transformer.-prefixed names, mask buffers,
+   * F32) with the real GPT-2 vocab.json and merges.txt. Returns the lmlab model written.
+   */
+  public static Transformer gpt2Dir(Path dir, long seed) throws IOException {
+    requireTokenizers();
+    TransformerConfig c = TransformerConfig.builder("gpt2").set("hidden_size", 16).set("num_attention_heads", 4)
+        .set("num_hidden_layers", 2).set("max_position_embeddings", 64).set("dropout", 0.0).build();
+    Transformer m = new Transformer(c, seed);
+    Files.createDirectories(dir);
+    writeJson(dir, "config.json", gpt2Config(c));
+    write(dir.resolve("model.safetensors"), gpt2Layout(m.stateDict(), 2, 64, true, true), "F32");
+    Files.copy(TOKENIZERS.resolve("gpt2/vocab.json"), dir.resolve("vocab.json"));
+    Files.copy(TOKENIZERS.resolve("gpt2/merges.txt"), dir.resolve("merges.txt"));
+    return m;
   }
 
   /** Writes json as dir/name. */
