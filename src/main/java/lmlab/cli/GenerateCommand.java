@@ -1,0 +1,315 @@
+package lmlab.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.List;
+import lmlab.decode.Eos;
+import lmlab.decode.Greedy;
+import lmlab.decode.NextTokenModel;
+import lmlab.decode.Sample;
+import lmlab.decode.Sampling;
+import lmlab.decode.Sequence;
+import lmlab.decode.SteppedModel;
+import lmlab.decode.Strategy;
+import lmlab.decode.TokenSink;
+import lmlab.models.LanguageModel;
+import lmlab.models.Models;
+import lmlab.tokenize.StopTokens;
+import lmlab.tokenize.StreamingDecoder;
+import lmlab.tokenize.Tokenizer;
+import lmlab.tokenize.TokenizerException;
+import lmlab.tokenize.TokenizerFiles;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code lmlab generate}: decodes from a checkpoint with one of decoding.md's strategies. The steps
+ * are separate methods so other model sources plug in small: {@link #load} (the model, its
+ * tokenizer and end-of-sequence ids from --model), {@link #promptIds} (the prompt as ids), then
+ * the strategy over the model's batched step, then the output (text streamed as it is generated
+ * for a single sequence, or one JSON object).
+ */
+@Command(
+    name = "generate",
+    mixinStandardHelpOptions = true,
+    sortOptions = false,
+    description = {
+      "Generate tokens from a checkpoint (decoding.md). The model runs in eval mode and steps",
+      "its own layers (KV cache / recurrent state); several sequences advance in one batched step.",
+      "  greedy   argmax at every step (ties to the lower id)",
+      "  sample   temperature, then top-k, top-p, min-p; seeded (--seed), --samples N sequences",
+      "Output: --format text prints the prompt and the new text as it is generated (token ids",
+      "when the checkpoint has no tokenizer); --format json prints one object with each",
+      "sequence's token ids, text, per-token log-probabilities and log-likelihood (the model's",
+      "own log-softmax, before any sampling filter).",
+      "Generation stops at an end-of-sequence id (generation_config.json / config.json",
+      "eos_token_id, else the tokenizer's eos_token; --eos overrides) or after --max-new-tokens.",
+      ""
+    })
+public final class GenerateCommand implements Runnable {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Option(names = "--model", required = true, paramLabel = "DIR",
+      description = "Checkpoint directory: config.json, model.safetensors and (for --prompt) a tokenizer.")
+  Path model;
+
+  @Option(names = "--prompt", paramLabel = "TEXT", description = "The prompt as text (needs the checkpoint's tokenizer).")
+  String prompt;
+
+  @Option(names = "--tokens", paramLabel = "IDS", description = "The prompt as token ids, comma-separated (e.g. 3,1,4).")
+  String tokens;
+
+  @Option(names = "--strategy", paramLabel = "NAME", defaultValue = "greedy",
+      description = "greedy or sample. Default: ${DEFAULT-VALUE}")
+  String strategy;
+
+  @Option(names = "--max-new-tokens", paramLabel = "T", defaultValue = "100",
+      description = "Most tokens to generate. Default: ${DEFAULT-VALUE}")
+  int maxNewTokens;
+
+  @Option(names = "--temperature", paramLabel = "TAU", defaultValue = "1.0",
+      description = "Sampling: logits / TAU, TAU > 0. Default: ${DEFAULT-VALUE}")
+  double temperature;
+
+  @Option(names = "--top-k", paramLabel = "K", defaultValue = "0",
+      description = "Sampling: keep the K most likely tokens (0: off). Default: ${DEFAULT-VALUE}")
+  int topK;
+
+  @Option(names = "--top-p", paramLabel = "P", defaultValue = "1.0",
+      description = "Sampling: keep the smallest most-likely set of probability >= P, P in (0, 1] (1: off). "
+          + "Default: ${DEFAULT-VALUE}")
+  double topP;
+
+  @Option(names = "--min-p", paramLabel = "P", defaultValue = "0.0",
+      description = "Sampling: keep tokens of probability >= P times the largest (0: off). Default: ${DEFAULT-VALUE}")
+  double minP;
+
+  @Option(names = "--repetition-penalty", paramLabel = "R", defaultValue = "1.0",
+      description = "Sampling: divide (multiply, when negative) the logits of tokens already in the sequence by R "
+          + "(1: off). Default: ${DEFAULT-VALUE}")
+  double repetitionPenalty;
+
+  @Option(names = "--seed", paramLabel = "S", defaultValue = "3407",
+      description = "Sampling: the generator's seed (sequence i of --samples uses S + i). Default: ${DEFAULT-VALUE}")
+  long seed;
+
+  @Option(names = "--samples", paramLabel = "N", defaultValue = "1",
+      description = "Sampling: sequences to draw, advancing together. Default: ${DEFAULT-VALUE}")
+  int samples;
+
+  @Option(names = "--eos", paramLabel = "ID",
+      description = "The end-of-sequence id (-1: none), instead of the checkpoint's.")
+  Integer eosId;
+
+  @Option(names = "--format", paramLabel = "FORMAT", defaultValue = "text",
+      description = "text or json. Default: ${DEFAULT-VALUE}")
+  String format;
+
+  /** What generation runs on: the model, its tokenizer (null: token ids only) and end-of-sequence ids. */
+  record Target(LanguageModel model, Tokenizer tokenizer, Eos eos) {}
+
+  @Override
+  public void run() {
+    CommandLine cl = spec.commandLine();
+    Strategy s = parseStrategy(cl);
+    boolean json = switch (format) {
+      case "text" -> false;
+      case "json" -> true;
+      default -> throw new CommandLine.ParameterException(cl, "--format '" + format + "' is not one of text, json");
+    };
+    Flags.atLeast(cl, "--max-new-tokens", maxNewTokens, 0);
+    Flags.atLeast(cl, "--samples", samples, 1);
+    Sampling sampling = s == Strategy.SAMPLE ? sampling(cl) : null;
+    checkOnlyFor(cl, s);
+    if ((prompt == null) == (tokens == null)) {
+      throw new CommandLine.ParameterException(cl, prompt == null
+          ? "give the prompt: --prompt TEXT or --tokens IDS" : "--prompt and --tokens are alternatives; give one");
+    }
+    Target target = load(cl);
+    int[] ids = promptIds(cl, target);
+    NextTokenModel lm = new SteppedModel(target.model());
+    PrintWriter out = cl.getOut();
+    boolean stream = !json && (s == Strategy.GREEDY || samples == 1);
+    TokenSink sink = TokenSink.NONE;
+    StreamingDecoder text = target.tokenizer() == null ? null : target.tokenizer().streamingDecoder(true);
+    if (stream) {
+      out.print(target.tokenizer() == null ? ids(ids) + " |" : prompt != null ? prompt : target.tokenizer().decode(ids));
+      out.flush();
+      boolean[] first = {true};
+      sink = (token, logProb) -> {
+        out.print(text == null ? (first[0] ? " " : ",") + token : text.next(token));
+        first[0] = false;
+        out.flush();
+        return true;
+      };
+    }
+    List<Sequence> result;
+    try {
+      result = switch (s) {
+        case GREEDY -> List.of(Greedy.search(lm, ids, maxNewTokens, target.eos(), sink));
+        case SAMPLE -> Sample.generate(lm, ids, maxNewTokens, target.eos(), sampling, samples, sink);
+      };
+    } catch (IllegalArgumentException e) {
+      if (stream) out.println();
+      throw new CommandLine.ExecutionException(cl, e.getMessage(), e);
+    }
+    if (stream) {
+      if (text != null) out.print(text.finish());
+      out.println();
+    } else if (json) {
+      out.println(json(s, ids, target, result));
+    } else {
+      for (int i = 0; i < result.size(); i++) {
+        Sequence q = result.get(i);
+        out.printf(java.util.Locale.ROOT, "# sequence %d: log-likelihood %.6f%n", i, q.logLikelihood());
+        out.println(target.tokenizer() == null ? ids(ids) + " | " + ids(q.tokens())
+            : target.tokenizer().decode(ids) + target.tokenizer().decode(q.tokens(), true));
+      }
+    }
+    out.flush();
+  }
+
+  private Strategy parseStrategy(CommandLine cl) {
+    try {
+      return Strategy.parse(strategy);
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(cl, "--strategy: " + e.getMessage());
+    }
+  }
+
+  /** The sampling settings; a bad value is a usage error naming its flag and the value. */
+  private Sampling sampling(CommandLine cl) {
+    if (!(temperature > 0) || Double.isInfinite(temperature)) {
+      throw new CommandLine.ParameterException(cl, "--temperature must be a finite number > 0 with --strategy sample, got "
+          + temperature);
+    }
+    Flags.atLeast(cl, "--top-k", topK, 0);
+    if (!(topP > 0 && topP <= 1)) throw new CommandLine.ParameterException(cl, "--top-p must be in (0, 1], got " + topP);
+    if (!(minP >= 0 && minP <= 1)) throw new CommandLine.ParameterException(cl, "--min-p must be in [0, 1], got " + minP);
+    if (!(repetitionPenalty > 0) || Double.isInfinite(repetitionPenalty)) {
+      throw new CommandLine.ParameterException(cl, "--repetition-penalty must be a finite number > 0, got "
+          + repetitionPenalty);
+    }
+    return new Sampling(temperature, topK, topP, minP, repetitionPenalty, seed);
+  }
+
+  /** Options of one strategy given with another are usage errors (they would change nothing). */
+  private void checkOnlyFor(CommandLine cl, Strategy s) {
+    var parsed = cl.getParseResult();
+    if (s != Strategy.SAMPLE) {
+      for (String flag : List.of("--temperature", "--top-k", "--top-p", "--min-p", "--repetition-penalty", "--seed",
+          "--samples")) {
+        if (parsed.hasMatchedOption(flag)) {
+          throw new CommandLine.ParameterException(cl, flag + " applies to --strategy sample, not " + s.label());
+        }
+      }
+    }
+  }
+
+  /** The model (eval mode), its tokenizer when the directory has one, and its end-of-sequence ids. */
+  Target load(CommandLine cl) {
+    LanguageModel m;
+    try {
+      m = Models.load(model);
+    } catch (IOException e) {
+      throw new CommandLine.ExecutionException(cl, e.getMessage(), e);
+    }
+    m.eval();
+    Tokenizer tok = null;
+    Eos eos = Eos.NONE;
+    try {
+      if (TokenizerFiles.present(model)) tok = TokenizerFiles.load(model).withModelVocabSize(m.vocabSize());
+      if (tok != null) eos = Eos.of(StopTokens.of(model, tok));
+    } catch (TokenizerException e) {
+      throw new CommandLine.ExecutionException(cl, e.getMessage(), e);
+    }
+    if (eosId != null) {
+      try {
+        eos = Eos.of(eosId);
+        eos.check(m.vocabSize());
+      } catch (IllegalArgumentException e) {
+        throw new CommandLine.ParameterException(cl, "--eos: " + e.getMessage());
+      }
+    }
+    return new Target(m, tok, eos);
+  }
+
+  /** The prompt's ids: --tokens as given (each in the vocabulary), or --prompt through the tokenizer. */
+  int[] promptIds(CommandLine cl, Target target) {
+    int vocab = target.model().vocabSize();
+    if (tokens != null) {
+      int[] ids = parseIds(cl, "--tokens", tokens);
+      for (int i = 0; i < ids.length; i++) {
+        if (ids[i] < 0 || ids[i] >= vocab) {
+          throw new CommandLine.ParameterException(cl, "--tokens: token " + ids[i] + " at position " + i
+              + " is outside the vocabulary [0, " + vocab + ") of " + model);
+        }
+      }
+      return ids;
+    }
+    if (target.tokenizer() == null) {
+      throw new CommandLine.ParameterException(cl, "--prompt needs a tokenizer, and " + model
+          + " has none (tokenizer.json or vocab.json); give --tokens IDS");
+    }
+    if (prompt.isEmpty()) throw new CommandLine.ParameterException(cl, "--prompt is empty; give at least one character");
+    try {
+      return target.tokenizer().encode(prompt);
+    } catch (TokenizerException e) {
+      throw new CommandLine.ParameterException(cl, "--prompt: " + e.getMessage());
+    }
+  }
+
+  /** "3,1,4" → ids; a syntax error is a usage error naming the option and the item. */
+  static int[] parseIds(CommandLine cl, String option, String text) {
+    String[] parts = text.split(",", -1);
+    int[] ids = new int[parts.length];
+    for (int i = 0; i < parts.length; i++) {
+      String p = parts[i].trim();
+      try {
+        ids[i] = Integer.parseInt(p);
+      } catch (NumberFormatException e) {
+        throw new CommandLine.ParameterException(cl, option + ": '" + p + "' (item " + i + " of '" + text
+            + "') is not an integer id; expected comma-separated ids like 3,1,4");
+      }
+    }
+    return ids;
+  }
+
+  private static String ids(int[] ids) {
+    StringBuilder s = new StringBuilder();
+    for (int i = 0; i < ids.length; i++) s.append(i == 0 ? "" : ",").append(ids[i]);
+    return s.toString();
+  }
+
+  private String json(Strategy s, int[] ids, Target target, List<Sequence> result) {
+    ObjectNode root = JSON.createObjectNode();
+    root.put("strategy", s.label());
+    if (prompt != null) root.put("prompt", prompt);
+    ArrayNode p = root.putArray("prompt_tokens");
+    for (int id : ids) p.add(id);
+    ArrayNode seqs = root.putArray("sequences");
+    for (Sequence q : result) {
+      ObjectNode o = seqs.addObject();
+      ArrayNode t = o.putArray("tokens");
+      for (int id : q.tokens()) t.add(id);
+      if (target.tokenizer() != null) o.put("text", target.tokenizer().decode(q.tokens(), true));
+      ArrayNode lp = o.putArray("log_probs");
+      for (float v : q.logProbs()) lp.add(v);
+      o.put("log_likelihood", q.logLikelihood());
+      o.put("score", q.score());
+      o.put("ended_at_eos", q.endedAtEos());
+    }
+    try {
+      return JSON.writeValueAsString(root);
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}
