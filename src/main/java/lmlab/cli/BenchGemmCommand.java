@@ -27,7 +27,10 @@ import picocli.CommandLine.Option;
       "  {\"bench\":\"gemm\",\"m\":512,\"n\":512,\"k\":512,\"layout\":\"NN\",\"gflops\":312.4,",
       "   \"backend\":\"java\",\"threads\":2,\"ms\":0.859}",
       "gflops = 2·m·n·k / median time of the timed repetitions; ms is that median.",
-      "Example: lmlab bench gemm --sizes 512,8192x768x192 --layouts NN,TN --threads 2"
+      "With --with-peak: bench peak's rows (\"when\":\"before\"/\"after\") around the products,",
+      "each product's row adds peak_gflops (the best reading) and of_peak = gflops / peak_gflops,",
+      "and a last row {\"bench\":\"gemm_summary\",\"peak_gflops\":..,\"min_of_peak\":..,\"worst\":..}.",
+      "Example: lmlab bench gemm --sizes 512,8192x768x192 --layouts NN,TN --threads 2 --with-peak"
     })
 public final class BenchGemmCommand implements Runnable {
   /** m×k times k×n, the order a product is written in. */
@@ -84,12 +87,18 @@ public final class BenchGemmCommand implements Runnable {
           + "Default: ${DEFAULT-VALUE}")
   int warmup;
 
+  @CommandLine.Mixin PeakOptions peak;
+
   @Override
   public void run() {
     Flags.atLeast(spec.commandLine(), "--reps", reps, 1);
     Flags.atLeast(spec.commandLine(), "--warmup", warmup, 0);
+    peak.check(spec.commandLine());
     GemmBackend backend = backendName != null ? GemmBackend.named(backendName) : Gemm.backend();
     PrintWriter out = spec.commandLine().getOut();
+    peak.read(out, "before");
+    // With --with-peak the rows wait for the second reading: their ratio is to the best of both.
+    List<Map<String, Object>> rows = new java.util.ArrayList<>();
     for (Shape s : sizes) {
       for (String layout : layouts) {
         double seconds = medianSeconds(backend, s, layout);
@@ -103,9 +112,30 @@ public final class BenchGemmCommand implements Runnable {
         row.put("backend", backend.name());
         row.put("threads", Parallel.threads());
         row.put("ms", Math.round(seconds * 1e6) / 1e3);
-        BenchSupport.printJson(out, row);
+        if (peak.withPeak) rows.add(row);
+        else BenchSupport.printJson(out, row);
       }
     }
+    if (!peak.withPeak) return;
+    peak.read(out, "after");
+    double minRatio = Double.MAX_VALUE;
+    String worst = "";
+    for (Map<String, Object> row : rows) {
+      double gflops = ((Number) row.get("gflops")).doubleValue();
+      peak.addRatio(row, gflops);
+      BenchSupport.printJson(out, row);
+      if (gflops / peak.best() < minRatio) {
+        minRatio = gflops / peak.best();
+        worst = row.get("m") + "x" + row.get("k") + "x" + row.get("n") + " " + row.get("layout");
+      }
+    }
+    Map<String, Object> summary = new LinkedHashMap<>();
+    summary.put("bench", "gemm_summary");
+    summary.put("peak_gflops", BenchSupport.fourDigits(peak.best()));
+    summary.put("min_of_peak", Math.round(minRatio * 1000) / 1000.0);
+    summary.put("worst", worst);
+    summary.put("threads", Parallel.threads());
+    BenchSupport.printJson(out, summary);
   }
 
   /** Median wall time of one multiply, after the warm-up calls. */

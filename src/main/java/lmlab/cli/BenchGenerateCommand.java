@@ -38,7 +38,8 @@ import picocli.CommandLine.Option;
       "reads every weight once per token, so memory bandwidth bounds the speed.",
       "roofline_gb_per_s: the read bandwidth of --threads threads streaming an array of the",
       "weight bytes (as bench memory), measured right after the runs; roofline_tokens_per_s =",
-      "roofline_gb_per_s / weight bytes per token, the machine's ceiling for this decoding.",
+      "roofline_gb_per_s / weight bytes per token, the machine's ceiling for this decoding;",
+      "of_roofline = tokens_per_s / roofline_tokens_per_s.",
       "A learned position table shorter than the run is extended to it (positions",
       "0 .. new_tokens - 1 are used), since a KV cache cannot slide a learned table."
     })
@@ -125,6 +126,7 @@ public final class BenchGenerateCommand implements Runnable {
     double roofline = StreamRead.bytesPerSecond(weightBytes, Parallel.threads(), rooflineSeconds);
     row.put("roofline_gb_per_s", BenchSupport.fourDigits(roofline / 1e9));
     row.put("roofline_tokens_per_s", BenchSupport.fourDigits(roofline / weightBytes));
+    row.put("of_roofline", Math.round(newTokens / seconds / (roofline / weightBytes) * 1000) / 1000.0);
     row.put("max_position_embeddings", config.maxPositionEmbeddings());
     BenchSupport.printJson(cl.getOut(), row);
   }

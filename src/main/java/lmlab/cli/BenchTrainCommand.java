@@ -39,7 +39,9 @@ import picocli.CommandLine.Option;
       "alloc_mb_per_step is the heap one step still allocates (the step's activations and gradients",
       "are reused from the previous step, as in lmlab train); step_gflop is 3 x the matrix-product",
       "FLOPs of the forward pass (counted as lmlab analyze --check does), gflops = step_gflop / step time",
-      "(compare with lmlab bench peak)."
+      "(compare with lmlab bench peak).",
+      "With --with-peak: bench peak's rows (\"when\":\"before\"/\"after\") around the steps, and the",
+      "train row adds peak_gflops (the best reading) and of_peak = gflops / peak_gflops."
     })
 public final class BenchTrainCommand implements Runnable {
   enum Preset {
@@ -74,11 +76,14 @@ public final class BenchTrainCommand implements Runnable {
   @Option(names = "--batch-size", paramLabel = "B", description = "Override the preset's batch size.")
   Integer batchSize;
 
+  @CommandLine.Mixin PeakOptions peak;
+
   @Override
   public void run() {
     CommandLine cl = spec.commandLine();
     Flags.atLeast(cl, "--steps", steps, 1);
     Flags.atLeast(cl, "--warmup", warmup, 0);
+    peak.check(cl);
     if (batchSize != null && batchSize < 1) {
       throw new CommandLine.ParameterException(cl, "--batch-size must be >= 1, got " + batchSize);
     }
@@ -105,6 +110,7 @@ public final class BenchTrainCommand implements Runnable {
         opt.step();
       }
     };
+    peak.read(cl.getOut(), "before");
     double seconds = BenchSupport.medianSeconds(warmup, steps, step);
     double optSeconds = BenchSupport.medianSeconds(0, steps, opt::step); // the AdamW update alone
     long alloc = BenchSupport.allocatedPerCall(3, step);
@@ -125,6 +131,8 @@ public final class BenchTrainCommand implements Runnable {
     row.put("alloc_mb_per_step", BenchSupport.fourDigits(alloc / 1e6));
     row.put("step_gflop", BenchSupport.fourDigits(stepFlops / 1e9));
     row.put("gflops", BenchSupport.fourDigits(stepFlops / seconds / 1e9));
+    peak.read(cl.getOut(), "after");
+    peak.addRatio(row, stepFlops / seconds / 1e9);
     row.put("threads", Parallel.threads());
     row.put("batch", batch);
     row.put("seq", preset.seq);

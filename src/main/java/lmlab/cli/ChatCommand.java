@@ -61,7 +61,7 @@ public final class ChatCommand implements Runnable {
       description = "Print each turn's rendered prompt as token ids (on standard error) before the answer.")
   boolean showTokens;
 
-  @Mixin DecodingOptions decoding;
+  @Mixin ChatDecoding decoding;
 
   /** Set by tests: the terminal to use instead of the system one, and a hook run after each streamed token. */
   Terminal testTerminal;
@@ -70,12 +70,12 @@ public final class ChatCommand implements Runnable {
   @Override
   public void run() {
     CommandLine cl = spec.commandLine();
-    DecodingOptions.Loaded target = decoding.load(cl, model);
+    ChatDecoding.Loaded target = decoding.load(cl, model);
     if (target.tokenizer() == null) {
       throw new CommandLine.ExecutionException(cl, model + " has no tokenizer (tokenizer.json or vocab.json + merges.txt);"
           + " lmlab chat needs one");
     }
-    ChatTemplate template = DecodingOptions.template(cl, target, chatFormat);
+    ChatTemplate template = ChatDecoding.template(cl, target, chatFormat);
     try (Terminal terminal = terminal()) {
       LineReader reader = LineReaderBuilder.builder().terminal(terminal).appName("lmlab")
           .variable(LineReader.HISTORY_SIZE, 1000).build();
@@ -96,7 +96,7 @@ public final class ChatCommand implements Runnable {
 
   /** One conversation: read a line, render, answer, repeat. */
   private final class Session {
-    private final DecodingOptions.Loaded target;
+    private final ChatDecoding.Loaded target;
     private final ChatTemplate template;
     private final Terminal terminal;
     private final PrintWriter out;
@@ -104,7 +104,7 @@ public final class ChatCommand implements Runnable {
     private final List<ChatTemplate.Message> messages = new ArrayList<>();
     private volatile boolean interrupted;
 
-    Session(DecodingOptions.Loaded target, ChatTemplate template, Terminal terminal, PrintWriter out, PrintWriter err) {
+    Session(ChatDecoding.Loaded target, ChatTemplate template, Terminal terminal, PrintWriter out, PrintWriter err) {
       this.target = target;
       this.template = template;
       this.terminal = terminal;

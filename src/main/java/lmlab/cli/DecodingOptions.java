@@ -1,200 +1,144 @@
 package lmlab.cli;
 
-import java.io.IOException;
-import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
-import java.util.Optional;
+import lmlab.decode.BeamSearch;
 import lmlab.decode.Eos;
-import lmlab.decode.GenerationConfig;
+import lmlab.decode.ExhaustiveSearch;
 import lmlab.decode.Greedy;
+import lmlab.decode.NextTokenModel;
 import lmlab.decode.Sample;
 import lmlab.decode.Sampling;
 import lmlab.decode.Sequence;
-import lmlab.decode.SteppedModel;
+import lmlab.decode.Strategy;
 import lmlab.decode.TokenSink;
-import lmlab.models.LanguageModel;
-import lmlab.models.Models;
-import lmlab.nn.WeightFormats;
-import lmlab.tokenize.ChatTemplate;
-import lmlab.tokenize.StopTokens;
-import lmlab.tokenize.Tokenizer;
-import lmlab.tokenize.TokenizerException;
-import lmlab.tokenize.TokenizerFiles;
 import picocli.CommandLine;
 import picocli.CommandLine.Option;
 
 /**
- * The decoding flags of {@code lmlab chat} (a picocli mixin) and what they decode with: the model
- * directory loaded in the asked weight format, its tokenizer, end-of-sequence ids and
- * generation_config.json defaults. A flag given on the command line wins; else the directory's
- * generation_config.json (transformers' rule: {@code do_sample} false or absent means greedy); else
- * the defaults shown.
+ * The strategy flags shared by {@code lmlab generate} and {@code lmlab decode-tree} (a picocli
+ * mixin): which strategy, its settings, validated with errors naming the flag and the value, and
+ * the one call that runs it over any {@link NextTokenModel}.
  */
 public final class DecodingOptions {
-  @Option(names = "--weights", paramLabel = "FORMAT", defaultValue = "f32",
-      description = "Weight format in memory: f32 (exact) or bf16 (weight matrices and embedding in bfloat16, "
-          + "memory-mapped when the file stores them so). Default: ${DEFAULT-VALUE}")
-  String weights;
-
-  @Option(names = "--strategy", paramLabel = "NAME",
-      description = "greedy or sample. Default: generation_config.json's do_sample, else greedy.")
+  @Option(names = "--strategy", paramLabel = "NAME", defaultValue = "greedy",
+      description = "greedy, beam, sample or exhaustive. Default: ${DEFAULT-VALUE}")
   String strategy;
 
-  @Option(names = "--max-new-tokens", paramLabel = "T",
-      description = "Most tokens per answer. Default: generation_config.json's max_new_tokens, else 512.")
-  Integer maxNewTokens;
+  @Option(names = "--beams", paramLabel = "B",
+      description = "Beam search: the beam width B (default 4); exhaustive: how many of the best sequences to "
+          + "print (default 1).")
+  Integer beams;
 
-  @Option(names = "--temperature", paramLabel = "TAU", description = "Sampling: logits / TAU, TAU > 0 (default 1).")
-  Double temperature;
+  @Option(names = "--length-penalty", paramLabel = "ALPHA", defaultValue = "0",
+      description = "Beam and exhaustive search: rank finished sequences by log-likelihood / length^ALPHA "
+          + "(0: the log-likelihood). Default: ${DEFAULT-VALUE}")
+  double lengthPenalty;
 
-  @Option(names = "--top-k", paramLabel = "K", description = "Sampling: keep the K most likely tokens (0: off, default).")
-  Integer topK;
+  @Option(names = "--max-sequences", paramLabel = "N", defaultValue = "1000000",
+      description = "Exhaustive search: refuse when V^T is above N. Default: ${DEFAULT-VALUE}")
+  long maxSequences;
 
-  @Option(names = "--top-p", paramLabel = "P", description = "Sampling: nucleus of probability P in (0, 1] (1: off, default).")
-  Double topP;
+  @Option(names = "--temperature", paramLabel = "TAU", defaultValue = "1.0",
+      description = "Sampling: logits / TAU, TAU > 0. Default: ${DEFAULT-VALUE}")
+  double temperature;
 
-  @Option(names = "--min-p", paramLabel = "P", description = "Sampling: keep tokens of probability >= P x the largest (0: off).")
-  Double minP;
+  @Option(names = "--top-k", paramLabel = "K", defaultValue = "0",
+      description = "Sampling: keep the K most likely tokens (0: off). Default: ${DEFAULT-VALUE}")
+  int topK;
 
-  @Option(names = "--repetition-penalty", paramLabel = "R",
-      description = "Sampling: CTRL's penalty on tokens already in the sequence (1: off, default).")
-  Double repetitionPenalty;
+  @Option(names = "--top-p", paramLabel = "P", defaultValue = "1.0",
+      description = "Sampling: keep the smallest most-likely set of probability >= P, P in (0, 1] (1: off). "
+          + "Default: ${DEFAULT-VALUE}")
+  double topP;
 
-  @Option(names = "--seed", paramLabel = "S", defaultValue = "3407", description = "Sampling seed. Default: ${DEFAULT-VALUE}")
+  @Option(names = "--min-p", paramLabel = "P", defaultValue = "0.0",
+      description = "Sampling: keep tokens of probability >= P times the largest (0: off). Default: ${DEFAULT-VALUE}")
+  double minP;
+
+  @Option(names = "--repetition-penalty", paramLabel = "R", defaultValue = "1.0",
+      description = "Sampling: divide (multiply, when negative) the logits of tokens already in the sequence by R "
+          + "(1: off). Default: ${DEFAULT-VALUE}")
+  double repetitionPenalty;
+
+  @Option(names = "--seed", paramLabel = "S", defaultValue = "3407",
+      description = "Sampling: the generator's seed (sequence i of --samples uses S + i). Default: ${DEFAULT-VALUE}")
   long seed;
 
-  /** The default answer length when neither a flag nor generation_config.json gives one. */
-  static final int DEFAULT_MAX_NEW_TOKENS = 512;
+  @Option(names = "--samples", paramLabel = "N", defaultValue = "1",
+      description = "Sampling: sequences to draw, advancing together. Default: ${DEFAULT-VALUE}")
+  int samples;
 
-  /**
-   * What decoding runs on: the model (eval mode), its tokenizer (null when the directory has none),
-   * end-of-sequence ids, the context length (max_position_embeddings; Integer.MAX_VALUE when the
-   * model has none) and the resolved strategy.
-   */
-  public record Loaded(LanguageModel model, Tokenizer tokenizer, Eos eos, int context, Sampling sampling,
-      int maxNewTokens, GenerationConfig generationConfig) {
-    /** Refuses a prompt that leaves no room in the context; one line naming both lengths. */
-    public void checkPrompt(int promptTokens) {
-      if (promptTokens >= context) {
-        throw new IllegalArgumentException("the prompt has " + promptTokens + " tokens; the model's context is " + context
-            + " (max_position_embeddings), so at most " + (context - 1) + " fit with room for an answer");
-      }
-    }
+  private static final List<String> SAMPLING_FLAGS = List.of("--temperature", "--top-k", "--top-p", "--min-p",
+      "--repetition-penalty", "--seed", "--samples");
 
-    /** New tokens allowed after a prompt: the asked number, cut at the end of the context. */
-    public int room(int promptTokens) {
-      return (int) Math.min(maxNewTokens, (long) context - promptTokens);
-    }
-  }
-
-  /** Loads dir with these options; every problem is a one-line error (usage errors name the flag). */
-  Loaded load(CommandLine cl, Path dir) {
-    WeightFormats format;
+  /** The strategy, after checking every flag given against it. */
+  Strategy validate(CommandLine cl) {
+    Strategy s;
     try {
-      format = WeightFormats.parse(weights);
+      s = Strategy.parse(strategy);
     } catch (IllegalArgumentException e) {
-      throw new CommandLine.ParameterException(cl, "--weights: " + e.getMessage());
+      throw new CommandLine.ParameterException(cl, "--strategy: " + e.getMessage());
     }
-    GenerationConfig g;
-    LanguageModel m;
-    try {
-      g = GenerationConfig.read(dir);
-      m = Models.load(dir, format);
-    } catch (IOException e) {
-      throw new CommandLine.ExecutionException(cl, e.getMessage(), e);
-    }
-    m.eval();
-    Tokenizer tok = null;
-    Eos eos = Eos.NONE;
-    try {
-      if (TokenizerFiles.present(dir)) tok = TokenizerFiles.load(dir).withModelVocabSize(m.vocabSize());
-      if (tok != null) eos = Eos.of(StopTokens.of(dir, tok));
-    } catch (TokenizerException e) {
-      throw new CommandLine.ExecutionException(cl, e.getMessage(), e);
-    }
-    var ctx = m.config().get("max_position_embeddings");
-    int context = ctx != null && ctx.canConvertToInt() ? ctx.asInt() : Integer.MAX_VALUE;
-    return new Loaded(m, tok, eos, context, sampling(cl, g), maxNewTokens(cl, g), g);
-  }
-
-  private int maxNewTokens(CommandLine cl, GenerationConfig g) {
-    int n = maxNewTokens != null ? maxNewTokens : g.maxNewTokens() != null ? g.maxNewTokens() : DEFAULT_MAX_NEW_TOKENS;
-    Flags.atLeast(cl, "--max-new-tokens", n, 1);
-    return n;
-  }
-
-  /** The sampling settings (null: greedy), flags over generation_config.json over the defaults. */
-  private Sampling sampling(CommandLine cl, GenerationConfig g) {
-    boolean sample;
-    if (strategy != null) {
-      sample = switch (strategy.toLowerCase(Locale.ROOT)) {
-        case "greedy" -> false;
-        case "sample" -> true;
-        default -> throw new CommandLine.ParameterException(cl, "--strategy '" + strategy + "' is not one of greedy, sample");
-      };
-    } else {
-      sample = Boolean.TRUE.equals(g.doSample());
-    }
-    if (!sample) {
-      for (Object[] f : new Object[][] {{"--temperature", temperature}, {"--top-k", topK}, {"--top-p", topP},
-          {"--min-p", minP}, {"--repetition-penalty", repetitionPenalty}}) {
-        if (f[1] != null) {
-          throw new CommandLine.ParameterException(cl, f[0] + " applies to sampling; add --strategy sample"
-              + (strategy == null ? " (generation_config.json does not sample)" : ""));
+    var parsed = cl.getParseResult();
+    if (s != Strategy.SAMPLE) {
+      for (String flag : SAMPLING_FLAGS) {
+        if (parsed.hasMatchedOption(flag)) {
+          throw new CommandLine.ParameterException(cl, flag + " applies to --strategy sample, not " + s.label());
         }
       }
-      return null;
     }
-    double t = pick(temperature, g.temperature(), 1.0);
-    int k = topK != null ? topK : g.topK() != null ? g.topK() : 0;
-    double p = pick(topP, g.topP(), 1.0);
-    double mp = pick(minP, g.minP(), 0.0);
-    double r = pick(repetitionPenalty, g.repetitionPenalty(), 1.0);
-    try {
-      return new Sampling(t, k, p, mp, r, seed);
-    } catch (IllegalArgumentException e) {
-      throw new CommandLine.ParameterException(cl, e.getMessage());
+    boolean searches = s == Strategy.BEAM || s == Strategy.EXHAUSTIVE;
+    if (!searches) {
+      for (String flag : List.of("--beams", "--length-penalty")) {
+        if (parsed.hasMatchedOption(flag)) {
+          throw new CommandLine.ParameterException(cl, flag + " applies to --strategy beam or exhaustive, not "
+              + s.label() + (flag.equals("--beams") && s == Strategy.SAMPLE ? " (use --samples N)" : ""));
+        }
+      }
     }
+    if (s != Strategy.EXHAUSTIVE && parsed.hasMatchedOption("--max-sequences")) {
+      throw new CommandLine.ParameterException(cl, "--max-sequences applies to --strategy exhaustive, not " + s.label());
+    }
+    if (beams != null && beams < 1) throw new CommandLine.ParameterException(cl, "--beams must be >= 1, got " + beams);
+    if (!Double.isFinite(lengthPenalty)) {
+      throw new CommandLine.ParameterException(cl, "--length-penalty must be a finite number, got " + lengthPenalty);
+    }
+    Flags.atLeast(cl, "--max-sequences", maxSequences, 1);
+    Flags.atLeast(cl, "--samples", samples, 1);
+    if (s == Strategy.SAMPLE) sampling(cl);
+    return s;
   }
 
-  private static double pick(Double flag, Double config, double fallback) {
-    return flag != null ? flag : config != null ? config : fallback;
-  }
-
-  /** Decodes after prompt with the resolved strategy, handing each token to sink (which may stop it). */
-  Sequence generate(Loaded target, int[] prompt, TokenSink sink) {
-    target.checkPrompt(prompt.length);
-    SteppedModel lm = new SteppedModel(target.model());
-    int room = target.room(prompt.length);
-    return target.sampling() == null ? Greedy.search(lm, prompt, room, target.eos(), sink)
-        : Sample.generate(lm, prompt, room, target.eos(), target.sampling(), sink);
-  }
-
-  /** "greedy" or "sample temperature 0.7 top-k 20 ...", the weight format and where defaults came from. */
-  String describe(Loaded target) {
-    List<String> s = new ArrayList<>();
-    Sampling p = target.sampling();
-    s.add(p == null ? "greedy" : String.format(Locale.ROOT, "sample temperature %s top-k %d top-p %s min-p %s"
-        + " repetition-penalty %s seed %d", p.temperature(), p.topK(), p.topP(), p.minP(), p.repetitionPenalty(), p.seed()));
-    s.add("weights " + WeightFormats.parse(weights).label());
-    if (target.generationConfig() != GenerationConfig.NONE) s.add("defaults from " + GenerationConfig.FILE);
-    return String.join(", ", s);
-  }
-
-  /** The chat template of the tokenizer (or --chat-format); a one-line error when there is none. */
-  static ChatTemplate template(CommandLine cl, Loaded target, String chatFormat) {
-    Optional<ChatTemplate.Format> override;
-    try {
-      override = chatFormat == null ? Optional.empty() : Optional.of(ChatTemplate.Format.named(chatFormat));
-    } catch (IllegalArgumentException e) {
-      throw new CommandLine.ParameterException(cl, "--chat-format: " + e.getMessage());
+  /** The sampling settings; a bad value is a usage error naming its flag and the value. */
+  Sampling sampling(CommandLine cl) {
+    if (!(temperature > 0) || Double.isInfinite(temperature)) {
+      throw new CommandLine.ParameterException(cl, "--temperature must be a finite number > 0 with --strategy sample, got "
+          + temperature);
     }
-    try {
-      return ChatTemplate.forTokenizer(target.tokenizer(), override);
-    } catch (TokenizerException e) {
-      throw new CommandLine.ExecutionException(cl, e.getMessage(), e);
+    Flags.atLeast(cl, "--top-k", topK, 0);
+    if (!(topP > 0 && topP <= 1)) throw new CommandLine.ParameterException(cl, "--top-p must be in (0, 1], got " + topP);
+    if (!(minP >= 0 && minP <= 1)) throw new CommandLine.ParameterException(cl, "--min-p must be in [0, 1], got " + minP);
+    if (!(repetitionPenalty > 0) || Double.isInfinite(repetitionPenalty)) {
+      throw new CommandLine.ParameterException(cl, "--repetition-penalty must be a finite number > 0, got "
+          + repetitionPenalty);
     }
+    return new Sampling(temperature, topK, topP, minP, repetitionPenalty, seed);
+  }
+
+  /** True when the strategy yields one sequence token by token (its text can be streamed). */
+  boolean streams(Strategy s) {
+    return s == Strategy.GREEDY || s == Strategy.SAMPLE && samples == 1;
+  }
+
+  /** Runs the strategy; sink sees the tokens of a streaming strategy as they come. */
+  List<Sequence> run(CommandLine cl, Strategy s, NextTokenModel lm, int[] prompt, int maxNewTokens, Eos eos,
+      TokenSink sink) {
+    return switch (s) {
+      case GREEDY -> List.of(Greedy.search(lm, prompt, maxNewTokens, eos, sink));
+      case SAMPLE -> Sample.generate(lm, prompt, maxNewTokens, eos, sampling(cl), samples, sink);
+      case BEAM -> BeamSearch.search(lm, prompt, maxNewTokens, eos, beams == null ? 4 : beams, lengthPenalty);
+      case EXHAUSTIVE -> ExhaustiveSearch.search(lm, prompt, maxNewTokens, eos, beams == null ? 1 : beams,
+          lengthPenalty, maxSequences);
+    };
   }
 }

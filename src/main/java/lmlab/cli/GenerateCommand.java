@@ -10,10 +10,7 @@ import java.util.List;
 import java.util.Optional;
 import lmlab.decode.Eos;
 import lmlab.decode.GenerationConfig;
-import lmlab.decode.Greedy;
 import lmlab.decode.NextTokenModel;
-import lmlab.decode.Sample;
-import lmlab.decode.Sampling;
 import lmlab.decode.Sequence;
 import lmlab.decode.SteppedModel;
 import lmlab.decode.Strategy;
@@ -46,7 +43,9 @@ import picocli.CommandLine.Option;
       "Generate tokens from a checkpoint (decoding.md). The model runs in eval mode and steps",
       "its own layers (KV cache / recurrent state); several sequences advance in one batched step.",
       "  greedy   argmax at every step (ties to the lower id)",
+      "  beam     beam search (course Algorithm 1), --beams B hypotheses in one batched step",
       "  sample   temperature, then top-k, top-p, min-p; seeded (--seed), --samples N sequences",
+      "  exhaustive  every sequence of up to T tokens (refused when V^T > --max-sequences)",
       "Output: --format text prints the prompt and the new text as it is generated (token ids",
       "when the checkpoint has no tokenizer); --format json prints one object with each",
       "sequence's token ids, text, per-token log-probabilities and log-likelihood (the model's",
@@ -74,43 +73,11 @@ public final class GenerateCommand implements Runnable {
   @Option(names = "--tokens", paramLabel = "IDS", description = "The prompt as token ids, comma-separated (e.g. 3,1,4).")
   String tokens;
 
-  @Option(names = "--strategy", paramLabel = "NAME", defaultValue = "greedy",
-      description = "greedy or sample. Default: ${DEFAULT-VALUE}")
-  String strategy;
+  @CommandLine.Mixin DecodingOptions decoding;
 
   @Option(names = "--max-new-tokens", paramLabel = "T", defaultValue = "100",
       description = "Most tokens to generate. Default: ${DEFAULT-VALUE}")
   int maxNewTokens;
-
-  @Option(names = "--temperature", paramLabel = "TAU", defaultValue = "1.0",
-      description = "Sampling: logits / TAU, TAU > 0. Default: ${DEFAULT-VALUE}")
-  double temperature;
-
-  @Option(names = "--top-k", paramLabel = "K", defaultValue = "0",
-      description = "Sampling: keep the K most likely tokens (0: off). Default: ${DEFAULT-VALUE}")
-  int topK;
-
-  @Option(names = "--top-p", paramLabel = "P", defaultValue = "1.0",
-      description = "Sampling: keep the smallest most-likely set of probability >= P, P in (0, 1] (1: off). "
-          + "Default: ${DEFAULT-VALUE}")
-  double topP;
-
-  @Option(names = "--min-p", paramLabel = "P", defaultValue = "0.0",
-      description = "Sampling: keep tokens of probability >= P times the largest (0: off). Default: ${DEFAULT-VALUE}")
-  double minP;
-
-  @Option(names = "--repetition-penalty", paramLabel = "R", defaultValue = "1.0",
-      description = "Sampling: divide (multiply, when negative) the logits of tokens already in the sequence by R "
-          + "(1: off). Default: ${DEFAULT-VALUE}")
-  double repetitionPenalty;
-
-  @Option(names = "--seed", paramLabel = "S", defaultValue = "3407",
-      description = "Sampling: the generator's seed (sequence i of --samples uses S + i). Default: ${DEFAULT-VALUE}")
-  long seed;
-
-  @Option(names = "--samples", paramLabel = "N", defaultValue = "1",
-      description = "Sampling: sequences to draw, advancing together. Default: ${DEFAULT-VALUE}")
-  int samples;
 
   @Option(names = "--eos", paramLabel = "ID",
       description = "The end-of-sequence id (-1: none), instead of the checkpoint's.")
@@ -143,16 +110,13 @@ public final class GenerateCommand implements Runnable {
   public void run() {
     CommandLine cl = spec.commandLine();
     applyGenerationConfig(cl);
-    Strategy s = parseStrategy(cl);
+    Strategy s = decoding.validate(cl);
     boolean json = switch (format) {
       case "text" -> false;
       case "json" -> true;
       default -> throw new CommandLine.ParameterException(cl, "--format '" + format + "' is not one of text, json");
     };
     Flags.atLeast(cl, "--max-new-tokens", maxNewTokens, 0);
-    Flags.atLeast(cl, "--samples", samples, 1);
-    Sampling sampling = s == Strategy.SAMPLE ? sampling(cl) : null;
-    checkOnlyFor(cl, s);
     if ((prompt == null) == (tokens == null)) {
       throw new CommandLine.ParameterException(cl, prompt == null
           ? "give the prompt: --prompt TEXT or --tokens IDS" : "--prompt and --tokens are alternatives; give one");
@@ -171,7 +135,7 @@ public final class GenerateCommand implements Runnable {
     int maxNewTokens = (int) Math.min(this.maxNewTokens, (long) context - ids.length);
     NextTokenModel lm = new SteppedModel(target.model());
     PrintWriter out = cl.getOut();
-    boolean stream = !json && (s == Strategy.GREEDY || samples == 1);
+    boolean stream = !json && decoding.streams(s);
     TokenSink sink = TokenSink.NONE;
     StreamingDecoder text = target.tokenizer() == null ? null : target.tokenizer().streamingDecoder(true);
     if (stream) {
@@ -189,10 +153,7 @@ public final class GenerateCommand implements Runnable {
     }
     List<Sequence> result;
     try {
-      result = switch (s) {
-        case GREEDY -> List.of(Greedy.search(lm, ids, maxNewTokens, target.eos(), sink));
-        case SAMPLE -> Sample.generate(lm, ids, maxNewTokens, target.eos(), sampling, samples, sink);
-      };
+      result = decoding.run(cl, s, lm, ids, maxNewTokens, target.eos(), sink);
     } catch (IllegalArgumentException e) {
       if (stream) out.println();
       throw new CommandLine.ExecutionException(cl, e.getMessage(), e);
@@ -205,49 +166,13 @@ public final class GenerateCommand implements Runnable {
     } else {
       for (int i = 0; i < result.size(); i++) {
         Sequence q = result.get(i);
-        out.printf(java.util.Locale.ROOT, "# sequence %d: log-likelihood %.6f%n", i, q.logLikelihood());
+        out.printf(java.util.Locale.ROOT, "# sequence %d: log-likelihood %.6f%s%n", i, q.logLikelihood(),
+            q.score() != q.logLikelihood() ? String.format(java.util.Locale.ROOT, " (score %.6f)", q.score()) : "");
         out.println(target.tokenizer() == null ? ids(ids) + " | " + ids(q.tokens())
             : target.tokenizer().decode(ids) + target.tokenizer().decode(q.tokens(), true));
       }
     }
     out.flush();
-  }
-
-  private Strategy parseStrategy(CommandLine cl) {
-    try {
-      return Strategy.parse(strategy);
-    } catch (IllegalArgumentException e) {
-      throw new CommandLine.ParameterException(cl, "--strategy: " + e.getMessage());
-    }
-  }
-
-  /** The sampling settings; a bad value is a usage error naming its flag and the value. */
-  private Sampling sampling(CommandLine cl) {
-    if (!(temperature > 0) || Double.isInfinite(temperature)) {
-      throw new CommandLine.ParameterException(cl, "--temperature must be a finite number > 0 with --strategy sample, got "
-          + temperature);
-    }
-    Flags.atLeast(cl, "--top-k", topK, 0);
-    if (!(topP > 0 && topP <= 1)) throw new CommandLine.ParameterException(cl, "--top-p must be in (0, 1], got " + topP);
-    if (!(minP >= 0 && minP <= 1)) throw new CommandLine.ParameterException(cl, "--min-p must be in [0, 1], got " + minP);
-    if (!(repetitionPenalty > 0) || Double.isInfinite(repetitionPenalty)) {
-      throw new CommandLine.ParameterException(cl, "--repetition-penalty must be a finite number > 0, got "
-          + repetitionPenalty);
-    }
-    return new Sampling(temperature, topK, topP, minP, repetitionPenalty, seed);
-  }
-
-  /** Options of one strategy given with another are usage errors (they would change nothing). */
-  private void checkOnlyFor(CommandLine cl, Strategy s) {
-    var parsed = cl.getParseResult();
-    if (s != Strategy.SAMPLE) {
-      for (String flag : List.of("--temperature", "--top-k", "--top-p", "--min-p", "--repetition-penalty", "--seed",
-          "--samples")) {
-        if (parsed.hasMatchedOption(flag)) {
-          throw new CommandLine.ParameterException(cl, flag + " applies to --strategy sample, not " + s.label());
-        }
-      }
-    }
   }
 
   /** The model (eval mode), its tokenizer when the directory has one, and its end-of-sequence ids. */
@@ -349,32 +274,32 @@ public final class GenerateCommand implements Runnable {
       maxNewTokens = g.maxNewTokens();
       used.add("max_new_tokens=" + maxNewTokens);
     }
-    boolean sample = parsed.hasMatchedOption("--strategy") ? strategy.equalsIgnoreCase("sample")
+    boolean sample = parsed.hasMatchedOption("--strategy") ? decoding.strategy.equalsIgnoreCase("sample")
         : Boolean.TRUE.equals(g.doSample());
     if (!parsed.hasMatchedOption("--strategy") && g.doSample() != null) {
-      strategy = sample ? "sample" : "greedy";
+      decoding.strategy = sample ? "sample" : "greedy";
       used.add("do_sample=" + g.doSample());
     }
     if (sample) {
       if (!parsed.hasMatchedOption("--temperature") && g.temperature() != null) {
-        temperature = g.temperature();
-        used.add("temperature=" + temperature);
+        decoding.temperature = g.temperature();
+        used.add("temperature=" + decoding.temperature);
       }
       if (!parsed.hasMatchedOption("--top-k") && g.topK() != null) {
-        topK = g.topK();
-        used.add("top_k=" + topK);
+        decoding.topK = g.topK();
+        used.add("top_k=" + decoding.topK);
       }
       if (!parsed.hasMatchedOption("--top-p") && g.topP() != null) {
-        topP = g.topP();
-        used.add("top_p=" + topP);
+        decoding.topP = g.topP();
+        used.add("top_p=" + decoding.topP);
       }
       if (!parsed.hasMatchedOption("--min-p") && g.minP() != null) {
-        minP = g.minP();
-        used.add("min_p=" + minP);
+        decoding.minP = g.minP();
+        used.add("min_p=" + decoding.minP);
       }
       if (!parsed.hasMatchedOption("--repetition-penalty") && g.repetitionPenalty() != null) {
-        repetitionPenalty = g.repetitionPenalty();
-        used.add("repetition_penalty=" + repetitionPenalty);
+        decoding.repetitionPenalty = g.repetitionPenalty();
+        used.add("repetition_penalty=" + decoding.repetitionPenalty);
       }
     }
     if (!used.isEmpty()) {

@@ -6,7 +6,9 @@ import java.util.Locale;
 /** The decoding strategies of decoding.md, by their command-line names. */
 public enum Strategy {
   GREEDY,
-  SAMPLE;
+  BEAM,
+  SAMPLE,
+  EXHAUSTIVE;
 
   /** The lower-case name ("greedy"). */
   public String label() {

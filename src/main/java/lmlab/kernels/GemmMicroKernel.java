@@ -24,18 +24,52 @@ import jdk.incubator.vector.VectorSpecies;
  */
 final class GemmMicroKernel {
   static final VectorSpecies<Float> S = FloatVector.SPECIES_512;
+  /**
+   * Whether this machine's vectors are 512 bits wide: then the 6×64 tile below runs; narrower
+   * vectors (AVX2, NEON) use {@link NativeWidthKernel}'s 6 × two-vector tile, because the Vector
+   * API emulates a 512-bit species on them at a small fraction of the speed.
+   */
+  static final boolean WIDE = FloatVector.SPECIES_PREFERRED.vectorBitSize() >= 512;
   static final int MR = 6;
-  static final int NR = 64;
+  /** Columns of the 512-bit tile: four vectors of 16 floats. */
+  static final int WIDE_NR = 64;
+  /** Columns of the tile in use; packed B panels are this wide. */
+  static final int NR = WIDE ? WIDE_NR : NativeWidthKernel.NR;
   /** Row stride, in floats, of a transposed-A block for {@link #kernelStrided}. */
   static final int A_STRIDE = 400;
 
   private GemmMicroKernel() {}
 
   /**
-   * C[0..6)[0..64) (row stride ldc, from ci) = (add ? C : 0) + A·Bp over kc steps, with A a
+   * C[0..MR)[0..NR) (row stride ldc, from ci) = (add ? C : 0) + A·Bp over kc steps, with A a
    * packed MR×kc panel at ap[ai..] and B a packed kc×NR panel at bp[bi..].
    */
   static void kernel(
+      int kc, float[] ap, int ai, float[] bp, int bi, float[] c, int ci, int ldc, boolean add) {
+    if (WIDE) wideKernel(kc, ap, ai, bp, bi, c, ci, ldc, add);
+    else NativeWidthKernel.kernel(kc, ap, ai, bp, bi, c, ci, ldc, add);
+  }
+
+  /** As {@link #kernel} with A a transposed-A block: (i, p) at {@code ap[ai + p*A_STRIDE + i]}. */
+  static void kernelStrided(
+      int kc, float[] ap, int ai, float[] bp, int bi, float[] c, int ci, int ldc, boolean add) {
+    if (WIDE) wideKernelStrided(kc, ap, ai, bp, bi, c, ci, ldc, add);
+    else NativeWidthKernel.kernelStrided(kc, ap, ai, bp, bi, c, ci, ldc, add);
+  }
+
+  /** As {@link #kernel} with A six rows of a row-major A in place: (i, p) at {@code a[ai + i*lda + p]}. */
+  static void kernelRows(
+      int kc, float[] a, int ai, int lda, float[] bp, int bi,
+      float[] c, int ci, int ldc, boolean add) {
+    if (WIDE) wideKernelRows(kc, a, ai, lda, bp, bi, c, ci, ldc, add);
+    else NativeWidthKernel.kernelRows(kc, a, ai, lda, bp, bi, c, ci, ldc, add);
+  }
+
+  /**
+   * C[0..6)[0..64) (row stride ldc, from ci) = (add ? C : 0) + A·Bp over kc steps, with A a
+   * packed MR×kc panel at ap[ai..] and B a packed kc×NR panel at bp[bi..].
+   */
+  private static void wideKernel(
       int kc, float[] ap, int ai, float[] bp, int bi, float[] c, int ci, int ldc, boolean add) {
     FloatVector c00 = FloatVector.zero(S), c01 = c00, c02 = c00, c03 = c00;
     FloatVector c10 = c00, c11 = c00, c12 = c00, c13 = c00;
@@ -44,7 +78,7 @@ final class GemmMicroKernel {
     FloatVector c40 = c00, c41 = c00, c42 = c00, c43 = c00;
     FloatVector c50 = c00, c51 = c00, c52 = c00, c53 = c00;
     for (int p = 0; p < kc; p++) {
-      int b = bi + p * NR;
+      int b = bi + p * WIDE_NR;
       FloatVector b0 = FloatVector.fromArray(S, bp, b);
       FloatVector b1 = FloatVector.fromArray(S, bp, b + 16);
       FloatVector b2 = FloatVector.fromArray(S, bp, b + 32);
@@ -141,7 +175,7 @@ final class GemmMicroKernel {
    * hoist the bounds checks. A_STRIDE is 25 cache lines, odd, so the kc rows a panel touches
    * spread over all L1 sets instead of piling into a few.
    */
-  static void kernelStrided(
+  private static void wideKernelStrided(
       int kc, float[] ap, int ai, float[] bp, int bi, float[] c, int ci, int ldc, boolean add) {
     FloatVector c00 = FloatVector.zero(S), c01 = c00, c02 = c00, c03 = c00;
     FloatVector c10 = c00, c11 = c00, c12 = c00, c13 = c00;
@@ -150,7 +184,7 @@ final class GemmMicroKernel {
     FloatVector c40 = c00, c41 = c00, c42 = c00, c43 = c00;
     FloatVector c50 = c00, c51 = c00, c52 = c00, c53 = c00;
     for (int p = 0; p < kc; p++) {
-      int b = bi + p * NR;
+      int b = bi + p * WIDE_NR;
       FloatVector b0 = FloatVector.fromArray(S, bp, b);
       FloatVector b1 = FloatVector.fromArray(S, bp, b + 16);
       FloatVector b2 = FloatVector.fromArray(S, bp, b + 32);
@@ -245,7 +279,7 @@ final class GemmMicroKernel {
    * {@code a[ai + i*lda + p]}. No packing is needed for A: each row is read sequentially and the
    * six rows (6·kc floats) stay in L1 while the kernel sweeps across the B panels.
    */
-  static void kernelRows(
+  private static void wideKernelRows(
       int kc, float[] a, int ai, int lda, float[] bp, int bi,
       float[] c, int ci, int ldc, boolean add) {
     int a0 = ai, a1 = a0 + lda, a2 = a1 + lda, a3 = a2 + lda, a4 = a3 + lda, a5 = a4 + lda;
@@ -256,7 +290,7 @@ final class GemmMicroKernel {
     FloatVector c40 = c00, c41 = c00, c42 = c00, c43 = c00;
     FloatVector c50 = c00, c51 = c00, c52 = c00, c53 = c00;
     for (int p = 0; p < kc; p++) {
-      int b = bi + p * NR;
+      int b = bi + p * WIDE_NR;
       FloatVector b0 = FloatVector.fromArray(S, bp, b);
       FloatVector b1 = FloatVector.fromArray(S, bp, b + 16);
       FloatVector b2 = FloatVector.fromArray(S, bp, b + 32);

@@ -18,7 +18,11 @@ import jdk.incubator.vector.VectorSpecies;
  * computes a whole tile; the caller drops the padded rows and columns when it writes C.
  */
 final class GemmPacking {
-  private static final VectorSpecies<Float> S = FloatVector.SPECIES_512;
+  /** The micro-kernel's species: B panels are copied and gathered a vector at a time. */
+  private static final VectorSpecies<Float> S =
+      GemmMicroKernel.WIDE ? FloatVector.SPECIES_512 : NativeWidthKernel.S;
+  /** Floats per vector. */
+  private static final int L = S.length();
 
   private GemmPacking() {}
 
@@ -81,10 +85,7 @@ final class GemmPacking {
       int src = bOff + p0 * ldb + j0;
       if (cols == NR) {
         for (int p = 0; p < kc; p++, src += ldb, o += NR) {
-          FloatVector.fromArray(S, b, src).intoArray(bp, o);
-          FloatVector.fromArray(S, b, src + 16).intoArray(bp, o + 16);
-          FloatVector.fromArray(S, b, src + 32).intoArray(bp, o + 32);
-          FloatVector.fromArray(S, b, src + 48).intoArray(bp, o + 48);
+          for (int v = 0; v < NR; v += L) FloatVector.fromArray(S, b, src + v).intoArray(bp, o + v);
         }
       } else {
         for (int p = 0; p < kc; p++, src += ldb, o += NR) {
@@ -93,8 +94,8 @@ final class GemmPacking {
         }
       }
     } else {
-      // op(B)[p][j] = b[j*ldb + p]: a gather picks column p of 16 stored rows at once (AVX-512
-      // vgatherdps), written as one contiguous vector; about 3x a scalar transpose.
+      // op(B)[p][j] = b[j*ldb + p]: a gather picks column p of L stored rows at once
+      // (vgatherdps), written as one contiguous vector; about 3x a scalar transpose on AVX-512.
       if (cols < NR) Arrays.fill(bp, o, o + NR * kc, 0f);
       int groups = cols / L;
       int[] rows = rowOffsets(ldb);
@@ -112,8 +113,6 @@ final class GemmPacking {
       }
     }
   }
-
-  private static final int L = 16; // floats per 512-bit vector
 
   /** {0, ld, 2·ld, ...}: the gather index map, cached per thread for the last ld seen. */
   private static int[] rowOffsets(int ld) {

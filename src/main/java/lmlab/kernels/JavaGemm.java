@@ -46,7 +46,7 @@ public final class JavaGemm implements GemmBackend {
   /**
    * Picks the kernel by shape alone (so a product sums the same way on any thread count): small
    * products unpacked, tall-k products split along k, 17..32-column products on the narrow
-   * tile, the rest packed and tiled.
+   * tile (512-bit vectors only; narrower tiles already fit them), the rest packed and tiled.
    */
   private static void multiply(
       boolean transA, boolean transB, int m, int n, int k,
@@ -59,7 +59,7 @@ public final class JavaGemm implements GemmBackend {
       if (kParts > 1) {
         SplitKGemm.multiply(transA, transB, m, n, k, kParts, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate,
             parallel);
-      } else if (PACKED_KERNEL && NarrowGemm.fits(transB, m, n, k)) {
+      } else if (GemmMicroKernel.WIDE && NarrowGemm.fits(transB, m, n, k)) {
         NarrowGemm.multiply(transA, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate, parallel);
       } else {
         PackedGemm.multiply(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc,
@@ -90,20 +90,12 @@ public final class JavaGemm implements GemmBackend {
 
   /**
    * Packing B costs k·n copies, repaid over m rows: not worth it for a handful of rows or a tiny
-   * product. A narrow C (n < 16) wastes most of a 64-wide tile, yet beats scalar loops when big.
+   * product. A narrow C (n < 16) wastes most of a tile, yet beats scalar loops when big.
    */
   static boolean isSmall(int m, int n, int k) {
     long work = (long) m * n * k;
-    return !PACKED_KERNEL || work < SMALL_WORK || m < 4 || (n < 16 && work < (1L << 22));
+    return work < SMALL_WORK || m < 4 || (n < 16 && work < (1L << 22));
   }
-
-  /**
-   * The packed path's kernel is written for 512-bit vectors. Without AVX-512 the Vector API
-   * would emulate them (orders of magnitude slower), so such machines (AVX2, NEON) use the
-   * unpacked kernel, which runs at the native vector width.
-   */
-  static final boolean PACKED_KERNEL =
-      jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.vectorBitSize() >= 512;
 
   /** One product entirely on the calling thread. */
   static void serial(

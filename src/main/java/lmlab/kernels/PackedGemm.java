@@ -36,8 +36,12 @@ import static lmlab.kernels.GemmMicroKernel.NR;
 final class PackedGemm {
   /** Depth of one rank-kc update; -Dlmlab.gemm.kc overrides it for tuning experiments. */
   static final int KC = Math.max(1, Integer.getInteger("lmlab.gemm.kc", 256));
-  /** Depth when the B micro-panel is kept in L1: 128×64 floats = 32 KiB of a 48 KiB L1. */
-  static final int KC_L1 = Math.max(1, Integer.getInteger("lmlab.gemm.kcl1", 128));
+  /**
+   * Depth when the B micro-panel is kept in L1: 128×64 floats = 32 KiB of a 48 KiB L1 for the
+   * 512-bit tile; 256×16 floats = 16 KiB of a 32 KiB L1 for the AVX2 tile.
+   */
+  static final int KC_L1 =
+      Math.max(1, Integer.getInteger("lmlab.gemm.kcl1", GemmMicroKernel.WIDE ? 128 : 256));
   /** Width of the L2-resident B block (whole panels); -Dlmlab.gemm.nc overrides it. */
   static final int NC = roundUp(Math.max(NR, Integer.getInteger("lmlab.gemm.nc", 256)), NR);
   /** Widest C tile: a transposed A is packed once per tile, so wide tiles amortise it. */

@@ -49,6 +49,30 @@ class BenchGemmCommandTest {
   }
 
   @Test
+  void withPeakReadsThePeakBeforeAndAfterAndPrintsEachRatioToTheBest() throws Exception {
+    int code = run("bench", "gemm", "--sizes", "64", "--layouts", "NN,TN", "--reps", "1", "--warmup", "0",
+        "--with-peak", "--peak-reps", "2", "--peak-seconds", "0.05");
+    assertThat(code).as(err.toString()).isZero();
+    ObjectMapper json = new ObjectMapper();
+    List<JsonNode> rows = new ArrayList<>();
+    for (String line : out.toString().split("\\R")) rows.add(json.readTree(line));
+    assertThat(rows.stream().map(r -> r.get("bench").asText() + "/" + r.path("when").asText("")))
+        .containsExactly("peak/before", "peak/before", "peak/after", "peak/after", "gemm/", "gemm/",
+            "gemm_summary/");
+    double best = rows.subList(0, 4).stream().mapToDouble(r -> r.get("gflops").asDouble()).max().orElseThrow();
+    double minRatio = Double.MAX_VALUE;
+    for (JsonNode row : rows.subList(4, 6)) {
+      assertThat(row.get("peak_gflops").asDouble()).isEqualTo(best);
+      double ratio = row.get("gflops").asDouble() / best;
+      assertThat(row.get("of_peak").asDouble()).isCloseTo(ratio, org.assertj.core.data.Offset.offset(6e-4));
+      minRatio = Math.min(minRatio, ratio);
+    }
+    JsonNode summary = rows.get(6);
+    assertThat(summary.get("min_of_peak").asDouble()).isCloseTo(minRatio, org.assertj.core.data.Offset.offset(6e-4));
+    assertThat(summary.get("worst").asText()).matches("64x64x64 (NN|TN)");
+  }
+
+  @Test
   void badSizeIsAUsageErrorNamingTheValue() {
     int code = run("bench", "gemm", "--sizes", "512,12xfoo", "--reps", "1");
     assertThat(code).isEqualTo(2);

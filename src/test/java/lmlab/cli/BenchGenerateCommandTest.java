@@ -31,6 +31,9 @@ class BenchGenerateCommandTest {
     assertThat(roofline).isPositive();
     assertThat(n.get("roofline_tokens_per_s").asDouble())
         .isCloseTo(roofline * 1e9 / n.get("weight_bytes_per_token").asLong(), org.assertj.core.data.Percentage.withPercentage(0.2));
+    assertThat(n.get("of_roofline").asDouble()).isCloseTo(
+        n.get("tokens_per_s").asDouble() / n.get("roofline_tokens_per_s").asDouble(),
+        org.assertj.core.data.Offset.offset(6e-4 + 1e-3 * n.get("of_roofline").asDouble()));
     if (preset.equals("chargpt")) {
       // the six blocks (4·192² + 2·192·768 weights, biases, norms), the final norm and lm_head (65 × 192)
       long block = 4L * 192 * 192 + 4 * 192 + 2L * 192 * 768 + 768 + 192 + 4 * 192;

@@ -48,6 +48,23 @@ class BenchTrainCommandTest {
   }
 
   @Test
+  void withPeakPrintsThePeakAroundTheStepsAndTheRatio() throws Exception {
+    MainTest.Run r = MainTest.run("bench", "train", "--preset", "arith-gpt", "--steps", "1", "--warmup", "0",
+        "--batch-size", "2", "--with-peak", "--peak-reps", "1", "--peak-seconds", "0.05");
+    assertThat(r.code()).as(r.err()).isZero();
+    ObjectMapper json = new ObjectMapper();
+    java.util.List<JsonNode> rows = new java.util.ArrayList<>();
+    for (String line : r.out().lines().toList()) rows.add(json.readTree(line));
+    assertThat(rows.stream().map(x -> x.get("bench").asText() + "/" + x.path("when").asText("")))
+        .containsExactly("peak/before", "peak/after", "train/");
+    double best = Math.max(rows.get(0).get("gflops").asDouble(), rows.get(1).get("gflops").asDouble());
+    JsonNode train = rows.get(2);
+    assertThat(train.get("peak_gflops").asDouble()).isEqualTo(best);
+    assertThat(train.get("of_peak").asDouble())
+        .isCloseTo(train.get("gflops").asDouble() / best, within(6e-4 + 1e-3 * train.get("gflops").asDouble() / best));
+  }
+
+  @Test
   void unknownPresetIsAUsageError() {
     MainTest.Run r = MainTest.run("bench", "train", "--preset", "resnet");
     assertThat(r.code()).isEqualTo(2);

@@ -149,29 +149,58 @@ public final class LayerKvCache implements StepState {
     return c;
   }
 
+  /**
+   * Row i becomes old row rows[i]. Only the slots a row uses are copied (its positions so far; the
+   * whole ring when windowed). When no row that is read is also overwritten (beam search places a
+   * hypothesis's first continuation in its parent's row), the rows that change are copied in place
+   * and the others are not touched; otherwise the rows go through a second buffer.
+   */
   @Override
   public void reorder(int[] rows) {
     StepState.checkRows("LayerKvCache", rows, Math.max(batch, 0));
-    int per = numKvHeads * slots * headDim;
-    int n = rows.length * per;
-    if (spareKeys.length != n) {
-      spareKeys = new float[n];
-      spareValues = new float[n];
-    }
     int[] pos = new int[rows.length];
-    for (int i = 0; i < rows.length; i++) {
-      System.arraycopy(keys, rows[i] * per, spareKeys, i * per, per);
-      System.arraycopy(values, rows[i] * per, spareValues, i * per, per);
-      pos[i] = seen[rows[i]];
+    for (int i = 0; i < rows.length; i++) pos[i] = seen[rows[i]];
+    if (rows.length <= batch && inPlace(rows)) {
+      for (int i = 0; i < rows.length; i++) if (rows[i] != i) copyRow(keys, values, rows[i], keys, values, i);
+    } else {
+      int n = rows.length * numKvHeads * slots * headDim;
+      if (spareKeys.length != n) {
+        spareKeys = new float[n];
+        spareValues = new float[n];
+      }
+      for (int i = 0; i < rows.length; i++) copyRow(keys, values, rows[i], spareKeys, spareValues, i);
+      float[] k = keys;
+      float[] v = values;
+      keys = spareKeys;
+      values = spareValues;
+      spareKeys = k;
+      spareValues = v;
     }
-    float[] k = keys;
-    float[] v = values;
-    keys = spareKeys;
-    values = spareValues;
-    spareKeys = k;
-    spareValues = v;
     seen = pos;
     batch = rows.length;
+  }
+
+  /** True when every row read by the reorder keeps its place: no source row is overwritten. */
+  private static boolean inPlace(int[] rows) {
+    for (int i = 0; i < rows.length; i++) {
+      int src = rows[i];
+      if (src != i && src < rows.length && rows[src] != src) return false;
+    }
+    return true;
+  }
+
+  /** Copies the used slots of row from into row to (keys transposed: d_h runs of slots per head). */
+  private void copyRow(float[] fromK, float[] fromV, int from, float[] toK, float[] toV, int to) {
+    int used = ring ? slots : Math.min(slots, seen[from]);
+    if (used == 0) return;
+    int per = numKvHeads * slots * headDim;
+    int src = from * per;
+    int dst = to * per;
+    for (int h = 0; h < numKvHeads; h++) {
+      int hb = h * slots * headDim;
+      for (int e = 0; e < headDim; e++) System.arraycopy(fromK, src + hb + e * slots, toK, dst + hb + e * slots, used);
+      System.arraycopy(fromV, src + hb, toV, dst + hb, used * headDim);
+    }
   }
 
   @Override

@@ -4,6 +4,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 import lmlab.kernels.Gemm;
 import lmlab.kernels.Lanes;
+import lmlab.kernels.Parallel;
 import lmlab.kernels.StreamRead;
 import lmlab.tensor.Shape;
 import lmlab.tensor.Tensor;
@@ -66,9 +67,19 @@ public final class FloatWeights extends Weights {
     return StreamRead.sum(w.storage(), wo + from * in, wo + to * in);
   }
 
+  /**
+   * Up to this many input rows (a beam, a few samples, a short prompt) go through {@link #fewRows}:
+   * each weight row is read from memory once for all of them. More rows go through the GEMM.
+   */
+  static final int FEW_ROWS = 16;
+
   @Override
   public void matmul(float[] x, int n, float[] b, int bo, float[] y, boolean accumulate) {
     StepTrace.matmul();
+    if (n <= FEW_ROWS) {
+      fewRows(x, n, b, bo, y, accumulate);
+      return;
+    }
     // Y (n, out) = X (n, in) · Wᵀ: W (out, in) read transposed in place
     if (b != null) {
       if (accumulate) {
@@ -110,6 +121,67 @@ public final class FloatWeights extends Weights {
       for (int p = 0; p < iv; p += L) a0 = FloatVector.fromArray(S, wa, r0 + p).fma(FloatVector.fromArray(S, x, xo + p), a0);
       finish(Lanes.sum(a0), wa, r0, iv, x, xo, b, bo, y, yo, j, accumulate);
     }
+  }
+
+  /**
+   * Y (n, out) = X (n, in) Wᵀ (+ b) for a few rows: weight rows in pairs, each pair used for every
+   * input row while it is in the cache, so W streams from memory once per call instead of once per
+   * row (the GEMM's unpacked kernel takes one input row at a time). Every output is the chain of
+   * FMAs over p in order that {@link #rows} computes, so a row's result does not depend on the
+   * other rows (a beam of B gives the logits of B single sequences, bit for bit). Output columns
+   * are split over the worker pool when the product is large.
+   */
+  private void fewRows(float[] x, int n, float[] b, int bo, float[] y, boolean accumulate) {
+    long work = (long) n * out * in;
+    int parts = Parallel.threads() > 1 && work >= PARALLEL_WORK ? Math.min(Parallel.threads(), Math.max(1, out / 16)) : 1;
+    if (parts == 1) {
+      fewRows(0, out, x, n, b, bo, y, accumulate);
+      return;
+    }
+    Parallel.forEachPart(parts, part -> {
+      int from = (int) ((long) out * part / parts) & ~1;
+      int to = part == parts - 1 ? out : (int) ((long) out * (part + 1) / parts) & ~1;
+      fewRows(from, to, x, n, b, bo, y, accumulate);
+    });
+  }
+
+  /** Multiply-adds above which {@link #fewRows} splits its columns over the worker pool. */
+  private static final long PARALLEL_WORK = 1L << 16;
+
+  private void fewRows(int from, int to, float[] x, int n, float[] b, int bo, float[] y, boolean accumulate) {
+    float[] wa = w.storage();
+    int wo = w.offset();
+    int iv = in - in % L;
+    int j = from;
+    for (; j + 2 <= to; j += 2) {
+      int r0 = wo + j * in;
+      int r1 = r0 + in;
+      int r = 0;
+      for (; r + 2 <= n; r += 2) {
+        int x0 = r * in;
+        int x1 = x0 + in;
+        FloatVector a00 = FloatVector.zero(S);
+        FloatVector a01 = FloatVector.zero(S);
+        FloatVector a10 = FloatVector.zero(S);
+        FloatVector a11 = FloatVector.zero(S);
+        for (int p = 0; p < iv; p += L) {
+          FloatVector w0 = FloatVector.fromArray(S, wa, r0 + p);
+          FloatVector w1 = FloatVector.fromArray(S, wa, r1 + p);
+          FloatVector v0 = FloatVector.fromArray(S, x, x0 + p);
+          FloatVector v1 = FloatVector.fromArray(S, x, x1 + p);
+          a00 = w0.fma(v0, a00);
+          a01 = w1.fma(v0, a01);
+          a10 = w0.fma(v1, a10);
+          a11 = w1.fma(v1, a11);
+        }
+        finish(Lanes.sum(a00), wa, r0, iv, x, x0, b, bo, y, r * out, j, accumulate);
+        finish(Lanes.sum(a01), wa, r1, iv, x, x0, b, bo, y, r * out, j + 1, accumulate);
+        finish(Lanes.sum(a10), wa, r0, iv, x, x1, b, bo, y, (r + 1) * out, j, accumulate);
+        finish(Lanes.sum(a11), wa, r1, iv, x, x1, b, bo, y, (r + 1) * out, j + 1, accumulate);
+      }
+      if (r < n) rows(j, j + 2, x, r * in, b, bo, y, r * out, accumulate);
+    }
+    if (j < to) for (int r = 0; r < n; r++) rows(j, to, x, r * in, b, bo, y, r * out, accumulate);
   }
 
   /** Adds the scalar tail p in [iv, in) and the bias to a row's vector sum s, and stores row j. */
