@@ -9,6 +9,9 @@ import lmlab.kernels.Parallel;
 import lmlab.kernels.StreamRead;
 import lmlab.models.Transformer;
 import lmlab.models.TransformerConfig;
+import lmlab.nn.Linear;
+import lmlab.nn.Module;
+import lmlab.nn.WeightFormats;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -24,14 +27,15 @@ import picocli.CommandLine.Option;
       "Measure greedy decoding of one sequence with the KV cache: a one-token prompt, then",
       "--new-tokens picks, each fed back one token at a time. Random weights (seed 1),",
       "eval mode; no EOS, so every run decodes the same number of tokens. Prints:",
-      "  {\"bench\":\"generate\",\"preset\":..,\"tokens_per_s\":..,\"ms_per_token\":..,\"cpu_tokens_per_s\":..,",
+      "  {\"bench\":\"generate\",\"preset\":..,\"weights\":..,\"tokens_per_s\":..,\"ms_per_token\":..,\"cpu_tokens_per_s\":..,",
       "   \"new_tokens\":..,\"threads\":..,\"parameters\":..,\"kv_cache_bytes\":..,",
       "   \"max_position_embeddings\":..,\"weight_bytes_per_token\":..,\"weight_gb_per_s\":..,",
       "   \"roofline_gb_per_s\":..,\"roofline_tokens_per_s\":..}",
       "tokens_per_s = new tokens / median run time (prompt and cache set-up included);",
       "cpu_tokens_per_s: new tokens / the process's CPU time (all threads) of a run, a second",
       "median: steadier than wall time when other jobs share the machine.",
-      "weight_gb_per_s = the weight matrices read per token x tokens_per_s: one sequence",
+      "weight_gb_per_s = the weight matrices read per token (in their format: 4 bytes each for",
+      "f32, 2 for bf16) x tokens_per_s: one sequence",
       "reads every weight once per token, so memory bandwidth bounds the speed.",
       "roofline_gb_per_s: the read bandwidth of --threads threads streaming an array of the",
       "weight bytes (as bench memory), measured right after the runs; roofline_tokens_per_s =",
@@ -51,6 +55,11 @@ public final class BenchGenerateCommand implements Runnable {
   @Option(names = "--new-tokens", paramLabel = "N", defaultValue = "255",
       description = "Tokens to generate after the one-token prompt. Default: ${DEFAULT-VALUE}")
   int newTokens;
+
+  @Option(names = "--weights", paramLabel = "FORMAT", defaultValue = "f32",
+      description = "Weight format: f32 (exact, default) or bf16 (every weight matrix and the embedding in bfloat16,"
+          + " rounded to nearest even: half the bytes per token).")
+  String weights;
 
   @Option(names = "--reps", paramLabel = "N", defaultValue = "11", description = "Timed runs. Default: ${DEFAULT-VALUE}")
   int reps;
@@ -100,7 +109,15 @@ public final class BenchGenerateCommand implements Runnable {
     if (config.position() == TransformerConfig.Position.LEARNED && config.maxPositionEmbeddings() < newTokens) {
       config = config.toBuilder().set("max_position_embeddings", newTokens).build();
     }
+    WeightFormats format;
+    try {
+      format = WeightFormats.parse(weights);
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(cl, "--weights: " + e.getMessage());
+    }
     Transformer model = new Transformer(config, 1L);
+    long parameters = model.numParameters();
+    if (format == WeightFormats.BF16) WeightFormats.toBf16(model);
     model.eval();
     KvCache cache = new KvCache(model);
     int[] prompt = {0};
@@ -116,16 +133,16 @@ public final class BenchGenerateCommand implements Runnable {
     Map<String, Object> row = new LinkedHashMap<>();
     row.put("bench", "generate");
     row.put("preset", config.preset());
+    row.put("weights", format.label());
     row.put("tokens_per_s", BenchSupport.fourDigits(newTokens / seconds));
     row.put("ms_per_token", BenchSupport.fourDigits(seconds * 1e3 / newTokens));
     row.put("cpu_tokens_per_s", BenchSupport.fourDigits(newTokens / cpuSeconds));
     row.put("new_tokens", newTokens);
     row.put("threads", Parallel.threads());
-    row.put("parameters", model.numParameters());
+    row.put("parameters", parameters);
     row.put("kv_cache_bytes", bytes[0]);
     // every weight matrix is read once per token: the memory traffic that bounds one sequence's decoding
-    long weightBytes = 4 * (model.numParameters(false) + (config.tieWordEmbeddings()
-        ? (long) config.vocabSize() * config.hiddenSize() : 0));
+    long weightBytes = weightBytesPerToken(model);
     row.put("weight_bytes_per_token", weightBytes);
     row.put("weight_gb_per_s", BenchSupport.fourDigits(weightBytes * newTokens / seconds / 1e9));
     // the same bytes streamed with nothing else to do, on as many threads, in the same minute
@@ -135,5 +152,22 @@ public final class BenchGenerateCommand implements Runnable {
     row.put("of_roofline", Math.round(newTokens / seconds / (roofline / weightBytes) * 1000) / 1000.0);
     row.put("max_position_embeddings", config.maxPositionEmbeddings());
     BenchSupport.printJson(cl.getOut(), row);
+  }
+
+  /**
+   * The bytes one decoding step reads: every weight matrix in its format (Linear layers, and the
+   * tied head's embedding table), plus the float32 vectors (norms, biases); embedding and position
+   * tables are read one row per token, so they do not count.
+   */
+  static long weightBytesPerToken(Transformer model) {
+    long matrices = 0, floatMatrixParams = 0;
+    for (Module m : model.namedModules().values()) {
+      if (m instanceof Linear lin) {
+        matrices += lin.weights().bytes();
+        if (lin.weight() != null) floatMatrixParams += lin.weight().numel();
+      }
+    }
+    long head = model.lmHead() == null ? model.embedTokens().table().bytes() : 0;
+    return 4 * (model.numParameters(false) - floatMatrixParams) + matrices + head;
   }
 }

@@ -7,13 +7,18 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import lmlab.decode.Eos;
+import lmlab.decode.GenerationConfig;
 import lmlab.decode.NextTokenModel;
 import lmlab.decode.Sequence;
 import lmlab.decode.SteppedModel;
 import lmlab.decode.Strategy;
 import lmlab.decode.TokenSink;
 import lmlab.models.LanguageModel;
+import lmlab.models.Models;
+import lmlab.nn.WeightFormats;
+import lmlab.tokenize.ChatTemplate;
 import lmlab.tokenize.StopTokens;
 import lmlab.tokenize.StreamingDecoder;
 import lmlab.tokenize.Tokenizer;
@@ -46,7 +51,11 @@ import picocli.CommandLine.Option;
       "sequence's token ids, text, per-token log-probabilities and log-likelihood (the model's",
       "own log-softmax, before any sampling filter).",
       "Generation stops at an end-of-sequence id (generation_config.json / config.json",
-      "eos_token_id, else the tokenizer's eos_token; --eos overrides) or after --max-new-tokens.",
+      "eos_token_id, else the tokenizer's eos_token; --eos overrides) or after --max-new-tokens",
+      "(cut at the end of the context, max_position_embeddings). Hugging Face directories",
+      "(gpt2, llama, mistral, qwen2) load as they are; their generation_config.json defaults",
+      "(do_sample, temperature, top_k, top_p, min_p, repetition_penalty, max_new_tokens) apply to",
+      "every flag not given.",
       ""
     })
 public final class GenerateCommand implements Runnable {
@@ -81,6 +90,22 @@ public final class GenerateCommand implements Runnable {
       description = "The end-of-sequence id (-1: none), instead of the checkpoint's.")
   Integer eosId;
 
+  @Option(names = "--weights", paramLabel = "FORMAT", defaultValue = "f32",
+      description = "Weight format in memory: f32 (exact) or bf16 (Transformers: weight matrices and embedding in "
+          + "bfloat16, memory-mapped when the file stores them so). Default: ${DEFAULT-VALUE}")
+  String weights;
+
+  @Option(names = "--chat", description = "Wrap --prompt as a user message in the tokenizer's chat template (ChatML; "
+      + "Qwen2.5 adds its default system prompt) and print only the answer.")
+  boolean chat;
+
+  @Option(names = "--system", paramLabel = "TEXT", description = "With --chat: a system message before the prompt.")
+  String system;
+
+  @Option(names = "--chat-format", paramLabel = "FORMAT",
+      description = "With --chat: chatml, qwen2.5 or qwen3 instead of the format detected from the chat template.")
+  String chatFormat;
+
   @Option(names = "--format", paramLabel = "FORMAT", defaultValue = "text",
       description = "text or json. Default: ${DEFAULT-VALUE}")
   String format;
@@ -91,6 +116,7 @@ public final class GenerateCommand implements Runnable {
   @Override
   public void run() {
     CommandLine cl = spec.commandLine();
+    applyGenerationConfig(cl);
     Strategy s = decoding.validate(cl);
     boolean json = switch (format) {
       case "text" -> false;
@@ -102,15 +128,27 @@ public final class GenerateCommand implements Runnable {
       throw new CommandLine.ParameterException(cl, prompt == null
           ? "give the prompt: --prompt TEXT or --tokens IDS" : "--prompt and --tokens are alternatives; give one");
     }
+    if (!chat && (system != null || chatFormat != null)) {
+      throw new CommandLine.ParameterException(cl, (system != null ? "--system" : "--chat-format") + " applies to --chat");
+    }
+    if (chat && prompt == null) throw new CommandLine.ParameterException(cl, "--chat wraps --prompt TEXT; give it");
     Target target = load(cl);
     int[] ids = promptIds(cl, target);
+    int context = context(target.model());
+    if (ids.length >= context) {
+      throw new CommandLine.ExecutionException(cl, "the prompt has " + ids.length + " tokens; the model's context is "
+          + context + " (max_position_embeddings), so at most " + (context - 1) + " fit with room for an answer");
+    }
+    int maxNewTokens = (int) Math.min(this.maxNewTokens, (long) context - ids.length);
     NextTokenModel lm = new SteppedModel(target.model());
     PrintWriter out = cl.getOut();
     boolean stream = !json && decoding.streams(s);
     TokenSink sink = TokenSink.NONE;
     StreamingDecoder text = target.tokenizer() == null ? null : target.tokenizer().streamingDecoder(true);
     if (stream) {
-      out.print(target.tokenizer() == null ? ids(ids) + " |" : prompt != null ? prompt : target.tokenizer().decode(ids));
+      if (!chat) {
+        out.print(target.tokenizer() == null ? ids(ids) + " |" : prompt != null ? prompt : target.tokenizer().decode(ids));
+      }
       out.flush();
       boolean[] first = {true};
       sink = (token, logProb) -> {
@@ -146,8 +184,27 @@ public final class GenerateCommand implements Runnable {
 
   /** The model (eval mode), its tokenizer when the directory has one, and its end-of-sequence ids. */
   Target load(CommandLine cl) {
-    LanguageModel m = AdaptedModels.load(cl, model,
-        AdaptedModels.method(cl, quantize, lmlab.nn.weights.QuantMethod.DEFAULT_BLOCK), adapter);
+    WeightFormats f;
+    try {
+      f = WeightFormats.parse(weights);
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(cl, "--weights: " + e.getMessage());
+    }
+    LanguageModel m;
+    if (f == WeightFormats.F32) {
+      m = AdaptedModels.load(cl, model,
+          AdaptedModels.method(cl, quantize, lmlab.nn.weights.QuantMethod.DEFAULT_BLOCK), adapter);
+    } else {
+      if (adapter != null || quantize != null) {
+        throw new CommandLine.ParameterException(cl, "--weights " + weights
+            + ": --adapter and --quantize need float32 weights (--weights f32)");
+      }
+      try {
+        m = Models.load(model, f);
+      } catch (IOException e) {
+        throw new CommandLine.ExecutionException(cl, e.getMessage(), e);
+      }
+    }
     m.eval();
     Tokenizer tok = null;
     Eos eos = Eos.NONE;
@@ -187,9 +244,83 @@ public final class GenerateCommand implements Runnable {
     }
     if (prompt.isEmpty()) throw new CommandLine.ParameterException(cl, "--prompt is empty; give at least one character");
     try {
+      if (chat) {
+        ChatTemplate template = ChatTemplate.forTokenizer(target.tokenizer(), chatFormat(cl));
+        List<ChatTemplate.Message> messages = system == null ? List.of(ChatTemplate.Message.user(prompt))
+            : List.of(ChatTemplate.Message.system(system), ChatTemplate.Message.user(prompt));
+        return template.encode(target.tokenizer(), messages, true, true);
+      }
       return target.tokenizer().encode(prompt);
     } catch (TokenizerException e) {
-      throw new CommandLine.ParameterException(cl, "--prompt: " + e.getMessage());
+      throw new CommandLine.ParameterException(cl, (chat ? "--chat: " : "--prompt: ") + e.getMessage());
+    }
+  }
+
+  private Optional<ChatTemplate.Format> chatFormat(CommandLine cl) {
+    if (chatFormat == null) return Optional.empty();
+    try {
+      return Optional.of(ChatTemplate.Format.named(chatFormat));
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(cl, "--chat-format: " + e.getMessage());
+    }
+  }
+
+  /** The model's context (config.json max_position_embeddings), or no limit for a model without one. */
+  static int context(LanguageModel m) {
+    var n = m.config().get("max_position_embeddings");
+    return n != null && n.canConvertToInt() ? n.asInt() : Integer.MAX_VALUE;
+  }
+
+  /**
+   * The directory's generation_config.json defaults for every decoding flag not given: do_sample
+   * picks the strategy (transformers' rule: absent or false is greedy), then temperature, top_k,
+   * top_p, min_p, repetition_penalty and max_new_tokens. A note on standard error says what was used.
+   */
+  private void applyGenerationConfig(CommandLine cl) {
+    GenerationConfig g;
+    try {
+      g = GenerationConfig.read(model);
+    } catch (IOException e) {
+      throw new CommandLine.ExecutionException(cl, e.getMessage(), e);
+    }
+    if (g == GenerationConfig.NONE) return;
+    var parsed = cl.getParseResult();
+    List<String> used = new java.util.ArrayList<>();
+    if (!parsed.hasMatchedOption("--max-new-tokens") && g.maxNewTokens() != null) {
+      maxNewTokens = g.maxNewTokens();
+      used.add("max_new_tokens=" + maxNewTokens);
+    }
+    boolean sample = parsed.hasMatchedOption("--strategy") ? decoding.strategy.equalsIgnoreCase("sample")
+        : Boolean.TRUE.equals(g.doSample());
+    if (!parsed.hasMatchedOption("--strategy") && g.doSample() != null) {
+      decoding.strategy = sample ? "sample" : "greedy";
+      used.add("do_sample=" + g.doSample());
+    }
+    if (sample) {
+      if (!parsed.hasMatchedOption("--temperature") && g.temperature() != null) {
+        decoding.temperature = g.temperature();
+        used.add("temperature=" + decoding.temperature);
+      }
+      if (!parsed.hasMatchedOption("--top-k") && g.topK() != null) {
+        decoding.topK = g.topK();
+        used.add("top_k=" + decoding.topK);
+      }
+      if (!parsed.hasMatchedOption("--top-p") && g.topP() != null) {
+        decoding.topP = g.topP();
+        used.add("top_p=" + decoding.topP);
+      }
+      if (!parsed.hasMatchedOption("--min-p") && g.minP() != null) {
+        decoding.minP = g.minP();
+        used.add("min_p=" + decoding.minP);
+      }
+      if (!parsed.hasMatchedOption("--repetition-penalty") && g.repetitionPenalty() != null) {
+        decoding.repetitionPenalty = g.repetitionPenalty();
+        used.add("repetition_penalty=" + decoding.repetitionPenalty);
+      }
+    }
+    if (!used.isEmpty()) {
+      cl.getErr().println("lmlab: " + GenerationConfig.FILE + " defaults: " + String.join(" ", used));
+      cl.getErr().flush();
     }
   }
 

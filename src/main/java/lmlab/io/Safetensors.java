@@ -39,6 +39,15 @@ public final class Safetensors {
 
   /** As {@link #read(Path)}, memory-mapping when the file is larger than mapThreshold bytes. */
   static SafetensorsFile read(Path path, long mapThreshold) throws IOException {
+    return read(path, mapThreshold, false);
+  }
+
+  /**
+   * As {@link #read(Path, long)}; with kept, the mapping belongs to an automatic arena: it stays
+   * valid while any segment of it is reachable (weights that decode straight from the file) and is
+   * unmapped by the garbage collector after, so {@link SafetensorsFile#close()} leaves it alone.
+   */
+  static SafetensorsFile read(Path path, long mapThreshold, boolean kept) throws IOException {
     String source = path.toString();
     try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
       long size = ch.size();
@@ -48,6 +57,10 @@ public final class Safetensors {
       long dataLength = size - dataStart;
       HeaderParser.Header h = HeaderParser.parse(source, header, dataLength);
       if (size > mapThreshold) {
+        if (kept) {
+          MemorySegment seg = ch.map(FileChannel.MapMode.READ_ONLY, dataStart, dataLength, Arena.ofAuto());
+          return new SafetensorsFile(source, h, seg, null);
+        }
         Arena arena = Arena.ofShared();
         try {
           // The mapping outlives the channel; the arena unmaps it on close().

@@ -30,7 +30,7 @@ public final class SafetensorsFile implements AutoCloseable {
   private final Map<String, String> metadata;
   private final Map<String, TensorEntry> entries;
   private final MemorySegment data;
-  private final Arena arena; // null when the data are on the heap
+  private final Arena arena; // null when the data are on the heap or kept mapped (an automatic arena)
   private volatile boolean closed;
 
   SafetensorsFile(String source, HeaderParser.Header header, MemorySegment data, Arena arena) {
@@ -71,7 +71,24 @@ public final class SafetensorsFile implements AutoCloseable {
 
   /** Whether the file is memory-mapped rather than read into the heap. */
   public boolean isMapped() {
-    return arena != null;
+    return data.isMapped();
+  }
+
+  /**
+   * The stored bytes of a BF16 tensor, elements [from, from + count), as a read-only view (of the
+   * mapping, for a mapped file): what bf16 weights decode from without a copy. The view is valid
+   * while the file is open, or for as long as it is reachable when the file was opened kept mapped.
+   */
+  public MemorySegment bf16View(String name, long from, long count) {
+    TensorEntry e = entry(name);
+    if (e.dtype() != DType.BF16) {
+      throw new IllegalArgumentException(source + ": tensor \"" + name + "\" is " + e.dtype() + ", not BF16");
+    }
+    if (from < 0 || count < 0 || from + count > e.numel()) {
+      throw new IndexOutOfBoundsException(source + ": tensor \"" + name + "\" has " + e.numel()
+          + " elements; asked for [" + from + ", " + (from + count) + ")");
+    }
+    return data.asSlice(e.begin() + 2 * from, 2 * count).asReadOnly();
   }
 
   /** A float tensor: F32 as stored, F16 and BF16 widened exactly, F64 rounded to float32. */

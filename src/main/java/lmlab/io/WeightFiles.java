@@ -50,25 +50,38 @@ public final class WeightFiles implements AutoCloseable {
   public static WeightFiles open(Path dir) throws IOException {
     // Every file is mapped, however small: a file read onto the heap would be a second copy of
     // its tensors for as long as the load runs (all shards are open at once).
-    return open(dir, 0);
+    return open(dir, 0, false);
+  }
+
+  /**
+   * As {@link #open(Path)}, with the mappings kept: they stay valid after {@link #close()} for as
+   * long as a view of them ({@link TensorSource#bf16}) is reachable, so bf16 weights can decode
+   * straight from the files; the garbage collector unmaps them after.
+   */
+  public static WeightFiles openKept(Path dir) throws IOException {
+    return open(dir, 0, true);
   }
 
   /** As {@link #open(Path)}, memory-mapping files above mapThreshold bytes (tests read some onto the heap). */
   static WeightFiles open(Path dir, long mapThreshold) throws IOException {
+    return open(dir, mapThreshold, false);
+  }
+
+  private static WeightFiles open(Path dir, long mapThreshold, boolean kept) throws IOException {
     Path index = dir.resolve(INDEX);
-    if (Files.isRegularFile(index)) return sharded(dir, index, mapThreshold);
+    if (Files.isRegularFile(index)) return sharded(dir, index, mapThreshold, kept);
     Path single = dir.resolve(SINGLE);
     if (!Files.isRegularFile(single)) {
       throw new CheckpointException("checkpoint " + dir + ": no " + SINGLE + " and no " + INDEX
           + " (a checkpoint directory holds config.json and its weights)");
     }
-    SafetensorsFile f = readFile(dir, single, mapThreshold);
+    SafetensorsFile f = readFile(dir, single, mapThreshold, kept);
     Map<String, SafetensorsFile> byName = new LinkedHashMap<>();
     for (String n : f.names()) byName.put(n, f);
     return new WeightFiles(dir, byName, List.of(f));
   }
 
-  private static WeightFiles sharded(Path dir, Path index, long mapThreshold) throws IOException {
+  private static WeightFiles sharded(Path dir, Path index, long mapThreshold, boolean kept) throws IOException {
     JsonNode root;
     try {
       root = JSON.readTree(index.toFile());
@@ -95,7 +108,7 @@ public final class WeightFiles implements AutoCloseable {
           if (!Files.isRegularFile(p)) {
             throw new CheckpointException(index + ": shard " + file + " (of tensor '" + e.getKey() + "') does not exist");
           }
-          f = readFile(dir, p, mapThreshold);
+          f = readFile(dir, p, mapThreshold, kept);
           shards.put(file, f);
         }
         if (!f.has(e.getKey())) {
@@ -111,9 +124,9 @@ public final class WeightFiles implements AutoCloseable {
     return new WeightFiles(dir, byName, List.copyOf(shards.values()));
   }
 
-  private static SafetensorsFile readFile(Path dir, Path file, long mapThreshold) throws IOException {
+  private static SafetensorsFile readFile(Path dir, Path file, long mapThreshold, boolean kept) throws IOException {
     try {
-      return Safetensors.read(file, mapThreshold);
+      return Safetensors.read(file, mapThreshold, kept);
     } catch (SafetensorsException e) {
       throw new CheckpointException("checkpoint " + dir + ": " + file.getFileName() + " is corrupt: " + e.getMessage(), e);
     }
@@ -236,6 +249,20 @@ public final class WeightFiles implements AutoCloseable {
     @Override
     public List<String> ignored() {
       return ignored;
+    }
+
+    @Override
+    public boolean storedAsBf16(String name) {
+      Mapped m = mapped(name);
+      return m.piece().dim() < 0 && !m.piece().transpose() && DType.parse(dtype(m.stored())) == DType.BF16;
+    }
+
+    /** A BF16 tensor used whole is a view of its file; anything else is rounded from float32. */
+    @Override
+    public java.lang.foreign.MemorySegment bf16(String name) {
+      if (!storedAsBf16(name)) return TensorSource.super.bf16(name);
+      Mapped m = mapped(name);
+      return file(m.stored()).bf16View(m.stored(), 0, numel(m.storedShape()));
     }
 
     @Override

@@ -38,6 +38,15 @@ public record ModelSpec(ModelType<?> type, ModelConfig config) {
     return t.uninitialised(t.configClass().cast(config));
   }
 
+  /** How this config's checkpoint tensors map onto the model's ({@link ModelType#weightMapper(ModelConfig)}). */
+  public lmlab.io.WeightMapper weightMapper() {
+    return weightMapper(type);
+  }
+
+  private <C extends ModelConfig> lmlab.io.WeightMapper weightMapper(ModelType<C> t) {
+    return t.weightMapper(t.configClass().cast(config));
+  }
+
   /** One line describing the model. */
   public String describe() {
     return describe(type);

@@ -65,6 +65,11 @@ public interface ModelType<C extends ModelConfig> {
     return WeightMapper.IDENTITY;
   }
 
+  /** The mapper for a checkpoint of this config (GPT-2's depends on whether the head is tied). */
+  default WeightMapper weightMapper(C config) {
+    return weightMapper();
+  }
+
   /** A new model with its dropout generator (the trainer keeps both, to checkpoint the generator). */
   record Seeded(LanguageModel model, Rng dropout) {}
 }

@@ -13,6 +13,7 @@ import lmlab.io.Checkpoint;
 import lmlab.io.CheckpointException;
 import lmlab.nn.ModuleCheckpoint;
 import lmlab.nn.ParameterTable;
+import lmlab.nn.WeightFormats;
 
 /**
  * The model factory over the {@link ModelRegistry}: a {@link ModelSpec} from a checkpoint
@@ -121,14 +122,28 @@ public final class Models {
    * constructed; call {@code eval()} for inference.
    */
   public static LanguageModel load(Path dir) throws IOException {
+    return load(dir, WeightFormats.F32);
+  }
+
+  /**
+   * {@link #load(Path)} with the weights in the given format: float32 (exact), or bf16 for
+   * decoding (Transformers only: every weight matrix and the token embedding stay bfloat16, viewed
+   * straight from the mapped file when it stores them so).
+   */
+  public static LanguageModel load(Path dir, WeightFormats format) throws IOException {
     ModelSpec spec = readConfig(dir);
+    if (format == WeightFormats.BF16 && spec.type() != TransformerType.INSTANCE) {
+      throw new CheckpointException(dir + ": bf16 weights are implemented for Transformers (model_type "
+          + String.join(", ", TransformerType.INSTANCE.modelTypes()) + " or an lmlab Transformer), not "
+          + spec.type().label() + "; use --weights f32");
+    }
     LanguageModel model = spec.uninitialisedModel();
     if (lmlab.nn.Quantization.isQuantized(dir)) { // codes and constants (lmlab quantize)
       lmlab.nn.Quantization.loadInto(dir, model);
       return model;
     }
     // straight from the memory-mapped weights into the model: one copy on the heap
-    ModuleCheckpoint.loadWeights(dir, model, spec.type().weightMapper(), true);
+    format.load(dir, model, spec.weightMapper());
     return model;
   }
 

@@ -66,8 +66,12 @@ public final class Transformer extends LanguageModel {
   private final Linear lmHead;
   private final Positions positions;
   private final Rng dropoutRng;
-  /** With tied embeddings, the head h · Eᵀ as a Linear over the embedding's own tensor (not a child: no new state-dict name). */
-  private final Linear tiedHead;
+  /**
+   * With tied embeddings, the head h · Eᵀ as a Linear over the embedding's own table (not a child:
+   * no new state-dict name); rebuilt when the embedding is replaced (bf16 weights).
+   */
+  private Linear tiedHead;
+  private Embedding tiedTo;
 
   /** The decoder body: what Hugging Face calls {@code model}. */
   private static final class Decoder extends Module {
@@ -152,7 +156,6 @@ public final class Transformer extends LanguageModel {
     this.lmHead = config.tieWordEmbeddings()
         ? null
         : child("lm_head", new Linear(config.hiddenSize(), config.vocabSize(), config.lmHeadBias(), null));
-    this.tiedHead = config.tieWordEmbeddings() ? new Linear(model.embedTokens.weight(), null) : null;
     this.positions = switch (config.position()) {
       case LEARNED -> model.embedPositions;
       case SINUSOIDAL -> new SinusoidalPositions(config.hiddenSize());
@@ -269,7 +272,8 @@ public final class Transformer extends LanguageModel {
       if (attn != null) attn.add(o.attentionWeights());
     }
     Tensor h = model.norm.forward(x);
-    Tensor logits = lmHead != null ? lmHead.forward(h) : h.linear(model.embedTokens.weight(), null);
+    Tensor logits = lmHead != null ? lmHead.forward(h)
+        : model.embedTokens.weight() != null ? h.linear(model.embedTokens.weight(), null) : head().forward(h);
     return new Output(logits,
         hidden == null ? null : Tensor.stack(hidden, 1), //  (B, N_layer, S, d)
         attn == null ? null : Tensor.stack(attn, 1), //      (B, N_layer, H, S, S)
@@ -316,9 +320,7 @@ public final class Transformer extends LanguageModel {
     float[] x = ws.floats(this, 0, n * d);
     float[] h = ws.floats(this, 1, n * d);
     float[] logits = ws.floats(this, 2, n * config.vocabSize());
-    Tensor e = model.embedTokens.weight();
-    float[] ea = e.storage();
-    int eo = e.offset();
+    Embedding e = model.embedTokens;
     for (int r = 0; r < rows; r++) {
       int p = state.position(r);
       if (positions == model.embedPositions && positions != null
@@ -328,7 +330,7 @@ public final class Transformer extends LanguageModel {
       }
       for (int i = 0; i < tokensPerRow; i++) {
         int v = r * tokensPerRow + i;
-        System.arraycopy(ea, eo + tokens[v] * d, x, v * d, d); //     E[token]
+        e.lookup(tokens[v], x, v * d); //                               E[token]
         if (positions != null) positions.addRow(x, v * d, p + i); //  + P[p + i]
       }
     }
@@ -341,7 +343,12 @@ public final class Transformer extends LanguageModel {
 
   /** The output projection: lm_head, or the token embedding as a Linear (V, d) when tied. */
   private Linear head() {
-    return lmHead != null ? lmHead : tiedHead;
+    if (lmHead != null) return lmHead;
+    if (tiedTo != model.embedTokens) {
+      tiedHead = new Linear(model.embedTokens.table(), null);
+      tiedTo = model.embedTokens;
+    }
+    return tiedHead;
   }
 
   /**

@@ -56,6 +56,13 @@ public final class TransformerType implements ModelType<TransformerConfig> {
     return Transformer.uninitialised(config);
   }
 
+  /** GPT-2 checkpoints through {@link Gpt2WeightMapper}; every other family uses lmlab's (= Llama/Qwen2) names. */
+  @Override
+  public lmlab.io.WeightMapper weightMapper(TransformerConfig config) {
+    return "gpt2".equals(config.modelType()) ? new Gpt2WeightMapper(config.tieWordEmbeddings())
+        : lmlab.io.WeightMapper.IDENTITY;
+  }
+
   @Override
   public String describe(TransformerConfig c) {
     String attn = c.numKeyValueHeads() == c.numAttentionHeads() ? "MHA" : c.numKeyValueHeads() == 1 ? "MQA" : "GQA";

@@ -45,6 +45,23 @@ class BenchGenerateCommandTest {
   }
 
   @Test
+  void bf16WeightsHalveTheMatrixBytesPerToken() throws Exception {
+    MainTest.Run r = MainTest.run("bench", "generate", "--preset", "chargpt", "--weights", "bf16", "--new-tokens", "20",
+        "--reps", "1", "--warmup", "0", "--roofline-seconds", "0.02");
+    assertThat(r.code()).as(r.err()).isZero();
+    JsonNode n = new ObjectMapper().readTree(r.out());
+    assertThat(n.get("weights").asText()).isEqualTo("bf16");
+    assertThat(n.get("tokens_per_s").asDouble()).isPositive();
+    long matrices = 6 * (4L * 192 * 192 + 2L * 192 * 768) + 65 * 192;
+    long vectors = 6 * (4L * 192 + 768 + 192 + 4 * 192) + 2 * 192;
+    assertThat(n.get("weight_bytes_per_token").asLong()).isEqualTo(2 * matrices + 4 * vectors);
+    assertThat(n.get("parameters").asLong()).isEqualTo(matrices + vectors + 65 * 192 + 128 * 192);
+    MainTest.Run bad = MainTest.run("bench", "generate", "--preset", "chargpt", "--weights", "int3");
+    assertThat(bad.code()).isEqualTo(2);
+    assertThat(bad.err()).contains("--weights").contains("expected f32 or bf16");
+  }
+
+  @Test
   void aLearnedTableShorterThanTheRunIsExtended() throws Exception {
     MainTest.Run r = MainTest.run("bench", "generate", "--preset", "chargpt", "--new-tokens", "200", "--reps", "1",
         "--warmup", "0", "--roofline-seconds", "0.02");

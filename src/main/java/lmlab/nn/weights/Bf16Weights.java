@@ -1,0 +1,156 @@
+package lmlab.nn.weights;
+
+import java.lang.foreign.MemorySegment;
+import lmlab.kernels.Bf16;
+import lmlab.kernels.Gemm;
+import lmlab.tensor.Shape;
+import lmlab.tensor.Tensor;
+
+/**
+ * bfloat16 weights W (out, in), row-major, for decoding (`--weights bf16`): half the bytes of
+ * float32, so a memory-bound decoding step reads half as much. The values stay bfloat16 in memory:
+ * a view of the memory-mapped checkpoint when it stores the matrix as bf16 in this layout (off the
+ * heap, shared with the page cache), else a heap copy rounded once to bf16 (a float32 checkpoint,
+ * or GPT-2's transposed and fused Conv1D matrices).
+ *
+ * <p>Kernels: {@link #rows} widens each group of L weights to float32 (a shift) and runs the same
+ * FMA chain as {@link FloatWeights}, so it equals the float32 product of the widened weights;
+ * {@link #matmul} widens a block of rows at a time into a scratch matrix and runs the GEMM on it.
+ * Inference only: the weights themselves have no gradient ({@link #linear} passes one to its input
+ * and bias).
+ */
+public final class Bf16Weights extends Weights {
+  /** Rows widened at once by matmul (a block of 64 rows of a 4096-wide matrix is 1 MB of floats). */
+  private static final int BLOCK_ROWS = 64;
+
+  private final int out;
+  private final int in;
+  private final MemorySegment w;
+
+  /** Weights over seg, which holds out·in bfloat16 values (little-endian), row-major. */
+  public Bf16Weights(MemorySegment seg, int out, int in) {
+    if (out < 1 || in < 1) throw new IllegalArgumentException("Bf16Weights: sizes must be >= 1, got (" + out + ", " + in + ")");
+    if (seg.byteSize() != 2L * out * in) {
+      throw new IllegalArgumentException("Bf16Weights: " + seg.byteSize() + " bytes cannot hold (" + out + ", " + in
+          + ") bfloat16 values (" + 2L * out * in + " bytes)");
+    }
+    this.w = seg;
+    this.out = out;
+    this.in = in;
+  }
+
+  /** The float32 matrix t (out, in), rounded to bfloat16 (ties to even) into a heap copy. */
+  public static Bf16Weights rounded(Tensor t) {
+    if (t.dim() != 2) throw new IllegalArgumentException("Bf16Weights: need a matrix (out, in), got " + Shape.str(t.shape()));
+    Tensor c = t.contiguous();
+    return new Bf16Weights(Bf16.round(c.storage(), c.offset(), c.numel()), c.size(0), c.size(1));
+  }
+
+  /** Whether the values are read from a memory-mapped file (rather than a heap copy). */
+  public boolean isMapped() {
+    return w.isMapped();
+  }
+
+  /** The widened row j into dst at off (an embedding lookup). */
+  public void row(int j, float[] dst, int off) {
+    Bf16.widen(w, (long) j * in, dst, off, in);
+  }
+
+  /** The whole matrix widened to float32 (tests and the full forward of small models). */
+  public Tensor toFloat() {
+    float[] f = new float[Math.multiplyExact(out, in)];
+    Bf16.widen(w, 0, f, 0, f.length);
+    return Tensor.of(f, out, in);
+  }
+
+  @Override
+  public int rows() {
+    return out;
+  }
+
+  @Override
+  public int cols() {
+    return in;
+  }
+
+  @Override
+  public long bytes() {
+    return 2L * out * in;
+  }
+
+  @Override
+  public float touch(int from, int to) {
+    return Bf16.sum(w, (long) from * in, (long) (to - from) * in);
+  }
+
+  @Override
+  public void rows(int from, int to, float[] x, int xo, float[] b, int bo, float[] y, int yo, boolean accumulate) {
+    float[] two = new float[2];
+    int j = from;
+    for (; j + 2 <= to; j += 2) {
+      Bf16.dot2(w, (long) j * in, (long) (j + 1) * in, x, xo, in, two);
+      store(two[0], b, bo, y, yo, j, accumulate);
+      store(two[1], b, bo, y, yo, j + 1, accumulate);
+    }
+    if (j < to) store(Bf16.dot(w, (long) j * in, x, xo, in), b, bo, y, yo, j, accumulate);
+  }
+
+  private static void store(float s, float[] b, int bo, float[] y, int yo, int j, boolean accumulate) {
+    if (b != null) s += b[bo + j];
+    y[yo + j] = accumulate ? y[yo + j] + s : s;
+  }
+
+  /** Y (n, out) (+)= X (n, in) Wᵀ (+ b): BLOCK_ROWS rows of W widened at a time, then the GEMM on them. */
+  @Override
+  public void matmul(float[] x, int n, float[] b, int bo, float[] y, boolean accumulate) {
+    StepTrace.matmul();
+    if (b != null) {
+      if (accumulate) {
+        for (int r = 0; r < n; r++) for (int j = 0; j < out; j++) y[r * out + j] += b[bo + j];
+      } else {
+        for (int r = 0; r < n; r++) System.arraycopy(b, bo, y, r * out, out);
+      }
+    }
+    float[] block = new float[Math.min(BLOCK_ROWS, out) * in];
+    for (int j0 = 0; j0 < out; j0 += BLOCK_ROWS) {
+      int rows = Math.min(BLOCK_ROWS, out - j0);
+      Bf16.widen(w, (long) j0 * in, block, 0, rows * in);
+      // Y[:, j0 .. j0 + rows) (+)= X · block ᵀ
+      Gemm.sgemm(false, true, n, rows, in, x, 0, in, block, 0, in, y, j0, out, accumulate || b != null);
+    }
+  }
+
+  /**
+   * x Wᵀ + b (the full forward). The weights have no gradient (bf16 is for inference); the input and
+   * the bias do: grad_x = g W (W widened), grad_b = Σ g over the rows.
+   */
+  @Override
+  public Tensor linear(Tensor x, Tensor bias) {
+    if (x.dim() == 0 || x.size(-1) != in) {
+      throw new IllegalArgumentException("Bf16Weights (" + out + ", " + in + "): input's last dimension must be " + in
+          + ", got shape " + Shape.str(x.shape()));
+    }
+    float[] xs = x.contiguous().toArray();
+    int n = xs.length / in;
+    float[] y = new float[Math.multiplyExact(n, out)];
+    float[] b = bias == null ? null : bias.contiguous().toArray();
+    matmul(xs, n, b, 0, y, false);
+    int[] shape = x.shape();
+    shape[shape.length - 1] = out;
+    Tensor result = Tensor.of(y, shape);
+    int[] xShape = x.shape();
+    return lmlab.autograd.Autograd.record("bf16_linear", result, g -> {
+      float[] gs = g.contiguous().toArray();
+      float[] gx = new float[Math.multiplyExact(n, in)];
+      float[] w = toFloat().storage();
+      Gemm.sgemm(false, false, n, in, out, gs, 0, out, w, 0, in, gx, 0, in, false); // (n, out)·(out, in)
+      Tensor gb = null;
+      if (bias != null) {
+        float[] sb = new float[out];
+        for (int r = 0; r < n; r++) for (int j = 0; j < out; j++) sb[j] += gs[r * out + j];
+        gb = Tensor.of(sb, out);
+      }
+      return bias == null ? new Tensor[] {Tensor.of(gx, xShape)} : new Tensor[] {Tensor.of(gx, xShape), gb};
+    }, bias == null ? new Tensor[] {x} : new Tensor[] {x, bias});
+  }
+}
