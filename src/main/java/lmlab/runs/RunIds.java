@@ -24,6 +24,17 @@ public final class RunIds {
 
   /** The id of one run: pattern (null: the default) filled from settings; gridKeys in file order. */
   public static String id(String pattern, List<String> gridKeys, Map<String, JsonNode> point, long seed) {
+    return id(pattern, gridKeys, point, seed, Map.of());
+  }
+
+  /**
+   * As above; a placeholder that is not a grid key may name a setting of the run as the sweep
+   * resolved it (base and scale), e.g. {@code {stages}} in the text experiments' ids (text.md:
+   * {@code <position>-kv<n_kv>-S<block sizes>}, where the block sizes are base settings that the
+   * scale changes).
+   */
+  public static String id(String pattern, List<String> gridKeys, Map<String, JsonNode> point, long seed,
+      Map<String, JsonNode> settings) {
     if (pattern == null) {
       List<String> parts = new ArrayList<>();
       for (String k : gridKeys) parts.add(encode(k) + "=" + value(point.get(k)));
@@ -37,7 +48,8 @@ public final class RunIds {
       String v;
       if (key.equals("seed")) v = Long.toString(seed);
       else if (point.containsKey(key)) v = value(point.get(key));
-      else throw new IllegalArgumentException("run_name '" + pattern + "': {" + key + "} is neither a grid key nor seed");
+      else if (settings.containsKey(key)) v = value(settings.get(key));
+      else throw new IllegalArgumentException("run_name '" + pattern + "': {" + key + "} is neither a grid key, a setting nor seed");
       m.appendReplacement(out, Matcher.quoteReplacement(v));
     }
     m.appendTail(out);

@@ -194,13 +194,13 @@ public record Sweep(String name, ObjectNode description, Map<String, JsonNode> b
     for (Map<String, JsonNode> point : points) {
       for (long seed : seeds) {
         int index = runs.size();
-        String id = RunIds.id(runName, keys.stream().filter(point::containsKey).toList(), point, seed);
+        Map<String, JsonNode> s = settings(point, seed, scale);
+        String id = RunIds.id(runName, keys.stream().filter(point::containsKey).toList(), point, seed, s);
         Integer other = ids.put(id, index);
         if (other != null) {
           throw new IllegalArgumentException("sweep " + name + ": runs " + other + " and " + index + " have the same id '"
               + id + "' (make run_name name every grid key)");
         }
-        Map<String, JsonNode> s = settings(point, seed, scale);
         s.put("runs_dir", JSON.getNodeFactory().textNode(dir.toString()));
         s.put("run_name", JSON.getNodeFactory().textNode(id));
         try {

@@ -56,7 +56,10 @@ class ModelRegistryTest {
     assertThat(s).isEqualTo(c);
     assertThatThrownBy(() -> TransformerConfig.builder("qwen2").set("mixers", "[\"attention\", \"mamba2\"]").build())
         .hasMessageContaining("mixers").hasMessageContaining("num_hidden_layers=6");
-    assertThatThrownBy(() -> TransformerConfig.builder("qwen2").set("mixers", "{\"last\": \"gla\"}").build())
-        .hasMessageContaining("mixers.last=\"gla\" is not a mixer").hasMessageContaining("attention");
+    // gla, regla and mamba2 are mixers too since issue #16 (hybrids); a name that is none is an error listing them
+    assertThat(TransformerConfig.builder("qwen2").set("num_hidden_layers", "3").set("mixers", "{\"last\": \"gla\"}")
+        .build().mixers()).containsExactly("attention", "attention", "gla");
+    assertThatThrownBy(() -> TransformerConfig.builder("qwen2").set("mixers", "{\"last\": \"lstm\"}").build())
+        .hasMessageContaining("mixers.last=\"lstm\" is not a mixer").hasMessageContaining("attention");
   }
 }
