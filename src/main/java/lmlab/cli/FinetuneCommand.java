@@ -146,15 +146,16 @@ public final class FinetuneCommand implements Callable<Integer> {
     putJson(t, "stop_at", stopAt);
     TrainConfig train;
     LabTask labTask;
+    TaskType type;
     try {
       train = TrainConfig.fromJson(t);
-      TaskType type = Tasks.get(task != null ? task : Tasks.defaultType().name());
+      type = Tasks.get(task != null ? task : Tasks.defaultType().name());
       labTask = type.create(taskSettings, train.seed());
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(cl, e.getMessage(), e);
     }
     if (labTask.vocabSize() != model.vocabSize()) {
-      throw new CommandLine.ParameterException(cl, "--task " + labTask.name() + " needs vocab_size " + labTask.vocabSize() + " ("
+      throw new CommandLine.ParameterException(cl, "--task " + type.name() + " needs vocab_size " + labTask.vocabSize() + " ("
           + labTask.vocabularyNote() + "), but the base " + base + " has " + model.vocabSize());
     }
     String name = runName != null ? runName

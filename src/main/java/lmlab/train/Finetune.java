@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.List;
 import lmlab.io.AtomicDirectory;
 import lmlab.io.Checkpoint;
 import lmlab.models.LanguageModel;
@@ -65,6 +66,11 @@ public record Finetune(Path base, QuantMethod quantize, LoraConfig lora, long se
       PeftAdapter.writeFiles(tmp, model, lora, base.toString());
       extra.write(tmp);
     });
+  }
+
+  @Override
+  public List<String> checkpointFiles() {
+    return lora == null ? ModelSetup.super.checkpointFiles() : List.of(PeftAdapter.CONFIG, PeftAdapter.WEIGHTS);
   }
 
   @Override

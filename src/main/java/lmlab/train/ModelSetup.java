@@ -2,6 +2,7 @@ package lmlab.train;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.List;
 import lmlab.io.AtomicDirectory;
 import lmlab.io.Checkpoint;
 import lmlab.models.LanguageModel;
@@ -24,6 +25,11 @@ public interface ModelSetup {
   /** Writes a checkpoint directory of model, atomically, with the trainer's files added by extra. */
   default void save(Path dir, ModelSpec spec, LanguageModel model, AtomicDirectory.Content extra) throws IOException {
     Checkpoint.save(dir, spec.toJson(), model.stateDict(), extra);
+  }
+
+  /** The files {@link #save} writes into a checkpoint directory (resume checks they are all there). */
+  default List<String> checkpointFiles() {
+    return RunDirectory.MODEL_FILES;
   }
 
   /** Loads a checkpoint written by {@link #save} into the prepared model (resuming). */

@@ -71,6 +71,15 @@ public final class RunDirectory {
 
   /** A new run: dir must not exist or be empty; writes config.json. */
   public static RunDirectory create(Path dir, ObjectNode config) throws IOException {
+    checkNew(dir);
+    Files.createDirectories(dir.resolve(CHECKPOINTS));
+    writeAtomically(dir.resolve(CONFIG), Checkpoint.configBytes(config));
+    Files.write(dir.resolve(METRICS), new byte[0]);
+    return new RunDirectory(dir);
+  }
+
+  /** Refuses a directory that cannot hold a new run (it exists and is not empty), writing nothing. */
+  public static void checkNew(Path dir) throws IOException {
     if (Files.exists(dir)) {
       if (!Files.isDirectory(dir)) throw new IOException("run directory " + dir + " exists and is not a directory");
       try (Stream<Path> s = Files.list(dir)) {
@@ -81,36 +90,57 @@ public final class RunDirectory {
         }
       }
     }
-    Files.createDirectories(dir.resolve(CHECKPOINTS));
-    writeAtomically(dir.resolve(CONFIG), Checkpoint.configBytes(config));
-    Files.write(dir.resolve(METRICS), new byte[0]);
-    return new RunDirectory(dir);
+  }
+
+  /** The files of a whole-model checkpoint besides the trainer's (ModelSetup's default). */
+  public static final List<String> MODEL_FILES = List.of(Checkpoint.CONFIG, Checkpoint.MODEL);
+
+  /** An existing run to resume whose checkpoints hold the whole model; see {@link #open(Path, List)}. */
+  public static RunDirectory open(Path dir) throws IOException {
+    return open(dir, MODEL_FILES);
   }
 
   /**
    * An existing run to resume: checks that dir holds config.json, metrics.jsonl and a complete
-   * checkpoint, with an error naming the directory and the first thing missing.
+   * checkpoint (modelFiles, as the run's setup writes them, plus the optimizer and trainer state),
+   * with an error naming the directory and the first thing missing.
    */
-  public static RunDirectory open(Path dir) throws IOException {
-    String what = "cannot resume " + dir + ": ";
-    String layout = " (a run directory holds config.json, metrics.jsonl and checkpoints/latest/ with "
-        + "config.json, model.safetensors, optimizer.safetensors and trainer.json)";
-    if (!Files.exists(dir)) throw new IOException(what + "no such directory");
-    if (!Files.isDirectory(dir)) throw new IOException(what + "not a directory" + layout);
-    lmlab.io.AtomicDirectory.recover(dir.resolve(CHECKPOINTS).resolve(LATEST));
-    for (String f : List.of(CONFIG, METRICS)) {
-      if (!Files.isRegularFile(dir.resolve(f))) throw new IOException(what + "not a run directory: no " + f + layout);
-    }
+  public static RunDirectory open(Path dir, List<String> modelFiles) throws IOException {
+    RunDirectory run = openRun(dir);
     Path ck = dir.resolve(CHECKPOINTS).resolve(LATEST);
+    List<String> files = new ArrayList<>(modelFiles);
+    files.addAll(List.of(OPTIMIZER, TRAINER));
     if (!Files.isDirectory(ck)) {
-      throw new IOException(what + "no checkpoint: " + CHECKPOINTS + "/" + LATEST + "/ is missing" + layout);
+      throw new IOException(what(dir) + "no checkpoint: " + CHECKPOINTS + "/" + LATEST + "/ is missing" + layout(files));
     }
-    for (String f : List.of(Checkpoint.CONFIG, Checkpoint.MODEL, OPTIMIZER, TRAINER)) {
+    for (String f : files) {
       if (!Files.isRegularFile(ck.resolve(f))) {
-        throw new IOException(what + "incomplete checkpoint: no " + CHECKPOINTS + "/" + LATEST + "/" + f + layout);
+        throw new IOException(what(dir) + "incomplete checkpoint: no " + CHECKPOINTS + "/" + LATEST + "/" + f + layout(files));
       }
     }
+    return run;
+  }
+
+  /** An existing run's directory, config.json and metrics.jsonl checked (its checkpoint not yet). */
+  public static RunDirectory openRun(Path dir) throws IOException {
+    String layout = layout(new ArrayList<>(List.of(Checkpoint.CONFIG, Checkpoint.MODEL, OPTIMIZER, TRAINER)));
+    if (!Files.exists(dir)) throw new IOException(what(dir) + "no such directory");
+    if (!Files.isDirectory(dir)) throw new IOException(what(dir) + "not a directory" + layout);
+    lmlab.io.AtomicDirectory.recover(dir.resolve(CHECKPOINTS).resolve(LATEST));
+    for (String f : List.of(CONFIG, METRICS)) {
+      if (!Files.isRegularFile(dir.resolve(f))) throw new IOException(what(dir) + "not a run directory: no " + f + layout);
+    }
     return new RunDirectory(dir);
+  }
+
+  private static String what(Path dir) {
+    return "cannot resume " + dir + ": ";
+  }
+
+  private static String layout(List<String> checkpointFiles) {
+    String last = checkpointFiles.removeLast();
+    return " (a run directory holds config.json, metrics.jsonl and checkpoints/latest/ with "
+        + String.join(", ", checkpointFiles) + " and " + last + ")";
   }
 
   /** The run's config.json. */

@@ -106,18 +106,15 @@ public final class Trainer {
   private double best = Double.NaN; // the monitored metric's best value so far (NaN: none yet)
   private final ModelSetup setup;
 
-  private Trainer(RunDirectory run, Task task, TrainConfig cfg, ModelSpec spec, ModelSetup setup) throws IOException {
+  private Trainer(RunDirectory run, Task task, TrainConfig cfg, ModelSpec spec, ModelSetup setup, ModelType.Seeded built) {
     this.run = run;
     this.task = task;
     this.cfg = cfg;
     this.spec = spec;
-    // Built exactly as ModelSpec.newModel(seed) builds it, keeping a handle on the dropout generator.
-    ModelType.Seeded built = spec.seeded(cfg.seed());
     this.model = built.model();
     this.dropoutRng = built.dropout();
     this.dataRng = new Rng(cfg.seed() ^ DATA_STREAM);
     this.setup = setup;
-    setup.prepare(model, dropoutRng); // a base's weights, quantisation, adapters (fine-tuning)
     // Only trainable parameters are optimised, clipped and measured: frozen ones (surgery) get no
     // gradient, no optimizer state and no update.
     this.trainable = model.trainableParameters();
@@ -128,6 +125,17 @@ public final class Trainer {
     this.monitor = task.monitor();
     checkSampling(task, cfg);
     this.epochs = cfg.batchSampling() == TrainConfig.BatchSampling.EPOCHS ? new EpochOrder(task.trainSize()) : null;
+  }
+
+  /**
+   * The run's model, built exactly as ModelSpec.newModel(seed) builds it (keeping a handle on the
+   * dropout generator), then prepared by setup: a base's weights, quantisation, adapters. It comes
+   * before the run directory is written, so a setup that refuses leaves nothing on disk.
+   */
+  private static ModelType.Seeded build(ModelSpec spec, TrainConfig cfg, ModelSetup setup) throws IOException {
+    ModelType.Seeded built = spec.seeded(cfg.seed());
+    setup.prepare(built.model(), built.dropout());
+    return built;
   }
 
   /** The configured optimizer over the trainable parameters, decaying only Linear weights under weight_decay_on matmul. */
@@ -188,8 +196,11 @@ public final class Trainer {
     if (!config.has("task")) config.set("task", RunDirectory.JSON.valueToTree(task.describe()));
     config.set("train", cfg.toJson());
     config.put("threads", Parallel.threads());
-    checkSampling(task, cfg); // before anything is written
-    Trainer t = new Trainer(RunDirectory.create(dir, config), task, cfg, spec, setup);
+    // everything that can refuse comes before anything is written
+    checkSampling(task, cfg);
+    RunDirectory.checkNew(dir);
+    ModelType.Seeded built = build(spec, cfg, setup);
+    Trainer t = new Trainer(RunDirectory.create(dir, config), task, cfg, spec, setup, built);
     task.attach(dir, 0, cfg.steps());
     return t;
   }
@@ -204,7 +215,7 @@ public final class Trainer {
 
   /** As above for a run started with setup (the same setup, rebuilt from the run's config.json). */
   public static Trainer resume(Path dir, Task task, ModelSetup setup) throws IOException {
-    RunDirectory run = RunDirectory.open(dir);
+    RunDirectory run = RunDirectory.open(dir, setup.checkpointFiles());
     ObjectNode config = run.config();
     ModelSpec spec;
     TrainConfig cfg;
@@ -218,7 +229,7 @@ public final class Trainer {
     } catch (IllegalArgumentException e) {
       throw new IOException("cannot resume " + dir + ": " + dir.resolve(RunDirectory.CONFIG) + ": " + e.getMessage(), e);
     }
-    Trainer t = new Trainer(run, task, cfg, spec, setup);
+    Trainer t = new Trainer(run, task, cfg, spec, setup, build(spec, cfg, setup));
     t.restore();
     return t;
   }
@@ -235,9 +246,12 @@ public final class Trainer {
     return o;
   }
 
-  /** The run's config.json (for a caller that rebuilds the task before {@link #resume}). */
+  /**
+   * The run's config.json (for a caller that rebuilds the task and the setup before {@link #resume},
+   * which then checks the checkpoint the setup writes).
+   */
   public static ObjectNode readRunConfig(Path dir) throws IOException {
-    return RunDirectory.open(dir).config();
+    return RunDirectory.openRun(dir).config();
   }
 
   private void restore() throws IOException {

@@ -22,7 +22,7 @@ import lmlab.tokenize.ChatTemplate;
 import lmlab.tokenize.Tokenizer;
 import lmlab.tokenize.TokenizerFiles;
 import org.jline.terminal.Terminal;
-import org.jline.terminal.TerminalBuilder;
+import org.jline.terminal.impl.DumbTerminal;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -61,8 +61,11 @@ class ChatCommandTest {
     cl.setErr(new PrintWriter(err, true));
     cl.setOut(new PrintWriter(new StringWriter(), true));
     ByteArrayOutputStream screen = new ByteArrayOutputStream();
-    Terminal terminal = TerminalBuilder.builder().system(false).type(Terminal.TYPE_DUMB)
-        .streams(new ByteArrayInputStream(typed.getBytes(StandardCharsets.UTF_8)), screen).build();
+    // A dumb terminal reading the typed bytes directly. (TerminalBuilder.streams(...) would put a
+    // pseudo-terminal between them whose input pump echoes everything and closes the terminal's input
+    // as soon as the in-memory stream ends, before the session reads a line.)
+    Terminal terminal = new DumbTerminal("lmlab-test", Terminal.TYPE_DUMB,
+        new ByteArrayInputStream(typed.getBytes(StandardCharsets.UTF_8)), screen, StandardCharsets.UTF_8);
     ChatCommand chat = (ChatCommand) cl.getSubcommands().get("chat").getCommandSpec().userObject();
     chat.testTerminal = terminal;
     int[] tokens = {0};

@@ -120,7 +120,8 @@ class HfGenerateTest {
   @Test
   void badInputIsOneLine() throws IOException {
     // a prompt longer than the context (256 positions)
-    String longPrompt = "word ".repeat(300);
+    // 300 tokens: "word" then " word" 299 times (a trailing space would be a 301st token, "Ġ")
+    String longPrompt = "word ".repeat(300).strip();
     Run r = MainTest.run("generate", "--model", qwen.toString(), "--prompt", longPrompt, "--strategy", "greedy");
     assertThat(r.code()).isEqualTo(1);
     assertThat(r.err()).contains("the prompt has 300 tokens; the model's context is 256 (max_position_embeddings)");

@@ -174,6 +174,9 @@ class LoraCommandsTest {
         "--runs-dir", tmp.toString()), 1, "lmlab: lora target 'c_attn' matches no module of the model");
     assertOneLine(MainTest.run("finetune", "--model", arith.toString(), "--p", "3", "--lora-rank", "4", "--lora-targets",
         "embed_tokens", "--runs-dir", tmp.toString()), 1, "lmlab: lora target 'embed_tokens' matches module 'model.embed_tokens'");
+    try (var left = Files.list(tmp)) {
+      assertThat(left).as("a refused start leaves no run directory").isEmpty();
+    }
     assertOneLine(forward("--quantize", "absmax-m9"), 2, "lmlab: --quantize: quantisation method 'absmax-m9': m must be in 2..8, got 9");
     assertOneLine(MainTest.run("forward", "--model", ForwardCommandTest.fixtureDir("chargpt").toString(), "--adapter",
         ADAPTER.toString(), "--tokens", "1,2", "--out", tmp.resolve("x.safetensors").toString()), 1,
