@@ -6,7 +6,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
-import lmlab.decode.Eos;
 import lmlab.decode.GenerationConfig;
 import lmlab.decode.Greedy;
 import lmlab.decode.Sample;
@@ -18,10 +17,8 @@ import lmlab.models.LanguageModel;
 import lmlab.models.Models;
 import lmlab.nn.WeightFormats;
 import lmlab.tokenize.ChatTemplate;
-import lmlab.tokenize.StopTokens;
 import lmlab.tokenize.Tokenizer;
 import lmlab.tokenize.TokenizerException;
-import lmlab.tokenize.TokenizerFiles;
 import picocli.CommandLine;
 import picocli.CommandLine.Option;
 
@@ -69,34 +66,23 @@ public final class ChatDecoding {
   static final int DEFAULT_MAX_NEW_TOKENS = 512;
 
   /**
-   * What decoding runs on: the model (eval mode), its tokenizer (null when the directory has none),
-   * end-of-sequence ids, the context length (max_position_embeddings; Integer.MAX_VALUE when the
-   * model has none) and the resolved strategy.
+   * What decoding runs on (the model, its tokenizer, end-of-sequence ids and context) and the
+   * resolved strategy (sampling null: greedy) and answer length.
    */
-  public record Loaded(LanguageModel model, Tokenizer tokenizer, Eos eos, int context, Sampling sampling,
-      int maxNewTokens, GenerationConfig generationConfig) {
-    /** Refuses a prompt that leaves no room in the context; one line naming both lengths. */
-    public void checkPrompt(int promptTokens) {
-      if (promptTokens >= context) {
-        throw new IllegalArgumentException("the prompt has " + promptTokens + " tokens; the model's context is " + context
-            + " (max_position_embeddings), so at most " + (context - 1) + " fit with room for an answer");
-      }
+  record Loaded(TextTarget text, Sampling sampling, int maxNewTokens, GenerationConfig generationConfig) {
+    Tokenizer tokenizer() {
+      return text.tokenizer();
     }
 
-    /** New tokens allowed after a prompt: the asked number, cut at the end of the context. */
-    public int room(int promptTokens) {
-      return (int) Math.min(maxNewTokens, (long) context - promptTokens);
+    /** Refuses a prompt that leaves no room in the context; one line naming both lengths. */
+    void checkPrompt(int promptTokens) {
+      text.checkPrompt(promptTokens);
     }
   }
 
   /** Loads dir with these options; every problem is a one-line error (usage errors name the flag). */
   Loaded load(CommandLine cl, Path dir) {
-    WeightFormats format;
-    try {
-      format = WeightFormats.parse(weights);
-    } catch (IllegalArgumentException e) {
-      throw new CommandLine.ParameterException(cl, "--weights: " + e.getMessage());
-    }
+    WeightFormats format = TextTarget.weights(cl, weights);
     GenerationConfig g;
     LanguageModel m;
     try {
@@ -105,18 +91,7 @@ public final class ChatDecoding {
     } catch (IOException e) {
       throw new CommandLine.ExecutionException(cl, e.getMessage(), e);
     }
-    m.eval();
-    Tokenizer tok = null;
-    Eos eos = Eos.NONE;
-    try {
-      if (TokenizerFiles.present(dir)) tok = TokenizerFiles.load(dir).withModelVocabSize(m.vocabSize());
-      if (tok != null) eos = Eos.of(StopTokens.of(dir, tok));
-    } catch (TokenizerException e) {
-      throw new CommandLine.ExecutionException(cl, e.getMessage(), e);
-    }
-    var ctx = m.config().get("max_position_embeddings");
-    int context = ctx != null && ctx.canConvertToInt() ? ctx.asInt() : Integer.MAX_VALUE;
-    return new Loaded(m, tok, eos, context, sampling(cl, g), maxNewTokens(cl, g), g);
+    return new Loaded(TextTarget.of(cl, dir, m), sampling(cl, g), maxNewTokens(cl, g), g);
   }
 
   private int maxNewTokens(CommandLine cl, GenerationConfig g) {
@@ -165,11 +140,12 @@ public final class ChatDecoding {
 
   /** Decodes after prompt with the resolved strategy, handing each token to sink (which may stop it). */
   Sequence generate(Loaded target, int[] prompt, TokenSink sink) {
-    target.checkPrompt(prompt.length);
-    SteppedModel lm = new SteppedModel(target.model());
-    int room = target.room(prompt.length);
-    return target.sampling() == null ? Greedy.search(lm, prompt, room, target.eos(), sink)
-        : Sample.generate(lm, prompt, room, target.eos(), target.sampling(), sink);
+    TextTarget text = target.text();
+    text.checkPrompt(prompt.length);
+    SteppedModel lm = new SteppedModel(text.model());
+    int room = text.room(prompt.length, target.maxNewTokens());
+    return target.sampling() == null ? Greedy.search(lm, prompt, room, text.eos(), sink)
+        : Sample.generate(lm, prompt, room, text.eos(), target.sampling(), sink);
   }
 
   /** "greedy" or "sample temperature 0.7 top-k 20 ...", the weight format and where defaults came from. */

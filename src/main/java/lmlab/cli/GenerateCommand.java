@@ -19,11 +19,8 @@ import lmlab.models.LanguageModel;
 import lmlab.models.Models;
 import lmlab.nn.WeightFormats;
 import lmlab.tokenize.ChatTemplate;
-import lmlab.tokenize.StopTokens;
 import lmlab.tokenize.StreamingDecoder;
-import lmlab.tokenize.Tokenizer;
 import lmlab.tokenize.TokenizerException;
-import lmlab.tokenize.TokenizerFiles;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -110,9 +107,6 @@ public final class GenerateCommand implements Runnable {
       description = "text or json. Default: ${DEFAULT-VALUE}")
   String format;
 
-  /** What generation runs on: the model, its tokenizer (null: token ids only) and end-of-sequence ids. */
-  record Target(LanguageModel model, Tokenizer tokenizer, Eos eos) {}
-
   @Override
   public void run() {
     CommandLine cl = spec.commandLine();
@@ -132,14 +126,14 @@ public final class GenerateCommand implements Runnable {
       throw new CommandLine.ParameterException(cl, (system != null ? "--system" : "--chat-format") + " applies to --chat");
     }
     if (chat && prompt == null) throw new CommandLine.ParameterException(cl, "--chat wraps --prompt TEXT; give it");
-    Target target = load(cl);
+    TextTarget target = load(cl);
     int[] ids = promptIds(cl, target);
-    int context = context(target.model());
-    if (ids.length >= context) {
-      throw new CommandLine.ExecutionException(cl, "the prompt has " + ids.length + " tokens; the model's context is "
-          + context + " (max_position_embeddings), so at most " + (context - 1) + " fit with room for an answer");
+    try {
+      target.checkPrompt(ids.length);
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ExecutionException(cl, e.getMessage(), e);
     }
-    int maxNewTokens = (int) Math.min(this.maxNewTokens, (long) context - ids.length);
+    int maxNewTokens = target.room(ids.length, this.maxNewTokens);
     NextTokenModel lm = new SteppedModel(target.model());
     PrintWriter out = cl.getOut();
     boolean stream = !json && decoding.streams(s);
@@ -182,14 +176,9 @@ public final class GenerateCommand implements Runnable {
     out.flush();
   }
 
-  /** The model (eval mode), its tokenizer when the directory has one, and its end-of-sequence ids. */
-  Target load(CommandLine cl) {
-    WeightFormats f;
-    try {
-      f = WeightFormats.parse(weights);
-    } catch (IllegalArgumentException e) {
-      throw new CommandLine.ParameterException(cl, "--weights: " + e.getMessage());
-    }
+  /** The model (eval mode), its tokenizer when the directory has one, and its end-of-sequence ids (or --eos). */
+  TextTarget load(CommandLine cl) {
+    WeightFormats f = TextTarget.weights(cl, weights);
     LanguageModel m;
     if (f == WeightFormats.F32) {
       m = AdaptedModels.load(cl, model,
@@ -205,28 +194,19 @@ public final class GenerateCommand implements Runnable {
         throw new CommandLine.ExecutionException(cl, e.getMessage(), e);
       }
     }
-    m.eval();
-    Tokenizer tok = null;
-    Eos eos = Eos.NONE;
+    TextTarget target = TextTarget.of(cl, model, m);
+    if (eosId == null) return target;
     try {
-      if (TokenizerFiles.present(model)) tok = TokenizerFiles.load(model).withModelVocabSize(m.vocabSize());
-      if (tok != null) eos = Eos.of(StopTokens.of(model, tok));
-    } catch (TokenizerException e) {
-      throw new CommandLine.ExecutionException(cl, e.getMessage(), e);
+      Eos eos = Eos.of(eosId);
+      eos.check(m.vocabSize());
+      return target.withEos(eos);
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(cl, "--eos: " + e.getMessage());
     }
-    if (eosId != null) {
-      try {
-        eos = Eos.of(eosId);
-        eos.check(m.vocabSize());
-      } catch (IllegalArgumentException e) {
-        throw new CommandLine.ParameterException(cl, "--eos: " + e.getMessage());
-      }
-    }
-    return new Target(m, tok, eos);
   }
 
   /** The prompt's ids: --tokens as given (each in the vocabulary), or --prompt through the tokenizer. */
-  int[] promptIds(CommandLine cl, Target target) {
+  int[] promptIds(CommandLine cl, TextTarget target) {
     int vocab = target.model().vocabSize();
     if (tokens != null) {
       int[] ids = parseIds(cl, "--tokens", tokens);
@@ -263,12 +243,6 @@ public final class GenerateCommand implements Runnable {
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(cl, "--chat-format: " + e.getMessage());
     }
-  }
-
-  /** The model's context (config.json max_position_embeddings), or no limit for a model without one. */
-  static int context(LanguageModel m) {
-    var n = m.config().get("max_position_embeddings");
-    return n != null && n.canConvertToInt() ? n.asInt() : Integer.MAX_VALUE;
   }
 
   /**
@@ -346,7 +320,7 @@ public final class GenerateCommand implements Runnable {
     return s.toString();
   }
 
-  private String json(Strategy s, int[] ids, Target target, List<Sequence> result) {
+  private String json(Strategy s, int[] ids, TextTarget target, List<Sequence> result) {
     ObjectNode root = JSON.createObjectNode();
     root.put("strategy", s.label());
     if (prompt != null) root.put("prompt", prompt);
