@@ -104,13 +104,7 @@ public final class Bf16Weights extends Weights {
   @Override
   public void matmul(float[] x, int n, float[] b, int bo, float[] y, boolean accumulate) {
     StepTrace.matmul();
-    if (b != null) {
-      if (accumulate) {
-        for (int r = 0; r < n; r++) for (int j = 0; j < out; j++) y[r * out + j] += b[bo + j];
-      } else {
-        for (int r = 0; r < n; r++) System.arraycopy(b, bo, y, r * out, out);
-      }
-    }
+    startWithBias(b, bo, y, n, out, accumulate);
     float[] block = new float[Math.min(BLOCK_ROWS, out) * in];
     for (int j0 = 0; j0 < out; j0 += BLOCK_ROWS) {
       int rows = Math.min(BLOCK_ROWS, out - j0);

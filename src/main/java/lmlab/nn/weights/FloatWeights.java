@@ -86,13 +86,7 @@ public final class FloatWeights extends Weights {
       return;
     }
     // Y (n, out) = X (n, in) · Wᵀ: W (out, in) read transposed in place
-    if (b != null) {
-      if (accumulate) {
-        for (int r = 0; r < n; r++) for (int j = 0; j < out; j++) y[r * out + j] += b[bo + j];
-      } else {
-        for (int r = 0; r < n; r++) System.arraycopy(b, bo, y, r * out, out);
-      }
-    }
+    startWithBias(b, bo, y, n, out, accumulate);
     Gemm.sgemm(false, true, n, out, in, x, 0, in, w.storage(), w.offset(), in, y, 0, out, accumulate || b != null);
   }
 

@@ -126,13 +126,7 @@ public final class QuantizedWeights extends Weights {
   @Override
   public void matmul(float[] x, int n, float[] b, int bo, float[] y, boolean accumulate) {
     StepTrace.matmul();
-    if (b != null) {
-      if (accumulate) {
-        for (int r = 0; r < n; r++) for (int j = 0; j < out; j++) y[r * out + j] += b[bo + j];
-      } else {
-        for (int r = 0; r < n; r++) System.arraycopy(b, bo, y, r * out, out);
-      }
-    }
+    startWithBias(b, bo, y, n, out, accumulate);
     boolean add = accumulate || b != null;
     int pr = panelRows();
     float[] panel = new float[pr * in];

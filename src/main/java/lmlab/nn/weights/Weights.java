@@ -36,6 +36,20 @@ public abstract class Weights {
    */
   public abstract void matmul(float[] x, int n, float[] b, int bo, float[] y, boolean accumulate);
 
+  /**
+   * The bias part of {@link #matmul} before the product is added: each of the n rows of Y (out wide)
+   * set to b (or b added to it, with accumulate); nothing without a bias. The product is then added
+   * when {@code accumulate || b != null}.
+   */
+  protected static void startWithBias(float[] b, int bo, float[] y, int n, int out, boolean accumulate) {
+    if (b == null) return;
+    if (accumulate) {
+      for (int r = 0; r < n; r++) for (int j = 0; j < out; j++) y[r * out + j] += b[bo + j];
+    } else {
+      for (int r = 0; r < n; r++) System.arraycopy(b, bo, y, r * out, out);
+    }
+  }
+
   /** Reads rows [from, to) into this core's caches and returns a sum of them (so the reads happen). */
   public abstract float touch(int from, int to);
 
