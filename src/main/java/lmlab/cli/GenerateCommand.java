@@ -21,6 +21,7 @@ import lmlab.nn.WeightFormats;
 import lmlab.tokenize.ChatTemplate;
 import lmlab.tokenize.StreamingDecoder;
 import lmlab.tokenize.TokenizerException;
+import lmlab.train.RunDirectory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -61,7 +62,8 @@ public final class GenerateCommand implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   @Option(names = "--model", required = true, paramLabel = "DIR",
-      description = "Checkpoint directory: config.json, model.safetensors and (for --prompt) a tokenizer.")
+      description = {"Checkpoint directory (config.json, model.safetensors and, for --prompt, a tokenizer),",
+          "or a run directory: its checkpoints/best, else checkpoints/latest."})
   Path model;
 
   @Option(names = "--adapter", paramLabel = "DIR", description = "A PEFT LoRA adapter directory applied to the model.")
@@ -178,6 +180,11 @@ public final class GenerateCommand implements Runnable {
 
   /** The model (eval mode), its tokenizer when the directory has one, and its end-of-sequence ids (or --eos). */
   TextTarget load(CommandLine cl) {
+    try { // a run directory stands for its best checkpoint, else its latest
+      model = RunDirectory.modelCheckpoint(model, RunDirectory.BEST, RunDirectory.LATEST);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("--model " + e.getMessage(), e);
+    }
     WeightFormats f = TextTarget.weights(cl, weights);
     LanguageModel m;
     if (f == WeightFormats.F32) {
