@@ -21,6 +21,7 @@ import lmlab.nn.lora.LoraTargets;
 import lmlab.nn.weights.QuantMethod;
 import lmlab.runs.RunSpec;
 import lmlab.train.Finetune;
+import lmlab.train.RunDirectory;
 import lmlab.train.TrainConfig;
 import lmlab.train.Trainer;
 import picocli.CommandLine;
@@ -55,7 +56,8 @@ public final class FinetuneCommand implements Callable<Integer> {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
-  @Option(names = "--model", paramLabel = "DIR", description = "The base checkpoint directory (lmlab, quantised or Hugging Face).")
+  @Option(names = "--model", paramLabel = "DIR", description = {"The base checkpoint directory (lmlab, quantised or Hugging Face),",
+      "or a training run's directory: its checkpoints/best, else checkpoints/latest."})
   Path base;
 
   // ---- adapters
@@ -118,6 +120,11 @@ public final class FinetuneCommand implements Callable<Integer> {
 
   private Trainer newRun(CommandLine cl) throws IOException {
     if (base == null) throw new CommandLine.ParameterException(cl, "give the base: --model DIR (or --resume DIR)");
+    try { // a run directory stands for its best checkpoint, else its latest (as lmlab generate reads it)
+      base = RunDirectory.modelCheckpoint(base, RunDirectory.BEST, RunDirectory.LATEST);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("--model " + e.getMessage(), e);
+    }
     Finetune setup = setup(cl);
     ModelSpec model;
     try {

@@ -136,6 +136,24 @@ class LoraCommandsTest {
     assertThat(again.err()).contains("resuming " + run);
   }
 
+  /** A training run's directory names its base: checkpoints/best when there is one, else checkpoints/latest. */
+  @Test
+  void finetuneTakesATrainingRunAsItsBase() throws IOException {
+    Path arith = ForwardCommandTest.fixtureDir("gpt_arith");
+    Path trained = tmp.resolve("trained");
+    Path latest = Files.createDirectories(trained.resolve("checkpoints/latest"));
+    Files.copy(arith.resolve("config.json"), trained.resolve("config.json"));
+    for (String f : new String[] {"config.json", "model.safetensors"}) Files.copy(arith.resolve(f), latest.resolve(f));
+    Run r = MainTest.run("finetune", "--model", trained.toString(), "--p", "3", "--lora-rank", "2", "--steps", "1",
+        "--eval-first", "0", "--batch-size", "4", "--runs-dir", tmp.toString(), "--run-name", "from-run");
+    assertThat(r.code()).as(r.err()).isZero();
+    JsonNode rc = JSON.readTree(tmp.resolve("from-run/config.json").toFile());
+    assertThat(rc.get("finetune").get("base").asText()).isEqualTo(latest.toString());
+    Run none = MainTest.run("finetune", "--model", tmp.resolve("from-run").toString(), "--p", "3", "--lora-rank", "2",
+        "--runs-dir", tmp.toString());
+    assertOneLine(none, 1, "lmlab: --model " + tmp.resolve("from-run") + " holds no model");
+  }
+
   @Test
   void benchFinetuneCountsWhatEachModeHolds() throws IOException {
     JsonNode full = JSON.readTree(MainTest.run("bench", "finetune", "--preset", "arith-gpt", "--mode", "full", "--steps", "1",
