@@ -90,7 +90,6 @@ public final class BenchFinetuneCommand implements Runnable {
     overrides.put("dropout", "0.0");
     LanguageModel model = Models.preset(preset.model, overrides).newModel(0);
     long f32 = Quantization.weightBytes(model);
-    long baseParameters = model.numParameters(); // before quantisation drops the float32 weights
     Double qerr = null;
     try {
       if (!m.equals("full")) {
@@ -135,7 +134,7 @@ public final class BenchFinetuneCommand implements Runnable {
     long n = trainable.values().stream().mapToLong(Tensor::numel).sum();
     long stateBytes = 0;
     for (Tensor t : opt.stateTensors().values()) stateBytes += 4L * t.numel();
-    long all = baseParameters + Lora.trainableParameters(model);
+    long all = Quantization.parameters(model);
     Map<String, Object> row = new LinkedHashMap<>();
     row.put("bench", "finetune");
     row.put("preset", preset.label);

@@ -184,7 +184,7 @@ public final class FinetuneCommand implements Callable<Integer> {
     }
     var trainable = trainer.model().trainableParameters();
     long n = trainable.values().stream().mapToLong(x -> x.numel()).sum();
-    long all = trainer.model().numParameters();
+    long all = lmlab.nn.Quantization.parameters(trainer.model()); // a quantised base's weights count too
     cl.getErr().printf(Locale.ROOT, "lmlab finetune: %s of %s (%s): %,d trainable parameters of %,d (%.2f%%), weight bytes %,d, "
         + "on %s, %d steps -> %s%n", setup.mode(), base, model.type().label(), n, all, 100.0 * n / all,
         lmlab.nn.Quantization.weightBytes(trainer.model()), labTask, train.steps(), dir);

@@ -60,6 +60,19 @@ public final class Quantization {
     return bytes;
   }
 
+  /**
+   * The model's parameters counted as a model card counts them: every parameter tensor (tied ones
+   * once) plus the out·in weights of each Linear held in another format (quantised codes, bf16),
+   * which are frozen and so are not parameter tensors.
+   */
+  public static long parameters(Module model) {
+    long n = model.numParameters();
+    for (Module m : model.namedModules().values()) {
+      if (m instanceof Linear lin && lin.weight() == null) n += (long) lin.weights().rows() * lin.weights().cols();
+    }
+    return n;
+  }
+
   /** Whether dir holds a quantised checkpoint (its model.safetensors names a method). */
   public static boolean isQuantized(Path dir) throws IOException {
     Path f = dir.resolve(Checkpoint.MODEL);

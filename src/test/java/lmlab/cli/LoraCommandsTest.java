@@ -121,9 +121,14 @@ class LoraCommandsTest {
     JsonNode cfg = JSON.readTree(ck.resolve(PeftAdapter.CONFIG).toFile());
     assertThat(cfg.get("base_model_name_or_path").asText()).isEqualTo(base.toString());
     assertThat(cfg.get("r").asInt()).isEqualTo(2);
+    long adapterParameters = 0;
     try (SafetensorsFile a = Safetensors.read(ck.resolve(PeftAdapter.WEIGHTS))) {
       assertThat(a.names()).hasSize(8);
+      for (String n : a.names()) adapterParameters += a.tensor(n).numel();
     }
+    // the quantised base's weights count among the model's parameters (frozen codes are still parameters)
+    long all = lmlab.models.Models.load(base).numParameters() + adapterParameters;
+    assertThat(r.err()).contains(String.format(java.util.Locale.ROOT, "%,d trainable parameters of %,d", adapterParameters, all));
     JsonNode rc = JSON.readTree(run.resolve("config.json").toFile());
     assertThat(rc.get("finetune").get("mode").asText()).isEqualTo("qlora");
     // the checkpoint runs as an adapter of its base
