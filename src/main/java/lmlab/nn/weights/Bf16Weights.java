@@ -104,14 +104,8 @@ public final class Bf16Weights extends Weights {
   @Override
   public void matmul(float[] x, int n, float[] b, int bo, float[] y, boolean accumulate) {
     StepTrace.matmul();
-    startWithBias(b, bo, y, n, out, accumulate);
-    float[] block = new float[Math.min(BLOCK_ROWS, out) * in];
-    for (int j0 = 0; j0 < out; j0 += BLOCK_ROWS) {
-      int rows = Math.min(BLOCK_ROWS, out - j0);
-      Bf16.widen(w, (long) j0 * in, block, 0, rows * in);
-      // Y[:, j0 .. j0 + rows) (+)= X · block ᵀ
-      Gemm.sgemm(false, true, n, rows, in, x, 0, in, block, 0, in, y, j0, out, accumulate || b != null);
-    }
+    panelMatmul(x, n, b, bo, y, accumulate, out, in, Math.min(BLOCK_ROWS, out),
+        (j0, rows, panel) -> Bf16.widen(w, (long) j0 * in, panel, 0, rows * in));
   }
 
   /**

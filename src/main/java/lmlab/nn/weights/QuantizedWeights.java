@@ -126,15 +126,8 @@ public final class QuantizedWeights extends Weights {
   @Override
   public void matmul(float[] x, int n, float[] b, int bo, float[] y, boolean accumulate) {
     StepTrace.matmul();
-    startWithBias(b, bo, y, n, out, accumulate);
-    boolean add = accumulate || b != null;
-    int pr = panelRows();
-    float[] panel = new float[pr * in];
-    for (int j0 = 0; j0 < out; j0 += pr) {
-      int rows = Math.min(pr, out - j0);
-      q.dequantize(j0 * in, (j0 + rows) * in, panel, 0);
-      Gemm.sgemm(false, true, n, rows, in, x, 0, in, panel, 0, in, y, j0, out, add);
-    }
+    panelMatmul(x, n, b, bo, y, accumulate, out, in, panelRows(),
+        (j0, rows, panel) -> q.dequantize(j0 * in, (j0 + rows) * in, panel, 0));
   }
 
   /** Reads the packed codes of rows [from, to). */

@@ -1,5 +1,6 @@
 package lmlab.nn.weights;
 
+import lmlab.kernels.Gemm;
 import lmlab.tensor.Tensor;
 
 /**
@@ -47,6 +48,29 @@ public abstract class Weights {
       for (int r = 0; r < n; r++) for (int j = 0; j < out; j++) y[r * out + j] += b[bo + j];
     } else {
       for (int r = 0; r < n; r++) System.arraycopy(b, bo, y, r * out, out);
+    }
+  }
+
+  /** Decodes rows [j0, j0 + rows) of a stored W into panel as float32, row-major, in wide. */
+  @FunctionalInterface
+  protected interface RowDecoder {
+    void decode(int j0, int rows, float[] panel);
+  }
+
+  /**
+   * {@link #matmul} for a format that is not float32: Y (n, out) (+)= X Wᵀ (+ b), panelRows rows
+   * of W decoded into one scratch panel at a time and multiplied by the GEMM, so no float32 copy of
+   * the whole matrix exists.
+   */
+  protected static void panelMatmul(float[] x, int n, float[] b, int bo, float[] y, boolean accumulate, int out, int in,
+      int panelRows, RowDecoder decoder) {
+    startWithBias(b, bo, y, n, out, accumulate);
+    float[] panel = new float[panelRows * in];
+    for (int j0 = 0; j0 < out; j0 += panelRows) {
+      int rows = Math.min(panelRows, out - j0);
+      decoder.decode(j0, rows, panel);
+      // Y[:, j0 .. j0 + rows) (+)= X · panelᵀ
+      Gemm.sgemm(false, true, n, rows, in, x, 0, in, panel, 0, in, y, j0, out, accumulate || b != null);
     }
   }
 
