@@ -20,6 +20,7 @@ import lmlab.tokenize.StreamingDecoder;
 import lmlab.tokenize.Tokenizer;
 import lmlab.tokenize.TokenizerException;
 import lmlab.tokenize.TokenizerFiles;
+import lmlab.train.RunDirectory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -56,7 +57,8 @@ public final class GenerateCommand implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   @Option(names = "--model", required = true, paramLabel = "DIR",
-      description = "Checkpoint directory: config.json, model.safetensors and (for --prompt) a tokenizer.")
+      description = {"Checkpoint directory (config.json, model.safetensors and, for --prompt, a tokenizer),",
+          "or a run directory: its checkpoints/best, else checkpoints/latest."})
   Path model;
 
   @Option(names = "--prompt", paramLabel = "TEXT", description = "The prompt as text (needs the checkpoint's tokenizer).")
@@ -140,6 +142,11 @@ public final class GenerateCommand implements Runnable {
 
   /** The model (eval mode), its tokenizer when the directory has one, and its end-of-sequence ids. */
   Target load(CommandLine cl) {
+    try { // a run directory stands for its best checkpoint, else its latest
+      model = RunDirectory.modelCheckpoint(model, RunDirectory.BEST, RunDirectory.LATEST);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("--model " + e.getMessage(), e);
+    }
     LanguageModel m;
     try {
       m = Models.load(model);

@@ -10,6 +10,7 @@ import lmlab.lab.text.CharGeneration;
 import lmlab.models.LanguageModel;
 import lmlab.models.Models;
 import lmlab.tokenize.CharTokenizer;
+import lmlab.train.RunDirectory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -89,11 +90,6 @@ public final class SampleCommand implements Callable<Integer> {
   /** DIR itself when it holds a model, else a run's checkpoints/latest. */
   static Path checkpoint(Path dir) {
     if (!Files.isDirectory(dir)) throw new IllegalArgumentException("--model " + dir + ": no such directory");
-    if (Files.isRegularFile(dir.resolve("config.json")) && Files.isDirectory(dir.resolve("checkpoints"))) {
-      Path latest = dir.resolve("checkpoints/latest");
-      if (!Files.isDirectory(latest)) throw new IllegalArgumentException(dir + ": a run directory without checkpoints/latest/");
-      return latest;
-    }
-    return dir;
+    return RunDirectory.modelCheckpoint(dir, RunDirectory.LATEST);
   }
 }

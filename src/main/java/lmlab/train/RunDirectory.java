@@ -65,6 +65,27 @@ public final class RunDirectory {
     return dir.resolve(CHECKPOINTS).resolve(BEST);
   }
 
+  /**
+   * The model checkpoint a command reads from dir: dir itself when it holds a model (config.json
+   * and weights, no checkpoints/), else the first of the run's checkpoints/NAME/ in preference
+   * order that holds one. A missing directory, or a run with none of them, is an error naming dir
+   * and what was expected.
+   */
+  public static Path modelCheckpoint(Path dir, String... preference) {
+    if (!Files.isDirectory(dir)) {
+      throw new IllegalArgumentException(dir + " does not exist (expected a run directory or a checkpoint directory)");
+    }
+    if (!Files.isDirectory(dir.resolve(CHECKPOINTS)) && Files.isRegularFile(dir.resolve(Checkpoint.CONFIG))) return dir;
+    List<String> tried = new ArrayList<>();
+    for (String name : preference) {
+      Path ck = dir.resolve(CHECKPOINTS).resolve(name);
+      if (Files.isRegularFile(ck.resolve(Checkpoint.CONFIG))) return ck;
+      tried.add(CHECKPOINTS + "/" + name + "/");
+    }
+    throw new IllegalArgumentException(dir + " holds no model: expected a checkpoint directory (config.json and "
+        + "model weights) or a run directory with " + String.join(" or ", tried));
+  }
+
   public Path metricsFile() {
     return dir.resolve(METRICS);
   }

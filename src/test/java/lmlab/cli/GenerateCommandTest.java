@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import lmlab.autograd.Autograd;
@@ -112,6 +113,44 @@ class GenerateCommandTest {
     expectError(2, "--eos: generate: eos 70 is not a token id in [0, 59)",
         "generate", "--model", d, "--tokens", "1", "--eos", "70");
     expectError(1, "does not exist", "generate", "--model", tmp.resolve("missing").toString(), "--tokens", "1");
+  }
+
+  @Test
+  void aRunDirectoryStandsForItsBestCheckpointElseItsLatest() throws IOException {
+    Path run = tmp.resolve("run");
+    Files.createDirectories(run);
+    Files.writeString(run.resolve("config.json"), "{}");
+    saveModel(run.resolve("checkpoints/latest"), 6);
+    String[] args = {"--tokens", "3,1,4", "--max-new-tokens", "12", "--strategy", "beam", "--beams", "2",
+        "--format", "json"};
+    // only checkpoints/latest: the run generates what that checkpoint generates
+    Run fromRun = MainTest.run(with(List.of("generate", "--model", run.toString()), args));
+    Run fromLatest = MainTest.run(with(List.of("generate", "--model", run.resolve("checkpoints/latest").toString()), args));
+    assertThat(fromRun.code()).as(fromRun.err()).isZero();
+    assertThat(fromRun.out()).isEqualTo(fromLatest.out());
+    // with checkpoints/best (another model): the run generates what best generates
+    saveModel(run.resolve("checkpoints/best"), 7);
+    Run fromRunBest = MainTest.run(with(List.of("generate", "--model", run.toString()), args));
+    Run fromBest = MainTest.run(with(List.of("generate", "--model", run.resolve("checkpoints/best").toString()), args));
+    assertThat(fromRunBest.code()).as(fromRunBest.err()).isZero();
+    assertThat(fromRunBest.out()).isEqualTo(fromBest.out()).isNotEqualTo(fromLatest.out());
+    // a directory that is neither: one line naming it and what was expected
+    Path empty = tmp.resolve("empty-run");
+    Files.createDirectories(empty.resolve("checkpoints"));
+    Run bad = MainTest.run("generate", "--model", empty.toString(), "--tokens", "1");
+    assertThat(bad.code()).isEqualTo(1);
+    assertThat(bad.err().strip()).isEqualTo("lmlab: --model " + empty + " holds no model: expected a checkpoint "
+        + "directory (config.json and model weights) or a run directory with checkpoints/best/ or checkpoints/latest/");
+  }
+
+  /** A checkpoint of the test's model shape (weights from seed) with the character vocabulary. */
+  private static void saveModel(Path dir, long seed) throws IOException {
+    TransformerConfig c = TransformerConfig.builder("chargpt").set("hidden_size", 24).set("num_attention_heads", 4)
+        .set("num_hidden_layers", 2).set("max_position_embeddings", 64).set("vocab_size", CHARS.length())
+        .set("dropout", 0.0).set("init", "pytorch").build();
+    Transformer m = new Transformer(c, seed);
+    ModuleCheckpoint.save(dir, m.config(), m);
+    CharTokenizer.fromText(CHARS).write(dir.resolve("vocab.json"));
   }
 
   static void expectError(int code, String message, String... args) {
