@@ -8,15 +8,16 @@ import lmlab.kernels.Parallel;
 import lmlab.tensor.Tensor;
 
 /**
- * The incremental (KV-cache) attention step of one layer, on plain arrays: for each row and each
- * of its new tokens in order, rotate its query and key at the token's absolute position (the
- * row's own), append its key and value to the row's cache, and attend over the cached keys the
- * mask lets it see. No autograd.
+ * The incremental (KV-cache) attention step of one layer, on plain arrays: for each new token,
+ * every row rotates its key at the token's absolute position (the row's own) and appends key and
+ * value to its cache; then each (row, query head) pair rotates its query and attends over the
+ * cached keys the mask lets it see. No autograd.
  *
  * <p>Per query head the scores over every held key are d_h AXPYs over the cache's transposed keys
- * (vectorised across keys, no horizontal sums), the normaliser runs on that row, and the output is
- * a sum over keys of d_h-wide value rows, both accumulated in registers. The cache holds only keys the mask may still show
- * (all of them visible for causal, sliding and block_local; every δ-th for dilated).
+ * (vectorised across keys, no horizontal sums), page run by page run; the normaliser runs on that
+ * row, and the output is a sum over keys of d_h-wide value rows, both accumulated in registers. The
+ * cache holds only keys the mask may still show (all of them visible for causal, sliding and
+ * block_local; every δ-th for dilated).
  */
 public final class Decoding {
   private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
