@@ -36,16 +36,23 @@ public final class BeamSearch {
     }
     Greedy.checkArguments(prompt, maxNewTokens, eos, vocab);
     if (maxNewTokens == 0) return List.of(new Sequence(new int[0], new float[0], 0, 0, false));
-    Backpointers table = new Backpointers(maxNewTokens);
+    Backpointers table = new Backpointers(maxNewTokens, beams);
     List<Finished> finished = new ArrayList<>();
     // live beams in rank order: their score, their slot in the last step's table, their model row
-    double[] liveScore = {0};
-    int[] liveSlot = {-1};
-    int[] liveRow = {0};
+    double[] liveScore = new double[beams];
+    int[] liveSlot = new int[beams];
+    int[] liveRow = new int[beams];
+    liveSlot[0] = -1;
     int live = 1;
+    // the step's B best candidates (score, beam, token) and the next live beams; reused every step
     double[] cs = new double[beams];
     int[] cb = new int[beams];
     int[] cj = new int[beams];
+    double[] nextScore = new double[beams];
+    int[] nextSlot = new int[beams];
+    int[] parents = new int[beams];
+    int[] tokens = new int[beams];
+    Rows rows = new Rows(beams);
     lm.start(prompt);
     for (int t = 0; t < maxNewTokens && live > 0; t++) {
       float[] lp = lm.logProbs();
@@ -72,13 +79,9 @@ public final class BeamSearch {
         }
       }
       if (n == 0) break;
-      int[] tok = new int[n];
-      int[] parent = new int[n];
-      float[] tokLp = new float[n];
-      double[] nextScore = new double[n];
-      int[] nextSlot = new int[n];
-      int[] parents = new int[n];
-      int[] tokens = new int[n];
+      int[] tok = table.tokens(t);
+      int[] parent = table.parents(t);
+      float[] tokLp = table.logProbs(t);
       int next = 0;
       for (int k = 0; k < n; k++) {
         int b = cb[k];
@@ -96,22 +99,16 @@ public final class BeamSearch {
           next++;
         }
       }
-      table.add(tok, parent, tokLp);
+      table.steps = t + 1;
       live = next;
       if (live == 0 || t + 1 == maxNewTokens) break;
       if (finished.size() >= beams && cannotBeat(finished, beams, nextScore, live, t + 1, maxNewTokens, lengthPenalty)) {
         break;
       }
-      liveScore = java.util.Arrays.copyOf(nextScore, live);
-      liveSlot = java.util.Arrays.copyOf(nextSlot, live);
-      liveRow = placeRows(parents, live);
-      int[] rowParents = new int[live];
-      int[] rowTokens = new int[live];
-      for (int b = 0; b < live; b++) {
-        rowParents[liveRow[b]] = parents[b];
-        rowTokens[liveRow[b]] = tokens[b];
-      }
-      lm.advance(rowParents, rowTokens);
+      System.arraycopy(nextScore, 0, liveScore, 0, live);
+      System.arraycopy(nextSlot, 0, liveSlot, 0, live);
+      rows.place(parents, tokens, live, liveRow);
+      lm.advance(rows.parents(), rows.tokens());
     }
     finished.sort(Comparator.comparingDouble(Finished::rank).reversed()); // stable: earlier finished first on ties
     List<Sequence> out = new ArrayList<>();
@@ -121,28 +118,71 @@ public final class BeamSearch {
 
   /**
    * The model row of each new beam (beams in rank order, parents their old rows): a hypothesis's
-   * first continuation stays in its parent's row, the others take the free rows, so reordering the
-   * states copies only the rows that changed (and never a row another one still reads).
+   * first continuation stays in its parent's row, the others take the free rows, so rows whose
+   * parent is unchanged keep their state as it is.
    */
   static int[] placeRows(int[] parents, int live) {
     int[] row = new int[live];
-    boolean[] taken = new boolean[live];
-    java.util.Arrays.fill(row, -1);
-    for (int b = 0; b < live; b++) {
-      int p = parents[b];
-      if (p < live && !taken[p]) {
-        row[b] = p;
-        taken[p] = true;
+    new Rows(live).placeInto(parents, live, row);
+    return row;
+  }
+
+  /** The rows of the next step: where each beam goes, and the parents and tokens in row order (buffers reused). */
+  private static final class Rows {
+    private final boolean[] taken;
+    private final int[][] parentsOf;
+    private final int[][] tokensOf;
+    private int[] rowParents;
+    private int[] rowTokens;
+
+    Rows(int beams) {
+      taken = new boolean[beams];
+      parentsOf = new int[beams + 1][];
+      tokensOf = new int[beams + 1][];
+    }
+
+    /** Fills row (the row of each of live beams) and the row-ordered parents and tokens. */
+    void place(int[] parents, int[] tokens, int live, int[] row) {
+      placeInto(parents, live, row);
+      if (parentsOf[live] == null) {
+        parentsOf[live] = new int[live];
+        tokensOf[live] = new int[live];
+      }
+      rowParents = parentsOf[live];
+      rowTokens = tokensOf[live];
+      for (int b = 0; b < live; b++) {
+        rowParents[row[b]] = parents[b];
+        rowTokens[row[b]] = tokens[b];
       }
     }
-    int free = 0;
-    for (int b = 0; b < live; b++) {
-      if (row[b] >= 0) continue;
-      while (taken[free]) free++;
-      row[b] = free;
-      taken[free] = true;
+
+    void placeInto(int[] parents, int live, int[] row) {
+      java.util.Arrays.fill(taken, 0, live, false);
+      java.util.Arrays.fill(row, 0, live, -1);
+      for (int b = 0; b < live; b++) {
+        int p = parents[b];
+        if (p < live && !taken[p]) {
+          row[b] = p;
+          taken[p] = true;
+        }
+      }
+      int free = 0;
+      for (int b = 0; b < live; b++) {
+        if (row[b] >= 0) continue;
+        while (taken[free]) free++;
+        row[b] = free;
+        taken[free] = true;
+      }
     }
-    return row;
+
+    /** The parents of the rows, in row order (exactly live entries: the row count of the next step). */
+    int[] parents() {
+      return rowParents;
+    }
+
+    int[] tokens() {
+      return rowTokens;
+    }
   }
 
   /** The ranking score l / len^α. */
@@ -171,12 +211,20 @@ public final class BeamSearch {
     private final int[][] tokens;
     private final int[][] parents;
     private final float[][] logProbs;
-    private int steps;
+    int steps;
 
-    Backpointers(int maxSteps) {
+    private final int beams;
+
+    Backpointers(int maxSteps, int beams) {
       tokens = new int[maxSteps][];
       parents = new int[maxSteps][];
       logProbs = new float[maxSteps][];
+      this.beams = beams;
+    }
+
+    /** Back-pointers whose steps are given whole ({@link #add}), of any width. */
+    Backpointers(int maxSteps) {
+      this(maxSteps, 0);
     }
 
     void add(int[] tok, int[] parent, float[] lp) {
@@ -184,6 +232,24 @@ public final class BeamSearch {
       parents[steps] = parent;
       logProbs[steps] = lp;
       steps++;
+    }
+
+    /** Step t's tokens, B wide (its three arrays are made when the search reaches it). */
+    int[] tokens(int t) {
+      if (tokens[t] == null) {
+        tokens[t] = new int[beams];
+        parents[t] = new int[beams];
+        logProbs[t] = new float[beams];
+      }
+      return tokens[t];
+    }
+
+    int[] parents(int t) {
+      return parents[t];
+    }
+
+    float[] logProbs(int t) {
+      return logProbs[t];
     }
 
     Sequence sequence(Finished f) {

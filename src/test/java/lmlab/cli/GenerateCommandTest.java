@@ -32,14 +32,8 @@ class GenerateCommandTest {
 
   @BeforeAll
   static void checkpoint() throws IOException {
-    CharTokenizer tok = CharTokenizer.fromText(CHARS);
-    TransformerConfig c = TransformerConfig.builder("chargpt").set("hidden_size", 24).set("num_attention_heads", 4)
-        .set("num_hidden_layers", 2).set("max_position_embeddings", 64).set("vocab_size", tok.vocabSize())
-        .set("dropout", 0.0).set("init", "pytorch").build();
-    Transformer m = new Transformer(c, 5);
     dir = tmp.resolve("ck");
-    ModuleCheckpoint.save(dir, m.config(), m);
-    tok.write(dir.resolve("vocab.json"));
+    saveModel(dir, 5);
   }
 
   /** Σ log-softmax of a full forward pass over prompt + tokens, at the new tokens. */

@@ -4,18 +4,20 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import lmlab.kernels.Lanes;
+import lmlab.kernels.Parallel;
 import lmlab.tensor.Tensor;
 
 /**
- * The incremental (KV-cache) attention step of one layer, on plain arrays: for each row and each
- * of its new tokens in order, rotate its query and key at the token's absolute position (the
- * row's own), append its key and value to the row's cache, and attend over the cached keys the
- * mask lets it see. No autograd.
+ * The incremental (KV-cache) attention step of one layer, on plain arrays: for each new token,
+ * every row rotates its key at the token's absolute position (the row's own) and appends key and
+ * value to its cache; then each (row, query head) pair rotates its query and attends over the
+ * cached keys the mask lets it see. No autograd.
  *
  * <p>Per query head the scores over every held key are d_h AXPYs over the cache's transposed keys
- * (vectorised across keys, no horizontal sums), the normaliser runs on that row, and the output is
- * a sum over keys of d_h-wide value rows, both accumulated in registers. The cache holds only keys the mask may still show
- * (all of them visible for causal, sliding and block_local; every δ-th for dilated).
+ * (vectorised across keys, no horizontal sums), page run by page run; the normaliser runs on that
+ * row, and the output is a sum over keys of d_h-wide value rows, both accumulated in registers. The
+ * cache holds only keys the mask may still show (all of them visible for causal, sliding and
+ * block_local; every δ-th for dilated).
  */
 public final class Decoding {
   private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
@@ -38,12 +40,18 @@ public final class Decoding {
    * The same on arrays, without copies: q (B, T, n_q·d_h), k and v (B, T, n_kv·d_h) row-major
    * from offset 0; <b>q and k are rotated in place</b> when the layer uses RoPE; out
    * (B·T·n_q·d_h values) is overwritten.
+   *
+   * <p>Token by token: every row's key is rotated and appended first (appending may take pages),
+   * then the (row, query head) pairs attend, split over the worker pool when there are several
+   * rows (a beam, samples). One row stays on the calling thread: between a step's matrix-vector
+   * products the helper thread reads the next product's weights ({@code nn.weights.MatVecTeam}).
+   * Each pair is computed the same way on any thread, so a row's output does not depend on the
+   * others.
    */
   public static void step(AttentionConfig cfg, ScoreParams score, int batch, int steps, float[] qa, float[] ka,
       float[] va, LayerKvCache cache, float[] out) {
     int nq = cfg.numHeads();
     int nkv = cfg.numKvHeads();
-    int group = cfg.groupSize();
     int dh = cfg.headDim();
     if (qa.length < batch * steps * nq * dh || ka.length < batch * steps * nkv * dh
         || va.length < batch * steps * nkv * dh || out.length < batch * steps * nq * dh) {
@@ -51,6 +59,57 @@ public final class Decoding {
           + ", n_q = " + nq + ", n_kv = " + nkv + ", d_h = " + dh);
     }
     cache.ensureBatch(batch);
+    Rope rope = cfg.rope();
+    int kvRow = nkv * dh;
+    int units = batch * nq;
+    int parts = batch > 1 ? Math.min(Parallel.threads(), units) : 1;
+    for (int part = 0; part < parts; part++) cache.scratch(part); // made here, not by racing workers
+    for (int i = 0; i < steps; i++) {
+      for (int b = 0; b < batch; b++) {
+        int kvBase = (b * steps + i) * kvRow;
+        if (rope != null) for (int h = 0; h < nkv; h++) rope.rotateInPlace(ka, kvBase + h * dh, cache.position(b));
+        cache.appendRow(b, ka, kvBase, va, kvBase);
+      }
+      int token = i;
+      if (parts <= 1) {
+        attend(cfg, score, cache, steps, token, qa, out, 0, units, cache.scratch(0));
+      } else {
+        Parallel.forEachPart(parts, part -> attend(cfg, score, cache, steps, token, qa, out,
+            units * part / parts, units * (part + 1) / parts, cache.scratch(part)));
+      }
+    }
+  }
+
+  /** Work buffers of one thread's (row, head) pairs; a row's page runs are found once for its heads. */
+  static final class Scratch {
+    final float[] qt;
+    final float[] eq;
+    final float[] kcol;
+    float[] w = new float[64];
+    boolean[] visible = new boolean[64];
+    /** The held keys in age order as runs inside pages: page, first slot in it, length. */
+    int[] runPage = new int[8];
+    int[] runSlot = new int[8];
+    int[] runLength = new int[8];
+    int runs;
+
+    Scratch(int dh) {
+      qt = new float[dh];
+      eq = new float[dh];
+      kcol = new float[dh];
+    }
+  }
+
+  /**
+   * Attention of query token token (of steps per row) for the (row, head) pairs [from, to), pair
+   * u = row · n_q + head, whose keys are already appended (the query is at the row's position − 1).
+   */
+  private static void attend(AttentionConfig cfg, ScoreParams score, LayerKvCache cache, int steps, int token,
+      float[] qa, float[] out, int from, int to, Scratch sc) {
+    int nq = cfg.numHeads();
+    int group = cfg.groupSize();
+    int dh = cfg.headDim();
+    int qRow = nq * dh;
     AttentionMask mask = cfg.mask();
     // causal, sliding and block_local caches hold only visible keys; dilated and custom need a check
     boolean check = !(mask instanceof AttentionMask.Causal || mask instanceof AttentionMask.Sliding
@@ -60,166 +119,201 @@ public final class Decoding {
     float[] mat = score == null || score.matrix() == null ? null : score.matrix().toArray();
     float[] vec = score == null || score.vector() == null ? null : score.vector().toArray();
     float scale = f == ScoreFunction.SCALED_DOT || f == ScoreFunction.MULTIPLICATIVE ? (float) (1 / Math.sqrt(dh)) : 1f;
-    float[] qt = cache.scratch(0, dh);
-    float[] eq = cache.scratch(1, dh);
-    float[] kcol = cache.scratch(2, dh);
-    int qRow = nq * dh;
-    int kvRow = nkv * dh;
-    float[] w = cache.scratch(3, 64);
-    boolean[] visible = new boolean[w.length];
-    // rows are independent and each may be at its own position: row by row, its tokens in order
-    for (int b = 0; b < batch; b++) {
-      for (int i = 0; i < steps; i++) {
-        int t = cache.position(b);
-        int qBase = (b * steps + i) * qRow;
-        int kvBase = (b * steps + i) * kvRow;
-        if (rope != null) {
-          for (int h = 0; h < nq; h++) rope.rotateInPlace(qa, qBase + h * dh, t);
-          for (int h = 0; h < nkv; h++) rope.rotateInPlace(ka, kvBase + h * dh, t);
-        }
-        cache.appendRow(b, ka, kvBase, va, kvBase);
-        int held = cache.tokensHeld(b);
-        int slots = cache.slots();
-        int first = t + 1 - held; //                       the oldest held position, at slot s0
-        int s0 = cache.slotOf(first);
-        int n1 = Math.min(held, slots - s0); //          slots [s0, s0 + n1), then [0, held - n1) when a ring wraps
-        int n2 = held - n1;
-        if (w.length < held) w = cache.scratch(3, Math.max(held, 2 * w.length));
-        if (check && visible.length < held) visible = new boolean[w.length];
-        int n = held; // n_t, the keys t sees
+    float[] kc = cache.keys();
+    float[] vc = cache.values();
+    int row = -1;
+    int t = 0;
+    int held = 0;
+    int n = 0;
+    for (int u = from; u < to; u++) {
+      int b = u / nq;
+      int h = u % nq;
+      if (b != row) { // the row's held keys: positions [t + 1 - held, t], as runs inside pages
+        row = b;
+        t = cache.position(b) - 1;
+        held = cache.tokensHeld(b);
+        int first = t + 1 - held;
+        runs(cache, b, first, held, sc);
+        if (sc.w.length < held) sc.w = new float[Math.max(held, 2 * sc.w.length)];
+        n = held; // n_t, the keys t sees
         if (check) {
+          if (sc.visible.length < held) sc.visible = new boolean[sc.w.length];
           n = 0;
           for (int c = 0; c < held; c++) {
-            visible[c] = mask.allowed(t, first + c);
-            if (visible[c]) n++;
+            sc.visible[c] = mask.allowed(t, first + c);
+            if (sc.visible[c]) n++;
           }
           if (n == 0) throw new IllegalArgumentException("mask " + mask.spec() + ": query " + t + " may see no key");
         }
-        float[] kc = cache.keys();
-        float[] vc = cache.values();
-        for (int h = 0; h < nq; h++) {
-          int base = cache.base(b, h / group);
-          int qo = qBase + h * dh;
-          // scores s[c] for every held slot c
-          switch (f) {
-            case SCALED_DOT, DOT -> scores(qa, qo, scale, kc, base, s0, n1, n2, slots, dh, w);
-            case MULTIPLICATIVE -> { // (q^T W_s)_c = Σ_a q_a W_s[a, c]
-              java.util.Arrays.fill(qt, 0f);
-              for (int a = 0; a < dh; a++) {
-                float x = qa[qo + a];
-                for (int c = 0; c < dh; c++) qt[c] += x * mat[a * dh + c];
-              }
-              scores(qt, 0, scale, kc, base, s0, n1, n2, slots, dh, w);
-            }
-            case CONCAT -> { // w_k · k_c + w_q · q
-              scores(vec, 0, 1f, kc, base, s0, n1, n2, slots, dh, w);
-              float qPart = dot(vec, dh, qa, qo, dh);
-              for (int c = 0; c < held; c++) w[c] += qPart;
-            }
-            case ADDITIVE -> { // w_s · tanh(W_k k_c + W_q q), W_s = [W_k | W_q] (d_a, 2 d_h)
-              for (int r = 0; r < dh; r++) eq[r] = dot(mat, r * 2 * dh + dh, qa, qo, dh);
-              for (int c = 0; c < held; c++) {
-                int slot = c < n1 ? s0 + c : c - n1;
-                for (int e = 0; e < dh; e++) kcol[e] = kc[base + e * slots + slot];
-                double s = 0;
-                for (int r = 0; r < dh; r++) s += vec[r] * Math.tanh(dot(mat, r * 2 * dh, kcol, 0, dh) + eq[r]);
-                w[c] = (float) s;
-              }
+      }
+      float[] w = sc.w;
+      int kvh = h / group;
+      int qo = (b * steps + token) * qRow + h * dh;
+      if (rope != null) rope.rotateInPlace(qa, qo, t);
+      // scores s[c] for every held key c
+      switch (f) {
+        case SCALED_DOT, DOT -> scores(qa, qo, scale, kc, cache, kvh, dh, sc, w);
+        case MULTIPLICATIVE -> { // (q^T W_s)_c = Σ_a q_a W_s[a, c]
+          float[] qt = sc.qt;
+          java.util.Arrays.fill(qt, 0f);
+          for (int a = 0; a < dh; a++) {
+            float x = qa[qo + a];
+            for (int c = 0; c < dh; c++) qt[c] += x * mat[a * dh + c];
+          }
+          scores(qt, 0, scale, kc, cache, kvh, dh, sc, w);
+        }
+        case CONCAT -> { // w_k · k_c + w_q · q
+          scores(vec, 0, 1f, kc, cache, kvh, dh, sc, w);
+          float qPart = dot(vec, dh, qa, qo, dh);
+          for (int c = 0; c < held; c++) w[c] += qPart;
+        }
+        case ADDITIVE -> { // w_s · tanh(W_k k_c + W_q q), W_s = [W_k | W_q] (d_a, 2 d_h)
+          float[] eq = sc.eq;
+          float[] kcol = sc.kcol;
+          for (int r = 0; r < dh; r++) eq[r] = dot(mat, r * 2 * dh + dh, qa, qo, dh);
+          for (int k = 0, c = 0; k < sc.runs; k++) {
+            int base = cache.keyBase(sc.runPage[k], kvh) + sc.runSlot[k];
+            for (int j = 0; j < sc.runLength[k]; j++, c++) {
+              for (int e = 0; e < dh; e++) kcol[e] = kc[base + e * LayerKvCache.PAGE + j];
+              double s = 0;
+              for (int r = 0; r < dh; r++) s += vec[r] * Math.tanh(dot(mat, r * 2 * dh, kcol, 0, dh) + eq[r]);
+              w[c] = (float) s;
             }
           }
-          if (check) {
-            for (int c = 0; c < held; c++) if (!visible[c]) w[c] = Float.NEGATIVE_INFINITY;
-          }
-          if (cfg.normaliser() == Normaliser.SOFTMAX) {
-            softmax(w, held);
-          } else {
-            float inv = 1f / n; // relu(s) / n_t
-            for (int c = 0; c < held; c++) w[c] = w[c] > 0 ? w[c] * inv : 0f;
-          }
-          weightedValues(w, 0, n1, vc, base + s0 * dh, dh, out, qo, false);
-          if (n2 > 0) weightedValues(w, n1, n2, vc, base, dh, out, qo, true);
         }
       }
+      if (check) {
+        for (int c = 0; c < held; c++) if (!sc.visible[c]) w[c] = Float.NEGATIVE_INFINITY;
+      }
+      if (cfg.normaliser() == Normaliser.SOFTMAX) {
+        softmax(w, held);
+      } else {
+        float inv = 1f / n; // relu(s) / n_t
+        for (int c = 0; c < held; c++) w[c] = w[c] > 0 ? w[c] * inv : 0f;
+      }
+      weightedValues(w, vc, cache, kvh, dh, sc, out, qo);
+    }
+  }
+
+  /** Splits the held positions [first, first + held) of row into runs of consecutive slots inside one page. */
+  private static void runs(LayerKvCache cache, int row, int first, int held, Scratch sc) {
+    int k = 0;
+    for (int c = 0, p = first; c < held; k++) {
+      int slot = cache.slotOf(p);
+      int at = slot % LayerKvCache.PAGE;
+      int len = Math.min(LayerKvCache.PAGE - at, held - c);
+      if (cache.ringSlots() > 0) len = Math.min(len, cache.ringSlots() - slot); // a ring wraps to slot 0
+      if (k == sc.runPage.length) {
+        sc.runPage = java.util.Arrays.copyOf(sc.runPage, 2 * k);
+        sc.runSlot = java.util.Arrays.copyOf(sc.runSlot, 2 * k);
+        sc.runLength = java.util.Arrays.copyOf(sc.runLength, 2 * k);
+      }
+      sc.runPage[k] = cache.page(row, slot);
+      sc.runSlot[k] = at;
+      sc.runLength[k] = len;
+      c += len;
+      p += len;
+    }
+    sc.runs = k;
+  }
+
+  /** Scores of the held keys in age order, run by run (keys transposed: row stride PAGE). */
+  private static void scores(float[] q, int qo, float scale, float[] kt, LayerKvCache cache, int kvh, int dh,
+      Scratch sc, float[] w) {
+    for (int k = 0, c = 0; k < sc.runs; k++) {
+      scoresOf(q, qo, scale, kt, cache.keyBase(sc.runPage[k], kvh) + sc.runSlot[k], LayerKvCache.PAGE, dh,
+          sc.runLength[k], w, c);
+      c += sc.runLength[k];
     }
   }
 
   /**
-   * w[c] = scale · Σ_e q[e] · K_t[e][c] for c < held, K_t the transposed keys (row stride slots):
-   * blocks of keys accumulate in registers across e, two blocks at a time.
+   * w[wo + c] = scale · Σ_e q[e] · K_t[e][c] for c < held, K_t the transposed keys (row stride
+   * stride): blocks of keys accumulate in registers across e, four blocks at a time so four FMA
+   * chains are in flight.
    */
-  /** Scores of the held keys in age order: slots [s0, s0 + n1) then [0, n2) (a ring that wraps). */
-  private static void scores(float[] q, int qo, float scale, float[] kt, int base, int s0, int n1, int n2, int slots,
-      int dh, float[] w) {
-    scoresOf(q, qo, scale, kt, base + s0, slots, dh, n1, w, 0);
-    if (n2 > 0) scoresOf(q, qo, scale, kt, base, slots, dh, n2, w, n1);
-  }
-
-  private static void scoresOf(float[] q, int qo, float scale, float[] kt, int base, int slots, int dh, int held,
+  private static void scoresOf(float[] q, int qo, float scale, float[] kt, int base, int stride, int dh, int held,
       float[] w, int wo) {
     int l = F.length();
     int c = 0;
-    for (; c + 2 * l <= held; c += 2 * l) {
+    for (; c + 4 * l <= held; c += 4 * l) {
       FloatVector a0 = FloatVector.zero(F);
       FloatVector a1 = FloatVector.zero(F);
-      for (int e = 0, row = base + c; e < dh; e++, row += slots) {
+      FloatVector a2 = FloatVector.zero(F);
+      FloatVector a3 = FloatVector.zero(F);
+      for (int e = 0, row = base + c; e < dh; e++, row += stride) {
         FloatVector x = FloatVector.broadcast(F, q[qo + e]);
         a0 = FloatVector.fromArray(F, kt, row).fma(x, a0);
         a1 = FloatVector.fromArray(F, kt, row + l).fma(x, a1);
+        a2 = FloatVector.fromArray(F, kt, row + 2 * l).fma(x, a2);
+        a3 = FloatVector.fromArray(F, kt, row + 3 * l).fma(x, a3);
       }
       a0.mul(scale).intoArray(w, wo + c);
       a1.mul(scale).intoArray(w, wo + c + l);
+      a2.mul(scale).intoArray(w, wo + c + 2 * l);
+      a3.mul(scale).intoArray(w, wo + c + 3 * l);
     }
     for (; c + l <= held; c += l) {
       FloatVector a0 = FloatVector.zero(F);
-      for (int e = 0, row = base + c; e < dh; e++, row += slots) {
+      for (int e = 0, row = base + c; e < dh; e++, row += stride) {
         a0 = FloatVector.fromArray(F, kt, row).fma(FloatVector.broadcast(F, q[qo + e]), a0);
       }
       a0.mul(scale).intoArray(w, wo + c);
     }
     for (; c < held; c++) {
       float acc = 0f;
-      for (int e = 0, row = base + c; e < dh; e++, row += slots) acc += q[qo + e] * kt[row];
+      for (int e = 0, row = base + c; e < dh; e++, row += stride) acc += q[qo + e] * kt[row];
       w[wo + c] = acc * scale;
     }
   }
 
   /**
-   * out[oo, oo + dh) = Σ_c w[wo + c] · V[c] over c < held (V rows of dh), accumulated in registers;
-   * stored, or added to out with add (the second segment of a wrapped ring).
+   * out[oo, oo + dh) = Σ_c w[c] · V[c] over the held keys in age order (run by run, value rows of
+   * dh), one chain per output element, up to four vectors of elements at a time.
    */
-  private static void weightedValues(float[] w, int wo, int held, float[] v, int base, int dh, float[] out, int oo,
-      boolean add) {
+  private static void weightedValues(float[] w, float[] v, LayerKvCache cache, int kvh, int dh, Scratch sc,
+      float[] out, int oo) {
     int l = F.length();
     int e = 0;
-    for (; e + 2 * l <= dh; e += 2 * l) {
+    for (; e + 4 * l <= dh; e += 4 * l) {
       FloatVector a0 = FloatVector.zero(F);
       FloatVector a1 = FloatVector.zero(F);
-      for (int c = 0, row = base + e; c < held; c++, row += dh) {
-        float wc = w[wo + c];
-        if (wc == 0f) continue;
-        FloatVector x = FloatVector.broadcast(F, wc);
-        a0 = FloatVector.fromArray(F, v, row).fma(x, a0);
-        a1 = FloatVector.fromArray(F, v, row + l).fma(x, a1);
-      }
-      if (add) {
-        a0 = a0.add(FloatVector.fromArray(F, out, oo + e));
-        a1 = a1.add(FloatVector.fromArray(F, out, oo + e + l));
+      FloatVector a2 = FloatVector.zero(F);
+      FloatVector a3 = FloatVector.zero(F);
+      for (int k = 0, c = 0; k < sc.runs; k++) {
+        int row = cache.valueBase(sc.runPage[k], kvh) + sc.runSlot[k] * dh + e;
+        for (int j = 0; j < sc.runLength[k]; j++, c++, row += dh) {
+          float wc = w[c];
+          if (wc == 0f) continue;
+          FloatVector x = FloatVector.broadcast(F, wc);
+          a0 = FloatVector.fromArray(F, v, row).fma(x, a0);
+          a1 = FloatVector.fromArray(F, v, row + l).fma(x, a1);
+          a2 = FloatVector.fromArray(F, v, row + 2 * l).fma(x, a2);
+          a3 = FloatVector.fromArray(F, v, row + 3 * l).fma(x, a3);
+        }
       }
       a0.intoArray(out, oo + e);
       a1.intoArray(out, oo + e + l);
+      a2.intoArray(out, oo + e + 2 * l);
+      a3.intoArray(out, oo + e + 3 * l);
     }
     for (; e + l <= dh; e += l) {
       FloatVector a0 = FloatVector.zero(F);
-      for (int c = 0, row = base + e; c < held; c++, row += dh) {
-        if (w[wo + c] != 0f) a0 = FloatVector.fromArray(F, v, row).fma(FloatVector.broadcast(F, w[wo + c]), a0);
+      for (int k = 0, c = 0; k < sc.runs; k++) {
+        int row = cache.valueBase(sc.runPage[k], kvh) + sc.runSlot[k] * dh + e;
+        for (int j = 0; j < sc.runLength[k]; j++, c++, row += dh) {
+          if (w[c] != 0f) a0 = FloatVector.fromArray(F, v, row).fma(FloatVector.broadcast(F, w[c]), a0);
+        }
       }
-      if (add) a0 = a0.add(FloatVector.fromArray(F, out, oo + e));
       a0.intoArray(out, oo + e);
     }
     for (; e < dh; e++) {
       float acc = 0f;
-      for (int c = 0, row = base + e; c < held; c++, row += dh) acc += w[wo + c] * v[row];
-      out[oo + e] = add ? out[oo + e] + acc : acc;
+      for (int k = 0, c = 0; k < sc.runs; k++) {
+        int row = cache.valueBase(sc.runPage[k], kvh) + sc.runSlot[k] * dh + e;
+        for (int j = 0; j < sc.runLength[k]; j++, c++, row += dh) acc += w[c] * v[row];
+      }
+      out[oo + e] = acc;
     }
   }
 

@@ -5,15 +5,24 @@ import lmlab.nn.StepState;
 
 /**
  * The key/value cache of one attention layer for incremental decoding (layers.md, "KV cache"), the
- * step state of {@link lmlab.nn.MultiHeadAttention}: keys (already rotated when the layer uses
- * RoPE), stored transposed as (rows, n_kv, d_h, slots) so a query's scores over all held keys are
- * d_h vector AXPYs, and values (rows, n_kv, slots, d_h). Every row (sequence) has its own position.
+ * step state of {@link lmlab.nn.MultiHeadAttention}. Every row (sequence) has its own position.
+ *
+ * <p>Storage is paged, as vLLM's PagedAttention and llama.cpp's shared sequence cells: a pool of
+ * pages of {@link #PAGE} slots, each holding keys (already rotated when the layer uses RoPE)
+ * transposed as (n_kv, d_h, PAGE), so a query's scores over a page are d_h vector AXPYs, and
+ * values as (n_kv, PAGE, d_h). A row is a table of pages, its slot s in page table[s / PAGE].
+ * Pages are reference-counted: {@link #reorder} (beam search) and {@link #fork} of rows share
+ * their pages and copy only the page tables; a row that writes into a page another row still
+ * reads first copies that page's used slots (copy on write). So a beam step copies at most one
+ * partly filled page per hypothesis that left its parent, never whole caches.
  *
  * <p>A layer with a windowed mask keeps only the keys a present or future query can still see —
  * {@link AttentionMask#held}: sliding(w) the last floor(w/2) + 1, dilated(window, δ) the last
  * (floor(window/δ) - 1)·δ + 1, block_local the keys of the current block — in a ring of that many
- * slots plus {@link #ROLLBACK} (position p in slot p mod slots). Causal and custom masks keep every key; their storage
- * doubles as it fills. {@link #bytes()} reports the elements held, exactly: Σ_rows 2·n_kv·held·d_h·4.
+ * slots plus {@link #ROLLBACK} (position p in slot p mod slots; the last page partly used).
+ * Causal and custom masks keep every key; a row takes a new page as it fills one.
+ * {@link #bytes()} reports the elements each row holds, exactly: Σ_rows 2·n_kv·held·d_h·4 (rows
+ * that share pages count them each).
  *
  * <p>{@link #truncate} on a ring works while the keys the shorter prefix needs are still in it
  * (at least {@link #ROLLBACK} tokens back); going back further is an error naming the window.
@@ -28,15 +37,27 @@ public final class LayerKvCache implements StepState {
    * windowed layer (speculative decoding, a server's rollback) whatever the window's size.
    */
   public static final int ROLLBACK = 32;
+  /** Slots per page: the unit rows share and copy on write. */
+  public static final int PAGE = 32;
+  /** Floats of one page's keys (and of its values): n_kv · d_h · PAGE. */
+  private final int pageFloats;
   private int batch = -1;
+  /** Ring slots per row (its last page partly used); unused when the cache grows. */
   private int slots;
+  /** The page pool: page p's keys at p · pageFloats of keys, its values at the same offset of values. */
   private float[] keys = new float[0];
   private float[] values = new float[0];
+  /** Rows whose tables hold each page (0: free). */
+  private int[] refs = new int[0];
+  private int[] free = new int[0];
+  private int freeCount;
+  /** Per row: its pages in slot order, and how many of the table's entries are in use. */
+  private int[][] table = new int[0][];
+  private int[] pages = new int[0];
   /** Position (tokens seen) per row; length 1 before the batch is known. */
   private int[] seen = new int[1];
-  private float[] spareKeys = new float[0];
-  private float[] spareValues = new float[0];
-  private final float[][] scratch = new float[4][0];
+  /** Work buffers of the decoding step, one set per worker part. */
+  private Decoding.Scratch[] scratch = new Decoding.Scratch[0];
 
   /** An empty cache whose row count is fixed by the first step. */
   public LayerKvCache(AttentionMask mask, int numKvHeads, int headDim) {
@@ -49,6 +70,7 @@ public final class LayerKvCache implements StepState {
     this.numKvHeads = numKvHeads;
     this.headDim = headDim;
     this.ring = mask.maxHeld() != Integer.MAX_VALUE;
+    this.pageFloats = numKvHeads * headDim * PAGE;
   }
 
   /** An empty cache for rows rows, all at position 0. */
@@ -128,9 +150,10 @@ public final class LayerKvCache implements StepState {
   public void ensureBatch(int b) {
     if (batch < 0) {
       batch = b;
-      slots = ring ? mask.maxHeld() + ROLLBACK : 16;
-      keys = new float[b * numKvHeads * slots * headDim];
-      values = new float[keys.length];
+      slots = ring ? mask.maxHeld() + ROLLBACK : 0;
+      table = new int[b][];
+      for (int r = 0; r < b; r++) table[r] = new int[4];
+      pages = new int[b];
       seen = new int[b];
     } else if (b != batch) {
       throw new IllegalArgumentException("KV cache: batch size " + b + " differs from the " + batch
@@ -145,62 +168,39 @@ public final class LayerKvCache implements StepState {
     c.slots = slots;
     c.keys = keys.clone();
     c.values = values.clone();
+    c.refs = refs.clone();
+    c.free = free.clone();
+    c.freeCount = freeCount;
+    c.table = new int[table.length][];
+    for (int r = 0; r < table.length; r++) c.table[r] = table[r].clone();
+    c.pages = pages.clone();
     c.seen = seen.clone();
     return c;
   }
 
   /**
-   * Row i becomes old row rows[i]. Only the slots a row uses are copied (its positions so far; the
-   * whole ring when windowed). When no row that is read is also overwritten (beam search places a
-   * hypothesis's first continuation in its parent's row), the rows that change are copied in place
-   * and the others are not touched; otherwise the rows go through a second buffer.
+   * Row i becomes old row rows[i] (repeats allowed; the row count may change). Rows share their
+   * pages: only the page tables are copied, and a page is copied later only if a row writes into it
+   * while another still reads it.
    */
   @Override
   public void reorder(int[] rows) {
     StepState.checkRows("LayerKvCache", rows, Math.max(batch, 0));
+    int[][] t = new int[rows.length][];
+    int[] n = new int[rows.length];
     int[] pos = new int[rows.length];
-    for (int i = 0; i < rows.length; i++) pos[i] = seen[rows[i]];
-    if (rows.length <= batch && inPlace(rows)) {
-      for (int i = 0; i < rows.length; i++) if (rows[i] != i) copyRow(keys, values, rows[i], keys, values, i);
-    } else {
-      int n = rows.length * numKvHeads * slots * headDim;
-      if (spareKeys.length != n) {
-        spareKeys = new float[n];
-        spareValues = new float[n];
-      }
-      for (int i = 0; i < rows.length; i++) copyRow(keys, values, rows[i], spareKeys, spareValues, i);
-      float[] k = keys;
-      float[] v = values;
-      keys = spareKeys;
-      values = spareValues;
-      spareKeys = k;
-      spareValues = v;
-    }
-    seen = pos;
-    batch = rows.length;
-  }
-
-  /** True when every row read by the reorder keeps its place: no source row is overwritten. */
-  private static boolean inPlace(int[] rows) {
     for (int i = 0; i < rows.length; i++) {
       int src = rows[i];
-      if (src != i && src < rows.length && rows[src] != src) return false;
+      t[i] = Arrays.copyOf(table[src], Math.max(4, table[src].length));
+      n[i] = pages[src];
+      pos[i] = seen[src];
+      for (int k = 0; k < n[i]; k++) refs[t[i][k]]++;
     }
-    return true;
-  }
-
-  /** Copies the used slots of row from into row to (keys transposed: d_h runs of slots per head). */
-  private void copyRow(float[] fromK, float[] fromV, int from, float[] toK, float[] toV, int to) {
-    int used = ring ? slots : Math.min(slots, seen[from]);
-    if (used == 0) return;
-    int per = numKvHeads * slots * headDim;
-    int src = from * per;
-    int dst = to * per;
-    for (int h = 0; h < numKvHeads; h++) {
-      int hb = h * slots * headDim;
-      for (int e = 0; e < headDim; e++) System.arraycopy(fromK, src + hb + e * slots, toK, dst + hb + e * slots, used);
-      System.arraycopy(fromV, src + hb, toV, dst + hb, used * headDim);
-    }
+    for (int r = 0; r < batch; r++) for (int k = 0; k < pages[r]; k++) release(table[r][k]);
+    table = t;
+    pages = n;
+    seen = pos;
+    batch = rows.length;
   }
 
   @Override
@@ -220,32 +220,68 @@ public final class LayerKvCache implements StepState {
   /** Stores the key and value of row's next token (position(row)), read at kOff and vOff, and advances it. */
   void appendRow(int row, float[] k, int kOff, float[] v, int vOff) {
     int pos = seen[row];
-    if (!ring && pos >= slots) grow(Math.max(pos + 1, 2 * slots));
-    int slot = ring ? pos % slots : pos;
+    int slot = slotOf(pos);
+    int page = writablePage(row, slot / PAGE, slot % PAGE);
+    int at = slot % PAGE;
     for (int h = 0; h < numKvHeads; h++) {
-      int base = (row * numKvHeads + h) * slots * headDim;
+      int kb = keyBase(page, h) + at;
       int src = kOff + h * headDim;
-      for (int e = 0; e < headDim; e++) keys[base + e * slots + slot] = k[src + e]; // transposed
-      System.arraycopy(v, vOff + h * headDim, values, base + slot * headDim, headDim);
+      for (int e = 0; e < headDim; e++) keys[kb + e * PAGE] = k[src + e]; // transposed
+      System.arraycopy(v, vOff + h * headDim, values, valueBase(page, h) + at * headDim, headDim);
     }
     seen[row] = pos + 1;
   }
 
-  private void grow(int newSlots) {
-    float[] nk = new float[batch * numKvHeads * newSlots * headDim];
-    float[] nv = new float[nk.length];
-    int used = slots;
-    for (int bh = 0; bh < batch * numKvHeads; bh++) {
-      int from = bh * slots * headDim;
-      int to = bh * newSlots * headDim;
-      for (int e = 0; e < headDim; e++) System.arraycopy(keys, from + e * slots, nk, to + e * newSlots, used);
-      System.arraycopy(values, from, nv, to, used * headDim);
+  /**
+   * The page of row's table entry index, ready to be written at slot offset at: a new page past the
+   * table's end, or a private copy of a page other rows still read (the slots before at, or the whole
+   * page on a ring, whose later slots still hold older visible keys).
+   */
+  private int writablePage(int row, int index, int at) {
+    if (index >= pages[row]) { // positions arrive in order: index == pages[row]
+      if (table[row].length == index) table[row] = Arrays.copyOf(table[row], 2 * index);
+      int p = allocate();
+      table[row][index] = p;
+      pages[row] = index + 1;
+      return p;
     }
-    keys = nk;
-    values = nv;
-    slots = newSlots;
-    spareKeys = new float[0];
-    spareValues = new float[0];
+    int page = table[row][index];
+    if (refs[page] == 1) return page;
+    int copy = allocate();
+    int used = ring ? PAGE : at;
+    for (int h = 0; h < numKvHeads; h++) {
+      int from = keyBase(page, h);
+      int to = keyBase(copy, h);
+      if (used == PAGE) {
+        System.arraycopy(keys, from, keys, to, headDim * PAGE);
+      } else {
+        for (int e = 0; e < headDim; e++) System.arraycopy(keys, from + e * PAGE, keys, to + e * PAGE, used);
+      }
+      System.arraycopy(values, valueBase(page, h), values, valueBase(copy, h), used * headDim);
+    }
+    refs[page]--;
+    table[row][index] = copy;
+    return copy;
+  }
+
+  /** A free page (the pool doubles when none is left), held once. */
+  private int allocate() {
+    if (freeCount == 0) {
+      int had = refs.length;
+      int grown = Math.max(2 * had, Math.max(8, 2 * Math.max(batch, 1)));
+      keys = Arrays.copyOf(keys, grown * pageFloats);
+      values = Arrays.copyOf(values, grown * pageFloats);
+      refs = Arrays.copyOf(refs, grown);
+      free = Arrays.copyOf(free, grown);
+      for (int p = grown - 1; p >= had; p--) free[freeCount++] = p;
+    }
+    int p = free[--freeCount];
+    refs[p] = 1;
+    return p;
+  }
+
+  private void release(int page) {
+    if (--refs[page] == 0) free[freeCount++] = page;
   }
 
   /** The slot of absolute position p (which must be held). */
@@ -253,19 +289,30 @@ public final class LayerKvCache implements StepState {
     return ring ? p % slots : p;
   }
 
-  /** Slots per (sequence, head): the row stride of {@link #keys()}, the row count of {@link #values()}. */
-  int slots() {
+  /** Slots of the ring (0 when the cache grows instead). */
+  int ringSlots() {
     return slots;
   }
 
-  /** Start of (b, h) in {@link #keys()} (d_h rows of {@link #slots()}: keys transposed) and {@link #values()} (slots rows of d_h). */
-  int base(int b, int h) {
-    return (b * numKvHeads + h) * slots * headDim;
+  /** Row's page holding slot s. */
+  int page(int row, int slot) {
+    return table[row][slot / PAGE];
   }
 
-  /** A reusable work buffer (slot i) of at least n floats, for the decoding step. */
-  float[] scratch(int i, int n) {
-    if (scratch[i].length < n) scratch[i] = new float[n];
+  /** Start of head h's keys in page (d_h rows of {@link #PAGE} slots: keys transposed) in {@link #keys()}. */
+  int keyBase(int page, int h) {
+    return page * pageFloats + h * headDim * PAGE;
+  }
+
+  /** Start of head h's values in page ({@link #PAGE} rows of d_h) in {@link #values()}. */
+  int valueBase(int page, int h) {
+    return page * pageFloats + h * PAGE * headDim;
+  }
+
+  /** The decoding step's work buffers of worker part i. */
+  Decoding.Scratch scratch(int i) {
+    if (scratch.length <= i) scratch = Arrays.copyOf(scratch, i + 1);
+    if (scratch[i] == null) scratch[i] = new Decoding.Scratch(headDim);
     return scratch[i];
   }
 
@@ -280,7 +327,6 @@ public final class LayerKvCache implements StepState {
   @Override
   public String toString() {
     return "LayerKvCache[" + mask.spec() + ", positions " + Arrays.toString(batch < 0 ? new int[0] : seen) + ", "
-        + bytes() + " bytes" + (batch < 0 ? "" : ", storage " + Arrays.toString(new int[] {batch, numKvHeads, slots,
-        headDim})) + "]";
+        + bytes() + " bytes" + (batch < 0 ? "" : ", " + (refs.length - freeCount) + " pages of " + PAGE + " slots") + "]";
   }
 }
