@@ -83,4 +83,17 @@ class MixerOpsTest {
       return Tensor.cat(List.of(r.y().reshape(-1), r.state().reshape(-1)), 0);
     }, x, dt, a, bm, cm, d));
   }
+
+  @Test
+  void gatedRmsNormGradientsPassFiniteDifferences() {
+    Rng rng = new Rng(6);
+    Tensor y = Tensor.randn(rng, 2, 3, 6).requiresGrad(true);
+    Tensor zw = Tensor.randn(rng, 2, 3, 9).requiresGrad(true); // z is a slice of a wider row, as in Mamba-2
+    Tensor w = Tensor.randn(rng, 6).requiresGrad(true);
+    ok(GradCheck.check(in -> GatedRmsNorm.apply(in[0], in[1].narrow(-1, 2, 6), in[2], 2, 1e-5f), y, zw, w));
+    // the definition: RMSNorm per group of 3 channels of y ⊙ silu(z), times the weight
+    Tensor z = zw.narrow(-1, 2, 6);
+    Tensor ref = y.mul(z.silu()).reshape(2, 3, 2, 3).rmsNorm(Tensor.ones(3), 1e-5f).reshape(2, 3, 6).mul(w);
+    assertClose("gated norm", GatedRmsNorm.apply(y, z, w, 2, 1e-5f), ref);
+  }
 }
