@@ -4,6 +4,7 @@ import java.util.List;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 import lmlab.autograd.Autograd;
+import lmlab.kernels.Lanes;
 import lmlab.kernels.Parallel;
 import lmlab.tensor.Arena;
 import lmlab.tensor.Shape;
@@ -40,6 +41,18 @@ public final class CausalConv1d {
    * @param state (B, C, K) or null for zeros
    */
   public static Result apply(Tensor x, Tensor weight, Tensor bias, Tensor state) {
+    return apply(x, weight, bias, state, false);
+  }
+
+  /**
+   * The convolution followed by silu in the same pass, mamba_ssm's {@code causal_conv1d_fn(...,
+   * activation="silu")}: out = silu(ξ) = ξ σ(ξ), and backward dξ = dout ⊙ σ(ξ) (1 + ξ (1 - σ(ξ))).
+   */
+  public static Result applySilu(Tensor x, Tensor weight, Tensor bias, Tensor state) {
+    return apply(x, weight, bias, state, true);
+  }
+
+  private static Result apply(Tensor x, Tensor weight, Tensor bias, Tensor state, boolean silu) {
     int[] s = x.shape();
     int[] ws = weight.shape();
     if (s.length != 3 || ws.length != 3 || ws[0] != s[2] || ws[1] != 1) {
@@ -59,6 +72,7 @@ public final class CausalConv1d {
     float[] bv = bias == null ? null : bias.contiguous().toArray();
     Tensor xi = Arena.zeros(b, n, c);
     float[] out = xi.storage();
+    float[] pre = silu ? Arena.scratch(b * n * c) : out; // ξ before silu, for backward
     Parallel.forRange(c, GRAIN, (c0, c1) -> {
       for (int bi = 0; bi < b; bi++) {
         for (int t = 0; t < n; t++) {
@@ -69,6 +83,7 @@ public final class CausalConv1d {
             int tau = t - k + 1 + j;
             axpy(wT, j * c, in.array(tau), in.offset(bi, tau), out, o, c0, c1);
           }
+          if (silu) silu(out, o, pre, c0, c1);
         }
       }
     });
@@ -76,7 +91,7 @@ public final class CausalConv1d {
     Tensor[] inputs = {in.x, wIn, bIn, sIn};
     Autograd.record("causal_conv1d", xi, grad -> {
       Tensor g = grad.contiguous();
-      float[] gv = g.storage();
+      float[] gAll = g.storage();
       int go = g.offset();
       Tensor dxT = Arena.zeros(b, n, c);
       float[] dx = dxT.storage();
@@ -84,9 +99,15 @@ public final class CausalConv1d {
       float[] dwT = new float[k * c];
       float[] db = new float[c];
       Parallel.forRange(c, GRAIN, (c0, c1) -> {
+        float[] gs = silu ? new float[c] : null; // dξ of one row
         for (int bi = 0; bi < b; bi++) {
           for (int t = 0; t < n; t++) {
             int gr = go + (bi * n + t) * c;
+            if (silu) {
+              siluBackward(pre, gr - go, gAll, gr, gs, c0, c1);
+              gr = 0;
+            }
+            float[] gv = silu ? gs : gAll;
             add(gv, gr, db, 0, c0, c1); // dbias += dξ_t
             for (int j = 0; j < k; j++) {
               int tau = t - k + 1 + j;
@@ -126,6 +147,36 @@ public final class CausalConv1d {
       last = Tensor.cat(List.of(prefix, x), 1).narrow(1, n - 1, k); // (B, K - 1 + S, C), then the last K
     }
     return last.transpose(1, 2).contiguous();
+  }
+
+  /** In place over [c0, c1) of the row at o: pre[o + i] = ξ, out[o + i] = ξ σ(ξ). */
+  private static void silu(float[] out, int o, float[] pre, int c0, int c1) {
+    int i = c0;
+    for (int up = c0 + F.loopBound(c1 - c0); i < up; i += F.length()) {
+      FloatVector v = FloatVector.fromArray(F, out, o + i);
+      v.intoArray(pre, o + i);
+      v.div(Lanes.exp(v.neg()).add(1f)).intoArray(out, o + i);
+    }
+    for (; i < c1; i++) {
+      float v = out[o + i];
+      pre[o + i] = v;
+      out[o + i] = v / (1 + Lanes.exp(-v));
+    }
+  }
+
+  /** gs[i] = g[go + i] σ(ξ) (1 + ξ (1 - σ(ξ))) over [c0, c1), ξ = pre[po + i]: silu's backward. */
+  private static void siluBackward(float[] pre, int po, float[] g, int go, float[] gs, int c0, int c1) {
+    int i = c0;
+    for (int up = c0 + F.loopBound(c1 - c0); i < up; i += F.length()) {
+      FloatVector v = FloatVector.fromArray(F, pre, po + i);
+      FloatVector sg = v.broadcast(1f).div(Lanes.exp(v.neg()).add(1f));
+      FloatVector slope = v.mul(sg).mul(sg.neg().add(1f));
+      FloatVector.fromArray(F, g, go + i).mul(sg.add(slope)).intoArray(gs, i);
+    }
+    for (; i < c1; i++) {
+      float v = pre[po + i], sg = 1 / (1 + Lanes.exp(-v));
+      gs[i] = g[go + i] * (sg + v * sg * (1 - sg));
+    }
   }
 
   /** weight (C, 1, K) as (K, C): a tap's weights along the channels. */

@@ -73,12 +73,24 @@ final class GatedRmsNorm {
           for (int g = 0; g < groups; g++) {
             float r = rs[row * groups + g];
             float c = r * r * r / m * dot(wg, g * m, u, g * m, m);
-            for (int i = g * m; i < (g + 1) * m; i++) {
+            int i = g * m, end = (g + 1) * m, o = row * d;
+            FloatVector rv = FloatVector.broadcast(F, r), cv = FloatVector.broadcast(F, c);
+            for (int up = i + F.loopBound(m); i < up; i += F.length()) {
+              FloatVector ui = FloatVector.fromArray(F, u, i), gi = FloatVector.fromArray(F, gv, gr + i);
+              gi.mul(ui).fma(rv, FloatVector.fromArray(F, dw, i)).intoArray(dw, i);
+              FloatVector du = FloatVector.fromArray(F, wg, i).mul(rv).sub(ui.mul(cv));
+              FloatVector zi = FloatVector.fromArray(F, zv, zr + i);
+              FloatVector sg = zi.broadcast(1f).div(Lanes.exp(zi.neg()).add(1f));
+              du.mul(zi).mul(sg).intoArray(dy, o + i); // du ⊙ silu(z)
+              FloatVector slope = zi.mul(sg.neg().add(1f)).add(1f);
+              du.mul(FloatVector.fromArray(F, yv, yr + i)).mul(sg).mul(slope).intoArray(dz, o + i); // du ⊙ y ⊙ silu'(z)
+            }
+            for (; i < end; i++) {
               dw[i] += gv[gr + i] * u[i] * r;
               float du = r * wg[i] - u[i] * c;
-              float zi = zv[zr + i], sg = 1 / (1 + (float) Math.exp(-zi));
-              dy[row * d + i] = du * zi * sg; // du ⊙ silu(z)
-              dz[row * d + i] = du * yv[yr + i] * sg * (1 + zi * (1 - sg)); // du ⊙ y ⊙ silu'(z)
+              float zi = zv[zr + i], sg = 1 / (1 + Lanes.exp(-zi));
+              dy[o + i] = du * zi * sg;
+              dz[o + i] = du * yv[yr + i] * sg * (1 + zi * (1 - sg));
             }
           }
         }

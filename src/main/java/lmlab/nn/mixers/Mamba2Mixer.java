@@ -214,8 +214,8 @@ public final class Mamba2Mixer extends Mixer {
     Tensor z = zxbcdt.narrow(-1, 0, di);
     Tensor xbc = zxbcdt.narrow(-1, di, c.convDim());
     Tensor dt = zxbcdt.narrow(-1, di + c.convDim(), h);
-    CausalConv1d.Result conv = CausalConv1d.apply(xbc, conv1d.weight, conv1d.bias, state == null ? null : state.conv());
-    Tensor act = conv.out().silu();
+    CausalConv1d.Result conv = CausalConv1d.applySilu(xbc, conv1d.weight, conv1d.bias, state == null ? null : state.conv());
+    Tensor act = conv.out(); // silu(causal_conv1d(xBC)), one kernel
     Tensor x = act.narrow(-1, 0, di).reshape(b, n, h, c.headDim());
     Tensor bm = act.narrow(-1, di, gn).reshape(b, n, c.nGroups(), c.stateSize());
     Tensor cm = act.narrow(-1, di + gn, gn).reshape(b, n, c.nGroups(), c.stateSize());

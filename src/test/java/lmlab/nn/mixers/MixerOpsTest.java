@@ -55,6 +55,11 @@ class MixerOpsTest {
         }
       }
     }
+    // with silu fused: the same as silu after the convolution, and its gradients
+    ok(GradCheck.check(in -> CausalConv1d.applySilu(in[0], in[1], in[2], in[3]).out(), x, w, b, s));
+    assertClose("conv then silu", CausalConv1d.applySilu(x, w, b, s).out(), out.silu());
+    assertClose("conv then silu, no bias and no state", CausalConv1d.applySilu(x, w, null, null).out(),
+        CausalConv1d.apply(x, w, null, null).out().silu());
     // the state after two tokens: two old columns then the two inputs
     Tensor st = CausalConv1d.apply(x.narrow(1, 0, 2), w, b, s).state();
     assertClose("conv state", st.narrow(2, 0, 2), s.narrow(2, 2, 2));
