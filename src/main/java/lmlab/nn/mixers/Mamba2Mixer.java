@@ -135,7 +135,6 @@ public final class Mamba2Mixer extends Mixer {
   private final Tensor d;
   private final GatedNorm norm;
   private final Linear outProj;
-  private final Tensor groupOnes;
 
   /**
    * mamba_ssm's initialisation: in_proj and conv1d PyTorch's defaults, out_proj the same divided
@@ -162,7 +161,6 @@ public final class Mamba2Mixer extends Mixer {
     outProj = child("out_proj", new Linear(di, dm, c.useBias(), rng));
     outProj.weight().copy_(outProj.weight().detach().div((float) Math.sqrt(Math.max(1, numLayers))));
     if (c.useBias()) outProj.bias().fill_(0f);
-    groupOnes = Tensor.ones(di / c.nGroups());
   }
 
   public Config config() {
@@ -216,8 +214,8 @@ public final class Mamba2Mixer extends Mixer {
     Tensor z = zxbcdt.narrow(-1, 0, di);
     Tensor xbc = zxbcdt.narrow(-1, di, c.convDim());
     Tensor dt = zxbcdt.narrow(-1, di + c.convDim(), h);
-    CausalConv1d.Result conv = CausalConv1d.apply(xbc, conv1d.weight, conv1d.bias, state == null ? null : state.conv());
-    Tensor act = conv.out().silu();
+    CausalConv1d.Result conv = CausalConv1d.applySilu(xbc, conv1d.weight, conv1d.bias, state == null ? null : state.conv());
+    Tensor act = conv.out(); // silu(causal_conv1d(xBC)), one kernel
     Tensor x = act.narrow(-1, 0, di).reshape(b, n, h, c.headDim());
     Tensor bm = act.narrow(-1, di, gn).reshape(b, n, c.nGroups(), c.stateSize());
     Tensor cm = act.narrow(-1, di + gn, gn).reshape(b, n, c.nGroups(), c.stateSize());
@@ -226,9 +224,8 @@ public final class Mamba2Mixer extends Mixer {
     Tensor a = aLog.exp().neg(); // A = -exp(A_log)
     Ssd.Result r = Ssd.apply(x, delta, a, bm, cm, d, state == null ? null : state.ssm(), chunk);
     Tensor y = r.y().reshape(b, n, di);
-    Tensor gated = y.mul(z.silu()); // y ⊙ silu(z), then RMSNorm per group of d_inner / G channels
-    Tensor normed = gated.reshape(b, n, c.nGroups(), di / c.nGroups())
-        .rmsNorm(groupOnes, (float) c.layerNormEpsilon()).reshape(b, n, di).mul(norm.weight);
+    // RMSNorm(y ⊙ silu(z)) per group of d_inner / G channels, times norm.weight
+    Tensor normed = GatedRmsNorm.apply(y, z, norm.weight, c.nGroups(), (float) c.layerNormEpsilon());
     return new Output(outProj.forward(normed), y, new State(conv.state(), r.state()));
   }
 

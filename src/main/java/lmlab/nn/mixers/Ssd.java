@@ -11,9 +11,11 @@ import lmlab.tensor.Tensor;
  *   h_t = exp(Δ_t A) h_{t-1} + Δ_t x_t B_tᵀ,    y_t = h_t C_t + D x_t
  * </pre>
  *
- * It runs on {@link GatedLinearScan} with S = hᵀ, q = C, k = B, v = Δ·x and the log decay Δ·A on
- * every one of the N key channels, so the chunked form (y_t = Σ_{s <= t} (C_t·B_s)
- * exp(c_t - c_s) Δ_s x_s + exp(c_t) h_prev C_t) and its backward are that kernel's.
+ * The token-by-token reference (chunk 0, the "recurrent form with autograd") runs
+ * {@link GatedLinearScan#recurrent} with S = hᵀ, q = C, k = B, v = Δ·x and the log decay Δ·A on
+ * every one of the N key channels. The chunked form (y_t = Σ_{s <= t} (C_t·B_s)
+ * exp(c_t - c_s) Δ_s x_s + exp(c_t) h_prev C_t) is {@link SsdChunks}: one decay per head, so
+ * only L × L pairwise exponentials per chunk, and a hand-written backward.
  */
 public final class Ssd {
   private Ssd() {}
@@ -38,14 +40,22 @@ public final class Ssd {
     }
     int g = bs[2], n = bs[3];
     if (h % g != 0) throw new IllegalArgumentException("SSD: " + g + " groups do not divide " + h + " heads");
+    if (!Shape.same(dt.shape(), new int[] {b, s, h}) || !Shape.same(a.shape(), new int[] {h})
+        || !Shape.same(d.shape(), new int[] {h})) {
+      throw new IllegalArgumentException("SSD: Δ must be (" + b + ", " + s + ", " + h + "), A and D (" + h + "), got "
+          + Shape.str(dt.shape()) + ", " + Shape.str(a.shape()) + " and " + Shape.str(d.shape()));
+    }
+    if (h0 != null && !Shape.same(h0.shape(), new int[] {b, h, p, n})) {
+      throw new IllegalArgumentException("SSD: the initial state must be (" + b + ", " + h + ", " + p + ", " + n
+          + "), got " + Shape.str(h0.shape()));
+    }
+    if (chunk > 0) return SsdChunks.apply(x, dt, a, bm, cm, d, h0, chunk);
     Tensor q = perHead(cm, h);
     Tensor k = perHead(bm, h);
     Tensor v = x.mul(dt.unsqueeze(-1)); // Δ_t x_t
     Tensor logDecay = dt.mul(a).unsqueeze(-1).expand(b, s, h, n); // Δ_t A on every state channel
     Tensor start = h0 == null ? null : h0.transpose(-1, -2);
-    GatedLinearScan.Result r = chunk > 0
-        ? GatedLinearScan.chunked(q, k, v, logDecay, start, 1f, chunk)
-        : GatedLinearScan.recurrent(q, k, v, logDecay, start, 1f);
+    GatedLinearScan.Result r = GatedLinearScan.recurrent(q, k, v, logDecay, start, 1f);
     Tensor y = r.out().add(x.mul(d.unsqueeze(-1))); // + D x_t
     return new Result(y, r.state().transpose(-1, -2));
   }

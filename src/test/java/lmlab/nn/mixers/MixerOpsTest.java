@@ -55,6 +55,11 @@ class MixerOpsTest {
         }
       }
     }
+    // with silu fused: the same as silu after the convolution, and its gradients
+    ok(GradCheck.check(in -> CausalConv1d.applySilu(in[0], in[1], in[2], in[3]).out(), x, w, b, s));
+    assertClose("conv then silu", CausalConv1d.applySilu(x, w, b, s).out(), out.silu());
+    assertClose("conv then silu, no bias and no state", CausalConv1d.applySilu(x, w, null, null).out(),
+        CausalConv1d.apply(x, w, null, null).out().silu());
     // the state after two tokens: two old columns then the two inputs
     Tensor st = CausalConv1d.apply(x.narrow(1, 0, 2), w, b, s).state();
     assertClose("conv state", st.narrow(2, 0, 2), s.narrow(2, 2, 2));
@@ -82,5 +87,18 @@ class MixerOpsTest {
       Ssd.Result r = Ssd.apply(in[0], in[1], in[2], in[3], in[4], in[5], null, 4);
       return Tensor.cat(List.of(r.y().reshape(-1), r.state().reshape(-1)), 0);
     }, x, dt, a, bm, cm, d));
+  }
+
+  @Test
+  void gatedRmsNormGradientsPassFiniteDifferences() {
+    Rng rng = new Rng(6);
+    Tensor y = Tensor.randn(rng, 2, 3, 6).requiresGrad(true);
+    Tensor zw = Tensor.randn(rng, 2, 3, 9).requiresGrad(true); // z is a slice of a wider row, as in Mamba-2
+    Tensor w = Tensor.randn(rng, 6).requiresGrad(true);
+    ok(GradCheck.check(in -> GatedRmsNorm.apply(in[0], in[1].narrow(-1, 2, 6), in[2], 2, 1e-5f), y, zw, w));
+    // the definition: RMSNorm per group of 3 channels of y ⊙ silu(z), times the weight
+    Tensor z = zw.narrow(-1, 2, 6);
+    Tensor ref = y.mul(z.silu()).reshape(2, 3, 2, 3).rmsNorm(Tensor.ones(3), 1e-5f).reshape(2, 3, 6).mul(w);
+    assertClose("gated norm", GatedRmsNorm.apply(y, z, w, 2, 1e-5f), ref);
   }
 }
