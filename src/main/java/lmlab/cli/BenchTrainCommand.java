@@ -1,33 +1,40 @@
 package lmlab.cli;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import lmlab.analysis.FlopCounter;
 import lmlab.autograd.Autograd;
 import lmlab.kernels.Parallel;
+import lmlab.lab.Tasks;
 import lmlab.models.LanguageModel;
 import lmlab.models.Models;
 import lmlab.models.Transformer;
 import lmlab.tensor.Arena;
 import lmlab.tensor.IntTensor;
 import lmlab.tensor.Rng;
-import lmlab.train.AdamW;
+import lmlab.train.Optimizer;
+import lmlab.train.TrainConfig;
+import lmlab.train.TrainStep;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code lmlab bench train}: the time of one full training step (zero grads, forward, next-token
- * cross-entropy over all B·S positions, backward, AdamW) on random tokens with dropout 0, the
+ * {@code lmlab bench train}: the time of one full training step as {@code lmlab train} makes it
+ * ({@link TrainStep}: forward with the preset's dropout, next-token cross-entropy over all B·S
+ * positions, backward, clipping and AdamW with the task's default settings) on random tokens, the
  * median over --steps steps after --warmup untimed ones.
  */
 @Command(
     name = "train",
     mixinStandardHelpOptions = true,
     description = {
-      "Measure one training step (forward, backward, AdamW) on random tokens, dropout 0;",
-      "prints one JSON object:",
+      "Measure one training step as lmlab train makes it (forward with the model's dropout, backward,",
+      "clipping, AdamW with the task's default settings: the arith task's for arith-*, the text task's",
+      "for chargpt) on random tokens; prints one JSON object:",
       "  {\"bench\":\"train\",\"preset\":..,\"ms_per_step\":..,\"tokens_per_s\":..,\"threads\":..,",
       "   \"optimizer_ms\":..,\"alloc_mb_per_step\":..,\"step_gflop\":..,\"gflops\":..,\"batch\":..,\"seq\":..,",
       "   \"vocab\":..,\"parameters\":..}",
@@ -45,16 +52,17 @@ import picocli.CommandLine.Option;
     })
 public final class BenchTrainCommand implements Runnable {
   enum Preset {
-    ARITH_GPT("arith-gpt", "gpt", 39, 6, 512),
-    ARITH_LSTM("arith-lstm", "lstm-lm", 39, 6, 512),
-    CHARGPT("chargpt", "chargpt", 65, 128, 64);
+    ARITH_GPT("arith-gpt", "gpt", "arith", 39, 6, 512),
+    ARITH_LSTM("arith-lstm", "lstm-lm", "arith", 39, 6, 512),
+    CHARGPT("chargpt", "chargpt", "text", 65, 128, 64);
 
-    final String label, model;
+    final String label, model, task;
     final int vocab, seq, batch;
 
-    Preset(String label, String model, int vocab, int seq, int batch) {
+    Preset(String label, String model, String task, int vocab, int seq, int batch) {
       this.label = label;
       this.model = model;
+      this.task = task;
       this.vocab = vocab;
       this.seq = seq;
       this.batch = batch;
@@ -90,7 +98,6 @@ public final class BenchTrainCommand implements Runnable {
     int batch = batchSize != null ? batchSize : preset.batch;
     Map<String, String> overrides = new LinkedHashMap<>();
     overrides.put("vocab_size", Integer.toString(preset.vocab));
-    overrides.put("dropout", "0.0");
     if (preset == Preset.ARITH_LSTM) {
       overrides.put("num_hidden_layers", "2");
       overrides.put("hidden_size", "128");
@@ -98,18 +105,16 @@ public final class BenchTrainCommand implements Runnable {
     }
     LanguageModel model = Models.preset(preset.model, overrides).newModel(0);
     model.train(true);
-    AdamW opt = new AdamW(model.trainableParameters(), 1e-3, 0.9, 0.999, 1e-8, 1.0);
+    // The task's default train settings (optimizer, betas, weight decay and what it decays, clipping).
+    TrainConfig cfg = TrainConfig.fromJson(new ObjectMapper().valueToTree(Tasks.get(preset.task).trainDefaults()));
+    var trainable = model.trainableParameters();
+    Optimizer opt = TrainStep.newOptimizer(cfg, model, trainable);
+    var params = List.copyOf(trainable.values());
     Rng rng = new Rng(1);
     IntTensor tokens = random(rng, batch, preset.seq, preset.vocab);
     IntTensor targets = random(rng, batch, preset.seq, preset.vocab);
     Arena arena = new Arena(); // as in Trainer: each step reuses the previous step's buffers
-    Runnable step = () -> {
-      try (Arena.Scope scope = arena.open()) {
-        opt.zeroGrad();
-        Transformer.loss(model.logits(tokens), targets).backward();
-        opt.step();
-      }
-    };
+    Runnable step = () -> TrainStep.run(arena, () -> Transformer.loss(model.logits(tokens), targets), params, cfg.clip(), opt);
     peak.read(cl.getOut(), "before");
     double seconds = BenchSupport.medianSeconds(warmup, steps, step);
     double optSeconds = BenchSupport.medianSeconds(0, steps, opt::step); // the AdamW update alone

@@ -138,22 +138,9 @@ public final class Trainer {
     return built;
   }
 
-  /** The configured optimizer over the trainable parameters, decaying only Linear weights under weight_decay_on matmul. */
+  /** The configured optimizer over the trainable parameters ({@link TrainStep#newOptimizer}). */
   private Optimizer newOptimizer() {
-    Optimizer o = cfg.newOptimizer(trainable);
-    if (cfg.weightDecayOn() == TrainConfig.WeightDecayOn.MATMUL) o.decayOnly(linearWeights(model, trainable));
-    return o;
-  }
-
-  /** The names of the weights of every Linear layer (minGPT's whitelist: nn.Linear weights) that train. */
-  static List<String> linearWeights(LanguageModel model, Map<String, Tensor> trainable) {
-    List<String> out = new java.util.ArrayList<>();
-    for (var e : model.namedModules().entrySet()) {
-      if (!(e.getValue() instanceof lmlab.nn.Linear)) continue;
-      String name = e.getKey().isEmpty() ? "weight" : e.getKey() + ".weight";
-      if (trainable.containsKey(name)) out.add(name);
-    }
-    return out;
+    return TrainStep.newOptimizer(cfg, model, trainable);
   }
 
   /** Whether a later stage begins at step t. */
@@ -485,16 +472,7 @@ public final class Trainer {
     Task.Batch batch = epochs != null
         ? task.batch(epochs.next(dataRng, cfg.batchSize()))
         : task.sample(dataRng, cfg.batchSize());
-    try (Arena.Scope step = arena.open()) {
-      Tensor loss = task.loss(model, batch);
-      double value = loss.item();
-      if (!Double.isFinite(value)) return value;
-      loss.backward();
-      if (cfg.clip() > 0) GradClip.clip(params, cfg.clip());
-      optimizer.step();
-      optimizer.zeroGrad();
-      return value;
-    }
+    return TrainStep.run(arena, () -> task.loss(model, batch), params, cfg.clip(), optimizer);
   }
 
   private Map<String, Double> evaluate(long t, double elapsed) throws IOException {

@@ -8,6 +8,6 @@ public final class TrainerAccess {
   private TrainerAccess() {}
 
   public static List<String> linearWeights(LanguageModel model) {
-    return Trainer.linearWeights(model, model.trainableParameters());
+    return TrainStep.linearWeights(model, model.trainableParameters());
   }
 }
