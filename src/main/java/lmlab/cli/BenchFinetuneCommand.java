@@ -1,6 +1,7 @@
 package lmlab.cli;
 
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import lmlab.kernels.Parallel;
@@ -17,7 +18,9 @@ import lmlab.tensor.Arena;
 import lmlab.tensor.IntTensor;
 import lmlab.tensor.Rng;
 import lmlab.tensor.Tensor;
-import lmlab.train.AdamW;
+import lmlab.train.Optimizer;
+import lmlab.train.TrainConfig;
+import lmlab.train.TrainStep;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -31,7 +34,7 @@ import picocli.CommandLine.Option;
     name = "finetune",
     mixinStandardHelpOptions = true,
     description = {
-      "Measure a fine-tuning step (forward, backward, AdamW on the trainable tensors) of a",
+      "Measure a fine-tuning step as lmlab finetune makes it (forward, backward, clipping, AdamW on the trainable tensors) of a",
       "preset model in one mode, on random tokens, dropout 0; prints one JSON object:",
       "  {\"bench\":\"finetune\",\"preset\":..,\"mode\":..,\"trainable_parameters\":..,\"parameters\":..,",
       "   \"trainable_percent\":..,\"weight_bytes\":..,\"weight_bytes_f32\":..,\"gradient_bytes\":..,",
@@ -118,18 +121,15 @@ public final class BenchFinetuneCommand implements Runnable {
     }
     model.train(true);
     Map<String, Tensor> trainable = model.trainableParameters();
-    AdamW opt = new AdamW(trainable, 1e-3, 0.9, 0.999, 1e-8, 1.0);
+    // lmlab finetune trains with lmlab train's defaults (AdamW lr 1e-3, weight decay 1.0, clip 1.0).
+    TrainConfig cfg = TrainConfig.defaults();
+    Optimizer opt = TrainStep.newOptimizer(cfg, model, trainable);
+    List<Tensor> params = List.copyOf(trainable.values());
     Rng rng = new Rng(1);
     IntTensor tokens = random(rng, batch, preset.seq, preset.vocab);
     IntTensor targetsIds = random(rng, batch, preset.seq, preset.vocab);
     Arena arena = new Arena();
-    Runnable step = () -> {
-      try (Arena.Scope scope = arena.open()) {
-        opt.zeroGrad();
-        Transformer.loss(model.logits(tokens), targetsIds).backward();
-        opt.step();
-      }
-    };
+    Runnable step = () -> TrainStep.run(arena, () -> Transformer.loss(model.logits(tokens), targetsIds), params, cfg.clip(), opt);
     double seconds = BenchSupport.medianSeconds(warmup, steps, step);
     long n = trainable.values().stream().mapToLong(Tensor::numel).sum();
     long stateBytes = 0;
