@@ -26,11 +26,12 @@ final class GemmMicroKernel {
   static final VectorSpecies<Float> S = FloatVector.SPECIES_512;
   /**
    * Whether this machine's vectors are 512 bits wide: then the 6×64 tile below runs; narrower
-   * vectors (AVX2, NEON) use {@link NativeWidthKernel}'s 6 × two-vector tile, because the Vector
+   * vectors (AVX2, NEON) use {@link NativeWidthKernel}'s 4 × two-vector tile, because the Vector
    * API emulates a 512-bit species on them at a small fraction of the speed.
    */
   static final boolean WIDE = FloatVector.SPECIES_PREFERRED.vectorBitSize() >= 512;
-  static final int MR = 6;
+  /** Rows of the tile in use: 6 for the 512-bit tile, {@link NativeWidthKernel#MR} otherwise. */
+  static final int MR = WIDE ? 6 : NativeWidthKernel.MR;
   /** Columns of the 512-bit tile: four vectors of 16 floats. */
   static final int WIDE_NR = 64;
   /** Columns of the tile in use; packed B panels are this wide. */

@@ -37,16 +37,10 @@ final class GemmPacking {
     for (int ir = 0; ir < rows; ir += MR, o += MR * kc) {
       int mr = Math.min(MR, rows - ir);
       if (mr == MR) {
-        // op(A)[i][p] = a[i*lda + p]: interleave six row streams, writing sequentially.
+        // op(A)[i][p] = a[i*lda + p]: interleave the MR row streams, writing sequentially.
         int r0 = aOff + (i0 + ir) * lda + p0;
-        int r1 = r0 + lda, r2 = r1 + lda, r3 = r2 + lda, r4 = r3 + lda, r5 = r4 + lda;
         for (int p = 0, d = o; p < kc; p++, d += MR) {
-          ap[d] = a[r0 + p];
-          ap[d + 1] = a[r1 + p];
-          ap[d + 2] = a[r2 + p];
-          ap[d + 3] = a[r3 + p];
-          ap[d + 4] = a[r4 + p];
-          ap[d + 5] = a[r5 + p];
+          for (int i = 0; i < MR; i++) ap[d + i] = a[r0 + i * lda + p];
         }
       } else {
         Arrays.fill(ap, o, o + MR * kc, 0f);

@@ -1,21 +1,26 @@
 package lmlab.kernels;
 
 import static lmlab.kernels.GemmMicroKernel.A_STRIDE;
-import static lmlab.kernels.GemmMicroKernel.MR;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The packed SGEMM's register tile for vectors narrower than 512 bits: {@link #MR} rows × two
- * vectors of the preferred species, 6×16 floats on AVX2. Same contract and the same three forms
+ * vectors of the preferred species, 4×16 floats on AVX2. Same contract and the same three forms
  * of A as {@link GemmMicroKernel}'s 512-bit tile.
  *
- * <p>This is the shape of BLIS's Haswell and Zen sgemm kernels (bli_sgemm_haswell_asm_6x16,
- * Van Zee &amp; van de Geijn 2015): 12 accumulators + 2 B vectors + 1 broadcast = 15 of the 16
- * ymm registers, and 12 independent FMA chains per step, more than the 2 FMA ports × 4 cycles
- * of latency that must be in flight. A wider tile (4×24, or 6×24) would need more registers than
- * there are and C2 would spill accumulators inside the loop.
+ * <p>Why 4 rows and not BLIS's 6×16 (bli_sgemm_haswell_asm_6x16, Van Zee &amp; van de Geijn
+ * 2015): BLIS's assembly issues each broadcast just before its two FMAs, so 12 accumulators + 2 B
+ * vectors + 1 broadcast fit the 16 ymm registers. C2 schedules every load of an iteration first
+ * (all MR broadcasts and both B vectors are live at once), so a tile needs MR·2 + MR + 2
+ * registers: 6×16 needs 20 and C2 keeps two accumulators on the stack, whose store-to-load
+ * round trip then sits in their FMA chains (the 6×16 tile ran at under half of bench peak); 5×16
+ * needs 17 and still spills one. 4×16 needs 14: 8 independent FMA chains, exactly the 2 FMA
+ * ports × 4 cycles of latency that must be in flight, fed by 2 loads and 4 broadcasts from L1.
+ * To check the tile after a change, print its code
+ * ({@code -XX:+UnlockDiagnosticVMOptions -XX:CompileCommand=print,lmlab.kernels.NativeWidthKernel::kernel})
+ * and look for {@code (%rsp)} inside the loop.
  *
  * <p>Written out by hand for the same reason as the 512-bit kernels: a helper taking vectors
  * that C2 does not inline boxes them.
@@ -23,6 +28,8 @@ import jdk.incubator.vector.VectorSpecies;
 final class NativeWidthKernel {
   static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
   static final int L = S.length();
+  /** Rows of the tile. */
+  static final int MR = 4;
   /** Columns of the tile: two vectors. */
   static final int NR = 2 * L;
 
@@ -38,8 +45,6 @@ final class NativeWidthKernel {
     FloatVector c10 = c00, c11 = c00;
     FloatVector c20 = c00, c21 = c00;
     FloatVector c30 = c00, c31 = c00;
-    FloatVector c40 = c00, c41 = c00;
-    FloatVector c50 = c00, c51 = c00;
     for (int p = 0; p < kc; p++) {
       int b = bi + p * NR;
       FloatVector b0 = FloatVector.fromArray(S, bp, b);
@@ -56,12 +61,6 @@ final class NativeWidthKernel {
       av = FloatVector.broadcast(S, ap[ai + p * MR + 3]);
       c30 = b0.fma(av, c30);
       c31 = b1.fma(av, c31);
-      av = FloatVector.broadcast(S, ap[ai + p * MR + 4]);
-      c40 = b0.fma(av, c40);
-      c41 = b1.fma(av, c41);
-      av = FloatVector.broadcast(S, ap[ai + p * MR + 5]);
-      c50 = b0.fma(av, c50);
-      c51 = b1.fma(av, c51);
     }
     if (add) {
       c00 = c00.add(FloatVector.fromArray(S, c, ci));
@@ -72,10 +71,6 @@ final class NativeWidthKernel {
       c21 = c21.add(FloatVector.fromArray(S, c, ci + 2 * ldc + L));
       c30 = c30.add(FloatVector.fromArray(S, c, ci + 3 * ldc));
       c31 = c31.add(FloatVector.fromArray(S, c, ci + 3 * ldc + L));
-      c40 = c40.add(FloatVector.fromArray(S, c, ci + 4 * ldc));
-      c41 = c41.add(FloatVector.fromArray(S, c, ci + 4 * ldc + L));
-      c50 = c50.add(FloatVector.fromArray(S, c, ci + 5 * ldc));
-      c51 = c51.add(FloatVector.fromArray(S, c, ci + 5 * ldc + L));
     }
     c00.intoArray(c, ci);
     c01.intoArray(c, ci + L);
@@ -85,10 +80,6 @@ final class NativeWidthKernel {
     c21.intoArray(c, ci + 2 * ldc + L);
     c30.intoArray(c, ci + 3 * ldc);
     c31.intoArray(c, ci + 3 * ldc + L);
-    c40.intoArray(c, ci + 4 * ldc);
-    c41.intoArray(c, ci + 4 * ldc + L);
-    c50.intoArray(c, ci + 5 * ldc);
-    c51.intoArray(c, ci + 5 * ldc + L);
   }
 
   /** As {@link #kernel}, A a transposed-A block: (i, p) at {@code ap[ai + p*A_STRIDE + i]}. */
@@ -98,8 +89,6 @@ final class NativeWidthKernel {
     FloatVector c10 = c00, c11 = c00;
     FloatVector c20 = c00, c21 = c00;
     FloatVector c30 = c00, c31 = c00;
-    FloatVector c40 = c00, c41 = c00;
-    FloatVector c50 = c00, c51 = c00;
     for (int p = 0; p < kc; p++) {
       int b = bi + p * NR;
       FloatVector b0 = FloatVector.fromArray(S, bp, b);
@@ -116,12 +105,6 @@ final class NativeWidthKernel {
       av = FloatVector.broadcast(S, ap[ai + p * A_STRIDE + 3]);
       c30 = b0.fma(av, c30);
       c31 = b1.fma(av, c31);
-      av = FloatVector.broadcast(S, ap[ai + p * A_STRIDE + 4]);
-      c40 = b0.fma(av, c40);
-      c41 = b1.fma(av, c41);
-      av = FloatVector.broadcast(S, ap[ai + p * A_STRIDE + 5]);
-      c50 = b0.fma(av, c50);
-      c51 = b1.fma(av, c51);
     }
     if (add) {
       c00 = c00.add(FloatVector.fromArray(S, c, ci));
@@ -132,10 +115,6 @@ final class NativeWidthKernel {
       c21 = c21.add(FloatVector.fromArray(S, c, ci + 2 * ldc + L));
       c30 = c30.add(FloatVector.fromArray(S, c, ci + 3 * ldc));
       c31 = c31.add(FloatVector.fromArray(S, c, ci + 3 * ldc + L));
-      c40 = c40.add(FloatVector.fromArray(S, c, ci + 4 * ldc));
-      c41 = c41.add(FloatVector.fromArray(S, c, ci + 4 * ldc + L));
-      c50 = c50.add(FloatVector.fromArray(S, c, ci + 5 * ldc));
-      c51 = c51.add(FloatVector.fromArray(S, c, ci + 5 * ldc + L));
     }
     c00.intoArray(c, ci);
     c01.intoArray(c, ci + L);
@@ -145,23 +124,17 @@ final class NativeWidthKernel {
     c21.intoArray(c, ci + 2 * ldc + L);
     c30.intoArray(c, ci + 3 * ldc);
     c31.intoArray(c, ci + 3 * ldc + L);
-    c40.intoArray(c, ci + 4 * ldc);
-    c41.intoArray(c, ci + 4 * ldc + L);
-    c50.intoArray(c, ci + 5 * ldc);
-    c51.intoArray(c, ci + 5 * ldc + L);
   }
 
-  /** As {@link #kernel}, A six rows of a row-major matrix in place: (i, p) at {@code a[ai + i*lda + p]}. */
+  /** As {@link #kernel}, A four rows of a row-major matrix in place: (i, p) at {@code a[ai + i*lda + p]}. */
   static void kernelRows(
       int kc, float[] a, int ai, int lda, float[] bp, int bi,
       float[] c, int ci, int ldc, boolean add) {
-    int a0 = ai, a1 = a0 + lda, a2 = a1 + lda, a3 = a2 + lda, a4 = a3 + lda, a5 = a4 + lda;
+    int a0 = ai, a1 = a0 + lda, a2 = a1 + lda, a3 = a2 + lda;
     FloatVector c00 = FloatVector.zero(S), c01 = c00;
     FloatVector c10 = c00, c11 = c00;
     FloatVector c20 = c00, c21 = c00;
     FloatVector c30 = c00, c31 = c00;
-    FloatVector c40 = c00, c41 = c00;
-    FloatVector c50 = c00, c51 = c00;
     for (int p = 0; p < kc; p++) {
       int b = bi + p * NR;
       FloatVector b0 = FloatVector.fromArray(S, bp, b);
@@ -178,12 +151,6 @@ final class NativeWidthKernel {
       av = FloatVector.broadcast(S, a[a3 + p]);
       c30 = b0.fma(av, c30);
       c31 = b1.fma(av, c31);
-      av = FloatVector.broadcast(S, a[a4 + p]);
-      c40 = b0.fma(av, c40);
-      c41 = b1.fma(av, c41);
-      av = FloatVector.broadcast(S, a[a5 + p]);
-      c50 = b0.fma(av, c50);
-      c51 = b1.fma(av, c51);
     }
     if (add) {
       c00 = c00.add(FloatVector.fromArray(S, c, ci));
@@ -194,10 +161,6 @@ final class NativeWidthKernel {
       c21 = c21.add(FloatVector.fromArray(S, c, ci + 2 * ldc + L));
       c30 = c30.add(FloatVector.fromArray(S, c, ci + 3 * ldc));
       c31 = c31.add(FloatVector.fromArray(S, c, ci + 3 * ldc + L));
-      c40 = c40.add(FloatVector.fromArray(S, c, ci + 4 * ldc));
-      c41 = c41.add(FloatVector.fromArray(S, c, ci + 4 * ldc + L));
-      c50 = c50.add(FloatVector.fromArray(S, c, ci + 5 * ldc));
-      c51 = c51.add(FloatVector.fromArray(S, c, ci + 5 * ldc + L));
     }
     c00.intoArray(c, ci);
     c01.intoArray(c, ci + L);
@@ -207,10 +170,5 @@ final class NativeWidthKernel {
     c21.intoArray(c, ci + 2 * ldc + L);
     c30.intoArray(c, ci + 3 * ldc);
     c31.intoArray(c, ci + 3 * ldc + L);
-    c40.intoArray(c, ci + 4 * ldc);
-    c41.intoArray(c, ci + 4 * ldc + L);
-    c50.intoArray(c, ci + 5 * ldc);
-    c51.intoArray(c, ci + 5 * ldc + L);
   }
-
 }
