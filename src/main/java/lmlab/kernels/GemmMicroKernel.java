@@ -51,19 +51,23 @@ final class GemmMicroKernel {
     else NativeWidthKernel.kernel(kc, ap, ai, bp, bi, c, ci, ldc, add);
   }
 
-  /** As {@link #kernel} with A a transposed-A block: (i, p) at {@code ap[ai + p*A_STRIDE + i]}. */
+  /**
+   * As {@link #kernel} with A a transposed-A block: (i, p) at {@code ap[ai + p*A_STRIDE + i]}.
+   * 512-bit tile only (the AVX2 tile always takes packed A).
+   */
   static void kernelStrided(
       int kc, float[] ap, int ai, float[] bp, int bi, float[] c, int ci, int ldc, boolean add) {
-    if (WIDE) wideKernelStrided(kc, ap, ai, bp, bi, c, ci, ldc, add);
-    else NativeWidthKernel.kernelStrided(kc, ap, ai, bp, bi, c, ci, ldc, add);
+    wideKernelStrided(kc, ap, ai, bp, bi, c, ci, ldc, add);
   }
 
-  /** As {@link #kernel} with A six rows of a row-major A in place: (i, p) at {@code a[ai + i*lda + p]}. */
+  /**
+   * As {@link #kernel} with A six rows of a row-major A in place: (i, p) at
+   * {@code a[ai + i*lda + p]}. 512-bit tile only (the AVX2 tile always takes packed A).
+   */
   static void kernelRows(
       int kc, float[] a, int ai, int lda, float[] bp, int bi,
       float[] c, int ci, int ldc, boolean add) {
-    if (WIDE) wideKernelRows(kc, a, ai, lda, bp, bi, c, ci, ldc, add);
-    else NativeWidthKernel.kernelRows(kc, a, ai, lda, bp, bi, c, ci, ldc, add);
+    wideKernelRows(kc, a, ai, lda, bp, bi, c, ci, ldc, add);
   }
 
   /**

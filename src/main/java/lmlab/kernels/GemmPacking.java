@@ -28,8 +28,9 @@ final class GemmPacking {
 
   /**
    * Packs rows [i0, i0+rows) and columns [p0, p0+kc) of a row-major A into ceil(rows/MR)
-   * panels of MR×kc, each stored k-major: {@code ap[panel*MR*kc + p*MR + i]}. Only the short
-   * last panel of a tile needs this (full panels are read in place by the kernel).
+   * panels of MR×kc, each stored k-major: {@code ap[panel*MR*kc + p*MR + i]}. The 512-bit tile
+   * needs this only for the short last panel of a tile (it reads full panels in place); the
+   * AVX2 tile packs every panel.
    */
   static void packA(
       float[] a, int aOff, int lda, int i0, int rows, int p0, int kc, float[] ap) {
@@ -51,6 +52,43 @@ final class GemmPacking {
       }
     }
   }
+
+  /**
+   * As {@link #packA} for a transposed A (op(A)[i][p] = a[p*lda + i]): each stored row p gives
+   * MR contiguous floats to every panel. The rows are taken in blocks of {@link #ROW_BLOCK}: a
+   * block's span of A stays in L1 while it is copied panel by panel, so each panel is written
+   * sequentially and no large stride of A (a row of 8192 floats is 32 KiB) thrashes one cache
+   * set. The short last panel is zero-padded.
+   */
+  static void packATransposed(
+      float[] a, int aOff, int lda, int i0, int rows, int p0, int kc, float[] ap) {
+    int full = rows / MR;
+    int tail = rows - full * MR;
+    int panelSize = MR * kc;
+    if (tail > 0) Arrays.fill(ap, full * panelSize, (full + 1) * panelSize, 0f);
+    for (int pb = 0; pb < kc; pb += ROW_BLOCK) {
+      int pe = Math.min(kc, pb + ROW_BLOCK);
+      for (int q = 0; q <= full; q++) {
+        int cols = q < full ? MR : tail;
+        int src = aOff + (p0 + pb) * lda + i0 + q * MR;
+        int d = q * panelSize + pb * MR;
+        if (cols == 4 && MR == 4) {
+          for (int p = pb; p < pe; p++, src += lda, d += MR) {
+            FloatVector.fromArray(S4, a, src).intoArray(ap, d);
+          }
+        } else {
+          for (int p = pb; p < pe; p++, src += lda, d += MR) {
+            for (int i = 0; i < cols; i++) ap[d + i] = a[src + i];
+          }
+        }
+      }
+    }
+  }
+
+  /** Rows of a transposed A copied together by {@link #packATransposed}. */
+  private static final int ROW_BLOCK = 16;
+  /** Four floats: one row of a four-row panel. */
+  private static final VectorSpecies<Float> S4 = FloatVector.SPECIES_128;
 
   /**
    * Copies rows [i0, i0+rows) and columns [p0, p0+kc) of op(A) for a transposed A, i.e. stored

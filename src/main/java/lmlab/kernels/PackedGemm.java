@@ -13,11 +13,12 @@ import static lmlab.kernels.GemmMicroKernel.NR;
  *   pack op(B)[:, jc..] once, shared    -- all threads, one kc×64 panel per task
  *   for each C tile (≤ TILE_ROWS × TILE_COLS), handed out dynamically to the threads:
  *     for pc in k step kc
- *       transposed A: copy the tile's rows × kc (row-major A is used in place)
+ *       A: the tile's rows × kc packed into MR-row panels (AVX2 tile), or, for the
+ *          512-bit tile, a transposed A copied row by row and a row-major A used in place
  *       for jb in tile cols step NC     -- B block kc×NC stays in L2
  *         for jr in jb.. step NR        -- } in this order the B micro-panel (kc×64) stays in
  *           for ic in tile rows step MR -- } L1 (kc = 128); swapped, the A micro-panel does
- *             micro-kernel (6×64 tile of C)   (kc up to 256), see keepBInL1
+ *             micro-kernel (MR×NR tile of C)  (kc up to 256), see keepBInL1
  * </pre>
  *
  * <p>Why this shape. B is packed once for all threads (no duplicate packing), and C is cut into
@@ -25,7 +26,12 @@ import static lmlab.kernels.GemmMicroKernel.NR;
  * preempts only delays its current tile. A row-major A is never packed: the kernel broadcasts
  * straight from its six rows, which matters for narrow C such as 8192×768·768×192 where packing
  * A would cost ~15%. A transposed A is copied once per tile, row by row without interleaving
- * (see {@link GemmMicroKernel#kernelStrided}), and reused across up to TILE_COLS columns. The B block the row panels share is kept to NC columns: 1024³ ran ~15% faster with
+ * (see {@link GemmMicroKernel#kernelStrided}), and reused across up to TILE_COLS columns. All of
+ * this is the 512-bit tile's; the AVX2 tile (see {@link NativeWidthKernel}) packs A in both
+ * layouts into contiguous MR×kc panels (BLIS's order: one sequential stream per micro-kernel
+ * instead of four row streams; a copy per element of A per tile, repaid over the tile's n/NR
+ * panels) and always keeps its 16 KiB B micro-panel in L1 with A streaming from L2 at 16 bytes
+ * per 8 FMAs; with its tile the in-place rows and the B-streaming order both ran slower. The B block the row panels share is kept to NC columns: 1024³ ran ~15% faster with
  * NC=256 than with a 1 MiB block (half of L2, which C and A also pass through).
  *
  * <p>Each element of C is owned by one tile and summed in the same k order whatever the thread
@@ -48,8 +54,15 @@ final class PackedGemm {
   static final int TILE_COLS = 1024;
   /** Most floats of packed B kept at once (16 MiB); wider B is done in column blocks. */
   static final int B_CAP = 1 << 22;
-  /** Tallest C tile: enough rows to amortise the A packing and a tile's start. */
-  static final int TILE_ROWS = 384;
+  /**
+   * Tallest C tile: enough rows to amortise the A packing and a tile's start. For the AVX2 tile
+   * its packed A block (192×256 floats, 192 KiB) stays in a 512 KiB L2 beside the C tile, as
+   * BLIS's Zen blocking (mc 144, kc 256) keeps it; -Dlmlab.gemm.tilerows overrides it.
+   */
+  static final int TILE_ROWS = roundUp(Math.max(MR, Math.min(384,
+      Integer.getInteger("lmlab.gemm.tilerows", GemmMicroKernel.WIDE ? 384 : 192))), MR);
+  /** Whether A is always packed into MR-row panels and B always kept in L1 (the AVX2 tile). */
+  static final boolean PACK_A = !GemmMicroKernel.WIDE;
 
   static {
     // A transposed-A block holds a tile's rows, rounded up to whole panels, per stride.
@@ -122,11 +135,16 @@ final class PackedGemm {
         for (int pc = 0; pc < k; pc += kcStep) {
           int kc = Math.min(kcStep, k - pc);
           boolean add = accumulate || pc > 0;
-          // A row-major A is used in place (only its short last panel is packed); a transposed
-          // A is copied for the whole tile at once, so its rows are read sequentially.
+          // Packed panels (AVX2 tile); else a row-major A is used in place (only its short last
+          // panel is packed) and a transposed A is copied for the whole tile at once, so its
+          // rows are read sequentially.
           int lastPanel = r0 + (r1 - r0 - 1) / MR * MR;
-          if (transA) {
+          if (PACK_A && transA) {
+            GemmPacking.packATransposed(a, aOff, lda, r0, r1 - r0, pc, kc, ws.ap);
+          } else if (transA) {
             GemmPacking.copyTransposedA(a, aOff, lda, r0, r1 - r0, pc, kc, ws.ap);
+          } else if (PACK_A) {
+            GemmPacking.packA(a, aOff, lda, r0, r1 - r0, pc, kc, ws.ap);
           } else if (r1 - lastPanel < MR) {
             GemmPacking.packA(a, aOff, lda, lastPanel, r1 - lastPanel, pc, kc, ws.ap);
           }
@@ -167,7 +185,9 @@ final class PackedGemm {
     float[] dst = full ? c : ws.edge;
     int di = full ? ci : 0;
     int ld = full ? ldc : NR;
-    if (transA) {
+    if (PACK_A) {
+      GemmMicroKernel.kernel(kc, ws.ap, (ic - r0) * kc, bp, bi, dst, di, ld, full && add);
+    } else if (transA) {
       GemmMicroKernel.kernelStrided(kc, ws.ap, ic - r0, bp, bi, dst, di, ld, full && add);
     } else if (mr == MR) {
       GemmMicroKernel.kernelRows(kc, a, aOff + ic * lda + pc, lda, bp, bi, dst, di, ld, full && add);
@@ -184,9 +204,11 @@ final class PackedGemm {
    * block, or when C is small enough to stay cached between the k blocks (up to 1M floats).
    * Otherwise, e.g. 8192×768·768×192, the extra passes over a large C cost more, and the A
    * micro-panel stays in L1 instead, with B micro-panels streaming from L2 (256 bytes per step)
-   * and kc up to KC. Measured on this machine (Xeon, 2 cores, AVX-512) per shape.
+   * and kc up to KC. Measured on this machine (Xeon, 2 cores, AVX-512) per shape. The AVX2
+   * tile always keeps B in L1 (see the class comment).
    */
   static boolean keepBInL1(int m, int n, int k) {
+    if (PACK_A) return true;
     return k <= KC_L1 || (long) m * n <= (1L << 20);
   }
 
