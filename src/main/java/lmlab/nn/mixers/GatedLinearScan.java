@@ -3,6 +3,7 @@ package lmlab.nn.mixers;
 import java.util.ArrayList;
 import java.util.List;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 import lmlab.autograd.Autograd;
 import lmlab.kernels.Gemm;
@@ -159,9 +160,13 @@ public final class GatedLinearScan {
       this(b, steps, h, dk, dv, chunk, scale, (steps + chunk - 1) / chunk);
     }
 
-    /** The scratch of one (batch row, head): a chunk's decays, scaled queries, keys and P. */
+    /**
+     * The scratch of one (batch row, head), made once and reused by every chunk: a chunk's decays,
+     * scaled queries, keys and P, for up to {@code chunk} tokens (the last chunk may be shorter;
+     * its arrays use its own length as row stride).
+     */
     private final class Chunk {
-      final int len;
+      int len;
       final float[] bT; // (d_k, L) cumulative log decay b, transposed so pairs run along s
       final float[] kT; // (d_k, L) keys, transposed
       final float[] qs; // (L, d_k) scale · q
@@ -169,23 +174,27 @@ public final class GatedLinearScan {
       final float[] kh; // (L, d_k) K̂ = k ⊙ exp(b_L - b)
       final float[] pm; // (L, L) P (scale included), zero above the diagonal
       final float[] decayL; // (d_k) exp(b_L)
+      final float[] qr; // (SUB, d_k) a query sub-block referenced to r = i0 - 1
+      final float[] kr; // (L, d_k) the keys before it, referenced to r
 
-      Chunk(int len) {
-        this.len = len;
-        bT = new float[dk * len];
-        kT = new float[dk * len];
-        qs = new float[len * dk];
-        qt = new float[len * dk];
-        kh = new float[len * dk];
-        pm = new float[len * len];
+      Chunk() {
+        bT = new float[dk * chunk];
+        kT = new float[dk * chunk];
+        qs = new float[chunk * dk];
+        qt = new float[chunk * dk];
+        kh = new float[chunk * dk];
+        pm = new float[chunk * chunk];
         decayL = new float[dk];
+        qr = new float[SUB * dk];
+        kr = new float[chunk * dk];
       }
 
       /**
-       * Fills every array for tokens [t0, t0 + len) of one head; rel is the index of (token t0,
-       * head h, channel 0) in q, k and g, each read at its own storage offset.
+       * Fills every array for the len tokens [t0, t0 + len) of one head; rel is the index of (token
+       * t0, head h, channel 0) in q, k and g, each read at its own storage offset.
        */
-      void load(Tensor qT, Tensor kT0, Tensor gT, int rel) {
+      void load(Tensor qT, Tensor kT0, Tensor gT, int rel, int len) {
+        this.len = len;
         int rs = h * dk;
         float[] q = qT.storage(), k = kT0.storage(), g = gT.storage();
         int qb = qT.offset() + rel, kb = kT0.offset() + rel, gb = gT.offset() + rel;
@@ -198,7 +207,7 @@ public final class GatedLinearScan {
           }
           decayL[i] = Lanes.exp(acc);
         }
-        java.util.Arrays.fill(pm, 0f);
+        java.util.Arrays.fill(pm, 0, len * len, 0f);
         for (int t = 0; t < len; t++) {
           int i0 = t - t % SUB;
           for (int i = 0; i < dk; i++) {
@@ -212,7 +221,6 @@ public final class GatedLinearScan {
         }
         for (int i0 = SUB; i0 < len; i0 += SUB) {
           int rows = Math.min(SUB, len - i0);
-          float[] qr = new float[rows * dk], kr = new float[i0 * dk];
           referenced(i0, rows, qr, kr);
           // P[i0.., 0..i0) = Q̃_r K̃_rᵀ
           Gemm.sgemm(false, true, rows, i0, dk, qr, 0, dk, kr, 0, dk, pm, i0 * len, len, false);
@@ -231,16 +239,20 @@ public final class GatedLinearScan {
         }
       }
 
-      /** P[t, s] += qv · k_s[i] · exp(b_t[i] - b_s[i]) for from <= s < n. */
+      /**
+       * P[t, s] += qv · k_s[i] · exp(b_t[i] - b_s[i]) for from <= s < n: whole vectors, the last
+       * one masked to s < n (a sub-block row is shorter than two vectors, so a scalar tail would
+       * take most of the exps).
+       */
       private void pairRow(float[] p, int row, float qv, float bt, int i, int from, int n) {
         int off = i * len;
-        int s = from;
-        for (int bound = from + F.loopBound(n - from); s < bound; s += F.length()) {
-          FloatVector e = Lanes.exp(FloatVector.fromArray(F, bT, off + s).neg().add(bt));
-          FloatVector.fromArray(F, kT, off + s).mul(e).fma(FloatVector.broadcast(F, qv), FloatVector.fromArray(F, p, row + s))
-              .intoArray(p, row + s);
+        FloatVector qb = FloatVector.broadcast(F, qv);
+        for (int s = from; s < n; s += F.length()) {
+          VectorMask<Float> m = F.indexInRange(s, n);
+          FloatVector e = Lanes.exp(FloatVector.fromArray(F, bT, off + s, m).neg().add(bt));
+          FloatVector.fromArray(F, kT, off + s, m).mul(e).fma(qb, FloatVector.fromArray(F, p, row + s, m))
+              .intoArray(p, row + s, m);
         }
-        for (; s < n; s++) p[row + s] += qv * kT[off + s] * Lanes.exp(bt - bT[off + s]);
       }
     }
 
@@ -252,12 +264,12 @@ public final class GatedLinearScan {
       float[] st = new float[stateSize];
       if (h0 != null) System.arraycopy(h0.storage(), h0.offset() + bh * stateSize, st, 0, stateSize);
       int ks = h * dk, vs = h * dv;
+      Chunk ch = new Chunk();
       for (int c = 0; c < chunks; c++) {
         int t0 = c * chunk;
         int len = Math.min(chunk, steps - t0);
         System.arraycopy(st, 0, saved, (bh * chunks + c) * stateSize, stateSize);
-        Chunk ch = new Chunk(len);
-        ch.load(qT, kTn, gT, (bi * steps + t0) * ks + hi * dk);
+        ch.load(qT, kTn, gT, (bi * steps + t0) * ks + hi * dk, len);
         int vBase = vT.offset() + (bi * steps + t0) * vs + hi * dv;
         int oBase = (bi * steps + t0) * vs + hi * dv;
         // o = Q̃ S_prev + P V   (both with the scale already in Q̃ and P)
@@ -299,30 +311,37 @@ public final class GatedLinearScan {
       float[] dS = new float[stateSize];
       System.arraycopy(gr, gp.offset() + b * steps * h * dv + bh * stateSize, dS, 0, stateSize);
       int n = this.dk;
+      // the work arrays of every chunk, made once (a chunk of len tokens uses len as row stride)
+      Chunk ch = new Chunk();
+      float[] dP = new float[chunk * chunk];
+      float[] dQt = new float[chunk * n];
+      float[] dKh = new float[chunk * n];
+      float[] dqs = new float[chunk * n];
+      float[] dkPT = new float[n * chunk];
+      float[] dqr = new float[SUB * n];
+      float[] dkr = new float[chunk * n];
+      float[] db = new float[n];
+      float[] carry = new float[n]; // Σ_{t >= u} db_t, walking u down
+      float[] dbL = new float[n];
       for (int c = chunks - 1; c >= 0; c--) {
         int t0 = c * chunk;
         int len = Math.min(chunk, steps - t0);
         int sp = (bh * chunks + c) * stateSize; // S_prev in saved
-        Chunk ch = new Chunk(len);
-        ch.load(qT, kTn, gT, (bi * steps + t0) * ks + hi * n);
+        ch.load(qT, kTn, gT, (bi * steps + t0) * ks + hi * n, len);
         int vBase = vT.offset() + (bi * steps + t0) * vs + hi * dv;
         int oBase = gp.offset() + (bi * steps + t0) * vs + hi * dv;
         int gBase = (bi * steps + t0) * ks + hi * n; // offsets into the fresh gradient tensors
         int dvBase = (bi * steps + t0) * vs + hi * dv;
         // dP = dO Vᵀ, then only s <= t is kept
-        float[] dP = new float[len * len];
         Gemm.sgemm(false, true, len, len, dv, gr, oBase, vs, v, vBase, vs, dP, 0, len, false);
         // dV = Pᵀ dO + K̂ dS
         Gemm.sgemm(true, false, len, dv, len, ch.pm, 0, len, gr, oBase, vs, dvv, dvBase, vs, false);
         Gemm.sgemm(false, false, len, dv, n, ch.kh, 0, n, dS, 0, dv, dvv, dvBase, vs, true);
         // dQ̃ = dO S_prevᵀ, dK̂ = V dSᵀ
-        float[] dQt = new float[len * n];
-        float[] dKh = new float[len * n];
         Gemm.sgemm(false, true, len, n, dv, gr, oBase, vs, saved, sp, dv, dQt, 0, n, false);
         Gemm.sgemm(false, true, len, n, dv, v, vBase, vs, dS, 0, dv, dKh, 0, n, false);
         // pairwise parts of dqs and dk (dk transposed: (d_k, L))
-        float[] dqs = new float[len * n];
-        float[] dkPT = new float[n * len];
+        java.util.Arrays.fill(dkPT, 0, n * len, 0f);
         for (int t = 0; t < len; t++) {
           for (int i = 0; i < n; i++) {
             dqs[t * n + i] = pairGrad(ch, n, dP, t, i, t - t % SUB, dkPT);
@@ -331,9 +350,8 @@ public final class GatedLinearScan {
         // the sub-blocks' GEMM parts: dQ̃_r = dP[r-rows, :i0] K̃_r, dK̃_r = dP[r-rows, :i0]ᵀ Q̃_r
         for (int i0 = SUB; i0 < len; i0 += SUB) {
           int rows = Math.min(SUB, len - i0);
-          float[] qr = new float[rows * n], kr = new float[i0 * n];
+          float[] qr = ch.qr, kr = ch.kr;
           ch.referenced(i0, rows, qr, kr);
-          float[] dqr = new float[rows * n], dkr = new float[i0 * n];
           Gemm.sgemm(false, false, rows, n, i0, dP, i0 * len, len, kr, 0, n, dqr, 0, n, false);
           Gemm.sgemm(true, false, i0, n, rows, dP, i0 * len, len, qr, 0, n, dkr, 0, n, false);
           for (int i = 0; i < n; i++) {
@@ -342,10 +360,8 @@ public final class GatedLinearScan {
             for (int s = 0; s < i0; s++) dkPT[i * len + s] += dkr[s * n + i] * Lanes.exp(br - ch.bT[i * len + s]);
           }
         }
-        float[] db = new float[n];
-        float[] carry = new float[n]; // Σ_{t >= u} db_t, walking u down
+        java.util.Arrays.fill(carry, 0f);
         // the extra terms of db at t = L
-        float[] dbL = new float[n];
         for (int i = 0; i < n; i++) {
           double acc = 0;
           for (int s = 0; s < len; s++) acc += (double) ch.kh[s * n + i] * dKh[s * n + i];
@@ -389,19 +405,14 @@ public final class GatedLinearScan {
       FloatVector qb = FloatVector.broadcast(F, qv);
       FloatVector acc = FloatVector.zero(F);
       int n = t + 1;
-      int s = from;
-      for (int bound = from + F.loopBound(n - from); s < bound; s += F.length()) {
-        FloatVector e = Lanes.exp(FloatVector.fromArray(F, ch.bT, off + s).neg().add(bt));
-        FloatVector w = FloatVector.fromArray(F, dP, row + s).mul(e);
-        acc = FloatVector.fromArray(F, ch.kT, off + s).fma(w, acc);
-        qb.fma(w, FloatVector.fromArray(F, dkPT, off + s)).intoArray(dkPT, off + s);
+      for (int s = from; s < n; s += F.length()) { // the last vector masked to s <= t
+        VectorMask<Float> m = F.indexInRange(s, n);
+        FloatVector e = Lanes.exp(FloatVector.fromArray(F, ch.bT, off + s, m).neg().add(bt));
+        FloatVector w = FloatVector.zero(F).blend(FloatVector.fromArray(F, dP, row + s, m).mul(e), m);
+        acc = FloatVector.fromArray(F, ch.kT, off + s, m).fma(w, acc);
+        qb.fma(w, FloatVector.fromArray(F, dkPT, off + s, m)).intoArray(dkPT, off + s, m);
       }
       float sum = Lanes.sum(acc);
-      for (; s < n; s++) {
-        float w = dP[row + s] * Lanes.exp(bt - ch.bT[off + s]);
-        sum += ch.kT[off + s] * w;
-        dkPT[off + s] += qv * w;
-      }
       return sum;
     }
   }

@@ -147,78 +147,98 @@ public final class FloatWeights extends Weights {
   /** Multiply-adds above which {@link #fewRows} splits its columns over the worker pool. */
   private static final long PARALLEL_WORK = 1L << 16;
 
+  /**
+   * Columns [from, to): for each pair of weight rows (in L1 while it is used), the input rows four
+   * at a time ({@link #tile4x2}), then a pair; an odd last input row and an odd last column go
+   * through {@link #rows}. Each tile is its own small method, so C2 keeps its accumulators in
+   * registers and each loop is compiled on its own rather than as one large method.
+   */
   private void fewRows(int from, int to, float[] x, int n, float[] b, int bo, float[] y, boolean accumulate) {
-    float[] wa = w.storage();
-    int wo = w.offset();
-    int iv = in - in % L;
+    int even = n - n % 2;
     int j = from;
     for (; j + 2 <= to; j += 2) {
-      int r0 = wo + j * in;
-      int r1 = r0 + in;
       int r = 0;
-      for (; r + 4 <= n; r += 4) { // 2 weight rows x 4 input rows: 6 loads feed 8 FMAs
-        int x0 = r * in;
-        int x1 = x0 + in;
-        int x2 = x1 + in;
-        int x3 = x2 + in;
-        FloatVector a00 = FloatVector.zero(S);
-        FloatVector a01 = FloatVector.zero(S);
-        FloatVector a10 = FloatVector.zero(S);
-        FloatVector a11 = FloatVector.zero(S);
-        FloatVector a20 = FloatVector.zero(S);
-        FloatVector a21 = FloatVector.zero(S);
-        FloatVector a30 = FloatVector.zero(S);
-        FloatVector a31 = FloatVector.zero(S);
-        for (int p = 0; p < iv; p += L) {
-          FloatVector w0 = FloatVector.fromArray(S, wa, r0 + p);
-          FloatVector w1 = FloatVector.fromArray(S, wa, r1 + p);
-          FloatVector v = FloatVector.fromArray(S, x, x0 + p);
-          a00 = w0.fma(v, a00);
-          a01 = w1.fma(v, a01);
-          v = FloatVector.fromArray(S, x, x1 + p);
-          a10 = w0.fma(v, a10);
-          a11 = w1.fma(v, a11);
-          v = FloatVector.fromArray(S, x, x2 + p);
-          a20 = w0.fma(v, a20);
-          a21 = w1.fma(v, a21);
-          v = FloatVector.fromArray(S, x, x3 + p);
-          a30 = w0.fma(v, a30);
-          a31 = w1.fma(v, a31);
-        }
-        finish(Lanes.sum(a00), wa, r0, iv, x, x0, b, bo, y, r * out, j, accumulate);
-        finish(Lanes.sum(a01), wa, r1, iv, x, x0, b, bo, y, r * out, j + 1, accumulate);
-        finish(Lanes.sum(a10), wa, r0, iv, x, x1, b, bo, y, (r + 1) * out, j, accumulate);
-        finish(Lanes.sum(a11), wa, r1, iv, x, x1, b, bo, y, (r + 1) * out, j + 1, accumulate);
-        finish(Lanes.sum(a20), wa, r0, iv, x, x2, b, bo, y, (r + 2) * out, j, accumulate);
-        finish(Lanes.sum(a21), wa, r1, iv, x, x2, b, bo, y, (r + 2) * out, j + 1, accumulate);
-        finish(Lanes.sum(a30), wa, r0, iv, x, x3, b, bo, y, (r + 3) * out, j, accumulate);
-        finish(Lanes.sum(a31), wa, r1, iv, x, x3, b, bo, y, (r + 3) * out, j + 1, accumulate);
-      }
-      for (; r + 2 <= n; r += 2) {
-        int x0 = r * in;
-        int x1 = x0 + in;
-        FloatVector a00 = FloatVector.zero(S);
-        FloatVector a01 = FloatVector.zero(S);
-        FloatVector a10 = FloatVector.zero(S);
-        FloatVector a11 = FloatVector.zero(S);
-        for (int p = 0; p < iv; p += L) {
-          FloatVector w0 = FloatVector.fromArray(S, wa, r0 + p);
-          FloatVector w1 = FloatVector.fromArray(S, wa, r1 + p);
-          FloatVector v0 = FloatVector.fromArray(S, x, x0 + p);
-          FloatVector v1 = FloatVector.fromArray(S, x, x1 + p);
-          a00 = w0.fma(v0, a00);
-          a01 = w1.fma(v0, a01);
-          a10 = w0.fma(v1, a10);
-          a11 = w1.fma(v1, a11);
-        }
-        finish(Lanes.sum(a00), wa, r0, iv, x, x0, b, bo, y, r * out, j, accumulate);
-        finish(Lanes.sum(a01), wa, r1, iv, x, x0, b, bo, y, r * out, j + 1, accumulate);
-        finish(Lanes.sum(a10), wa, r0, iv, x, x1, b, bo, y, (r + 1) * out, j, accumulate);
-        finish(Lanes.sum(a11), wa, r1, iv, x, x1, b, bo, y, (r + 1) * out, j + 1, accumulate);
-      }
-      if (r < n) rows(j, j + 2, x, r * in, b, bo, y, r * out, accumulate);
+      for (; r + 4 <= even; r += 4) tile4x2(j, r, x, b, bo, y, accumulate);
+      if (r < even) tile2x2(j, r, x, b, bo, y, accumulate);
     }
-    if (j < to) for (int r = 0; r < n; r++) rows(j, to, x, r * in, b, bo, y, r * out, accumulate);
+    if (j < to) for (int r = 0; r < even; r++) rows(j, to, x, r * in, b, bo, y, r * out, accumulate);
+    if (even < n) rows(from, to, x, even * in, b, bo, y, even * out, accumulate);
+  }
+
+  /**
+   * y[r + i][j + c] = Σ_p W[j + c][p] · x[r + i][p] for i < 4, c < 2: a 4 x 2 register tile of
+   * 8-lane accumulators (8 independent FMA chains, enough to cover the FMA latency), 6 loads per 8
+   * FMAs; each accumulator is the one-row chain of {@link #rows}, reduced by {@link Lanes#sum}.
+   */
+  private void tile4x2(int j, int r, float[] x, float[] b, int bo, float[] y, boolean accumulate) {
+    float[] wa = w.storage();
+    int r0 = w.offset() + j * in;
+    int r1 = r0 + in;
+    int iv = in - in % L;
+    int x0 = r * in;
+    int x1 = x0 + in;
+    int x2 = x1 + in;
+    int x3 = x2 + in;
+    FloatVector a00 = FloatVector.zero(S);
+    FloatVector a01 = FloatVector.zero(S);
+    FloatVector a10 = FloatVector.zero(S);
+    FloatVector a11 = FloatVector.zero(S);
+    FloatVector a20 = FloatVector.zero(S);
+    FloatVector a21 = FloatVector.zero(S);
+    FloatVector a30 = FloatVector.zero(S);
+    FloatVector a31 = FloatVector.zero(S);
+    for (int p = 0; p < iv; p += L) {
+      FloatVector w0 = FloatVector.fromArray(S, wa, r0 + p);
+      FloatVector w1 = FloatVector.fromArray(S, wa, r1 + p);
+      FloatVector v = FloatVector.fromArray(S, x, x0 + p);
+      a00 = w0.fma(v, a00);
+      a01 = w1.fma(v, a01);
+      v = FloatVector.fromArray(S, x, x1 + p);
+      a10 = w0.fma(v, a10);
+      a11 = w1.fma(v, a11);
+      v = FloatVector.fromArray(S, x, x2 + p);
+      a20 = w0.fma(v, a20);
+      a21 = w1.fma(v, a21);
+      v = FloatVector.fromArray(S, x, x3 + p);
+      a30 = w0.fma(v, a30);
+      a31 = w1.fma(v, a31);
+    }
+    finish(Lanes.sum(a00), wa, r0, iv, x, x0, b, bo, y, r * out, j, accumulate);
+    finish(Lanes.sum(a01), wa, r1, iv, x, x0, b, bo, y, r * out, j + 1, accumulate);
+    finish(Lanes.sum(a10), wa, r0, iv, x, x1, b, bo, y, (r + 1) * out, j, accumulate);
+    finish(Lanes.sum(a11), wa, r1, iv, x, x1, b, bo, y, (r + 1) * out, j + 1, accumulate);
+    finish(Lanes.sum(a20), wa, r0, iv, x, x2, b, bo, y, (r + 2) * out, j, accumulate);
+    finish(Lanes.sum(a21), wa, r1, iv, x, x2, b, bo, y, (r + 2) * out, j + 1, accumulate);
+    finish(Lanes.sum(a30), wa, r0, iv, x, x3, b, bo, y, (r + 3) * out, j, accumulate);
+    finish(Lanes.sum(a31), wa, r1, iv, x, x3, b, bo, y, (r + 3) * out, j + 1, accumulate);
+  }
+
+  /** The 2 x 2 tile of {@link #tile4x2}: weight rows j, j + 1 against input rows r, r + 1. */
+  private void tile2x2(int j, int r, float[] x, float[] b, int bo, float[] y, boolean accumulate) {
+    float[] wa = w.storage();
+    int r0 = w.offset() + j * in;
+    int r1 = r0 + in;
+    int iv = in - in % L;
+    int x0 = r * in;
+    int x1 = x0 + in;
+    FloatVector a00 = FloatVector.zero(S);
+    FloatVector a01 = FloatVector.zero(S);
+    FloatVector a10 = FloatVector.zero(S);
+    FloatVector a11 = FloatVector.zero(S);
+    for (int p = 0; p < iv; p += L) {
+      FloatVector w0 = FloatVector.fromArray(S, wa, r0 + p);
+      FloatVector w1 = FloatVector.fromArray(S, wa, r1 + p);
+      FloatVector v0 = FloatVector.fromArray(S, x, x0 + p);
+      FloatVector v1 = FloatVector.fromArray(S, x, x1 + p);
+      a00 = w0.fma(v0, a00);
+      a01 = w1.fma(v0, a01);
+      a10 = w0.fma(v1, a10);
+      a11 = w1.fma(v1, a11);
+    }
+    finish(Lanes.sum(a00), wa, r0, iv, x, x0, b, bo, y, r * out, j, accumulate);
+    finish(Lanes.sum(a01), wa, r1, iv, x, x0, b, bo, y, r * out, j + 1, accumulate);
+    finish(Lanes.sum(a10), wa, r0, iv, x, x1, b, bo, y, (r + 1) * out, j, accumulate);
+    finish(Lanes.sum(a11), wa, r1, iv, x, x1, b, bo, y, (r + 1) * out, j + 1, accumulate);
   }
 
   /** Adds the scalar tail p in [iv, in) and the bias to a row's vector sum s, and stores row j. */
