@@ -252,6 +252,8 @@ final class ApiHandler extends Handler.Abstract {
         }
         throw timeout(o.tokens);
       }
+      LOG.info(id + " " + rid + " 200 " + o.finishReason + ", " + req.prompt().length + " prompt + " + o.tokens
+          + " completion tokens");
       out.finish(o.finishReason, req.prompt().length, o.tokens, response, callback);
     }
   }
