@@ -7,6 +7,7 @@ import lmlab.models.Models;
 import lmlab.nn.Quantization;
 import lmlab.nn.lora.PeftAdapter;
 import lmlab.nn.weights.QuantMethod;
+import lmlab.train.RunDirectory;
 import picocli.CommandLine;
 
 /**
@@ -28,8 +29,28 @@ final class AdaptedModels {
     }
   }
 
+  /** The checkpoint --model names: the directory itself, or a run's best checkpoint, else its latest. */
+  static Path modelDir(Path model) {
+    try {
+      return RunDirectory.modelCheckpoint(model, RunDirectory.BEST, RunDirectory.LATEST);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("--model " + e.getMessage(), e);
+    }
+  }
+
+  /** The adapter --adapter names: a PEFT directory, or a LoRA fine-tuning run's best adapter, else its latest. */
+  static Path adapterDir(Path adapter) {
+    try {
+      return RunDirectory.adapterCheckpoint(adapter, RunDirectory.BEST, RunDirectory.LATEST);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("--adapter " + e.getMessage(), e);
+    }
+  }
+
   static LanguageModel load(CommandLine cl, Path model, QuantMethod method, Path adapter) {
     LanguageModel m;
+    model = modelDir(model);
+    if (adapter != null) adapter = adapterDir(adapter);
     try {
       m = Models.load(model);
       if (method != null && Quantization.quantize(m, method).isEmpty()) {

@@ -54,11 +54,16 @@ public final class ExperimentReportCommand implements Callable<Integer> {
     String v = new Main.Version().getVersion()[0];
     String commit = "unknown commit";
     try {
-      Process p = new ProcessBuilder("git", "rev-parse", "--short", "HEAD").redirectErrorStream(true).start();
+      // the commit of the build that runs, wherever the command is run from: git asked in the jar's (or classes') folder
+      java.security.CodeSource source = ExperimentReportCommand.class.getProtectionDomain().getCodeSource();
+      if (source == null) return v + ", " + commit;
+      Path code = Path.of(source.getLocation().toURI());
+      Path where = Files.isDirectory(code) ? code : code.getParent();
+      Process p = new ProcessBuilder("git", "-C", where.toString(), "rev-parse", "--short", "HEAD").redirectErrorStream(true).start();
       String out = new String(p.getInputStream().readAllBytes()).strip();
       if (p.waitFor(5, TimeUnit.SECONDS) && p.exitValue() == 0 && out.matches("[0-9a-f]{4,40}")) commit = "commit " + out;
-    } catch (IOException | InterruptedException e) {
-      // no git here: the version alone
+    } catch (IOException | InterruptedException | java.net.URISyntaxException e) {
+      // no git or no source checkout: the version alone
     }
     return v + ", " + commit;
   }

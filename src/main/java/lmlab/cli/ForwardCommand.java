@@ -51,7 +51,8 @@ public final class ForwardCommand implements Runnable {
   Path model;
 
   @Option(names = "--adapter", paramLabel = "DIR",
-      description = "A PEFT LoRA adapter directory (adapter_config.json + adapter_model.safetensors) applied to the model.")
+      description = "A PEFT LoRA adapter directory (adapter_config.json + adapter_model.safetensors) applied to the model, or a LoRA"
+          + " fine-tuning run (its best adapter, else its latest).")
   Path adapter;
 
   @Option(names = "--quantize", paramLabel = "METHOD",

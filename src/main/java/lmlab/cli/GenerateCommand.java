@@ -66,7 +66,7 @@ public final class GenerateCommand implements Runnable {
           "or a run directory: its checkpoints/best, else checkpoints/latest."})
   Path model;
 
-  @Option(names = "--adapter", paramLabel = "DIR", description = "A PEFT LoRA adapter directory applied to the model.")
+  @Option(names = "--adapter", paramLabel = "DIR", description = "A PEFT LoRA adapter directory applied to the model, or a LoRA fine-tuning run (its best adapter, else its latest).")
   Path adapter;
 
   @Option(names = "--quantize", paramLabel = "METHOD",

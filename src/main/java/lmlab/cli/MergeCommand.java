@@ -28,10 +28,10 @@ import picocli.CommandLine.Option;
 public final class MergeCommand implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
-  @Option(names = "--model", required = true, paramLabel = "DIR", description = "The base checkpoint directory.")
+  @Option(names = "--model", required = true, paramLabel = "DIR", description = "The base checkpoint directory, or a run directory (its best checkpoint, else its latest).")
   Path model;
 
-  @Option(names = "--adapter", required = true, paramLabel = "DIR", description = "A PEFT LoRA adapter directory for that base.")
+  @Option(names = "--adapter", required = true, paramLabel = "DIR", description = "A PEFT LoRA adapter directory for that base, or a LoRA fine-tuning run (its best adapter, else its latest).")
   Path adapter;
 
   @Option(names = "--out", required = true, paramLabel = "DIR", description = "The merged checkpoint directory (written atomically).")
@@ -40,6 +40,7 @@ public final class MergeCommand implements Runnable {
   @Override
   public void run() {
     CommandLine cl = spec.commandLine();
+    model = AdaptedModels.modelDir(model);
     LanguageModel m = AdaptedModels.load(cl, model, null, adapter);
     int merged = Lora.mergeAll(m);
     try {

@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
 import lmlab.io.Checkpoint;
+import lmlab.nn.lora.PeftAdapter;
 
 /**
  * A run's directory:
@@ -82,8 +83,49 @@ public final class RunDirectory {
       if (Files.isRegularFile(ck.resolve(Checkpoint.CONFIG))) return ck;
       tried.add(CHECKPOINTS + "/" + name + "/");
     }
+    Path adapter = firstAdapter(dir, preference);
+    if (adapter != null) throw new IllegalArgumentException(dir + " holds no model: it is a LoRA fine-tuning run whose "
+        + "checkpoints hold the adapter only (forward, generate and merge run it as " + adapterUsage(dir) + ")");
     throw new IllegalArgumentException(dir + " holds no model: expected a checkpoint directory (config.json and "
         + "model weights) or a run directory with " + String.join(" or ", tried));
+  }
+
+  /**
+   * The PEFT adapter directory a command reads from dir (as {@link #modelCheckpoint} reads models):
+   * dir itself when it holds adapter_config.json, else the first of the run's checkpoints/NAME/ in
+   * preference order that holds one. A missing directory, or one with no adapter, is an error
+   * naming dir and what was expected.
+   */
+  public static Path adapterCheckpoint(Path dir, String... preference) {
+    if (!Files.isDirectory(dir)) {
+      throw new IllegalArgumentException(dir + " does not exist (expected a PEFT adapter directory or a LoRA fine-tuning run)");
+    }
+    if (PeftAdapter.isAdapter(dir)) return dir;
+    Path adapter = firstAdapter(dir, preference);
+    if (adapter != null) return adapter;
+    throw new IllegalArgumentException(dir + " holds no adapter: expected " + PeftAdapter.CONFIG
+        + " in it or in a run's " + CHECKPOINTS + "/" + String.join(" or " + CHECKPOINTS + "/", preference));
+  }
+
+  private static Path firstAdapter(Path dir, String... preference) {
+    for (String name : preference) {
+      Path ck = dir.resolve(CHECKPOINTS).resolve(name);
+      if (PeftAdapter.isAdapter(ck)) return ck;
+    }
+    return null;
+  }
+
+  /** "--model BASE --adapter RUN [--quantize METHOD]" from a fine-tuning run's config.json (finetune.base, .quantize). */
+  private static String adapterUsage(Path run) {
+    String base = "BASE", quantize = "";
+    try {
+      JsonNode finetune = JSON.readTree(run.resolve(CONFIG).toFile()).path("finetune");
+      if (finetune.hasNonNull("base")) base = finetune.get("base").asText();
+      if (finetune.hasNonNull("quantize")) quantize = " --quantize " + finetune.get("quantize").asText();
+    } catch (IOException e) {
+      // no readable config.json: the usage keeps the placeholder BASE
+    }
+    return "--model " + base + " --adapter " + run + quantize;
   }
 
   public Path metricsFile() {

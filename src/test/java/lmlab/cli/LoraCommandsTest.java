@@ -135,6 +135,24 @@ class LoraCommandsTest {
     Run f = MainTest.run("forward", "--model", base.toString(), "--quantize", "nf4-dq", "--adapter", ck.toString(),
         "--tokens", "0,1,2", "--out", tmp.resolve("f.safetensors").toString());
     assertThat(f.code()).as(f.err()).isZero();
+    // so does the run directory (its best adapter, else its latest), with the same logits
+    Run byRun = MainTest.run("forward", "--model", base.toString(), "--quantize", "nf4-dq", "--adapter", run.toString(),
+        "--tokens", "0,1,2", "--out", tmp.resolve("g.safetensors").toString());
+    assertThat(byRun.code()).as(byRun.err()).isZero();
+    Path best = PeftAdapter.isAdapter(run.resolve("checkpoints/best")) ? run.resolve("checkpoints/best") : ck;
+    Run byBest = MainTest.run("forward", "--model", base.toString(), "--quantize", "nf4-dq", "--adapter", best.toString(),
+        "--tokens", "0,1,2", "--out", tmp.resolve("h.safetensors").toString());
+    assertThat(byBest.code()).as(byBest.err()).isZero();
+    try (SafetensorsFile g = Safetensors.read(tmp.resolve("g.safetensors"));
+        SafetensorsFile h = Safetensors.read(tmp.resolve("h.safetensors"))) {
+      assertThat(g.tensor("logits").toArray()).containsExactly(h.tensor("logits").toArray());
+    }
+    // the run as a model: one line saying how to run it
+    assertOneLine(MainTest.run("generate", "--model", run.toString(), "--tokens", "0,1"), 1,
+        "lmlab: --model " + run + " holds no model: it is a LoRA fine-tuning run whose checkpoints hold the adapter only"
+            + " (forward, generate and merge run it as --model " + base + " --adapter " + run + " --quantize nf4-dq)");
+    assertOneLine(MainTest.run("forward", "--model", base.toString(), "--adapter", base.toString(), "--tokens", "0,1",
+        "--out", tmp.resolve("x.safetensors").toString()), 1, "lmlab: --adapter " + base + " holds no adapter: expected adapter_config.json");
     // a completed run resumes as done; a longer one is refused by nothing: resume continues from the checkpoint
     Run again = MainTest.run("finetune", "--resume", run.toString());
     assertThat(again.code()).as(again.err()).isZero();
