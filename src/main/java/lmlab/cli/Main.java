@@ -15,7 +15,7 @@ import picocli.CommandLine.Option;
     versionProvider = Main.Version.class,
     description = "A language-model laboratory for the JVM: tensors, autograd, models, experiments.",
     subcommands = {CommandLine.HelpCommand.class, AnalyzeCommand.class, BenchCommand.class, ForwardCommand.class, FinetuneCommand.class, MergeCommand.class, QuantizeCommand.class, ParamsCommand.class, TrainCommand.class, RunsCommand.class, SweepCommand.class, ExperimentCommand.class,
-        TokenizeCommand.class, GenerateCommand.class, ChatCommand.class, DecodeTreeCommand.class, SampleCommand.class, PlotCommand.class, AttentionCommand.class, PromptCommand.class})
+        TokenizeCommand.class, GenerateCommand.class, ChatCommand.class, DecodeTreeCommand.class, SampleCommand.class, PlotCommand.class, AttentionCommand.class, PromptCommand.class, ServeCommand.class})
 public final class Main implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 

@@ -92,6 +92,18 @@ public final class ModelState implements StepState {
     positions = p;
   }
 
+  /** Appends other's rows (a state of the same model) after this state's rows, every layer and position. */
+  @Override
+  public void join(StepState other) {
+    if (!(other instanceof ModelState o) || o.layers.size() != layers.size()) {
+      throw new IllegalArgumentException("decoding state: cannot join " + other + " to " + this);
+    }
+    for (int i = 0; i < layers.size(); i++) layers.get(i).join(o.layers.get(i));
+    int n = positions.length;
+    positions = Arrays.copyOf(positions, n + o.positions.length);
+    System.arraycopy(o.positions, 0, positions, n, o.positions.length);
+  }
+
   @Override
   public void truncate(int length) {
     StepState.checkLength("decoding state", length);

@@ -112,6 +112,20 @@ public final class RecurrentState implements StepState {
   }
 
   @Override
+  public void join(StepState other) {
+    if (!(other instanceof RecurrentState o) || o.layers != layers || o.hidden != hidden || o.cell != cell) {
+      throw new IllegalArgumentException("RecurrentState: cannot join " + other + " to " + this);
+    }
+    int n = positions.length;
+    history = Arrays.copyOf(history, n + o.positions.length);
+    positions = Arrays.copyOf(positions, n + o.positions.length);
+    for (int r = 0; r < o.positions.length; r++) {
+      history[n + r] = o.history[r].clone();
+      positions[n + r] = o.positions[r];
+    }
+  }
+
+  @Override
   public void truncate(int row, int length) {
     StepState.checkLength("RecurrentState", length);
     positions[row] = Math.min(position(row), length);

@@ -40,6 +40,15 @@ public interface StepState {
    */
   void truncate(int row, int length);
 
+  /**
+   * Appends other's rows after this state's rows (other is left unchanged): a server admits a
+   * sequence whose prompt was stepped in a state of its own, so continuous batching does not
+   * re-run the prompt token by token. Both states must come from the same layer.
+   */
+  default void join(StepState other) {
+    throw new UnsupportedOperationException(getClass().getSimpleName() + " cannot join the rows of another state");
+  }
+
   /** Bytes of state held (exact, for the analyser and the benches). */
   long bytes();
 

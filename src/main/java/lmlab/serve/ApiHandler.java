@@ -252,6 +252,8 @@ final class ApiHandler extends Handler.Abstract {
         }
         throw timeout(o.tokens);
       }
+      LOG.info(id + " " + rid + " 200 " + o.finishReason + ", " + req.prompt().length + " prompt + " + o.tokens
+          + " completion tokens");
       out.finish(o.finishReason, req.prompt().length, o.tokens, response, callback);
     }
   }
@@ -299,9 +301,6 @@ final class ApiHandler extends Handler.Abstract {
       if (text.stopped()) {
         finish[0] = "stop";
         more = false;
-      } else if (constraint != null && constraint.finished()) {
-        finish[0] = "stop";
-        more = false;
       } else if (count[0] >= req.maxTokens()) {
         more = false;
       }
@@ -314,6 +313,8 @@ final class ApiHandler extends Handler.Abstract {
       }
       return more;
     });
+    // the generator ends a structured value itself (the constraint is its own until it returns)
+    if (constraint != null && finish[0].equals("length") && !gone.get() && !timedOut[0] && constraint.finished()) finish[0] = "stop";
     if (!gone.get() && !timedOut[0] && !text.stopped()) {
       String rest = text.finish();
       if (!rest.isEmpty()) {

@@ -50,7 +50,9 @@ public interface Generator {
    * Generates for one request in the caller's thread until {@code sink} returns false, an
    * end-of-sequence token was passed to it, or {@code maxTokens} tokens were passed. With a
    * constraint, tokens it does not allow get logit −∞ before temperature and sampling, and each
-   * sampled token is given to {@link JsonConstraint#accept} before the sink sees it. Results
+   * sampled token is given to {@link JsonConstraint#accept} before the sink sees it, and
+   * generation ends once {@link JsonConstraint#finished} (the constraint belongs to the generator
+   * until this returns: the caller must not read it meanwhile). Results
    * must not depend on what else is being generated (serving.md).
    */
   void generate(Request request, TokenSink sink) throws InterruptedException;

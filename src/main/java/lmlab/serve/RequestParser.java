@@ -171,7 +171,17 @@ final class RequestParser {
   }
 
   private int[] prompt(JsonNode p) {
-    if (p.isTextual()) return model.encodeText(p.asText());
+    if (p.isTextual()) {
+      int[] ids;
+      try {
+        ids = model.encodeText(p.asText());
+      } catch (IllegalArgumentException e) {
+        throw ApiError.invalid("invalid_value", "prompt", "The prompt cannot be encoded: " + e.getMessage() + ".");
+      }
+      if (ids.length == 0)
+        throw ApiError.invalid("invalid_value", "prompt", "The prompt encodes to no tokens and this tokenizer adds no BOS - 'prompt'");
+      return ids;
+    }
     if (!p.isArray()) throw ApiError.type("prompt", "a string or an array of token ids", typeName(p));
     int[] ids = new int[p.size()];
     for (int i = 0; i < p.size(); i++) {

@@ -83,6 +83,7 @@ final class ByteGenerator implements Generator {
           topLp[i] = lp;
         }
         if (!sink.accept(new Token(id, lp, top, topLp))) return;
+        if (r.constraint() != null && r.constraint().finished()) return;
         if (id == EOS) return;
       }
     } finally {

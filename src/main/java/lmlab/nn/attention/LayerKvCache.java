@@ -203,6 +203,42 @@ public final class LayerKvCache implements StepState {
     batch = rows.length;
   }
 
+  /**
+   * Appends other's rows (same layer): their pages are copied into this cache's pool, so the two
+   * caches stay independent. A server's admission of a sequence prefilled in a cache of its own.
+   */
+  @Override
+  public void join(StepState other) {
+    if (!(other instanceof LayerKvCache o) || o.numKvHeads != numKvHeads || o.headDim != headDim
+        || !o.mask.spec().equals(mask.spec())) {
+      throw new IllegalArgumentException("LayerKvCache: cannot join " + other + " to " + this);
+    }
+    if (o.batch < 0) throw new IllegalArgumentException("LayerKvCache: cannot join a cache that has no rows yet");
+    if (batch < 0) ensureBatch(0);
+    int n = batch;
+    int add = o.batch;
+    table = Arrays.copyOf(table, n + add);
+    pages = Arrays.copyOf(pages, n + add);
+    seen = Arrays.copyOf(seen, n + add);
+    for (int r = 0; r < add; r++) {
+      int[] t = new int[Math.max(4, o.pages[r])];
+      for (int k = 0; k < o.pages[r]; k++) {
+        int p = allocate();
+        System.arraycopy(o.keys, o.page0(o.table[r][k]), keys, page0(p), pageFloats);
+        System.arraycopy(o.values, o.page0(o.table[r][k]), values, page0(p), pageFloats);
+        t[k] = p;
+      }
+      table[n + r] = t;
+      pages[n + r] = o.pages[r];
+      seen[n + r] = o.seen[r];
+    }
+    batch = n + add;
+  }
+
+  private int page0(int page) {
+    return page * pageFloats;
+  }
+
   @Override
   public void truncate(int row, int length) {
     StepState.checkLength("LayerKvCache", length);

@@ -86,6 +86,33 @@ public final class MixerStepState implements StepState {
     positions = p;
   }
 
+  /** Appends other's rows: each tensor (rows, ...) is concatenated along the rows. */
+  @Override
+  public void join(StepState other) {
+    if (!(other instanceof MixerStepState o) || o.value.tensors().size() != value.tensors().size()) {
+      throw new IllegalArgumentException(who + " state: cannot join " + other);
+    }
+    List<Tensor> ts = new ArrayList<>();
+    for (int i = 0; i < value.tensors().size(); i++) {
+      Tensor a = value.tensors().get(i);
+      Tensor b = o.value.tensors().get(i);
+      int[] shape = a.shape().clone();
+      int[] bs = b.shape();
+      if (shape.length != bs.length || !Arrays.equals(Arrays.copyOfRange(shape, 1, shape.length), Arrays.copyOfRange(bs, 1, bs.length))) {
+        throw new IllegalArgumentException(who + " state: cannot join rows of shape " + Arrays.toString(bs) + " to "
+            + Arrays.toString(shape));
+      }
+      float[] joined = Arrays.copyOf(a.storage(), (int) (a.numel() + b.numel()));
+      System.arraycopy(b.storage(), 0, joined, (int) a.numel(), (int) b.numel());
+      shape[0] += bs[0];
+      ts.add(Tensor.of(joined, shape));
+    }
+    value = value.with(ts);
+    int n = positions.length;
+    positions = Arrays.copyOf(positions, n + o.positions.length);
+    System.arraycopy(o.positions, 0, positions, n, o.positions.length);
+  }
+
   /** Back to 0 (the row's state is zeroed) or no change; any other length is refused (see the class comment). */
   @Override
   public void truncate(int row, int length) {

@@ -1,0 +1,168 @@
+package lmlab.serve;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.logging.Level;
+import lmlab.decode.ContinuousBatch;
+import lmlab.decode.Eos;
+import lmlab.models.LanguageModel;
+
+/**
+ * The decoding thread of {@code lmlab serve}: every request a slot thread hands to
+ * {@link #generate} becomes a row of one {@link ContinuousBatch}, and each step feeds all rows
+ * together (continuous batching: between steps, finished and cancelled rows leave and waiting
+ * requests join, their prompts stepped on their own first). Tokens go back to each slot thread
+ * through its own queue, so a slow client never holds up the step; a slot whose sink refuses a
+ * token (stop string, timeout, client gone) marks its request cancelled, and the row leaves
+ * before the next step.
+ */
+final class BatchScheduler implements AutoCloseable {
+  private static final Object END = new Object();
+
+  /** One request in flight. */
+  private static final class Job {
+    final Generator.Request request;
+    final LinkedBlockingQueue<Object> out = new LinkedBlockingQueue<>();
+    volatile boolean cancelled;
+    RowSampler sampler;
+    int last;
+    int generated;
+    boolean done;
+
+    Job(Generator.Request request) {
+      this.request = request;
+    }
+  }
+
+  private final ContinuousBatch batch;
+  private final Eos eos;
+  private final int parallel;
+  private final int vocab;
+  private final LinkedBlockingQueue<Job> incoming = new LinkedBlockingQueue<>();
+  private final List<Job> active = new ArrayList<>();
+  private final AtomicLong steps = new AtomicLong();
+  private final Thread thread;
+  private volatile boolean closed;
+
+  BatchScheduler(LanguageModel model, Eos eos, int parallel, String name) {
+    if (parallel < 1 || parallel > ContinuousBatch.MAX_ROWS) {
+      throw new IllegalArgumentException("--parallel must be in [1, " + ContinuousBatch.MAX_ROWS + "], got " + parallel
+          + " (a step keeps at most " + ContinuousBatch.MAX_ROWS + " rows independent of each other)");
+    }
+    this.batch = new ContinuousBatch(model);
+    this.eos = eos;
+    this.parallel = parallel;
+    this.vocab = model.vocabSize();
+    this.thread = Thread.ofPlatform().name("lmlab-decode-" + name).daemon().start(this::loop);
+  }
+
+  long steps() {
+    return steps.get();
+  }
+
+  /** Generates for one request, calling sink in the caller's thread; returns when the request ends or the sink refuses. */
+  void generate(Generator.Request request, Generator.TokenSink sink) throws InterruptedException {
+    if (closed) throw new IllegalStateException("the decoder is shut down");
+    Job job = new Job(request);
+    incoming.add(job);
+    try {
+      while (true) {
+        Object o = job.out.take();
+        if (o == END) return;
+        if (o instanceof RuntimeException e) throw e;
+        if (!sink.accept((Generator.Token) o)) return;
+      }
+    } finally {
+      job.cancelled = true;
+    }
+  }
+
+  private void loop() {
+    List<Job> fresh = new ArrayList<>();
+    while (!closed) {
+      try {
+        fresh.clear();
+        if (active.isEmpty()) fresh.add(incoming.take());
+        incoming.drainTo(fresh);
+        // leave before join: a slot whose request ended marks it cancelled before its next request can arrive
+        prune();
+        for (Job j : fresh) if (!j.cancelled) admit(j);
+        prune();
+        if (active.isEmpty()) continue;
+        int[] tokens = new int[active.size()];
+        for (int r = 0; r < tokens.length; r++) tokens[r] = active.get(r).last;
+        float[] logits = batch.step(tokens);
+        steps.incrementAndGet();
+        for (int r = 0; r < tokens.length; r++) emit(active.get(r), logits, r * vocab);
+      } catch (InterruptedException e) {
+        if (closed) return;
+      } catch (RuntimeException e) {
+        ApiHandler.LOG.log(Level.SEVERE, "decoding failed", e);
+        for (Job j : active) j.out.add(e);
+        for (Job j : fresh) if (!j.done) j.out.add(e);
+        active.clear();
+        batch.retain(new int[0]);
+      }
+    }
+  }
+
+  /** Steps the request's prompt, adds it as the last row, and draws its first token. */
+  private void admit(Job job) {
+    if (active.size() >= parallel) throw new IllegalStateException("more requests than the " + parallel + " slots");
+    float[] logits;
+    try {
+      logits = batch.join(job.request.prompt());
+    } catch (RuntimeException e) {
+      job.done = true;
+      job.out.add(e);
+      return;
+    }
+    job.sampler = new RowSampler(job.request, vocab);
+    active.add(job);
+    emit(job, logits, 0);
+  }
+
+  private void emit(Job job, float[] logits, int off) {
+    Generator.Token t;
+    try {
+      t = job.sampler.next(logits, off);
+    } catch (RuntimeException e) {
+      job.done = true;
+      job.out.add(e);
+      return;
+    }
+    job.last = t.id();
+    job.generated++;
+    job.out.add(t);
+    var c = job.request.constraint();
+    if (eos.matches(t.id()) || job.generated >= job.request.maxTokens() || (c != null && c.finished())) {
+      job.done = true;
+      job.out.add(END);
+    }
+  }
+
+  /** Drops finished and cancelled rows from the batch. */
+  private void prune() {
+    int[] keep = new int[active.size()];
+    int n = 0;
+    List<Job> kept = new ArrayList<>(active.size());
+    for (int r = 0; r < active.size(); r++) {
+      Job j = active.get(r);
+      if (j.done || j.cancelled) continue;
+      keep[n++] = r;
+      kept.add(j);
+    }
+    if (n == active.size()) return;
+    batch.retain(java.util.Arrays.copyOf(keep, n));
+    active.clear();
+    active.addAll(kept);
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+    thread.interrupt();
+  }
+}

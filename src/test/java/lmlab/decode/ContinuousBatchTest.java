@@ -1,0 +1,91 @@
+package lmlab.decode;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.Arrays;
+import java.util.Random;
+import java.util.function.Supplier;
+import lmlab.models.LanguageModel;
+import lmlab.models.ModelState;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Continuous batching: sequences that join a running batch at different times (their prompts
+ * stepped on their own, then {@link ModelState#join}ed) and leave it between steps get exactly
+ * (bit for bit) the logits they get decoding alone — for every preset, the linear-time mixers and
+ * the hybrids, so every {@code StepState} kind joins correctly.
+ */
+class ContinuousBatchTest {
+  static java.util.stream.Stream<org.junit.jupiter.params.provider.Arguments> models() {
+    return SteppingTest.presetsAndMixers();
+  }
+
+  /** The logits of each step of one sequence decoding alone: prompt, then tokens one at a time. */
+  static float[][] alone(LanguageModel m, int[] prompt, int[] next) {
+    int v = m.vocabSize();
+    ModelState s = m.newState(1);
+    float[][] out = new float[next.length + 1][];
+    float[] all = m.step(s, prompt, prompt.length);
+    out[0] = Arrays.copyOfRange(all, (prompt.length - 1) * v, prompt.length * v);
+    for (int i = 0; i < next.length; i++) out[i + 1] = Arrays.copyOf(m.step(s, new int[] {next[i]}, 1), v);
+    return out;
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("models")
+  void joiningAndLeavingRowsGetTheLogitsTheyGetAlone(String name, Supplier<LanguageModel> make) {
+    LanguageModel m = make.get();
+    int v = m.vocabSize();
+    Random r = new Random(11);
+    int n = 4;
+    int[][] prompts = new int[n][];
+    int[][] next = new int[n][];
+    int[] joinAt = {0, 0, 2, 5};
+    int[] leaveAt = {9, 4, 8, 9};
+    for (int i = 0; i < n; i++) {
+      prompts[i] = SteppingTest.randomIds(r, 1 + r.nextInt(5), v);
+      next[i] = SteppingTest.randomIds(r, leaveAt[i] - joinAt[i], v);
+    }
+    float[][][] expected = new float[n][][];
+    for (int i = 0; i < n; i++) expected[i] = alone(m, prompts[i], next[i]);
+
+    ContinuousBatch b = new ContinuousBatch(m);
+    int[] rowOf = new int[n];
+    Arrays.fill(rowOf, -1);
+    int[] fed = new int[n];
+    java.util.List<Integer> rows = new java.util.ArrayList<>();
+    for (int t = 0; t < 10; t++) {
+      // leave, then join, then one step for every row
+      java.util.List<Integer> keep = new java.util.ArrayList<>();
+      java.util.List<Integer> kept = new java.util.ArrayList<>();
+      for (int k = 0; k < rows.size(); k++) {
+        int seq = rows.get(k);
+        if (fed[seq] < next[seq].length) {
+          keep.add(k);
+          kept.add(seq);
+        }
+      }
+      b.retain(keep.stream().mapToInt(Integer::intValue).toArray());
+      rows = kept;
+      for (int i = 0; i < n; i++) {
+        if (joinAt[i] == t) {
+          float[] first = b.join(prompts[i]);
+          assertThat(first).as("%s: sequence %d's prompt", name, i).isEqualTo(expected[i][0]);
+          rows.add(i);
+        }
+      }
+      if (rows.isEmpty()) continue;
+      int[] tokens = new int[rows.size()];
+      for (int k = 0; k < tokens.length; k++) tokens[k] = next[rows.get(k)][fed[rows.get(k)]];
+      float[] logits = b.step(tokens);
+      for (int k = 0; k < tokens.length; k++) {
+        int seq = rows.get(k);
+        fed[seq]++;
+        assertThat(Arrays.copyOfRange(logits, k * v, (k + 1) * v)).as("%s: sequence %d, step %d in a batch of %d", name, seq,
+            fed[seq], tokens.length).isEqualTo(expected[seq][fed[seq]]);
+      }
+    }
+    for (int i = 0; i < n; i++) assertThat(fed[i]).isEqualTo(next[i].length);
+  }
+}

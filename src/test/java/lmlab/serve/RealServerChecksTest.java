@@ -1,0 +1,355 @@
+package lmlab.serve;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.lang.management.ManagementFactory;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * serving.md's checks a trusted server passes, on {@code lmlab serve} over a real checkpoint
+ * (random-weight character model; the byte-level test double's versions are {@link ServerTest}):
+ * error rows that depend on the model (context length counted by the tokenizer, text the
+ * vocabulary cannot encode, chat without a template), streaming (4), parallel slots (5),
+ * overload (6), cancellation (7), timeout (8), soak (10) and openai-python compatibility (12).
+ * Bounded in count and time.
+ */
+@Timeout(300)
+class RealServerChecksTest {
+  static final ObjectMapper JSON = new ObjectMapper();
+  @TempDir static Path tmp;
+  static Path charDir;
+  static Path slowDir;
+  final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+  LmlabServer server;
+  ModelGenerator model;
+
+  @BeforeAll
+  static void checkpoints() throws Exception {
+    charDir = TinyCheckpoints.charModel(tmp.resolve("tiny-char"), 5);
+    // a larger model with a long context: generations that take seconds
+    slowDir = TinyCheckpoints.charModel(tmp.resolve("slow-char"), 6, 4096, 128, 4);
+  }
+
+  void start(Path dir, ServeConfig c, String chatFormat) throws Exception {
+    model = ModelGenerator.load(dir, "m", chatFormat, c.parallel());
+    server = new LmlabServer(model, c.withPort(0)).start();
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    if (server != null) server.close();
+    if (model != null) model.close();
+  }
+
+  record Reply(int status, JsonNode body, HttpResponse<String> raw) {}
+
+  Reply post(String path, String body) throws Exception {
+    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(server.baseUrl() + path))
+        .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+    JsonNode n = null;
+    try {
+      n = JSON.readTree(r.body());
+    } catch (Exception ignored) {
+      // a stream
+    }
+    return new Reply(r.statusCode(), n, r);
+  }
+
+  JsonNode health() throws Exception {
+    return JSON.readTree(http.send(HttpRequest.newBuilder(URI.create(server.baseUrl() + "/health")).build(),
+        HttpResponse.BodyHandlers.ofString()).body());
+  }
+
+  static String chat(String content, String extra) {
+    return "{\"model\": \"m\", \"messages\": [{\"role\": \"user\", \"content\": " + JSON.valueToTree(content) + "}]" + extra + "}";
+  }
+
+  static String completion(String prompt, String extra) {
+    return "{\"model\": \"m\", \"prompt\": " + JSON.valueToTree(prompt) + extra + "}";
+  }
+
+  static void assertError(Reply r, int status, String code, String param, String messageContains) {
+    assertThat(r.status()).as(r.raw().body()).isEqualTo(status);
+    JsonNode e = r.body().get("error");
+    assertThat(e.get("code").asText()).isEqualTo(code);
+    if (param == null) assertThat(e.get("param").isNull()).isTrue();
+    else assertThat(e.get("param").asText()).isEqualTo(param);
+    assertThat(e.get("message").asText()).contains(messageContains);
+  }
+
+  @Test
+  void errorRowsThatDependOnTheModel() throws Exception {
+    start(charDir, ServeConfig.defaults(), "none");
+    String prompt = "x".repeat(1000);
+    assertError(post("/v1/completions", completion(prompt, ", \"max_tokens\": 100")), 400, "context_length_exceeded", "prompt",
+        "This model's maximum context length is 1024 tokens. However, you requested 1100 tokens (1000 in the prompt, 100 in the completion).");
+    assertError(post("/v1/completions", completion("x".repeat(1024), "")), 400, "context_length_exceeded", "prompt",
+        "you requested 1025 tokens (1024 in the prompt, 1 in the completion)");
+    assertError(post("/v1/completions", completion("caf\u00e9", "")), 400, "invalid_value", "prompt", "is not in the 96-character vocabulary");
+    assertError(post("/v1/completions", completion("", "")), 400, "invalid_value", "prompt", "no tokens");
+    assertError(post("/v1/completions", "{\"model\": \"m\", \"prompt\": [1, 96]}"), 400, "invalid_value", "prompt",
+        "Token id 96 at prompt[1] is outside the vocabulary [0, 96).");
+    assertError(post("/v1/chat/completions", chat("hi", "")), 400, "unsupported_parameter", "messages", "--chat-format none");
+    assertError(post("/v1/completions", completion("a", ", \"logit_bias\": {\"96\": 1}")), 400, "invalid_value", "logit_bias", "96");
+    assertThat(health().get("slots_busy").asInt()).isZero();
+  }
+
+  /** Check 4 on the real model: deltas equal the content; role first, finish before usage, usage chunk, [DONE]; stop strings. */
+  @Test
+  void streamingEqualsNonStreamingAndAStopStringNeverLeaks() throws Exception {
+    start(charDir, ServeConfig.defaults().withSlots(2, 16), "chatml");
+    String extra = ", \"max_tokens\": 60, \"seed\": 3, \"temperature\": 1";
+    Reply whole = post("/v1/chat/completions", chat("Hello", extra));
+    String content = whole.body().get("choices").get(0).get("message").get("content").asText();
+    Reply s = post("/v1/chat/completions", chat("Hello", extra + ", \"stream\": true, \"stream_options\": {\"include_usage\": true}"));
+    String[] events = s.raw().body().split("\n\n");
+    assertThat(events[events.length - 1]).isEqualTo("data: [DONE]");
+    List<JsonNode> chunks = new ArrayList<>();
+    for (int i = 0; i < events.length - 1; i++) chunks.add(JSON.readTree(events[i].substring(6)));
+    assertThat(chunks.get(0).get("choices").get(0).get("delta").get("role").asText()).isEqualTo("assistant");
+    StringBuilder joined = new StringBuilder();
+    for (JsonNode c : chunks) if (!c.get("choices").isEmpty()) joined.append(c.get("choices").get(0).get("delta").path("content").asText(""));
+    assertThat(joined.toString()).isEqualTo(content);
+    JsonNode usage = chunks.get(chunks.size() - 1);
+    assertThat(usage.get("choices")).isEmpty();
+    assertThat(usage.get("usage")).isEqualTo(whole.body().get("usage"));
+    assertThat(chunks.get(chunks.size() - 2).get("choices").get(0).get("finish_reason").asText()).isEqualTo("length");
+    // a stop string of three characters (three tokens) taken from the middle
+    String stop = content.substring(30, 33);
+    int cut = content.indexOf(stop);
+    String stopJson = JSON.writeValueAsString(stop);
+    Reply stopped = post("/v1/chat/completions", chat("Hello", extra + ", \"stop\": [" + stopJson + "]"));
+    assertThat(stopped.body().get("choices").get(0).get("message").get("content").asText()).isEqualTo(content.substring(0, cut));
+    assertThat(stopped.body().get("choices").get(0).get("finish_reason").asText()).isEqualTo("stop");
+    StringBuilder deltas = new StringBuilder();
+    for (String ev : post("/v1/chat/completions", chat("Hello", extra + ", \"stream\": true, \"stop\": " + stopJson)).raw().body().split("\n\n")) {
+      if (ev.isBlank() || ev.equals("data: [DONE]")) continue;
+      String d = JSON.readTree(ev.substring(6)).get("choices").get(0).path("delta").path("content").asText("");
+      assertThat(d).doesNotContain(stop);
+      deltas.append(d);
+    }
+    assertThat(deltas.toString()).isEqualTo(content.substring(0, cut));
+  }
+
+  /** Checks 5 and 6: P = 2 shows two busy slots with four requests; P = 1, Q = 2 and ten requests: 3 served, 7 refused. */
+  @Test
+  void parallelSlotsAndOverload() throws Exception {
+    start(slowDir, ServeConfig.defaults().withSlots(2, 16), "none");
+    ExecutorService pool = Executors.newFixedThreadPool(10);
+    try {
+      List<Future<Reply>> fs = new ArrayList<>();
+      for (int i = 0; i < 4; i++) fs.add(pool.submit(() -> post("/v1/completions", completion("a", ", \"max_tokens\": 200"))));
+      int maxBusy = 0;
+      for (int i = 0; i < 2000 && maxBusy < 2; i++) {
+        maxBusy = Math.max(maxBusy, health().get("slots_busy").asInt());
+        Thread.sleep(5);
+      }
+      assertThat(maxBusy).isEqualTo(2);
+      for (Future<Reply> f : fs) assertThat(f.get().status()).isEqualTo(200);
+      stop();
+
+      start(slowDir, ServeConfig.defaults().withSlots(1, 2), "none");
+      fs.clear();
+      for (int i = 0; i < 10; i++) fs.add(pool.submit(() -> post("/v1/completions", completion("a", ", \"max_tokens\": 3000"))));
+      int ok = 0;
+      int busy = 0;
+      for (Future<Reply> f : fs) {
+        Reply r = f.get(240, TimeUnit.SECONDS);
+        if (r.status() == 200) ok++;
+        if (r.status() == 503) {
+          busy++;
+          assertError(r, 503, "server_overloaded", null, "requests are waiting (limit 2)");
+          assertThat(Long.parseLong(r.raw().headers().firstValue("Retry-After").orElseThrow())).isGreaterThanOrEqualTo(1);
+        }
+      }
+      assertThat(ok).isEqualTo(3);
+      assertThat(busy).isEqualTo(7);
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  static Socket openStream(int port, String body) throws Exception {
+    byte[] b = body.getBytes(StandardCharsets.UTF_8);
+    Socket s = new Socket("127.0.0.1", port);
+    OutputStream o = s.getOutputStream();
+    o.write(("POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Length: " + b.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+    o.write(b);
+    o.flush();
+    return s;
+  }
+
+  /**
+   * Check 7: a client closing its stream after the first chunk frees the slot and decoding stops.
+   * (A queued request whose client left is not detected before its turn: Jetty reads nothing from a
+   * connection whose request body is complete, so the close is seen at the first write.)
+   */
+  @Test
+  void aClosedStreamFreesItsSlotAndDecodingStops() throws Exception {
+    start(slowDir, ServeConfig.defaults().withSlots(1, 4), "none");
+    try (Socket s = openStream(server.port(), completion("a", ", \"max_tokens\": 3000, \"stream\": true"))) {
+      BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8));
+      String line;
+      int data = 0;
+      while ((line = in.readLine()) != null && data < 2) if (line.startsWith("data: ")) data++;
+      assertThat(data).isEqualTo(2);
+    }
+    long t0 = System.nanoTime();
+    while (server.slotsBusy() > 0 && System.nanoTime() - t0 < 30_000_000_000L) Thread.sleep(2);
+    assertThat(server.slotsBusy()).isZero();
+    Thread.sleep(200);
+    long steps = model.steps();
+    Thread.sleep(300);
+    assertThat(model.steps()).as("decoding stopped").isEqualTo(steps);
+    assertThat(steps).isLessThan(3000);
+
+  }
+
+  /** Check 8: --request-timeout 1 on a long generation gives 504 (stream: an error event, no [DONE]); the next request succeeds. */
+  @Test
+  void requestTimeoutGives504AndTheNextRequestSucceeds() throws Exception {
+    start(slowDir, ServeConfig.defaults().withTimeouts(1000, 30_000), "none");
+    Reply r = post("/v1/completions", completion("a", ", \"max_tokens\": 4000"));
+    assertError(r, 504, "timeout", null, "Request exceeded the 1.0 s limit after");
+    assertThat(r.raw().headers().firstValue("x-should-retry")).hasValue("false");
+    byte[] body = completion("a", ", \"max_tokens\": 4000, \"stream\": true").getBytes(StandardCharsets.UTF_8);
+    String s = ServerTest.raw(server.port(), "POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Length: " + body.length
+        + "\r\n\r\n", body, 30_000);
+    assertThat(s).startsWith("HTTP/1.1 200").contains("data: {\"error\":{\"message\":\"Request exceeded the 1.0 s limit").doesNotContain("[DONE]");
+    assertThat(post("/v1/completions", completion("a", ", \"max_tokens\": 3")).status()).isEqualTo(200);
+    assertThat(health().get("slots_busy").asInt()).isZero();
+  }
+
+  /** Check 10: 500 mixed requests from 8 client threads; no 500; threads and heap back to their start; nothing busy or queued. */
+  @Test
+  void soakOfFiveHundredMixedRequests() throws Exception {
+    start(charDir, ServeConfig.defaults().withSlots(2, 16), "chatml");
+    // warm-up with the same mix, so the server's thread pool has grown to its working size
+    mixedLoad(100);
+    var memory = ManagementFactory.getMemoryMXBean();
+    System.gc();
+    int threadsBefore = serverThreads().size();
+    long heapBefore = memory.getHeapMemoryUsage().getUsed();
+    int served = mixedLoad(500);
+    assertThat(served).isEqualTo(400);
+    long t0 = System.nanoTime();
+    while ((server.slotsBusy() > 0 || server.queued() > 0) && System.nanoTime() - t0 < 10_000_000_000L) Thread.sleep(10);
+    JsonNode h = health();
+    assertThat(h.get("slots_busy").asInt()).isZero();
+    assertThat(h.get("queued").asInt()).isZero();
+    int threadsAfter = Integer.MAX_VALUE;
+    long heapAfter = Long.MAX_VALUE;
+    for (int k = 0; k < 50 && (threadsAfter > threadsBefore || heapAfter > heapBefore + (8 << 20)); k++) {
+      Thread.sleep(100);
+      System.gc();
+      threadsAfter = serverThreads().size();
+      heapAfter = memory.getHeapMemoryUsage().getUsed();
+    }
+    System.out.printf("soak: threads %d -> %d, heap %.1f -> %.1f MB%n", threadsBefore, threadsAfter, heapBefore / 1e6, heapAfter / 1e6);
+    assertThat(threadsAfter).as("platform threads now: %s", serverThreads()).isLessThanOrEqualTo(threadsBefore);
+    assertThat(heapAfter).isLessThanOrEqualTo(heapBefore + (8 << 20));
+  }
+
+  /**
+   * Live platform threads other than this test's clients (java.net.http's executor threads, which
+   * linger for a minute) and the JVM's own elastic ones (JIT compiler threads, the carrier threads
+   * of virtual threads): the server's and the decoder's.
+   */
+  static List<String> serverThreads() {
+    List<String> names = new ArrayList<>();
+    for (Thread t : Thread.getAllStackTraces().keySet()) {
+      String n = t.getName();
+      if (t.isVirtual() || n.startsWith("HttpClient") || n.contains("CompilerThread") || n.startsWith("ForkJoinPool")
+          || n.startsWith("pool-")) continue;
+      names.add(n);
+    }
+    return names;
+  }
+
+  /** n mixed requests from 8 client threads (completions, chat streams, streams closed early, bad JSON, bad values); the 200s and 400s as expected. */
+  private int mixedLoad(int n) throws Exception {
+    AtomicInteger next = new AtomicInteger();
+    AtomicInteger served = new AtomicInteger();
+    List<String> failures = java.util.Collections.synchronizedList(new ArrayList<>());
+    ExecutorService pool = Executors.newFixedThreadPool(8);
+    List<Future<?>> fs = new ArrayList<>();
+    for (int t = 0; t < 8; t++) {
+      fs.add(pool.submit(() -> {
+        for (int i; (i = next.getAndIncrement()) < n; ) {
+          Random r = new Random(i);
+          try {
+            switch (i % 5) {
+              case 0 -> check(post("/v1/completions", completion("To be", ", \"max_tokens\": " + (1 + r.nextInt(8)) + ", \"seed\": " + i)), 200, failures, served);
+              case 1 -> check(post("/v1/chat/completions", chat("hi", ", \"max_tokens\": " + (1 + r.nextInt(8)) + ", \"stream\": true")), 200, failures, served);
+              case 2 -> {
+                try (Socket s = openStream(server.port(), completion("a", ", \"max_tokens\": 50, \"stream\": true"))) {
+                  s.getInputStream().read();
+                }
+              }
+              case 3 -> check(post("/v1/chat/completions", "{\"model\": \"m\", \"messages\": [{\"role\": \"user\""), 400, failures, served);
+              default -> check(post("/v1/completions", completion("a", ", \"temperature\": 9")), 400, failures, served);
+            }
+          } catch (Exception e) {
+            failures.add(i + ": " + e);
+          }
+        }
+        return null;
+      }));
+    }
+    for (Future<?> f : fs) f.get(240, TimeUnit.SECONDS);
+    pool.shutdown();
+    assertThat(failures).isEmpty();
+    return served.get();
+  }
+
+  private static void check(Reply r, int status, List<String> failures, AtomicInteger served) {
+    if (r.status() != status) failures.add("status " + r.status() + ": " + r.raw().body());
+    else served.incrementAndGet();
+  }
+
+  /** Check 12: openai-python's requests and types (skipped with the reason when the package is absent). */
+  @Test
+  void openaiPythonClientCompatibility() throws Exception {
+    Process probe = new ProcessBuilder("python3", "-c", "import openai").redirectErrorStream(true).start();
+    String why = new String(probe.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+    boolean ok = probe.waitFor(60, TimeUnit.SECONDS) && probe.exitValue() == 0;
+    if (!ok) System.out.println("openai-python compatibility skipped: python3 -c 'import openai' failed: " + why);
+    assumeTrue(ok, "openai-python not importable: " + why);
+    start(charDir, ServeConfig.defaults().withSlots(2, 16), "chatml");
+    Path script = tmp.resolve("openai_compat.py");
+    try (var in = getClass().getResourceAsStream("/serve/openai_compat.py")) {
+      Files.copy(in, script, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    }
+    Process p = new ProcessBuilder("python3", script.toString(), server.baseUrl() + "/v1", "m").redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
+    assertThat(p.exitValue()).as(out).isZero();
+    assertThat(out).startsWith("ok ");
+  }
+}
