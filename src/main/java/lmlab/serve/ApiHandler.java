@@ -116,6 +116,24 @@ final class ApiHandler extends Handler.Abstract {
         complete(id, path.equals("/v1/chat/completions"), request, response, callback);
         return;
       }
+      case "/tokenize" -> {
+        allow(method, "POST");
+        int[] ids = parser.tokenize(parseJson(readBody(request)));
+        ObjectNode r = JsonNodeFactory.instance.objectNode().put("count", ids.length).put("max_model_len", model.maxModelLen());
+        ArrayNode tokens = r.putArray("tokens");
+        for (int t : ids) tokens.add(t);
+        sendJson(response, callback, 200, r, List.of());
+        return;
+      }
+      case "/detokenize" -> {
+        allow(method, "POST");
+        int[] ids = parser.detokenize(parseJson(readBody(request)));
+        ByteArrayOutputStream text = new ByteArrayOutputStream();
+        for (int t : ids) text.writeBytes(model.tokenBytes(t));
+        sendJson(response, callback, 200, JsonNodeFactory.instance.objectNode().put("prompt", text.toString(StandardCharsets.UTF_8)),
+            List.of());
+        return;
+      }
       default -> { }
     }
     if (path.startsWith("/v1/models/")) {
@@ -221,7 +239,22 @@ final class ApiHandler extends Handler.Abstract {
     if (!req.ignored().isEmpty()) LOG.warning(id + " ignored fields: " + String.join(", ", req.ignored()));
     AtomicBoolean gone = new AtomicBoolean();
     request.addFailureListener(t -> gone.set(true));
+    ClientWatch watch = ClientWatch.start(request, gone);
+    try {
+      serve(id, chat, req, deadline, gone, watch, response, callback);
+    } finally {
+      endWatch(watch, response);
+    }
+  }
 
+  /** Stops watching the connection before a response is written; a pipelined client gets Connection: close. */
+  private static void endWatch(ClientWatch watch, Response response) {
+    watch.close();
+    if (watch.pipelined() && !response.isCommitted()) response.getHeaders().put(HttpHeader.CONNECTION, "close");
+  }
+
+  private void serve(String id, boolean chat, ParsedRequest req, long deadline, AtomicBoolean gone, ClientWatch watch,
+      Response response, Callback callback) throws Exception {
     SlotPool.Lease lease;
     try {
       lease = slots.acquire(deadline, gone::get);
@@ -231,18 +264,21 @@ final class ApiHandler extends Handler.Abstract {
     } catch (SlotPool.LeftQueue e) {
       if (e.timedOut) throw timeout(0);
       LOG.info(id + " cancelled by client while queued");
-      callback.failed(new IOException("client went away"));
+      callback.failed(new Request.Handler.AbortException("client went away"));
       return;
     }
     try (lease) {
       String rid = (chat ? "chatcmpl-" : "cmpl-") + HexFormat.of().formatHex(randomBytes());
+      // a stream's writes notice a closed connection themselves, and its headers go out now
+      if (req.stream()) endWatch(watch, response);
       Responder out = req.stream()
           ? new StreamResponder(response, rid, chat, req, created(), model.name(), req.ignored())
           : new JsonResponder(rid, chat, req, created(), model.name());
       Outcome o = generate(req, out, deadline, gone);
+      endWatch(watch, response);
       if (o.cancelled) {
         LOG.info(id + " cancelled by client after " + o.tokens + " tokens");
-        callback.failed(new IOException("client went away"));
+        callback.failed(new Request.Handler.AbortException("client went away"));
         return;
       }
       if (o.timedOut) {

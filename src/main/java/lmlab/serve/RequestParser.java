@@ -117,6 +117,51 @@ final class RequestParser {
         topLogprobs, schema, List.copyOf(ignored));
   }
 
+  /**
+   * vLLM's {@code POST /tokenize}: {@code {"model", "prompt"}}, the prompt a string encoded as a
+   * completions prompt is (special-token matching on, add_special_tokens true).
+   */
+  int[] tokenize(JsonNode body) {
+    if (!body.isObject())
+      throw ApiError.invalid("invalid_type", null, "The request body must be a JSON object, got " + article(body) + ".");
+    String modelName = string(body, "model", true);
+    JsonNode p = required(body, "prompt");
+    if (!p.isTextual()) throw ApiError.type("prompt", "a string", typeName(p));
+    checkModel(modelName);
+    try {
+      return model.encodeText(p.asText());
+    } catch (IllegalArgumentException e) {
+      throw ApiError.invalid("invalid_value", "prompt", "The prompt cannot be encoded: " + e.getMessage() + ".");
+    }
+  }
+
+  /** vLLM's {@code POST /detokenize}: {@code {"model", "tokens"}}, ids in [0, vocab_size). */
+  int[] detokenize(JsonNode body) {
+    if (!body.isObject())
+      throw ApiError.invalid("invalid_type", null, "The request body must be a JSON object, got " + article(body) + ".");
+    String modelName = string(body, "model", true);
+    JsonNode t = required(body, "tokens");
+    if (!t.isArray()) throw ApiError.type("tokens", "an array of token ids", typeName(t));
+    int[] ids = new int[t.size()];
+    for (int i = 0; i < t.size(); i++) {
+      JsonNode x = t.get(i);
+      if (!x.isIntegralNumber()) throw ApiError.type("tokens[" + i + "]", "an integer token id", typeName(x));
+      long v = x.asLong();
+      if (!x.canConvertToLong() || v < 0 || v >= model.vocabSize())
+        throw ApiError.invalid("invalid_value", "tokens", "Token id " + x + " at tokens[" + i + "] is outside the vocabulary [0, "
+            + model.vocabSize() + ").");
+      ids[i] = (int) v;
+    }
+    checkModel(modelName);
+    return ids;
+  }
+
+  private void checkModel(String modelName) {
+    if (!modelName.equals(model.name()))
+      throw new ApiError(404, "invalid_request_error", "model_not_found", "model",
+          "The model '" + modelName + "' does not exist. Available: " + model.name() + ".");
+  }
+
   private static ApiError contextError(int promptTokens, int completion, int limit, String param) {
     String where = param.equals("messages") ? "in the messages" : "in the prompt";
     return ApiError.invalid("context_length_exceeded", param, "This model's maximum context length is " + limit
