@@ -17,7 +17,7 @@ final class Dropout {
     if (!training || p == 0f) return x;
     float scale = 1f / (1f - p);
     float[] m = Arena.scratch(x.numel());
-    for (int i = 0; i < m.length; i++) m[i] = rng.nextFloat() >= p ? scale : 0f;
+    rng.fillKeepMask(m, m.length, p, scale);
     Tensor mask = Tensor.wrap(m, x.shape.clone());
     Tensor out = Pointwise.map2(x, mask, Dropout::mulK);
     return Autograd.record("dropout", out, g -> new Tensor[] {Pointwise.map2(g, mask, Dropout::mulK)}, x);

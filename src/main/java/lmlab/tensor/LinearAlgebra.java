@@ -4,6 +4,7 @@ import java.util.Arrays;
 import java.util.HashSet;
 import lmlab.autograd.Autograd;
 import lmlab.kernels.Gemm;
+import lmlab.kernels.Parallel;
 
 /**
  * matmul (PyTorch semantics, broadcast batch dims) and the fused linear layer, both on {@link Gemm}.
@@ -128,7 +129,10 @@ final class LinearAlgebra {
     float[] y = bias != null ? Arena.scratch(rows * out) : Arena.zeroed(rows * out); // GEMM adds into y
     if (bias != null) {
       float[] bv = bias.toArray();
-      for (int r = 0; r < rows; r++) System.arraycopy(bv, 0, y, r * out, out);
+      // on the pool: for thousands of rows this copy is a pass over all of y
+      Parallel.forRange(rows, Math.max(1, 16384 / Math.max(1, out)), (from, to) -> {
+        for (int r = from; r < to; r++) System.arraycopy(bv, 0, y, r * out, out);
+      });
     }
     // op(B) = Wᵀ: W stored (out, in) is read transposed; a transposed view of (in, out) is read as is
     if (in > 0) {

@@ -42,6 +42,30 @@ public final class Rng {
   }
 
   /** Uniform in [0, 1) with 53 random bits. */
+  /**
+   * m[i] = rng.nextFloat() >= p ? scale : 0 for i in [0, n): the draws {@link #nextFloat} would
+   * make, in the same order, with the state held in locals (a call per element reloads and
+   * stores the four state words each time).
+   */
+  public void fillKeepMask(float[] m, int n, float p, float scale) {
+    long a = s0, b = s1, c = s2, d = s3;
+    for (int i = 0; i < n; i++) {
+      long result = Long.rotateLeft(b * 5, 7) * 9;
+      long t = b << 17;
+      c ^= a;
+      d ^= b;
+      b ^= c;
+      a ^= d;
+      c ^= t;
+      d = Long.rotateLeft(d, 45);
+      m[i] = (result >>> 40) * 0x1.0p-24f >= p ? scale : 0f;
+    }
+    s0 = a;
+    s1 = b;
+    s2 = c;
+    s3 = d;
+  }
+
   public double nextDouble() {
     return (nextLong() >>> 11) * 0x1.0p-53;
   }

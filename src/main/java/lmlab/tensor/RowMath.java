@@ -98,10 +98,12 @@ final class RowMath {
   /** Σ over rows of the row-major (rows × cols) matrix at g[off..]: one value per column. */
   static float[] columnSums(float[] g, int off, int rows, int cols) {
     float[] out = new float[cols];
-    int blocks = (cols + 255) / 256;
-    Parallel.forRange(blocks, Math.max(1, 32768 / Math.max(1, rows * 256)), (from, to) -> {
-      int c0 = from * 256;
-      int c1 = Math.min(cols, to * 256);
+    // Blocks of 64 columns, so a 192-wide gradient still splits over threads; each column sums
+    // its rows in order whatever the block, so the result does not depend on the split.
+    int blocks = (cols + 63) / 64;
+    Parallel.forRange(blocks, Math.max(1, 32768 / Math.max(1, rows * 64)), (from, to) -> {
+      int c0 = from * 64;
+      int c1 = Math.min(cols, to * 64);
       for (int r = 0; r < rows; r++) VectorMath.addInPlace(out, c0, g, off + r * cols + c0, c1 - c0);
     });
     return out;

@@ -250,6 +250,21 @@ class ElementwiseValueTest {
   }
 
   @Test
+  void dropoutDrawsItsMaskAsNextFloatWouldAndLeavesTheRngWhereNextFloatWould() {
+    Rng fast = new Rng(7);
+    Rng slow = new Rng(7);
+    float[] m = new float[1001];
+    fast.fillKeepMask(m, m.length, 0.25f, 4f / 3);
+    for (int i = 0; i < m.length; i++) assertThat(m[i]).isEqualTo(slow.nextFloat() >= 0.25f ? 4f / 3 : 0f);
+    assertThat(fast.state()).containsExactly(slow.state());
+    Tensor x = Tensor.ones(7, 11);
+    Rng r = new Rng(9);
+    float[] expected = new float[77];
+    for (int i = 0; i < expected.length; i++) expected[i] = r.nextFloat() >= 0.5f ? 2f : 0f;
+    assertThat(x.dropout(0.5f, new Rng(9), true).toArray()).containsExactly(expected);
+  }
+
+  @Test
   void dropoutIsTheIdentityWhenOffAndRejectsBadP() {
     Tensor x = Tensor.randn(new Rng(1), 4, 4);
     assertThat(x.dropout(0f, new Rng(1), true)).isSameAs(x);
