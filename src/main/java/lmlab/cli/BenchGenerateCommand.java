@@ -3,6 +3,7 @@ package lmlab.cli;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import lmlab.decode.Decoder;
 import lmlab.decode.Greedy;
 import lmlab.decode.KvCache;
 import lmlab.kernels.Parallel;
@@ -42,7 +43,12 @@ import picocli.CommandLine.Option;
       "roofline_gb_per_s / weight bytes per token, the machine's ceiling for this decoding;",
       "of_roofline = tokens_per_s / roofline_tokens_per_s.",
       "A learned position table shorter than the run is extended to it (positions",
-      "0 .. new_tokens - 1 are used), since a KV cache cannot slide a learned table."
+      "0 .. new_tokens - 1 are used), since a KV cache cannot slide a learned table.",
+      "--batch N: N independent greedy sequences (row i's prompt is token i mod V) stepped",
+      "together, one batched step of N tokens per position: the weights are read once per step",
+      "for all rows. tokens_per_s is then the aggregate (N x new tokens / time), ms_per_step the",
+      "time of one step of all rows, weight_gb_per_s the weight bytes per step x steps/s, and",
+      "roofline_tokens_per_s = N x roofline_gb_per_s / weight_bytes_per_token."
     })
 public final class BenchGenerateCommand implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -74,6 +80,10 @@ public final class BenchGenerateCommand implements Runnable {
           + " Default for them: 1024,4096,16384.")
   java.util.List<Integer> contexts;
 
+  @Option(names = "--batch", paramLabel = "N", defaultValue = "1",
+      description = "Independent sequences decoded together in batched steps (aggregate tokens/s). Default: ${DEFAULT-VALUE}")
+  int batch;
+
   @Option(names = "--roofline-seconds", paramLabel = "S", defaultValue = "0.5",
       description = "Seconds of the read-bandwidth measurement behind roofline_*. Default: ${DEFAULT-VALUE}")
   double rooflineSeconds;
@@ -84,9 +94,11 @@ public final class BenchGenerateCommand implements Runnable {
     Flags.atLeast(cl, "--new-tokens", newTokens, 1);
     Flags.atLeast(cl, "--reps", reps, 1);
     Flags.atLeast(cl, "--warmup", warmup, 0);
+    Flags.atLeast(cl, "--batch", batch, 1);
     Flags.seconds(cl, "--roofline-seconds", rooflineSeconds);
     lmlab.models.ModelType<?> type = lmlab.models.ModelRegistry.forPreset(preset);
     if (type != null && !(type instanceof lmlab.models.TransformerType)) { // a recurrent-state model: time vs context
+      if (batch > 1) throw new CommandLine.ParameterException(cl, "--batch: only for Transformer presets (" + preset + " is timed per --context)");
       if (contexts != null) for (int c : contexts) Flags.atLeast(cl, "--context", c, 1);
       List<Integer> series = contexts != null ? contexts : List.of(1024, 4096, 16384);
       for (Map<String, Object> row : BenchMixerGenerateCommand.series(lmlab.models.Models.preset(preset), preset, series,
@@ -121,22 +133,31 @@ public final class BenchGenerateCommand implements Runnable {
     model.eval();
     KvCache cache = new KvCache(model);
     int[] prompt = {0};
+    int[] prompts = prompts(batch, config.vocabSize());
     long[] bytes = new long[1];
-    Runnable body = () -> {
-      cache.clear();
-      Greedy.Result r = Greedy.generate(cache, prompt, newTokens, -1);
-      if (r.tokens().length != newTokens) throw new IllegalStateException("generated " + r.tokens().length);
-      bytes[0] = cache.bytes();
-    };
+    Runnable body = batch == 1
+        ? () -> {
+          cache.clear();
+          Greedy.Result r = Greedy.generate(cache, prompt, newTokens, -1);
+          if (r.tokens().length != newTokens) throw new IllegalStateException("generated " + r.tokens().length);
+          bytes[0] = cache.bytes();
+        }
+        : () -> {
+          batchGreedy(cache, prompts, newTokens);
+          bytes[0] = cache.bytes();
+        };
     double seconds = BenchSupport.medianSeconds(warmup, reps, body);
     double cpuSeconds = BenchSupport.medianCpuSeconds(reps, body);
     Map<String, Object> row = new LinkedHashMap<>();
     row.put("bench", "generate");
     row.put("preset", config.preset());
     row.put("weights", format.label());
-    row.put("tokens_per_s", BenchSupport.fourDigits(newTokens / seconds));
-    row.put("ms_per_token", BenchSupport.fourDigits(seconds * 1e3 / newTokens));
-    row.put("cpu_tokens_per_s", BenchSupport.fourDigits(newTokens / cpuSeconds));
+    row.put("batch", batch);
+    row.put("tokens_per_s", BenchSupport.fourDigits((double) batch * newTokens / seconds));
+    row.put("ms_per_token", BenchSupport.fourDigits(seconds * 1e3 / newTokens / batch));
+    if (batch > 1) row.put("ms_per_step", BenchSupport.fourDigits(seconds * 1e3 / newTokens));
+    row.put("cpu_tokens_per_s", BenchSupport.fourDigits((double) batch * newTokens / cpuSeconds));
+    row.put("cpu_seconds", BenchSupport.fourDigits(cpuSeconds));
     row.put("new_tokens", newTokens);
     row.put("threads", Parallel.threads());
     row.put("parameters", parameters);
@@ -145,13 +166,46 @@ public final class BenchGenerateCommand implements Runnable {
     long weightBytes = weightBytesPerToken(model);
     row.put("weight_bytes_per_token", weightBytes);
     row.put("weight_gb_per_s", BenchSupport.fourDigits(weightBytes * newTokens / seconds / 1e9));
-    // the same bytes streamed with nothing else to do, on as many threads, in the same minute
+    // the same bytes streamed with nothing else to do, on as many threads, in the same minute; a
+    // batched step reads them once for all its rows
     double roofline = StreamRead.bytesPerSecond(weightBytes, Parallel.threads(), rooflineSeconds);
+    double rooflineTokens = batch * roofline / weightBytes;
     row.put("roofline_gb_per_s", BenchSupport.fourDigits(roofline / 1e9));
-    row.put("roofline_tokens_per_s", BenchSupport.fourDigits(roofline / weightBytes));
-    row.put("of_roofline", Math.round(newTokens / seconds / (roofline / weightBytes) * 1000) / 1000.0);
+    row.put("roofline_tokens_per_s", BenchSupport.fourDigits(rooflineTokens));
+    row.put("of_roofline", Math.round((double) batch * newTokens / seconds / rooflineTokens * 1000) / 1000.0);
     row.put("max_position_embeddings", config.maxPositionEmbeddings());
     BenchSupport.printJson(cl.getOut(), row);
+  }
+
+  /** Row i's one-token prompt: token i mod V, so the rows decode different sequences. */
+  static int[] prompts(int rows, int vocab) {
+    int[] p = new int[rows];
+    for (int i = 0; i < rows; i++) p[i] = i % vocab;
+    return p;
+  }
+
+  /**
+   * Greedy decoding of prompts.length independent sequences (one prompt token each) in batched
+   * steps of decoder (cleared first): newTokens picks per row, each row's argmax (ties to the lower
+   * id, as {@link Greedy}) fed back with all the others in one step; the last picks are not fed.
+   * Returns the picks, (rows, newTokens).
+   */
+  static int[][] batchGreedy(Decoder decoder, int[] prompts, int newTokens) {
+    int rows = prompts.length;
+    int vocab = decoder.languageModel().vocabSize();
+    int[][] picks = new int[rows][newTokens];
+    int[] next = prompts.clone();
+    decoder.clear();
+    for (int t = 0; t < newTokens; t++) {
+      float[] logits = decoder.step(next, 1);
+      for (int r = 0; r < rows; r++) {
+        int best = 0;
+        for (int j = 1, off = r * vocab; j < vocab; j++) if (logits[off + j] > logits[off + best]) best = j;
+        next[r] = best;
+        picks[r][t] = best;
+      }
+    }
+    return picks;
   }
 
   /**

@@ -45,6 +45,46 @@ class BenchGenerateCommandTest {
   }
 
   @Test
+  void batchReportsAggregateTokensAndItsOwnRoofline() throws Exception {
+    MainTest.Run r = MainTest.run("bench", "generate", "--preset", "chargpt", "--batch", "3", "--new-tokens", "10",
+        "--reps", "1", "--warmup", "0", "--roofline-seconds", "0.02");
+    assertThat(r.code()).as(r.err()).isZero();
+    JsonNode n = new ObjectMapper().readTree(r.out());
+    assertThat(n.get("batch").asInt()).isEqualTo(3);
+    double tokens = n.get("tokens_per_s").asDouble();
+    assertThat(tokens).isPositive();
+    // aggregate: three rows per step of ms_per_step
+    assertThat(tokens).isCloseTo(3 * 1e3 / n.get("ms_per_step").asDouble(), org.assertj.core.data.Percentage.withPercentage(0.5));
+    assertThat(n.get("cpu_seconds").asDouble()).isPositive();
+    // the weights are read once per step for all rows: three times the one-row ceiling
+    assertThat(n.get("roofline_tokens_per_s").asDouble()).isCloseTo(
+        3 * n.get("roofline_gb_per_s").asDouble() * 1e9 / n.get("weight_bytes_per_token").asLong(),
+        org.assertj.core.data.Percentage.withPercentage(0.2));
+    assertThat(n.get("of_roofline").asDouble()).isCloseTo(tokens / n.get("roofline_tokens_per_s").asDouble(),
+        org.assertj.core.data.Offset.offset(6e-4 + 1e-3 * n.get("of_roofline").asDouble()));
+    // ten positions of three rows in every layer's cache
+    assertThat(n.get("kv_cache_bytes").asLong()).isEqualTo(3 * 10 * 2L * 6 * 192 * 4);
+    MainTest.Run bad = MainTest.run("bench", "generate", "--preset", "chargpt", "--batch", "0");
+    assertThat(bad.code()).isEqualTo(2);
+    assertThat(bad.err()).contains("--batch");
+  }
+
+  @Test
+  void batchedRowsPickTheTokensOfSingleRuns() {
+    lmlab.models.Transformer model = new lmlab.models.Transformer(
+        lmlab.models.TransformerConfig.builder("chargpt").set("dropout", 0.0).build(), 3L);
+    model.eval();
+    int[] prompts = BenchGenerateCommand.prompts(5, 65);
+    int[][] batched = BenchGenerateCommand.batchGreedy(new lmlab.decode.Decoder(model), prompts, 30);
+    for (int r = 0; r < prompts.length; r++) {
+      int[] single = lmlab.decode.Greedy.generate(model, new int[] {prompts[r]}, 30, -1).tokens();
+      assertThat(batched[r]).as("row %d", r).containsExactly(single);
+    }
+    // the rows differ (else the test would not show rows kept apart)
+    assertThat(batched[0]).isNotEqualTo(batched[1]);
+  }
+
+  @Test
   void bf16WeightsHalveTheMatrixBytesPerToken() throws Exception {
     MainTest.Run r = MainTest.run("bench", "generate", "--preset", "chargpt", "--weights", "bf16", "--new-tokens", "20",
         "--reps", "1", "--warmup", "0", "--roofline-seconds", "0.02");

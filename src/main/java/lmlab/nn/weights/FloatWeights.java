@@ -111,14 +111,14 @@ public final class FloatWeights extends Weights {
         a0 = FloatVector.fromArray(S, wa, r0 + p).fma(xv, a0);
         a1 = FloatVector.fromArray(S, wa, r1 + p).fma(xv, a1);
       }
-      finish(Lanes.sum(a0), wa, r0, iv, x, xo, b, bo, y, yo, j, accumulate);
-      finish(Lanes.sum(a1), wa, r1, iv, x, xo, b, bo, y, yo, j + 1, accumulate);
+      finish(Lanes.sum(a0), wa, r0, x, xo, b, bo, y, yo, j, accumulate);
+      finish(Lanes.sum(a1), wa, r1, x, xo, b, bo, y, yo, j + 1, accumulate);
     }
     if (j < to) {
       int r0 = wo + j * in;
       FloatVector a0 = FloatVector.zero(S);
       for (int p = 0; p < iv; p += L) a0 = FloatVector.fromArray(S, wa, r0 + p).fma(FloatVector.fromArray(S, x, xo + p), a0);
-      finish(Lanes.sum(a0), wa, r0, iv, x, xo, b, bo, y, yo, j, accumulate);
+      finish(Lanes.sum(a0), wa, r0, x, xo, b, bo, y, yo, j, accumulate);
     }
   }
 
@@ -154,23 +154,39 @@ public final class FloatWeights extends Weights {
    * registers and each loop is compiled on its own rather than as one large method.
    */
   private void fewRows(int from, int to, float[] x, int n, float[] b, int bo, float[] y, boolean accumulate) {
+    float[] sums = new float[Lanes.SUMS_SCRATCH]; // a tile's reduced accumulators
     int even = n - n % 2;
     int j = from;
     for (; j + 2 <= to; j += 2) {
       int r = 0;
-      for (; r + 4 <= even; r += 4) tile4x2(j, r, x, b, bo, y, accumulate);
-      if (r < even) tile2x2(j, r, x, b, bo, y, accumulate);
+      for (; r + 4 <= even; r += 4) {
+        tile4x2(j, r, x, sums);
+        for (int i = 0; i < 4; i++) {
+          finish(sums[2 * i], w.storage(), w.offset() + j * in, x, (r + i) * in, b, bo, y, (r + i) * out, j, accumulate);
+          finish(sums[2 * i + 1], w.storage(), w.offset() + (j + 1) * in, x, (r + i) * in, b, bo, y, (r + i) * out, j + 1,
+              accumulate);
+        }
+      }
+      if (r < even) {
+        tile2x2(j, r, x, sums);
+        for (int i = 0; i < 2; i++) {
+          finish(sums[2 * i], w.storage(), w.offset() + j * in, x, (r + i) * in, b, bo, y, (r + i) * out, j, accumulate);
+          finish(sums[2 * i + 1], w.storage(), w.offset() + (j + 1) * in, x, (r + i) * in, b, bo, y, (r + i) * out, j + 1,
+              accumulate);
+        }
+      }
     }
     if (j < to) for (int r = 0; r < even; r++) rows(j, to, x, r * in, b, bo, y, r * out, accumulate);
     if (even < n) rows(from, to, x, even * in, b, bo, y, even * out, accumulate);
   }
 
   /**
-   * y[r + i][j + c] = Σ_p W[j + c][p] · x[r + i][p] for i < 4, c < 2: a 4 x 2 register tile of
-   * 8-lane accumulators (8 independent FMA chains, enough to cover the FMA latency), 6 loads per 8
-   * FMAs; each accumulator is the one-row chain of {@link #rows}, reduced by {@link Lanes#sum}.
+   * The 4 x 2 register tile: sums[2i + c] = Σ_p W[j + c][p] · x[r + i][p] over the vector part of
+   * p (p &lt; in - in % L), for i &lt; 4, c &lt; 2. Eight L-lane accumulators (8 independent FMA
+   * chains, enough to cover the FMA latency), 6 loads per 8 FMAs; each accumulator is the one-row
+   * chain of {@link #rows}, reduced in the same tree order ({@link Lanes#sums}).
    */
-  private void tile4x2(int j, int r, float[] x, float[] b, int bo, float[] y, boolean accumulate) {
+  private void tile4x2(int j, int r, float[] x, float[] sums) {
     float[] wa = w.storage();
     int r0 = w.offset() + j * in;
     int r1 = r0 + in;
@@ -203,18 +219,11 @@ public final class FloatWeights extends Weights {
       a30 = w0.fma(v, a30);
       a31 = w1.fma(v, a31);
     }
-    finish(Lanes.sum(a00), wa, r0, iv, x, x0, b, bo, y, r * out, j, accumulate);
-    finish(Lanes.sum(a01), wa, r1, iv, x, x0, b, bo, y, r * out, j + 1, accumulate);
-    finish(Lanes.sum(a10), wa, r0, iv, x, x1, b, bo, y, (r + 1) * out, j, accumulate);
-    finish(Lanes.sum(a11), wa, r1, iv, x, x1, b, bo, y, (r + 1) * out, j + 1, accumulate);
-    finish(Lanes.sum(a20), wa, r0, iv, x, x2, b, bo, y, (r + 2) * out, j, accumulate);
-    finish(Lanes.sum(a21), wa, r1, iv, x, x2, b, bo, y, (r + 2) * out, j + 1, accumulate);
-    finish(Lanes.sum(a30), wa, r0, iv, x, x3, b, bo, y, (r + 3) * out, j, accumulate);
-    finish(Lanes.sum(a31), wa, r1, iv, x, x3, b, bo, y, (r + 3) * out, j + 1, accumulate);
+    Lanes.sums(a00, a01, a10, a11, a20, a21, a30, a31, sums);
   }
 
-  /** The 2 x 2 tile of {@link #tile4x2}: weight rows j, j + 1 against input rows r, r + 1. */
-  private void tile2x2(int j, int r, float[] x, float[] b, int bo, float[] y, boolean accumulate) {
+  /** The 2 x 2 tile of {@link #tile4x2}: weight rows j, j + 1 against input rows r, r + 1 into sums[0 .. 4). */
+  private void tile2x2(int j, int r, float[] x, float[] sums) {
     float[] wa = w.storage();
     int r0 = w.offset() + j * in;
     int r1 = r0 + in;
@@ -235,16 +244,13 @@ public final class FloatWeights extends Weights {
       a10 = w0.fma(v1, a10);
       a11 = w1.fma(v1, a11);
     }
-    finish(Lanes.sum(a00), wa, r0, iv, x, x0, b, bo, y, r * out, j, accumulate);
-    finish(Lanes.sum(a01), wa, r1, iv, x, x0, b, bo, y, r * out, j + 1, accumulate);
-    finish(Lanes.sum(a10), wa, r0, iv, x, x1, b, bo, y, (r + 1) * out, j, accumulate);
-    finish(Lanes.sum(a11), wa, r1, iv, x, x1, b, bo, y, (r + 1) * out, j + 1, accumulate);
+    Lanes.sums(a00, a01, a10, a11, sums);
   }
 
   /** Adds the scalar tail p in [iv, in) and the bias to a row's vector sum s, and stores row j. */
-  private void finish(float s, float[] wa, int row, int iv, float[] x, int xo, float[] b, int bo, float[] y, int yo,
-      int j, boolean accumulate) {
-    for (int p = iv; p < in; p++) s += wa[row + p] * x[xo + p];
+  private void finish(float s, float[] wa, int row, float[] x, int xo, float[] b, int bo, float[] y, int yo, int j,
+      boolean accumulate) {
+    for (int p = in - in % L; p < in; p++) s += wa[row + p] * x[xo + p];
     if (b != null) s += b[bo + j];
     y[yo + j] = accumulate ? y[yo + j] + s : s;
   }
