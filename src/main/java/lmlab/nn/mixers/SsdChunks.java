@@ -153,7 +153,12 @@ final class SsdChunks {
     }
 
     private static void scaleRow(float[] src, int so, float f, float[] dst, int d0, int len) {
-      for (int i = 0; i < len; i++) dst[d0 + i] = f * src[so + i];
+      int i = 0;
+      FloatVector fv = FloatVector.broadcast(F, f);
+      for (int up = F.loopBound(len); i < up; i += F.length()) {
+        FloatVector.fromArray(F, src, so + i).mul(fv).intoArray(dst, d0 + i);
+      }
+      for (; i < len; i++) dst[d0 + i] = f * src[so + i];
     }
 
     /** Whether h_prev of chunk c is known to be zero (no start state, first chunk): its products are skipped. */
@@ -332,7 +337,11 @@ final class SsdChunks {
   }
 
   private static boolean allZero(float[] v) {
-    for (float f : v) if (f != 0f) return false;
+    int i = 0;
+    FloatVector or = FloatVector.zero(F);
+    for (int up = F.loopBound(v.length); i < up; i += F.length()) or = or.add(FloatVector.fromArray(F, v, i).abs());
+    if (or.reduceLanes(jdk.incubator.vector.VectorOperators.MAX) != 0f) return false;
+    for (; i < v.length; i++) if (v[i] != 0f) return false;
     return true;
   }
 
