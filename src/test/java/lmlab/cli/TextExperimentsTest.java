@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import lmlab.lab.text.TextFixtures;
 import lmlab.train.RunDirectory;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -104,7 +105,9 @@ class TextExperimentsTest {
     }
   }
 
+  /** Six runs, each a fresh JVM (about a minute on CI's two cores): slow profile; char-rope, char-context and char-gqa stay in the default suite. */
   @Test
+  @Tag("slow")
   void char2026(@TempDir Path tmp) throws IOException {
     Path h = run(tmp, "char-2026");
     assertThat(ids(h)).containsExactly("learned-kv6-S16+256", "learned-kv2-S16+256", "rope-kv6-S16+256", "rope-kv2-S16+256",
