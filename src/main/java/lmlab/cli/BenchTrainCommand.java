@@ -41,6 +41,8 @@ import picocli.CommandLine.Option;
       "Presets: arith-gpt   gpt, V 39, S 6, batch 512",
       "         arith-lstm  lstm-lm (L 2, d 128), V 39, S 6, batch 512",
       "         chargpt     chargpt, V 65, S 128, batch 64",
+      "         mamba2-lab  mamba2-lab (the arithmetic lab's Mamba-2), V 39, S 6, batch 480 (one epoch)",
+      "         mamba2-mini, gla-mini, regla-mini  V 65, S 128, batch 64 (the text task's settings)",
       "ms_per_step is the median after warm-up; tokens_per_s = batch * seq / step time;",
       "optimizer_ms is the median of the AdamW update alone (part of the step);",
       "alloc_mb_per_step is the heap one step still allocates (the step's activations and gradients",
@@ -54,7 +56,11 @@ public final class BenchTrainCommand implements Runnable {
   enum Preset {
     ARITH_GPT("arith-gpt", "gpt", "arith", 39, 6, 512),
     ARITH_LSTM("arith-lstm", "lstm-lm", "arith", 39, 6, 512),
-    CHARGPT("chargpt", "chargpt", "text", 65, 128, 64);
+    CHARGPT("chargpt", "chargpt", "text", 65, 128, 64),
+    MAMBA2_LAB("mamba2-lab", "mamba2-lab", "arith", 39, 6, 480),
+    MAMBA2_MINI("mamba2-mini", "mamba2-mini", "text", 65, 128, 64),
+    GLA_MINI("gla-mini", "gla-mini", "text", 65, 128, 64),
+    REGLA_MINI("regla-mini", "regla-mini", "text", 65, 128, 64);
 
     final String label, model, task;
     final int vocab, seq, batch;
@@ -72,7 +78,7 @@ public final class BenchTrainCommand implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   @Option(names = "--preset", required = true, paramLabel = "NAME", converter = PresetConverter.class,
-      description = "arith-gpt, arith-lstm or chargpt.")
+      description = "arith-gpt, arith-lstm, chargpt, mamba2-lab, mamba2-mini, gla-mini or regla-mini.")
   Preset preset;
 
   @Option(names = "--steps", paramLabel = "N", defaultValue = "20", description = "Timed steps. Default: ${DEFAULT-VALUE}")
@@ -157,8 +163,8 @@ public final class BenchTrainCommand implements Runnable {
     public Preset convert(String value) {
       String v = value.trim().toLowerCase(Locale.ROOT);
       for (Preset p : Preset.values()) if (p.label.equals(v)) return p;
-      throw new CommandLine.TypeConversionException("'" + value + "' is not a bench preset: use arith-gpt, arith-lstm "
-          + "or chargpt");
+      throw new CommandLine.TypeConversionException("'" + value + "' is not a bench preset: use arith-gpt, arith-lstm, "
+          + "chargpt, mamba2-lab, mamba2-mini, gla-mini or regla-mini");
     }
   }
 }

@@ -1,8 +1,10 @@
 package lmlab.models;
 
+import java.util.AbstractMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import lmlab.nn.Module;
 import lmlab.nn.mixers.MixerState;
 import lmlab.tensor.Tensor;
@@ -41,14 +43,40 @@ public final class MixerModels {
   /**
    * The layers' final states as forward's extras, one per state tensor, stacked over the layers
    * (N_layer, B, ...) under the fixtures' names: GLA recurrent_state (ReGLA also key_max), Mamba-2
-   * conv_state and ssm_state.
+   * conv_state and ssm_state. Stacked when first read: a training step never reads them, and the
+   * copies would be as large as the states of every layer.
    */
   static Map<String, Tensor> extras(List<MixerState> states, String... names) {
-    Map<String, Tensor> out = new LinkedHashMap<>();
-    for (int i = 0; i < names.length; i++) {
-      int k = i;
-      out.put(names[i], Tensor.stack(states.stream().map(s -> s.tensors().get(k)).toList(), 0));
+    return new StackedStates(states, names);
+  }
+
+  /** The extras map: the stacks made on first access, once. */
+  private static final class StackedStates extends AbstractMap<String, Tensor> {
+    private final List<MixerState> states;
+    private final String[] names;
+    private Map<String, Tensor> stacked;
+
+    StackedStates(List<MixerState> states, String[] names) {
+      this.states = List.copyOf(states);
+      this.names = names.clone();
     }
-    return out;
+
+    @Override
+    public Set<Entry<String, Tensor>> entrySet() {
+      if (stacked == null) {
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        for (int i = 0; i < names.length; i++) {
+          int k = i;
+          out.put(names[i], Tensor.stack(states.stream().map(s -> s.tensors().get(k)).toList(), 0));
+        }
+        stacked = java.util.Collections.unmodifiableMap(out);
+      }
+      return stacked.entrySet();
+    }
+
+    @Override
+    public Set<String> keySet() {
+      return java.util.Collections.unmodifiableSet(new java.util.LinkedHashSet<>(List.of(names)));
+    }
   }
 }

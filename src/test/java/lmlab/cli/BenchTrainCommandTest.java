@@ -32,6 +32,22 @@ class BenchTrainCommandTest {
     assertThat(n.get("alloc_mb_per_step").asDouble()).isGreaterThanOrEqualTo(2 * logitsMb);
   }
 
+  /** The mixer models' presets: mamba2-lab at the arithmetic shape, the -mini ones at the text task's. */
+  @ParameterizedTest
+  @ValueSource(strings = {"mamba2-lab", "mamba2-mini", "gla-mini", "regla-mini"})
+  void mixerPresetsPrintOneJsonLine(String preset) throws Exception {
+    MainTest.Run r = MainTest.run("bench", "train", "--preset", preset, "--steps", "1", "--warmup", "0",
+        "--batch-size", "2");
+    assertThat(r.code()).as(r.err()).isZero();
+    JsonNode n = new ObjectMapper().readTree(r.out());
+    assertThat(n.get("preset").asText()).isEqualTo(preset);
+    boolean lab = preset.equals("mamba2-lab");
+    assertThat(n.get("seq").asInt()).isEqualTo(lab ? 6 : 128);
+    assertThat(n.get("vocab").asInt()).isEqualTo(lab ? 39 : 65);
+    assertThat(n.get("ms_per_step").asDouble()).isPositive();
+    assertThat(n.get("step_gflop").asDouble()).isPositive(); // in_proj, out_proj (or q/k/v/g/o) and the head
+  }
+
   @Test
   void stepWorkIsThreeTimesTheForwardProducts() throws Exception {
     MainTest.Run r = MainTest.run("bench", "train", "--preset", "arith-gpt", "--steps", "1", "--warmup", "0",

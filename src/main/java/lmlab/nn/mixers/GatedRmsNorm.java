@@ -73,25 +73,7 @@ final class GatedRmsNorm {
           for (int g = 0; g < groups; g++) {
             float r = rs[row * groups + g];
             float c = r * r * r / m * dot(wg, g * m, u, g * m, m);
-            int i = g * m, end = (g + 1) * m, o = row * d;
-            FloatVector rv = FloatVector.broadcast(F, r), cv = FloatVector.broadcast(F, c);
-            for (int up = i + F.loopBound(m); i < up; i += F.length()) {
-              FloatVector ui = FloatVector.fromArray(F, u, i), gi = FloatVector.fromArray(F, gv, gr + i);
-              gi.mul(ui).fma(rv, FloatVector.fromArray(F, dw, i)).intoArray(dw, i);
-              FloatVector du = FloatVector.fromArray(F, wg, i).mul(rv).sub(ui.mul(cv));
-              FloatVector zi = FloatVector.fromArray(F, zv, zr + i);
-              FloatVector sg = zi.broadcast(1f).div(Lanes.exp(zi.neg()).add(1f));
-              du.mul(zi).mul(sg).intoArray(dy, o + i); // du ⊙ silu(z)
-              FloatVector slope = zi.mul(sg.neg().add(1f)).add(1f);
-              du.mul(FloatVector.fromArray(F, yv, yr + i)).mul(sg).mul(slope).intoArray(dz, o + i); // du ⊙ y ⊙ silu'(z)
-            }
-            for (; i < end; i++) {
-              dw[i] += gv[gr + i] * u[i] * r;
-              float du = r * wg[i] - u[i] * c;
-              float zi = zv[zr + i], sg = 1 / (1 + Lanes.exp(-zi));
-              dy[o + i] = du * zi * sg;
-              dz[o + i] = du * yv[yr + i] * sg * (1 + zi * (1 - sg));
-            }
+            backwardGroup(g * m, (g + 1) * m, r, c, u, wg, gv, gr, yv, yr, zv, zr, dw, dy, dz, row * d);
           }
         }
       });
@@ -99,6 +81,34 @@ final class GatedRmsNorm {
       for (float[] p : dwParts) for (int i = 0; i < d; i++) dw[i] += p[i];
       return new Tensor[] {dyT, dzT, Tensor.vector(dw)};
     }, y, z, weight);
+  }
+
+  /**
+   * One group [i0, end) of a row's backward: dw += dout ⊙ u · r, du = r (w ⊙ dout) - u · c,
+   * dy = du ⊙ silu(z), dz = du ⊙ y ⊙ σ(z) (1 + z (1 - σ(z))). A method of its own, small enough
+   * for the JIT to keep the vectors in registers.
+   */
+  private static void backwardGroup(int i0, int end, float r, float c, float[] u, float[] wg, float[] gv, int gr,
+      float[] yv, int yr, float[] zv, int zr, float[] dw, float[] dy, float[] dz, int o) {
+    int i = i0;
+    FloatVector rv = FloatVector.broadcast(F, r), cv = FloatVector.broadcast(F, c), one = FloatVector.broadcast(F, 1f);
+    for (int up = i + F.loopBound(end - i0); i < up; i += F.length()) {
+      FloatVector ui = FloatVector.fromArray(F, u, i), gi = FloatVector.fromArray(F, gv, gr + i);
+      gi.mul(ui).fma(rv, FloatVector.fromArray(F, dw, i)).intoArray(dw, i);
+      FloatVector du = FloatVector.fromArray(F, wg, i).mul(rv).sub(ui.mul(cv));
+      FloatVector zi = FloatVector.fromArray(F, zv, zr + i);
+      FloatVector sg = one.div(Lanes.exp(zi.neg()).add(one));
+      du.mul(zi).mul(sg).intoArray(dy, o + i); // du ⊙ silu(z)
+      FloatVector slope = zi.mul(one.sub(sg)).add(one);
+      du.mul(FloatVector.fromArray(F, yv, yr + i)).mul(sg).mul(slope).intoArray(dz, o + i); // du ⊙ y ⊙ silu'(z)
+    }
+    for (; i < end; i++) {
+      dw[i] += gv[gr + i] * u[i] * r;
+      float du = r * wg[i] - u[i] * c;
+      float zi = zv[zr + i], sg = 1 / (1 + Lanes.exp(-zi));
+      dy[o + i] = du * zi * sg;
+      dz[o + i] = du * yv[yr + i] * sg * (1 + zi * (1 - sg));
+    }
   }
 
   /** u = y ⊙ silu(z) over one row. */
