@@ -43,6 +43,9 @@ final class BatchScheduler implements AutoCloseable {
   private final LinkedBlockingQueue<Job> incoming = new LinkedBlockingQueue<>();
   private final List<Job> active = new ArrayList<>();
   private final AtomicLong steps = new AtomicLong();
+  private final AtomicLong requests = new AtomicLong();
+  private final Object gate = new Object();
+  private boolean held;
   private final Thread thread;
   private volatile boolean closed;
 
@@ -62,11 +65,40 @@ final class BatchScheduler implements AutoCloseable {
     return steps.get();
   }
 
+  /** Requests handed to {@link #generate} so far. */
+  long requests() {
+    return requests.get();
+  }
+
+  /**
+   * Keeps the decoding thread from admitting requests until {@link #release}: requests queue, so
+   * a test can make several arrive at one step boundary whatever the machine's load.
+   */
+  void hold() {
+    synchronized (gate) {
+      held = true;
+    }
+  }
+
+  void release() {
+    synchronized (gate) {
+      held = false;
+      gate.notifyAll();
+    }
+  }
+
+  private void awaitRelease() throws InterruptedException {
+    synchronized (gate) {
+      while (held && !closed) gate.wait();
+    }
+  }
+
   /** Generates for one request, calling sink in the caller's thread; returns when the request ends or the sink refuses. */
   void generate(Generator.Request request, Generator.TokenSink sink) throws InterruptedException {
     if (closed) throw new IllegalStateException("the decoder is shut down");
     Job job = new Job(request);
     incoming.add(job);
+    requests.incrementAndGet();
     try {
       while (true) {
         Object o = job.out.take();
@@ -85,6 +117,7 @@ final class BatchScheduler implements AutoCloseable {
       try {
         fresh.clear();
         if (active.isEmpty()) fresh.add(incoming.take());
+        awaitRelease();
         incoming.drainTo(fresh);
         // leave before join: a slot whose request ended marks it cancelled before its next request can arrive
         prune();
@@ -163,6 +196,7 @@ final class BatchScheduler implements AutoCloseable {
   @Override
   public void close() {
     closed = true;
+    release();
     thread.interrupt();
   }
 }

@@ -127,6 +127,20 @@ public final class ModelGenerator implements Generator, AutoCloseable {
     return scheduler.steps();
   }
 
+  /** Requests handed to the decoding thread so far. */
+  long requests() {
+    return scheduler.requests();
+  }
+
+  /** Holds new requests in the queue until {@link #release} (tests: several joining at one step). */
+  void hold() {
+    scheduler.hold();
+  }
+
+  void release() {
+    scheduler.release();
+  }
+
   @Override
   public int[] encodeText(String text) {
     try {
