@@ -18,6 +18,7 @@ import lmlab.lab.LabTask;
 import lmlab.lab.TaskType;
 import lmlab.lab.Tasks;
 import lmlab.models.ModelSpec;
+import lmlab.models.ModelRegistry;
 import lmlab.models.Models;
 import lmlab.models.TransformerConfig;
 import lmlab.train.TrainConfig;
@@ -163,7 +164,7 @@ public record RunSpec(String preset, Map<String, String> modelOverrides, ModelSp
       o.put("num_attention_heads", s.get("heads").asText());
     }
     if (s.containsKey("dropout")) o.put("dropout", s.get("dropout").asText());
-    if (task.positionTable() > 0 && !recurrent) o.put("max_position_embeddings", Integer.toString(task.positionTable()));
+    if (task.positionTable() > 0 && isTransformer(preset)) o.put("max_position_embeddings", Integer.toString(task.positionTable()));
     JsonNode set = s.get("set");
     if (set != null && !set.isNull()) {
       if (!set.isObject()) throw new IllegalArgumentException("set: expected an object of model config keys, got " + set);
@@ -177,6 +178,11 @@ public record RunSpec(String preset, Map<String, String> modelOverrides, ModelSp
       });
     }
     return o;
+  }
+
+  /** Whether the preset is a transformer, the only model type with a max_position_embeddings key. */
+  private static boolean isTransformer(String preset) {
+    return ModelRegistry.forPreset(preset) != null && Models.preset(preset).configAs(TransformerConfig.class) != null;
   }
 
   private static void checkPositions(ModelSpec s, LabTask task) {

@@ -47,6 +47,23 @@ class TextTaskTest {
   }
 
   @Test
+  void mixerModelsTrainOnTheTextTaskWithoutAPositionTable(@TempDir Path tmp) throws IOException {
+    Path data = TextFixtures.text(tmp, 3000);
+    for (String preset : List.of("mamba2-mini", "gla-mini", "regla-mini")) {
+      Map<String, JsonNode> s = new java.util.LinkedHashMap<>(Map.of("task", TextFixtures.json("\"text\""),
+          "data", TextFixtures.json("\"" + data + "\""), "model", TextFixtures.json("\"" + preset + "\""),
+          "block_size", TextFixtures.json("16"), "batch_size", TextFixtures.json("2"), "steps", TextFixtures.json("3"),
+          "eval_windows", TextFixtures.json("2"), "sample_chars", TextFixtures.json("5")));
+      s.put("set", TextFixtures.json("{\"num_hidden_layers\": 1}"));
+      s.put("runs_dir", TextFixtures.json("\"" + tmp.resolve("runs") + "\""));
+      RunSpec r = RunSpec.of(s, preset);
+      assertThat(r.model().toJson().has("max_position_embeddings")).as(preset).isFalse();
+      var run = r.start().run();
+      assertThat(run.status()).as(preset).isEqualTo(lmlab.train.Trainer.Status.COMPLETED);
+    }
+  }
+
+  @Test
   void parametersOfTheGqaTableOfTheSpec() {
     // text.md "Memory and time per iteration": chargpt at V 65 for n_kv 6, 3, 2, 1
     long[] expected = {2_719_104, 2_496_768, 2_422_656, 2_348_544};
