@@ -139,7 +139,7 @@ public final class SweepCommand implements Runnable {
 
     @CommandLine.Mixin Selection selection = new Selection();
 
-    @Option(names = "--jobs", paramLabel = "N", defaultValue = "1", description = "Runs at once (default 1), each with cores/N threads.")
+    @Option(names = "--jobs", paramLabel = "N", defaultValue = "1", description = "Runs at once (default 1), each with --threads threads when given, else cores/N.")
     int jobs;
 
     @Option(names = "--shard", paramLabel = "i/n", description = "Only the runs whose index is i modulo n.")
@@ -221,7 +221,8 @@ public final class SweepCommand implements Runnable {
       }
       if (executor.equals("slurm")) return slurm(cl, r, sd, todo, completed);
       int cores = Runtime.getRuntime().availableProcessors();
-      int threads = Math.max(1, cores / jobs);
+      // --threads N (or LMLAB_THREADS) is each run's count; else the cores are shared among the runs at once
+      int threads = Parallel.threadsChosen() ? Parallel.threads() : Math.max(1, cores / jobs);
       err.println(String.format(Locale.ROOT,
           "lmlab sweep: %s (%s scale): %d runs in %s: %d completed, %d to train (%d interrupted), %d failed; "
               + "%d at once, %d threads each", r.sweep().name(), r.scale().key(), r.runs().size(), r.dir(), completed,

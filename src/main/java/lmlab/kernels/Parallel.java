@@ -21,6 +21,8 @@ public final class Parallel {
 
   private static final long SPIN_NANOS = 200_000; // 0.2 ms of spinning before parking
   private static volatile Pool pool = new Pool(defaultThreads());
+  /** Whether the thread count was chosen (LMLAB_THREADS, lmlab.threads or --threads) rather than defaulted to the cores. */
+  private static volatile boolean chosen = isSet(System.getenv("LMLAB_THREADS")) || isSet(System.getProperty("lmlab.threads"));
 
   private Parallel() {}
 
@@ -41,6 +43,15 @@ public final class Parallel {
     return Runtime.getRuntime().availableProcessors();
   }
 
+  private static boolean isSet(String v) {
+    return v != null && !v.isBlank();
+  }
+
+  /** True when the user chose the thread count (environment, property or {@link #setThreads}). */
+  public static boolean threadsChosen() {
+    return chosen;
+  }
+
   /** Number of threads kernels use, the caller included. */
   public static int threads() {
     return pool.size;
@@ -49,10 +60,17 @@ public final class Parallel {
   /** Resizes the pool (idempotent). Not to be called while kernels run. */
   public static synchronized void setThreads(int n) {
     if (n < 1) throw new IllegalArgumentException("threads must be >= 1, got " + n);
+    chosen = true;
     if (n == pool.size) return;
     Pool old = pool;
     pool = new Pool(n);
     old.shutdown();
+  }
+
+  /** Back to the default count (LMLAB_THREADS, lmlab.threads, else the cores), as at start-up. */
+  public static synchronized void useDefaultThreads() {
+    setThreads(defaultThreads());
+    chosen = isSet(System.getenv("LMLAB_THREADS")) || isSet(System.getProperty("lmlab.threads"));
   }
 
   /**

@@ -55,6 +55,15 @@ class SweepCommandTest {
     assertThat(again.err()).contains("2 completed, 0 to train");
     assertThat(Files.getLastModifiedTime(dir.resolve("lr=0.001,seed=0/metrics.jsonl")).toMillis()).isEqualTo(before);
 
+    // --threads is each run's thread count, whatever --jobs is
+    try {
+      MainTest.Run threads = MainTest.run("--threads", "3", "sweep", "run", f.toString(), "--jobs", "2");
+      assertThat(threads.code()).as(threads.err()).isZero();
+      assertThat(threads.err()).contains("3 threads each");
+    } finally {
+      lmlab.kernels.Parallel.useDefaultThreads();
+    }
+
     MainTest.Run status = MainTest.run("sweep", "status", dir.toString());
     assertThat(status.code()).as(status.err()).isZero();
     assertThat(status.out()).contains("lr=0.002,seed=0\tcompleted\t5/6").contains("2 runs: 2 completed");
