@@ -225,8 +225,8 @@ public final class SweepCommand implements Runnable {
       int threads = Parallel.threadsChosen() ? Parallel.threads() : Math.max(1, cores / jobs);
       err.println(String.format(Locale.ROOT,
           "lmlab sweep: %s (%s scale): %d runs in %s: %d completed, %d to train (%d interrupted), %d failed; "
-              + "%d at once, %d threads each", r.sweep().name(), r.scale().key(), r.runs().size(), r.dir(), completed,
-          todo.size(), interrupted, failed, Math.min(jobs, Math.max(1, todo.size())), threads));
+              + "%d at once, %d thread%s each", r.sweep().name(), r.scale().key(), r.runs().size(), r.dir(), completed,
+          todo.size(), interrupted, failed, Math.min(jobs, Math.max(1, todo.size())), threads, threads == 1 ? "" : "s"));
       err.flush();
       long stepsPerRun = r.runs().isEmpty() ? 0 : lmlab.train.TrainConfig.fromJson(trainNode(r.runs().getFirst())).steps() - 1;
       java.io.Console c = System.console();
