@@ -78,6 +78,7 @@ final class Charts {
     plot.setRangeAxis(axis(p.y()));
     fixDegenerateLogRange(plot.getDomainAxis(), p.x(), p.series(), true);
     fixDegenerateLogRange(plot.getRangeAxis(), p.y(), p.series(), false);
+    fixFlatLinearRange(plot.getRangeAxis(), p.y(), p.series());
     plot.setDatasetRenderingOrder(DatasetRenderingOrder.FORWARD);
     plot.setDomainGridlinePaint(GRID);
     plot.setRangeGridlinePaint(GRID);
@@ -132,6 +133,28 @@ final class Charts {
     if (lo == hi) axis.setRange(lo / 2, hi * 2);
   }
 
+  /**
+   * A linear value axis whose values are all (nearly) equal would zoom into rounding noise and label
+   * every tick with the same number: show the value with 5 % of its size either side instead.
+   */
+  private static void fixFlatLinearRange(ValueAxis axis, Axis a, List<Series> series) {
+    if (a.scale() != Axis.Scale.LINEAR) return;
+    double lo = Double.POSITIVE_INFINITY;
+    double hi = Double.NEGATIVE_INFINITY;
+    for (Series s : series) {
+      for (int i = 0; i < s.y().length; i++) {
+        double v = s.y()[i];
+        if (!Double.isFinite(v)) continue;
+        double sd = s.std() == null || !Double.isFinite(s.std()[i]) ? 0 : s.std()[i];
+        lo = Math.min(lo, v - sd);
+        hi = Math.max(hi, v + sd);
+      }
+    }
+    double size = Math.max(Math.abs(lo), Math.abs(hi));
+    if (!(size > 0) || hi - lo >= 1e-3 * size) return;
+    axis.setRange(lo - 0.05 * size, hi + 0.05 * size);
+  }
+
   private static XYLineAndShapeRenderer renderer(Series s) {
     Color c = s.opacity() < 1f ? withAlpha(s.color(), s.opacity()) : s.color();
     Stroke stroke = s.dashed() ? dashed(s.width()) : new BasicStroke(s.width(), BasicStroke.CAP_ROUND, BasicStroke.JOIN_ROUND);
@@ -143,14 +166,17 @@ final class Charts {
         d.setSeriesFillPaint(0, s.color());
         yield d;
       }
-      case ERRORBARS -> {
+      case ERRORBARS, INTERVALS -> {
         XYErrorRenderer e = new XYErrorRenderer();
         e.setDrawXError(false);
         e.setDrawYError(true);
         e.setCapLength(5);
         e.setErrorStroke(new BasicStroke(1.1f));
-        e.setDefaultLinesVisible(true);
-        e.setDefaultShapesVisible(true);
+        boolean centre = s.style() == Series.Style.ERRORBARS;
+        e.setDefaultLinesVisible(centre);
+        e.setDefaultShapesVisible(centre);
+        e.setSeriesLinesVisible(0, centre);
+        e.setSeriesShapesVisible(0, centre);
         yield e;
       }
       case POINTS -> new XYLineAndShapeRenderer(false, true);

@@ -8,13 +8,14 @@ import java.awt.Color;
  *   <li>{@link Style#LINE}: a line; {@link Style#BAND}: a line over a ±std band (opacity 0.2);
  *   <li>{@link Style#ERRORBARS}: markers joined by a line, with ±std error bars;
  *   <li>{@link Style#POINTS}: markers only; {@link Style#MARKERS}: markers on a dashed line.
+ *   <li>{@link Style#INTERVALS}: y ± std as bars alone (no line, no centre marker; a median drawn beside it).
  * </ul>
  * Points whose y is not finite are left out. {@code opacity} scales the line's alpha (raw batch
  * losses under their running mean).
  */
 public record Series(String label, Color color, boolean dashed, Style style, double[] x, double[] y, double[] std,
     float opacity, float width) {
-  public enum Style { LINE, BAND, ERRORBARS, POINTS, MARKERS }
+  public enum Style { LINE, BAND, ERRORBARS, INTERVALS, POINTS, MARKERS }
 
   public Series {
     if (x.length != y.length || (std != null && std.length != y.length)) {
@@ -33,6 +34,11 @@ public record Series(String label, Color color, boolean dashed, Style style, dou
 
   public static Series errorbars(String label, Color color, double[] x, double[] y, double[] std) {
     return new Series(label, color, false, Style.ERRORBARS, x, y, std, 1f, 1.4f);
+  }
+
+  /** Bars from y − half to y + half alone: an interquartile range beside its median. */
+  public static Series intervals(String label, Color color, double[] x, double[] y, double[] half) {
+    return new Series(label, color, false, Style.INTERVALS, x, y, half, 1f, 1.4f);
   }
 
   public Series withOpacity(float o, float w) {

@@ -368,7 +368,8 @@ final class TextReports {
           stat(val.length == 0 ? Double.NaN : val[val.length - 1]))));
     }
     Legend legend = new Legend.Categories("n_kv", entries(labels, colours));
-    Axis nkvAxis = Axis.log2("n_kv (key/value heads)", 1, 2, 3, 6);
+    // linear, so that "K + V linear in n_kv" shows as a straight line
+    Axis nkvAxis = Axis.steps("n_kv (key/value heads)");
     Figure f1 = new Figure("gqa-memory-per-iteration", null, 1, 1, List.of(new Panel.Lines("attention core memory",
         Axis.steps("iteration"), Axis.linear("attention core (MiB per layer)"), perIter)), legend,
         caption(v, "attention core memory per layer (attn_core_bytes, MiB) vs iteration, one line per n_kv (the course's plot)"));
@@ -426,7 +427,7 @@ final class TextReports {
 
   /** The median as markers and the interquartile range as a bar (centre ± half the range). */
   static List<Series> timeSeries(double[] x, double[] median, double[] mid, double[] half) {
-    return List.of(Series.errorbars("interquartile range", Color.GRAY, x, mid, half).withOpacity(0.8f, 1f),
+    return List.of(Series.intervals("interquartile range", Color.GRAY, x, mid, half),
         points("median", Palette.TRAIN, x, median));
   }
 
@@ -476,7 +477,7 @@ final class TextReports {
     }
     double[] x = xs.stream().mapToDouble(Double::doubleValue).toArray();
     figures.add(new Figure("handout-5.5-attention-time", null, 1, 1, List.of(new Panel.Lines("attention forward per layer at S 16",
-        Axis.log2("n_kv (key/value heads)", 1, 2, 3, 6), Axis.linear("ms"), timeSeries(x, col(ys, 0), col(ys, 1), col(ys, 2)))),
+        Axis.steps("n_kv (key/value heads)"), Axis.linear("ms"), timeSeries(x, col(ys, 0), col(ys, 1), col(ys, 2)))),
         new Legend.Categories(null, List.of(new Legend.Entry("median", Palette.TRAIN, false, true),
             new Legend.Entry("interquartile range", Color.GRAY, false, false))),
         caption(v, "5.5: attention ms per layer vs n_kv at S 16 (learned positions; median over updates 10 … end of the first stage, "
