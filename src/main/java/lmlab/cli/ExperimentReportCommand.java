@@ -9,7 +9,6 @@ import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
-import lmlab.kernels.Parallel;
 import lmlab.report.ReportWriter;
 import lmlab.report.Reports;
 import picocli.CommandLine;
@@ -80,6 +79,7 @@ public final class ExperimentReportCommand implements Callable<Integer> {
     } catch (IOException e) {
       // not Linux: the architecture alone
     }
-    return cpu + ", " + Runtime.getRuntime().availableProcessors() + " cores, " + Parallel.threads() + " threads";
+    // the runs' thread counts come from their config.json (Reports.build), not from this process
+    return cpu + ", " + Runtime.getRuntime().availableProcessors() + " cores";
   }
 }

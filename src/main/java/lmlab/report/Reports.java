@@ -29,8 +29,22 @@ public final class Reports {
     List<Section> sections = GrokReports.sections(v);
     ReportWriter.Meta m = new ReportWriter.Meta(
         meta.title() != null ? meta.title() : v.experiment() + ": " + v.title(),
-        meta.scale() != null ? meta.scale() : v.scale(), meta.command(), meta.version(), meta.machine(), meta.date());
+        meta.scale() != null ? meta.scale() : v.scale(), meta.command(), meta.version(), meta.machine() + threadsPerRun(v),
+        meta.date());
     return ReportWriter.write(v, sections, m, metricsCsv(v));
+  }
+
+  /** ", 1 thread per run" (or "1–2 threads per run") from the runs' config.json; "" when none records it. */
+  static String threadsPerRun(SweepView v) {
+    java.util.TreeSet<Integer> counts = new java.util.TreeSet<>();
+    for (Sweeps.Run r : v.runs()) {
+      if (r.record() == null || r.record().config() == null) continue;
+      var t = r.record().config().get("threads");
+      if (t != null && t.canConvertToInt() && t.asInt() > 0) counts.add(t.asInt());
+    }
+    if (counts.isEmpty()) return "";
+    String n = counts.size() == 1 ? Integer.toString(counts.first()) : counts.first() + "–" + counts.last();
+    return ", " + n + (counts.last() == 1 ? " thread" : " threads") + " per run";
   }
 
   /** The command that reproduces a sweep's report: experiment run for built-ins at their scale. */

@@ -124,6 +124,8 @@ class ReportTest {
         + "grok-data (Data scaling (IFT6135 HW2 P4)) (model gpt, steps 1001); mean over seeds 0 and 42; no bands.");
     assertThat(md).contains("mean ± std over seeds 0 and 42 (population std), T_max = 1000; best per column in bold.");
     assertThat(md).contains("r_min (the smallest r_train with mean A_val ≥ 0.9)");
+    // the thread count is the runs' own (config.json), not the report command's
+    assertThat(md).contains("- machine: test machine, 1 thread per run\n");
   }
 
   @Test
