@@ -124,15 +124,17 @@ public final class BenchGemmCommand implements Runnable {
       double gflops = ((Number) row.get("gflops")).doubleValue();
       peak.addRatio(row, gflops);
       BenchSupport.printJson(out, row);
-      if (gflops / peak.best() < minRatio) {
-        minRatio = gflops / peak.best();
+      if (!(row.get("of_peak") instanceof Number printed)) continue;
+      double ratio = printed.doubleValue(); // as printed
+      if (ratio < minRatio) {
+        minRatio = ratio;
         worst = row.get("m") + "x" + row.get("k") + "x" + row.get("n") + " " + row.get("layout");
       }
     }
     Map<String, Object> summary = new LinkedHashMap<>();
     summary.put("bench", "gemm_summary");
     summary.put("peak_gflops", BenchSupport.fourDigits(peak.best()));
-    summary.put("min_of_peak", Math.round(minRatio * 1000) / 1000.0);
+    summary.put("min_of_peak", minRatio);
     summary.put("worst", worst);
     summary.put("threads", Parallel.threads());
     BenchSupport.printJson(out, summary);

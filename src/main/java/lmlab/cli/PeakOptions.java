@@ -62,7 +62,9 @@ final class PeakOptions {
   /** With --with-peak, adds peak_gflops (the best reading) and of_peak = gflops / it to row. */
   void addRatio(Map<String, Object> row, double gflops) {
     if (!withPeak || best <= 0) return;
-    row.put("peak_gflops", BenchSupport.fourDigits(best));
-    row.put("of_peak", Math.round(gflops / best * 1000) / 1000.0);
+    // The ratio of the printed values, so that a reader who divides them gets the same number.
+    double peak = BenchSupport.fourDigits(best);
+    row.put("peak_gflops", peak);
+    row.put("of_peak", Math.round(BenchSupport.fourDigits(gflops) / peak * 1000) / 1000.0);
   }
 }

@@ -249,7 +249,9 @@ final class PackedGemm {
       int colChunks = (nc + TILE_COLS - 1) / TILE_COLS;
       int want = threads == 1 ? 1 : 4 * threads;
       int rowChunks = Math.max((m + TILE_ROWS - 1) / TILE_ROWS, (want + colChunks - 1) / colChunks);
-      rowChunks = Math.min(rowChunks, rowUnits);
+      // A whole number of rounds: with 22 tiles on 4 threads two threads would idle through the
+      // last round while the others finish it.
+      rowChunks = Math.min(roundUp(rowChunks, threads), rowUnits);
       if (rowChunks * colChunks < want) {
         // Few rows (e.g. a handful of tokens): cut the columns finer instead.
         colChunks = Math.min(colUnits, (want + rowChunks - 1) / rowChunks);

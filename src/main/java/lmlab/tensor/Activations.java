@@ -38,9 +38,7 @@ final class Activations {
 
   /** y = x Phi(x) = x/2 (1 + erf(x / sqrt 2)).  dx = g (Phi(x) + x phi(x)), phi the normal pdf. */
   static Tensor gelu(Tensor x) {
-    Tensor out = Pointwise.map(x, (xs, xo, o, oo, n) -> GeluKernels.exact(xs, xo, xs, xo, 0f, o, oo, n));
-    return Autograd.record("gelu", out, g -> new Tensor[] {Pointwise.map2(x, g,
-        (xs, xo, gs, go, o, oo, n) -> GeluKernels.exact(xs, xo, gs, go, 1f, o, oo, n))}, x);
+    return withSlope("gelu", x, GeluKernels::exactWithSlope);
   }
 
   /**
@@ -48,9 +46,31 @@ final class Activations {
    * dx = g (1/2 (1 + t) + x/2 (1 - t^2) k (1 + 3 c x^2)).
    */
   static Tensor geluTanh(Tensor x) {
-    Tensor out = Pointwise.map(x, (xs, xo, o, oo, n) -> GeluKernels.tanh(xs, xo, xs, xo, 0f, o, oo, n));
-    return Autograd.record("gelu_tanh", out, g -> new Tensor[] {Pointwise.map2(x, g,
-        (xs, xo, gs, go, o, oo, n) -> GeluKernels.tanh(xs, xo, gs, go, 1f, o, oo, n))}, x);
+    return withSlope("gelu_tanh", x, GeluKernels::tanhWithSlope);
+  }
+
+  /** y[yo..yo+n) = f(x[xo..xo+n)) and slope[so..so+n) = f'(x) of the same elements. */
+  @FunctionalInterface
+  interface WithSlope {
+    void run(float[] x, int xo, float[] y, int yo, float[] slope, int so, int n);
+  }
+
+  /**
+   * y = f(x), dx = g f'(x), with f'(x) computed by the forward pass and kept for the backward:
+   * the slope shares most of its work with f (GELU's erf or tanh), so the backward becomes one
+   * multiply instead of a second evaluation, for one more activation-sized buffer.
+   */
+  private static Tensor withSlope(String op, Tensor x, WithSlope f) {
+    Tensor xd = Pointwise.dense(x);
+    int n = xd.numel();
+    float[] src = xd.storage();
+    int xo = xd.offset();
+    float[] y = Arena.scratch(n);
+    float[] slope = Arena.scratch(n);
+    lmlab.kernels.Parallel.forRange(n, Pointwise.GRAIN, (from, to) -> f.run(src, xo + from, y, from, slope, from, to - from));
+    Tensor s = Tensor.wrap(slope, x.shape());
+    return Autograd.record(op, Tensor.wrap(y, x.shape()), g -> new Tensor[] {Pointwise.map2(g, s,
+        (gs, go, ss, so, o, oo, k) -> Elementwise.mulK(gs, go, 1, ss, so, 1, o, oo, k))}, x);
   }
 
   /** y = x s(x), s the sigmoid.  dx = g s (1 + x (1 - s)). */

@@ -101,6 +101,73 @@ final class GeluKernels {
   }
 
   /**
+   * Forward and the slope the backward needs, in one pass: y = x Phi(x) and
+   * s = dy/dx = Phi(x) + x phi(x), so that the backward is only dx = g s instead of a second
+   * erf evaluation. Each is rounded exactly as {@link #exact} rounds it (k = 0 for y, k = 1 for
+   * s), so y and g s are bit-equal to the two-pass forms.
+   */
+  static void exactWithSlope(float[] x, int xo, float[] y, int yo, float[] slope, int so, int n) {
+    int i = 0;
+    for (int b = F.loopBound(n); i < b; i += F.length()) {
+      FloatVector v = FloatVector.fromArray(F, x, xo + i);
+      FloatVector hi = v.mul(v);
+      FloatVector lo = v.fma(v, hi.neg());
+      FloatVector e = Lanes.exp(hi.mul(-0.5f)).mul(lo.mul(-0.5f).add(1f));
+      FloatVector u = v.mul(INV_SQRT2);
+      FloatVector a = u.abs();
+      FloatVector t = a.mul(a).mul(2f).sub(1f);
+      FloatVector q = t.mul(P7).add(P6);
+      q = q.fma(t, t.broadcast(P5)).fma(t, t.broadcast(P4)).fma(t, t.broadcast(P3)).fma(t, t.broadcast(P2))
+          .fma(t, t.broadcast(P1)).fma(t, t.broadcast(P0));
+      FloatVector small = u.fma(q, u.broadcast(1f));
+      FloatVector s = u.broadcast(1f).div(a.max(1f));
+      FloatVector w = s.mul(2f).sub(1f);
+      FloatVector r = w.mul(G12).add(G11);
+      r = r.fma(w, w.broadcast(G10)).fma(w, w.broadcast(G9)).fma(w, w.broadcast(G8)).fma(w, w.broadcast(G7))
+          .fma(w, w.broadcast(G6)).fma(w, w.broadcast(G5)).fma(w, w.broadcast(G4)).fma(w, w.broadcast(G3))
+          .fma(w, w.broadcast(G2)).fma(w, w.broadcast(G1)).fma(w, w.broadcast(G0));
+      FloatVector erfc = e.mul(r).mul(s);
+      FloatVector large = erfc.blend(erfc.neg().add(2f), u.compare(GT, 0f));
+      FloatVector cdf = large.blend(small, a.compare(LT, 1f)).mul(0.5f);
+      FloatVector ve = v.mul(e);
+      // k = 0 adds a signed zero (or NaN where x e is), exactly as exact() does
+      v.mul(cdf.add(ve.mul(0f))).intoArray(y, yo + i);
+      cdf.add(ve.mul(INV_SQRT_2PI)).intoArray(slope, so + i);
+    }
+    if (i < n) { // the tail, once more on zero-padded copies
+      int lanes = F.length();
+      float[] out = new float[2 * lanes];
+      exactWithSlope(Pointwise.lanes(x, xo + i, n - i), 0, out, 0, out, lanes, lanes);
+      System.arraycopy(out, 0, y, yo + i, n - i);
+      System.arraycopy(out, lanes, slope, so + i, n - i);
+    }
+  }
+
+  /**
+   * As {@link #exactWithSlope} for the tanh form: y = x/2 (1 + t) and
+   * s = 1/2 (1 + t) + x/2 (1 - t^2) K (1 + 3 C x^2), each rounded as {@link #tanh} rounds it.
+   */
+  static void tanhWithSlope(float[] x, int xo, float[] y, int yo, float[] slope, int so, int n) {
+    int i = 0;
+    for (int b = F.loopBound(n); i < b; i += F.length()) {
+      FloatVector v = FloatVector.fromArray(F, x, xo + i);
+      FloatVector x2 = v.mul(v);
+      FloatVector t = Lanes.tanh(x2.mul(C).add(1f).mul(v).mul(K));
+      FloatVector half = t.add(1f).mul(0.5f);
+      FloatVector slopeOf = v.mul(0.5f).mul(t.mul(t).neg().add(1f));
+      v.mul(half.add(slopeOf.mul(x2.mul(3f * C).add(1f).mul(0f)))).intoArray(y, yo + i);
+      half.add(slopeOf.mul(x2.mul(3f * C).add(1f).mul(K))).intoArray(slope, so + i);
+    }
+    if (i < n) {
+      int lanes = F.length();
+      float[] out = new float[2 * lanes];
+      tanhWithSlope(Pointwise.lanes(x, xo + i, n - i), 0, out, 0, out, lanes, lanes);
+      System.arraycopy(out, 0, y, yo + i, n - i);
+      System.arraycopy(out, lanes, slope, so + i, n - i);
+    }
+  }
+
+  /**
    * out = p (1/2 (1 + t) + k x/2 (1 - t^2) K (1 + 3 C x^2)), t = tanh(K (x + C x^3)),
    * K = sqrt(2/pi), C = 0.044715.  Forward gelu_tanh: p = x, k = 0.  Backward: p = g, k = 1.
    */

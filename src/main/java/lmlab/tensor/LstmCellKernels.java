@@ -43,17 +43,20 @@ final class LstmCellKernels {
           + Shape.str(pre.shape()) + ", got " + Shape.str(cPrev.shape()));
     }
     Tensor p = pre.contiguous();
-    Tensor c = cPrev.contiguous();
+    // c_{t-1} is usually the right half of the previous step's [h | c]: read its rows in place
+    // (row stride ldc) rather than copying them out each step.
+    Tensor c = cPrev.strides()[1] == 1 ? cPrev : cPrev.contiguous();
+    int ldc = c.strides()[0];
     float[] out = Arena.scratch(batch * 2 * d);
     // gates (i, f, g, o) and tanh(c_t) saved for backward: (B, 5d)
     float[] saved = Arena.scratch(batch * 5 * d);
     float[] ps = p.storage(), cs = c.storage();
     int po = p.offset(), co = c.offset();
     Parallel.forRange(batch, grain(d), (from, to) -> {
-      for (int b = from; b < to; b++) forwardRow(ps, po + b * 4 * d, cs, co + b * d, out, b * 2 * d, saved, b * 5 * d, d);
+      for (int b = from; b < to; b++) forwardRow(ps, po + b * 4 * d, cs, co + b * ldc, out, b * 2 * d, saved, b * 5 * d, d);
     });
     Tensor hc = Tensor.wrap(out, new int[] {batch, 2 * d});
-    return Autograd.record("lstm_cell", hc, g -> backward(g, saved, c, batch, d), pre, cPrev);
+    return Autograd.record("lstm_cell", hc, g -> backward(g, saved, c, ldc, batch, d), pre, cPrev);
   }
 
   private static int grain(int d) {
@@ -124,7 +127,7 @@ final class LstmCellKernels {
     }
   }
 
-  private static Tensor[] backward(Tensor grad, float[] saved, Tensor cPrev, int batch, int d) {
+  private static Tensor[] backward(Tensor grad, float[] saved, Tensor cPrev, int ldc, int batch, int d) {
     Tensor g = grad.contiguous();
     float[] gs = g.storage();
     int go = g.offset();
@@ -134,7 +137,7 @@ final class LstmCellKernels {
     float[] dC = Arena.scratch(batch * d);
     Parallel.forRange(batch, grain(d), (from, to) -> {
       for (int b = from; b < to; b++) {
-        backwardRow(gs, go + b * 2 * d, saved, b * 5 * d, cs, co + b * d, dPre, b * 4 * d, dC, b * d, d);
+        backwardRow(gs, go + b * 2 * d, saved, b * 5 * d, cs, co + b * ldc, dPre, b * 4 * d, dC, b * d, d);
       }
     });
     return new Tensor[] {Tensor.wrap(dPre, new int[] {batch, 4 * d}), Tensor.wrap(dC, new int[] {batch, d})};

@@ -37,6 +37,16 @@ class PackedGemmTest {
     }
   }
 
+  /** Enough rows: whole rounds of tiles, so no thread idles through a part-filled last round. */
+  @Test
+  void rowTilesComeInWholeRoundsOfThreads() {
+    int[][] cases = {{8192, 192, 4}, {8192, 576, 3}, {4096, 512, 2}, {1000, 1000, 3}};
+    for (int[] cs : cases) {
+      PackedGemm.Tiles t = PackedGemm.Tiles.of(cs[0], cs[1], cs[2]);
+      assertThat(t.rowChunks() % cs[2]).as("%dx%d on %d threads", cs[0], cs[1], cs[2]).isZero();
+    }
+  }
+
   @Test
   void tilesCoverCExactlyOnWholeMicroTiles() {
     int[][] cases = {{1, 1, 1}, {5, 64, 2}, {10, 2000, 2}, {385, 700, 2}, {8192, 192, 2}, {769, 1100, 1}, {100, 100, 4}};

@@ -65,6 +65,22 @@ class LstmCellOpTest {
   }
 
   @Test
+  void aStateReadInPlaceGivesTheSameBitsAsItsCopy() {
+    int d = 37; // a masked tail too
+    Tensor pre = Tensor.randn(new Rng(6), 9, 4 * d).detach();
+    Tensor hc = Tensor.randn(new Rng(7), 9, 2 * d).detach().requiresGrad(true);
+    Tensor w = Tensor.randn(new Rng(8), 9, 2 * d);
+    Tensor inPlace = Tensor.lstmCell(pre, hc.narrow(1, d, d)); // c_{t-1} as the cell passes it
+    inPlace.mul(w).sum().backward();
+    float[] gView = hc.grad().toArray();
+    hc.zeroGrad();
+    Tensor copied = Tensor.lstmCell(pre, hc.narrow(1, d, d).contiguous());
+    copied.mul(w).sum().backward();
+    assertThat(inPlace.toArray()).containsExactly(copied.toArray());
+    assertThat(gView).containsExactly(hc.grad().toArray());
+  }
+
+  @Test
   void shapeErrorsNameBothShapes() {
     assertThatThrownBy(() -> Tensor.lstmCell(Tensor.zeros(2, 6), Tensor.zeros(2, 1)))
         .hasMessageContaining("(B, 4d)").hasMessageContaining("(2, 6)");
