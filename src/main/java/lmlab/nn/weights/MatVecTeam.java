@@ -80,11 +80,13 @@ final class MatVecTeam {
     return c < HALF ? c : c + GAP;
   }
 
-  /** First row of chunk c of a product of rows rows: a multiple of 4 (the row kernel's block), of 16 (a cache line of y) when rows allow. */
+  /**
+   * First row of chunk c of a product of rows rows: a multiple of 16 (a cache line of y, and a
+   * float32 column panel, which a chunk boundary inside it would make both threads compute).
+   */
   static int from(int rows, int c) {
     if (c >= CHUNKS) return rows;
-    int align = rows >= 16 * CHUNKS ? 16 : 4;
-    return (int) ((long) rows * c / CHUNKS) / align * align;
+    return (int) ((long) rows * c / CHUNKS) / 16 * 16;
   }
 
   private MatVecTeam() {
