@@ -1,6 +1,7 @@
 package lmlab.nn.attention;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import lmlab.kernels.Lanes;
@@ -351,35 +352,34 @@ public final class Decoding {
     }
   }
 
-  /** In place over w[0, n): exp(w - max) / Σ; -inf entries become 0. */
+  /**
+   * In place over w[0, n): exp(w - max) / Σ; -inf entries become 0 (the exponential rounds to 0
+   * below -104). The last partial vector goes through the same vector code under a mask: a row
+   * has a few hundred keys, so a scalar tail of up to L - 1 exponentials per head is a visible part.
+   */
   private static void softmax(float[] w, int n) {
+    int l = F.length();
     int bound = F.loopBound(n);
+    VectorMask<Float> tail = F.indexInRange(bound, n);
+    FloatVector mv = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
     int c = 0;
-    float max = Float.NEGATIVE_INFINITY;
-    if (bound > 0) {
-      FloatVector mv = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
-      for (; c < bound; c += F.length()) mv = mv.max(FloatVector.fromArray(F, w, c));
-      max = mv.reduceLanes(VectorOperators.MAX);
+    for (; c < bound; c += l) mv = mv.max(FloatVector.fromArray(F, w, c));
+    if (bound < n) mv = mv.max(FloatVector.fromArray(F, w, bound, tail).blend(Float.NEGATIVE_INFINITY, tail.not()));
+    float max = mv.reduceLanes(VectorOperators.MAX);
+    FloatVector acc = FloatVector.zero(F);
+    for (c = 0; c < bound; c += l) {
+      FloatVector e = Lanes.exp(FloatVector.fromArray(F, w, c).sub(max));
+      e.intoArray(w, c);
+      acc = acc.add(e);
     }
-    for (; c < n; c++) max = Math.max(max, w[c]);
-    float sum = 0;
-    c = 0;
-    if (bound > 0) {
-      FloatVector acc = FloatVector.zero(F);
-      for (; c < bound; c += F.length()) {
-        FloatVector e = Lanes.exp(FloatVector.fromArray(F, w, c).sub(max));
-        e.intoArray(w, c);
-        acc = acc.add(e);
-      }
-      sum = Lanes.sum(acc);
+    if (bound < n) {
+      FloatVector e = Lanes.exp(FloatVector.fromArray(F, w, bound, tail).sub(max)).blend(0f, tail.not());
+      e.intoArray(w, bound, tail);
+      acc = acc.add(e);
     }
-    for (; c < n; c++) {
-      float e = w[c] == Float.NEGATIVE_INFINITY ? 0f : Lanes.exp(w[c] - max);
-      w[c] = e;
-      sum += e;
-    }
-    float inv = 1f / sum;
-    for (c = 0; c < n; c++) w[c] = w[c] == 0f ? 0f : w[c] * inv;
+    float inv = 1f / Lanes.sum(acc);
+    for (c = 0; c < bound; c += l) FloatVector.fromArray(F, w, c).mul(inv).intoArray(w, c);
+    if (bound < n) FloatVector.fromArray(F, w, bound, tail).mul(inv).intoArray(w, bound, tail);
   }
 
   private static float dot(float[] a, int ao, float[] b, int bo, int n) {

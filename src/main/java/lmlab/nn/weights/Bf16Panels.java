@@ -35,7 +35,7 @@ final class Bf16Panels {
 
   /** Columns [from, to) of y (+)= W x (+ b), panels four at a time. */
   void rows(int from, int to, float[] x, int xo, float[] b, int bo, float[] y, int yo, boolean accumulate) {
-    Panels.Out o = new Panels.Out(from, to, b, bo, y, accumulate);
+    Panels.Out o = new Panels.Out(from, to, b, bo, y, out, accumulate);
     int k = from / L;
     int k1 = (to + L - 1) / L;
     for (; k + 4 <= k1; k += 4) tile1x4(k, x, xo, yo, o);
@@ -62,10 +62,11 @@ final class Bf16Panels {
       a2 = Bf16.load(p, wq + 2 * stride).fma(c, a2);
       a3 = Bf16.load(p, wq + 3 * stride).fma(c, a3);
     }
-    o.store(a0, k, y0);
-    o.store(a1, k + 1, y0);
-    o.store(a2, k + 2, y0);
-    o.store(a3, k + 3, y0);
+    a0.intoArray(o.sums, 0);
+    a1.intoArray(o.sums, L);
+    a2.intoArray(o.sums, 2 * L);
+    a3.intoArray(o.sums, 3 * L);
+    o.flush(k, 4, 1, y0);
   }
 
   private void tile1x1(int k, float[] x, int x0, int y0, Panels.Out o) {
@@ -74,6 +75,7 @@ final class Bf16Panels {
     for (int q = 0; q < in; q++) {
       a0 = Bf16.load(p, w0 + 2L * q * L).fma(FloatVector.broadcast(FloatVector.SPECIES_PREFERRED, x[x0 + q]), a0);
     }
-    o.store(a0, k, y0);
+    a0.intoArray(o.sums, 0);
+    o.flush(k, 1, 1, y0);
   }
 }

@@ -141,7 +141,7 @@ final class Panels {
   /** Panels [k0, k1), four at a time, each group against the input rows a tile at a time. */
   private void panels(float[] a, int k0, int k1, int from, int to, float[] x, int xo, int n, float[] b, int bo, float[] y,
       int yo, boolean accumulate) {
-    Out o = new Out(from, to, b, bo, y, accumulate);
+    Out o = new Out(from, to, b, bo, y, out, accumulate);
     int k = k0;
     for (; k + 4 <= k1; k += 4) {
       int r = 0;
@@ -156,21 +156,47 @@ final class Panels {
     }
   }
 
-  /** Where a tile's sums go: columns [from, to) of the output rows, with the bias and accumulate. */
-  record Out(int from, int to, float[] b, int bo, float[] y, boolean accumulate) {
-    /** Panel k's sums s of one input row into the output row at y[yr ..]. */
-    void store(FloatVector s, int k, int yr) {
-      int j0 = k * L;
-      if (j0 >= from && j0 + L <= to) {
-        if (b != null) s = s.add(FloatVector.fromArray(S, b, bo + j0));
-        if (accumulate) s = FloatVector.fromArray(S, y, yr + j0).add(s);
-        s.intoArray(y, yr + j0);
-        return;
-      }
-      for (int j = Math.max(from, j0); j < Math.min(to, j0 + L); j++) {
-        float v = s.lane(j - j0);
-        if (b != null) v += b[bo + j];
-        y[yr + j] = accumulate ? y[yr + j] + v : v;
+  /**
+   * Where a tile's sums go: columns [from, to) of the output rows (stride out), with the bias and
+   * accumulate. A tile puts its accumulators in sums (row-major: input row, then panel) and calls
+   * {@link #flush}; passing the vectors themselves to a method C2 does not inline would box them.
+   */
+  static final class Out {
+    final int from, to, bo, stride;
+    final float[] b, y;
+    final boolean accumulate;
+    final float[] sums = new float[16 * L];
+
+    Out(int from, int to, float[] b, int bo, float[] y, int stride, boolean accumulate) {
+      this.from = from;
+      this.to = to;
+      this.b = b;
+      this.bo = bo;
+      this.y = y;
+      this.stride = stride;
+      this.accumulate = accumulate;
+    }
+
+    /** Stores sums of nr input rows × nk panels from panel k into the output rows from y[y0 ..]. */
+    void flush(int k, int nk, int nr, int y0) {
+      for (int r = 0; r < nr; r++) {
+        int yr = y0 + r * stride;
+        for (int c = 0; c < nk; c++) {
+          int j0 = (k + c) * L;
+          int so = (r * nk + c) * L;
+          if (j0 >= from && j0 + L <= to) {
+            FloatVector s = FloatVector.fromArray(S, sums, so);
+            if (b != null) s = s.add(FloatVector.fromArray(S, b, bo + j0));
+            if (accumulate) s = FloatVector.fromArray(S, y, yr + j0).add(s);
+            s.intoArray(y, yr + j0);
+          } else {
+            for (int j = Math.max(from, j0); j < Math.min(to, j0 + L); j++) {
+              float v = sums[so + j - j0];
+              if (b != null) v += b[bo + j];
+              y[yr + j] = accumulate ? y[yr + j] + v : v;
+            }
+          }
+        }
       }
     }
   }
@@ -213,24 +239,25 @@ final class Panels {
       a32 = v2.fma(c, a32);
       a33 = v3.fma(c, a33);
     }
-    int y1 = y0 + out, y2 = y1 + out, y3 = y2 + out;
-    o.store(a00, k, y0);
-    o.store(a01, k + 1, y0);
-    o.store(a02, k + 2, y0);
-    o.store(a03, k + 3, y0);
-    o.store(a10, k, y1);
-    o.store(a11, k + 1, y1);
-    o.store(a12, k + 2, y1);
-    o.store(a13, k + 3, y1);
-    o.store(a20, k, y2);
-    o.store(a21, k + 1, y2);
-    o.store(a22, k + 2, y2);
-    o.store(a23, k + 3, y2);
-    o.store(a30, k, y3);
-    o.store(a31, k + 1, y3);
-    o.store(a32, k + 2, y3);
-    o.store(a33, k + 3, y3);
+    a00.intoArray(o.sums, 0 * L);
+    a01.intoArray(o.sums, 1 * L);
+    a02.intoArray(o.sums, 2 * L);
+    a03.intoArray(o.sums, 3 * L);
+    a10.intoArray(o.sums, 4 * L);
+    a11.intoArray(o.sums, 5 * L);
+    a12.intoArray(o.sums, 6 * L);
+    a13.intoArray(o.sums, 7 * L);
+    a20.intoArray(o.sums, 8 * L);
+    a21.intoArray(o.sums, 9 * L);
+    a22.intoArray(o.sums, 10 * L);
+    a23.intoArray(o.sums, 11 * L);
+    a30.intoArray(o.sums, 12 * L);
+    a31.intoArray(o.sums, 13 * L);
+    a32.intoArray(o.sums, 14 * L);
+    a33.intoArray(o.sums, 15 * L);
+    o.flush(k, 4, 4, y0);
   }
+
 
   private void tile2x4(float[] a, int k, float[] x, int x0, int y0, Out o) {
     int stride = in * L;
@@ -255,16 +282,17 @@ final class Panels {
       a12 = v2.fma(c, a12);
       a13 = v3.fma(c, a13);
     }
-    int y1 = y0 + out;
-    o.store(a00, k, y0);
-    o.store(a01, k + 1, y0);
-    o.store(a02, k + 2, y0);
-    o.store(a03, k + 3, y0);
-    o.store(a10, k, y1);
-    o.store(a11, k + 1, y1);
-    o.store(a12, k + 2, y1);
-    o.store(a13, k + 3, y1);
+    a00.intoArray(o.sums, 0 * L);
+    a01.intoArray(o.sums, 1 * L);
+    a02.intoArray(o.sums, 2 * L);
+    a03.intoArray(o.sums, 3 * L);
+    a10.intoArray(o.sums, 4 * L);
+    a11.intoArray(o.sums, 5 * L);
+    a12.intoArray(o.sums, 6 * L);
+    a13.intoArray(o.sums, 7 * L);
+    o.flush(k, 4, 2, y0);
   }
+
 
   private void tile1x4(float[] a, int k, float[] x, int x0, int y0, Out o) {
     int stride = in * L;
@@ -278,11 +306,13 @@ final class Panels {
       a2 = FloatVector.fromArray(S, a, wq + 2 * stride).fma(c, a2);
       a3 = FloatVector.fromArray(S, a, wq + 3 * stride).fma(c, a3);
     }
-    o.store(a0, k, y0);
-    o.store(a1, k + 1, y0);
-    o.store(a2, k + 2, y0);
-    o.store(a3, k + 3, y0);
+    a0.intoArray(o.sums, 0 * L);
+    a1.intoArray(o.sums, 1 * L);
+    a2.intoArray(o.sums, 2 * L);
+    a3.intoArray(o.sums, 3 * L);
+    o.flush(k, 4, 1, y0);
   }
+
 
   private void tile2x1(float[] a, int k, float[] x, int x0, int y0, Out o) {
     int w0 = k * in * L;
@@ -293,14 +323,18 @@ final class Panels {
       a0 = v.fma(FloatVector.broadcast(S, x[x0 + q]), a0);
       a1 = v.fma(FloatVector.broadcast(S, x[x1 + q]), a1);
     }
-    o.store(a0, k, y0);
-    o.store(a1, k, y0 + out);
+    a0.intoArray(o.sums, 0 * L);
+    a1.intoArray(o.sums, 1 * L);
+    o.flush(k, 1, 2, y0);
   }
+
 
   private void tile1x1(float[] a, int k, float[] x, int x0, int y0, Out o) {
     int w0 = k * in * L;
     FloatVector a0 = FloatVector.zero(S);
     for (int q = 0; q < in; q++) a0 = FloatVector.fromArray(S, a, w0 + q * L).fma(FloatVector.broadcast(S, x[x0 + q]), a0);
-    o.store(a0, k, y0);
+    a0.intoArray(o.sums, 0 * L);
+    o.flush(k, 1, 1, y0);
   }
+
 }
