@@ -2,6 +2,8 @@ package lmlab.nn.weights;
 
 import java.util.concurrent.atomic.AtomicLong;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import lmlab.kernels.Parallel;
 import lmlab.kernels.StreamRead;
@@ -101,8 +103,11 @@ final class Panels {
       int hi = Math.min(to, k * L + L) - k * L;
       if (lo == 0 && hi == L) {
         s += StreamRead.sum(a, k * stride, (k + 1) * stride);
-      } else {
-        for (int q = 0; q < in; q++) for (int c = lo; c < hi; c++) s += a[k * stride + q * L + c];
+      } else { // part of a panel: every line of it is read, the other lanes left out of the sum
+        VectorMask<Float> m = S.indexInRange(0, hi).andNot(S.indexInRange(0, lo));
+        FloatVector acc = FloatVector.zero(S);
+        for (int q = 0; q < in; q++) acc = acc.add(FloatVector.fromArray(S, a, k * stride + q * L).blend(0f, m.not()));
+        s += acc.reduceLanes(VectorOperators.ADD);
       }
     }
     return s;
@@ -143,6 +148,7 @@ final class Panels {
       int yo, boolean accumulate) {
     Out o = new Out(from, to, b, bo, y, out, accumulate);
     int k = k0;
+    if (n == 1) for (; k + 8 <= k1; k += 8) tile1x8(a, k, x, xo, yo, o); // one row: eight chains in flight
     for (; k + 4 <= k1; k += 4) {
       int r = 0;
       if (TILE_ROWS == 4) for (; r + 4 <= n; r += 4) tile4x4(a, k, x, xo + r * in, yo + r * out, o);
@@ -313,6 +319,33 @@ final class Panels {
     o.flush(k, 4, 1, y0);
   }
 
+
+  private void tile1x8(float[] a, int k, float[] x, int x0, int y0, Out o) {
+    int stride = in * L;
+    int w0 = k * stride;
+    FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+    for (int q = 0; q < in; q++) {
+      int wq = w0 + q * L;
+      FloatVector c = FloatVector.broadcast(S, x[x0 + q]);
+      a0 = FloatVector.fromArray(S, a, wq).fma(c, a0);
+      a1 = FloatVector.fromArray(S, a, wq + stride).fma(c, a1);
+      a2 = FloatVector.fromArray(S, a, wq + 2 * stride).fma(c, a2);
+      a3 = FloatVector.fromArray(S, a, wq + 3 * stride).fma(c, a3);
+      a4 = FloatVector.fromArray(S, a, wq + 4 * stride).fma(c, a4);
+      a5 = FloatVector.fromArray(S, a, wq + 5 * stride).fma(c, a5);
+      a6 = FloatVector.fromArray(S, a, wq + 6 * stride).fma(c, a6);
+      a7 = FloatVector.fromArray(S, a, wq + 7 * stride).fma(c, a7);
+    }
+    a0.intoArray(o.sums, 0);
+    a1.intoArray(o.sums, L);
+    a2.intoArray(o.sums, 2 * L);
+    a3.intoArray(o.sums, 3 * L);
+    a4.intoArray(o.sums, 4 * L);
+    a5.intoArray(o.sums, 5 * L);
+    a6.intoArray(o.sums, 6 * L);
+    a7.intoArray(o.sums, 7 * L);
+    o.flush(k, 8, 1, y0);
+  }
 
   private void tile2x1(float[] a, int k, float[] x, int x0, int y0, Out o) {
     int w0 = k * in * L;

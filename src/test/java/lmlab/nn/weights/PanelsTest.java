@@ -21,7 +21,7 @@ class PanelsTest {
   @Test
   void anyRangeOfColumnsGivesTheWholeProductsBits() {
     Random r = new Random(11);
-    for (int[] shape : new int[][] {{1, 3}, {17, 5}, {65, 192}, {100, 33}}) {
+    for (int[] shape : new int[][] {{1, 3}, {17, 5}, {65, 192}, {100, 33}, {300, 40}}) {
       int out = shape[0];
       int in = shape[1];
       float[] w = random(r, out * in);
