@@ -17,6 +17,8 @@ final class Bf16Panels {
 
   private final int out;
   private final int in;
+  /** bf16 values from one panel to the next. */
+  private final long ps;
   private final MemorySegment p;
 
   /** The panels of w (out · in bf16 values, row-major). */
@@ -24,9 +26,10 @@ final class Bf16Panels {
     this.out = out;
     this.in = in;
     int count = (out + L - 1) / L;
-    this.p = Arena.ofAuto().allocate(2L * count * in * L, 64); // zero: the padding rows
+    this.ps = (long) in * L + 32; // one cache line more: see Panels
+    this.p = Arena.ofAuto().allocate(2L * count * ps, 64); // zero: the padding rows
     for (int j = 0; j < out; j++) {
-      long base = (long) (j / L) * in * L + j % L;
+      long base = (j / L) * ps + j % L;
       for (int q = 0; q < in; q++) {
         p.set(Bf16.LAYOUT, 2 * (base + (long) q * L), w.get(Bf16.LAYOUT, 2 * ((long) j * in + q)));
       }
@@ -44,14 +47,14 @@ final class Bf16Panels {
 
   /** Reads the panels of rows [from, to) into this core's caches. */
   float touch(int from, int to) {
-    long stride = (long) in * L;
+    long stride = ps;
     long k0 = from / L;
     long k1 = Math.min((out + L - 1) / L, (to + L - 1) / L);
     return Bf16.sum(p, k0 * stride, (k1 - k0) * stride);
   }
 
   private void tile1x4(int k, float[] x, int x0, int y0, Panels.Out o) {
-    long stride = 2L * in * L;
+    long stride = 2L * ps;
     long w0 = k * stride;
     FloatVector a0 = FloatVector.zero(FloatVector.SPECIES_PREFERRED), a1 = a0, a2 = a0, a3 = a0;
     for (int q = 0; q < in; q++) {
@@ -70,7 +73,7 @@ final class Bf16Panels {
   }
 
   private void tile1x1(int k, float[] x, int x0, int y0, Panels.Out o) {
-    long w0 = 2L * k * in * L;
+    long w0 = 2L * k * ps;
     FloatVector a0 = FloatVector.zero(FloatVector.SPECIES_PREFERRED);
     for (int q = 0; q < in; q++) {
       a0 = Bf16.load(p, w0 + 2L * q * L).fma(FloatVector.broadcast(FloatVector.SPECIES_PREFERRED, x[x0 + q]), a0);

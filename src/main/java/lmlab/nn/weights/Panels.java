@@ -42,6 +42,12 @@ final class Panels {
   private final int out;
   private final int in;
   private final int count;
+  /**
+   * Floats from one panel to the next: in·L and one cache line more. Without the line, panels
+   * whose size is a multiple of 4 KB (in = 192 or 768 on 512-bit vectors) start in the same L1
+   * set, and a tile reading four or eight of them at once evicts its own lines.
+   */
+  private final int ps;
   /** Offsets of lane i of a panel row: i·L, to gather one row of W's values in a panel. */
   private final int[] lanes;
   private float[] p;
@@ -52,6 +58,7 @@ final class Panels {
     this.out = w.size(0);
     this.in = w.size(1);
     this.count = (out + L - 1) / L;
+    this.ps = in * L + 64 / Float.BYTES;
     this.lanes = new int[L];
     for (int i = 0; i < L; i++) lanes[i] = i * L;
   }
@@ -75,13 +82,13 @@ final class Panels {
    */
   private synchronized void refresh(long e) {
     if (checked == e) return;
-    if (p == null) p = new float[count * in * L];
+    if (p == null) p = new float[count * ps];
     float[] src = w.storage();
     int wo = w.offset();
     int iv = in - in % L;
     for (int j = 0; j < out; j++) {
       int row = wo + j * in;
-      int base = (j / L) * in * L + j % L; // W[j][0] in the panels
+      int base = (j / L) * ps + j % L; // W[j][0] in the panels
       int q = 0;
       for (; q < iv; q += L) {
         FloatVector v = FloatVector.fromArray(S, src, row + q);
@@ -97,16 +104,15 @@ final class Panels {
   float touch(int from, int to) {
     float[] a = panels();
     float s = 0;
-    int stride = in * L;
     for (int k = from / L; k * L < to; k++) {
       int lo = Math.max(from, k * L) - k * L;
       int hi = Math.min(to, k * L + L) - k * L;
       if (lo == 0 && hi == L) {
-        s += StreamRead.sum(a, k * stride, (k + 1) * stride);
+        s += StreamRead.sum(a, k * ps, k * ps + in * L);
       } else { // part of a panel: every line of it is read, the other lanes left out of the sum
         VectorMask<Float> m = S.indexInRange(0, hi).andNot(S.indexInRange(0, lo));
         FloatVector acc = FloatVector.zero(S);
-        for (int q = 0; q < in; q++) acc = acc.add(FloatVector.fromArray(S, a, k * stride + q * L).blend(0f, m.not()));
+        for (int q = 0; q < in; q++) acc = acc.add(FloatVector.fromArray(S, a, k * ps + q * L).blend(0f, m.not()));
         s += acc.reduceLanes(VectorOperators.ADD);
       }
     }
@@ -211,7 +217,7 @@ final class Panels {
   // registers. Every accumulator lane is the FMA chain over p of one output (see the class comment).
 
   private void tile4x4(float[] a, int k, float[] x, int x0, int y0, Out o) {
-    int stride = in * L;
+    int stride = ps;
     int w0 = k * stride;
     int x1 = x0 + in, x2 = x1 + in, x3 = x2 + in;
     FloatVector a00 = FloatVector.zero(S), a01 = a00, a02 = a00, a03 = a00;
@@ -266,7 +272,7 @@ final class Panels {
 
 
   private void tile2x4(float[] a, int k, float[] x, int x0, int y0, Out o) {
-    int stride = in * L;
+    int stride = ps;
     int w0 = k * stride;
     int x1 = x0 + in;
     FloatVector a00 = FloatVector.zero(S), a01 = a00, a02 = a00, a03 = a00;
@@ -301,7 +307,7 @@ final class Panels {
 
 
   private void tile1x4(float[] a, int k, float[] x, int x0, int y0, Out o) {
-    int stride = in * L;
+    int stride = ps;
     int w0 = k * stride;
     FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
     for (int q = 0; q < in; q++) {
@@ -321,7 +327,7 @@ final class Panels {
 
 
   private void tile1x8(float[] a, int k, float[] x, int x0, int y0, Out o) {
-    int stride = in * L;
+    int stride = ps;
     int w0 = k * stride;
     FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
     for (int q = 0; q < in; q++) {
@@ -348,7 +354,7 @@ final class Panels {
   }
 
   private void tile2x1(float[] a, int k, float[] x, int x0, int y0, Out o) {
-    int w0 = k * in * L;
+    int w0 = k * ps;
     int x1 = x0 + in;
     FloatVector a0 = FloatVector.zero(S), a1 = a0;
     for (int q = 0; q < in; q++) {
@@ -363,7 +369,7 @@ final class Panels {
 
 
   private void tile1x1(float[] a, int k, float[] x, int x0, int y0, Out o) {
-    int w0 = k * in * L;
+    int w0 = k * ps;
     FloatVector a0 = FloatVector.zero(S);
     for (int q = 0; q < in; q++) a0 = FloatVector.fromArray(S, a, w0 + q * L).fma(FloatVector.broadcast(S, x[x0 + q]), a0);
     a0.intoArray(o.sums, 0 * L);
