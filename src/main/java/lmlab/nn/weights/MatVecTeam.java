@@ -85,12 +85,15 @@ final class MatVecTeam {
   }
 
   /**
-   * First row of chunk c of a product of rows rows: a multiple of 16 (a cache line of y, and a
-   * float32 column panel, which a chunk boundary inside it would make both threads compute).
+   * First row of chunk c of a product of rows rows: a multiple of 64 (four float32 column panels on
+   * 512-bit vectors) when the product has at least 128 rows, else of 16 (a cache line of y, and a
+   * panel). Every output of a panel is one FMA chain over the whole input, so a chunk of one or two
+   * panels waits on the FMA latency; four give four chains in flight. Some chunks are then empty.
    */
   static int from(int rows, int c) {
     if (c >= CHUNKS) return rows;
-    return (int) ((long) rows * c / CHUNKS) / 16 * 16;
+    int align = rows >= 128 ? 64 : 16;
+    return (int) ((long) rows * c / CHUNKS) / align * align;
   }
 
   private MatVecTeam() {
