@@ -60,12 +60,10 @@ final class BenchSupport {
   /**
    * Median CPU time of the whole process (every thread, spinning workers and GC included) per
    * call of body, in seconds, no warm-up: on a machine shared with other jobs it moves less than
-   * wall time.
+   * wall time. The clock is {@link ProcessCpuClock} (nanoseconds where the platform allows).
    */
   static double medianCpuSeconds(int reps, Runnable body) {
-    var os = (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
-        .getOperatingSystemMXBean();
-    return median(reps, os::getProcessCpuTime, body);
+    return median(reps, ProcessCpuClock::nanos, body);
   }
 
   /** Median over reps calls of body of the change in clock (nanoseconds), in seconds. */

@@ -54,7 +54,7 @@ public final class Bf16 {
   }
 
   /** L bfloat16 values at byte offset at of seg, widened to floats. */
-  static FloatVector load(MemorySegment seg, long at) {
+  public static FloatVector load(MemorySegment seg, long at) {
     ShortVector h = ShortVector.fromMemorySegment(H, seg, at, ByteOrder.LITTLE_ENDIAN);
     IntVector i = (IntVector) h.convertShape(VectorOperators.S2I, I, 0); // sign-extended; the shift drops it
     return i.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();

@@ -22,6 +22,7 @@ public final class ModelState implements StepState {
     if (rows < 1) throw new IllegalArgumentException("decoding state: rows must be >= 1, got " + rows);
     this.layers = List.copyOf(layers);
     this.positions = new int[rows];
+    lmlab.nn.weights.Weights.newDecodingState();
   }
 
   private ModelState(List<StepState> layers, int[] positions) {

@@ -1,6 +1,7 @@
 package lmlab.nn.attention;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import lmlab.kernels.Lanes;
@@ -229,36 +230,54 @@ public final class Decoding {
 
   /**
    * w[wo + c] = scale · Σ_e q[e] · K_t[e][c] for c < held, K_t the transposed keys (row stride
-   * stride): blocks of keys accumulate in registers across e, four blocks at a time so four FMA
-   * chains are in flight.
+   * stride): blocks of keys accumulate in registers across e. A page run holds at most a page of
+   * keys (a vector or two), so the sum over e is split into four chains (e mod 4) as well, for
+   * eight FMA chains in flight instead of one or two waiting on each other's latency.
    */
   private static void scoresOf(float[] q, int qo, float scale, float[] kt, int base, int stride, int dh, int held,
       float[] w, int wo) {
     int l = F.length();
+    int e4 = dh - dh % 4;
     int c = 0;
-    for (; c + 4 * l <= held; c += 4 * l) {
-      FloatVector a0 = FloatVector.zero(F);
-      FloatVector a1 = FloatVector.zero(F);
-      FloatVector a2 = FloatVector.zero(F);
-      FloatVector a3 = FloatVector.zero(F);
-      for (int e = 0, row = base + c; e < dh; e++, row += stride) {
+    for (; c + 2 * l <= held; c += 2 * l) {
+      FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+      FloatVector b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+      int row = base + c;
+      int e = 0;
+      for (; e < e4; e += 4, row += 4 * stride) {
+        FloatVector x0 = FloatVector.broadcast(F, q[qo + e]);
+        FloatVector x1 = FloatVector.broadcast(F, q[qo + e + 1]);
+        FloatVector x2 = FloatVector.broadcast(F, q[qo + e + 2]);
+        FloatVector x3 = FloatVector.broadcast(F, q[qo + e + 3]);
+        a0 = FloatVector.fromArray(F, kt, row).fma(x0, a0);
+        b0 = FloatVector.fromArray(F, kt, row + l).fma(x0, b0);
+        a1 = FloatVector.fromArray(F, kt, row + stride).fma(x1, a1);
+        b1 = FloatVector.fromArray(F, kt, row + stride + l).fma(x1, b1);
+        a2 = FloatVector.fromArray(F, kt, row + 2 * stride).fma(x2, a2);
+        b2 = FloatVector.fromArray(F, kt, row + 2 * stride + l).fma(x2, b2);
+        a3 = FloatVector.fromArray(F, kt, row + 3 * stride).fma(x3, a3);
+        b3 = FloatVector.fromArray(F, kt, row + 3 * stride + l).fma(x3, b3);
+      }
+      for (; e < dh; e++, row += stride) {
         FloatVector x = FloatVector.broadcast(F, q[qo + e]);
         a0 = FloatVector.fromArray(F, kt, row).fma(x, a0);
-        a1 = FloatVector.fromArray(F, kt, row + l).fma(x, a1);
-        a2 = FloatVector.fromArray(F, kt, row + 2 * l).fma(x, a2);
-        a3 = FloatVector.fromArray(F, kt, row + 3 * l).fma(x, a3);
+        b0 = FloatVector.fromArray(F, kt, row + l).fma(x, b0);
       }
-      a0.mul(scale).intoArray(w, wo + c);
-      a1.mul(scale).intoArray(w, wo + c + l);
-      a2.mul(scale).intoArray(w, wo + c + 2 * l);
-      a3.mul(scale).intoArray(w, wo + c + 3 * l);
+      a0.add(a1).add(a2.add(a3)).mul(scale).intoArray(w, wo + c);
+      b0.add(b1).add(b2.add(b3)).mul(scale).intoArray(w, wo + c + l);
     }
     for (; c + l <= held; c += l) {
-      FloatVector a0 = FloatVector.zero(F);
-      for (int e = 0, row = base + c; e < dh; e++, row += stride) {
+      FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+      int row = base + c;
+      int e = 0;
+      for (; e < e4; e += 4, row += 4 * stride) {
         a0 = FloatVector.fromArray(F, kt, row).fma(FloatVector.broadcast(F, q[qo + e]), a0);
+        a1 = FloatVector.fromArray(F, kt, row + stride).fma(FloatVector.broadcast(F, q[qo + e + 1]), a1);
+        a2 = FloatVector.fromArray(F, kt, row + 2 * stride).fma(FloatVector.broadcast(F, q[qo + e + 2]), a2);
+        a3 = FloatVector.fromArray(F, kt, row + 3 * stride).fma(FloatVector.broadcast(F, q[qo + e + 3]), a3);
       }
-      a0.mul(scale).intoArray(w, wo + c);
+      for (; e < dh; e++, row += stride) a0 = FloatVector.fromArray(F, kt, row).fma(FloatVector.broadcast(F, q[qo + e]), a0);
+      a0.add(a1).add(a2.add(a3)).mul(scale).intoArray(w, wo + c);
     }
     for (; c < held; c++) {
       float acc = 0f;
@@ -269,43 +288,59 @@ public final class Decoding {
 
   /**
    * out[oo, oo + dh) = Σ_c w[c] · V[c] over the held keys in age order (run by run, value rows of
-   * dh), one chain per output element, up to four vectors of elements at a time.
+   * dh), two vectors of elements at a time, each summed in four chains (keys in turn) combined at
+   * the end: eight FMA chains in flight, where one chain per vector would wait on the FMA latency
+   * at every key.
    */
   private static void weightedValues(float[] w, float[] v, LayerKvCache cache, int kvh, int dh, Scratch sc,
       float[] out, int oo) {
     int l = F.length();
     int e = 0;
-    for (; e + 4 * l <= dh; e += 4 * l) {
-      FloatVector a0 = FloatVector.zero(F);
-      FloatVector a1 = FloatVector.zero(F);
-      FloatVector a2 = FloatVector.zero(F);
-      FloatVector a3 = FloatVector.zero(F);
+    for (; e + 2 * l <= dh; e += 2 * l) {
+      FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+      FloatVector b0 = a0, b1 = a0, b2 = a0, b3 = a0;
       for (int k = 0, c = 0; k < sc.runs; k++) {
         int row = cache.valueBase(sc.runPage[k], kvh) + sc.runSlot[k] * dh + e;
-        for (int j = 0; j < sc.runLength[k]; j++, c++, row += dh) {
-          float wc = w[c];
-          if (wc == 0f) continue;
-          FloatVector x = FloatVector.broadcast(F, wc);
+        int len = sc.runLength[k];
+        int j = 0;
+        for (; j + 4 <= len; j += 4, c += 4, row += 4 * dh) {
+          FloatVector x0 = FloatVector.broadcast(F, w[c]);
+          FloatVector x1 = FloatVector.broadcast(F, w[c + 1]);
+          FloatVector x2 = FloatVector.broadcast(F, w[c + 2]);
+          FloatVector x3 = FloatVector.broadcast(F, w[c + 3]);
+          a0 = FloatVector.fromArray(F, v, row).fma(x0, a0);
+          b0 = FloatVector.fromArray(F, v, row + l).fma(x0, b0);
+          a1 = FloatVector.fromArray(F, v, row + dh).fma(x1, a1);
+          b1 = FloatVector.fromArray(F, v, row + dh + l).fma(x1, b1);
+          a2 = FloatVector.fromArray(F, v, row + 2 * dh).fma(x2, a2);
+          b2 = FloatVector.fromArray(F, v, row + 2 * dh + l).fma(x2, b2);
+          a3 = FloatVector.fromArray(F, v, row + 3 * dh).fma(x3, a3);
+          b3 = FloatVector.fromArray(F, v, row + 3 * dh + l).fma(x3, b3);
+        }
+        for (; j < len; j++, c++, row += dh) {
+          FloatVector x = FloatVector.broadcast(F, w[c]);
           a0 = FloatVector.fromArray(F, v, row).fma(x, a0);
-          a1 = FloatVector.fromArray(F, v, row + l).fma(x, a1);
-          a2 = FloatVector.fromArray(F, v, row + 2 * l).fma(x, a2);
-          a3 = FloatVector.fromArray(F, v, row + 3 * l).fma(x, a3);
+          b0 = FloatVector.fromArray(F, v, row + l).fma(x, b0);
         }
       }
-      a0.intoArray(out, oo + e);
-      a1.intoArray(out, oo + e + l);
-      a2.intoArray(out, oo + e + 2 * l);
-      a3.intoArray(out, oo + e + 3 * l);
+      a0.add(a1).add(a2.add(a3)).intoArray(out, oo + e);
+      b0.add(b1).add(b2.add(b3)).intoArray(out, oo + e + l);
     }
     for (; e + l <= dh; e += l) {
-      FloatVector a0 = FloatVector.zero(F);
+      FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
       for (int k = 0, c = 0; k < sc.runs; k++) {
         int row = cache.valueBase(sc.runPage[k], kvh) + sc.runSlot[k] * dh + e;
-        for (int j = 0; j < sc.runLength[k]; j++, c++, row += dh) {
-          if (w[c] != 0f) a0 = FloatVector.fromArray(F, v, row).fma(FloatVector.broadcast(F, w[c]), a0);
+        int len = sc.runLength[k];
+        int j = 0;
+        for (; j + 4 <= len; j += 4, c += 4, row += 4 * dh) {
+          a0 = FloatVector.fromArray(F, v, row).fma(FloatVector.broadcast(F, w[c]), a0);
+          a1 = FloatVector.fromArray(F, v, row + dh).fma(FloatVector.broadcast(F, w[c + 1]), a1);
+          a2 = FloatVector.fromArray(F, v, row + 2 * dh).fma(FloatVector.broadcast(F, w[c + 2]), a2);
+          a3 = FloatVector.fromArray(F, v, row + 3 * dh).fma(FloatVector.broadcast(F, w[c + 3]), a3);
         }
+        for (; j < len; j++, c++, row += dh) a0 = FloatVector.fromArray(F, v, row).fma(FloatVector.broadcast(F, w[c]), a0);
       }
-      a0.intoArray(out, oo + e);
+      a0.add(a1).add(a2.add(a3)).intoArray(out, oo + e);
     }
     for (; e < dh; e++) {
       float acc = 0f;
@@ -317,35 +352,34 @@ public final class Decoding {
     }
   }
 
-  /** In place over w[0, n): exp(w - max) / Σ; -inf entries become 0. */
+  /**
+   * In place over w[0, n): exp(w - max) / Σ; -inf entries become 0 (the exponential rounds to 0
+   * below -104). The last partial vector goes through the same vector code under a mask: a row
+   * has a few hundred keys, so a scalar tail of up to L - 1 exponentials per head is a visible part.
+   */
   private static void softmax(float[] w, int n) {
+    int l = F.length();
     int bound = F.loopBound(n);
+    VectorMask<Float> tail = F.indexInRange(bound, n);
+    FloatVector mv = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
     int c = 0;
-    float max = Float.NEGATIVE_INFINITY;
-    if (bound > 0) {
-      FloatVector mv = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
-      for (; c < bound; c += F.length()) mv = mv.max(FloatVector.fromArray(F, w, c));
-      max = mv.reduceLanes(VectorOperators.MAX);
+    for (; c < bound; c += l) mv = mv.max(FloatVector.fromArray(F, w, c));
+    if (bound < n) mv = mv.max(FloatVector.fromArray(F, w, bound, tail).blend(Float.NEGATIVE_INFINITY, tail.not()));
+    float max = mv.reduceLanes(VectorOperators.MAX);
+    FloatVector acc = FloatVector.zero(F);
+    for (c = 0; c < bound; c += l) {
+      FloatVector e = Lanes.exp(FloatVector.fromArray(F, w, c).sub(max));
+      e.intoArray(w, c);
+      acc = acc.add(e);
     }
-    for (; c < n; c++) max = Math.max(max, w[c]);
-    float sum = 0;
-    c = 0;
-    if (bound > 0) {
-      FloatVector acc = FloatVector.zero(F);
-      for (; c < bound; c += F.length()) {
-        FloatVector e = Lanes.exp(FloatVector.fromArray(F, w, c).sub(max));
-        e.intoArray(w, c);
-        acc = acc.add(e);
-      }
-      sum = Lanes.sum(acc);
+    if (bound < n) {
+      FloatVector e = Lanes.exp(FloatVector.fromArray(F, w, bound, tail).sub(max)).blend(0f, tail.not());
+      e.intoArray(w, bound, tail);
+      acc = acc.add(e);
     }
-    for (; c < n; c++) {
-      float e = w[c] == Float.NEGATIVE_INFINITY ? 0f : Lanes.exp(w[c] - max);
-      w[c] = e;
-      sum += e;
-    }
-    float inv = 1f / sum;
-    for (c = 0; c < n; c++) w[c] = w[c] == 0f ? 0f : w[c] * inv;
+    float inv = 1f / Lanes.sum(acc);
+    for (c = 0; c < bound; c += l) FloatVector.fromArray(F, w, c).mul(inv).intoArray(w, c);
+    if (bound < n) FloatVector.fromArray(F, w, bound, tail).mul(inv).intoArray(w, bound, tail);
   }
 
   private static float dot(float[] a, int ao, float[] b, int bo, int n) {

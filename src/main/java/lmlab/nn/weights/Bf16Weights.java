@@ -13,8 +13,9 @@ import lmlab.tensor.Tensor;
  * heap, shared with the page cache), else a heap copy rounded once to bf16 (a float32 checkpoint,
  * or GPT-2's transposed and fused Conv1D matrices).
  *
- * <p>Kernels: {@link #rows} widens each group of L weights to float32 (a shift) and runs the same
- * FMA chain as {@link FloatWeights}, so it equals the float32 product of the widened weights;
+ * <p>Kernels: {@link #rows} widens each group of L weights of its column-panel copy to float32
+ * (a shift) and runs the same FMA chains as {@link FloatWeights}, so it equals the float32 product
+ * of the widened weights;
  * {@link #matmul} widens a block of rows at a time into a scratch matrix and runs the GEMM on it.
  * Inference only: the weights themselves have no gradient ({@link #linear} passes one to its input
  * and bias).
@@ -26,6 +27,8 @@ public final class Bf16Weights extends Weights {
   private final int out;
   private final int in;
   private final MemorySegment w;
+  /** The decoding kernel's copy of w by column panels, made on first use. */
+  private volatile Bf16Panels panels;
 
   /** Weights over seg, which holds out·in bfloat16 values (little-endian), row-major. */
   public Bf16Weights(MemorySegment seg, int out, int in) {
@@ -80,24 +83,24 @@ public final class Bf16Weights extends Weights {
 
   @Override
   public float touch(int from, int to) {
-    return Bf16.sum(w, (long) from * in, (long) (to - from) * in);
+    return panels().touch(from, to);
   }
 
+  /** Over the panel copy ({@link Bf16Panels}), the float32 panels' FMA chain on the widened values. */
   @Override
   public void rows(int from, int to, float[] x, int xo, float[] b, int bo, float[] y, int yo, boolean accumulate) {
-    float[] two = new float[2];
-    int j = from;
-    for (; j + 2 <= to; j += 2) {
-      Bf16.dot2(w, (long) j * in, (long) (j + 1) * in, x, xo, in, two);
-      store(two[0], b, bo, y, yo, j, accumulate);
-      store(two[1], b, bo, y, yo, j + 1, accumulate);
-    }
-    if (j < to) store(Bf16.dot(w, (long) j * in, x, xo, in), b, bo, y, yo, j, accumulate);
+    panels().rows(from, to, x, xo, b, bo, y, yo, accumulate);
   }
 
-  private static void store(float s, float[] b, int bo, float[] y, int yo, int j, boolean accumulate) {
-    if (b != null) s += b[bo + j];
-    y[yo + j] = accumulate ? y[yo + j] + s : s;
+  private Bf16Panels panels() {
+    Bf16Panels p = panels;
+    if (p == null) {
+      synchronized (this) {
+        if (panels == null) panels = new Bf16Panels(w, out, in);
+        p = panels;
+      }
+    }
+    return p;
   }
 
   /** Y (n, out) (+)= X (n, in) Wᵀ (+ b): BLOCK_ROWS rows of W widened at a time, then the GEMM on them. */

@@ -45,8 +45,12 @@ final class MatVecTeam {
   private static final long STEAL_NANOS = 20_000;
   /** Whether the helper reads the next product's weights while it waits ({@code -Dlmlab.matvec.prefetch=false}: not). */
   static final boolean PREFETCH = !"false".equals(System.getProperty("lmlab.matvec.prefetch"));
-  /** Rows the helper reads ahead between two looks for a new job: a few KB, so a new job waits at most ~0.3 µs. */
-  private static final int PREFETCH_ROWS = 8;
+  /**
+   * Rows the helper reads ahead between two looks for a new job: a few KB, so a new job waits
+   * little; a whole float32 column panel (16 rows on 512-bit vectors), since a part of one reads
+   * all its cache lines.
+   */
+  private static final int PREFETCH_ROWS = 16;
 
   private static MatVecTeam shared;
 
@@ -80,10 +84,15 @@ final class MatVecTeam {
     return c < HALF ? c : c + GAP;
   }
 
-  /** First row of chunk c of a product of rows rows: a multiple of 4 (the row kernel's block), of 16 (a cache line of y) when rows allow. */
+  /**
+   * First row of chunk c of a product of rows rows: a multiple of 64 (four float32 column panels on
+   * 512-bit vectors) when the product has at least 128 rows, else of 16 (a cache line of y, and a
+   * panel). Every output of a panel is one FMA chain over the whole input, so a chunk of one or two
+   * panels waits on the FMA latency; four give four chains in flight. Some chunks are then empty.
+   */
   static int from(int rows, int c) {
     if (c >= CHUNKS) return rows;
-    int align = rows >= 16 * CHUNKS ? 16 : 4;
+    int align = rows >= 128 ? 64 : 16;
     return (int) ((long) rows * c / CHUNKS) / align * align;
   }
 

@@ -15,6 +15,15 @@ import lmlab.tensor.Tensor;
  * these methods, so they need no change.
  */
 public abstract class Weights {
+  /**
+   * A new decoding state begins: copies the decoding kernels keep of a weight matrix (float32's
+   * column panels) are checked against it before their next use, so weights changed in place since
+   * the last state are seen.
+   */
+  public static void newDecodingState() {
+    Panels.newEpoch();
+  }
+
   /** The output width: rows of W. */
   public abstract int rows();
 

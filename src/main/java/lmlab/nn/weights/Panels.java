@@ -1,0 +1,379 @@
+package lmlab.nn.weights;
+
+import java.util.concurrent.atomic.AtomicLong;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+import lmlab.kernels.Parallel;
+import lmlab.kernels.StreamRead;
+import lmlab.tensor.Tensor;
+
+/**
+ * A column-panel copy of a float32 matrix W (out, in) for decoding steps. Panel k holds weight
+ * rows [kL, kL + L) (L = the vector width) as in × L floats, p-major, so one vector load gives
+ * W[kL .. kL + L)[p] and each output column is one vector lane. A step of R input rows then
+ * streams each panel once and keeps R × (panels at once) accumulators in registers, with no
+ * horizontal reduction per output (the row-major kernels reduce L lanes for every output, which
+ * costs as much as the multiply-adds when in is a few hundred).
+ *
+ * <p>Every output is the same sum whatever the kernel, the number of input rows or the range of
+ * columns asked for: y[j] = ((W[j][0]·x[0] + W[j][1]·x[1]) + ...) as one chain of fused
+ * multiply-adds over p in order (from 0), then + b[j], then added to y with accumulate. So a row
+ * of a batch gets the bits it would get alone (a beam of B, a server's rows), and any split of the
+ * columns over threads gives the whole product's bits. The last panel is padded with zero rows.
+ *
+ * <p>The copy is made on first use and checked against W (and updated where they differ) at the
+ * first use after each new decoding state ({@link #newEpoch}), so weights changed in place (a
+ * training step, a loaded state dict) are seen by the next decoding. W itself stays the one
+ * parameter of training.
+ */
+final class Panels {
+  private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+  private static final int L = S.length();
+  /** Input rows per register tile: 4 rows × 4 panels needs 16 accumulators, which fit 32 vector registers, not 16. */
+  private static final int TILE_ROWS = L >= 16 ? 4 : 2;
+  /** Multiply-adds above which {@link #product} splits its panels over the worker pool. */
+  private static final long PARALLEL_WORK = 1L << 16;
+  /** Counts new decoding states: a copy checked in an older epoch is checked again before use. */
+  private static final AtomicLong EPOCH = new AtomicLong();
+
+  private final Tensor w;
+  private final int out;
+  private final int in;
+  private final int count;
+  /**
+   * Floats from one panel to the next: in·L and one cache line more. Without the line, panels
+   * whose size is a multiple of 4 KB (in = 192 or 768 on 512-bit vectors) start in the same L1
+   * set, and a tile reading four or eight of them at once evicts its own lines.
+   */
+  private final int ps;
+  /** Offsets of lane i of a panel row: i·L, to gather one row of W's values in a panel. */
+  private final int[] lanes;
+  private float[] p;
+  private volatile long checked = -1;
+
+  Panels(Tensor w) {
+    this.w = w;
+    this.out = w.size(0);
+    this.in = w.size(1);
+    this.count = (out + L - 1) / L;
+    this.ps = in * L + 64 / Float.BYTES;
+    this.lanes = new int[L];
+    for (int i = 0; i < L; i++) lanes[i] = i * L;
+  }
+
+  /** A new decoding state begins: every copy is checked against its matrix at its next use. */
+  static void newEpoch() {
+    EPOCH.incrementAndGet();
+  }
+
+  /** The panels, current with W as of this epoch. */
+  private float[] panels() {
+    long e = EPOCH.get();
+    if (checked != e) refresh(e);
+    return p;
+  }
+
+  /**
+   * Makes the copy, or compares it with W and writes the values that differ (by their bits). A
+   * copy in use by another thread then sees only values it would have read anyway, unless W
+   * itself changed meanwhile.
+   */
+  private synchronized void refresh(long e) {
+    if (checked == e) return;
+    if (p == null) p = new float[count * ps];
+    float[] src = w.storage();
+    int wo = w.offset();
+    int iv = in - in % L;
+    for (int j = 0; j < out; j++) {
+      int row = wo + j * in;
+      int base = (j / L) * ps + j % L; // W[j][0] in the panels
+      int q = 0;
+      for (; q < iv; q += L) {
+        FloatVector v = FloatVector.fromArray(S, src, row + q);
+        FloatVector have = FloatVector.fromArray(S, p, base + q * L, lanes, 0);
+        if (!v.reinterpretAsInts().eq(have.reinterpretAsInts()).allTrue()) v.intoArray(p, base + q * L, lanes, 0);
+      }
+      for (; q < in; q++) p[base + q * L] = src[row + q];
+    }
+    checked = e;
+  }
+
+  /** Reads the panels of rows [from, to) into this core's caches; returns the sum of those rows' weights. */
+  float touch(int from, int to) {
+    float[] a = panels();
+    float s = 0;
+    for (int k = from / L; k * L < to; k++) {
+      int lo = Math.max(from, k * L) - k * L;
+      int hi = Math.min(to, k * L + L) - k * L;
+      if (lo == 0 && hi == L) {
+        s += StreamRead.sum(a, k * ps, k * ps + in * L);
+      } else { // part of a panel: every line of it is read, the other lanes left out of the sum
+        VectorMask<Float> m = S.indexInRange(0, hi).andNot(S.indexInRange(0, lo));
+        FloatVector acc = FloatVector.zero(S);
+        for (int q = 0; q < in; q++) acc = acc.add(FloatVector.fromArray(S, a, k * ps + q * L).blend(0f, m.not()));
+        s += acc.reduceLanes(VectorOperators.ADD);
+      }
+    }
+    return s;
+  }
+
+  /** Columns [from, to) of one matrix-vector product y (+)= W x (+ b), on the calling thread. */
+  void rows(int from, int to, float[] x, int xo, float[] b, int bo, float[] y, int yo, boolean accumulate) {
+    panels(panels(), from / L, (to + L - 1) / L, from, to, x, xo, 1, b, bo, y, yo, accumulate);
+  }
+
+  /**
+   * Y (n, out) (+)= X (n, in) Wᵀ (+ b), X and Y row-major from offset 0. Large products split
+   * their panels over the worker pool.
+   */
+  void product(float[] x, int n, float[] b, int bo, float[] y, boolean accumulate) {
+    float[] a = panels();
+    int from = 0;
+    int to = out;
+    int xo = 0;
+    int yo = 0;
+    int k0 = from / L;
+    int k1 = (to + L - 1) / L;
+    long work = (long) n * (to - from) * in;
+    int parts = Parallel.threads() > 1 && work >= PARALLEL_WORK ? Math.min(Parallel.threads(), k1 - k0) : 1;
+    if (parts <= 1) {
+      panels(a, k0, k1, from, to, x, xo, n, b, bo, y, yo, accumulate);
+      return;
+    }
+    Parallel.forEachPart(parts, part -> {
+      int ka = k0 + (int) ((long) (k1 - k0) * part / parts);
+      int kb = k0 + (int) ((long) (k1 - k0) * (part + 1) / parts);
+      panels(a, ka, kb, from, to, x, xo, n, b, bo, y, yo, accumulate);
+    });
+  }
+
+  /** Panels [k0, k1), four at a time, each group against the input rows a tile at a time. */
+  private void panels(float[] a, int k0, int k1, int from, int to, float[] x, int xo, int n, float[] b, int bo, float[] y,
+      int yo, boolean accumulate) {
+    Out o = new Out(from, to, b, bo, y, out, accumulate);
+    int k = k0;
+    if (n == 1) for (; k + 8 <= k1; k += 8) tile1x8(a, k, x, xo, yo, o); // one row: eight chains in flight
+    for (; k + 4 <= k1; k += 4) {
+      int r = 0;
+      if (TILE_ROWS == 4) for (; r + 4 <= n; r += 4) tile4x4(a, k, x, xo + r * in, yo + r * out, o);
+      for (; r + 2 <= n; r += 2) tile2x4(a, k, x, xo + r * in, yo + r * out, o);
+      if (r < n) tile1x4(a, k, x, xo + r * in, yo + r * out, o);
+    }
+    for (; k < k1; k++) {
+      int r = 0;
+      for (; r + 2 <= n; r += 2) tile2x1(a, k, x, xo + r * in, yo + r * out, o);
+      if (r < n) tile1x1(a, k, x, xo + r * in, yo + r * out, o);
+    }
+  }
+
+  /**
+   * Where a tile's sums go: columns [from, to) of the output rows (stride out), with the bias and
+   * accumulate. A tile puts its accumulators in sums (row-major: input row, then panel) and calls
+   * {@link #flush}; passing the vectors themselves to a method C2 does not inline would box them.
+   */
+  static final class Out {
+    final int from, to, bo, stride;
+    final float[] b, y;
+    final boolean accumulate;
+    final float[] sums = new float[16 * L];
+
+    Out(int from, int to, float[] b, int bo, float[] y, int stride, boolean accumulate) {
+      this.from = from;
+      this.to = to;
+      this.b = b;
+      this.bo = bo;
+      this.y = y;
+      this.stride = stride;
+      this.accumulate = accumulate;
+    }
+
+    /** Stores sums of nr input rows × nk panels from panel k into the output rows from y[y0 ..]. */
+    void flush(int k, int nk, int nr, int y0) {
+      for (int r = 0; r < nr; r++) {
+        int yr = y0 + r * stride;
+        for (int c = 0; c < nk; c++) {
+          int j0 = (k + c) * L;
+          int so = (r * nk + c) * L;
+          if (j0 >= from && j0 + L <= to) {
+            FloatVector s = FloatVector.fromArray(S, sums, so);
+            if (b != null) s = s.add(FloatVector.fromArray(S, b, bo + j0));
+            if (accumulate) s = FloatVector.fromArray(S, y, yr + j0).add(s);
+            s.intoArray(y, yr + j0);
+          } else {
+            for (int j = Math.max(from, j0); j < Math.min(to, j0 + L); j++) {
+              float v = sums[so + j - j0];
+              if (b != null) v += b[bo + j];
+              y[yr + j] = accumulate ? y[yr + j] + v : v;
+            }
+          }
+        }
+      }
+    }
+  }
+
+  // The tiles: input rows × panels. Each is its own small method so C2 keeps its accumulators in
+  // registers. Every accumulator lane is the FMA chain over p of one output (see the class comment).
+
+  private void tile4x4(float[] a, int k, float[] x, int x0, int y0, Out o) {
+    int stride = ps;
+    int w0 = k * stride;
+    int x1 = x0 + in, x2 = x1 + in, x3 = x2 + in;
+    FloatVector a00 = FloatVector.zero(S), a01 = a00, a02 = a00, a03 = a00;
+    FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+    FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00;
+    FloatVector a30 = a00, a31 = a00, a32 = a00, a33 = a00;
+    for (int q = 0; q < in; q++) {
+      int wq = w0 + q * L;
+      FloatVector v0 = FloatVector.fromArray(S, a, wq);
+      FloatVector v1 = FloatVector.fromArray(S, a, wq + stride);
+      FloatVector v2 = FloatVector.fromArray(S, a, wq + 2 * stride);
+      FloatVector v3 = FloatVector.fromArray(S, a, wq + 3 * stride);
+      FloatVector c = FloatVector.broadcast(S, x[x0 + q]);
+      a00 = v0.fma(c, a00);
+      a01 = v1.fma(c, a01);
+      a02 = v2.fma(c, a02);
+      a03 = v3.fma(c, a03);
+      c = FloatVector.broadcast(S, x[x1 + q]);
+      a10 = v0.fma(c, a10);
+      a11 = v1.fma(c, a11);
+      a12 = v2.fma(c, a12);
+      a13 = v3.fma(c, a13);
+      c = FloatVector.broadcast(S, x[x2 + q]);
+      a20 = v0.fma(c, a20);
+      a21 = v1.fma(c, a21);
+      a22 = v2.fma(c, a22);
+      a23 = v3.fma(c, a23);
+      c = FloatVector.broadcast(S, x[x3 + q]);
+      a30 = v0.fma(c, a30);
+      a31 = v1.fma(c, a31);
+      a32 = v2.fma(c, a32);
+      a33 = v3.fma(c, a33);
+    }
+    a00.intoArray(o.sums, 0 * L);
+    a01.intoArray(o.sums, 1 * L);
+    a02.intoArray(o.sums, 2 * L);
+    a03.intoArray(o.sums, 3 * L);
+    a10.intoArray(o.sums, 4 * L);
+    a11.intoArray(o.sums, 5 * L);
+    a12.intoArray(o.sums, 6 * L);
+    a13.intoArray(o.sums, 7 * L);
+    a20.intoArray(o.sums, 8 * L);
+    a21.intoArray(o.sums, 9 * L);
+    a22.intoArray(o.sums, 10 * L);
+    a23.intoArray(o.sums, 11 * L);
+    a30.intoArray(o.sums, 12 * L);
+    a31.intoArray(o.sums, 13 * L);
+    a32.intoArray(o.sums, 14 * L);
+    a33.intoArray(o.sums, 15 * L);
+    o.flush(k, 4, 4, y0);
+  }
+
+
+  private void tile2x4(float[] a, int k, float[] x, int x0, int y0, Out o) {
+    int stride = ps;
+    int w0 = k * stride;
+    int x1 = x0 + in;
+    FloatVector a00 = FloatVector.zero(S), a01 = a00, a02 = a00, a03 = a00;
+    FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+    for (int q = 0; q < in; q++) {
+      int wq = w0 + q * L;
+      FloatVector v0 = FloatVector.fromArray(S, a, wq);
+      FloatVector v1 = FloatVector.fromArray(S, a, wq + stride);
+      FloatVector v2 = FloatVector.fromArray(S, a, wq + 2 * stride);
+      FloatVector v3 = FloatVector.fromArray(S, a, wq + 3 * stride);
+      FloatVector c = FloatVector.broadcast(S, x[x0 + q]);
+      a00 = v0.fma(c, a00);
+      a01 = v1.fma(c, a01);
+      a02 = v2.fma(c, a02);
+      a03 = v3.fma(c, a03);
+      c = FloatVector.broadcast(S, x[x1 + q]);
+      a10 = v0.fma(c, a10);
+      a11 = v1.fma(c, a11);
+      a12 = v2.fma(c, a12);
+      a13 = v3.fma(c, a13);
+    }
+    a00.intoArray(o.sums, 0 * L);
+    a01.intoArray(o.sums, 1 * L);
+    a02.intoArray(o.sums, 2 * L);
+    a03.intoArray(o.sums, 3 * L);
+    a10.intoArray(o.sums, 4 * L);
+    a11.intoArray(o.sums, 5 * L);
+    a12.intoArray(o.sums, 6 * L);
+    a13.intoArray(o.sums, 7 * L);
+    o.flush(k, 4, 2, y0);
+  }
+
+
+  private void tile1x4(float[] a, int k, float[] x, int x0, int y0, Out o) {
+    int stride = ps;
+    int w0 = k * stride;
+    FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+    for (int q = 0; q < in; q++) {
+      int wq = w0 + q * L;
+      FloatVector c = FloatVector.broadcast(S, x[x0 + q]);
+      a0 = FloatVector.fromArray(S, a, wq).fma(c, a0);
+      a1 = FloatVector.fromArray(S, a, wq + stride).fma(c, a1);
+      a2 = FloatVector.fromArray(S, a, wq + 2 * stride).fma(c, a2);
+      a3 = FloatVector.fromArray(S, a, wq + 3 * stride).fma(c, a3);
+    }
+    a0.intoArray(o.sums, 0 * L);
+    a1.intoArray(o.sums, 1 * L);
+    a2.intoArray(o.sums, 2 * L);
+    a3.intoArray(o.sums, 3 * L);
+    o.flush(k, 4, 1, y0);
+  }
+
+
+  private void tile1x8(float[] a, int k, float[] x, int x0, int y0, Out o) {
+    int stride = ps;
+    int w0 = k * stride;
+    FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+    for (int q = 0; q < in; q++) {
+      int wq = w0 + q * L;
+      FloatVector c = FloatVector.broadcast(S, x[x0 + q]);
+      a0 = FloatVector.fromArray(S, a, wq).fma(c, a0);
+      a1 = FloatVector.fromArray(S, a, wq + stride).fma(c, a1);
+      a2 = FloatVector.fromArray(S, a, wq + 2 * stride).fma(c, a2);
+      a3 = FloatVector.fromArray(S, a, wq + 3 * stride).fma(c, a3);
+      a4 = FloatVector.fromArray(S, a, wq + 4 * stride).fma(c, a4);
+      a5 = FloatVector.fromArray(S, a, wq + 5 * stride).fma(c, a5);
+      a6 = FloatVector.fromArray(S, a, wq + 6 * stride).fma(c, a6);
+      a7 = FloatVector.fromArray(S, a, wq + 7 * stride).fma(c, a7);
+    }
+    a0.intoArray(o.sums, 0);
+    a1.intoArray(o.sums, L);
+    a2.intoArray(o.sums, 2 * L);
+    a3.intoArray(o.sums, 3 * L);
+    a4.intoArray(o.sums, 4 * L);
+    a5.intoArray(o.sums, 5 * L);
+    a6.intoArray(o.sums, 6 * L);
+    a7.intoArray(o.sums, 7 * L);
+    o.flush(k, 8, 1, y0);
+  }
+
+  private void tile2x1(float[] a, int k, float[] x, int x0, int y0, Out o) {
+    int w0 = k * ps;
+    int x1 = x0 + in;
+    FloatVector a0 = FloatVector.zero(S), a1 = a0;
+    for (int q = 0; q < in; q++) {
+      FloatVector v = FloatVector.fromArray(S, a, w0 + q * L);
+      a0 = v.fma(FloatVector.broadcast(S, x[x0 + q]), a0);
+      a1 = v.fma(FloatVector.broadcast(S, x[x1 + q]), a1);
+    }
+    a0.intoArray(o.sums, 0 * L);
+    a1.intoArray(o.sums, 1 * L);
+    o.flush(k, 1, 2, y0);
+  }
+
+
+  private void tile1x1(float[] a, int k, float[] x, int x0, int y0, Out o) {
+    int w0 = k * ps;
+    FloatVector a0 = FloatVector.zero(S);
+    for (int q = 0; q < in; q++) a0 = FloatVector.fromArray(S, a, w0 + q * L).fma(FloatVector.broadcast(S, x[x0 + q]), a0);
+    a0.intoArray(o.sums, 0 * L);
+    o.flush(k, 1, 1, y0);
+  }
+
+}

@@ -1,0 +1,77 @@
+package lmlab.nn.weights;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.Random;
+import lmlab.tensor.Tensor;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The column-panel copy behind float32 decoding: every sub-range of columns gives the whole
+ * product's bits (how threads split a product must not matter), each output is the FMA chain over
+ * p in order, and weights changed in place are seen from the next decoding state on.
+ */
+class PanelsTest {
+  private static float[] random(Random r, int n) {
+    float[] a = new float[n];
+    for (int i = 0; i < n; i++) a[i] = (float) r.nextGaussian();
+    return a;
+  }
+
+  @Test
+  void anyRangeOfColumnsGivesTheWholeProductsBits() {
+    Random r = new Random(11);
+    for (int[] shape : new int[][] {{1, 3}, {17, 5}, {65, 192}, {100, 33}, {300, 40}}) {
+      int out = shape[0];
+      int in = shape[1];
+      float[] w = random(r, out * in);
+      float[] b = random(r, out);
+      float[] x = random(r, in);
+      FloatWeights f = new FloatWeights(Tensor.of(w, out, in));
+      float[] whole = new float[out];
+      f.rows(0, out, x, 0, b, 0, whole, 0, false);
+      for (int j = 0; j < out; j++) {
+        float chain = 0f; // the definition: one FMA chain over p in order, then the bias
+        for (int p = 0; p < in; p++) chain = Math.fma(w[j * in + p], x[p], chain);
+        assertThat(whole[j]).as("%dx%d column %d", out, in, j).isEqualTo(chain + b[j]);
+      }
+      for (int rep = 0; rep < 20; rep++) {
+        int from = r.nextInt(out);
+        int to = from + 1 + r.nextInt(out - from);
+        float[] part = new float[out + 1];
+        java.util.Arrays.fill(part, 7f);
+        f.rows(from, to, x, 0, b, 0, part, 1, false);
+        for (int j = 0; j < out; j++) {
+          assertThat(part[j + 1]).as("%dx%d [%d, %d) column %d", out, in, from, to, j)
+              .isEqualTo(j >= from && j < to ? whole[j] : 7f);
+        }
+      }
+    }
+  }
+
+  @Test
+  void weightsChangedInPlaceAreSeenFromTheNextDecodingState() {
+    Random r = new Random(12);
+    int out = 40;
+    int in = 24;
+    float[] w = random(r, out * in);
+    float[] x = random(r, 3 * in);
+    Tensor t = Tensor.of(w, out, in);
+    FloatWeights f = new FloatWeights(t);
+    float[] before = new float[3 * out];
+    f.matmul(x, 3, null, 0, before, false);
+    float[] storage = t.storage();
+    for (int i = 0; i < storage.length; i++) storage[i] *= -2f; // in place, as an optimiser step does
+    storage[5] = 0.25f;
+    Weights.newDecodingState();
+    float[] rows = new float[3 * out];
+    f.matmul(x, 3, null, 0, rows, false);
+    float[] fresh = new float[3 * out];
+    new FloatWeights(Tensor.of(storage.clone(), out, in)).matmul(x, 3, null, 0, fresh, false);
+    assertThat(rows).containsExactly(fresh);
+    assertThat(rows[0]).isNotEqualTo(before[0]);
+    float[] one = new float[out];
+    f.rows(0, out, x, in, null, 0, one, 0, false);
+    for (int j = 0; j < out; j++) assertThat(one[j]).isEqualTo(fresh[out + j]);
+  }
+}
