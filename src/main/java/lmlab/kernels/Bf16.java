@@ -74,41 +74,6 @@ public final class Bf16 {
     for (; i < n; i++) dst[off + i] = toFloat(seg.get(LAYOUT, at + 2L * i));
   }
 
-  /**
-   * Σ_p W[p]·x[xo + p] for the n values of one row of W starting at element from: one chain of
-   * FMAs over p in order, then {@link Lanes#sum}, then the scalar tail (the order of
-   * FloatWeights' rows, so a bf16 row and the float32 row of the widened values agree bit for bit).
-   */
-  public static float dot(MemorySegment seg, long from, float[] x, int xo, int n) {
-    int nv = n - n % L;
-    long at = 2 * from;
-    FloatVector a = FloatVector.zero(F);
-    for (int p = 0; p < nv; p += L) a = load(seg, at + 2L * p).fma(FloatVector.fromArray(F, x, xo + p), a);
-    float s = Lanes.sum(a);
-    for (int p = nv; p < n; p++) s += toFloat(seg.get(LAYOUT, at + 2L * p)) * x[xo + p];
-    return s;
-  }
-
-  /** Two rows at once (from0 and from1), sharing each load of x; returns their sums in out[0], out[1]. */
-  public static void dot2(MemorySegment seg, long from0, long from1, float[] x, int xo, int n, float[] out) {
-    int nv = n - n % L;
-    long at0 = 2 * from0, at1 = 2 * from1;
-    FloatVector a0 = FloatVector.zero(F);
-    FloatVector a1 = FloatVector.zero(F);
-    for (int p = 0; p < nv; p += L) {
-      FloatVector xv = FloatVector.fromArray(F, x, xo + p);
-      a0 = load(seg, at0 + 2L * p).fma(xv, a0);
-      a1 = load(seg, at1 + 2L * p).fma(xv, a1);
-    }
-    float s0 = Lanes.sum(a0), s1 = Lanes.sum(a1);
-    for (int p = nv; p < n; p++) {
-      s0 += toFloat(seg.get(LAYOUT, at0 + 2L * p)) * x[xo + p];
-      s1 += toFloat(seg.get(LAYOUT, at1 + 2L * p)) * x[xo + p];
-    }
-    out[0] = s0;
-    out[1] = s1;
-  }
-
   /** A sum over n values from element from (reads them into the caches). */
   public static float sum(MemorySegment seg, long from, long n) {
     long nv = n - n % (2L * L);

@@ -62,26 +62,6 @@ class LanesTest {
     return xs;
   }
 
-  /** Lanes.sums of 8 and of 4 vectors gives the bits of Lanes.sum of each (random magnitudes, so order matters). */
-  @Test
-  void manySumsAtOnceEqualEachSumBitForBit() {
-    VectorSpecies<Float> s = FloatVector.SPECIES_PREFERRED;
-    SplittableRandom rnd = new SplittableRandom(11);
-    float[] dst = new float[Lanes.SUMS_SCRATCH];
-    for (int trial = 0; trial < 2000; trial++) {
-      FloatVector[] a = new FloatVector[8];
-      for (int k = 0; k < 8; k++) {
-        float[] lanes = new float[s.length()];
-        for (int l = 0; l < lanes.length; l++) lanes[l] = (float) (rnd.nextGaussian() * Math.pow(10, rnd.nextInt(-6, 7)));
-        a[k] = FloatVector.fromArray(s, lanes, 0);
-      }
-      Lanes.sums(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], dst);
-      for (int k = 0; k < 8; k++) assertThat(dst[k]).as("sum %d of 8", k).isEqualTo(Lanes.sum(a[k]));
-      Lanes.sums(a[0], a[1], a[2], a[3], dst);
-      for (int k = 0; k < 4; k++) assertThat(dst[k]).as("sum %d of 4", k).isEqualTo(Lanes.sum(a[k]));
-    }
-  }
-
   @Test
   void expIsWithinTwoUlps() {
     float[] xs = points(-110f, 95f, 200_001, 200_000, 0f, -0f, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY,
