@@ -22,7 +22,7 @@ public final class Parallel {
   private static final long SPIN_NANOS = 200_000; // 0.2 ms of spinning before parking
   private static volatile Pool pool = new Pool(defaultThreads());
   /** Whether the thread count was chosen (LMLAB_THREADS, lmlab.threads or --threads) rather than defaulted to the cores. */
-  private static volatile boolean chosen = isSet(System.getenv("LMLAB_THREADS")) || isSet(System.getProperty("lmlab.threads"));
+  private static volatile boolean chosen = chosenByEnvironment();
 
   private Parallel() {}
 
@@ -43,8 +43,10 @@ public final class Parallel {
     return Runtime.getRuntime().availableProcessors();
   }
 
-  private static boolean isSet(String v) {
-    return v != null && !v.isBlank();
+  private static boolean chosenByEnvironment() {
+    String env = System.getenv("LMLAB_THREADS");
+    String prop = System.getProperty("lmlab.threads");
+    return (env != null && !env.isBlank()) || (prop != null && !prop.isBlank());
   }
 
   /** True when the user chose the thread count (environment, property or {@link #setThreads}). */
@@ -70,7 +72,7 @@ public final class Parallel {
   /** Back to the default count (LMLAB_THREADS, lmlab.threads, else the cores), as at start-up. */
   public static synchronized void useDefaultThreads() {
     setThreads(defaultThreads());
-    chosen = isSet(System.getenv("LMLAB_THREADS")) || isSet(System.getProperty("lmlab.threads"));
+    chosen = chosenByEnvironment();
   }
 
   /**

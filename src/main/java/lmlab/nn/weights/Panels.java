@@ -121,7 +121,7 @@ final class Panels {
 
   /** Columns [from, to) of one matrix-vector product y (+)= W x (+ b), on the calling thread. */
   void rows(int from, int to, float[] x, int xo, float[] b, int bo, float[] y, int yo, boolean accumulate) {
-    panels(panels(), from / L, (to + L - 1) / L, from, to, x, xo, 1, b, bo, y, yo, accumulate);
+    multiply(panels(), from / L, (to + L - 1) / L, from, to, x, xo, 1, b, bo, y, yo, accumulate);
   }
 
   /**
@@ -130,27 +130,21 @@ final class Panels {
    */
   void product(float[] x, int n, float[] b, int bo, float[] y, boolean accumulate) {
     float[] a = panels();
-    int from = 0;
-    int to = out;
-    int xo = 0;
-    int yo = 0;
-    int k0 = from / L;
-    int k1 = (to + L - 1) / L;
-    long work = (long) n * (to - from) * in;
-    int parts = Parallel.threads() > 1 && work >= PARALLEL_WORK ? Math.min(Parallel.threads(), k1 - k0) : 1;
+    long work = (long) n * out * in;
+    int parts = Parallel.threads() > 1 && work >= PARALLEL_WORK ? Math.min(Parallel.threads(), count) : 1;
     if (parts <= 1) {
-      panels(a, k0, k1, from, to, x, xo, n, b, bo, y, yo, accumulate);
+      multiply(a, 0, count, 0, out, x, 0, n, b, bo, y, 0, accumulate);
       return;
     }
     Parallel.forEachPart(parts, part -> {
-      int ka = k0 + (int) ((long) (k1 - k0) * part / parts);
-      int kb = k0 + (int) ((long) (k1 - k0) * (part + 1) / parts);
-      panels(a, ka, kb, from, to, x, xo, n, b, bo, y, yo, accumulate);
+      int ka = (int) ((long) count * part / parts);
+      int kb = (int) ((long) count * (part + 1) / parts);
+      multiply(a, ka, kb, 0, out, x, 0, n, b, bo, y, 0, accumulate);
     });
   }
 
   /** Panels [k0, k1), four at a time, each group against the input rows a tile at a time. */
-  private void panels(float[] a, int k0, int k1, int from, int to, float[] x, int xo, int n, float[] b, int bo, float[] y,
+  private void multiply(float[] a, int k0, int k1, int from, int to, float[] x, int xo, int n, float[] b, int bo, float[] y,
       int yo, boolean accumulate) {
     Out o = new Out(from, to, b, bo, y, out, accumulate);
     int k = k0;
@@ -270,7 +264,6 @@ final class Panels {
     o.flush(k, 4, 4, y0);
   }
 
-
   private void tile2x4(float[] a, int k, float[] x, int x0, int y0, Out o) {
     int stride = ps;
     int w0 = k * stride;
@@ -305,7 +298,6 @@ final class Panels {
     o.flush(k, 4, 2, y0);
   }
 
-
   private void tile1x4(float[] a, int k, float[] x, int x0, int y0, Out o) {
     int stride = ps;
     int w0 = k * stride;
@@ -324,7 +316,6 @@ final class Panels {
     a3.intoArray(o.sums, 3 * L);
     o.flush(k, 4, 1, y0);
   }
-
 
   private void tile1x8(float[] a, int k, float[] x, int x0, int y0, Out o) {
     int stride = ps;
@@ -367,7 +358,6 @@ final class Panels {
     o.flush(k, 1, 2, y0);
   }
 
-
   private void tile1x1(float[] a, int k, float[] x, int x0, int y0, Out o) {
     int w0 = k * ps;
     FloatVector a0 = FloatVector.zero(S);
@@ -375,5 +365,4 @@ final class Panels {
     a0.intoArray(o.sums, 0 * L);
     o.flush(k, 1, 1, y0);
   }
-
 }
