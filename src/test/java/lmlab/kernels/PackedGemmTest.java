@@ -71,4 +71,31 @@ class PackedGemmTest {
       }
     }
   }
+
+  /**
+   * A transposed B packed into a panel equals op(B) element by element: whole 16×16 blocks,
+   * ragged p and column edges, a short zero-padded panel, and offsets into B.
+   */
+  @Test
+  void transposedBPanelIsOpBRowByRow() {
+    SplittableRandom r = new SplittableRandom(5);
+    int nr = GemmMicroKernel.NR;
+    int[][] cases = {{16, 16, 16, 0, 0}, {37, 64, 53, 5, 3}, {128, 64, 129, 0, 16}, {7, 5, 20, 2, 1},
+        {300, 64, 301, 17, 0}, {48, 33, 49, 0, 7}};
+    for (int[] cs : cases) {
+      int kc = cs[0], cols = Math.min(cs[1], nr), ldb = cs[2], p0 = cs[3], j0 = cs[4];
+      int bOff = 3;
+      float[] b = new float[bOff + (j0 + cols) * ldb + p0 + kc];
+      for (int i = 0; i < b.length; i++) b[i] = (float) r.nextDouble();
+      float[] bp = new float[2 + kc * nr];
+      java.util.Arrays.fill(bp, Float.NaN);
+      GemmPacking.packBPanel(true, b, bOff, ldb, p0, kc, j0, cols, bp, 2);
+      for (int p = 0; p < kc; p++) {
+        for (int j = 0; j < nr; j++) {
+          float want = j < cols ? b[bOff + (j0 + j) * ldb + p0 + p] : 0f;
+          assertThat(bp[2 + p * nr + j]).as("kc=%d cols=%d p=%d j=%d", kc, cols, p, j).isEqualTo(want);
+        }
+      }
+    }
+  }
 }
