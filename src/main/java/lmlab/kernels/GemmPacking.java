@@ -131,11 +131,16 @@ final class GemmPacking {
       // selectFrom = vpermi2ps) leave the transposed block in 16 registers. It replaced a
       // vgatherdps per panel row, which was slower per float and whose index bounds check C2
       // sometimes left as scalar code, so that packing took longer than the multiply (NT
-      // products at a third of NN's speed). Edges, and vectors of other widths, take the scalar
-      // loop, in blocks of T_BLOCK values of p: each stored row read a cache line at a time.
+      // products at a third of NN's speed). Edges take the scalar loop, in blocks of T_BLOCK
+      // values of p: each stored row read a cache line at a time. Narrower vectors (AVX2)
+      // keep the gather, not measured against a transpose on such a machine.
       if (cols < NR) Arrays.fill(bp, o, o + NR * kc, 0f);
-      int groups = L == 16 ? cols / 16 : 0;
-      int pv = L == 16 ? kc / 16 * 16 : 0;
+      if (L != 16) {
+        gatherTransposed(b, bOff, ldb, p0, kc, j0, cols, bp, o);
+        return;
+      }
+      int groups = cols / 16;
+      int pv = kc / 16 * 16;
       for (int g = 0; g < groups * 16; g += 16) {
         for (int pb = 0; pb < pv; pb += 16) {
           int src = bOff + (j0 + g) * ldb + p0 + pb;
@@ -227,7 +232,37 @@ final class GemmPacking {
     w15.intoArray(bp, d + 15 * NR);
   }
 
-  /** Index vectors of the zip: the low (ZIP_LO) or high (ZIP_HI) half of the lanes of a and b, interleaved. */
+  /** The transpose with a vgatherdps per panel row: column p of L stored rows at once. */
+  private static void gatherTransposed(
+      float[] b, int bOff, int ldb, int p0, int kc, int j0, int cols, float[] bp, int o) {
+    int groups = cols / L;
+    int[] rows = rowOffsets(ldb);
+    for (int g = 0; g < groups; g++) {
+      int src = bOff + (j0 + g * L) * ldb + p0;
+      int dst = o + g * L;
+      for (int p = 0; p < kc; p++, dst += NR) {
+        FloatVector.fromArray(S, b, src + p, rows, 0).intoArray(bp, dst);
+      }
+    }
+    for (int j = groups * L; j < cols; j++) {
+      int src = bOff + (j0 + j) * ldb + p0;
+      int dst = o + j;
+      for (int p = 0; p < kc; p++, dst += NR) bp[dst] = b[src + p];
+    }
+  }
+
+  /** {0, ld, 2·ld, ...}: the gather index map, cached per thread for the last ld seen. */
+  private static int[] rowOffsets(int ld) {
+    int[] r = ROW_OFFSETS.get();
+    if (r[1] != ld) {
+      for (int i = 0; i < L; i++) r[i] = i * ld;
+    }
+    return r;
+  }
+
+  private static final ThreadLocal<int[]> ROW_OFFSETS = ThreadLocal.withInitial(() -> new int[L]);
+
+  /** Zip index vectors: the low (ZIP_LO) or high (ZIP_HI) halves of a and b, interleaved. */
   private static final FloatVector ZIP_LO = zipIndex(0), ZIP_HI = zipIndex(L / 2);
 
   private static FloatVector zipIndex(int from) {
