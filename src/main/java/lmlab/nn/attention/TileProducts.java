@@ -32,9 +32,11 @@ final class TileProducts {
    * (e.g. its keys), column-major.
    */
   static void transpose(float[] x, int off, int ld, int rows, int dh, float[] t) {
-    for (int u = 0; u < rows; u++) {
-      int src = off + u * ld;
-      for (int c = 0; c < dh; c++) t[c * rows + u] = x[src + c];
+    // column by column: contiguous writes, and each source row's line stays in L1 across columns
+    for (int c = 0; c < dh; c++) {
+      int dst = c * rows;
+      int src = off + c;
+      for (int u = 0; u < rows; u++, src += ld) t[dst + u] = x[src];
     }
   }
 
