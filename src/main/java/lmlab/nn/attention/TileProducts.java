@@ -46,16 +46,18 @@ final class TileProducts {
 
   /**
    * S[i·lds + j] = Σ_c a[aOff + i·lda + c] · bt[btOff + c·ldb + j] for j in the band of row i's
-   * block (query rows times transposed keys: scores, or dO·Vᵀ).
+   * block (query rows times transposed keys: scores, or dO·Vᵀ). Each sum runs in four chains
+   * (c mod 4) added at the end, as decoding's scores do: a long single chain rounds differently
+   * enough to show in the decoding-equivalence tests.
    */
   static void scores(int m, int k, int[] lo, int[] hi, float[] a, int aOff, int lda, float[] bt, int btOff, int ldb,
       float[] s, int lds) {
     int i0 = 0;
-    for (; i0 + 4 <= m; i0 += 4) {
-      int to = hi[i0 + 3];
+    for (; i0 + 2 <= m; i0 += 2) {
+      int to = hi[i0 + 1];
       int j = lo[i0];
-      for (; j + 2 * L <= to; j += 2 * L) scores4x2Block(k, a, aOff + i0 * lda, lda, bt, btOff + j, ldb, s, i0 * lds + j, lds);
-      for (; j < to; j += L) scores4x1Block(k, j, to, a, aOff + i0 * lda, lda, bt, btOff + j, ldb, s, i0 * lds + j, lds);
+      for (; j + 2 * L <= to; j += 2 * L) scores2x2Block(k, a, aOff + i0 * lda, lda, bt, btOff + j, ldb, s, i0 * lds + j, lds);
+      for (; j < to; j += L) scores2x1Block(k, j, to, a, aOff + i0 * lda, lda, bt, btOff + j, ldb, s, i0 * lds + j, lds);
     }
     for (; i0 < m; i0++) {
       for (int j = lo[i0]; j < hi[i0]; j += L) {
@@ -64,63 +66,112 @@ final class TileProducts {
     }
   }
 
-  /** Four rows times two vectors of columns. */
-  private static void scores4x2Block(int k, float[] a, int a0, int lda, float[] bt, int b, int ldb, float[] s, int p, int lds) {
-    FloatVector c00 = FloatVector.zero(F), c01 = FloatVector.zero(F);
-    FloatVector c10 = FloatVector.zero(F), c11 = FloatVector.zero(F);
-    FloatVector c20 = FloatVector.zero(F), c21 = FloatVector.zero(F);
-    FloatVector c30 = FloatVector.zero(F), c31 = FloatVector.zero(F);
-    for (int c = 0; c < k; c++, b += ldb) {
+  /** Two rows times two vectors of columns, four chains each. */
+  private static void scores2x2Block(int k, float[] a, int a0, int lda, float[] bt, int b, int ldb, float[] s, int p,
+      int lds) {
+    FloatVector p0 = FloatVector.zero(F), p1 = p0, p2 = p0, p3 = p0; // row 0, first vector, chains c mod 4
+    FloatVector q0 = p0, q1 = p0, q2 = p0, q3 = p0; //                    row 0, second vector
+    FloatVector r0 = p0, r1 = p0, r2 = p0, r3 = p0; //                    row 1, first vector
+    FloatVector t0 = p0, t1 = p0, t2 = p0, t3 = p0; //                    row 1, second vector
+    int a1 = a0 + lda;
+    int k4 = k - k % 4;
+    int c = 0;
+    for (; c < k4; c += 4, b += 4 * ldb) {
+      FloatVector x0 = FloatVector.broadcast(F, a[a0 + c]);
+      FloatVector y0 = FloatVector.broadcast(F, a[a1 + c]);
       FloatVector b0 = FloatVector.fromArray(F, bt, b);
       FloatVector b1 = FloatVector.fromArray(F, bt, b + L);
-      FloatVector x0 = FloatVector.broadcast(F, a[a0 + c]);
-      c00 = x0.fma(b0, c00);
-      c01 = x0.fma(b1, c01);
-      FloatVector x1 = FloatVector.broadcast(F, a[a0 + lda + c]);
-      c10 = x1.fma(b0, c10);
-      c11 = x1.fma(b1, c11);
-      FloatVector x2 = FloatVector.broadcast(F, a[a0 + 2 * lda + c]);
-      c20 = x2.fma(b0, c20);
-      c21 = x2.fma(b1, c21);
-      FloatVector x3 = FloatVector.broadcast(F, a[a0 + 3 * lda + c]);
-      c30 = x3.fma(b0, c30);
-      c31 = x3.fma(b1, c31);
+      p0 = b0.fma(x0, p0);
+      q0 = b1.fma(x0, q0);
+      r0 = b0.fma(y0, r0);
+      t0 = b1.fma(y0, t0);
+      FloatVector x1 = FloatVector.broadcast(F, a[a0 + c + 1]);
+      FloatVector y1 = FloatVector.broadcast(F, a[a1 + c + 1]);
+      FloatVector b2 = FloatVector.fromArray(F, bt, b + ldb);
+      FloatVector b3 = FloatVector.fromArray(F, bt, b + ldb + L);
+      p1 = b2.fma(x1, p1);
+      q1 = b3.fma(x1, q1);
+      r1 = b2.fma(y1, r1);
+      t1 = b3.fma(y1, t1);
+      FloatVector x2 = FloatVector.broadcast(F, a[a0 + c + 2]);
+      FloatVector y2 = FloatVector.broadcast(F, a[a1 + c + 2]);
+      FloatVector b4 = FloatVector.fromArray(F, bt, b + 2 * ldb);
+      FloatVector b5 = FloatVector.fromArray(F, bt, b + 2 * ldb + L);
+      p2 = b4.fma(x2, p2);
+      q2 = b5.fma(x2, q2);
+      r2 = b4.fma(y2, r2);
+      t2 = b5.fma(y2, t2);
+      FloatVector x3 = FloatVector.broadcast(F, a[a0 + c + 3]);
+      FloatVector y3 = FloatVector.broadcast(F, a[a1 + c + 3]);
+      FloatVector b6 = FloatVector.fromArray(F, bt, b + 3 * ldb);
+      FloatVector b7 = FloatVector.fromArray(F, bt, b + 3 * ldb + L);
+      p3 = b6.fma(x3, p3);
+      q3 = b7.fma(x3, q3);
+      r3 = b6.fma(y3, r3);
+      t3 = b7.fma(y3, t3);
     }
-    c00.intoArray(s, p);
-    c01.intoArray(s, p + L);
-    c10.intoArray(s, p + lds);
-    c11.intoArray(s, p + lds + L);
-    c20.intoArray(s, p + 2 * lds);
-    c21.intoArray(s, p + 2 * lds + L);
-    c30.intoArray(s, p + 3 * lds);
-    c31.intoArray(s, p + 3 * lds + L);
+    for (; c < k; c++, b += ldb) {
+      FloatVector x0 = FloatVector.broadcast(F, a[a0 + c]);
+      FloatVector y0 = FloatVector.broadcast(F, a[a1 + c]);
+      FloatVector b0 = FloatVector.fromArray(F, bt, b);
+      FloatVector b1 = FloatVector.fromArray(F, bt, b + L);
+      p0 = b0.fma(x0, p0);
+      q0 = b1.fma(x0, q0);
+      r0 = b0.fma(y0, r0);
+      t0 = b1.fma(y0, t0);
+    }
+    p0.add(p1).add(p2.add(p3)).intoArray(s, p);
+    q0.add(q1).add(q2.add(q3)).intoArray(s, p + L);
+    r0.add(r1).add(r2.add(r3)).intoArray(s, p + lds);
+    t0.add(t1).add(t2.add(t3)).intoArray(s, p + lds + L);
   }
 
-  /** Four rows times one (masked) vector of columns. */
-  private static void scores4x1Block(int k, int j, int to, float[] a, int a0, int lda, float[] bt, int b, int ldb,
+  /** Two rows times one (masked) vector of columns, four chains each. */
+  private static void scores2x1Block(int k, int j, int to, float[] a, int a0, int lda, float[] bt, int b, int ldb,
       float[] s, int p, int lds) {
     VectorMask<Float> mk = F.indexInRange(j, to);
-    FloatVector c0 = FloatVector.zero(F), c1 = FloatVector.zero(F);
-    FloatVector c2 = FloatVector.zero(F), c3 = FloatVector.zero(F);
-    for (int c = 0; c < k; c++, b += ldb) {
+    FloatVector p0 = FloatVector.zero(F), p1 = p0, p2 = p0, p3 = p0;
+    FloatVector r0 = p0, r1 = p0, r2 = p0, r3 = p0;
+    int a1 = a0 + lda;
+    int k4 = k - k % 4;
+    int c = 0;
+    for (; c < k4; c += 4, b += 4 * ldb) {
       FloatVector b0 = FloatVector.fromArray(F, bt, b, mk);
-      c0 = FloatVector.broadcast(F, a[a0 + c]).fma(b0, c0);
-      c1 = FloatVector.broadcast(F, a[a0 + lda + c]).fma(b0, c1);
-      c2 = FloatVector.broadcast(F, a[a0 + 2 * lda + c]).fma(b0, c2);
-      c3 = FloatVector.broadcast(F, a[a0 + 3 * lda + c]).fma(b0, c3);
+      FloatVector b1 = FloatVector.fromArray(F, bt, b + ldb, mk);
+      FloatVector b2 = FloatVector.fromArray(F, bt, b + 2 * ldb, mk);
+      FloatVector b3 = FloatVector.fromArray(F, bt, b + 3 * ldb, mk);
+      p0 = b0.fma(FloatVector.broadcast(F, a[a0 + c]), p0);
+      r0 = b0.fma(FloatVector.broadcast(F, a[a1 + c]), r0);
+      p1 = b1.fma(FloatVector.broadcast(F, a[a0 + c + 1]), p1);
+      r1 = b1.fma(FloatVector.broadcast(F, a[a1 + c + 1]), r1);
+      p2 = b2.fma(FloatVector.broadcast(F, a[a0 + c + 2]), p2);
+      r2 = b2.fma(FloatVector.broadcast(F, a[a1 + c + 2]), r2);
+      p3 = b3.fma(FloatVector.broadcast(F, a[a0 + c + 3]), p3);
+      r3 = b3.fma(FloatVector.broadcast(F, a[a1 + c + 3]), r3);
     }
-    c0.intoArray(s, p, mk);
-    c1.intoArray(s, p + lds, mk);
-    c2.intoArray(s, p + 2 * lds, mk);
-    c3.intoArray(s, p + 3 * lds, mk);
+    for (; c < k; c++, b += ldb) {
+      FloatVector b0 = FloatVector.fromArray(F, bt, b, mk);
+      p0 = b0.fma(FloatVector.broadcast(F, a[a0 + c]), p0);
+      r0 = b0.fma(FloatVector.broadcast(F, a[a1 + c]), r0);
+    }
+    p0.add(p1).add(p2.add(p3)).intoArray(s, p, mk);
+    r0.add(r1).add(r2.add(r3)).intoArray(s, p + lds, mk);
   }
 
   private static void scores1x1Block(int k, int j, int to, float[] a, int a0, float[] bt, int b, int ldb, float[] s,
       int p) {
     VectorMask<Float> mk = F.indexInRange(j, to);
-    FloatVector c0 = FloatVector.zero(F);
-    for (int c = 0; c < k; c++, b += ldb) c0 = FloatVector.broadcast(F, a[a0 + c]).fma(FloatVector.fromArray(F, bt, b, mk), c0);
-    c0.intoArray(s, p, mk);
+    FloatVector p0 = FloatVector.zero(F), p1 = p0, p2 = p0, p3 = p0;
+    int k4 = k - k % 4;
+    int c = 0;
+    for (; c < k4; c += 4, b += 4 * ldb) {
+      p0 = FloatVector.fromArray(F, bt, b, mk).fma(FloatVector.broadcast(F, a[a0 + c]), p0);
+      p1 = FloatVector.fromArray(F, bt, b + ldb, mk).fma(FloatVector.broadcast(F, a[a0 + c + 1]), p1);
+      p2 = FloatVector.fromArray(F, bt, b + 2 * ldb, mk).fma(FloatVector.broadcast(F, a[a0 + c + 2]), p2);
+      p3 = FloatVector.fromArray(F, bt, b + 3 * ldb, mk).fma(FloatVector.broadcast(F, a[a0 + c + 3]), p3);
+    }
+    for (; c < k; c++, b += ldb) p0 = FloatVector.fromArray(F, bt, b, mk).fma(FloatVector.broadcast(F, a[a0 + c]), p0);
+    p0.add(p1).add(p2.add(p3)).intoArray(s, p, mk);
   }
 
   /**
