@@ -15,10 +15,16 @@ import javax.management.ObjectName;
  * into big methods (InlineSmallCode) or when a call site looks cold, and the JDK's own
  * {@code @ForceInline} is not honoured outside the JDK. Without the directive the row ops run up
  * to about 2x slower; results are the same bits either way (inlining changes no rounding).
+ *
+ * <p>The other way round, methods named {@code ...Block} (a kernel's register block: a loop over
+ * a dozen vector accumulators, e.g. {@code nn.attention.TileProducts}) are never inlined. Each is
+ * then compiled on its own, within C2's inlining budget; inlined into a large caller, C2 runs out
+ * of budget and leaves some of their vectors boxed (gigabytes of garbage per training step).
  * Set {@code -Dlmlab.inlineDirective=false} to skip it.
  */
 final class InlineDirective {
-  private static final String JSON = "[{match: \"lmlab/*.*\", inline: \"+lmlab/kernels/Lanes.*\"}]";
+  private static final String JSON =
+      "[{match: \"lmlab/*.*\", inline: [\"+lmlab/kernels/Lanes.*\", \"-lmlab/*.*Block\"]}]";
 
   private InlineDirective() {}
 

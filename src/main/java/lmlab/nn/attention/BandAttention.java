@@ -6,7 +6,6 @@ import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import lmlab.autograd.Autograd;
-import lmlab.kernels.Gemm;
 import lmlab.kernels.Lanes;
 import lmlab.kernels.Parallel;
 import lmlab.tensor.Arena;
@@ -23,10 +22,12 @@ import lmlab.tensor.Tensor;
  * u' in [lo(u), u] of the same residue, with lo non-decreasing: a band. Queries are taken in tiles
  * of up to {@link #TILE} rows (fewer for short windows: about the keys a row sees, at least 16, so
  * the part of a tile outside the band stays a bounded multiple of it); a tile [u0, u1) needs the
- * keys [lo(u0), u1), so its scores are one GEMM
- * Q_tile·K_rangeᵀ read straight from the projections (row stride δ·n·d_h, no copy, and the n_kv
- * key/value heads are read by their query group, never repeated), then the normaliser on each row's
- * own band, then O_tile = P·V_range, a second GEMM.
+ * keys [lo(u0), u1), so its scores are one product
+ * Q_tile·K_rangeᵀ (queries read straight from the projections, row stride δ·n·d_h; the residue's
+ * keys transposed once per head; the n_kv key/value heads are read by their query group, never
+ * repeated), then the normaliser on each row's own band, then O_tile = P·V_range, a second product.
+ * The products are {@link TileProducts}: register-blocked, unpacked, and limited to each block of
+ * rows' band, so a causal tile skips most of its masked half.
  *
  * <p>Softmax keeps only the row's log-sum-exp for backward (flash-attention style): the backward
  * pass recomputes P = exp(s − lse) tile by tile and forms, with D_t = Σ dO_t ⊙ O_t,
@@ -39,7 +40,6 @@ public final class BandAttention {
   static final int TILE = 64;
 
   private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
-  private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[][] {new float[0], new float[0]});
 
   private BandAttention() {}
 
@@ -129,15 +129,6 @@ public final class BandAttention {
     return Autograd.record("bandAttention", o, grad -> backward(g, q, k, v, out, lse, width, grad), q0, k0, v0);
   }
 
-  private static float[][] scratch(int n) {
-    float[][] s = SCRATCH.get();
-    if (s[0].length < n) {
-      s = new float[][] {new float[n], new float[n]};
-      SCRATCH.set(s);
-    }
-    return s;
-  }
-
   private static void forwardHead(Geometry g, int b, int h, Tensor q, Tensor k, Tensor v, float[] out, float[] lse,
       int width, float[] weightsOut) {
     int seq = g.seq;
@@ -147,23 +138,32 @@ public final class BandAttention {
     int kvh = h / g.group();
     int st = g.stride();
     int tile = g.tile();
-    float[] sc = scratch(tile * width)[0];
+    Scratch ws = Scratch.get(tile, width, dh * g.rows(0));
+    float[] sc = ws.s;
+    float[] kt = ws.kt;
+    int[] lo = ws.lo;
+    int[] hi = ws.hi;
     for (int r = 0; r < g.residues(); r++) {
       int rows = g.rows(r);
+      // the residue's keys, transposed once for all its tiles: kt[c·rows + u] = K[r + δu, c]
+      TileProducts.transpose(k.storage(), k.offset() + (b * seq + r) * kvRow + kvh * dh, st * kvRow, rows, dh, kt);
       for (int u0 = 0; u0 < rows; u0 += tile) {
         int u1 = Math.min(rows, u0 + tile);
         int tq = u1 - u0;
         int base = g.lo(r, u0);
         int w = u1 - base;
+        for (int i = 0; i < tq; i++) {
+          lo[i] = g.lo(r, u0 + i) - base;
+          hi[i] = u0 + i - base + 1;
+        }
         int qOff = q.offset() + (b * seq + r + st * u0) * qRow + h * dh;
-        int kOff = k.offset() + (b * seq + r + st * base) * kvRow + kvh * dh;
         int vOff = v.offset() + (b * seq + r + st * base) * kvRow + kvh * dh;
-        // S = Q_tile · K_rangeᵀ (raw dot products; the scale is applied per row below)
-        Gemm.sgemm(false, true, tq, w, dh, q.storage(), qOff, st * qRow, k.storage(), kOff, st * kvRow, sc, 0, w, false);
+        // S = Q_tile · K_rangeᵀ over each row block's band (raw dot products; the scale is applied per row below)
+        TileProducts.scores(tq, dh, lo, hi, q.storage(), qOff, st * qRow, kt, base, rows, sc, w);
         for (int i = 0; i < tq; i++) {
           int u = u0 + i;
-          int a = g.lo(r, u) - base;
-          int e = u - base + 1; // exclusive
+          int a = lo[i];
+          int e = hi[i]; // exclusive
           int p = i * w;
           Arrays.fill(sc, p, p + a, 0f);
           Arrays.fill(sc, p + e, p + w, 0f);
@@ -185,7 +185,7 @@ public final class BandAttention {
         }
         // O_tile = P · V_range
         int oOff = (b * seq + r + st * u0) * qRow + h * dh;
-        Gemm.sgemm(false, false, tq, dh, w, sc, 0, w, v.storage(), vOff, st * kvRow, out, oOff, st * qRow, false);
+        TileProducts.rows(tq, dh, lo, hi, sc, w, v.storage(), vOff, st * kvRow, out, oOff, st * qRow, false);
       }
     }
   }
@@ -233,30 +233,39 @@ public final class BandAttention {
     int kvh = h / g.group();
     int st = g.stride();
     int tile = g.tile();
-    float[][] s2 = scratch(tile * width);
-    float[] pt = s2[0];
-    float[] dp = s2[1];
+    Scratch ws = Scratch.get(tile, width, dh * g.rows(0));
+    float[] pt = ws.s;
+    float[] dp = ws.ds;
+    float[] kt = ws.kt;
+    float[] vt = ws.vt;
+    int[] lo = ws.lo;
+    int[] hi = ws.hi;
     for (int r = 0; r < g.residues(); r++) {
       int rows = g.rows(r);
+      int kvOff0 = (b * seq + r) * kvRow + kvh * dh;
+      TileProducts.transpose(k.storage(), k.offset() + kvOff0, st * kvRow, rows, dh, kt);
+      TileProducts.transpose(v.storage(), v.offset() + kvOff0, st * kvRow, rows, dh, vt);
       for (int u0 = 0; u0 < rows; u0 += tile) {
         int u1 = Math.min(rows, u0 + tile);
         int tq = u1 - u0;
         int base = g.lo(r, u0);
         int w = u1 - base;
+        for (int i = 0; i < tq; i++) {
+          lo[i] = g.lo(r, u0 + i) - base;
+          hi[i] = u0 + i - base + 1;
+        }
         int qOffRel = (b * seq + r + st * u0) * qRow + h * dh;
         int kOffRel = (b * seq + r + st * base) * kvRow + kvh * dh;
         int lq = st * qRow;
         int lk = st * kvRow;
         // recompute the scores, and dP = dO_tile · V_rangeᵀ
-        Gemm.sgemm(false, true, tq, w, dh, q.storage(), q.offset() + qOffRel, lq, k.storage(), k.offset() + kOffRel, lk,
-            pt, 0, w, false);
-        Gemm.sgemm(false, true, tq, w, dh, go.storage(), go.offset() + qOffRel, lq, v.storage(), v.offset() + kOffRel,
-            lk, dp, 0, w, false);
+        TileProducts.scores(tq, dh, lo, hi, q.storage(), q.offset() + qOffRel, lq, kt, base, rows, pt, w);
+        TileProducts.scores(tq, dh, lo, hi, go.storage(), go.offset() + qOffRel, lq, vt, base, rows, dp, w);
         for (int i = 0; i < tq; i++) {
           int u = u0 + i;
           int t = r + st * u;
-          int a = g.lo(r, u) - base;
-          int e = u - base + 1;
+          int a = lo[i];
+          int e = hi[i];
           int p = i * w;
           Arrays.fill(pt, p, p + a, 0f);
           Arrays.fill(pt, p + e, p + w, 0f);
@@ -273,11 +282,35 @@ public final class BandAttention {
           }
           if (g.dropout > 0) drop(pt, p, a, e, rs, r + st * base, st, g.dropout); // P_dropped, for dV
         }
-        // now pt = P (after dropout) and dp = scale·dS
-        Gemm.sgemm(false, false, tq, dh, w, dp, 0, w, k.storage(), k.offset() + kOffRel, lk, dq, qOffRel, lq, false);
-        Gemm.sgemm(true, false, w, dh, tq, dp, 0, w, q.storage(), q.offset() + qOffRel, lq, dk, kOffRel, lk, true);
-        Gemm.sgemm(true, false, w, dh, tq, pt, 0, w, go.storage(), go.offset() + qOffRel, lq, dv, kOffRel, lk, true);
+        // now pt = P (after dropout) and dp = scale·dS, both zero outside each row's band
+        TileProducts.rows(tq, dh, lo, hi, dp, w, k.storage(), k.offset() + kOffRel, lk, dq, qOffRel, lq, false);
+        TileProducts.columns(tq, w, dh, lo, hi, dp, w, q.storage(), q.offset() + qOffRel, lq, dk, kOffRel, lk);
+        TileProducts.columns(tq, w, dh, lo, hi, pt, w, go.storage(), go.offset() + qOffRel, lq, dv, kOffRel, lk);
       }
+    }
+  }
+
+  /** Per-thread working memory: a tile's scores and their gradient, the residue's Kᵀ and Vᵀ, the rows' bands. */
+  private static final class Scratch {
+    private static final ThreadLocal<Scratch> LOCAL = ThreadLocal.withInitial(Scratch::new);
+    float[] s = new float[0], ds = new float[0], kt = new float[0], vt = new float[0];
+    int[] lo = new int[0], hi = new int[0];
+
+    static Scratch get(int tile, int width, int transposed) {
+      Scratch x = LOCAL.get();
+      if (x.s.length < tile * width) {
+        x.s = new float[tile * width];
+        x.ds = new float[tile * width];
+      }
+      if (x.kt.length < transposed) {
+        x.kt = new float[transposed];
+        x.vt = new float[transposed];
+      }
+      if (x.lo.length < tile) {
+        x.lo = new int[tile];
+        x.hi = new int[tile];
+      }
+      return x;
     }
   }
 

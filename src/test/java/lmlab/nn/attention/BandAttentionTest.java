@@ -58,6 +58,31 @@ class BandAttentionTest {
     for (String k : fusedGrads.keySet()) FixtureAssert.assertClose("grad " + k, fusedGrads.get(k), denseGrads.get(k));
   }
 
+  /** Head dimensions that fill the tile kernels' register blocks (32: chargpt) or leave masked parts. */
+  @ParameterizedTest(name = "{0} d_h={1}")
+  @org.junit.jupiter.params.provider.CsvSource({"causal, 32", "causal, 40", "sliding(40), 32", "'dilated(24,3)', 48", "causal, 12"})
+  void fusedEqualsDenseAtWiderHeads(String maskSpec, int dh) {
+    int d = 2 * dh;
+    AttentionConfig cfg = new AttentionConfig(d, 2, 1, dh, true, false, null, ScoreFunction.SCALED_DOT,
+        Normaliser.SOFTMAX, AttentionMask.parse(maskSpec, 160), 160, 0f);
+    MultiHeadAttention attn = new MultiHeadAttention(cfg, new Rng(21));
+    Tensor x = Tensor.randn(new Rng(22), 2, 150, d).requiresGrad(true);
+    Tensor up = Tensor.randn(new Rng(23), 2, 150, d);
+
+    MultiHeadAttention.Output fused = attn.forward(x, true);
+    fused.out().mul(up).sum().backward();
+    Map<String, Tensor> fusedGrads = grads(attn, x);
+
+    attn.zeroGrad();
+    x.zeroGrad();
+    MultiHeadAttention.Output dense = attn.forwardDense(x, true);
+    dense.out().mul(up).sum().backward();
+    Map<String, Tensor> denseGrads = grads(attn, x);
+
+    FixtureAssert.assertClose("out", fused.out(), dense.out());
+    for (String k : fusedGrads.keySet()) FixtureAssert.assertClose("grad " + k, fusedGrads.get(k), denseGrads.get(k));
+  }
+
   private static Map<String, Tensor> grads(MultiHeadAttention attn, Tensor x) {
     Map<String, Tensor> g = new java.util.TreeMap<>();
     g.put("x", x.grad().copy());
