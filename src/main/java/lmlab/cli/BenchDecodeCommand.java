@@ -95,25 +95,17 @@ public final class BenchDecodeCommand implements Runnable {
       if (q.length() != newTokens) throw new IllegalStateException("greedy generated " + q.length());
       bytes[0] = lm.decoder().bytes();
     };
-    java.util.function.IntFunction<Runnable> width = b -> () -> {
-      List<Sequence> r = s == Strategy.BEAM
-          ? BeamSearch.search(lm, prompt, newTokens, Eos.NONE, b, 0)
-          : Sample.generate(lm, prompt, newTokens, Eos.NONE, Sampling.plain(1), b, TokenSink.NONE);
-      if (r.get(0).length() != newTokens) throw new IllegalStateException(s.label() + " generated " + r.get(0).length());
-      bytes[0] = lm.decoder().bytes();
-    };
-    // Every strategy and width runs before anything is timed, so each timing finds the code of all
-    // of them compiled: the one-row and the batched step share methods, and C2 recompiles those
-    // when a width first takes paths it has not seen, which made the first width measured read slow.
-    for (int i = 0; i < warmup; i++) {
-      greedy.run();
-      for (int b : beams) width.apply(b).run();
-    }
     double greedySeconds = BenchSupport.medianSeconds(warmup, reps, greedy);
     double greedyCpu = BenchSupport.medianCpuSeconds(reps, greedy);
     print(cl, Strategy.GREEDY, 1, greedySeconds, greedySeconds, greedyCpu, greedyCpu, bytes[0]);
     for (int b : beams) {
-      Runnable body = width.apply(b);
+      Runnable body = () -> {
+        List<Sequence> r = s == Strategy.BEAM
+            ? BeamSearch.search(lm, prompt, newTokens, Eos.NONE, b, 0)
+            : Sample.generate(lm, prompt, newTokens, Eos.NONE, Sampling.plain(1), b, TokenSink.NONE);
+        if (r.get(0).length() != newTokens) throw new IllegalStateException(s.label() + " generated " + r.get(0).length());
+        bytes[0] = lm.decoder().bytes();
+      };
       double seconds = BenchSupport.medianSeconds(warmup, reps, body);
       double cpu = BenchSupport.medianCpuSeconds(reps, body);
       print(cl, s, b, seconds, greedySeconds, cpu, greedyCpu, bytes[0]);
