@@ -24,6 +24,12 @@ public final class ContinuousBatch {
   private final LanguageModel model;
   private final int vocab;
   private ModelState state;
+  /**
+   * The one-row state prompts are stepped in, cleared and reused: a new state has the weights'
+   * decoding copies checked against the weights (a pass over all of them), which a server's fixed
+   * weights do not need at every request. Weights changed in place need a new batch.
+   */
+  private ModelState prefill;
   private int[] one = new int[0];
 
   public ContinuousBatch(LanguageModel model) {
@@ -58,11 +64,12 @@ public final class ContinuousBatch {
     if (rows() >= MAX_ROWS) {
       throw new IllegalStateException("continuous batch: " + MAX_ROWS + " rows at most (got one more)");
     }
-    ModelState own = model.newState(1);
-    float[] all = model.step(own, prompt, prompt.length);
+    if (prefill == null) prefill = model.newState(1);
+    else prefill.truncate(0);
+    float[] all = model.step(prefill, prompt, prompt.length);
     float[] last = Arrays.copyOfRange(all, (prompt.length - 1) * vocab, prompt.length * vocab);
-    if (state == null) state = own;
-    else state.join(own);
+    if (state == null) state = prefill.fork();
+    else state.join(prefill);
     return last;
   }
 

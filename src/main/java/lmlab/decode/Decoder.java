@@ -40,9 +40,14 @@ public class Decoder {
     this.state = state;
   }
 
-  /** The state, made for rows rows on first use; a later call with another row count is an error. */
+  /**
+   * The state, made for rows rows on first use; a later call with another row count is an error,
+   * except after {@link #clear()}: the cleared state is then made rows copies of its first row (all
+   * at position 0), so its storage (KV pages, buffers) serves the next run whatever its width.
+   */
   protected ModelState state(int rows) {
-    if (state == null || (cleared && state.rows() != rows)) state = model.newState(rows);
+    if (state == null) state = model.newState(rows);
+    else if (cleared && state.rows() != rows) state.reorder(new int[rows]);
     cleared = false;
     if (state.rows() != rows) {
       throw new IllegalArgumentException("decoder: batch size " + rows + " differs from the " + state.rows()
@@ -132,7 +137,9 @@ public class Decoder {
 
   /**
    * Forgets every token (the next call starts at position 0); the storage is kept for reuse, and
-   * the next call may bring another row count.
+   * the next call may bring another row count. The state is not new, so copies the decoding
+   * kernels keep of the weights are not checked again: weights changed in place since this
+   * decoder's first step need a new decoder.
    */
   public void clear() {
     if (state != null) state.truncate(0);

@@ -6,9 +6,11 @@ import java.nio.file.Path;
 import javax.management.ObjectName;
 
 /**
- * Asks HotSpot's C2 to always inline {@link Lanes} into lmlab code, through a compiler directive
- * added at run time (the DiagnosticCommand MBean's compilerDirectivesAdd, the same as
- * {@code jcmd <pid> Compiler.directives_add}).
+ * Asks HotSpot's C2 to always inline {@link Lanes} into lmlab code, and never to inline a
+ * kernel's register block ({@code ...Block}) or the decoding step of a layer or model ({@code step}
+ * in lmlab.nn and lmlab.models) into its caller,
+ * through a compiler directive added at run time (the DiagnosticCommand MBean's
+ * compilerDirectivesAdd, the same as {@code jcmd <pid> Compiler.directives_add}).
  *
  * <p>Lanes' vector functions take and return vectors. Inlined, those stay in registers; called,
  * they are boxed on the heap. C2 declines to inline them once they have been compiled on their own
@@ -20,11 +22,19 @@ import javax.management.ObjectName;
  * a dozen vector accumulators, e.g. {@code nn.attention.TileProducts}) are never inlined. Each is
  * then compiled on its own, within C2's inlining budget; inlined into a large caller, C2 runs out
  * of budget and leaves some of their vectors boxed (gigabytes of garbage per training step).
+ *
+ * <p>The steps: a decoding step calls every layer's step, each of them kernels that inline Lanes.
+ * Left to itself C2 may compile the model's step with all of it inlined (one 61 KB method) and
+ * reach its node budget (NodeCountInliningCutoff) in the middle of a kernel, which then calls
+ * Lanes.exp with boxed vectors at every vector (GELU's tanh, seen in a profile of beam search);
+ * whether that happens depends on which methods were compiled first, so the same command ran at
+ * two speeds from one process to the next. A step compiled on its own keeps each compilation
+ * small; the call of a step costs nanoseconds against microseconds of work.
  * Set {@code -Dlmlab.inlineDirective=false} to skip it.
  */
 final class InlineDirective {
-  private static final String JSON =
-      "[{match: \"lmlab/*.*\", inline: [\"+lmlab/kernels/Lanes.*\", \"-lmlab/*.*Block\"]}]";
+  private static final String JSON = "[{match: \"lmlab/*.*\", inline: [\"+lmlab/kernels/Lanes.*\","
+      + " \"-lmlab/*.*Block\", \"-lmlab/nn/*.step\", \"-lmlab/models/*.step\"]}]";
 
   private InlineDirective() {}
 

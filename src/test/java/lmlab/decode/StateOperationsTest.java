@@ -108,6 +108,36 @@ class StateOperationsTest {
     assertThatThrownBy(() -> d.reorder(new int[] {1})).hasMessageContaining("reorder index 1");
   }
 
+  /**
+   * A cleared decoder keeps its state and makes it as wide as the next run (beam search starts
+   * from one row and widens): each run's logits and bytes are a fresh decoder's, bit for bit.
+   */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("statesAndMixers")
+  void aClearedDecoderRunsAnyWidthAsAFreshOne(String name, Supplier<LanguageModel> make) {
+    LanguageModel m = make.get();
+    int v = m.vocabSize();
+    Random r = new Random(10);
+    Decoder d = new Decoder(m);
+    int[][] runs = {{3, 10}, {1, 7}, {4, 5}, {2, 12}, {1, 3}};
+    for (int[] run : runs) {
+      int rows = run[0];
+      int tokens = run[1];
+      int[] ids = randomIds(r, rows * tokens, v);
+      d.clear();
+      float[] got = Arrays.copyOf(d.step(ids, tokens), rows * tokens * v);
+      int[] next = randomIds(r, rows, v);
+      float[] gotNext = Arrays.copyOf(d.step(next, 1), rows * v);
+      Decoder fresh = new Decoder(m);
+      float[] want = Arrays.copyOf(fresh.step(ids, tokens), rows * tokens * v);
+      float[] wantNext = Arrays.copyOf(fresh.step(next, 1), rows * v);
+      assertThat(got).as("%s, %d rows x %d tokens", name, rows, tokens).containsExactly(want);
+      assertThat(gotNext).as("%s, %d rows, next token", name, rows).containsExactly(wantNext);
+      assertThat(d.rows()).isEqualTo(rows);
+      assertThat(d.bytes()).isEqualTo(fresh.bytes());
+    }
+  }
+
   @ParameterizedTest(name = "{0}")
   @MethodSource("states")
   void truncateThenContinueIsAFreshRunOnThePrefix(String name, Supplier<LanguageModel> make) {

@@ -1,7 +1,6 @@
 package lmlab.nn.attention;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import lmlab.kernels.Lanes;
@@ -86,6 +85,8 @@ public final class Decoding {
     final float[] qt;
     final float[] eq;
     final float[] kcol;
+    /** One vector's lanes (the softmax's sum). */
+    final float[] lanes = new float[F.length()];
     float[] w = new float[64];
     boolean[] visible = new boolean[64];
     /** The held keys in age order as runs inside pages: page, first slot in it, length. */
@@ -135,7 +136,7 @@ public final class Decoding {
         held = cache.tokensHeld(b);
         int first = t + 1 - held;
         runs(cache, b, first, held, sc);
-        if (sc.w.length < held) sc.w = new float[Math.max(held, 2 * sc.w.length)];
+        if (sc.w.length < wordsFor(held)) sc.w = new float[wordsFor(Math.max(held, 2 * sc.w.length))];
         n = held; // n_t, the keys t sees
         if (check) {
           if (sc.visible.length < held) sc.visible = new boolean[sc.w.length];
@@ -187,7 +188,7 @@ public final class Decoding {
         for (int c = 0; c < held; c++) if (!sc.visible[c]) w[c] = Float.NEGATIVE_INFINITY;
       }
       if (cfg.normaliser() == Normaliser.SOFTMAX) {
-        softmax(w, held);
+        softmax(w, held, sc.lanes);
       } else {
         float inv = 1f / n; // relu(s) / n_t
         for (int c = 0; c < held; c++) w[c] = w[c] > 0 ? w[c] * inv : 0f;
@@ -354,32 +355,35 @@ public final class Decoding {
 
   /**
    * In place over w[0, n): exp(w - max) / Σ; -inf entries become 0 (the exponential rounds to 0
-   * below -104). The last partial vector goes through the same vector code under a mask: a row
-   * has a few hundred keys, so a scalar tail of up to L - 1 exponentials per head is a visible part.
+   * below -104). w holds n rounded up to whole vectors ({@link #wordsFor}): the last partial vector
+   * is padded with -inf, whose exponential is 0, so every pass is one whole-vector loop. A masked
+   * tail would be a second copy of the exponential in this method, and C2 stops inlining at its
+   * node budget: it left that copy (and Lanes.sum) as calls, boxing their vectors at every head.
+   * The sum is Lanes.sum's tree over the lanes, done on lanes[] for the same reason.
    */
-  private static void softmax(float[] w, int n) {
+  private static void softmax(float[] w, int n, float[] lanes) {
     int l = F.length();
-    int bound = F.loopBound(n);
-    VectorMask<Float> tail = F.indexInRange(bound, n);
+    int end = wordsFor(n);
+    java.util.Arrays.fill(w, n, end, Float.NEGATIVE_INFINITY);
     FloatVector mv = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
-    int c = 0;
-    for (; c < bound; c += l) mv = mv.max(FloatVector.fromArray(F, w, c));
-    if (bound < n) mv = mv.max(FloatVector.fromArray(F, w, bound, tail).blend(Float.NEGATIVE_INFINITY, tail.not()));
+    for (int c = 0; c < end; c += l) mv = mv.max(FloatVector.fromArray(F, w, c));
     float max = mv.reduceLanes(VectorOperators.MAX);
     FloatVector acc = FloatVector.zero(F);
-    for (c = 0; c < bound; c += l) {
+    for (int c = 0; c < end; c += l) {
       FloatVector e = Lanes.exp(FloatVector.fromArray(F, w, c).sub(max));
       e.intoArray(w, c);
       acc = acc.add(e);
     }
-    if (bound < n) {
-      FloatVector e = Lanes.exp(FloatVector.fromArray(F, w, bound, tail).sub(max)).blend(0f, tail.not());
-      e.intoArray(w, bound, tail);
-      acc = acc.add(e);
-    }
-    float inv = 1f / Lanes.sum(acc);
-    for (c = 0; c < bound; c += l) FloatVector.fromArray(F, w, c).mul(inv).intoArray(w, c);
-    if (bound < n) FloatVector.fromArray(F, w, bound, tail).mul(inv).intoArray(w, bound, tail);
+    acc.intoArray(lanes, 0);
+    for (int k = l >> 1; k >= 1; k >>= 1) for (int i = 0; i < k; i++) lanes[i] += lanes[i + k]; // lane i += lane i ^ k
+    float inv = 1f / lanes[0];
+    for (int c = 0; c < end; c += l) FloatVector.fromArray(F, w, c).mul(inv).intoArray(w, c);
+  }
+
+  /** n rounded up to whole vectors: the length the score row of n keys is given. */
+  static int wordsFor(int n) {
+    int l = F.length();
+    return (n + l - 1) / l * l;
   }
 
   private static float dot(float[] a, int ao, float[] b, int bo, int n) {

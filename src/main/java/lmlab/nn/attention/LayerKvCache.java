@@ -251,6 +251,11 @@ public final class LayerKvCache implements StepState {
           + (length - mask.held(length)) + " (a windowed cache goes back at most " + ROLLBACK + " tokens)");
     }
     seen[row] = length;
+    if (!ring) { // pages past the kept positions go back to the pool
+      int keep = (length + PAGE - 1) / PAGE;
+      for (int k = keep; k < pages[row]; k++) release(table[row][k]);
+      pages[row] = Math.min(pages[row], keep);
+    }
   }
 
   /** Stores the key and value of row's next token (position(row)), read at kOff and vOff, and advances it. */

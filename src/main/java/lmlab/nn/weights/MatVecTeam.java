@@ -96,6 +96,16 @@ final class MatVecTeam {
     return (int) ((long) rows * c / CHUNKS) / align * align;
   }
 
+  /**
+   * Rows of the longest chunk of a product of rows rows: the helper's scratch. Aligned bounds make
+   * it up to 64 rows longer than rows / CHUNKS (192 rows: chunks of 0 or 64).
+   */
+  static int longestChunk(int rows) {
+    int longest = 0;
+    for (int c = 0; c < CHUNKS; c++) longest = Math.max(longest, from(rows, c + 1) - from(rows, c));
+    return longest;
+  }
+
   private MatVecTeam() {
     helper = new Thread(this::helperLoop, "lmlab-decode-helper");
     helper.setDaemon(true);
@@ -155,7 +165,7 @@ final class MatVecTeam {
         }
       }
       seen = j;
-      int chunkRows = j.rows / CHUNKS + 32;
+      int chunkRows = longestChunk(j.rows);
       if (scratch.length < chunkRows) scratch = new float[chunkRows];
       for (int c = HALF; c < CHUNKS; c++) compute(j, c, scratch);
       for (int c = HALF - 1; c >= 0; c--) compute(j, c, scratch);

@@ -143,7 +143,7 @@ final class Panels {
     });
   }
 
-  /** Panels [k0, k1), four at a time, each group against the input rows a tile at a time. */
+  /** Panels [k0, k1), four at a time, then two, then one, each group against the input rows a tile at a time. */
   private void multiply(float[] a, int k0, int k1, int from, int to, float[] x, int xo, int n, float[] b, int bo, float[] y,
       int yo, boolean accumulate) {
     Out o = new Out(from, to, b, bo, y, out, accumulate);
@@ -154,6 +154,13 @@ final class Panels {
       if (TILE_ROWS == 4) for (; r + 4 <= n; r += 4) tile4x4(a, k, x, xo + r * in, yo + r * out, o);
       for (; r + 2 <= n; r += 2) tile2x4(a, k, x, xo + r * in, yo + r * out, o);
       if (r < n) tile1x4(a, k, x, xo + r * in, yo + r * out, o);
+    }
+    if (k + 2 <= k1) { // two panels left (a thread's share of 12 panels is 4 + 2): eight chains, not two
+      int r = 0;
+      for (; r + 4 <= n; r += 4) tile4x2(a, k, x, xo + r * in, yo + r * out, o);
+      for (; r + 2 <= n; r += 2) tile2x2(a, k, x, xo + r * in, yo + r * out, o);
+      if (r < n) tile1x2(a, k, x, xo + r * in, yo + r * out, o);
+      k += 2;
     }
     for (; k < k1; k++) {
       int r = 0;
@@ -342,6 +349,78 @@ final class Panels {
     a6.intoArray(o.sums, 6 * L);
     a7.intoArray(o.sums, 7 * L);
     o.flush(k, 8, 1, y0);
+  }
+
+  private void tile4x2(float[] a, int k, float[] x, int x0, int y0, Out o) {
+    int stride = ps;
+    int w0 = k * stride;
+    int x1 = x0 + in, x2 = x1 + in, x3 = x2 + in;
+    FloatVector a00 = FloatVector.zero(S), a01 = a00, a10 = a00, a11 = a00;
+    FloatVector a20 = a00, a21 = a00, a30 = a00, a31 = a00;
+    for (int q = 0; q < in; q++) {
+      int wq = w0 + q * L;
+      FloatVector v0 = FloatVector.fromArray(S, a, wq);
+      FloatVector v1 = FloatVector.fromArray(S, a, wq + stride);
+      FloatVector c = FloatVector.broadcast(S, x[x0 + q]);
+      a00 = v0.fma(c, a00);
+      a01 = v1.fma(c, a01);
+      c = FloatVector.broadcast(S, x[x1 + q]);
+      a10 = v0.fma(c, a10);
+      a11 = v1.fma(c, a11);
+      c = FloatVector.broadcast(S, x[x2 + q]);
+      a20 = v0.fma(c, a20);
+      a21 = v1.fma(c, a21);
+      c = FloatVector.broadcast(S, x[x3 + q]);
+      a30 = v0.fma(c, a30);
+      a31 = v1.fma(c, a31);
+    }
+    a00.intoArray(o.sums, 0 * L);
+    a01.intoArray(o.sums, 1 * L);
+    a10.intoArray(o.sums, 2 * L);
+    a11.intoArray(o.sums, 3 * L);
+    a20.intoArray(o.sums, 4 * L);
+    a21.intoArray(o.sums, 5 * L);
+    a30.intoArray(o.sums, 6 * L);
+    a31.intoArray(o.sums, 7 * L);
+    o.flush(k, 2, 4, y0);
+  }
+
+  private void tile2x2(float[] a, int k, float[] x, int x0, int y0, Out o) {
+    int stride = ps;
+    int w0 = k * stride;
+    int x1 = x0 + in;
+    FloatVector a00 = FloatVector.zero(S), a01 = a00, a10 = a00, a11 = a00;
+    for (int q = 0; q < in; q++) {
+      int wq = w0 + q * L;
+      FloatVector v0 = FloatVector.fromArray(S, a, wq);
+      FloatVector v1 = FloatVector.fromArray(S, a, wq + stride);
+      FloatVector c = FloatVector.broadcast(S, x[x0 + q]);
+      a00 = v0.fma(c, a00);
+      a01 = v1.fma(c, a01);
+      c = FloatVector.broadcast(S, x[x1 + q]);
+      a10 = v0.fma(c, a10);
+      a11 = v1.fma(c, a11);
+    }
+    a00.intoArray(o.sums, 0 * L);
+    a01.intoArray(o.sums, 1 * L);
+    a10.intoArray(o.sums, 2 * L);
+    a11.intoArray(o.sums, 3 * L);
+    o.flush(k, 2, 2, y0);
+  }
+
+  private void tile1x2(float[] a, int k, float[] x, int x0, int y0, Out o) {
+    int stride = ps;
+    int w0 = k * stride;
+    FloatVector a0 = FloatVector.zero(S), a1 = a0;
+    for (int q = 0; q < in; q++) {
+      int wq = w0 + q * L;
+      FloatVector c = FloatVector.broadcast(S, x[x0 + q]);
+      a0 = FloatVector.fromArray(S, a, wq).fma(c, a0);
+      a1 = FloatVector.fromArray(S, a, wq + stride).fma(c, a1);
+    }
+    a0.intoArray(o.sums, 0 * L);
+    a1.intoArray(o.sums, 1 * L);
+    o.flush(k, 2, 1, y0);
   }
 
   private void tile2x1(float[] a, int k, float[] x, int x0, int y0, Out o) {

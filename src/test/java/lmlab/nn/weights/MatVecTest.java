@@ -162,4 +162,19 @@ class MatVecTest {
       Parallel.setThreads(before);
     }
   }
+
+  @Test
+  void theHelpersScratchHoldsTheLongestChunkOfAnyProduct() {
+    // chunk bounds are aligned to 16 or 64 rows, so a chunk can be 64 rows where rows / 16 is 12
+    // (192 rows): a scratch of rows / 16 + 32 made the helper thread die on such a product
+    for (int rows = 1; rows <= 3000; rows++) {
+      int longest = MatVecTeam.longestChunk(rows);
+      for (int c = 0; c < MatVecTeam.CHUNKS; c++) {
+        assertThat(MatVecTeam.from(rows, c + 1) - MatVecTeam.from(rows, c)).as("rows %d chunk %d", rows, c)
+            .isLessThanOrEqualTo(longest);
+      }
+      assertThat(MatVecTeam.from(rows, MatVecTeam.CHUNKS)).isEqualTo(rows);
+    }
+    assertThat(MatVecTeam.longestChunk(192)).isEqualTo(64).isGreaterThan(192 / MatVecTeam.CHUNKS + 32);
+  }
 }

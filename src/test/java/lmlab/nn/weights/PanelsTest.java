@@ -49,6 +49,38 @@ class PanelsTest {
     }
   }
 
+  /**
+   * Every row of a few-row product has the bits of that row alone, whatever tiles the panel count
+   * leads to: 6 panels (a thread's half of 12) are a group of four and a pair, 7 add a single one;
+   * 1 to 9 rows take the 4-, 2- and 1-row tiles.
+   */
+  @Test
+  void everyRowOfAFewRowProductHasItsOneRowBits() {
+    Random r = new Random(13);
+    int l = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length();
+    for (int panels : new int[] {1, 2, 3, 6, 7, 12}) {
+      for (int in : new int[] {5, 64}) {
+        int out = panels * l - (panels > 2 ? 3 : 0);
+        float[] w = random(r, out * in);
+        float[] b = random(r, out);
+        FloatWeights f = new FloatWeights(Tensor.of(w, out, in));
+        for (int n = 1; n <= 9; n++) {
+          float[] x = random(r, n * in);
+          float[] y = new float[n * out];
+          f.matmul(x, n, b, 0, y, false);
+          for (int row = 0; row < n; row++) {
+            float[] alone = new float[out];
+            f.rows(0, out, x, row * in, b, 0, alone, 0, false);
+            for (int j = 0; j < out; j++) {
+              assertThat(y[row * out + j]).as("%d panels, in %d, %d rows: row %d column %d", panels, in, n, row, j)
+                  .isEqualTo(alone[j]);
+            }
+          }
+        }
+      }
+    }
+  }
+
   @Test
   void weightsChangedInPlaceAreSeenFromTheNextDecodingState() {
     Random r = new Random(12);
