@@ -16,8 +16,9 @@ import lmlab.tensor.Tensor;
  *
  * <p>{@link #forward} is one step, written gate by gate. {@link #sequence} runs a whole sequence
  * the fast way: the four weights are concatenated once (differentiably) into W_x (4d_h, d_x) and
- * W_h (4d_h, d_h), the input part x W_xᵀ + b of every step is one GEMM before the loop, and each
- * step is a single (B, d_h)·(d_h, 4d_h) product.
+ * W_h (4d_h, d_h), the input part x W_xᵀ + b of every step is one GEMM before the loop, and the
+ * recurrence is one op ({@link Tensor#lstmSequence}): each step a single (B, d_h)·(d_h, 4d_h)
+ * product added onto its input part, and in backward W_h's gradient one product over all steps.
  */
 public final class LSTMCell extends Module {
   /** A state (h, c), each (B, d_h). */
@@ -102,16 +103,10 @@ public final class LSTMCell extends Module {
     Tensor wX = Tensor.cat(wx, 0); // (4d, d_x), rows: i, f, c~, o
     Tensor wH = Tensor.cat(wh, 0); // (4d, d_h)
     Tensor bAll = bias ? Tensor.cat(b, 0) : null;
-    List<Tensor> inputs = RecurrentOps.unbindTime(x.linear(wX, bAll)); // (B, 4d) per step
-    List<Tensor> outs = new ArrayList<>(steps);
-    for (int t = 0; t < steps; t++) {
-      Tensor pre = inputs.get(t).add(h.linear(wH, null));
-      Tensor hc = Tensor.lstmCell(pre, c); // [h_t | c_t], the gate formulas above in one pass
-      h = hc.narrow(1, 0, d);
-      c = hc.narrow(1, d, d);
-      outs.add(h);
-    }
-    return new Sequence(Tensor.stack(outs, 1), h, c);
+    // [h_t | c_t] for every step; the recurrence, a_t = X_t + h_{t-1} W_hᵀ and the cell, is one op
+    Tensor hc = Tensor.lstmSequence(x.linear(wX, bAll), wH, h, c);
+    Tensor out = hc.narrow(2, 0, d);
+    return new Sequence(out, out.select(1, steps - 1), hc.narrow(2, d, d).select(1, steps - 1));
   }
 
   /**

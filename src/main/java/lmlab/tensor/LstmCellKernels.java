@@ -59,7 +59,7 @@ final class LstmCellKernels {
     return Autograd.record("lstm_cell", hc, g -> backward(g, saved, c, ldc, batch, d), pre, cPrev);
   }
 
-  private static int grain(int d) {
+  static int grain(int d) {
     return Math.max(1, (1 << 13) / d);
   }
 
@@ -69,7 +69,7 @@ final class LstmCellKernels {
   // reaches NodeCountInliningCutoff (two vector exps already come close), and a Lanes call left
   // out of line boxes its vectors — tens of times slower. Passing arrays between the span
   // methods costs nothing when they are not inlined.
-  private static void forwardRow(float[] pre, int p, float[] cp, int c, float[] out, int o, float[] sv, int s, int d) {
+  static void forwardRow(float[] pre, int p, float[] cp, int c, float[] out, int o, float[] sv, int s, int d) {
     int full = F.loopBound(d);
     forwardSpans(pre, p, d, cp, c, out, o, d, sv, s, d, full);
     if (full < d) {
@@ -143,7 +143,7 @@ final class LstmCellKernels {
     return new Tensor[] {Tensor.wrap(dPre, new int[] {batch, 4 * d}), Tensor.wrap(dC, new int[] {batch, d})};
   }
 
-  private static void backwardRow(float[] gr, int gi, float[] sv, int s, float[] cp, int c,
+  static void backwardRow(float[] gr, int gi, float[] sv, int s, float[] cp, int c,
       float[] dPre, int dp, float[] dC, int dc, int d) {
     int full = F.loopBound(d);
     backwardSpan(gr, gi, gi + d, sv, s, d, cp, c, dPre, dp, d, dC, dc, full);

@@ -910,6 +910,16 @@ public final class Tensor {
     return LstmCellKernels.cell(pre, cPrev);
   }
 
+  /**
+   * A whole LSTM layer's recurrence, fused: from the input part of the gate pre-activations
+   * x W_xᵀ + b (B, S, 4d), the recurrent weight W_h (4d, d) and the initial state h0, c0 (B, d),
+   * returns [h_t | c_t] for every step (B, S, 2d), with a_t = X_t + h_{t-1} W_hᵀ and the cell of
+   * {@link #lstmCell}. Backward forms W_h's gradient as one product over all steps.
+   */
+  public static Tensor lstmSequence(Tensor x, Tensor wH, Tensor h0, Tensor c0) {
+    return LstmSequenceKernels.sequence(x, wH, h0, c0);
+  }
+
   /** RMSNorm over the last dim: x / sqrt(mean(x²) + eps) · weight; weight (d,) or null. */
   public Tensor rmsNorm(Tensor weight, float eps) {
     return Norms.rmsNorm(this, weight, eps);
