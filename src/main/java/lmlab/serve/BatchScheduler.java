@@ -48,6 +48,8 @@ final class BatchScheduler implements AutoCloseable {
   private boolean held;
   private final Thread thread;
   private volatile boolean closed;
+  /** Where the decoding thread's time goes (nanoseconds; written by it, read under the lock). */
+  private final long[] time = new long[StepTimes.FIELDS];
 
   BatchScheduler(LanguageModel model, Eos eos, int parallel, String name) {
     if (parallel < 1 || parallel > ContinuousBatch.MAX_ROWS) {
@@ -63,6 +65,13 @@ final class BatchScheduler implements AutoCloseable {
 
   long steps() {
     return steps.get();
+  }
+
+  /** The decoding thread's time so far, split by phase (two clock reads per phase; always on). */
+  StepTimes times() {
+    synchronized (time) {
+      return StepTimes.of(time);
+    }
   }
 
   /** Requests handed to {@link #generate} so far. */
@@ -116,19 +125,27 @@ final class BatchScheduler implements AutoCloseable {
     while (!closed) {
       try {
         fresh.clear();
+        long t0 = System.nanoTime();
         if (active.isEmpty()) fresh.add(incoming.take());
         awaitRelease();
+        long t1 = System.nanoTime();
         incoming.drainTo(fresh);
         // leave before join: a slot whose request ended marks it cancelled before its next request can arrive
         prune();
         for (Job j : fresh) if (!j.cancelled) admit(j);
         prune();
-        if (active.isEmpty()) continue;
+        if (active.isEmpty()) {
+          account(t0, t1, 0, 0);
+          continue;
+        }
         int[] tokens = new int[active.size()];
         for (int r = 0; r < tokens.length; r++) tokens[r] = active.get(r).last;
+        long t2 = System.nanoTime();
         float[] logits = batch.step(tokens);
+        long t3 = System.nanoTime();
         steps.incrementAndGet();
         for (int r = 0; r < tokens.length; r++) emit(active.get(r), logits, r * vocab);
+        account(t0, t1, t3 - t2, tokens.length);
       } catch (InterruptedException e) {
         if (closed) return;
       } catch (RuntimeException e) {
@@ -141,16 +158,40 @@ final class BatchScheduler implements AutoCloseable {
     }
   }
 
+  /** Per-iteration accumulators of the decoding thread (phases timed inside admit and emit). */
+  private long joinNs, sampleNs, handNs, joins;
+
+  /** Adds one loop iteration (t0 its start, t1 the end of waiting) to the totals. */
+  private void account(long t0, long t1, long stepNs, int rows) {
+    long end = System.nanoTime();
+    synchronized (time) {
+      time[StepTimes.WAIT] += t1 - t0;
+      time[StepTimes.JOIN] += joinNs;
+      time[StepTimes.STEP] += stepNs;
+      time[StepTimes.SAMPLE] += sampleNs;
+      time[StepTimes.HAND] += handNs;
+      time[StepTimes.OTHER] += (end - t1) - joinNs - stepNs - sampleNs - handNs;
+      time[StepTimes.STEPS] += rows > 0 ? 1 : 0;
+      time[StepTimes.ROWS] += rows;
+      time[StepTimes.JOINS] += joins;
+    }
+    joinNs = sampleNs = handNs = joins = 0;
+  }
+
   /** Steps the request's prompt, adds it as the last row, and draws its first token. */
   private void admit(Job job) {
     if (active.size() >= parallel) throw new IllegalStateException("more requests than the " + parallel + " slots");
     float[] logits;
+    long t0 = System.nanoTime();
     try {
       logits = batch.join(job.request.prompt());
     } catch (RuntimeException e) {
       job.done = true;
       job.out.add(e);
       return;
+    } finally {
+      joinNs += System.nanoTime() - t0;
+      joins++;
     }
     job.sampler = new RowSampler(job.request, vocab);
     active.add(job);
@@ -159,6 +200,7 @@ final class BatchScheduler implements AutoCloseable {
 
   private void emit(Job job, float[] logits, int off) {
     Generator.Token t;
+    long t0 = System.nanoTime();
     try {
       t = job.sampler.next(logits, off);
     } catch (RuntimeException e) {
@@ -166,6 +208,8 @@ final class BatchScheduler implements AutoCloseable {
       job.out.add(e);
       return;
     }
+    long t1 = System.nanoTime();
+    sampleNs += t1 - t0;
     job.last = t.id();
     job.generated++;
     job.out.add(t);
@@ -174,6 +218,7 @@ final class BatchScheduler implements AutoCloseable {
       job.done = true;
       job.out.add(END);
     }
+    handNs += System.nanoTime() - t1;
   }
 
   /** Drops finished and cancelled rows from the batch. */
