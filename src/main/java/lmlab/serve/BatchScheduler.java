@@ -113,7 +113,9 @@ final class BatchScheduler implements AutoCloseable {
         Object o = job.out.take();
         if (o == END) return;
         if (o instanceof RuntimeException e) throw e;
-        if (!sink.accept((Generator.Token) o)) return;
+        // more: the next token is already here (the end marker does not count: it writes nothing)
+        Object next = job.out.peek();
+        if (!sink.accept((Generator.Token) o, next != null && next != END)) return;
       }
     } finally {
       job.cancelled = true;
