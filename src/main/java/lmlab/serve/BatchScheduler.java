@@ -155,7 +155,7 @@ final class BatchScheduler implements AutoCloseable {
         for (Job j : active) j.out.add(e);
         for (Job j : fresh) if (!j.done) j.out.add(e);
         active.clear();
-        batch.retain(new int[0]);
+        batch.reset();
       }
     }
   }
