@@ -43,11 +43,13 @@ import picocli.CommandLine.Option;
     description = {
       "Measure continuous batching through a real lmlab serve on 127.0.0.1: one streamed request of",
       "--tokens T, then --parallel P concurrent streams of T (seeds --seed .. --seed+P-1, temperature 1,",
-      "no end-of-sequence: every stream takes T tokens). Median of --reps runs each, after a warm-up.",
+      "no end-of-sequence: every stream takes T tokens). Median of --reps runs each, after a warm-up",
+      "until the speed settles.",
       "Default model: the chargpt preset (random weights, context 256) over a 65-character vocabulary.",
       "One JSON line: {\"bench\":\"serve\",\"model\":..,\"parallel\":P,\"tokens\":T,\"single_seconds\":..,",
       " \"single_tokens_per_s\":..,\"batch_seconds\":..,\"aggregate_tokens_per_s\":..,\"ratio\":..,",
       " \"equal_to_sequential\":true|false,\"single_step_us\":{..},\"batch_step_us\":{..},\"threads\":..}",
+      "*_cpu_us_per_token: the process's CPU time (server and client, every thread) per generated token.",
       "*_step_us: the server's decoding thread per step in the timed runs (microseconds): join (prompts of",
       " joining requests), step (the batched model step), sample, hand (tokens to the slot threads), other,",
       " wait (no request); with steps, rows_per_step, joins and busy_share (busy time / wall time).",
@@ -103,24 +105,34 @@ public final class BenchServeCommand implements Runnable {
     }
     try (g; LmlabServer server = new LmlabServer(g, ServeConfig.defaults().withSlots(parallel, 2 * parallel).withPort(0)).start()) {
       URI url = URI.create(server.baseUrl() + "/v1/completions");
-      // warm-up: the JIT compiles the one-row and the batched paths
-      for (int w = 0; w < 2; w++) {
-        stream(url, name, seed);
-        concurrent(url, name);
-      }
+      // warm-up until the speed settles (BenchSupport.warmUp): two fixed rounds left the timed runs
+      // sharing the two cores with C2 still compiling the batched step's kernels
+      BenchSupport.warmUp(2, () -> {
+        try {
+          stream(url, name, seed);
+          concurrent(url, name);
+        } catch (Exception e) {
+          throw new IllegalStateException("bench serve warm-up: " + e.getMessage(), e);
+        }
+      });
       double[] single = new double[reps];
       double[] batch = new double[reps];
       List<String> together = null;
       StepTimes singleTimes = StepTimes.ZERO, batchTimes = StepTimes.ZERO;
+      long singleCpu = 0, batchCpu = 0;
       for (int r = 0; r < reps; r++) {
         StepTimes before = g.stepTimes();
+        long c0 = ProcessCpuClock.nanos();
         long t0 = System.nanoTime();
         stream(url, name, seed);
         single[r] = (System.nanoTime() - t0) / 1e9;
+        long c1 = ProcessCpuClock.nanos();
         StepTimes mid = g.stepTimes();
         t0 = System.nanoTime();
         together = concurrent(url, name);
         batch[r] = (System.nanoTime() - t0) / 1e9;
+        singleCpu += c1 - c0;
+        batchCpu += ProcessCpuClock.nanos() - c1;
         singleTimes = singleTimes.plus(mid.minus(before));
         batchTimes = batchTimes.plus(g.stepTimes().minus(mid));
       }
@@ -134,6 +146,10 @@ public final class BenchServeCommand implements Runnable {
       out.put("batch_seconds", b).put("aggregate_tokens_per_s", (double) parallel * tokens / b);
       out.put("ratio", parallel * s / b);
       out.put("equal_to_sequential", sequential.equals(together));
+      // the process's CPU time per generated token (server and client): less noisy than wall time
+      // on a shared machine, and what the two cores' share of each token is
+      out.put("single_cpu_us_per_token", Math.round(10.0 * singleCpu / 1e3 / (reps * (double) tokens)) / 10.0);
+      out.put("batch_cpu_us_per_token", Math.round(10.0 * batchCpu / 1e3 / (reps * (double) parallel * tokens)) / 10.0);
       out.set("single_step_us", breakdown(singleTimes, sum(single)));
       out.set("batch_step_us", breakdown(batchTimes, sum(batch)));
       out.put("threads", Parallel.threads());
