@@ -197,9 +197,12 @@ public final class BenchServeCommand implements Runnable {
     ExecutorService pool = Executors.newFixedThreadPool(parallel);
     try {
       List<Future<String>> fs = new ArrayList<>();
+      // every stream connects, then all send together: concurrent streams, not ones whose client
+      // threads happened to start a few steps apart
+      java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(parallel);
       for (int i = 0; i < parallel; i++) {
         long s = seed + i;
-        fs.add(pool.submit(() -> stream(url, name, s)));
+        fs.add(pool.submit(() -> stream(url, name, s, start)));
       }
       List<String> out = new ArrayList<>();
       for (Future<String> f : fs) out.add(f.get());
@@ -217,12 +220,18 @@ public final class BenchServeCommand implements Runnable {
    * Every event is still parsed as JSON and checked.
    */
   private String stream(URI url, String name, long s) throws Exception {
+    return stream(url, name, s, null);
+  }
+
+  /** As above; with start, the request is sent once every party has connected. */
+  private String stream(URI url, String name, long s, java.util.concurrent.CyclicBarrier together) throws Exception {
     ObjectNode body = JSON.createObjectNode();
     body.put("model", name).put("prompt", prompt).put("max_tokens", tokens).put("temperature", 1).put("seed", s)
         .put("stream", true);
     byte[] b = body.toString().getBytes(StandardCharsets.UTF_8);
     try (Socket socket = new Socket(url.getHost(), url.getPort())) {
       socket.setTcpNoDelay(true);
+      if (together != null) together.await();
       OutputStream out = socket.getOutputStream();
       out.write(("POST " + url.getPath() + " HTTP/1.1\r\nHost: " + url.getHost() + ":" + url.getPort()
           + "\r\nContent-Type: application/json\r\nAccept: text/event-stream\r\nConnection: close\r\nContent-Length: "

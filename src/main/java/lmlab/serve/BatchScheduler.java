@@ -50,6 +50,8 @@ final class BatchScheduler implements AutoCloseable {
   private volatile boolean closed;
   /** Where the decoding thread's time goes (nanoseconds; written by it, read under the lock). */
   private final long[] time = new long[StepTimes.FIELDS];
+  /** When the decoding thread began waiting for a request (0: not waiting); under the lock of time. */
+  private long waitingSince;
 
   BatchScheduler(LanguageModel model, Eos eos, int parallel, String name) {
     if (parallel < 1 || parallel > ContinuousBatch.MAX_ROWS) {
@@ -70,7 +72,10 @@ final class BatchScheduler implements AutoCloseable {
   /** The decoding thread's time so far, split by phase (two clock reads per phase; always on). */
   StepTimes times() {
     synchronized (time) {
-      return StepTimes.of(time);
+      long[] t = time.clone();
+      // a wait in progress counts up to now, so a window's wait is its own
+      if (waitingSince != 0) t[StepTimes.WAIT] += System.nanoTime() - waitingSince;
+      return StepTimes.of(t);
     }
   }
 
@@ -128,16 +133,25 @@ final class BatchScheduler implements AutoCloseable {
       try {
         fresh.clear();
         long t0 = System.nanoTime();
-        if (active.isEmpty()) fresh.add(incoming.take());
+        if (active.isEmpty()) {
+          synchronized (time) {
+            waitingSince = t0;
+          }
+          fresh.add(incoming.take());
+        }
         awaitRelease();
         long t1 = System.nanoTime();
+        synchronized (time) {
+          time[StepTimes.WAIT] += t1 - t0;
+          waitingSince = 0;
+        }
         incoming.drainTo(fresh);
         // leave before join: a slot whose request ended marks it cancelled before its next request can arrive
         prune();
         for (Job j : fresh) if (!j.cancelled) admit(j);
         prune();
         if (active.isEmpty()) {
-          account(t0, t1, 0, 0);
+          account(t1, 0, 0);
           continue;
         }
         int[] tokens = new int[active.size()];
@@ -147,7 +161,7 @@ final class BatchScheduler implements AutoCloseable {
         long t3 = System.nanoTime();
         steps.incrementAndGet();
         for (int r = 0; r < tokens.length; r++) emit(active.get(r), logits, r * vocab);
-        account(t0, t1, t3 - t2, tokens.length);
+        account(t1, t3 - t2, tokens.length);
       } catch (InterruptedException e) {
         if (closed) return;
       } catch (RuntimeException e) {
@@ -163,11 +177,10 @@ final class BatchScheduler implements AutoCloseable {
   /** Per-iteration accumulators of the decoding thread (phases timed inside admit and emit). */
   private long joinNs, sampleNs, handNs, joins;
 
-  /** Adds one loop iteration (t0 its start, t1 the end of waiting) to the totals. */
-  private void account(long t0, long t1, long stepNs, int rows) {
+  /** Adds one loop iteration (from t1, the end of its wait) to the totals. */
+  private void account(long t1, long stepNs, int rows) {
     long end = System.nanoTime();
     synchronized (time) {
-      time[StepTimes.WAIT] += t1 - t0;
       time[StepTimes.JOIN] += joinNs;
       time[StepTimes.STEP] += stepNs;
       time[StepTimes.SAMPLE] += sampleNs;
