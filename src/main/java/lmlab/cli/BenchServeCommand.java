@@ -252,7 +252,8 @@ public final class BenchServeCommand implements Runnable {
       StringBuilder text = new StringBuilder();
       java.io.ByteArrayOutputStream pending = new java.io.ByteArrayOutputStream();
       byte[] block = new byte[1 << 14];
-      while (true) {
+      boolean done = false;
+      while (!done) {
         int n;
         if (chunked) {
           String size = line(in);
@@ -272,26 +273,29 @@ public final class BenchServeCommand implements Runnable {
         int start = 0;
         for (int i = 0; i + 1 < buf.length; i++) {
           if (buf[i] != '\n' || buf[i + 1] != '\n') continue;
-          event(new String(buf, start, i - start, StandardCharsets.UTF_8), text);
+          // [DONE] ends the request (a client need not wait for the connection to close)
+          done |= event(new String(buf, start, i - start, StandardCharsets.UTF_8), text);
           start = i + 2;
           i++;
         }
         pending.reset();
         pending.write(buf, start, buf.length - start);
       }
-      if (pending.size() > 0) throw new IllegalStateException("stream ends inside an event");
+      if (!done) throw new IllegalStateException("stream ends without [DONE]");
+      if (pending.size() > 0) throw new IllegalStateException("data after [DONE]");
       return text.toString();
     }
   }
 
-  /** One server-sent event: its data appended to text when it is a completion chunk. */
-  private static void event(String e, StringBuilder text) throws Exception {
+  /** One server-sent event: its data appended to text when it is a completion chunk; true for [DONE]. */
+  private static boolean event(String e, StringBuilder text) throws Exception {
     if (!e.startsWith("data: ")) throw new IllegalStateException("bad event " + e);
     String data = e.substring(6);
-    if (data.equals("[DONE]")) return;
+    if (data.equals("[DONE]")) return true;
     JsonNode c = JSON.readTree(data);
     if (c.has("error")) throw new IllegalStateException(c.get("error").get("message").asText());
     if (!c.get("choices").isEmpty()) text.append(c.get("choices").get(0).get("text").asText());
+    return false;
   }
 
   /** A CRLF-terminated line (ASCII), without the CRLF; null at the end of the stream. */
