@@ -3,10 +3,12 @@ package lmlab.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.BufferedInputStream;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -22,6 +24,7 @@ import lmlab.models.Models;
 import lmlab.serve.LmlabServer;
 import lmlab.serve.ModelGenerator;
 import lmlab.serve.ServeConfig;
+import lmlab.serve.StepTimes;
 import lmlab.tokenize.CharTokenizer;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -40,11 +43,16 @@ import picocli.CommandLine.Option;
     description = {
       "Measure continuous batching through a real lmlab serve on 127.0.0.1: one streamed request of",
       "--tokens T, then --parallel P concurrent streams of T (seeds --seed .. --seed+P-1, temperature 1,",
-      "no end-of-sequence: every stream takes T tokens). Median of --reps runs each, after a warm-up.",
+      "no end-of-sequence: every stream takes T tokens). Median of --reps runs each, after a warm-up",
+      "until the speed settles.",
       "Default model: the chargpt preset (random weights, context 256) over a 65-character vocabulary.",
       "One JSON line: {\"bench\":\"serve\",\"model\":..,\"parallel\":P,\"tokens\":T,\"single_seconds\":..,",
       " \"single_tokens_per_s\":..,\"batch_seconds\":..,\"aggregate_tokens_per_s\":..,\"ratio\":..,",
-      " \"equal_to_sequential\":true|false,\"threads\":..}",
+      " \"equal_to_sequential\":true|false,\"single_step_us\":{..},\"batch_step_us\":{..},\"threads\":..}",
+      "*_cpu_us_per_token: the process's CPU time (server and client, every thread) per generated token.",
+      "*_step_us: the server's decoding thread per step in the timed runs (microseconds): join (prompts of",
+      " joining requests), step (the batched model step), sample, hand (tokens to the slot threads), other,",
+      " wait (no request); with steps, rows_per_step, joins and busy_share (busy time / wall time).",
       "ratio = aggregate_tokens_per_s / single_tokens_per_s."
     })
 public final class BenchServeCommand implements Runnable {
@@ -96,26 +104,40 @@ public final class BenchServeCommand implements Runnable {
       throw new CommandLine.ExecutionException(cl, (model != null ? "--model " : "") + e.getMessage(), e);
     }
     try (g; LmlabServer server = new LmlabServer(g, ServeConfig.defaults().withSlots(parallel, 2 * parallel).withPort(0)).start()) {
-      HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-      String url = server.baseUrl() + "/v1/completions";
-      // warm-up: the JIT compiles the one-row and the batched paths
-      for (int w = 0; w < 2; w++) {
-        stream(http, url, name, seed);
-        concurrent(http, url, name);
-      }
+      URI url = URI.create(server.baseUrl() + "/v1/completions");
+      // warm-up until the speed settles (BenchSupport.warmUp): two fixed rounds left the timed runs
+      // sharing the two cores with C2 still compiling the batched step's kernels
+      BenchSupport.warmUp(2, () -> {
+        try {
+          stream(url, name, seed);
+          concurrent(url, name);
+        } catch (Exception e) {
+          throw new IllegalStateException("bench serve warm-up: " + e.getMessage(), e);
+        }
+      });
       double[] single = new double[reps];
       double[] batch = new double[reps];
       List<String> together = null;
+      StepTimes singleTimes = StepTimes.ZERO, batchTimes = StepTimes.ZERO;
+      long singleCpu = 0, batchCpu = 0;
       for (int r = 0; r < reps; r++) {
+        StepTimes before = g.stepTimes();
+        long c0 = ProcessCpuClock.nanos();
         long t0 = System.nanoTime();
-        stream(http, url, name, seed);
+        stream(url, name, seed);
         single[r] = (System.nanoTime() - t0) / 1e9;
+        long c1 = ProcessCpuClock.nanos();
+        StepTimes mid = g.stepTimes();
         t0 = System.nanoTime();
-        together = concurrent(http, url, name);
+        together = concurrent(url, name);
         batch[r] = (System.nanoTime() - t0) / 1e9;
+        singleCpu += c1 - c0;
+        batchCpu += ProcessCpuClock.nanos() - c1;
+        singleTimes = singleTimes.plus(mid.minus(before));
+        batchTimes = batchTimes.plus(g.stepTimes().minus(mid));
       }
       List<String> sequential = new ArrayList<>();
-      for (int i = 0; i < parallel; i++) sequential.add(stream(http, url, name, seed + i));
+      for (int i = 0; i < parallel; i++) sequential.add(stream(url, name, seed + i));
       double s = median(single);
       double b = median(batch);
       ObjectNode out = JSON.createObjectNode();
@@ -124,6 +146,12 @@ public final class BenchServeCommand implements Runnable {
       out.put("batch_seconds", b).put("aggregate_tokens_per_s", (double) parallel * tokens / b);
       out.put("ratio", parallel * s / b);
       out.put("equal_to_sequential", sequential.equals(together));
+      // the process's CPU time per generated token (server and client): less noisy than wall time
+      // on a shared machine, and what the two cores' share of each token is
+      out.put("single_cpu_us_per_token", Math.round(10.0 * singleCpu / 1e3 / (reps * (double) tokens)) / 10.0);
+      out.put("batch_cpu_us_per_token", Math.round(10.0 * batchCpu / 1e3 / (reps * (double) parallel * tokens)) / 10.0);
+      out.set("single_step_us", breakdown(singleTimes, sum(single)));
+      out.set("batch_step_us", breakdown(batchTimes, sum(batch)));
       out.put("threads", Parallel.threads());
       cl.getOut().println(out);
       cl.getOut().flush();
@@ -134,19 +162,47 @@ public final class BenchServeCommand implements Runnable {
     }
   }
 
+  private static double sum(double[] a) {
+    double s = 0;
+    for (double x : a) s += x;
+    return s;
+  }
+
+  /**
+   * The decoding thread's time per step (microseconds) in the timed runs of one kind: joining
+   * requests, the batched step, sampling, handing tokens to the slot threads, the rest, and
+   * waiting for requests; with the steps, rows per step, and the busy share of the wall time.
+   */
+  private static ObjectNode breakdown(StepTimes t, double wallSeconds) {
+    ObjectNode o = JSON.createObjectNode();
+    double n = Math.max(1, t.steps());
+    o.put("steps", t.steps()).put("rows_per_step", Math.round(100.0 * t.rows() / n) / 100.0).put("joins", t.joins());
+    o.put("join", us(t.joinNs(), n)).put("step", us(t.stepNs(), n)).put("sample", us(t.sampleNs(), n));
+    o.put("hand", us(t.handNs(), n)).put("other", us(t.otherNs(), n)).put("wait", us(t.waitNs(), n));
+    o.put("busy_share", Math.round(1000.0 * t.busyNs() / 1e9 / wallSeconds) / 1000.0);
+    return o;
+  }
+
+  private static double us(long ns, double steps) {
+    return Math.round(10.0 * ns / 1e3 / steps) / 10.0;
+  }
+
   private static double median(double[] a) {
     double[] s = a.clone();
     Arrays.sort(s);
     return s[s.length / 2];
   }
 
-  private List<String> concurrent(HttpClient http, String url, String name) throws Exception {
+  private List<String> concurrent(URI url, String name) throws Exception {
     ExecutorService pool = Executors.newFixedThreadPool(parallel);
     try {
       List<Future<String>> fs = new ArrayList<>();
+      // every stream connects, then all send together: concurrent streams, not ones whose client
+      // threads happened to start a few steps apart
+      java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(parallel);
       for (int i = 0; i < parallel; i++) {
         long s = seed + i;
-        fs.add(pool.submit(() -> stream(http, url, name, s)));
+        fs.add(pool.submit(() -> stream(url, name, s, start)));
       }
       List<String> out = new ArrayList<>();
       for (Future<String> f : fs) out.add(f.get());
@@ -156,27 +212,104 @@ public final class BenchServeCommand implements Runnable {
     }
   }
 
-  /** One streamed request of T tokens; its text (the deltas joined). */
-  private String stream(HttpClient http, String url, String name, long s) throws Exception {
+  /**
+   * One streamed request of T tokens; its text (the deltas joined). A plain HTTP/1.1 client on a
+   * blocking socket (one connection per request, read in this thread): the client shares the
+   * machine with the server, and java.net.http's client hands every chunk through its selector
+   * and executor threads, which cost more CPU per streamed token than the server's own write.
+   * Every event is still parsed as JSON and checked.
+   */
+  private String stream(URI url, String name, long s) throws Exception {
+    return stream(url, name, s, null);
+  }
+
+  /** As above; with start, the request is sent once every party has connected. */
+  private String stream(URI url, String name, long s, java.util.concurrent.CyclicBarrier together) throws Exception {
     ObjectNode body = JSON.createObjectNode();
     body.put("model", name).put("prompt", prompt).put("max_tokens", tokens).put("temperature", 1).put("seed", s)
         .put("stream", true);
-    HttpResponse<java.util.stream.Stream<String>> r = http.send(HttpRequest.newBuilder(URI.create(url))
-        .POST(HttpRequest.BodyPublishers.ofString(body.toString())).build(), HttpResponse.BodyHandlers.ofLines());
-    StringBuilder text = new StringBuilder();
-    int[] chunks = {0};
-    r.body().forEach(line -> {
-      if (!line.startsWith("data: ") || line.equals("data: [DONE]")) return;
-      try {
-        JsonNode c = JSON.readTree(line.substring(6));
-        if (c.has("error")) throw new IllegalStateException(c.get("error").get("message").asText());
-        if (!c.get("choices").isEmpty()) text.append(c.get("choices").get(0).get("text").asText());
-        chunks[0]++;
-      } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-        throw new IllegalStateException("bad event " + line);
+    byte[] b = body.toString().getBytes(StandardCharsets.UTF_8);
+    try (Socket socket = new Socket(url.getHost(), url.getPort())) {
+      socket.setTcpNoDelay(true);
+      if (together != null) together.await();
+      OutputStream out = socket.getOutputStream();
+      out.write(("POST " + url.getPath() + " HTTP/1.1\r\nHost: " + url.getHost() + ":" + url.getPort()
+          + "\r\nContent-Type: application/json\r\nAccept: text/event-stream\r\nConnection: close\r\nContent-Length: "
+          + b.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+      out.write(b);
+      out.flush();
+      InputStream in = new BufferedInputStream(socket.getInputStream(), 1 << 14);
+      String status = line(in);
+      if (status == null || !status.startsWith("HTTP/1.1 ")) throw new IllegalStateException("bad status line " + status);
+      int code = Integer.parseInt(status.substring(9, 12));
+      boolean chunked = false;
+      for (String h; (h = line(in)) != null && !h.isEmpty(); ) {
+        if (h.regionMatches(true, 0, "transfer-encoding:", 0, 18) && h.toLowerCase(java.util.Locale.ROOT).contains("chunked")) {
+          chunked = true;
+        }
       }
-    });
-    if (r.statusCode() != 200) throw new IllegalStateException("HTTP " + r.statusCode());
-    return text.toString();
+      if (code != 200) throw new IllegalStateException("HTTP " + code);
+      StringBuilder text = new StringBuilder();
+      java.io.ByteArrayOutputStream pending = new java.io.ByteArrayOutputStream();
+      byte[] block = new byte[1 << 14];
+      boolean done = false;
+      while (!done) {
+        int n;
+        if (chunked) {
+          String size = line(in);
+          if (size == null) throw new IllegalStateException("stream cut short");
+          n = Integer.parseInt(size.split(";", 2)[0].trim(), 16);
+          if (n == 0) break;
+          pending.write(in.readNBytes(n));
+          line(in);
+        } else {
+          // Connection: close: the body runs to the end of the connection
+          n = in.read(block);
+          if (n < 0) break;
+          pending.write(block, 0, n);
+        }
+        // whole events only: "data: ...\n\n"
+        byte[] buf = pending.toByteArray();
+        int start = 0;
+        for (int i = 0; i + 1 < buf.length; i++) {
+          if (buf[i] != '\n' || buf[i + 1] != '\n') continue;
+          // [DONE] ends the request (a client need not wait for the connection to close)
+          done |= event(new String(buf, start, i - start, StandardCharsets.UTF_8), text);
+          start = i + 2;
+          i++;
+        }
+        pending.reset();
+        pending.write(buf, start, buf.length - start);
+      }
+      if (!done) throw new IllegalStateException("stream ends without [DONE]");
+      if (pending.size() > 0) throw new IllegalStateException("data after [DONE]");
+      return text.toString();
+    }
+  }
+
+  /** One server-sent event: its data appended to text when it is a completion chunk; true for [DONE]. */
+  private static boolean event(String e, StringBuilder text) throws Exception {
+    if (!e.startsWith("data: ")) throw new IllegalStateException("bad event " + e);
+    String data = e.substring(6);
+    if (data.equals("[DONE]")) return true;
+    JsonNode c = JSON.readTree(data);
+    if (c.has("error")) throw new IllegalStateException(c.get("error").get("message").asText());
+    if (!c.get("choices").isEmpty()) text.append(c.get("choices").get(0).get("text").asText());
+    return false;
+  }
+
+  /** A CRLF-terminated line (ASCII), without the CRLF; null at the end of the stream. */
+  private static String line(InputStream in) throws java.io.IOException {
+    StringBuilder sb = new StringBuilder();
+    int c;
+    while ((c = in.read()) >= 0) {
+      if (c == '\n') {
+        int n = sb.length();
+        if (n > 0 && sb.charAt(n - 1) == '\r') sb.setLength(n - 1);
+        return sb.toString();
+      }
+      sb.append((char) c);
+    }
+    return sb.length() == 0 ? null : sb.toString();
   }
 }

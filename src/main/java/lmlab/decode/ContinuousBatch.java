@@ -23,7 +23,13 @@ public final class ContinuousBatch {
 
   private final LanguageModel model;
   private final int vocab;
+  /**
+   * The batch's state; kept when the batch empties (its rows then finished, {@code empty} true),
+   * so the next run reuses its KV page pool and step buffers instead of growing new ones from a
+   * fork of the prompt's state (the pool doubling as rows advance, every run).
+   */
   private ModelState state;
+  private boolean empty = true;
   /**
    * The one-row state prompts are stepped in, cleared and reused: a new state has the weights'
    * decoding copies checked against the weights (a pass over all of them), which a server's fixed
@@ -44,12 +50,12 @@ public final class ContinuousBatch {
 
   /** Rows decoding now. */
   public int rows() {
-    return state == null ? 0 : state.rows();
+    return empty ? 0 : state.rows();
   }
 
   /** Row's position: the tokens it has consumed. */
   public int position(int row) {
-    if (state == null) throw new IllegalStateException("continuous batch: no rows");
+    if (empty) throw new IllegalStateException("continuous batch: no rows");
     return state.position(row);
   }
 
@@ -68,19 +74,27 @@ public final class ContinuousBatch {
     else prefill.truncate(0);
     float[] all = model.step(prefill, prompt, prompt.length);
     float[] last = Arrays.copyOfRange(all, (prompt.length - 1) * vocab, prompt.length * vocab);
-    if (state == null) state = prefill.fork();
-    else state.join(prefill);
+    if (state == null) {
+      state = prefill.fork();
+    } else if (empty) {
+      // the finished rows leave as the new one joins: their pages go back to the kept pool
+      state.join(prefill);
+      state.reorder(new int[] {state.rows() - 1});
+    } else {
+      state.join(prefill);
+    }
+    empty = false;
     return last;
   }
 
   /** Keeps the given rows, in this order (the others leave); an empty list empties the batch. */
   public void retain(int[] rows) {
-    if (state == null) {
+    if (empty) {
       if (rows.length > 0) throw new IllegalStateException("continuous batch: no rows to keep");
       return;
     }
     if (rows.length == 0) {
-      state = null;
+      empty = true; // the state stays for the next join (a state has at least one row)
       return;
     }
     boolean identity = rows.length == state.rows();
@@ -88,12 +102,18 @@ public final class ContinuousBatch {
     if (!identity) state.reorder(rows);
   }
 
+  /** Drops every row and the kept state (after a failed step, whose state may be half written). */
+  public void reset() {
+    state = null;
+    empty = true;
+  }
+
   /**
    * Feeds tokens[r] to row r, every row in one step; returns the logits (rows, V) in the state's
    * buffer (possibly longer; valid until the next call).
    */
   public float[] step(int[] tokens) {
-    if (state == null) throw new IllegalStateException("continuous batch: no rows to step");
+    if (empty) throw new IllegalStateException("continuous batch: no rows to step");
     if (tokens.length != state.rows()) {
       throw new IllegalArgumentException("continuous batch: " + tokens.length + " tokens for " + state.rows() + " rows");
     }

@@ -3,6 +3,7 @@ package lmlab.serve;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.json.JsonReadFeature;
+import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
@@ -321,33 +322,41 @@ final class ApiHandler extends Handler.Abstract {
     boolean[] timedOut = {false};
     Generator.Request g = new Generator.Request(req.prompt(), req.sampling(), req.maxTokens(),
         req.logprobs() ? Math.max(req.topLogprobs(), 0) : 0, constraint);
-    model.generate(g, token -> {
-      if (gone.get()) return false;
-      if (System.nanoTime() > deadline) {
-        timedOut[0] = true;
-        return false;
+    model.generate(g, new Generator.TokenSink() {
+      @Override
+      public boolean accept(Generator.Token token) {
+        return accept(token, false);
       }
-      count[0]++;
-      if (model.isEndOfSequence(token.id())) {
-        finish[0] = "stop";
-        return false;
+
+      @Override
+      public boolean accept(Generator.Token token, boolean ready) {
+        if (gone.get()) return false;
+        if (System.nanoTime() > deadline) {
+          timedOut[0] = true;
+          return false;
+        }
+        count[0]++;
+        if (model.isEndOfSequence(token.id())) {
+          finish[0] = "stop";
+          return false;
+        }
+        String inc = text.push(model.tokenBytes(token.id()));
+        boolean more = true;
+        if (text.stopped()) {
+          finish[0] = "stop";
+          more = false;
+        } else if (count[0] >= req.maxTokens()) {
+          more = false;
+        }
+        if (!more && !text.stopped()) inc += text.finish();
+        try {
+          out.token(token, inc, model, ready && more);
+        } catch (IOException e) {
+          gone.set(true);
+          return false;
+        }
+        return more;
       }
-      String inc = text.push(model.tokenBytes(token.id()));
-      boolean more = true;
-      if (text.stopped()) {
-        finish[0] = "stop";
-        more = false;
-      } else if (count[0] >= req.maxTokens()) {
-        more = false;
-      }
-      if (!more && !text.stopped()) inc += text.finish();
-      try {
-        out.token(token, inc, model);
-      } catch (IOException e) {
-        gone.set(true);
-        return false;
-      }
-      return more;
     });
     // the generator ends a structured value itself (the constraint is its own until it returns)
     if (constraint != null && finish[0].equals("length") && !gone.get() && !timedOut[0] && constraint.finished()) finish[0] = "stop";
@@ -385,7 +394,8 @@ final class ApiHandler extends Handler.Abstract {
 
   /** Where generated text goes: a JSON body at the end, or server-sent events as it comes. */
   interface Responder {
-    void token(Generator.Token token, String textIncrement, Generator model) throws IOException;
+    /** more: another token follows at once, so a stream may hold this one's event and write both together. */
+    void token(Generator.Token token, String textIncrement, Generator model, boolean more) throws IOException;
 
     void text(String textIncrement) throws IOException;
 
@@ -414,6 +424,38 @@ final class ApiHandler extends Handler.Abstract {
         .put("total_tokens", prompt + completion);
   }
 
+  /**
+   * The server-sent event of a JSON object that differs between tokens only in one string: the
+   * object is serialised once around a marker string, and each event is the text before it, the
+   * new string quoted by Jackson's own encoder, and the text after it: the bytes the tree would
+   * give, without building and serialising a tree per token.
+   */
+  static final class EventTemplate {
+    /** No template: the marker was not found exactly once (events are then serialised from the tree). */
+    static final EventTemplate NONE = new EventTemplate("", "");
+    private final String before, after;
+
+    private EventTemplate(String before, String after) {
+      this.before = before;
+      this.after = after;
+    }
+
+    /** chunk(text) is the object with text in its one varying string field. */
+    static EventTemplate of(java.util.function.Function<String, ObjectNode> chunk) {
+      String marker = "lmlab-marker-" + Long.toHexString(System.nanoTime());
+      String whole = "data: " + chunk.apply(marker) + "\n\n";
+      String quoted = '"' + marker + '"';
+      int at = whole.indexOf(quoted);
+      if (at < 0 || whole.indexOf(quoted, at + 1) >= 0) return NONE;
+      return new EventTemplate(whole.substring(0, at), whole.substring(at + quoted.length()));
+    }
+
+    String fill(String text) {
+      StringBuilder b = new StringBuilder(before.length() + after.length() + text.length() + 8).append(before).append('"');
+      return b.append(JsonStringEncoder.getInstance().quoteAsString(text)).append('"').append(after).toString();
+    }
+  }
+
   static final class JsonResponder implements Responder {
     private final String id;
     private final boolean chat;
@@ -435,7 +477,7 @@ final class ApiHandler extends Handler.Abstract {
     }
 
     @Override
-    public void token(Generator.Token t, String inc, Generator model) {
+    public void token(Generator.Token t, String inc, Generator model, boolean more) {
       text.append(inc);
       if (!req.logprobs() || model.isEndOfSequence(t.id())) return;
       if (chat) {
@@ -490,6 +532,9 @@ final class ApiHandler extends Handler.Abstract {
     private final ParsedRequest req;
     private final long created;
     private final String modelName;
+    /** Events of tokens whose successors were already waiting, written with the next write. */
+    private final StringBuilder held = new StringBuilder();
+    private EventTemplate template;
 
     StreamResponder(Response response, String id, boolean chat, ParsedRequest req, long created, String modelName,
         List<String> ignored) throws IOException {
@@ -538,28 +583,47 @@ final class ApiHandler extends Handler.Abstract {
       return finishChoice(r, null);
     }
 
+    /** Writes s after the events held back, and blocks until it is written. */
     private void write(String s, boolean last) throws IOException {
+      if (!held.isEmpty()) {
+        s = held.append(s).toString();
+        held.setLength(0);
+      }
       try (Blocker.Callback cb = Blocker.callback()) {
         response.write(last, ByteBuffer.wrap(s.getBytes(StandardCharsets.UTF_8)), cb);
         cb.block();
       }
     }
 
+    /** data: {text chunk}\n\n for one increment (the chunk serialised once, then filled in). */
+    private String textEvent(String inc) {
+      if (template == null) template = EventTemplate.of(this::textChunk);
+      return template != EventTemplate.NONE ? template.fill(inc) : "data: " + textChunk(inc) + "\n\n";
+    }
+
     @Override
-    public void token(Generator.Token t, String inc, Generator model) throws IOException {
+    public void token(Generator.Token t, String inc, Generator model, boolean more) throws IOException {
       if (inc.isEmpty() && !req.logprobs()) return;
       if (inc.isEmpty() && model.isEndOfSequence(t.id())) return;
-      ObjectNode c = textChunk(inc);
-      if (req.logprobs() && !model.isEndOfSequence(t.id())) {
-        ObjectNode ch = (ObjectNode) c.get("choices").get(0);
-        if (chat) ch.putObject("logprobs").putArray("content").add(chatLogprob(model, t));
+      String event;
+      if (req.logprobs()) {
+        ObjectNode c = textChunk(inc);
+        if (!model.isEndOfSequence(t.id())) {
+          ObjectNode ch = (ObjectNode) c.get("choices").get(0);
+          if (chat) ch.putObject("logprobs").putArray("content").add(chatLogprob(model, t));
+        }
+        event = "data: " + c + "\n\n";
+      } else {
+        event = textEvent(inc);
       }
-      write("data: " + c + "\n\n", false);
+      // the next token is already waiting: one write for both (one wake-up of the client)
+      if (more) held.append(event);
+      else write(event, false);
     }
 
     @Override
     public void text(String inc) throws IOException {
-      write("data: " + textChunk(inc) + "\n\n", false);
+      write(textEvent(inc), false);
     }
 
     @Override

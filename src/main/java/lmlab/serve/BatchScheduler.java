@@ -48,6 +48,10 @@ final class BatchScheduler implements AutoCloseable {
   private boolean held;
   private final Thread thread;
   private volatile boolean closed;
+  /** Where the decoding thread's time goes (nanoseconds; written by it, read under the lock). */
+  private final long[] time = new long[StepTimes.FIELDS];
+  /** When the decoding thread began waiting for a request (0: not waiting); under the lock of time. */
+  private long waitingSince;
 
   BatchScheduler(LanguageModel model, Eos eos, int parallel, String name) {
     if (parallel < 1 || parallel > ContinuousBatch.MAX_ROWS) {
@@ -63,6 +67,16 @@ final class BatchScheduler implements AutoCloseable {
 
   long steps() {
     return steps.get();
+  }
+
+  /** The decoding thread's time so far, split by phase (two clock reads per phase; always on). */
+  StepTimes times() {
+    synchronized (time) {
+      long[] t = time.clone();
+      // a wait in progress counts up to now, so a window's wait is its own
+      if (waitingSince != 0) t[StepTimes.WAIT] += System.nanoTime() - waitingSince;
+      return StepTimes.of(t);
+    }
   }
 
   /** Requests handed to {@link #generate} so far. */
@@ -104,7 +118,9 @@ final class BatchScheduler implements AutoCloseable {
         Object o = job.out.take();
         if (o == END) return;
         if (o instanceof RuntimeException e) throw e;
-        if (!sink.accept((Generator.Token) o)) return;
+        // more: the next token is already here (the end marker does not count: it writes nothing)
+        Object next = job.out.peek();
+        if (!sink.accept((Generator.Token) o, next != null && next != END)) return;
       }
     } finally {
       job.cancelled = true;
@@ -116,19 +132,36 @@ final class BatchScheduler implements AutoCloseable {
     while (!closed) {
       try {
         fresh.clear();
-        if (active.isEmpty()) fresh.add(incoming.take());
+        long t0 = System.nanoTime();
+        if (active.isEmpty()) {
+          synchronized (time) {
+            waitingSince = t0;
+          }
+          fresh.add(incoming.take());
+        }
         awaitRelease();
+        long t1 = System.nanoTime();
+        synchronized (time) {
+          time[StepTimes.WAIT] += t1 - t0;
+          waitingSince = 0;
+        }
         incoming.drainTo(fresh);
         // leave before join: a slot whose request ended marks it cancelled before its next request can arrive
         prune();
         for (Job j : fresh) if (!j.cancelled) admit(j);
         prune();
-        if (active.isEmpty()) continue;
+        if (active.isEmpty()) {
+          account(t1, 0, 0);
+          continue;
+        }
         int[] tokens = new int[active.size()];
         for (int r = 0; r < tokens.length; r++) tokens[r] = active.get(r).last;
+        long t2 = System.nanoTime();
         float[] logits = batch.step(tokens);
+        long t3 = System.nanoTime();
         steps.incrementAndGet();
         for (int r = 0; r < tokens.length; r++) emit(active.get(r), logits, r * vocab);
+        account(t1, t3 - t2, tokens.length);
       } catch (InterruptedException e) {
         if (closed) return;
       } catch (RuntimeException e) {
@@ -136,21 +169,44 @@ final class BatchScheduler implements AutoCloseable {
         for (Job j : active) j.out.add(e);
         for (Job j : fresh) if (!j.done) j.out.add(e);
         active.clear();
-        batch.retain(new int[0]);
+        batch.reset();
       }
     }
+  }
+
+  /** Per-iteration accumulators of the decoding thread (phases timed inside admit and emit). */
+  private long joinNs, sampleNs, handNs, joins;
+
+  /** Adds one loop iteration (from t1, the end of its wait) to the totals. */
+  private void account(long t1, long stepNs, int rows) {
+    long end = System.nanoTime();
+    synchronized (time) {
+      time[StepTimes.JOIN] += joinNs;
+      time[StepTimes.STEP] += stepNs;
+      time[StepTimes.SAMPLE] += sampleNs;
+      time[StepTimes.HAND] += handNs;
+      time[StepTimes.OTHER] += (end - t1) - joinNs - stepNs - sampleNs - handNs;
+      time[StepTimes.STEPS] += rows > 0 ? 1 : 0;
+      time[StepTimes.ROWS] += rows;
+      time[StepTimes.JOINS] += joins;
+    }
+    joinNs = sampleNs = handNs = joins = 0;
   }
 
   /** Steps the request's prompt, adds it as the last row, and draws its first token. */
   private void admit(Job job) {
     if (active.size() >= parallel) throw new IllegalStateException("more requests than the " + parallel + " slots");
     float[] logits;
+    long t0 = System.nanoTime();
     try {
       logits = batch.join(job.request.prompt());
     } catch (RuntimeException e) {
       job.done = true;
       job.out.add(e);
       return;
+    } finally {
+      joinNs += System.nanoTime() - t0;
+      joins++;
     }
     job.sampler = new RowSampler(job.request, vocab);
     active.add(job);
@@ -159,6 +215,7 @@ final class BatchScheduler implements AutoCloseable {
 
   private void emit(Job job, float[] logits, int off) {
     Generator.Token t;
+    long t0 = System.nanoTime();
     try {
       t = job.sampler.next(logits, off);
     } catch (RuntimeException e) {
@@ -166,6 +223,8 @@ final class BatchScheduler implements AutoCloseable {
       job.out.add(e);
       return;
     }
+    long t1 = System.nanoTime();
+    sampleNs += t1 - t0;
     job.last = t.id();
     job.generated++;
     job.out.add(t);
@@ -174,6 +233,7 @@ final class BatchScheduler implements AutoCloseable {
       job.done = true;
       job.out.add(END);
     }
+    handNs += System.nanoTime() - t1;
   }
 
   /** Drops finished and cancelled rows from the batch. */

@@ -81,5 +81,14 @@ public interface Generator {
   /** Receives tokens as they are sampled; returns false to stop generation now. */
   interface TokenSink {
     boolean accept(Token token);
+
+    /**
+     * As {@link #accept(Token)}, told whether more tokens are ready to follow at once: a streamed
+     * response may then hold the token's event and write it with the next ones (one write, one
+     * wake-up of the client, instead of one per token), and writes when nothing more is ready.
+     */
+    default boolean accept(Token token, boolean more) {
+      return accept(token);
+    }
   }
 }

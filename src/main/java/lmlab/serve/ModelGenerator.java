@@ -127,6 +127,11 @@ public final class ModelGenerator implements Generator, AutoCloseable {
     return scheduler.steps();
   }
 
+  /** The decoding thread's time so far, by phase ({@link StepTimes#minus} for a window). */
+  public StepTimes stepTimes() {
+    return scheduler.times();
+  }
+
   /** Requests handed to the decoding thread so far. */
   long requests() {
     return scheduler.requests();

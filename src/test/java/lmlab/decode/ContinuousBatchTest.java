@@ -51,6 +51,14 @@ class ContinuousBatchTest {
     for (int i = 0; i < n; i++) expected[i] = alone(m, prompts[i], next[i]);
 
     ContinuousBatch b = new ContinuousBatch(m);
+    // twice on one batch: the second run reuses the state the first left behind (emptied, not dropped)
+    for (int round = 0; round < 2; round++) run(name, m, b, prompts, next, joinAt, expected);
+  }
+
+  private static void run(String name, LanguageModel m, ContinuousBatch b, int[][] prompts, int[][] next, int[] joinAt,
+      float[][][] expected) {
+    int v = m.vocabSize();
+    int n = prompts.length;
     int[] rowOf = new int[n];
     Arrays.fill(rowOf, -1);
     int[] fed = new int[n];
@@ -87,5 +95,7 @@ class ContinuousBatchTest {
       }
     }
     for (int i = 0; i < n; i++) assertThat(fed[i]).isEqualTo(next[i].length);
+    b.retain(new int[0]);
+    assertThat(b.rows()).isZero();
   }
 }

@@ -1,0 +1,37 @@
+package lmlab.serve;
+
+/**
+ * Where the decoding thread of {@code lmlab serve} spends its time, as totals since start:
+ * waiting for a request (batch empty), joining requests (their prompts stepped and appended),
+ * the batched step, sampling (logprobs, penalties, mask, the draw), handing tokens to the slot
+ * threads, and the rest (pruning, bookkeeping). {@link #minus} gives a window's share, so
+ * {@code lmlab bench serve} can report a per-step breakdown.
+ */
+public record StepTimes(long waitNs, long joinNs, long stepNs, long sampleNs, long handNs, long otherNs, long steps,
+    long rows, long joins) {
+  static final int WAIT = 0, JOIN = 1, STEP = 2, SAMPLE = 3, HAND = 4, OTHER = 5, STEPS = 6, ROWS = 7, JOINS = 8;
+  static final int FIELDS = 9;
+
+  public static final StepTimes ZERO = new StepTimes(0, 0, 0, 0, 0, 0, 0, 0, 0);
+
+  static StepTimes of(long[] t) {
+    return new StepTimes(t[WAIT], t[JOIN], t[STEP], t[SAMPLE], t[HAND], t[OTHER], t[STEPS], t[ROWS], t[JOINS]);
+  }
+
+  /** This window minus an earlier snapshot. */
+  public StepTimes minus(StepTimes o) {
+    return new StepTimes(waitNs - o.waitNs, joinNs - o.joinNs, stepNs - o.stepNs, sampleNs - o.sampleNs,
+        handNs - o.handNs, otherNs - o.otherNs, steps - o.steps, rows - o.rows, joins - o.joins);
+  }
+
+  /** The sum of two windows. */
+  public StepTimes plus(StepTimes o) {
+    return new StepTimes(waitNs + o.waitNs, joinNs + o.joinNs, stepNs + o.stepNs, sampleNs + o.sampleNs,
+        handNs + o.handNs, otherNs + o.otherNs, steps + o.steps, rows + o.rows, joins + o.joins);
+  }
+
+  /** The busy time (everything but waiting), in nanoseconds. */
+  public long busyNs() {
+    return joinNs + stepNs + sampleNs + handNs + otherNs;
+  }
+}
