@@ -3,10 +3,10 @@ package lmlab.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.BufferedInputStream;
-import java.io.InputStream;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
 import java.io.OutputStream;
-import java.net.Socket;
+import java.net.HttpURLConnection;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -213,81 +213,50 @@ public final class BenchServeCommand implements Runnable {
   }
 
   /**
-   * One streamed request of T tokens; its text (the deltas joined). A plain HTTP/1.1 client on a
-   * blocking socket (one connection per request, read in this thread): the client shares the
-   * machine with the server, and java.net.http's client hands every chunk through its selector
-   * and executor threads, which cost more CPU per streamed token than the server's own write.
-   * Every event is still parsed as JSON and checked.
+   * One streamed request of T tokens; its text (the deltas joined). The JDK's blocking
+   * HttpURLConnection, read in this thread: the client shares the machine with the server, and
+   * java.net.http's client hands every chunk through its selector and executor threads, which
+   * cost more CPU per streamed token than the server's own write. Every event is still parsed as
+   * JSON and checked.
    */
   private String stream(URI url, String name, long s) throws Exception {
     return stream(url, name, s, null);
   }
 
-  /** As above; with start, the request is sent once every party has connected. */
+  /** As above; with together, the request is sent once every party has connected. */
   private String stream(URI url, String name, long s, java.util.concurrent.CyclicBarrier together) throws Exception {
     ObjectNode body = JSON.createObjectNode();
     body.put("model", name).put("prompt", prompt).put("max_tokens", tokens).put("temperature", 1).put("seed", s)
         .put("stream", true);
     byte[] b = body.toString().getBytes(StandardCharsets.UTF_8);
-    try (Socket socket = new Socket(url.getHost(), url.getPort())) {
-      socket.setTcpNoDelay(true);
+    HttpURLConnection http = (HttpURLConnection) url.toURL().openConnection();
+    try {
+      http.setRequestMethod("POST");
+      http.setDoOutput(true);
+      http.setFixedLengthStreamingMode(b.length);
+      http.setRequestProperty("Content-Type", "application/json");
+      http.setRequestProperty("Accept", "text/event-stream");
+      http.connect();
       if (together != null) together.await();
-      OutputStream out = socket.getOutputStream();
-      out.write(("POST " + url.getPath() + " HTTP/1.1\r\nHost: " + url.getHost() + ":" + url.getPort()
-          + "\r\nContent-Type: application/json\r\nAccept: text/event-stream\r\nConnection: close\r\nContent-Length: "
-          + b.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
-      out.write(b);
-      out.flush();
-      InputStream in = new BufferedInputStream(socket.getInputStream(), 1 << 14);
-      String status = line(in);
-      if (status == null || !status.startsWith("HTTP/1.1 ")) throw new IllegalStateException("bad status line " + status);
-      int code = Integer.parseInt(status.substring(9, 12));
-      boolean chunked = false;
-      for (String h; (h = line(in)) != null && !h.isEmpty(); ) {
-        if (h.regionMatches(true, 0, "transfer-encoding:", 0, 18) && h.toLowerCase(java.util.Locale.ROOT).contains("chunked")) {
-          chunked = true;
-        }
+      try (OutputStream out = http.getOutputStream()) {
+        out.write(b);
       }
-      if (code != 200) throw new IllegalStateException("HTTP " + code);
+      if (http.getResponseCode() != 200) throw new IllegalStateException("HTTP " + http.getResponseCode());
       StringBuilder text = new StringBuilder();
-      java.io.ByteArrayOutputStream pending = new java.io.ByteArrayOutputStream();
-      byte[] block = new byte[1 << 14];
-      boolean done = false;
-      while (!done) {
-        int n;
-        if (chunked) {
-          String size = line(in);
-          if (size == null) throw new IllegalStateException("stream cut short");
-          n = Integer.parseInt(size.split(";", 2)[0].trim(), 16);
-          if (n == 0) break;
-          pending.write(in.readNBytes(n));
-          line(in);
-        } else {
-          // Connection: close: the body runs to the end of the connection
-          n = in.read(block);
-          if (n < 0) break;
-          pending.write(block, 0, n);
-        }
-        // whole events only: "data: ...\n\n"
-        byte[] buf = pending.toByteArray();
-        int start = 0;
-        for (int i = 0; i + 1 < buf.length; i++) {
-          if (buf[i] != '\n' || buf[i + 1] != '\n') continue;
+      try (BufferedReader in = new BufferedReader(new InputStreamReader(http.getInputStream(), StandardCharsets.UTF_8))) {
+        for (String line; (line = in.readLine()) != null; ) {
+          if (line.isEmpty()) continue;
           // [DONE] ends the request (a client need not wait for the connection to close)
-          done |= event(new String(buf, start, i - start, StandardCharsets.UTF_8), text);
-          start = i + 2;
-          i++;
+          if (event(line, text)) return text.toString();
         }
-        pending.reset();
-        pending.write(buf, start, buf.length - start);
       }
-      if (!done) throw new IllegalStateException("stream ends without [DONE]");
-      if (pending.size() > 0) throw new IllegalStateException("data after [DONE]");
-      return text.toString();
+      throw new IllegalStateException("stream ends without [DONE]");
+    } finally {
+      http.disconnect();
     }
   }
 
-  /** One server-sent event: its data appended to text when it is a completion chunk; true for [DONE]. */
+  /** One server-sent event line: its data appended to text when it is a completion chunk; true for [DONE]. */
   private static boolean event(String e, StringBuilder text) throws Exception {
     if (!e.startsWith("data: ")) throw new IllegalStateException("bad event " + e);
     String data = e.substring(6);
@@ -296,20 +265,5 @@ public final class BenchServeCommand implements Runnable {
     if (c.has("error")) throw new IllegalStateException(c.get("error").get("message").asText());
     if (!c.get("choices").isEmpty()) text.append(c.get("choices").get(0).get("text").asText());
     return false;
-  }
-
-  /** A CRLF-terminated line (ASCII), without the CRLF; null at the end of the stream. */
-  private static String line(InputStream in) throws java.io.IOException {
-    StringBuilder sb = new StringBuilder();
-    int c;
-    while ((c = in.read()) >= 0) {
-      if (c == '\n') {
-        int n = sb.length();
-        if (n > 0 && sb.charAt(n - 1) == '\r') sb.setLength(n - 1);
-        return sb.toString();
-      }
-      sb.append((char) c);
-    }
-    return sb.length() == 0 ? null : sb.toString();
   }
 }
