@@ -143,6 +143,16 @@ final class Panels {
     });
   }
 
+  /** Panels (of L output columns each, the last padded). */
+  int count() {
+    return count;
+  }
+
+  /** Panels [k0, k1) of {@link #product}, on the calling thread. */
+  void columns(int k0, int k1, float[] x, int n, float[] b, int bo, float[] y, boolean accumulate) {
+    multiply(panels(), k0, k1, 0, out, x, 0, n, b, bo, y, 0, accumulate);
+  }
+
   /** Panels [k0, k1), four at a time, then two, then one, each group against the input rows a tile at a time. */
   private void multiply(float[] a, int k0, int k1, int from, int to, float[] x, int xo, int n, float[] b, int bo, float[] y,
       int yo, boolean accumulate) {
