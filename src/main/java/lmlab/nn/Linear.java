@@ -94,7 +94,7 @@ public class Linear extends Layer {
    */
   @Override
   public void step(float[] x, float[] y, int n, boolean accumulate, Workspace ws) {
-    if (ProductProbe.active()) ProductProbe.report("linear", 1, n, in, out, weight); // the analyser's count (off: one read)
+    probe(n);
     if (n == 1) {
       ProductGroup g = ws.group(this, accumulate ? 1 : 0, y);
       if (g == null) g = ws.keep(this, accumulate ? 1 : 0, ProductGroup.of(product(y, accumulate)));
@@ -102,6 +102,11 @@ public class Linear extends Layer {
     } else {
       weights.matmul(x, n, biasStorage(), biasOffset(), y, accumulate);
     }
+  }
+
+  /** Reports this layer's product of n rows to the analyser's probe, if one listens (off: one read). */
+  void probe(int n) {
+    if (ProductProbe.active()) ProductProbe.report("linear", 1, n, in, out, weight);
   }
 
   /**

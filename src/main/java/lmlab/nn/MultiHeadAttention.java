@@ -323,17 +323,16 @@ public final class MultiHeadAttention extends Mixer {
     float[] k = ws.floats(this, 1, n * kvw);
     float[] v = ws.floats(this, 2, n * kvw);
     float[] merged = ws.floats(this, 3, n * qw);
-    if (n == 1) {
-      ProductGroup qkv = ws.group(this, 4, q);
-      if (qkv == null || qkv.output(1) != k || qkv.output(2) != v) {
-        qkv = ws.keep(this, 4, ProductGroup.of(qProj.product(q, false), kProj.product(k, false), vProj.product(v, false)));
-      }
-      qkv.run(x); //                                            q, k, v = W_{q,k,v} x (+ b)
-    } else {
-      qProj.step(x, q, n, false, ws);
-      kProj.step(x, k, n, false, ws);
-      vProj.step(x, v, n, false, ws);
+    ProductGroup qkv = ws.group(this, 4, q);
+    if (qkv == null || qkv.output(1) != k || qkv.output(2) != v) {
+      qkv = ws.keep(this, 4, ProductGroup.of(qProj.product(q, false), kProj.product(k, false), vProj.product(v, false)));
     }
+    if (n > 1) { // the layers' own step for n rows is their product's matmul; the analyser counts it here
+      qProj.probe(n);
+      kProj.probe(n);
+      vProj.probe(n);
+    }
+    qkv.run(x, n); //                                           q, k, v = W_{q,k,v} x (+ b), one hand-off
     Decoding.step(cfg, score, rows, tokens, q, k, v, cache, merged); // merge_heads(A @ V); q, k rotated in place
     oProj.step(merged, y, n, accumulate, ws); //                 o_proj(..)
   }

@@ -41,9 +41,10 @@ public final class Decoding {
    * from offset 0; <b>q and k are rotated in place</b> when the layer uses RoPE; out
    * (B·T·n_q·d_h values) is overwritten.
    *
-   * <p>Token by token: every row's key is rotated and appended first (appending may take pages),
-   * then the (row, query head) pairs attend, split over the worker pool when there are several
-   * rows (a beam, samples). One row stays on the calling thread: between a step's matrix-vector
+   * <p>Token by token: every row reserves the slot of its key (taking pages on this thread), then
+   * the rows, split over the worker pool when there are several (a beam, samples), rotate and
+   * append their keys and values (copies on write included) and attend, all heads of a row on one
+   * thread. One row stays on the calling thread: between a step's matrix-vector
    * products the helper thread reads the next product's weights ({@code nn.weights.MatVecTeam}).
    * Each pair is computed the same way on any thread, so a row's output does not depend on the
    * others.
@@ -59,25 +60,37 @@ public final class Decoding {
           + ", n_q = " + nq + ", n_kv = " + nkv + ", d_h = " + dh);
     }
     cache.ensureBatch(batch);
-    Rope rope = cfg.rope();
-    int kvRow = nkv * dh;
-    int units = batch * nq;
-    int parts = batch > 1 ? Math.min(Parallel.threads(), units) : 1;
+    int parts = batch > 1 ? Math.min(Parallel.threads(), batch) : 1;
     for (int part = 0; part < parts; part++) cache.scratch(part); // made here, not by racing workers
     for (int i = 0; i < steps; i++) {
-      for (int b = 0; b < batch; b++) {
-        int kvBase = (b * steps + i) * kvRow;
-        if (rope != null) for (int h = 0; h < nkv; h++) rope.rotateInPlace(ka, kvBase + h * dh, cache.position(b));
-        cache.appendRow(b, ka, kvBase, va, kvBase);
-      }
+      for (int b = 0; b < batch; b++) cache.reserve(b); // pages taken on this thread; copies and writes below
       int token = i;
       if (parts <= 1) {
-        attend(cfg, score, cache, steps, token, qa, out, 0, units, cache.scratch(0));
+        appendAndAttend(cfg, score, cache, steps, token, qa, ka, va, out, 0, batch, cache.scratch(0));
       } else {
-        Parallel.forEachPart(parts, part -> attend(cfg, score, cache, steps, token, qa, out,
-            units * part / parts, units * (part + 1) / parts, cache.scratch(part)));
+        Parallel.forEachPart(parts, part -> appendAndAttend(cfg, score, cache, steps, token, qa, ka, va, out,
+            batch * part / parts, batch * (part + 1) / parts, cache.scratch(part)));
       }
     }
+  }
+
+  /**
+   * Rows [r0, r1) for query token token: each row's key rotated and appended with its value (the
+   * copy on write its reserve left, if any), then the row's heads attend. A row's appends and
+   * attention run on one thread, so the parts need no barrier between them.
+   */
+  private static void appendAndAttend(AttentionConfig cfg, ScoreParams score, LayerKvCache cache, int steps, int token,
+      float[] qa, float[] ka, float[] va, float[] out, int r0, int r1, Scratch sc) {
+    int nkv = cfg.numKvHeads();
+    int dh = cfg.headDim();
+    int kvRow = nkv * dh;
+    Rope rope = cfg.rope();
+    for (int b = r0; b < r1; b++) {
+      int kvBase = (b * steps + token) * kvRow;
+      if (rope != null) for (int h = 0; h < nkv; h++) rope.rotateInPlace(ka, kvBase + h * dh, cache.position(b));
+      cache.append(b, ka, kvBase, va, kvBase);
+    }
+    attend(cfg, score, cache, steps, token, qa, out, r0 * cfg.numHeads(), r1 * cfg.numHeads(), sc);
   }
 
   /** Work buffers of one thread's (row, head) pairs; a row's page runs are found once for its heads. */

@@ -56,6 +56,13 @@ public final class LayerKvCache implements StepState {
   private int[] pages = new int[0];
   /** Position (tokens seen) per row; length 1 before the batch is known. */
   private int[] seen = new int[1];
+  /**
+   * Per row, set by {@link #reserve} for {@link #append}: the page its next token goes to, and the
+   * shared page whose first slots append copies there first (-1: none) with how many.
+   */
+  private int[] target = new int[0];
+  private int[] copyFrom = new int[0];
+  private int[] copyUsed = new int[0];
   /** Work buffers of the decoding step, one set per worker part. */
   private Decoding.Scratch[] scratch = new Decoding.Scratch[0];
 
@@ -197,6 +204,7 @@ public final class LayerKvCache implements StepState {
       for (int k = 0; k < n[i]; k++) refs[t[i][k]]++;
     }
     for (int r = 0; r < batch; r++) for (int k = 0; k < pages[r]; k++) release(table[r][k]);
+    Arrays.fill(copyFrom, -1); // (none is pending between steps)
     table = t;
     pages = n;
     seen = pos;
@@ -260,36 +268,72 @@ public final class LayerKvCache implements StepState {
 
   /** Stores the key and value of row's next token (position(row)), read at kOff and vOff, and advances it. */
   void appendRow(int row, float[] k, int kOff, float[] v, int vOff) {
-    int pos = seen[row];
-    int slot = slotOf(pos);
-    int page = writablePage(row, slot / PAGE, slot % PAGE);
+    reserve(row);
+    append(row, k, kOff, v, vOff);
+  }
+
+  /**
+   * The first half of {@link #appendRow}: makes row's next slot writable — a new page, or for a
+   * page other rows still read a page of its own, whose copy of the shared one's used slots is left
+   * to {@link #append}. Only this call changes the pool and the tables, so once every row has
+   * reserved, the rows can append on different threads: each writes its own page, and a copy still
+   * to be made never reads a slot another row writes in place (such a copy is made here first).
+   */
+  void reserve(int row) {
+    if (target.length < batch) {
+      int had = target.length;
+      target = Arrays.copyOf(target, batch);
+      copyFrom = Arrays.copyOf(copyFrom, batch);
+      copyUsed = Arrays.copyOf(copyUsed, batch);
+      Arrays.fill(copyFrom, had, batch, -1);
+    }
+    int slot = slotOf(seen[row]);
+    int index = slot / PAGE;
     int at = slot % PAGE;
+    if (index >= pages[row]) { // positions arrive in order: index == pages[row]
+      if (table[row].length == index) table[row] = Arrays.copyOf(table[row], 2 * index);
+      int p = allocate();
+      table[row][index] = p;
+      pages[row] = index + 1;
+      target[row] = p;
+      return;
+    }
+    int page = table[row][index];
+    if (refs[page] == 1) { // written in place: copies of it still to be made that would read this slot go first
+      for (int r = 0; r < batch; r++) if (copyFrom[r] == page && (ring || copyUsed[r] > at)) copyPending(r);
+      target[row] = page;
+      return;
+    }
+    int copy = allocate();
+    refs[page]--;
+    table[row][index] = copy;
+    target[row] = copy;
+    copyFrom[row] = page;
+    copyUsed[row] = ring ? PAGE : at; // a ring's later slots still hold older visible keys
+  }
+
+  /**
+   * The second half of {@link #appendRow}, after {@link #reserve}: the copy on write if one is due,
+   * then the key (transposed) and value, and the row's position moves on. Touches only row's own page.
+   */
+  void append(int row, float[] k, int kOff, float[] v, int vOff) {
+    if (copyFrom[row] >= 0) copyPending(row);
+    int page = target[row];
+    int at = slotOf(seen[row]) % PAGE;
     for (int h = 0; h < numKvHeads; h++) {
       int kb = keyBase(page, h) + at;
       int src = kOff + h * headDim;
       for (int e = 0; e < headDim; e++) keys[kb + e * PAGE] = k[src + e]; // transposed
       System.arraycopy(v, vOff + h * headDim, values, valueBase(page, h) + at * headDim, headDim);
     }
-    seen[row] = pos + 1;
+    seen[row]++;
   }
 
-  /**
-   * The page of row's table entry index, ready to be written at slot offset at: a new page past the
-   * table's end, or a private copy of a page other rows still read (the slots before at, or the whole
-   * page on a ring, whose later slots still hold older visible keys).
-   */
-  private int writablePage(int row, int index, int at) {
-    if (index >= pages[row]) { // positions arrive in order: index == pages[row]
-      if (table[row].length == index) table[row] = Arrays.copyOf(table[row], 2 * index);
-      int p = allocate();
-      table[row][index] = p;
-      pages[row] = index + 1;
-      return p;
-    }
-    int page = table[row][index];
-    if (refs[page] == 1) return page;
-    int copy = allocate();
-    int used = ring ? PAGE : at;
+  /** Makes row's pending copy on write: the first copyUsed slots of the shared page into its own. */
+  private void copyPending(int row) {
+    int page = copyFrom[row];
+    int copy = target[row];
+    int used = copyUsed[row];
     for (int h = 0; h < numKvHeads; h++) {
       int from = keyBase(page, h);
       int to = keyBase(copy, h);
@@ -300,9 +344,7 @@ public final class LayerKvCache implements StepState {
       }
       System.arraycopy(values, valueBase(page, h), values, valueBase(copy, h), used * headDim);
     }
-    refs[page]--;
-    table[row][index] = copy;
-    return copy;
+    copyFrom[row] = -1;
   }
 
   /** A free page (the pool doubles when none is left), held once. */

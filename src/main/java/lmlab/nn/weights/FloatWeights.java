@@ -88,6 +88,16 @@ public final class FloatWeights extends Weights {
     Gemm.sgemm(false, true, n, out, in, x, 0, in, w.storage(), w.offset(), in, y, 0, out, accumulate || b != null);
   }
 
+  @Override
+  public int panels(int n) {
+    return n <= FEW_ROWS ? panels.count() : 0;
+  }
+
+  @Override
+  public void matmulPanels(int k0, int k1, float[] x, int n, float[] b, int bo, float[] y, boolean accumulate) {
+    panels.columns(k0, k1, x, n, b, bo, y, accumulate);
+  }
+
   /** One product y (+)= W x (+ b) over the panel copy ({@link Panels}: each output one FMA chain over p in order). */
   @Override
   public void rows(int from, int to, float[] x, int xo, float[] b, int bo, float[] y, int yo, boolean accumulate) {

@@ -69,6 +69,51 @@ public final class MatVec {
     multiply(ps, totalRows, weights, x, null, 0);
   }
 
+  /**
+   * Several products of the same n input rows (q, k and v of a beam) in one pass over the worker
+   * pool: their column panels are split as one list, so the threads are woken once, not once per
+   * product. Each output gets the bits of its own {@link Weights#matmul}. A format without panels
+   * for n rows runs its matmul whole.
+   */
+  public static void multiplyRows(Product[] ps, float[] x, int n) {
+    int total = 0;
+    long work = 0;
+    for (Product p : ps) {
+      int k = p.w.panels(n);
+      if (k == 0) {
+        p.w.matmul(x, n, p.b, p.bo, p.y, p.accumulate); // counts itself
+      } else {
+        StepTrace.matmul();
+        total += k;
+        work += (long) n * p.out() * p.in();
+      }
+    }
+    if (total == 0) return;
+    int parts = Parallel.threads() > 1 && work >= ROWS_PARALLEL_WORK ? Math.min(Parallel.threads(), total) : 1;
+    if (parts == 1) {
+      panelRange(ps, n, x, 0, total);
+      return;
+    }
+    int all = total;
+    Parallel.forEachPart(parts, part -> panelRange(ps, n, x, (int) ((long) all * part / parts),
+        (int) ((long) all * (part + 1) / parts)));
+  }
+
+  /** Multiply-adds above which {@link #multiplyRows} splits its panels over the worker pool (as Panels.product). */
+  private static final long ROWS_PARALLEL_WORK = 1L << 16;
+
+  /** Panels [from, to) of the products' panels listed one product after another (those that have panels). */
+  private static void panelRange(Product[] ps, int n, float[] x, int from, int to) {
+    int base = 0;
+    for (Product p : ps) {
+      int k = p.w.panels(n);
+      int lo = Math.max(from, base);
+      int hi = Math.min(to, base + k);
+      if (lo < hi) p.w.matmulPanels(lo - base, hi - base, x, n, p.b, p.bo, p.y, p.accumulate);
+      base += k;
+    }
+  }
+
   /** Whether a product of this many weights is shared with the helper thread. */
   public static boolean sharesRows(long weights) {
     return weights >= PARALLEL_MIN && Parallel.threads() > 1;

@@ -143,10 +143,20 @@ final class Panels {
     });
   }
 
+  /** Panels (of L output columns each, the last padded). */
+  int count() {
+    return count;
+  }
+
+  /** Panels [k0, k1) of {@link #product}, on the calling thread. */
+  void columns(int k0, int k1, float[] x, int n, float[] b, int bo, float[] y, boolean accumulate) {
+    multiply(panels(), k0, k1, 0, out, x, 0, n, b, bo, y, 0, accumulate);
+  }
+
   /** Panels [k0, k1), four at a time, then two, then one, each group against the input rows a tile at a time. */
   private void multiply(float[] a, int k0, int k1, int from, int to, float[] x, int xo, int n, float[] b, int bo, float[] y,
       int yo, boolean accumulate) {
-    Out o = new Out(from, to, b, bo, y, out, accumulate);
+    Out o = Out.of(from, to, b, bo, y, out, accumulate);
     int k = k0;
     if (n == 1) for (; k + 8 <= k1; k += 8) tile1x8(a, k, x, xo, yo, o); // one row: eight chains in flight
     for (; k + 4 <= k1; k += 4) {
@@ -167,27 +177,41 @@ final class Panels {
       for (; r + 2 <= n; r += 2) tile2x1(a, k, x, xo + r * in, yo + r * out, o);
       if (r < n) tile1x1(a, k, x, xo + r * in, yo + r * out, o);
     }
+    o.release();
   }
 
   /**
    * Where a tile's sums go: columns [from, to) of the output rows (stride out), with the bias and
    * accumulate. A tile puts its accumulators in sums (row-major: input row, then panel) and calls
    * {@link #flush}; passing the vectors themselves to a method C2 does not inline would box them.
+   * One per thread, reused by every product the thread runs ({@link #of}; a new one per call was
+   * most of a decoding step's garbage): a thread runs one product at a time, so it is never shared.
    */
   static final class Out {
-    final int from, to, bo, stride;
-    final float[] b, y;
-    final boolean accumulate;
+    private static final ThreadLocal<Out> MINE = ThreadLocal.withInitial(Out::new);
+
+    int from, to, bo, stride;
+    float[] b, y;
+    boolean accumulate;
     final float[] sums = new float[16 * L];
 
-    Out(int from, int to, float[] b, int bo, float[] y, int stride, boolean accumulate) {
-      this.from = from;
-      this.to = to;
-      this.b = b;
-      this.bo = bo;
-      this.y = y;
-      this.stride = stride;
-      this.accumulate = accumulate;
+    /** This thread's Out, aimed at columns [from, to) of y; {@link #release} it after the product. */
+    static Out of(int from, int to, float[] b, int bo, float[] y, int stride, boolean accumulate) {
+      Out o = MINE.get();
+      o.from = from;
+      o.to = to;
+      o.b = b;
+      o.bo = bo;
+      o.y = y;
+      o.stride = stride;
+      o.accumulate = accumulate;
+      return o;
+    }
+
+    /** Lets go of the product's arrays (the Out lives as long as its thread). */
+    void release() {
+      b = null;
+      y = null;
     }
 
     /** Stores sums of nr input rows × nk panels from panel k into the output rows from y[y0 ..]. */

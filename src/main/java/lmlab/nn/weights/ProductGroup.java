@@ -56,6 +56,16 @@ public final class ProductGroup {
     MatVec.multiply(products, rows, weights, x, n == null ? null : n.products, n == null ? 0 : n.rows);
   }
 
+  /**
+   * Runs every product on n input rows x (row-major, from offset 0) into their outputs (n rows
+   * each): one row as {@link #run(float[])}, several split over the worker pool together
+   * ({@link MatVec#multiplyRows}).
+   */
+  public void run(float[] x, int n) {
+    if (n == 1) run(x);
+    else MatVec.multiplyRows(products, x, n);
+  }
+
   /** The output buffer of product i. */
   public float[] output(int i) {
     return products[i].y();

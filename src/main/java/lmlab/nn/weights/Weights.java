@@ -47,6 +47,23 @@ public abstract class Weights {
   public abstract void matmul(float[] x, int n, float[] b, int bo, float[] y, boolean accumulate);
 
   /**
+   * Column panels of {@link #matmul}'s product of n rows that {@link #matmulPanels} can run apart,
+   * or 0 when this format has none for n rows (its matmul then runs whole): so several products of
+   * one input (q, k, v) can share one split over the worker pool.
+   */
+  public int panels(int n) {
+    return 0;
+  }
+
+  /**
+   * Panels [k0, k1) of {@link #matmul}'s product of n rows (the output columns they hold, every
+   * row), on the calling thread, with the bits matmul gives them.
+   */
+  public void matmulPanels(int k0, int k1, float[] x, int n, float[] b, int bo, float[] y, boolean accumulate) {
+    throw new UnsupportedOperationException(getClass().getSimpleName() + " has no column panels");
+  }
+
+  /**
    * The bias part of {@link #matmul} before the product is added: each of the n rows of Y (out wide)
    * set to b (or b added to it, with accumulate); nothing without a bias. The product is then added
    * when {@code accumulate || b != null}.

@@ -52,4 +52,46 @@ class FewRowsTest {
       Parallel.setThreads(before);
     }
   }
+
+  /**
+   * Products of one input run as a group (q, k, v of a beam: their panels split over the threads
+   * as one list) give each output the bits of that product's own matmul, with bias and accumulate.
+   */
+  @Test
+  void aGroupOfFewRowProductsGivesEachItsOwnBits() {
+    Random rnd = new Random(7);
+    int before = Parallel.threads();
+    try {
+      for (int threads : new int[] {1, 2}) {
+        Parallel.setThreads(threads);
+        int in = 192;
+        int[] outs = {192, 64, 200};
+        for (int n : new int[] {2, 3, 8, 9, 16, 17}) {
+          float[] x = new float[n * in];
+          for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
+          MatVec.Product[] ps = new MatVec.Product[outs.length];
+          float[][] alone = new float[outs.length][];
+          for (int i = 0; i < outs.length; i++) {
+            float[] w = new float[outs[i] * in];
+            for (int j = 0; j < w.length; j++) w[j] = (float) rnd.nextGaussian();
+            float[] b = new float[outs[i]];
+            for (int j = 0; j < b.length; j++) b[j] = (float) rnd.nextGaussian();
+            FloatWeights weights = new FloatWeights(Tensor.of(w, outs[i], in));
+            boolean accumulate = i == 1;
+            float[] y = new float[n * outs[i]];
+            alone[i] = new float[n * outs[i]];
+            for (int j = 0; j < y.length; j++) y[j] = alone[i][j] = (float) rnd.nextGaussian();
+            weights.matmul(x, n, i == 2 ? null : b, 0, alone[i], accumulate);
+            ps[i] = new MatVec.Product(weights, i == 2 ? null : b, 0, y, accumulate);
+          }
+          ProductGroup.of(ps).run(x, n);
+          for (int i = 0; i < outs.length; i++) {
+            assertThat(ps[i].y()).as("threads %d, n %d, product %d", threads, n, i).containsExactly(alone[i]);
+          }
+        }
+      }
+    } finally {
+      Parallel.setThreads(before);
+    }
+  }
 }
