@@ -6,8 +6,8 @@ import java.util.Arrays;
  * The pure-Java GEMM backend (the default): picks the unpacked {@link SmallGemm} or the packed,
  * cache-blocked {@link PackedGemm} by size, and spreads work over the {@link Parallel} pool.
  *
- * <p>Large products are split inside {@link PackedGemm} (shared packed B, C tiles handed out
- * dynamically); batches of small products run whole products per thread. Either way every
+ * <p>Large products are split inside {@link PackedGemm} (one band of C per thread, each thread
+ * packing its own B); batches of small products run whole products per thread. Either way every
  * element of C is summed in the same order whatever the thread count.
  */
 public final class JavaGemm implements GemmBackend {

@@ -9,9 +9,10 @@ import static lmlab.kernels.GemmMicroKernel.NR;
  * Many-Threaded Matrix Multiplication", IPDPS 2014, for the parallel split).
  *
  * <pre>
- * for jc in n step NB                   -- NB columns of op(B), k·NB floats at most B_CAP
- *   pack op(B)[:, jc..] once, shared    -- all threads, one kc×64 panel per task
- *   for each C tile (≤ TILE_ROWS × TILE_COLS), handed out dynamically to the threads:
+ * C is cut into one band per thread (whole rows or whole columns, see Bands); each thread:
+ * for jc in its band's columns step NB  -- NB columns of op(B), k·NB floats at most B_CAP
+ *   pack op(B)[:, jc..] itself          -- into its own buffer (and its own L2)
+ *   for each C tile (≤ TILE_ROWS × TILE_COLS) of its band, in order:
  *     for pc in k step kc
  *       A: the tile's rows × kc packed into MR-row panels (AVX2 tile), or, for the
  *          512-bit tile, a transposed A copied row by row and a row-major A used in place
@@ -21,9 +22,13 @@ import static lmlab.kernels.GemmMicroKernel.NR;
  *             micro-kernel (MR×NR tile of C)  (kc up to 256), see keepBInL1
  * </pre>
  *
- * <p>Why this shape. B is packed once for all threads (no duplicate packing), and C is cut into
- * several tiles per thread taken from a shared counter, so a thread that another process
- * preempts only delays its current tile. A row-major A is never packed: the kernel broadcasts
+ * <p>Why this shape. Each thread owns a fixed band of C and packs the B it needs itself: one
+ * hand-off per product (no barrier between packing and computing), no packed B or C line moving
+ * between the cores' caches, and a B micro-panel reused down all of the band's rows. Row bands
+ * pack B once per thread ((threads-1)·k·n extra copies, nothing beside a tall product's work);
+ * column bands pack only their columns but each reads all of A. The cost is that a thread
+ * another process preempts delays the whole product (C tiles handed out from a shared counter
+ * avoided that, at the price of a shared B and two hand-offs). A row-major A is never packed: the kernel broadcasts
  * straight from its six rows, which matters for narrow C such as 8192×768·768×192 where packing
  * A would cost ~15%. A transposed A is copied once per tile, row by row without interleaving
  * (see {@link GemmMicroKernel#kernelStrided}), and reused across up to TILE_COLS columns. All of
@@ -35,9 +40,8 @@ import static lmlab.kernels.GemmMicroKernel.NR;
  * NC=256 than with a 1 MiB block (half of L2, which C and A also pass through).
  *
  * <p>Each element of C is owned by one tile and summed in the same k order whatever the thread
- * count, so results do not depend on {@code --threads}. Buffers are reused: the shared packed B
- * belongs to the calling thread and the A panel to each worker, both in thread-locals, so
- * steady-state multiplies allocate nothing.
+ * count, so results do not depend on {@code --threads}. Buffers are reused: each thread's packed
+ * B and A panel live in thread-locals, so steady-state multiplies allocate nothing.
  */
 final class PackedGemm {
   /** Depth of one rank-kc update; -Dlmlab.gemm.kc overrides it for tuning experiments. */
@@ -71,15 +75,15 @@ final class PackedGemm {
 
   private PackedGemm() {}
 
-  /** Per-thread A block and edge tile. */
+  /** Per-thread packed B, A block and edge tile. */
   private static final class Workspace {
     final float[] ap = new float[GemmMicroKernel.A_STRIDE * Math.max(KC, KC_L1)];
     final float[] edge = new float[MR * NR];
-    float[] sharedB = new float[0];
+    float[] packedB = new float[0];
 
-    float[] sharedB(int size) {
-      if (sharedB.length < size) sharedB = new float[size];
-      return sharedB;
+    float[] packedB(int size) {
+      if (packedB.length < size) packedB = new float[size];
+      return packedB;
     }
   }
 
@@ -111,63 +115,101 @@ final class PackedGemm {
     // Equal k blocks (e.g. 300 = 2×150, not 256+44) keep every kernel call long.
     int kBlocks = (k + kcMax - 1) / kcMax;
     int kcStep = (k + kBlocks - 1) / kBlocks;
-    int nb = Math.min(roundUp(n, NR), Math.max(NR, bCap / k / NR * NR));
-    float[] bp = WORKSPACE.get().sharedB(k * nb);
-    for (int jc = 0; jc < n; jc += nb) {
-      int nc = Math.min(nb, n - jc);
+    Bands bands = Bands.of(m, n, k, threads, PACK_A || transA);
+    if (bands.count() == 1) {
+      band(transA, transB, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate, bCap,
+          bInL1, kcStep, 0, m, 0, n);
+      return;
+    }
+    Parallel.forEachPart(bands.count(), t -> band(transA, transB, k, a, aOff, lda, b, bOff,
+        ldb, c, cOff, ldc, accumulate, bCap, bInL1, kcStep,
+        bands.r0(t, m), bands.r1(t, m), bands.c0(t, n), bands.c1(t, n)));
+  }
+
+  /**
+   * Rows [r0, r1) × columns [n0, n1) of C on the calling thread: it packs its own B columns (into
+   * its own cache) and computes its C tiles, with no hand-off to another thread on the way.
+   */
+  private static void band(
+      boolean transA, boolean transB, int k,
+      float[] a, int aOff, int lda,
+      float[] b, int bOff, int ldb,
+      float[] c, int cOff, int ldc,
+      boolean accumulate, int bCap, boolean bInL1, int kcStep, int r0, int r1, int n0, int n1) {
+    if (r0 >= r1 || n0 >= n1) return;
+    Workspace ws = WORKSPACE.get();
+    int kBlocks = (k + kcStep - 1) / kcStep;
+    int nb = Math.min(roundUp(n1 - n0, NR), Math.max(NR, bCap / k / NR * NR));
+    float[] bp = ws.packedB(k * nb);
+    int rowChunks = (r1 - r0 + TILE_ROWS - 1) / TILE_ROWS;
+    int rowUnits = (r1 - r0 + MR - 1) / MR;
+    for (int jc = n0; jc < n1; jc += nb) {
+      int nc = Math.min(nb, n1 - jc);
       int panels = (nc + NR - 1) / NR;
-      int j0 = jc;
       // Packed layout: k block after k block, each holding all panels: [pc][panel][p][NR].
-      run(threads, kBlocks * panels, task -> {
-        int pc = (task / panels) * kcStep;
-        int jp = task % panels;
+      for (int kb = 0; kb < kBlocks; kb++) {
+        int pc = kb * kcStep;
         int kc = Math.min(kcStep, k - pc);
-        GemmPacking.packBPanel(transB, b, bOff, ldb, pc, kc, j0 + jp * NR,
-            Math.min(NR, nc - jp * NR), bp, pc * panels * NR + jp * NR * kc);
-      });
-      Tiles t = Tiles.of(m, nc, threads);
-      run(threads, t.count(), tile -> {
-        int rt = tile / t.colChunks, ct = tile % t.colChunks;
-        int r0 = t.rowStart(rt, m), r1 = t.rowStart(rt + 1, m);
-        int c0 = t.colStart(ct, nc), c1 = t.colStart(ct + 1, nc);
-        if (r0 >= r1 || c0 >= c1) return;
-        Workspace ws = WORKSPACE.get();
-        for (int pc = 0; pc < k; pc += kcStep) {
-          int kc = Math.min(kcStep, k - pc);
-          boolean add = accumulate || pc > 0;
-          // Packed panels (AVX2 tile); else a row-major A is used in place (only its short last
-          // panel is packed) and a transposed A is copied for the whole tile at once, so its
-          // rows are read sequentially.
-          int lastPanel = r0 + (r1 - r0 - 1) / MR * MR;
-          if (PACK_A && transA) {
-            GemmPacking.packATransposed(a, aOff, lda, r0, r1 - r0, pc, kc, ws.ap);
-          } else if (transA) {
-            GemmPacking.copyTransposedA(a, aOff, lda, r0, r1 - r0, pc, kc, ws.ap);
-          } else if (PACK_A) {
-            GemmPacking.packA(a, aOff, lda, r0, r1 - r0, pc, kc, ws.ap);
-          } else if (r1 - lastPanel < MR) {
-            GemmPacking.packA(a, aOff, lda, lastPanel, r1 - lastPanel, pc, kc, ws.ap);
+        for (int jp = 0; jp < panels; jp++) {
+          GemmPacking.packBPanel(transB, b, bOff, ldb, pc, kc, jc + jp * NR,
+              Math.min(NR, nc - jp * NR), bp, pc * panels * NR + jp * NR * kc);
+        }
+      }
+      int colChunks = (nc + TILE_COLS - 1) / TILE_COLS;
+      int colUnits = panels;
+      for (int rt = 0; rt < rowChunks; rt++) {
+        int t0 = r0 + (int) ((long) rowUnits * rt / rowChunks) * MR;
+        int t1 = Math.min(r1, r0 + (int) ((long) rowUnits * (rt + 1) / rowChunks) * MR);
+        for (int ct = 0; ct < colChunks; ct++) {
+          int c0 = Math.min(nc, (int) ((long) colUnits * ct / colChunks) * NR);
+          int c1 = Math.min(nc, (int) ((long) colUnits * (ct + 1) / colChunks) * NR);
+          tile(transA, k, a, aOff, lda, c, cOff + jc, ldc, accumulate, bInL1, kcStep, ws, bp,
+              panels, t0, t1, c0, c1);
+        }
+      }
+    }
+  }
+
+  /** C tile rows [r0, r1) × columns [c0, c1) of the packed block (C from cOff at its column 0). */
+  private static void tile(
+      boolean transA, int k, float[] a, int aOff, int lda, float[] c, int cOff, int ldc,
+      boolean accumulate, boolean bInL1, int kcStep, Workspace ws, float[] bp, int panels,
+      int r0, int r1, int c0, int c1) {
+    if (r0 >= r1 || c0 >= c1) return;
+    for (int pc = 0; pc < k; pc += kcStep) {
+      int kc = Math.min(kcStep, k - pc);
+      boolean add = accumulate || pc > 0;
+      // Packed panels (AVX2 tile); else a row-major A is used in place (only its short last
+      // panel is packed) and a transposed A is copied for the whole tile at once, so its
+      // rows are read sequentially.
+      int lastPanel = r0 + (r1 - r0 - 1) / MR * MR;
+      if (PACK_A && transA) {
+        GemmPacking.packATransposed(a, aOff, lda, r0, r1 - r0, pc, kc, ws.ap);
+      } else if (transA) {
+        GemmPacking.copyTransposedA(a, aOff, lda, r0, r1 - r0, pc, kc, ws.ap);
+      } else if (PACK_A) {
+        GemmPacking.packA(a, aOff, lda, r0, r1 - r0, pc, kc, ws.ap);
+      } else if (r1 - lastPanel < MR) {
+        GemmPacking.packA(a, aOff, lda, lastPanel, r1 - lastPanel, pc, kc, ws.ap);
+      }
+      for (int jb = c0; jb < c1; jb += NC) {
+        int jbEnd = Math.min(c1, jb + NC); // B block kc×NC, reused by every row panel
+        if (bInL1) {
+          for (int jr = jb; jr < jbEnd; jr += NR) {
+            for (int ic = r0; ic < r1; ic += MR) {
+              microTile(transA, a, aOff, lda, ic, r0, r1, pc, kc, ws, bp, panels, jr, jbEnd,
+                  c, cOff, ldc, add);
+            }
           }
-          for (int jb = c0; jb < c1; jb += NC) {
-            int jbEnd = Math.min(c1, jb + NC); // B block kc×NC, reused by every row panel
-            if (bInL1) {
-              for (int jr = jb; jr < jbEnd; jr += NR) {
-                for (int ic = r0; ic < r1; ic += MR) {
-                  microTile(transA, a, aOff, lda, ic, r0, r1, pc, kc, ws, bp, panels, jr, jbEnd,
-                      c, cOff + j0, ldc, add);
-                }
-              }
-            } else {
-              for (int ic = r0; ic < r1; ic += MR) {
-                for (int jr = jb; jr < jbEnd; jr += NR) {
-                  microTile(transA, a, aOff, lda, ic, r0, r1, pc, kc, ws, bp, panels, jr, jbEnd,
-                      c, cOff + j0, ldc, add);
-                }
-              }
+        } else {
+          for (int ic = r0; ic < r1; ic += MR) {
+            for (int jr = jb; jr < jbEnd; jr += NR) {
+              microTile(transA, a, aOff, lda, ic, r0, r1, pc, kc, ws, bp, panels, jr, jbEnd,
+                  c, cOff, ldc, add);
             }
           }
         }
-      });
+      }
     }
   }
 
@@ -239,36 +281,48 @@ final class PackedGemm {
   }
 
   /**
-   * How C (m×nc) is cut into tiles: rowChunks × colChunks, boundaries on whole MR rows and NR
-   * columns. Aims at about four tiles per thread so dynamic hand-out can even out the load.
+   * How C is cut between the threads: one band per thread, of whole MR rows (each thread packs
+   * all of B, which costs (threads-1)·k·n extra copies) or of whole NR columns (each thread packs
+   * only its columns, but copies all of A when A is copied), whichever gives the busiest thread
+   * less work: 512³ and 1024³ go by columns (8 and 16 panels), 8192×192·192×576 by rows (9
+   * panels would split 5:4).
    */
-  record Tiles(int rowChunks, int colChunks, int rowUnits, int colUnits) {
-    static Tiles of(int m, int nc, int threads) {
+  record Bands(int count, boolean byRows, int units) {
+    /** Cost of packing one float, in multiply-adds (the copy runs at a few floats a cycle). */
+    static final int PACK_COST = 4;
+
+    static Bands of(int m, int n, int k, int threads, boolean copiesA) {
       int rowUnits = (m + MR - 1) / MR;
-      int colUnits = (nc + NR - 1) / NR;
-      int colChunks = (nc + TILE_COLS - 1) / TILE_COLS;
-      int want = threads == 1 ? 1 : 4 * threads;
-      int rowChunks = Math.max((m + TILE_ROWS - 1) / TILE_ROWS, (want + colChunks - 1) / colChunks);
-      // A whole number of rounds: with 22 tiles on 4 threads two threads would idle through the
-      // last round while the others finish it.
-      rowChunks = Math.min(roundUp(rowChunks, threads), rowUnits);
-      if (rowChunks * colChunks < want) {
-        // Few rows (e.g. a handful of tokens): cut the columns finer instead.
-        colChunks = Math.min(colUnits, (want + rowChunks - 1) / rowChunks);
-      }
-      return new Tiles(rowChunks, colChunks, rowUnits, colUnits);
+      int colUnits = (n + NR - 1) / NR;
+      if (threads == 1 || rowUnits * colUnits < 2) return new Bands(1, true, rowUnits);
+      int rowParts = Math.min(threads, rowUnits), colParts = Math.min(threads, colUnits);
+      long bandRows = (long) (rowUnits + rowParts - 1) / rowParts * MR;
+      long bandCols = (long) (colUnits + colParts - 1) / colParts * NR;
+      // Multiply-adds of the busiest band plus its copies of B (and of A when A is copied).
+      long byRows = bandRows * n * k + (long) PACK_COST * k * n + (copiesA ? PACK_COST * bandRows * k : 0);
+      long byCols = bandCols * m * k + PACK_COST * k * bandCols + (copiesA ? (long) PACK_COST * m * k : 0);
+      return byRows <= byCols ? new Bands(rowParts, true, rowUnits) : new Bands(colParts, false, colUnits);
     }
 
-    int count() {
-      return rowChunks * colChunks;
+    /** Rows [r0, r1) and columns [c0, c1) of C are the band's. */
+    int r0(int band, int m) {
+      return byRows ? cut(band, m, MR) : 0;
     }
 
-    int rowStart(int chunk, int m) {
-      return Math.min(m, (int) ((long) rowUnits * chunk / rowChunks) * MR);
+    int r1(int band, int m) {
+      return byRows ? cut(band + 1, m, MR) : m;
     }
 
-    int colStart(int chunk, int nc) {
-      return Math.min(nc, (int) ((long) colUnits * chunk / colChunks) * NR);
+    int c0(int band, int n) {
+      return byRows ? 0 : cut(band, n, NR);
+    }
+
+    int c1(int band, int n) {
+      return byRows ? n : cut(band + 1, n, NR);
+    }
+
+    private int cut(int band, int len, int unit) {
+      return Math.min(len, (int) ((long) units * band / count) * unit);
     }
   }
 }

@@ -7,11 +7,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** The blocked path's own corners: column blocks of packed B, and the C tiling. */
+/** The blocked path's own corners: column blocks of packed B, and the bands of C. */
 class PackedGemmTest {
   /**
    * Both loop orders, with a tiny packed-B budget that forces several column blocks (each packed
-   * and shared in turn), k over several blocks, and edges in every direction.
+   * by its thread in turn), k over several blocks, and edges in every direction.
    */
   @ParameterizedTest(name = "{0}")
   @ValueSource(strings = {"NN", "NT", "TN", "TT"})
@@ -22,7 +22,7 @@ class PackedGemmTest {
       Parallel.setThreads(2);
       for (boolean bInL1 : new boolean[] {true, false}) {
         for (boolean accumulate : new boolean[] {false, true}) {
-          int[][] shapes = {{50, 300, 40, 40 * 64}, {13, 70, 300, PackedGemm.B_CAP}};
+          int[][] shapes = {{50, 300, 40, 40 * 64}, {400, 150, 40, 40 * 64}, {13, 70, 300, PackedGemm.B_CAP}};
           for (int[] s : shapes) {
             var x = GemmContractTest.Case.random(new SplittableRandom(11), ta, tb, s[0], s[1], s[2], 2, 3, 1);
             x.c0 = x.c.clone();
@@ -37,39 +37,59 @@ class PackedGemmTest {
     }
   }
 
-  /** Enough rows: whole rounds of tiles, so no thread idles through a part-filled last round. */
-  @Test
-  void rowTilesComeInWholeRoundsOfThreads() {
-    int[][] cases = {{8192, 192, 4}, {8192, 576, 3}, {4096, 512, 2}, {1000, 1000, 3}};
-    for (int[] cs : cases) {
-      PackedGemm.Tiles t = PackedGemm.Tiles.of(cs[0], cs[1], cs[2]);
-      assertThat(t.rowChunks() % cs[2]).as("%dx%d on %d threads", cs[0], cs[1], cs[2]).isZero();
+  /** Bands by rows and by columns, on 2 and 3 threads, give the one-thread product bit for bit. */
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"NN", "NT", "TN"})
+  void bandsGiveTheSameBitsOnAnyThreadCount(String layout) {
+    boolean ta = layout.charAt(0) == 'T', tb = layout.charAt(1) == 'T';
+    int before = Parallel.threads();
+    try {
+      int[][] shapes = {{256, 300, 200}, {400, 150, 300}, {101, 333, 77}};
+      for (int[] s : shapes) {
+        var one = GemmContractTest.Case.random(new SplittableRandom(3), ta, tb, s[0], s[1], s[2], 0, 0, 0);
+        PackedGemm.multiply(ta, tb, one.m, one.n, one.k, one.a, 0, one.lda, one.b, 0, one.ldb,
+            one.c, 0, one.ldc, false, false);
+        for (int threads : new int[] {2, 3}) {
+          Parallel.setThreads(threads);
+          var many = GemmContractTest.Case.random(new SplittableRandom(3), ta, tb, s[0], s[1], s[2], 0, 0, 0);
+          PackedGemm.multiply(ta, tb, many.m, many.n, many.k, many.a, 0, many.lda, many.b, 0, many.ldb,
+              many.c, 0, many.ldc, false, true);
+          assertThat(many.c).as("%s on %d threads", java.util.Arrays.toString(s), threads).containsExactly(one.c);
+        }
+      }
+    } finally {
+      Parallel.setThreads(before);
     }
   }
 
+  /** One band per thread, covering C exactly on whole micro-tiles, by rows or by columns. */
   @Test
-  void tilesCoverCExactlyOnWholeMicroTiles() {
-    int[][] cases = {{1, 1, 1}, {5, 64, 2}, {10, 2000, 2}, {385, 700, 2}, {8192, 192, 2}, {769, 1100, 1}, {100, 100, 4}};
+  void bandsCoverCExactlyOnWholeMicroTiles() {
+    int[][] cases = {{1, 1, 1}, {5, 64, 2}, {10, 2000, 2}, {385, 700, 2}, {8192, 192, 2}, {769, 1100, 1},
+        {100, 100, 4}, {512, 512, 2}, {8192, 576, 3}, {7, 1000, 4}};
     for (int[] cs : cases) {
-      int m = cs[0], nc = cs[1], threads = cs[2];
-      PackedGemm.Tiles t = PackedGemm.Tiles.of(m, nc, threads);
-      assertThat(t.rowStart(0, m)).isZero();
-      assertThat(t.rowStart(t.rowChunks(), m)).isEqualTo(m);
-      assertThat(t.colStart(t.colChunks(), nc)).isEqualTo(nc);
-      for (int r = 0; r < t.rowChunks(); r++) {
-        int r0 = t.rowStart(r, m), r1 = t.rowStart(r + 1, m);
-        assertThat(r1).isGreaterThanOrEqualTo(r0);
-        assertThat(r1 - r0).isLessThanOrEqualTo(PackedGemm.TILE_ROWS);
-        if (r1 < m) assertThat(r1 % GemmMicroKernel.MR).isZero();
-      }
-      for (int ct = 0; ct < t.colChunks(); ct++) {
-        int c1 = t.colStart(ct + 1, nc);
-        if (c1 < nc) assertThat(c1 % GemmMicroKernel.NR).isZero();
-      }
-      if (threads > 1 && (m + 5) / 6 * ((nc + 63) / 64) >= 4 * threads) {
-        assertThat(t.count()).as("tiles for %dx%d", m, nc).isGreaterThanOrEqualTo(2 * threads);
+      int m = cs[0], n = cs[1], threads = cs[2];
+      for (boolean copiesA : new boolean[] {false, true}) {
+        PackedGemm.Bands bands = PackedGemm.Bands.of(m, n, 64, threads, copiesA);
+        assertThat(bands.count()).isBetween(1, threads);
+        int[][] owner = new int[m][n];
+        for (int t = 0; t < bands.count(); t++) {
+          int r0 = bands.r0(t, m), r1 = bands.r1(t, m), c0 = bands.c0(t, n), c1 = bands.c1(t, n);
+          if (r1 < m && r1 > r0) assertThat(r1 % GemmMicroKernel.MR).isZero();
+          if (c1 < n && c1 > c0) assertThat(c1 % GemmMicroKernel.NR).isZero();
+          for (int i = r0; i < r1; i++) for (int j = c0; j < c1; j++) owner[i][j]++;
+        }
+        for (int i = 0; i < m; i++) {
+          for (int j = 0; j < n; j++) assertThat(owner[i][j]).as("%dx%d (%d, %d)", m, n, i, j).isEqualTo(1);
+        }
       }
     }
+    // Square products split by columns (each thread packs only its B); 9 panels split 5:4, so
+    // a tall product with them goes by rows.
+    assertThat(PackedGemm.Bands.of(512, 512, 512, 2, false).byRows()).isFalse();
+    assertThat(PackedGemm.Bands.of(1024, 1024, 1024, 2, true).byRows()).isFalse();
+    assertThat(PackedGemm.Bands.of(8192, 576, 192, 2, false).byRows()).isTrue();
+    assertThat(PackedGemm.Bands.of(8192, 192, 768, 2, true).byRows()).isTrue();
   }
 
   /**
