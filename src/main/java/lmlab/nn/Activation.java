@@ -51,14 +51,19 @@ public enum Activation {
    * on plain arrays, so a step computes what the training forward computes.
    */
   public void applyInPlace(float[] h, int len) {
+    applyInPlace(h, 0, len);
+  }
+
+  /** The same on h[off, off + len): a part of a buffer (rows a thread takes give the same bits). */
+  public void applyInPlace(float[] h, int off, int len) {
     switch (this) {
-      case GELU -> ActivationKernels.gelu(h, len);
-      case GELU_TANH -> ActivationKernels.geluTanh(h, len);
-      case RELU -> ActivationKernels.relu(h, len);
-      case SILU -> ActivationKernels.silu(h, len);
-      case SIGMOID -> ActivationKernels.sigmoid(h, len);
-      case TANH -> ActivationKernels.tanh(h, len);
-      case SLIDE -> ActivationKernels.slide(h, len);
+      case GELU -> ActivationKernels.gelu(h, off, len);
+      case GELU_TANH -> ActivationKernels.geluTanh(h, off, len);
+      case RELU -> ActivationKernels.relu(h, off, len);
+      case SILU -> ActivationKernels.silu(h, off, len);
+      case SIGMOID -> ActivationKernels.sigmoid(h, off, len);
+      case TANH -> ActivationKernels.tanh(h, off, len);
+      case SLIDE -> ActivationKernels.slide(h, off, len);
     }
   }
 

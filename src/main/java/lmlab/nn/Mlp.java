@@ -1,5 +1,6 @@
 package lmlab.nn;
 
+import lmlab.kernels.Parallel;
 import lmlab.tensor.Rng;
 import lmlab.tensor.Tensor;
 
@@ -40,7 +41,11 @@ public final class Mlp extends FeedForward {
     int dff = upProj.outFeatures();
     float[] h = ws.floats(this, 0, n * dff);
     upProj.step(x, h, n, false, ws); //          up(x)
-    act.applyInPlace(h, n * dff); //             act(up(x))
+    if (n > 1) { //                              act(up(x)), several rows split over the threads
+      Parallel.forRange(n, 1, (from, to) -> act.applyInPlace(h, from * dff, (to - from) * dff));
+    } else {
+      act.applyInPlace(h, dff);
+    }
     downProj.step(h, y, n, accumulate, ws); //   down(act(up(x)))
   }
 

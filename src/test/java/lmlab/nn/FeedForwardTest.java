@@ -3,6 +3,8 @@ package lmlab.nn;
 import static lmlab.testing.FixtureAssert.fixture;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.Arrays;
+import lmlab.kernels.Parallel;
 import lmlab.tensor.Rng;
 import org.junit.jupiter.api.Test;
 
@@ -39,5 +41,34 @@ class FeedForwardTest {
         .isEqualTo(2L * 4 * d * d + 4 * d + d);
     assertThat(Mlp.withMultiplier(d, 4, Activation.GELU, false, new Rng(1)).numParameters()).isEqualTo(8L * d * d);
     assertThat(new SwiGlu(d, 24, false, new Rng(1)).numParameters()).isEqualTo(3L * d * 24);
+  }
+
+  /** A step of several rows (the activation split over the threads by rows) gives each row the bits of its own one-row step. */
+  @Test
+  void severalRowsGiveEachRowTheBitsOfItsOwnStep() {
+    int before = Parallel.threads();
+    try {
+      for (int dff : new int[] {40, 768}) { // 40: each row's part ends in a masked tail
+        Mlp mlp = new Mlp(24, dff, Activation.GELU, true, new Rng(dff));
+        int rows = 7;
+        float[] x = new float[rows * 24];
+        Rng rng = new Rng(3);
+        for (int i = 0; i < x.length; i++) x[i] = (float) rng.nextGaussian();
+        float[][] alone = new float[rows][24];
+        Parallel.setThreads(1);
+        for (int r = 0; r < rows; r++) mlp.step(Arrays.copyOfRange(x, r * 24, r * 24 + 24), alone[r], 1, false, new Workspace());
+        for (int threads : new int[] {1, 2}) {
+          Parallel.setThreads(threads);
+          float[] y = new float[rows * 24];
+          mlp.step(x, y, rows, false, new Workspace());
+          for (int r = 0; r < rows; r++) {
+            assertThat(Arrays.copyOfRange(y, r * 24, r * 24 + 24)).as("d_ff %d, %d threads, row %d", dff, threads, r)
+                .containsExactly(alone[r]);
+          }
+        }
+      }
+    } finally {
+      Parallel.setThreads(before);
+    }
   }
 }
