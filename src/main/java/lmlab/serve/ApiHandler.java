@@ -3,7 +3,6 @@ package lmlab.serve;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.json.JsonReadFeature;
-import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
@@ -424,38 +423,6 @@ final class ApiHandler extends Handler.Abstract {
         .put("total_tokens", prompt + completion);
   }
 
-  /**
-   * The server-sent event of a JSON object that differs between tokens only in one string: the
-   * object is serialised once around a marker string, and each event is the text before it, the
-   * new string quoted by Jackson's own encoder, and the text after it: the bytes the tree would
-   * give, without building and serialising a tree per token.
-   */
-  static final class EventTemplate {
-    /** No template: the marker was not found exactly once (events are then serialised from the tree). */
-    static final EventTemplate NONE = new EventTemplate("", "");
-    private final String before, after;
-
-    private EventTemplate(String before, String after) {
-      this.before = before;
-      this.after = after;
-    }
-
-    /** chunk(text) is the object with text in its one varying string field. */
-    static EventTemplate of(java.util.function.Function<String, ObjectNode> chunk) {
-      String marker = "lmlab-marker-" + Long.toHexString(System.nanoTime());
-      String whole = "data: " + chunk.apply(marker) + "\n\n";
-      String quoted = '"' + marker + '"';
-      int at = whole.indexOf(quoted);
-      if (at < 0 || whole.indexOf(quoted, at + 1) >= 0) return NONE;
-      return new EventTemplate(whole.substring(0, at), whole.substring(at + quoted.length()));
-    }
-
-    String fill(String text) {
-      StringBuilder b = new StringBuilder(before.length() + after.length() + text.length() + 8).append(before).append('"');
-      return b.append(JsonStringEncoder.getInstance().quoteAsString(text)).append('"').append(after).toString();
-    }
-  }
-
   static final class JsonResponder implements Responder {
     private final String id;
     private final boolean chat;
@@ -534,7 +501,6 @@ final class ApiHandler extends Handler.Abstract {
     private final String modelName;
     /** Events of tokens whose successors were already waiting, written with the next write. */
     private final StringBuilder held = new StringBuilder();
-    private EventTemplate template;
 
     StreamResponder(Response response, String id, boolean chat, ParsedRequest req, long created, String modelName,
         List<String> ignored) throws IOException {
@@ -595,10 +561,9 @@ final class ApiHandler extends Handler.Abstract {
       }
     }
 
-    /** data: {text chunk}\n\n for one increment (the chunk serialised once, then filled in). */
+    /** data: {text chunk}\n\n for one increment. */
     private String textEvent(String inc) {
-      if (template == null) template = EventTemplate.of(this::textChunk);
-      return template != EventTemplate.NONE ? template.fill(inc) : "data: " + textChunk(inc) + "\n\n";
+      return "data: " + textChunk(inc) + "\n\n";
     }
 
     @Override
