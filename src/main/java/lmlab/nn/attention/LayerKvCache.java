@@ -1,6 +1,9 @@
 package lmlab.nn.attention;
 
 import java.util.Arrays;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorSpecies;
 import lmlab.nn.StepState;
 
 /**
@@ -28,6 +31,8 @@ import lmlab.nn.StepState;
  * (at least {@link #ROLLBACK} tokens back); going back further is an error naming the window.
  */
 public final class LayerKvCache implements StepState {
+  private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+  private static final int L = F.length();
   private final AttentionMask mask;
   private final int numKvHeads;
   private final int headDim;
@@ -339,8 +344,13 @@ public final class LayerKvCache implements StepState {
       int to = keyBase(copy, h);
       if (used == PAGE) {
         System.arraycopy(keys, from, keys, to, headDim * PAGE);
-      } else {
-        for (int e = 0; e < headDim; e++) System.arraycopy(keys, from + e * PAGE, keys, to + e * PAGE, used);
+      } else { // the first used slots of each of d_h key rows: a vector or two each, not d_h calls of arraycopy
+        for (int c = 0; c < used; c += L) {
+          VectorMask<Float> m = F.indexInRange(c, used);
+          for (int e = 0; e < headDim; e++) {
+            FloatVector.fromArray(F, keys, from + e * PAGE + c, m).intoArray(keys, to + e * PAGE + c, m);
+          }
+        }
       }
       System.arraycopy(values, valueBase(page, h), values, valueBase(copy, h), used * headDim);
     }
