@@ -108,13 +108,6 @@ public final class Decoding {
     int[] runSlot = new int[8];
     int[] runLength = new int[8];
     int runs;
-    /** The second row's buffers when rows go in pairs. */
-    private Scratch partner;
-
-    Scratch partner() {
-      if (partner == null) partner = new Scratch(qt.length);
-      return partner;
-    }
 
     Scratch(int dh) {
       qt = new float[dh];
@@ -144,14 +137,6 @@ public final class Decoding {
     float scale = f == ScoreFunction.SCALED_DOT || f == ScoreFunction.MULTIPLICATIVE ? (float) (1 / Math.sqrt(dh)) : 1f;
     float[] kc = cache.keys();
     float[] vc = cache.values();
-    if ((f == ScoreFunction.SCALED_DOT || f == ScoreFunction.DOT) && !check && dh % F.length() == 0) {
-      // two rows at a time: the pages both hold are read once for both (a beam's rows share most)
-      int r0 = from / nq;
-      int r1 = to / nq;
-      for (; r0 + 1 < r1; r0 += 2) attendPair(cfg, cache, steps, token, qa, out, r0, scale, sc, sc.partner());
-      if (r0 == r1) return;
-      from = r0 * nq;
-    }
     int row = -1;
     int t = 0;
     int held = 0;
@@ -216,199 +201,13 @@ public final class Decoding {
       if (check) {
         for (int c = 0; c < held; c++) if (!sc.visible[c]) w[c] = Float.NEGATIVE_INFINITY;
       }
-      normalise(cfg.normaliser(), w, held, n, sc.lanes);
-      weightedValues(w, vc, cache, kvh, dh, sc, out, qo);
-    }
-  }
-
-  /** Scores to weights in place over w[0, held): softmax, or relu(s) / n_t with n the visible keys. */
-  private static void normalise(Normaliser normaliser, float[] w, int held, int n, float[] lanes) {
-    if (normaliser == Normaliser.SOFTMAX) {
-      softmax(w, held, lanes);
-    } else {
-      float inv = 1f / n; // relu(s) / n_t
-      for (int c = 0; c < held; c++) w[c] = w[c] > 0 ? w[c] * inv : 0f;
-    }
-  }
-
-  /**
-   * Rows a and a + 1 for a (scaled) dot-product score on a cache that holds only visible keys, d_h
-   * a multiple of the vector length: what {@link #attend} computes for each, in the same order per
-   * row (the same bits), but a page run both rows hold is read once for the two (a key's score does
-   * not depend on where its vector starts; the values' chains restart at every run as in the
-   * one-row kernel).
-   */
-  private static void attendPair(AttentionConfig cfg, LayerKvCache cache, int steps, int token, float[] qa,
-      float[] out, int a, float scale, Scratch sa, Scratch sb) {
-    int nq = cfg.numHeads();
-    int group = cfg.groupSize();
-    int dh = cfg.headDim();
-    int qRow = nq * dh;
-    Rope rope = cfg.rope();
-    float[] kc = cache.keys();
-    float[] vc = cache.values();
-    int b = a + 1;
-    int ta = prepare(cache, a, sa);
-    int tb = prepare(cache, b, sb);
-    int heldA = cache.tokensHeld(a);
-    int heldB = cache.tokensHeld(b);
-    for (int h = 0; h < nq; h++) {
-      int kvh = h / group;
-      int qa0 = (a * steps + token) * qRow + h * dh;
-      int qb0 = (b * steps + token) * qRow + h * dh;
-      if (rope != null) {
-        rope.rotateInPlace(qa, qa0, ta);
-        rope.rotateInPlace(qa, qb0, tb);
-      }
-      scoresPair(qa, qa0, qb0, scale, kc, cache, kvh, dh, sa, sb);
-      normalise(cfg.normaliser(), sa.w, heldA, heldA, sa.lanes);
-      normalise(cfg.normaliser(), sb.w, heldB, heldB, sb.lanes);
-      weightedValuesPair(vc, cache, kvh, dh, sa, sb, out, qa0, qb0);
-    }
-  }
-
-  /** Row's runs and score buffer in sc; returns the query's position. */
-  private static int prepare(LayerKvCache cache, int row, Scratch sc) {
-    int t = cache.position(row) - 1;
-    int held = cache.tokensHeld(row);
-    runs(cache, row, t + 1 - held, held, sc);
-    if (sc.w.length < wordsFor(held)) sc.w = new float[wordsFor(Math.max(held, 2 * sc.w.length))];
-    return t;
-  }
-
-  /** True when run k of sa and run k of sb are the same slots of the same page. */
-  private static boolean sameRun(Scratch sa, Scratch sb, int k) {
-    return k < sa.runs && k < sb.runs && sa.runPage[k] == sb.runPage[k] && sa.runSlot[k] == sb.runSlot[k]
-        && sa.runLength[k] == sb.runLength[k];
-  }
-
-  /** {@link #scores} of two rows: runs both hold are read once ({@link #scoresOf2}), the others by each row. */
-  private static void scoresPair(float[] q, int qa, int qb, float scale, float[] kt, LayerKvCache cache, int kvh,
-      int dh, Scratch sa, Scratch sb) {
-    int runs = Math.max(sa.runs, sb.runs);
-    for (int k = 0, ca = 0, cb = 0; k < runs; k++) {
-      if (sameRun(sa, sb, k)) {
-        scoresOf2(q, qa, qb, scale, kt, cache.keyBase(sa.runPage[k], kvh) + sa.runSlot[k], LayerKvCache.PAGE, dh,
-            sa.runLength[k], sa.w, ca, sb.w, cb);
+      if (cfg.normaliser() == Normaliser.SOFTMAX) {
+        softmax(w, held, sc.lanes);
       } else {
-        if (k < sa.runs) {
-          scoresOf(q, qa, scale, kt, cache.keyBase(sa.runPage[k], kvh) + sa.runSlot[k], LayerKvCache.PAGE, dh,
-              sa.runLength[k], sa.w, ca);
-        }
-        if (k < sb.runs) {
-          scoresOf(q, qb, scale, kt, cache.keyBase(sb.runPage[k], kvh) + sb.runSlot[k], LayerKvCache.PAGE, dh,
-              sb.runLength[k], sb.w, cb);
-        }
+        float inv = 1f / n; // relu(s) / n_t
+        for (int c = 0; c < held; c++) w[c] = w[c] > 0 ? w[c] * inv : 0f;
       }
-      if (k < sa.runs) ca += sa.runLength[k];
-      if (k < sb.runs) cb += sb.runLength[k];
-    }
-  }
-
-  /**
-   * {@link #scoresOf} for two queries over the same keys: each key vector is loaded once for both,
-   * and each query's sums run in the same four chains (e mod 4) as there, so the bits are the same.
-   */
-  private static void scoresOf2(float[] q, int qa, int qb, float scale, float[] kt, int base, int stride, int dh,
-      int held, float[] wa, int woa, float[] wb, int wob) {
-    int l = F.length();
-    int e4 = dh - dh % 4;
-    for (int c = 0; c < held; c += l) {
-      VectorMask<Float> m = F.indexInRange(c, held);
-      FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-      FloatVector b0 = a0, b1 = a0, b2 = a0, b3 = a0;
-      int row = base + c;
-      int e = 0;
-      for (; e < e4; e += 4, row += 4 * stride) {
-        FloatVector k0 = FloatVector.fromArray(F, kt, row, m);
-        FloatVector k1 = FloatVector.fromArray(F, kt, row + stride, m);
-        FloatVector k2 = FloatVector.fromArray(F, kt, row + 2 * stride, m);
-        FloatVector k3 = FloatVector.fromArray(F, kt, row + 3 * stride, m);
-        a0 = k0.fma(FloatVector.broadcast(F, q[qa + e]), a0);
-        b0 = k0.fma(FloatVector.broadcast(F, q[qb + e]), b0);
-        a1 = k1.fma(FloatVector.broadcast(F, q[qa + e + 1]), a1);
-        b1 = k1.fma(FloatVector.broadcast(F, q[qb + e + 1]), b1);
-        a2 = k2.fma(FloatVector.broadcast(F, q[qa + e + 2]), a2);
-        b2 = k2.fma(FloatVector.broadcast(F, q[qb + e + 2]), b2);
-        a3 = k3.fma(FloatVector.broadcast(F, q[qa + e + 3]), a3);
-        b3 = k3.fma(FloatVector.broadcast(F, q[qb + e + 3]), b3);
-      }
-      for (; e < dh; e++, row += stride) {
-        FloatVector k0 = FloatVector.fromArray(F, kt, row, m);
-        a0 = k0.fma(FloatVector.broadcast(F, q[qa + e]), a0);
-        b0 = k0.fma(FloatVector.broadcast(F, q[qb + e]), b0);
-      }
-      a0.add(a1).add(a2.add(a3)).mul(scale).intoArray(wa, woa + c, m);
-      b0.add(b1).add(b2.add(b3)).mul(scale).intoArray(wb, wob + c, m);
-    }
-  }
-
-  /**
-   * {@link #weightedValues} of two rows (d_h a multiple of the vector length) with the same chains
-   * per row: a run both hold has its value vectors loaded once for both.
-   */
-  private static void weightedValuesPair(float[] v, LayerKvCache cache, int kvh, int dh, Scratch sa, Scratch sb,
-      float[] out, int ooa, int oob) {
-    int l = F.length();
-    float[] wa = sa.w;
-    float[] wb = sb.w;
-    int runs = Math.max(sa.runs, sb.runs);
-    for (int e = 0; e < dh; e += l) {
-      FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-      FloatVector b0 = a0, b1 = a0, b2 = a0, b3 = a0;
-      for (int k = 0, ca = 0, cb = 0; k < runs; k++) {
-        if (sameRun(sa, sb, k)) {
-          int row = cache.valueBase(sa.runPage[k], kvh) + sa.runSlot[k] * dh + e;
-          int len = sa.runLength[k];
-          int j = 0;
-          for (; j + 4 <= len; j += 4, ca += 4, cb += 4, row += 4 * dh) {
-            FloatVector v0 = FloatVector.fromArray(F, v, row);
-            FloatVector v1 = FloatVector.fromArray(F, v, row + dh);
-            FloatVector v2 = FloatVector.fromArray(F, v, row + 2 * dh);
-            FloatVector v3 = FloatVector.fromArray(F, v, row + 3 * dh);
-            a0 = v0.fma(FloatVector.broadcast(F, wa[ca]), a0);
-            b0 = v0.fma(FloatVector.broadcast(F, wb[cb]), b0);
-            a1 = v1.fma(FloatVector.broadcast(F, wa[ca + 1]), a1);
-            b1 = v1.fma(FloatVector.broadcast(F, wb[cb + 1]), b1);
-            a2 = v2.fma(FloatVector.broadcast(F, wa[ca + 2]), a2);
-            b2 = v2.fma(FloatVector.broadcast(F, wb[cb + 2]), b2);
-            a3 = v3.fma(FloatVector.broadcast(F, wa[ca + 3]), a3);
-            b3 = v3.fma(FloatVector.broadcast(F, wb[cb + 3]), b3);
-          }
-          for (; j < len; j++, ca++, cb++, row += dh) {
-            FloatVector v0 = FloatVector.fromArray(F, v, row);
-            a0 = v0.fma(FloatVector.broadcast(F, wa[ca]), a0);
-            b0 = v0.fma(FloatVector.broadcast(F, wb[cb]), b0);
-          }
-          continue;
-        }
-        if (k < sa.runs) {
-          int row = cache.valueBase(sa.runPage[k], kvh) + sa.runSlot[k] * dh + e;
-          int len = sa.runLength[k];
-          int j = 0;
-          for (; j + 4 <= len; j += 4, ca += 4, row += 4 * dh) {
-            a0 = FloatVector.fromArray(F, v, row).fma(FloatVector.broadcast(F, wa[ca]), a0);
-            a1 = FloatVector.fromArray(F, v, row + dh).fma(FloatVector.broadcast(F, wa[ca + 1]), a1);
-            a2 = FloatVector.fromArray(F, v, row + 2 * dh).fma(FloatVector.broadcast(F, wa[ca + 2]), a2);
-            a3 = FloatVector.fromArray(F, v, row + 3 * dh).fma(FloatVector.broadcast(F, wa[ca + 3]), a3);
-          }
-          for (; j < len; j++, ca++, row += dh) a0 = FloatVector.fromArray(F, v, row).fma(FloatVector.broadcast(F, wa[ca]), a0);
-        }
-        if (k < sb.runs) {
-          int row = cache.valueBase(sb.runPage[k], kvh) + sb.runSlot[k] * dh + e;
-          int len = sb.runLength[k];
-          int j = 0;
-          for (; j + 4 <= len; j += 4, cb += 4, row += 4 * dh) {
-            b0 = FloatVector.fromArray(F, v, row).fma(FloatVector.broadcast(F, wb[cb]), b0);
-            b1 = FloatVector.fromArray(F, v, row + dh).fma(FloatVector.broadcast(F, wb[cb + 1]), b1);
-            b2 = FloatVector.fromArray(F, v, row + 2 * dh).fma(FloatVector.broadcast(F, wb[cb + 2]), b2);
-            b3 = FloatVector.fromArray(F, v, row + 3 * dh).fma(FloatVector.broadcast(F, wb[cb + 3]), b3);
-          }
-          for (; j < len; j++, cb++, row += dh) b0 = FloatVector.fromArray(F, v, row).fma(FloatVector.broadcast(F, wb[cb]), b0);
-        }
-      }
-      a0.add(a1).add(a2.add(a3)).intoArray(out, ooa + e);
-      b0.add(b1).add(b2.add(b3)).intoArray(out, oob + e);
+      weightedValues(w, vc, cache, kvh, dh, sc, out, qo);
     }
   }
 

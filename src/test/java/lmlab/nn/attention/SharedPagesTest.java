@@ -17,7 +17,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * A batched decoding step over a paged cache whose rows share pages (a beam's reorders, rows that
  * went back to a shorter prefix, rows at different positions, page boundaries, ring caches) gives
  * every row, bit for bit, what the same row gets stepped alone on a cache holding only its own
- * keys and values: rows that read a shared page together must each read their own run of it.
+ * keys and values: rows that share a page must each read their own run of it.
  */
 class SharedPagesTest {
   @AfterEach
