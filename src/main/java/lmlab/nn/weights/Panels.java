@@ -31,7 +31,10 @@ import lmlab.tensor.Tensor;
 final class Panels {
   private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
   private static final int L = S.length();
-  /** Input rows per register tile: 4 rows × 4 panels needs 16 accumulators, which fit 32 vector registers, not 16. */
+  /**
+   * Input rows per register tile: 4 rows × 4 panels needs 16 accumulators and 8 rows × 3 panels
+   * 24, which fit 32 vector registers, not 16.
+   */
   private static final int TILE_ROWS = L >= 16 ? 4 : 2;
   /** Multiply-adds above which {@link #product} splits its panels over the worker pool. */
   private static final long PARALLEL_WORK = 1L << 16;
@@ -153,10 +156,28 @@ final class Panels {
     multiply(panels(), k0, k1, 0, out, x, 0, n, b, bo, y, 0, accumulate);
   }
 
-  /** Panels [k0, k1), four at a time, then two, then one, each group against the input rows a tile at a time. */
+  /**
+   * Panels [k0, k1) against the n input rows: eight rows at a time, three panels at a time
+   * ({@link #tile8x3}), then the panels and rows left by {@link #block}.
+   */
   private void multiply(float[] a, int k0, int k1, int from, int to, float[] x, int xo, int n, float[] b, int bo, float[] y,
       int yo, boolean accumulate) {
     Out o = Out.of(from, to, b, bo, y, out, accumulate);
+    int n8 = TILE_ROWS == 4 ? n & ~7 : 0;
+    int k = k0;
+    if (n8 > 0) {
+      for (; k + 3 <= k1; k += 3) {
+        for (int r = 0; r < n8; r += 8) tile8x3(a, k, x, xo + r * in, yo + r * out, o);
+      }
+      block(a, k, k1, x, xo, n8, yo, o);
+    }
+    block(a, k0, k1, x, xo + n8 * in, n - n8, yo + n8 * out, o);
+    o.release();
+  }
+
+  /** Panels [k0, k1) against n input rows from x[xo], four panels at a time, then two, then one, each group a row tile at a time. */
+  private void block(float[] a, int k0, int k1, float[] x, int xo, int n, int yo, Out o) {
+    if (n == 0) return;
     int k = k0;
     if (n == 1) for (; k + 8 <= k1; k += 8) tile1x8(a, k, x, xo, yo, o); // one row: eight chains in flight
     for (; k + 4 <= k1; k += 4) {
@@ -177,7 +198,6 @@ final class Panels {
       for (; r + 2 <= n; r += 2) tile2x1(a, k, x, xo + r * in, yo + r * out, o);
       if (r < n) tile1x1(a, k, x, xo + r * in, yo + r * out, o);
     }
-    o.release();
   }
 
   /**
@@ -193,7 +213,7 @@ final class Panels {
     int from, to, bo, stride;
     float[] b, y;
     boolean accumulate;
-    final float[] sums = new float[16 * L];
+    final float[] sums = new float[24 * L];
 
     /** This thread's Out, aimed at columns [from, to) of y; {@link #release} it after the product. */
     static Out of(int from, int to, float[] b, int bo, float[] y, int stride, boolean accumulate) {
@@ -293,6 +313,89 @@ final class Panels {
     a32.intoArray(o.sums, 14 * L);
     a33.intoArray(o.sums, 15 * L);
     o.flush(k, 4, 4, y0);
+  }
+
+  /**
+   * Eight rows × three panels: 24 accumulators, the three weight vectors and a broadcast fill 28 of
+   * the 32 vector registers, and each weight vector is loaded once for all eight rows (two 4 × 4
+   * tiles load it twice, the second time from L2 when in = 768). A thread's half of 12, 36 or 48
+   * panels is a whole number of these.
+   */
+  private void tile8x3(float[] a, int k, float[] x, int x0, int y0, Out o) {
+    int stride = ps;
+    int w0 = k * stride;
+    int x1 = x0 + in, x2 = x1 + in, x3 = x2 + in, x4 = x3 + in, x5 = x4 + in, x6 = x5 + in, x7 = x6 + in;
+    FloatVector a00 = FloatVector.zero(S), a01 = a00, a02 = a00;
+    FloatVector a10 = a00, a11 = a00, a12 = a00;
+    FloatVector a20 = a00, a21 = a00, a22 = a00;
+    FloatVector a30 = a00, a31 = a00, a32 = a00;
+    FloatVector a40 = a00, a41 = a00, a42 = a00;
+    FloatVector a50 = a00, a51 = a00, a52 = a00;
+    FloatVector a60 = a00, a61 = a00, a62 = a00;
+    FloatVector a70 = a00, a71 = a00, a72 = a00;
+    for (int q = 0; q < in; q++) {
+      int wq = w0 + q * L;
+      FloatVector v0 = FloatVector.fromArray(S, a, wq);
+      FloatVector v1 = FloatVector.fromArray(S, a, wq + stride);
+      FloatVector v2 = FloatVector.fromArray(S, a, wq + 2 * stride);
+      FloatVector c = FloatVector.broadcast(S, x[x0 + q]);
+      a00 = v0.fma(c, a00);
+      a01 = v1.fma(c, a01);
+      a02 = v2.fma(c, a02);
+      c = FloatVector.broadcast(S, x[x1 + q]);
+      a10 = v0.fma(c, a10);
+      a11 = v1.fma(c, a11);
+      a12 = v2.fma(c, a12);
+      c = FloatVector.broadcast(S, x[x2 + q]);
+      a20 = v0.fma(c, a20);
+      a21 = v1.fma(c, a21);
+      a22 = v2.fma(c, a22);
+      c = FloatVector.broadcast(S, x[x3 + q]);
+      a30 = v0.fma(c, a30);
+      a31 = v1.fma(c, a31);
+      a32 = v2.fma(c, a32);
+      c = FloatVector.broadcast(S, x[x4 + q]);
+      a40 = v0.fma(c, a40);
+      a41 = v1.fma(c, a41);
+      a42 = v2.fma(c, a42);
+      c = FloatVector.broadcast(S, x[x5 + q]);
+      a50 = v0.fma(c, a50);
+      a51 = v1.fma(c, a51);
+      a52 = v2.fma(c, a52);
+      c = FloatVector.broadcast(S, x[x6 + q]);
+      a60 = v0.fma(c, a60);
+      a61 = v1.fma(c, a61);
+      a62 = v2.fma(c, a62);
+      c = FloatVector.broadcast(S, x[x7 + q]);
+      a70 = v0.fma(c, a70);
+      a71 = v1.fma(c, a71);
+      a72 = v2.fma(c, a72);
+    }
+    a00.intoArray(o.sums, 0 * L);
+    a01.intoArray(o.sums, 1 * L);
+    a02.intoArray(o.sums, 2 * L);
+    a10.intoArray(o.sums, 3 * L);
+    a11.intoArray(o.sums, 4 * L);
+    a12.intoArray(o.sums, 5 * L);
+    a20.intoArray(o.sums, 6 * L);
+    a21.intoArray(o.sums, 7 * L);
+    a22.intoArray(o.sums, 8 * L);
+    a30.intoArray(o.sums, 9 * L);
+    a31.intoArray(o.sums, 10 * L);
+    a32.intoArray(o.sums, 11 * L);
+    a40.intoArray(o.sums, 12 * L);
+    a41.intoArray(o.sums, 13 * L);
+    a42.intoArray(o.sums, 14 * L);
+    a50.intoArray(o.sums, 15 * L);
+    a51.intoArray(o.sums, 16 * L);
+    a52.intoArray(o.sums, 17 * L);
+    a60.intoArray(o.sums, 18 * L);
+    a61.intoArray(o.sums, 19 * L);
+    a62.intoArray(o.sums, 20 * L);
+    a70.intoArray(o.sums, 21 * L);
+    a71.intoArray(o.sums, 22 * L);
+    a72.intoArray(o.sums, 23 * L);
+    o.flush(k, 3, 8, y0);
   }
 
   private void tile2x4(float[] a, int k, float[] x, int x0, int y0, Out o) {

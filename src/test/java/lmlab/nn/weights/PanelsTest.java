@@ -81,6 +81,52 @@ class PanelsTest {
     }
   }
 
+  /**
+   * Eight rows and more take the 8-row, 3-panel tile (the rest of the rows and panels the smaller
+   * tiles): every row keeps its one-row bits, for any panel count and an input width that is not a
+   * multiple of the vector width, and any range of panels (a thread's share) writes the whole
+   * product's bits in its columns and nothing elsewhere.
+   */
+  @Test
+  void eightRowTilesAndPanelRangesKeepEachRowsOneRowBits() {
+    Random r = new Random(17);
+    int l = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length();
+    for (int panels : new int[] {1, 2, 3, 4, 5, 7, 12}) {
+      for (int in : new int[] {7, 193}) {
+        int out = panels * l - (panels > 1 ? 5 : 0);
+        float[] w = random(r, out * in);
+        float[] b = random(r, out);
+        FloatWeights f = new FloatWeights(Tensor.of(w, out, in));
+        for (int n : new int[] {7, 8, 9, 11, 15, 16}) { // up to FloatWeights.FEW_ROWS: more go through the GEMM
+          float[] x = random(r, n * in);
+          float[] y = new float[n * out];
+          f.matmul(x, n, b, 0, y, false);
+          for (int row = 0; row < n; row++) {
+            float[] alone = new float[out];
+            f.rows(0, out, x, row * in, b, 0, alone, 0, false);
+            for (int j = 0; j < out; j++) {
+              assertThat(y[row * out + j]).as("%d panels, in %d, %d rows: row %d column %d", panels, in, n, row, j)
+                  .isEqualTo(alone[j]);
+            }
+          }
+          for (int k0 = 0; k0 < panels; k0++) {
+            for (int k1 = k0 + 1; k1 <= panels; k1++) {
+              float[] part = new float[n * out];
+              java.util.Arrays.fill(part, 7f);
+              f.matmulPanels(k0, k1, x, n, b, 0, part, false);
+              for (int i = 0; i < part.length; i++) {
+                int j = i % out;
+                float want = j >= k0 * l && j < k1 * l ? y[i] : 7f;
+                assertThat(part[i]).as("%d panels, in %d, %d rows, panels [%d, %d) at %d", panels, in, n, k0, k1, i)
+                    .isEqualTo(want);
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+
   @Test
   void weightsChangedInPlaceAreSeenFromTheNextDecodingState() {
     Random r = new Random(12);
