@@ -181,7 +181,7 @@ public final class BenchServeCommand implements Runnable {
 
   /**
    * The decoding thread's time per step (microseconds) in the timed runs of one kind: joining
-   * requests, the batched step, sampling, handing tokens to the slot threads, the rest, and
+   * requests, the batched step, sampling, handing tokens to the requests' sinks, the rest, and
    * waiting for requests; with the steps, rows per step, and the busy share of the wall time.
    */
   private static ObjectNode breakdown(StepTimes t, double wallSeconds) {

@@ -17,8 +17,8 @@ import lmlab.models.LanguageModel;
  * together (continuous batching: between steps, finished and cancelled rows leave and waiting
  * requests join, their prompts stepped on their own first). Each sampled token goes to its
  * request's sink in this thread (the sink assembles text and starts a non-blocking write), so a
- * step wakes no slot thread: on two cores, eight slot threads woken per step took the time the
- * step needed. A slot thread only waits for its request to end. A sink that refuses a token
+ * step wakes no slot thread (on two cores, every thread woken per step competes with the step's
+ * own threads). A slot thread only waits for its request to end. A sink that refuses a token
  * (stop string, timeout, client gone) or reports itself cancelled ends its request, and the row
  * leaves before the next step.
  */
