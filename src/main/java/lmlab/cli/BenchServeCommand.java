@@ -32,28 +32,31 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code lmlab bench serve}: what continuous batching buys (issue 19 acceptance 2). A real
- * {@code lmlab serve} on 127.0.0.1 with P slots; one stream of T tokens, then P concurrent streams
- * of T tokens (seeds s .. s + P - 1), timed end to end over HTTP; aggregate tokens/s of the P
- * streams against one stream's, and whether the concurrent outputs equal the same requests sent
- * one after another.
+ * {@code lmlab serve} on 127.0.0.1 with P slots; P streams of T tokens (seeds s .. s + P - 1) one
+ * after another, then the same P concurrently, timed end to end over HTTP; aggregate tokens/s of
+ * the P concurrent streams against one stream's, and whether the concurrent outputs equal the
+ * sequential ones.
  */
 @Command(
     name = "serve",
     mixinStandardHelpOptions = true,
     description = {
-      "Measure continuous batching through a real lmlab serve on 127.0.0.1: one streamed request of",
-      "--tokens T, then --parallel P concurrent streams of T (seeds --seed .. --seed+P-1, temperature 1,",
-      "no end-of-sequence: every stream takes T tokens). Median of --reps runs each, after a warm-up",
-      "until the speed settles.",
+      "Measure continuous batching through a real lmlab serve on 127.0.0.1: --parallel P streamed",
+      "requests of --tokens T one after another (one stream's speed), then the same P concurrently",
+      "(seeds --seed .. --seed+P-1, temperature 1, no end-of-sequence: every stream takes T tokens).",
+      "Median of --reps runs each, alternating, after a warm-up until the speed settles.",
       "Default model: the chargpt preset (random weights, context 256) over a 65-character vocabulary.",
       "One JSON line: {\"bench\":\"serve\",\"model\":..,\"parallel\":P,\"tokens\":T,\"single_seconds\":..,",
       " \"single_tokens_per_s\":..,\"batch_seconds\":..,\"aggregate_tokens_per_s\":..,\"ratio\":..,",
       " \"equal_to_sequential\":true|false,\"single_step_us\":{..},\"batch_step_us\":{..},\"threads\":..}",
+      "equal_to_sequential: every run's concurrent texts equal its sequential ones.",
       "*_cpu_us_per_token: the process's CPU time (server and client, every thread) per generated token.",
       "*_step_us: the server's decoding thread per step in the timed runs (microseconds): join (prompts of",
-      " joining requests), step (the batched model step), sample, hand (tokens to the slot threads), other,",
+      " joining requests), step (the batched model step), sample, hand (tokens to the requests' sinks: text,",
+      " event, write), other,",
       " wait (no request); with steps, rows_per_step, joins and busy_share (busy time / wall time).",
-      "ratio = aggregate_tokens_per_s / single_tokens_per_s."
+      "single_seconds: one stream's time (the sequential run's / P). ratio = aggregate_tokens_per_s /",
+      " single_tokens_per_s."
     })
 public final class BenchServeCommand implements Runnable {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -115,29 +118,37 @@ public final class BenchServeCommand implements Runnable {
           throw new IllegalStateException("bench serve warm-up: " + e.getMessage(), e);
         }
       });
+      // one stream's speed: the same P requests one after another (seeds s .. s + P - 1), so each
+      // timed window is P streams long (one stream of T tokens lasts only a few scheduler time
+      // slices on a shared machine, and its reading moved with them) and its texts are the
+      // sequential side of equal_to_sequential
       double[] single = new double[reps];
       double[] batch = new double[reps];
-      List<String> together = null;
+      boolean equal = true;
       StepTimes singleTimes = StepTimes.ZERO, batchTimes = StepTimes.ZERO;
       long singleCpu = 0, batchCpu = 0;
+      ProcessCpuClock.nanos(); // its first call links clock_gettime: not inside a timed window
       for (int r = 0; r < reps; r++) {
-        StepTimes before = g.stepTimes();
+        // each window's decoding-thread times are read next to its wall-clock ends
         long c0 = ProcessCpuClock.nanos();
+        StepTimes before = g.stepTimes();
         long t0 = System.nanoTime();
-        stream(url, name, seed);
-        single[r] = (System.nanoTime() - t0) / 1e9;
-        long c1 = ProcessCpuClock.nanos();
+        List<String> sequential = new ArrayList<>();
+        for (int i = 0; i < parallel; i++) sequential.add(stream(url, name, seed + i));
+        single[r] = (System.nanoTime() - t0) / 1e9 / parallel;
         StepTimes mid = g.stepTimes();
+        long c1 = ProcessCpuClock.nanos();
         t0 = System.nanoTime();
-        together = concurrent(url, name);
+        List<String> together = concurrent(url, name);
         batch[r] = (System.nanoTime() - t0) / 1e9;
+        StepTimes after = g.stepTimes();
+        long c2 = ProcessCpuClock.nanos();
         singleCpu += c1 - c0;
-        batchCpu += ProcessCpuClock.nanos() - c1;
+        batchCpu += c2 - c1;
         singleTimes = singleTimes.plus(mid.minus(before));
-        batchTimes = batchTimes.plus(g.stepTimes().minus(mid));
+        batchTimes = batchTimes.plus(after.minus(mid));
+        equal &= sequential.equals(together);
       }
-      List<String> sequential = new ArrayList<>();
-      for (int i = 0; i < parallel; i++) sequential.add(stream(url, name, seed + i));
       double s = median(single);
       double b = median(batch);
       ObjectNode out = JSON.createObjectNode();
@@ -145,12 +156,12 @@ public final class BenchServeCommand implements Runnable {
       out.put("single_seconds", s).put("single_tokens_per_s", tokens / s);
       out.put("batch_seconds", b).put("aggregate_tokens_per_s", (double) parallel * tokens / b);
       out.put("ratio", parallel * s / b);
-      out.put("equal_to_sequential", sequential.equals(together));
+      out.put("equal_to_sequential", equal);
       // the process's CPU time per generated token (server and client): less noisy than wall time
       // on a shared machine, and what the two cores' share of each token is
-      out.put("single_cpu_us_per_token", Math.round(10.0 * singleCpu / 1e3 / (reps * (double) tokens)) / 10.0);
+      out.put("single_cpu_us_per_token", Math.round(10.0 * singleCpu / 1e3 / (reps * (double) parallel * tokens)) / 10.0);
       out.put("batch_cpu_us_per_token", Math.round(10.0 * batchCpu / 1e3 / (reps * (double) parallel * tokens)) / 10.0);
-      out.set("single_step_us", breakdown(singleTimes, sum(single)));
+      out.set("single_step_us", breakdown(singleTimes, parallel * sum(single)));
       out.set("batch_step_us", breakdown(batchTimes, sum(batch)));
       out.put("threads", Parallel.threads());
       cl.getOut().println(out);
@@ -170,7 +181,7 @@ public final class BenchServeCommand implements Runnable {
 
   /**
    * The decoding thread's time per step (microseconds) in the timed runs of one kind: joining
-   * requests, the batched step, sampling, handing tokens to the slot threads, the rest, and
+   * requests, the batched step, sampling, handing tokens to the requests' sinks, the rest, and
    * waiting for requests; with the steps, rows per step, and the busy share of the wall time.
    */
   private static ObjectNode breakdown(StepTimes t, double wallSeconds) {

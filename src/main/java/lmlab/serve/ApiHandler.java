@@ -29,7 +29,6 @@ import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
-import org.eclipse.jetty.util.Blocker;
 import org.eclipse.jetty.util.Callback;
 
 /**
@@ -272,7 +271,7 @@ final class ApiHandler extends Handler.Abstract {
       // a stream's writes notice a closed connection themselves, and its headers go out now
       if (req.stream()) endWatch(watch, response);
       Responder out = req.stream()
-          ? new StreamResponder(response, rid, chat, req, created(), model.name(), req.ignored())
+          ? new StreamResponder(response, rid, chat, req, created(), model.name(), req.ignored(), () -> gone.set(true))
           : new JsonResponder(rid, chat, req, created(), model.name());
       Outcome o = generate(req, out, deadline, gone);
       endWatch(watch, response);
@@ -321,14 +320,10 @@ final class ApiHandler extends Handler.Abstract {
     boolean[] timedOut = {false};
     Generator.Request g = new Generator.Request(req.prompt(), req.sampling(), req.maxTokens(),
         req.logprobs() ? Math.max(req.topLogprobs(), 0) : 0, constraint);
+    // called in the decoding thread: text assembly and a write that does not block
     model.generate(g, new Generator.TokenSink() {
       @Override
       public boolean accept(Generator.Token token) {
-        return accept(token, false);
-      }
-
-      @Override
-      public boolean accept(Generator.Token token, boolean ready) {
         if (gone.get()) return false;
         if (System.nanoTime() > deadline) {
           timedOut[0] = true;
@@ -349,12 +344,17 @@ final class ApiHandler extends Handler.Abstract {
         }
         if (!more && !text.stopped()) inc += text.finish();
         try {
-          out.token(token, inc, model, ready && more);
+          out.token(token, inc, model);
         } catch (IOException e) {
           gone.set(true);
           return false;
         }
         return more;
+      }
+
+      @Override
+      public boolean cancelled() {
+        return gone.get();
       }
     });
     // the generator ends a structured value itself (the constraint is its own until it returns)
@@ -393,8 +393,8 @@ final class ApiHandler extends Handler.Abstract {
 
   /** Where generated text goes: a JSON body at the end, or server-sent events as it comes. */
   interface Responder {
-    /** more: another token follows at once, so a stream may hold this one's event and write both together. */
-    void token(Generator.Token token, String textIncrement, Generator model, boolean more) throws IOException;
+    /** One token's text increment (called in the decoding thread: must not block). */
+    void token(Generator.Token token, String textIncrement, Generator model) throws IOException;
 
     void text(String textIncrement) throws IOException;
 
@@ -444,7 +444,7 @@ final class ApiHandler extends Handler.Abstract {
     }
 
     @Override
-    public void token(Generator.Token t, String inc, Generator model, boolean more) {
+    public void token(Generator.Token t, String inc, Generator model) {
       text.append(inc);
       if (!req.logprobs() || model.isEndOfSequence(t.id())) return;
       if (chat) {
@@ -491,7 +491,13 @@ final class ApiHandler extends Handler.Abstract {
     }
   }
 
-  /** Server-sent events: role chunk, one chunk per text increment, the finish chunk, usage, [DONE]. */
+  /**
+   * Server-sent events: role chunk, one chunk per text increment, the finish chunk, usage, [DONE].
+   * Token events are written from the decoding thread without blocking: a write starts at once
+   * when none is in flight, else the event waits in {@code pending} and goes out with the others
+   * waiting when the write in flight completes (one write, one wake-up of the client). A failed
+   * write means the client is gone: {@code onFailure} runs, and later events are refused.
+   */
   static final class StreamResponder implements Responder {
     private final Response response;
     private final String id;
@@ -499,17 +505,43 @@ final class ApiHandler extends Handler.Abstract {
     private final ParsedRequest req;
     private final long created;
     private final String modelName;
-    /** Events of tokens whose successors were already waiting, written with the next write. */
-    private final StringBuilder held = new StringBuilder();
+    private final Runnable onFailure;
+    /** Events waiting for the write in flight (under the lock of this). */
+    private final StringBuilder pending = new StringBuilder();
+    private boolean writing;
+    private Throwable failure;
+    private final Callback written = new Callback() {
+      @Override
+      public void succeeded() {
+        next();
+      }
+
+      @Override
+      public void failed(Throwable x) {
+        synchronized (StreamResponder.this) {
+          failure = x;
+          writing = false;
+          pending.setLength(0);
+          StreamResponder.this.notifyAll();
+        }
+        onFailure.run();
+      }
+
+      @Override
+      public InvocationType getInvocationType() {
+        return InvocationType.NON_BLOCKING;
+      }
+    };
 
     StreamResponder(Response response, String id, boolean chat, ParsedRequest req, long created, String modelName,
-        List<String> ignored) throws IOException {
+        List<String> ignored, Runnable onFailure) throws IOException {
       this.response = response;
       this.id = id;
       this.chat = chat;
       this.req = req;
       this.created = created;
       this.modelName = modelName;
+      this.onFailure = onFailure;
       response.setStatus(200);
       response.getHeaders().put(HttpHeader.CONTENT_TYPE, "text/event-stream");
       response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-cache");
@@ -520,7 +552,7 @@ final class ApiHandler extends Handler.Abstract {
         ch.putObject("delta").put("role", "assistant").put("content", "");
         ch.putNull("logprobs");
         ch.putNull("finish_reason");
-        write("data: " + r + "\n\n", false);
+        send("data: " + r + "\n\n");
       }
     }
 
@@ -549,15 +581,46 @@ final class ApiHandler extends Handler.Abstract {
       return finishChoice(r, null);
     }
 
-    /** Writes s after the events held back, and blocks until it is written. */
-    private void write(String s, boolean last) throws IOException {
-      if (!held.isEmpty()) {
-        s = held.append(s).toString();
-        held.setLength(0);
+    /** Writes s after the events before it, without blocking; fails once a write has failed. */
+    private void send(String s) throws IOException {
+      synchronized (this) {
+        if (failure != null) throw new IOException("the stream's write failed", failure);
+        if (writing) {
+          pending.append(s);
+          return;
+        }
+        writing = true;
       }
-      try (Blocker.Callback cb = Blocker.callback()) {
-        response.write(last, ByteBuffer.wrap(s.getBytes(StandardCharsets.UTF_8)), cb);
-        cb.block();
+      response.write(false, ByteBuffer.wrap(s.getBytes(StandardCharsets.UTF_8)), written);
+    }
+
+    /** The write in flight completed: writes what waited meanwhile, or becomes idle. */
+    private void next() {
+      String s;
+      synchronized (this) {
+        if (pending.isEmpty()) {
+          writing = false;
+          notifyAll();
+          return;
+        }
+        s = pending.toString();
+        pending.setLength(0);
+      }
+      response.write(false, ByteBuffer.wrap(s.getBytes(StandardCharsets.UTF_8)), written);
+    }
+
+    /** Waits until every event sent so far is written; throws if a write failed. */
+    private void drain() throws IOException {
+      synchronized (this) {
+        while (writing) {
+          try {
+            wait();
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while writing the stream", e);
+          }
+        }
+        if (failure != null) throw new IOException("the stream's write failed", failure);
       }
     }
 
@@ -567,30 +630,27 @@ final class ApiHandler extends Handler.Abstract {
     }
 
     @Override
-    public void token(Generator.Token t, String inc, Generator model, boolean more) throws IOException {
+    public void token(Generator.Token t, String inc, Generator model) throws IOException {
       if (inc.isEmpty() && !req.logprobs()) return;
       if (inc.isEmpty() && model.isEndOfSequence(t.id())) return;
-      String event;
       if (req.logprobs()) {
         ObjectNode c = textChunk(inc);
         if (!model.isEndOfSequence(t.id())) {
           ObjectNode ch = (ObjectNode) c.get("choices").get(0);
           if (chat) ch.putObject("logprobs").putArray("content").add(chatLogprob(model, t));
         }
-        event = "data: " + c + "\n\n";
+        send("data: " + c + "\n\n");
       } else {
-        event = textEvent(inc);
+        send(textEvent(inc));
       }
-      // the next token is already waiting: one write for both (one wake-up of the client)
-      if (more) held.append(event);
-      else write(event, false);
     }
 
     @Override
     public void text(String inc) throws IOException {
-      write(textEvent(inc), false);
+      send(textEvent(inc));
     }
 
+    /** The finish chunk, usage and [DONE] in the response's last write, once the events before them are written. */
     @Override
     public void finish(String finishReason, int promptTokens, int completionTokens, Response response, Callback callback) {
       try {
@@ -600,15 +660,16 @@ final class ApiHandler extends Handler.Abstract {
         else c.put("text", "");
         c.putNull("logprobs");
         finishChoice(last, finishReason);
-        write("data: " + last + "\n\n", false);
+        StringBuilder end = new StringBuilder("data: ").append(last).append("\n\n");
         if (req.includeUsage()) {
           ObjectNode u = chunk();
           u.putArray("choices");
           u.set("usage", usage(promptTokens, completionTokens));
-          write("data: " + u + "\n\n", false);
+          end.append("data: ").append(u).append("\n\n");
         }
-        write("data: [DONE]\n\n", false);
-        response.write(true, ByteBuffer.allocate(0), callback);
+        end.append("data: [DONE]\n\n");
+        drain();
+        response.write(true, ByteBuffer.wrap(end.toString().getBytes(StandardCharsets.UTF_8)), callback);
       } catch (IOException e) {
         callback.failed(e);
       }
@@ -617,7 +678,8 @@ final class ApiHandler extends Handler.Abstract {
     /** An error after the headers: one error event, then the connection closes without [DONE]. */
     void error(ApiError e, Callback callback) {
       try {
-        write("data: " + e.body() + "\n\n", false);
+        send("data: " + e.body() + "\n\n");
+        drain();
       } catch (IOException ignored) {
         // the client is gone anyway
       }

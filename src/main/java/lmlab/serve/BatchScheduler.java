@@ -2,7 +2,9 @@ package lmlab.serve;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.logging.Level;
 import lmlab.decode.ContinuousBatch;
@@ -13,26 +15,38 @@ import lmlab.models.LanguageModel;
  * The decoding thread of {@code lmlab serve}: every request a slot thread hands to
  * {@link #generate} becomes a row of one {@link ContinuousBatch}, and each step feeds all rows
  * together (continuous batching: between steps, finished and cancelled rows leave and waiting
- * requests join, their prompts stepped on their own first). Tokens go back to each slot thread
- * through its own queue, so a slow client never holds up the step; a slot whose sink refuses a
- * token (stop string, timeout, client gone) marks its request cancelled, and the row leaves
- * before the next step.
+ * requests join, their prompts stepped on their own first). Each sampled token goes to its
+ * request's sink in this thread (the sink assembles text and starts a non-blocking write), so a
+ * step wakes no slot thread (on two cores, every thread woken per step competes with the step's
+ * own threads). A slot thread only waits for its request to end. A sink that refuses a token
+ * (stop string, timeout, client gone) or reports itself cancelled ends its request, and the row
+ * leaves before the next step.
  */
 final class BatchScheduler implements AutoCloseable {
-  private static final Object END = new Object();
-
   /** One request in flight. */
   private static final class Job {
     final Generator.Request request;
-    final LinkedBlockingQueue<Object> out = new LinkedBlockingQueue<>();
+    final Generator.TokenSink sink;
+    /** Counted down once the sink will not be called again (the slot thread then finishes the response). */
+    final CountDownLatch ended = new CountDownLatch(1);
+    volatile RuntimeException failure;
     volatile boolean cancelled;
     RowSampler sampler;
     int last;
     int generated;
     boolean done;
 
-    Job(Generator.Request request) {
+    Job(Generator.Request request, Generator.TokenSink sink) {
       this.request = request;
+      this.sink = sink;
+    }
+
+    /** No more tokens for this request (the decoding thread only). */
+    void end(RuntimeException e) {
+      if (done) return;
+      done = true;
+      failure = e;
+      ended.countDown();
     }
   }
 
@@ -107,24 +121,25 @@ final class BatchScheduler implements AutoCloseable {
     }
   }
 
-  /** Generates for one request, calling sink in the caller's thread; returns when the request ends or the sink refuses. */
+  /**
+   * Generates for one request: the sink is called in the decoding thread, and this returns once
+   * it will not be called again (the request ended, or the sink refused or reported itself
+   * cancelled).
+   */
   void generate(Generator.Request request, Generator.TokenSink sink) throws InterruptedException {
     if (closed) throw new IllegalStateException("the decoder is shut down");
-    Job job = new Job(request);
+    Job job = new Job(request, sink);
     incoming.add(job);
     requests.incrementAndGet();
     try {
-      while (true) {
-        Object o = job.out.take();
-        if (o == END) return;
-        if (o instanceof RuntimeException e) throw e;
-        // more: the next token is already here (the end marker does not count: it writes nothing)
-        Object next = job.out.peek();
-        if (!sink.accept((Generator.Token) o, next != null && next != END)) return;
-      }
-    } finally {
+      job.ended.await();
+    } catch (InterruptedException e) {
+      // the row leaves before the next step; the sink must not be running when the caller moves on
       job.cancelled = true;
+      while (!closed && !job.ended.await(50, TimeUnit.MILLISECONDS)) { }
+      throw e;
     }
+    if (job.failure != null) throw job.failure;
   }
 
   private void loop() {
@@ -148,7 +163,10 @@ final class BatchScheduler implements AutoCloseable {
         incoming.drainTo(fresh);
         // leave before join: a slot whose request ended marks it cancelled before its next request can arrive
         prune();
-        for (Job j : fresh) if (!j.cancelled) admit(j);
+        for (Job j : fresh) {
+          if (j.cancelled || j.sink.cancelled()) j.end(null);
+          else admit(j);
+        }
         prune();
         if (active.isEmpty()) {
           account(t1, 0, 0);
@@ -163,15 +181,18 @@ final class BatchScheduler implements AutoCloseable {
         for (int r = 0; r < tokens.length; r++) emit(active.get(r), logits, r * vocab);
         account(t1, t3 - t2, tokens.length);
       } catch (InterruptedException e) {
-        if (closed) return;
+        if (closed) break;
       } catch (RuntimeException e) {
         ApiHandler.LOG.log(Level.SEVERE, "decoding failed", e);
-        for (Job j : active) j.out.add(e);
-        for (Job j : fresh) if (!j.done) j.out.add(e);
+        for (Job j : active) j.end(e);
+        for (Job j : fresh) j.end(e);
         active.clear();
         batch.reset();
       }
     }
+    IllegalStateException shut = new IllegalStateException("the decoder is shut down");
+    for (Job j : active) j.end(shut);
+    for (Job j; (j = incoming.poll()) != null; ) j.end(shut);
   }
 
   /** Per-iteration accumulators of the decoding thread (phases timed inside admit and emit). */
@@ -201,8 +222,7 @@ final class BatchScheduler implements AutoCloseable {
     try {
       logits = batch.join(job.request.prompt());
     } catch (RuntimeException e) {
-      job.done = true;
-      job.out.add(e);
+      job.end(e);
       return;
     } finally {
       joinNs += System.nanoTime() - t0;
@@ -213,25 +233,26 @@ final class BatchScheduler implements AutoCloseable {
     emit(job, logits, 0);
   }
 
+  /** Samples the row's next token and gives it to the request's sink (which writes it out without blocking). */
   private void emit(Job job, float[] logits, int off) {
     Generator.Token t;
     long t0 = System.nanoTime();
     try {
       t = job.sampler.next(logits, off);
     } catch (RuntimeException e) {
-      job.done = true;
-      job.out.add(e);
+      job.end(e);
       return;
     }
     long t1 = System.nanoTime();
     sampleNs += t1 - t0;
     job.last = t.id();
     job.generated++;
-    job.out.add(t);
-    var c = job.request.constraint();
-    if (eos.matches(t.id()) || job.generated >= job.request.maxTokens() || (c != null && c.finished())) {
-      job.done = true;
-      job.out.add(END);
+    try {
+      var c = job.request.constraint();
+      if (!job.sink.accept(t) || eos.matches(t.id()) || job.generated >= job.request.maxTokens() || (c != null && c.finished()))
+        job.end(null);
+    } catch (RuntimeException e) {
+      job.end(e);
     }
     handNs += System.nanoTime() - t1;
   }
@@ -243,7 +264,11 @@ final class BatchScheduler implements AutoCloseable {
     List<Job> kept = new ArrayList<>(active.size());
     for (int r = 0; r < active.size(); r++) {
       Job j = active.get(r);
-      if (j.done || j.cancelled) continue;
+      if (j.done) continue;
+      if (j.cancelled || j.sink.cancelled()) {
+        j.end(null);
+        continue;
+      }
       keep[n++] = r;
       kept.add(j);
     }

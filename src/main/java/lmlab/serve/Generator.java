@@ -47,13 +47,15 @@ public interface Generator {
   byte[][] structuredTokenBytes();
 
   /**
-   * Generates for one request in the caller's thread until {@code sink} returns false, an
-   * end-of-sequence token was passed to it, or {@code maxTokens} tokens were passed. With a
-   * constraint, tokens it does not allow get logit −∞ before temperature and sampling, and each
-   * sampled token is given to {@link JsonConstraint#accept} before the sink sees it, and
+   * Generates for one request until {@code sink} returns false or reports itself cancelled, an
+   * end-of-sequence token was passed to it, or {@code maxTokens} tokens were passed; returns once
+   * the sink will not be called again. The sink may be called in another thread (a batching
+   * implementation calls every request's sink in its decoding thread), so it must not block.
+   * With a constraint, tokens it does not allow get logit −∞ before temperature and sampling, and
+   * each sampled token is given to {@link JsonConstraint#accept} before the sink sees it, and
    * generation ends once {@link JsonConstraint#finished} (the constraint belongs to the generator
-   * until this returns: the caller must not read it meanwhile). Results
-   * must not depend on what else is being generated (serving.md).
+   * until this returns: the caller must not read it meanwhile). Results must not depend on what
+   * else is being generated (serving.md).
    */
   void generate(Request request, TokenSink sink) throws InterruptedException;
 
@@ -78,17 +80,14 @@ public interface Generator {
   /** A sampled token, its log-probability, and the top alternatives when asked for. */
   record Token(int id, float logprob, int[] topIds, float[] topLogprobs) {}
 
-  /** Receives tokens as they are sampled; returns false to stop generation now. */
+  /** Receives tokens as they are sampled (possibly in the generator's thread: it must not block). */
   interface TokenSink {
+    /** Takes the next token; false stops generation now. */
     boolean accept(Token token);
 
-    /**
-     * As {@link #accept(Token)}, told whether more tokens are ready to follow at once: a streamed
-     * response may then hold the token's event and write it with the next ones (one write, one
-     * wake-up of the client, instead of one per token), and writes when nothing more is ready.
-     */
-    default boolean accept(Token token, boolean more) {
-      return accept(token);
+    /** True once the request is cancelled (client gone): polled between steps, so its row leaves before the next one. */
+    default boolean cancelled() {
+      return false;
     }
   }
 }

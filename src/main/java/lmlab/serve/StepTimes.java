@@ -3,8 +3,8 @@ package lmlab.serve;
 /**
  * Where the decoding thread of {@code lmlab serve} spends its time, as totals since start:
  * waiting for a request (batch empty), joining requests (their prompts stepped and appended),
- * the batched step, sampling (logprobs, penalties, mask, the draw), handing tokens to the slot
- * threads, and the rest (pruning, bookkeeping). {@link #minus} gives a window's share, so
+ * the batched step, sampling (logprobs, penalties, mask, the draw), handing tokens to the
+ * requests' sinks (text, event, a write that does not block), and the rest (pruning, bookkeeping). {@link #minus} gives a window's share, so
  * {@code lmlab bench serve} can report a per-step breakdown.
  */
 public record StepTimes(long waitNs, long joinNs, long stepNs, long sampleNs, long handNs, long otherNs, long steps,

@@ -282,6 +282,53 @@ class ServerTest {
     assertThat(steps).isLessThan(200);
   }
 
+  /**
+   * A stream whose client reads nothing until generation is over: the writes never block the
+   * generator (events wait for the write in flight and go out together), and the client then
+   * reads every event in order: the text equals the non-streamed one, and [DONE] ends it. The
+   * events (megabytes) are more than the two sockets' buffers hold, so a blocking write would
+   * stall generation before its end.
+   */
+  @Test
+  void aClientThatDoesNotReadNeverHoldsUpGeneration() throws Exception {
+    model = new ByteGenerator("tiny", 100_000, 0);
+    server = new LmlabServer(model, ServeConfig.defaults().withPort(0)).start();
+    int n = 20_000;
+    String req = "{\"model\": \"tiny\", \"prompt\": \"a\", \"seed\": 7, \"max_tokens\": " + n;
+    byte[] body = (req + ", \"stream\": true}").getBytes(StandardCharsets.UTF_8);
+    try (Socket s = new Socket()) {
+      s.setReceiveBufferSize(4096);
+      s.connect(new java.net.InetSocketAddress("127.0.0.1", server.port()));
+      s.setSoTimeout(30_000);
+      OutputStream o = s.getOutputStream();
+      o.write(("POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: " + body.length
+          + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+      o.write(body);
+      o.flush();
+      long t0 = System.nanoTime();
+      while (model.steps.get() < n && System.nanoTime() - t0 < 20_000_000_000L) Thread.sleep(5);
+      assertThat(model.steps.get()).as("tokens generated while the client read nothing").isEqualTo(n);
+      BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8));
+      StringBuilder text = new StringBuilder();
+      String line;
+      while ((line = in.readLine()) != null && !line.startsWith("data: ")) { }
+      boolean done = false;
+      for (; line != null; line = in.readLine()) {
+        if (!line.startsWith("data: ")) continue;
+        String data = line.substring(6);
+        if (data.equals("[DONE]")) {
+          done = true;
+          break;
+        }
+        text.append(JSON.readTree(data).get("choices").get(0).get("text").asText());
+      }
+      assertThat(done).isTrue();
+      Reply plain = post("/v1/completions", req + "}");
+      assertThat(plain.status()).isEqualTo(200);
+      assertThat(text.toString()).isEqualTo(plain.body().get("choices").get(0).get("text").asText()).hasSize(n);
+    }
+  }
+
   @Test
   void requestTimeoutGives504ThenTheNextRequestSucceeds() throws Exception {
     start(ServeConfig.defaults().withTimeouts(1000, 30_000), 20);
