@@ -68,14 +68,7 @@ class PanelsTest {
           float[] x = random(r, n * in);
           float[] y = new float[n * out];
           f.matmul(x, n, b, 0, y, false);
-          for (int row = 0; row < n; row++) {
-            float[] alone = new float[out];
-            f.rows(0, out, x, row * in, b, 0, alone, 0, false);
-            for (int j = 0; j < out; j++) {
-              assertThat(y[row * out + j]).as("%d panels, in %d, %d rows: row %d column %d", panels, in, n, row, j)
-                  .isEqualTo(alone[j]);
-            }
-          }
+          assertEachRowIsItsOwnStep(f, x, b, y, n, in, out, panels);
         }
       }
     }
@@ -101,14 +94,7 @@ class PanelsTest {
           float[] x = random(r, n * in);
           float[] y = new float[n * out];
           f.matmul(x, n, b, 0, y, false);
-          for (int row = 0; row < n; row++) {
-            float[] alone = new float[out];
-            f.rows(0, out, x, row * in, b, 0, alone, 0, false);
-            for (int j = 0; j < out; j++) {
-              assertThat(y[row * out + j]).as("%d panels, in %d, %d rows: row %d column %d", panels, in, n, row, j)
-                  .isEqualTo(alone[j]);
-            }
-          }
+          assertEachRowIsItsOwnStep(f, x, b, y, n, in, out, panels);
           for (int k0 = 0; k0 < panels; k0++) {
             for (int k1 = k0 + 1; k1 <= panels; k1++) {
               float[] part = new float[n * out];
@@ -151,5 +137,18 @@ class PanelsTest {
     float[] one = new float[out];
     f.rows(0, out, x, in, null, 0, one, 0, false);
     for (int j = 0; j < out; j++) assertThat(one[j]).isEqualTo(fresh[out + j]);
+  }
+
+  /** Row by row, y (n rows of the batched product) equals the row's own one-row product, bit for bit. */
+  private static void assertEachRowIsItsOwnStep(FloatWeights f, float[] x, float[] b, float[] y, int n, int in, int out,
+      int panels) {
+    for (int row = 0; row < n; row++) {
+      float[] alone = new float[out];
+      f.rows(0, out, x, row * in, b, 0, alone, 0, false);
+      for (int j = 0; j < out; j++) {
+        assertThat(y[row * out + j]).as("%d panels, in %d, %d rows: row %d column %d", panels, in, n, row, j)
+            .isEqualTo(alone[j]);
+      }
+    }
   }
 }
