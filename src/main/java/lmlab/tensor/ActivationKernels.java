@@ -10,78 +10,43 @@ package lmlab.tensor;
 public final class ActivationKernels {
   private ActivationKernels() {}
 
-  /** x[0, n) = gelu(x) = x Φ(x), exact (erf). */
-  public static void gelu(float[] x, int n) {
-    gelu(x, 0, n);
-  }
-
-  /** The same on x[off, off + n). */
+  /** x[off, off + n) = gelu(x) = x Φ(x), exact (erf). */
   public static void gelu(float[] x, int off, int n) {
     GeluKernels.exact(x, off, x, off, 0f, x, off, n);
   }
 
-  /** x[0, n) = gelu_tanh(x) = x/2 (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). */
-  public static void geluTanh(float[] x, int n) {
-    geluTanh(x, 0, n);
-  }
-
-  /** The same on x[off, off + n). */
+  /** x[off, off + n) = gelu_tanh(x) = x/2 (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). */
   public static void geluTanh(float[] x, int off, int n) {
     GeluKernels.tanh(x, off, x, off, 0f, x, off, n);
   }
 
-  /** x[0, n) = max(0, x). */
-  public static void relu(float[] x, int n) {
-    relu(x, 0, n);
-  }
-
-  /** The same on x[off, off + n). */
+  /** x[off, off + n) = max(0, x). */
   public static void relu(float[] x, int off, int n) {
     Activations.reluK(x, off, x, off, n);
   }
 
-  /** x[0, n) = silu(x) = x / (1 + e^-x). */
-  public static void silu(float[] x, int n) {
-    silu(x, 0, n);
-  }
-
-  /** The same on x[off, off + n). */
+  /** x[off, off + n) = silu(x) = x / (1 + e^-x). */
   public static void silu(float[] x, int off, int n) {
     Activations.siluK(x, off, x, off, 0f, x, off, n);
   }
 
   /** m[0, n) = silu(g) ⊙ m, overwriting g with silu(g) on the way (SwiGLU's gate times its up projection). */
   public static void siluGate(float[] g, float[] m, int n) {
-    silu(g, n);
+    silu(g, 0, n);
     Elementwise.mulK(g, 0, 1, m, 0, 1, m, 0, n);
   }
 
-  /** x[0, n) = 1 / (1 + e^-x). */
-  public static void sigmoid(float[] x, int n) {
-    sigmoid(x, 0, n);
-  }
-
-  /** The same on x[off, off + n). */
+  /** x[off, off + n) = 1 / (1 + e^-x). */
   public static void sigmoid(float[] x, int off, int n) {
     Activations.sigmoidK(x, off, x, off, n);
   }
 
-  /** x[0, n) = tanh(x). */
-  public static void tanh(float[] x, int n) {
-    tanh(x, 0, n);
-  }
-
-  /** The same on x[off, off + n). */
+  /** x[off, off + n) = tanh(x). */
   public static void tanh(float[] x, int off, int n) {
     Activations.tanhK(x, off, x, off, n);
   }
 
-  /** x[0, n) = min(1, max(0, x)). */
-  public static void slide(float[] x, int n) {
-    slide(x, 0, n);
-  }
-
-  /** The same on x[off, off + n). */
+  /** x[off, off + n) = min(1, max(0, x)). */
   public static void slide(float[] x, int off, int n) {
     Activations.slideK(x, off, x, off, n);
   }

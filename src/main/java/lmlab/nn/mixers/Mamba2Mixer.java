@@ -286,7 +286,7 @@ public final class Mamba2Mixer extends Mixer {
           for (int j = 0; j < k; j++) acc += w[wo + ch * k + j] * window[w0 + j];
           act[ch] = acc;
         }
-        ActivationKernels.silu(act, cd); // [x | B | C]
+        ActivationKernels.silu(act, 0, cd); // [x | B | C]
         for (int hh = 0; hh < h; hh++) {
           float[] dt = {zx[base + di + cd + hh] + dtb[dtbo + hh]};
           ActivationKernels.softplus(dt, 1); // Δ = softplus(δ + dt_bias)

@@ -132,8 +132,8 @@ public final class ReglaMixer extends LinearAttentionMixer {
     float[] r = ws.floats(this, 7, n * dk);
     fProj.step(x, f, n, false, ws);
     rProj.step(x, r, n, false, ws);
-    ActivationKernels.sigmoid(f, n * dk);
-    ActivationKernels.sigmoid(r, n * dk);
+    ActivationKernels.sigmoid(f, 0, n * dk);
+    ActivationKernels.sigmoid(r, 0, n * dk);
     float[] m = state.array(1); // M (rows, H)
     for (int row = 0; row < rows; row++) {
       for (int t = 0; t < tokens; t++) {
