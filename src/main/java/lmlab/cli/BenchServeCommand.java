@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -210,7 +211,7 @@ public final class BenchServeCommand implements Runnable {
       List<Future<String>> fs = new ArrayList<>();
       // every stream connects, then all send together: concurrent streams, not ones whose client
       // threads happened to start a few steps apart
-      java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(parallel);
+      CyclicBarrier start = new CyclicBarrier(parallel);
       for (int i = 0; i < parallel; i++) {
         long s = seed + i;
         fs.add(pool.submit(() -> stream(url, name, s, start)));
@@ -235,7 +236,7 @@ public final class BenchServeCommand implements Runnable {
   }
 
   /** As above; with together, the request is sent once every party has connected. */
-  private String stream(URI url, String name, long s, java.util.concurrent.CyclicBarrier together) throws Exception {
+  private String stream(URI url, String name, long s, CyclicBarrier together) throws Exception {
     ObjectNode body = JSON.createObjectNode();
     body.put("model", name).put("prompt", prompt).put("max_tokens", tokens).put("temperature", 1).put("seed", s)
         .put("stream", true);

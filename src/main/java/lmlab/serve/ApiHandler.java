@@ -624,30 +624,21 @@ final class ApiHandler extends Handler.Abstract {
       }
     }
 
-    /** data: {text chunk}\n\n for one increment. */
-    private String textEvent(String inc) {
-      return "data: " + textChunk(inc) + "\n\n";
-    }
-
     @Override
     public void token(Generator.Token t, String inc, Generator model) throws IOException {
       if (inc.isEmpty() && !req.logprobs()) return;
       if (inc.isEmpty() && model.isEndOfSequence(t.id())) return;
-      if (req.logprobs()) {
-        ObjectNode c = textChunk(inc);
-        if (!model.isEndOfSequence(t.id())) {
-          ObjectNode ch = (ObjectNode) c.get("choices").get(0);
-          if (chat) ch.putObject("logprobs").putArray("content").add(chatLogprob(model, t));
-        }
-        send("data: " + c + "\n\n");
-      } else {
-        send(textEvent(inc));
+      ObjectNode c = textChunk(inc);
+      if (req.logprobs() && !model.isEndOfSequence(t.id())) {
+        ObjectNode ch = (ObjectNode) c.get("choices").get(0);
+        if (chat) ch.putObject("logprobs").putArray("content").add(chatLogprob(model, t));
       }
+      send("data: " + c + "\n\n");
     }
 
     @Override
     public void text(String inc) throws IOException {
-      send(textEvent(inc));
+      send("data: " + textChunk(inc) + "\n\n");
     }
 
     /** The finish chunk, usage and [DONE] in the response's last write, once the events before them are written. */
