@@ -281,20 +281,7 @@ public final class Decoding {
       a0.add(a1).add(a2.add(a3)).mul(scale).intoArray(w, wo + c);
       b0.add(b1).add(b2.add(b3)).mul(scale).intoArray(w, wo + c + l);
     }
-    for (; c + l <= held; c += l) {
-      FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-      int row = base + c;
-      int e = 0;
-      for (; e < e4; e += 4, row += 4 * stride) {
-        a0 = FloatVector.fromArray(F, kt, row).fma(FloatVector.broadcast(F, q[qo + e]), a0);
-        a1 = FloatVector.fromArray(F, kt, row + stride).fma(FloatVector.broadcast(F, q[qo + e + 1]), a1);
-        a2 = FloatVector.fromArray(F, kt, row + 2 * stride).fma(FloatVector.broadcast(F, q[qo + e + 2]), a2);
-        a3 = FloatVector.fromArray(F, kt, row + 3 * stride).fma(FloatVector.broadcast(F, q[qo + e + 3]), a3);
-      }
-      for (; e < dh; e++, row += stride) a0 = FloatVector.fromArray(F, kt, row).fma(FloatVector.broadcast(F, q[qo + e]), a0);
-      a0.add(a1).add(a2.add(a3)).mul(scale).intoArray(w, wo + c);
-    }
-    if (c < held) { // the last keys: the same four chains on a masked vector
+    for (; c < held; c += l) { // the keys left, a vector at a time, the last one masked: the same four chains
       VectorMask<Float> m = F.indexInRange(c, held);
       FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
       int row = base + c;
