@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
+import java.lang.management.CompilationMXBean;
+import java.lang.management.ManagementFactory;
 import java.net.HttpURLConnection;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -45,7 +47,7 @@ import picocli.CommandLine.Option;
       "Measure continuous batching through a real lmlab serve on 127.0.0.1: --parallel P streamed",
       "requests of --tokens T one after another (one stream's speed), then the same P concurrently",
       "(seeds --seed .. --seed+P-1, temperature 1, no end-of-sequence: every stream takes T tokens).",
-      "Median of --reps runs each, alternating, after a warm-up until the speed settles.",
+      "Median of --reps runs each, alternating, after a warm-up until the speed settles and the JIT is quiet.",
       "Default model: the chargpt preset (random weights, context 256) over a 65-character vocabulary.",
       "One JSON line: {\"bench\":\"serve\",\"model\":..,\"parallel\":P,\"tokens\":T,\"single_seconds\":..,",
       " \"single_tokens_per_s\":..,\"batch_seconds\":..,\"aggregate_tokens_per_s\":..,\"ratio\":..,",
@@ -109,16 +111,18 @@ public final class BenchServeCommand implements Runnable {
     }
     try (g; LmlabServer server = new LmlabServer(g, ServeConfig.defaults().withSlots(parallel, 2 * parallel).withPort(0)).start()) {
       URI url = URI.create(server.baseUrl() + "/v1/completions");
-      // warm-up until the speed settles (BenchSupport.warmUp): two fixed rounds left the timed runs
-      // sharing the two cores with C2 still compiling the batched step's kernels
-      BenchSupport.warmUp(2, () -> {
+      // warm-up until the speed settles (BenchSupport.warmUp) and the JIT is quiet: two fixed rounds
+      // left the timed runs sharing the two cores with C2 still compiling the batched step's kernels
+      Runnable round = () -> {
         try {
           stream(url, name, seed);
           concurrent(url, name);
         } catch (Exception e) {
           throw new IllegalStateException("bench serve warm-up: " + e.getMessage(), e);
         }
-      });
+      };
+      BenchSupport.warmUp(2, round);
+      untilCompiled(round);
       // one stream's speed: the same P requests one after another (seeds s .. s + P - 1), so each
       // timed window is P streams long (one stream of T tokens lasts only a few scheduler time
       // slices on a shared machine, and its reading moved with them) and its texts are the
@@ -171,6 +175,26 @@ public final class BenchServeCommand implements Runnable {
       throw e;
     } catch (Exception e) {
       throw new CommandLine.ExecutionException(cl, "bench serve: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * More warm-up rounds until one in which the JIT compilers worked less than 2 % of its wall
+   * time (at most 20 s): on a loaded machine C2 can still be compiling the step's vector kernels
+   * when the speed looks settled (noise hides the gain still to come), and until then they run as
+   * boxed fallbacks that allocate gigabytes per second, so the timed runs would share the cores
+   * with the compiler and the collector.
+   */
+  private static void untilCompiled(Runnable round) {
+    CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
+    if (jit == null || !jit.isCompilationTimeMonitoringSupported()) return;
+    long end = System.nanoTime() + 20_000_000_000L;
+    while (System.nanoTime() < end) {
+      long c0 = jit.getTotalCompilationTime();
+      long t0 = System.nanoTime();
+      round.run();
+      long wallMs = (System.nanoTime() - t0) / 1_000_000;
+      if (jit.getTotalCompilationTime() - c0 < 0.02 * wallMs) return;
     }
   }
 
