@@ -387,12 +387,40 @@ public final class BandAttention {
   // ---------------------------------------------------------------- lane kernels
   // Sᵀ holds a tile's keys as rows and its queries as columns, so a vector holds one key's score
   // for L query rows: the normaliser's max and sum over keys run down the key rows lane-wise,
-  // with no horizontal reduction and no masked tail per query row; which lanes see key j is a
-  // compare against the lanes' bands. Key rows outside the vector's bands are zeroed.
+  // with no horizontal reduction and no masked tail per query row.
 
-  private static VectorMask<Float> visible(FloatVector lo, FloatVector hi, int j) {
+  /**
+   * The key rows of query lanes [i0, i0 + L): [from, to) is where some lane sees the key, [mid0,
+   * mid1) within it where every lane does. Outside [mid0, mid1) {@link #maskEdges} sets the scores
+   * of the lanes that do not see the key to −∞, so the passes over [from, to) need no masks:
+   * exp(−∞) = 0 (Lanes.exp clamps) and relu(−∞) = 0. (A mask chosen per key inside one loop
+   * would merge in a phi, which C2 boxes.)
+   */
+  private record Keys(int from, int mid0, int mid1, int to) {
+    static Keys of(Scratch ws, int i0, int tq) {
+      int last = Math.min(tq, i0 + L) - 1;
+      int from = ws.lo[i0];
+      int to = ws.hi[last];
+      int mid0 = Math.min(Math.max(ws.lo[last], from), to);
+      int mid1 = Math.max(mid0, Math.min(ws.hi[i0], to));
+      return new Keys(from, mid0, mid1, to);
+    }
+  }
+
+  /** Zeroes the key rows outside [from, to) and sets the scores of lanes that do not see a key to −∞. */
+  private static void maskEdges(Scratch ws, float[] s, int ld, int w, int i0, Keys k) {
+    zeroRows(s, ld, i0, 0, k.from);
+    zeroRows(s, ld, i0, k.to, w);
+    FloatVector lo = FloatVector.fromArray(F, ws.loF, i0);
+    FloatVector hi = FloatVector.fromArray(F, ws.hiF, i0);
+    for (int j = k.from; j < k.mid0; j++) maskRow(s, j * ld + i0, lo, hi, j);
+    for (int j = k.mid1; j < k.to; j++) maskRow(s, j * ld + i0, lo, hi, j);
+  }
+
+  private static void maskRow(float[] s, int o, FloatVector lo, FloatVector hi, int j) {
     FloatVector x = FloatVector.broadcast(F, (float) j);
-    return x.compare(VectorOperators.GE, lo).and(x.compare(VectorOperators.LT, hi));
+    VectorMask<Float> in = x.compare(VectorOperators.GE, lo).and(x.compare(VectorOperators.LT, hi));
+    FloatVector.fromArray(F, s, o).blend(Float.NEGATIVE_INFINITY, in.not()).intoArray(s, o);
   }
 
   private static void zeroRows(float[] s, int ld, int i0, int from, int to) {
@@ -407,25 +435,16 @@ public final class BandAttention {
    */
   private static void softmaxLanes(Geometry g, Scratch ws, float[] s, int ld, int w, int i0, int tq, int j0,
       boolean dropNow) {
-    int last = Math.min(tq, i0 + L) - 1;
-    int from = ws.lo[i0];
-    int to = ws.hi[last];
-    zeroRows(s, ld, i0, 0, from);
-    zeroRows(s, ld, i0, to, w);
-    FloatVector lo = FloatVector.fromArray(F, ws.loF, i0);
-    FloatVector hi = FloatVector.fromArray(F, ws.hiF, i0);
+    Keys k = Keys.of(ws, i0, tq);
+    maskEdges(ws, s, ld, w, i0, k);
     float scale = g.scale;
     FloatVector mv = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
-    for (int j = from; j < to; j++) {
-      VectorMask<Float> in = visible(lo, hi, j);
-      mv = mv.max(FloatVector.fromArray(F, s, j * ld + i0).blend(Float.NEGATIVE_INFINITY, in.not()));
-    }
+    for (int j = k.from; j < k.to; j++) mv = mv.max(FloatVector.fromArray(F, s, j * ld + i0));
     FloatVector m = mv.mul(scale);
     FloatVector sum = FloatVector.zero(F);
-    for (int j = from; j < to; j++) {
+    for (int j = k.from; j < k.to; j++) {
       int o = j * ld + i0;
-      VectorMask<Float> in = visible(lo, hi, j);
-      FloatVector e = Lanes.exp(FloatVector.fromArray(F, s, o).mul(scale).sub(m)).blend(0f, in.not());
+      FloatVector e = Lanes.exp(FloatVector.fromArray(F, s, o).mul(scale).sub(m));
       e.intoArray(s, o);
       sum = sum.add(e);
     }
@@ -437,15 +456,14 @@ public final class BandAttention {
       int th = threshold(g.dropout);
       float invKeep = 1f / (1f - g.dropout);
       int st = g.stride();
-      for (int j = from; j < to; j++) {
+      for (int j = k.from; j < k.to; j++) {
         int o = j * ld + i0;
-        VectorMask<Float> on = kept(seeds, j0 + st * j, th).and(visible(lo, hi, j));
-        FloatVector.fromArray(F, s, o).mul(inv).mul(invKeep).blend(0f, on.not()).intoArray(s, o);
+        FloatVector.fromArray(F, s, o).mul(inv).mul(invKeep).blend(0f, kept(seeds, j0 + st * j, th).not()).intoArray(s, o);
       }
     } else {
-      for (int j = from; j < to; j++) {
+      for (int j = k.from; j < k.to; j++) {
         int o = j * ld + i0;
-        FloatVector.fromArray(F, s, o).mul(inv).blend(0f, visible(lo, hi, j).not()).intoArray(s, o);
+        FloatVector.fromArray(F, s, o).mul(inv).intoArray(s, o);
       }
     }
   }
@@ -453,17 +471,12 @@ public final class BandAttention {
   /** ReLU attention of the lanes' query rows: p = relu(scale·s)·(1/n_t) (fa holds scale/n_t). */
   private static void reluLanes(Geometry g, Scratch ws, float[] s, int ld, int w, int i0, int tq, int j0,
       boolean dropNow) {
-    int last = Math.min(tq, i0 + L) - 1;
-    int from = ws.lo[i0];
-    int to = ws.hi[last];
-    zeroRows(s, ld, i0, 0, from);
-    zeroRows(s, ld, i0, to, w);
-    FloatVector lo = FloatVector.fromArray(F, ws.loF, i0);
-    FloatVector hi = FloatVector.fromArray(F, ws.hiF, i0);
+    Keys k = Keys.of(ws, i0, tq);
+    maskEdges(ws, s, ld, w, i0, k);
     FloatVector si = FloatVector.fromArray(F, ws.fa, i0); // scale > 0, so relu(scale·x)·inv = relu(x)·scale·inv
-    for (int j = from; j < to; j++) {
+    for (int j = k.from; j < k.to; j++) {
       int o = j * ld + i0;
-      FloatVector.fromArray(F, s, o).max(0f).mul(si).blend(0f, visible(lo, hi, j).not()).intoArray(s, o);
+      FloatVector.fromArray(F, s, o).max(0f).mul(si).intoArray(s, o);
     }
     if (dropNow) dropLanes(g, ws, s, ld, i0, tq, j0);
   }
@@ -471,12 +484,12 @@ public final class BandAttention {
   /** Dropout on the lanes' weights: p·keep / (1 - p). */
   private static void dropLanes(Geometry g, Scratch ws, float[] s, int ld, int i0, int tq, int j0) {
     if (g.dropout == 0) return;
-    int last = Math.min(tq, i0 + L) - 1;
+    Keys k = Keys.of(ws, i0, tq);
     IntVector seeds = IntVector.fromArray(I, ws.seed, i0);
     int th = threshold(g.dropout);
     float invKeep = 1f / (1f - g.dropout);
     int st = g.stride();
-    for (int j = ws.lo[i0]; j < ws.hi[last]; j++) {
+    for (int j = k.from; j < k.to; j++) {
       int o = j * ld + i0;
       FloatVector.fromArray(F, s, o).mul(invKeep).blend(0f, kept(seeds, j0 + st * j, th).not()).intoArray(s, o);
     }
@@ -486,18 +499,14 @@ public final class BandAttention {
    * Backward of the lanes' query rows: pt holds Sᵀ and dp holds dPᵀ = (dO·Vᵀ)ᵀ; afterwards pt =
    * the weights after dropout and dp = scale·dSᵀ, with dP dropped first (dP ⊙ keep / (1 - p)) and
    * softmax: P = exp(scale·s − lse), dS = P ⊙ (dP − D) (fa = lse, fb = D); ReLU: P = relu(s)·fa,
-   * dS·scale = 1[s > 0]·dP·fa (fa = scale/n_t).
+   * dS·scale = 1[s > 0]·dP·fa (fa = scale/n_t). Lanes that do not see a key get s = −∞, so P = 0
+   * and dS = 0.
    */
   private static void gradLanes(Geometry g, Scratch ws, float[] pt, float[] dp, int ld, int w, int i0, int tq, int j0) {
-    int last = Math.min(tq, i0 + L) - 1;
-    int from = ws.lo[i0];
-    int to = ws.hi[last];
-    zeroRows(pt, ld, i0, 0, from);
-    zeroRows(pt, ld, i0, to, w);
-    zeroRows(dp, ld, i0, 0, from);
-    zeroRows(dp, ld, i0, to, w);
-    FloatVector lo = FloatVector.fromArray(F, ws.loF, i0);
-    FloatVector hi = FloatVector.fromArray(F, ws.hiF, i0);
+    Keys k = Keys.of(ws, i0, tq);
+    maskEdges(ws, pt, ld, w, i0, k);
+    zeroRows(dp, ld, i0, 0, k.from);
+    zeroRows(dp, ld, i0, k.to, w);
     FloatVector a = FloatVector.fromArray(F, ws.fa, i0);
     FloatVector d = FloatVector.fromArray(F, ws.fb, i0);
     float scale = g.scale;
@@ -507,34 +516,32 @@ public final class BandAttention {
       int th = threshold(g.dropout);
       float invKeep = 1f / (1f - g.dropout);
       int st = g.stride();
-      for (int j = from; j < to; j++) {
+      for (int j = k.from; j < k.to; j++) {
         int o = j * ld + i0;
-        VectorMask<Float> out = visible(lo, hi, j).not();
         VectorMask<Float> dropped = kept(seeds, j0 + st * j, th).not();
         FloatVector s = FloatVector.fromArray(F, pt, o);
         FloatVector dpd = FloatVector.fromArray(F, dp, o).mul(invKeep).blend(0f, dropped);
         if (softmax) {
           FloatVector p = Lanes.exp(s.mul(scale).sub(a));
-          p.mul(dpd.sub(d)).mul(scale).blend(0f, out).intoArray(dp, o);
-          p.mul(invKeep).blend(0f, out.or(dropped)).intoArray(pt, o);
+          p.mul(dpd.sub(d)).mul(scale).intoArray(dp, o);
+          p.mul(invKeep).blend(0f, dropped).intoArray(pt, o);
         } else {
-          VectorMask<Float> off = s.compare(VectorOperators.GT, 0f).not().or(out);
+          VectorMask<Float> off = s.compare(VectorOperators.GT, 0f).not();
           dpd.mul(a).blend(0f, off).intoArray(dp, o);
           s.mul(a).mul(invKeep).blend(0f, off.or(dropped)).intoArray(pt, o);
         }
       }
     } else {
-      for (int j = from; j < to; j++) {
+      for (int j = k.from; j < k.to; j++) {
         int o = j * ld + i0;
-        VectorMask<Float> out = visible(lo, hi, j).not();
         FloatVector s = FloatVector.fromArray(F, pt, o);
         FloatVector dpv = FloatVector.fromArray(F, dp, o);
         if (softmax) {
           FloatVector p = Lanes.exp(s.mul(scale).sub(a));
-          p.mul(dpv.sub(d)).mul(scale).blend(0f, out).intoArray(dp, o);
-          p.blend(0f, out).intoArray(pt, o);
+          p.mul(dpv.sub(d)).mul(scale).intoArray(dp, o);
+          p.intoArray(pt, o);
         } else {
-          VectorMask<Float> off = s.compare(VectorOperators.GT, 0f).not().or(out);
+          VectorMask<Float> off = s.compare(VectorOperators.GT, 0f).not();
           dpv.mul(a).blend(0f, off).intoArray(dp, o);
           s.mul(a).blend(0f, off).intoArray(pt, o);
         }
