@@ -407,20 +407,45 @@ public final class BandAttention {
     }
   }
 
-  /** Zeroes the key rows outside [from, to) and sets the scores of lanes that do not see a key to −∞. */
+  /**
+   * Zeroes the key rows next to [from, to) that the products' blocks read (TileProducts.BLOCK − 1
+   * on either side; the rest are never read) and sets the scores of lanes that do not see a key
+   * to −∞.
+   */
   private static void maskEdges(Scratch ws, float[] s, int ld, int w, int i0, Keys k) {
-    zeroRows(s, ld, i0, 0, k.from);
-    zeroRows(s, ld, i0, k.to, w);
+    zeroMargins(s, ld, w, i0, k);
     FloatVector lo = FloatVector.fromArray(F, ws.loF, i0);
     FloatVector hi = FloatVector.fromArray(F, ws.hiF, i0);
     for (int j = k.from; j < k.mid0; j++) maskRow(s, j * ld + i0, lo, hi, j);
     for (int j = k.mid1; j < k.to; j++) maskRow(s, j * ld + i0, lo, hi, j);
   }
 
+  /** As {@link #maskEdges} on Sᵀ, and dPᵀ zero (margins and lanes that do not see the key), so dS = 0 there. */
+  private static void maskEdges(Scratch ws, float[] s, float[] dp, int ld, int w, int i0, Keys k) {
+    zeroMargins(s, ld, w, i0, k);
+    zeroMargins(dp, ld, w, i0, k);
+    FloatVector lo = FloatVector.fromArray(F, ws.loF, i0);
+    FloatVector hi = FloatVector.fromArray(F, ws.hiF, i0);
+    for (int j = k.from; j < k.mid0; j++) maskRow(s, dp, j * ld + i0, lo, hi, j);
+    for (int j = k.mid1; j < k.to; j++) maskRow(s, dp, j * ld + i0, lo, hi, j);
+  }
+
+  private static void maskRow(float[] s, float[] dp, int o, FloatVector lo, FloatVector hi, int j) {
+    FloatVector x = FloatVector.broadcast(F, (float) j);
+    VectorMask<Float> out = x.compare(VectorOperators.GE, lo).and(x.compare(VectorOperators.LT, hi)).not();
+    FloatVector.fromArray(F, s, o).blend(Float.NEGATIVE_INFINITY, out).intoArray(s, o);
+    FloatVector.fromArray(F, dp, o).blend(0f, out).intoArray(dp, o);
+  }
+
   private static void maskRow(float[] s, int o, FloatVector lo, FloatVector hi, int j) {
     FloatVector x = FloatVector.broadcast(F, (float) j);
     VectorMask<Float> in = x.compare(VectorOperators.GE, lo).and(x.compare(VectorOperators.LT, hi));
     FloatVector.fromArray(F, s, o).blend(Float.NEGATIVE_INFINITY, in.not()).intoArray(s, o);
+  }
+
+  private static void zeroMargins(float[] s, int ld, int w, int i0, Keys k) {
+    zeroRows(s, ld, i0, Math.max(0, k.from - (TileProducts.BLOCK - 1)), k.from);
+    zeroRows(s, ld, i0, k.to, Math.min(w, k.to + TileProducts.BLOCK - 1));
   }
 
   private static void zeroRows(float[] s, int ld, int i0, int from, int to) {
@@ -504,9 +529,7 @@ public final class BandAttention {
    */
   private static void gradLanes(Geometry g, Scratch ws, float[] pt, float[] dp, int ld, int w, int i0, int tq, int j0) {
     Keys k = Keys.of(ws, i0, tq);
-    maskEdges(ws, pt, ld, w, i0, k);
-    zeroRows(dp, ld, i0, 0, k.from);
-    zeroRows(dp, ld, i0, k.to, w);
+    maskEdges(ws, pt, dp, ld, w, i0, k);
     FloatVector a = FloatVector.fromArray(F, ws.fa, i0);
     FloatVector d = FloatVector.fromArray(F, ws.fb, i0);
     float scale = g.scale;

@@ -25,6 +25,12 @@ final class TileProducts {
   private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
   private static final int L = F.length();
 
+  /**
+   * Rows per block of {@link #rows} and columns per block of {@link #columns}: a block reads the
+   * union of its rows' bands, up to BLOCK − 1 entries beyond a row's own band on either side.
+   */
+  static final int BLOCK = 4;
+
   private TileProducts() {}
 
   /**
