@@ -375,13 +375,13 @@ public final class BandAttention {
     return (int) Math.ceil(p * (double) (1 << 24));
   }
 
-  /** {@link #keep} for key j of each lane's query row (seeds holds the rows' seeds). */
-  private static VectorMask<Float> kept(IntVector seeds, int j, int th) {
-    IntVector z = seeds.add(j);
-    z = z.lanewise(VectorOperators.XOR, z.lanewise(VectorOperators.LSHR, 16)).mul(0x7feb352d);
-    z = z.lanewise(VectorOperators.XOR, z.lanewise(VectorOperators.LSHR, 15)).mul(0x846ca68b);
-    z = z.lanewise(VectorOperators.XOR, z.lanewise(VectorOperators.LSHR, 16));
-    return z.lanewise(VectorOperators.LSHR, 8).compare(VectorOperators.GE, th).cast(F);
+  /**
+   * {@link #threshold} as the float with its bit pattern: the lane kernels compare the 24 bits of
+   * {@link #keep} with it as floats (for ints in [0, 2^24] float order is int order), so the mask
+   * is a float mask from the start, with no cast from int lanes.
+   */
+  private static float floatThreshold(float p) {
+    return Float.intBitsToFloat(threshold(p));
   }
 
   // ---------------------------------------------------------------- lane kernels
@@ -414,32 +414,31 @@ public final class BandAttention {
    */
   private static void maskEdges(Scratch ws, float[] s, int ld, int w, int i0, Keys k) {
     zeroMargins(s, ld, w, i0, k);
-    FloatVector lo = FloatVector.fromArray(F, ws.loF, i0);
-    FloatVector hi = FloatVector.fromArray(F, ws.hiF, i0);
-    for (int j = k.from; j < k.mid0; j++) maskRow(s, j * ld + i0, lo, hi, j);
-    for (int j = k.mid1; j < k.to; j++) maskRow(s, j * ld + i0, lo, hi, j);
+    for (int j = k.from; j < k.mid0; j++) maskRow(s, j * ld + i0, ws, i0, j);
+    for (int j = k.mid1; j < k.to; j++) maskRow(s, j * ld + i0, ws, i0, j);
   }
 
   /** As {@link #maskEdges} on Sᵀ, and dPᵀ zero (margins and lanes that do not see the key), so dS = 0 there. */
   private static void maskEdges(Scratch ws, float[] s, float[] dp, int ld, int w, int i0, Keys k) {
     zeroMargins(s, ld, w, i0, k);
     zeroMargins(dp, ld, w, i0, k);
-    FloatVector lo = FloatVector.fromArray(F, ws.loF, i0);
-    FloatVector hi = FloatVector.fromArray(F, ws.hiF, i0);
-    for (int j = k.from; j < k.mid0; j++) maskRow(s, dp, j * ld + i0, lo, hi, j);
-    for (int j = k.mid1; j < k.to; j++) maskRow(s, dp, j * ld + i0, lo, hi, j);
+    for (int j = k.from; j < k.mid0; j++) maskRow(s, dp, j * ld + i0, ws, i0, j);
+    for (int j = k.mid1; j < k.to; j++) maskRow(s, dp, j * ld + i0, ws, i0, j);
   }
 
-  private static void maskRow(float[] s, float[] dp, int o, FloatVector lo, FloatVector hi, int j) {
+  // the rows' bands are passed as arrays: a vector argument is boxed when C2 does not inline the call
+  private static void maskRow(float[] s, float[] dp, int o, Scratch ws, int i0, int j) {
     FloatVector x = FloatVector.broadcast(F, (float) j);
-    VectorMask<Float> out = x.compare(VectorOperators.GE, lo).and(x.compare(VectorOperators.LT, hi)).not();
+    VectorMask<Float> out = x.compare(VectorOperators.GE, FloatVector.fromArray(F, ws.loF, i0))
+        .and(x.compare(VectorOperators.LT, FloatVector.fromArray(F, ws.hiF, i0))).not();
     FloatVector.fromArray(F, s, o).blend(Float.NEGATIVE_INFINITY, out).intoArray(s, o);
     FloatVector.fromArray(F, dp, o).blend(0f, out).intoArray(dp, o);
   }
 
-  private static void maskRow(float[] s, int o, FloatVector lo, FloatVector hi, int j) {
+  private static void maskRow(float[] s, int o, Scratch ws, int i0, int j) {
     FloatVector x = FloatVector.broadcast(F, (float) j);
-    VectorMask<Float> in = x.compare(VectorOperators.GE, lo).and(x.compare(VectorOperators.LT, hi));
+    VectorMask<Float> in = x.compare(VectorOperators.GE, FloatVector.fromArray(F, ws.loF, i0))
+        .and(x.compare(VectorOperators.LT, FloatVector.fromArray(F, ws.hiF, i0)));
     FloatVector.fromArray(F, s, o).blend(Float.NEGATIVE_INFINITY, in.not()).intoArray(s, o);
   }
 
@@ -478,12 +477,17 @@ public final class BandAttention {
     FloatVector inv = FloatVector.broadcast(F, 1f).div(sum);
     if (dropNow && g.dropout > 0) {
       IntVector seeds = IntVector.fromArray(I, ws.seed, i0);
-      int th = threshold(g.dropout);
+      float th = floatThreshold(g.dropout);
       float invKeep = 1f / (1f - g.dropout);
       int st = g.stride();
       for (int j = k.from; j < k.to; j++) {
         int o = j * ld + i0;
-        FloatVector.fromArray(F, s, o).mul(inv).mul(invKeep).blend(0f, kept(seeds, j0 + st * j, th).not()).intoArray(s, o);
+        IntVector z = seeds.add(j0 + st * j); // keep(seed, j) lane-wise, written out: as a call C2 boxed its mask
+        z = z.lanewise(VectorOperators.XOR, z.lanewise(VectorOperators.LSHR, 16)).mul(0x7feb352d);
+        z = z.lanewise(VectorOperators.XOR, z.lanewise(VectorOperators.LSHR, 15)).mul(0x846ca68b);
+        z = z.lanewise(VectorOperators.XOR, z.lanewise(VectorOperators.LSHR, 16));
+        VectorMask<Float> dropped = z.lanewise(VectorOperators.LSHR, 8).reinterpretAsFloats().compare(VectorOperators.LT, th);
+        FloatVector.fromArray(F, s, o).mul(inv).mul(invKeep).blend(0f, dropped).intoArray(s, o);
       }
     } else {
       for (int j = k.from; j < k.to; j++) {
@@ -511,12 +515,17 @@ public final class BandAttention {
     if (g.dropout == 0) return;
     Keys k = Keys.of(ws, i0, tq);
     IntVector seeds = IntVector.fromArray(I, ws.seed, i0);
-    int th = threshold(g.dropout);
+    float th = floatThreshold(g.dropout);
     float invKeep = 1f / (1f - g.dropout);
     int st = g.stride();
     for (int j = k.from; j < k.to; j++) {
       int o = j * ld + i0;
-      FloatVector.fromArray(F, s, o).mul(invKeep).blend(0f, kept(seeds, j0 + st * j, th).not()).intoArray(s, o);
+      IntVector z = seeds.add(j0 + st * j); // keep(seed, j) lane-wise, written out: as a call C2 boxed its mask
+      z = z.lanewise(VectorOperators.XOR, z.lanewise(VectorOperators.LSHR, 16)).mul(0x7feb352d);
+      z = z.lanewise(VectorOperators.XOR, z.lanewise(VectorOperators.LSHR, 15)).mul(0x846ca68b);
+      z = z.lanewise(VectorOperators.XOR, z.lanewise(VectorOperators.LSHR, 16));
+      VectorMask<Float> dropped = z.lanewise(VectorOperators.LSHR, 8).reinterpretAsFloats().compare(VectorOperators.LT, th);
+      FloatVector.fromArray(F, s, o).mul(invKeep).blend(0f, dropped).intoArray(s, o);
     }
   }
 
@@ -536,12 +545,16 @@ public final class BandAttention {
     boolean softmax = g.norm == Normaliser.SOFTMAX;
     if (g.dropout > 0) {
       IntVector seeds = IntVector.fromArray(I, ws.seed, i0);
-      int th = threshold(g.dropout);
+      float th = floatThreshold(g.dropout);
       float invKeep = 1f / (1f - g.dropout);
       int st = g.stride();
       for (int j = k.from; j < k.to; j++) {
         int o = j * ld + i0;
-        VectorMask<Float> dropped = kept(seeds, j0 + st * j, th).not();
+        IntVector z = seeds.add(j0 + st * j); // keep(seed, j) lane-wise, written out: as a call C2 boxed its mask
+        z = z.lanewise(VectorOperators.XOR, z.lanewise(VectorOperators.LSHR, 16)).mul(0x7feb352d);
+        z = z.lanewise(VectorOperators.XOR, z.lanewise(VectorOperators.LSHR, 15)).mul(0x846ca68b);
+        z = z.lanewise(VectorOperators.XOR, z.lanewise(VectorOperators.LSHR, 16));
+        VectorMask<Float> dropped = z.lanewise(VectorOperators.LSHR, 8).reinterpretAsFloats().compare(VectorOperators.LT, th);
         FloatVector s = FloatVector.fromArray(F, pt, o);
         FloatVector dpd = FloatVector.fromArray(F, dp, o).mul(invKeep).blend(0f, dropped);
         if (softmax) {
