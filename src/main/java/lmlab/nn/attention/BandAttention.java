@@ -1,7 +1,7 @@
 package lmlab.nn.attention;
 
-import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -140,52 +140,46 @@ public final class BandAttention {
     int tile = g.tile();
     Scratch ws = Scratch.get(tile, width, dh * g.rows(0));
     float[] sc = ws.s;
-    float[] kt = ws.kt;
-    int[] lo = ws.lo;
-    int[] hi = ws.hi;
+    float[] qt = ws.kt;
     for (int r = 0; r < g.residues(); r++) {
       int rows = g.rows(r);
-      // the residue's keys, transposed once for all its tiles: kt[c·rows + u] = K[r + δu, c]
-      TileProducts.transpose(k.storage(), k.offset() + (b * seq + r) * kvRow + kvh * dh, st * kvRow, rows, dh, kt);
+      // the residue's queries, transposed once for all its tiles: qt[c·rows + u] = Q[r + δu, c]
+      TileProducts.transpose(q.storage(), q.offset() + (b * seq + r) * qRow + h * dh, st * qRow, rows, dh, qt);
       for (int u0 = 0; u0 < rows; u0 += tile) {
         int u1 = Math.min(rows, u0 + tile);
         int tq = u1 - u0;
         int base = g.lo(r, u0);
         int w = u1 - base;
-        for (int i = 0; i < tq; i++) {
-          lo[i] = g.lo(r, u0 + i) - base;
-          hi[i] = u0 + i - base + 1;
-        }
-        int qOff = q.offset() + (b * seq + r + st * u0) * qRow + h * dh;
+        int ld = ws.bands(g, r, u0, tq, base, w);
+        int kOff = k.offset() + (b * seq + r + st * base) * kvRow + kvh * dh;
         int vOff = v.offset() + (b * seq + r + st * base) * kvRow + kvh * dh;
-        // S = Q_tile · K_rangeᵀ over each row block's band (raw dot products; the scale is applied per row below)
-        TileProducts.scores(tq, dh, lo, hi, q.storage(), qOff, st * qRow, kt, base, rows, sc, w);
+        // Sᵀ = K_range · Q_tileᵀ over each key block's band of queries (raw dot products)
+        TileProducts.scores(w, dh, ws.kLo, ws.kHi, k.storage(), kOff, st * kvRow, qt, u0, rows, sc, ld);
         for (int i = 0; i < tq; i++) {
-          int u = u0 + i;
-          int a = lo[i];
-          int e = hi[i]; // exclusive
-          int p = i * w;
-          Arrays.fill(sc, p, p + a, 0f);
-          Arrays.fill(sc, p + e, p + w, 0f);
-          if (g.norm == Normaliser.SOFTMAX) {
-            // p = exp(scale·s − m) / Σ exp(scale·s − m), m = scale·max s; lse = m + log Σ
-            float m = g.scale * max(sc, p + a, p + e);
-            float sum = expShift(sc, p + a, p + e, g.scale, m);
-            scaleRange(sc, p + a, p + e, 1f / sum);
-            lse[(b * g.nq + h) * seq + r + st * u] = m + (float) Math.log(sum);
-          } else {
-            reluScale(sc, p + a, p + e, g.scale, 1f / (e - a)); // relu(scale·s) / n_t
-          }
-          if (weightsOut != null) {
-            int t = r + st * u;
-            int wo = ((b * g.nq + h) * seq + t) * seq;
-            for (int c = a; c < e; c++) weightsOut[wo + r + st * (base + c)] = sc[p + c];
-          }
-          if (g.dropout > 0) drop(sc, p, a, e, rowSeed(g, b, h, r + st * u), r + st * base, st, g.dropout);
+          int t = r + st * (u0 + i);
+          if (g.dropout > 0) ws.seed[i] = rowSeed(g, b, h, t);
+          if (g.norm == Normaliser.RELU) ws.fa[i] = g.scale * (1f / (ws.hi[i] - ws.lo[i]));
         }
-        // O_tile = P · V_range
+        for (int i0 = 0; i0 < tq; i0 += L) {
+          if (g.norm == Normaliser.SOFTMAX) {
+            softmaxLanes(g, ws, sc, ld, w, i0, tq, r + st * base, weightsOut == null);
+            for (int i = i0; i < Math.min(tq, i0 + L); i++) {
+              lse[(b * g.nq + h) * seq + r + st * (u0 + i)] = ws.fb[i] + (float) Math.log(ws.fc[i]); // m + log Σ
+            }
+          } else {
+            reluLanes(g, ws, sc, ld, w, i0, tq, r + st * base, weightsOut == null);
+          }
+          if (weightsOut != null) { // inspection: the weights before dropout, then dropout as in training
+            for (int i = i0; i < Math.min(tq, i0 + L); i++) {
+              int wo = ((b * g.nq + h) * seq + r + st * (u0 + i)) * seq;
+              for (int c = ws.lo[i]; c < ws.hi[i]; c++) weightsOut[wo + r + st * (base + c)] = sc[c * ld + i];
+            }
+            if (g.dropout > 0) dropLanes(g, ws, sc, ld, i0, tq, r + st * base);
+          }
+        }
+        // O_tile = P · V_range: Pᵀ's key rows weigh the value rows into each query row
         int oOff = (b * seq + r + st * u0) * qRow + h * dh;
-        TileProducts.rows(tq, dh, lo, hi, sc, w, v.storage(), vOff, st * kvRow, out, oOff, st * qRow, false);
+        TileProducts.columns(w, tq, dh, ws.kLo, ws.kHi, sc, ld, v.storage(), vOff, st * kvRow, out, oOff, st * qRow);
       }
     }
   }
@@ -236,87 +230,120 @@ public final class BandAttention {
     Scratch ws = Scratch.get(tile, width, dh * g.rows(0));
     float[] pt = ws.s;
     float[] dp = ws.ds;
-    float[] kt = ws.kt;
-    float[] vt = ws.vt;
-    int[] lo = ws.lo;
-    int[] hi = ws.hi;
+    float[] qt = ws.kt;
+    float[] ot = ws.vt;
     for (int r = 0; r < g.residues(); r++) {
       int rows = g.rows(r);
-      int kvOff0 = (b * seq + r) * kvRow + kvh * dh;
-      TileProducts.transpose(k.storage(), k.offset() + kvOff0, st * kvRow, rows, dh, kt);
-      TileProducts.transpose(v.storage(), v.offset() + kvOff0, st * kvRow, rows, dh, vt);
+      int qOff0 = (b * seq + r) * qRow + h * dh;
+      TileProducts.transpose(q.storage(), q.offset() + qOff0, st * qRow, rows, dh, qt);
+      TileProducts.transpose(go.storage(), go.offset() + qOff0, st * qRow, rows, dh, ot);
       for (int u0 = 0; u0 < rows; u0 += tile) {
         int u1 = Math.min(rows, u0 + tile);
         int tq = u1 - u0;
         int base = g.lo(r, u0);
         int w = u1 - base;
-        for (int i = 0; i < tq; i++) {
-          lo[i] = g.lo(r, u0 + i) - base;
-          hi[i] = u0 + i - base + 1;
-        }
+        int ld = ws.bands(g, r, u0, tq, base, w);
         int qOffRel = (b * seq + r + st * u0) * qRow + h * dh;
         int kOffRel = (b * seq + r + st * base) * kvRow + kvh * dh;
         int lq = st * qRow;
         int lk = st * kvRow;
-        // recompute the scores, and dP = dO_tile · V_rangeᵀ
-        TileProducts.scores(tq, dh, lo, hi, q.storage(), q.offset() + qOffRel, lq, kt, base, rows, pt, w);
-        TileProducts.scores(tq, dh, lo, hi, go.storage(), go.offset() + qOffRel, lq, vt, base, rows, dp, w);
+        // recompute Sᵀ = K·Qᵀ, and dPᵀ = V_range · dO_tileᵀ
+        TileProducts.scores(w, dh, ws.kLo, ws.kHi, k.storage(), k.offset() + kOffRel, lk, qt, u0, rows, pt, ld);
+        TileProducts.scores(w, dh, ws.kLo, ws.kHi, v.storage(), v.offset() + kOffRel, lk, ot, u0, rows, dp, ld);
         for (int i = 0; i < tq; i++) {
-          int u = u0 + i;
-          int t = r + st * u;
-          int a = lo[i];
-          int e = hi[i];
-          int p = i * w;
-          Arrays.fill(pt, p, p + a, 0f);
-          Arrays.fill(pt, p + e, p + w, 0f);
-          Arrays.fill(dp, p, p + a, 0f);
-          Arrays.fill(dp, p + e, p + w, 0f);
-          int rs = g.dropout > 0 ? rowSeed(g, b, h, t) : 0;
-          if (g.dropout > 0) drop(dp, p, a, e, rs, r + st * base, st, g.dropout); // dP = dP_dropped ⊙ keep / (1 - p)
+          int t = r + st * (u0 + i);
+          if (g.dropout > 0) ws.seed[i] = rowSeed(g, b, h, t);
           if (g.norm == Normaliser.SOFTMAX) {
-            // P = exp(scale·s − lse); dS·scale = scale·P ⊙ (dP − D_t)
-            softmaxGrad(pt, dp, p + a, p + e, g.scale, lse[(b * g.nq + h) * seq + t], dsum[(b * seq + t) * g.nq + h]);
+            ws.fa[i] = lse[(b * g.nq + h) * seq + t];
+            ws.fb[i] = dsum[(b * seq + t) * g.nq + h];
           } else {
-            // P = relu(scale·s)/n; dS·scale = scale·1[s > 0]·dP / n
-            reluGrad(pt, dp, p + a, p + e, g.scale, 1f / (e - a));
+            ws.fa[i] = g.scale * (1f / (ws.hi[i] - ws.lo[i]));
           }
-          if (g.dropout > 0) drop(pt, p, a, e, rs, r + st * base, st, g.dropout); // P_dropped, for dV
         }
-        // now pt = P (after dropout) and dp = scale·dS, both zero outside each row's band
-        TileProducts.rows(tq, dh, lo, hi, dp, w, k.storage(), k.offset() + kOffRel, lk, dq, qOffRel, lq, false);
-        TileProducts.columns(tq, w, dh, lo, hi, dp, w, q.storage(), q.offset() + qOffRel, lq, dk, kOffRel, lk);
-        TileProducts.columns(tq, w, dh, lo, hi, pt, w, go.storage(), go.offset() + qOffRel, lq, dv, kOffRel, lk);
+        for (int i0 = 0; i0 < tq; i0 += L) gradLanes(g, ws, pt, dp, ld, w, i0, tq, r + st * base);
+        // now pt = Pᵀ (after dropout) and dp = scale·dSᵀ, both zero outside each key's band of queries
+        TileProducts.columns(w, tq, dh, ws.kLo, ws.kHi, dp, ld, k.storage(), k.offset() + kOffRel, lk, dq, qOffRel, lq);
+        TileProducts.rows(w, dh, ws.kLo, ws.kHi, dp, ld, q.storage(), q.offset() + qOffRel, lq, dk, kOffRel, lk, true);
+        TileProducts.rows(w, dh, ws.kLo, ws.kHi, pt, ld, go.storage(), go.offset() + qOffRel, lq, dv, kOffRel, lk, true);
       }
     }
   }
 
-  /** Per-thread working memory: a tile's scores and their gradient, the residue's Kᵀ and Vᵀ, the rows' bands. */
+  /**
+   * Per-thread working memory: a tile's Sᵀ and its gradient (key rows × query columns, the row
+   * length {@code ld} a whole number of vectors), the residue's transposed queries (and dO), the
+   * bands of the tile's queries (padded lanes see nothing) and of its keys, and per-query values
+   * for the lane kernels.
+   */
   private static final class Scratch {
     private static final ThreadLocal<Scratch> LOCAL = ThreadLocal.withInitial(Scratch::new);
     float[] s = new float[0], ds = new float[0], kt = new float[0], vt = new float[0];
-    int[] lo = new int[0], hi = new int[0];
+    int[] lo = new int[0], hi = new int[0], kLo = new int[0], kHi = new int[0], seed = new int[0];
+    float[] loF = new float[0], hiF = new float[0], fa = new float[0], fb = new float[0], fc = new float[0];
 
     static Scratch get(int tile, int width, int transposed) {
       Scratch x = LOCAL.get();
-      if (x.s.length < tile * width) {
-        x.s = new float[tile * width];
-        x.ds = new float[tile * width];
+      int ld = (tile + L - 1) / L * L;
+      if (x.s.length < ld * width) {
+        x.s = new float[ld * width];
+        x.ds = new float[ld * width];
       }
       if (x.kt.length < transposed) {
         x.kt = new float[transposed];
         x.vt = new float[transposed];
       }
-      if (x.lo.length < tile) {
-        x.lo = new int[tile];
-        x.hi = new int[tile];
+      if (x.lo.length < ld) {
+        x.lo = new int[ld];
+        x.hi = new int[ld];
+        x.seed = new int[ld];
+        x.loF = new float[ld];
+        x.hiF = new float[ld];
+        x.fa = new float[ld];
+        x.fb = new float[ld];
+        x.fc = new float[ld];
+      }
+      if (x.kLo.length < width) {
+        x.kLo = new int[width];
+        x.kHi = new int[width];
       }
       return x;
+    }
+
+    /**
+     * The bands of tile [u0, u0 + tq) of residue r, relative to its first key base: query i sees
+     * keys [lo[i], hi[i]), key j is seen by queries [kLo[j], kHi[j]) (both non-decreasing, as
+     * TileProducts needs). Returns the row length of Sᵀ.
+     */
+    int bands(Geometry g, int r, int u0, int tq, int base, int w) {
+      int ld = (tq + L - 1) / L * L;
+      for (int i = 0; i < tq; i++) {
+        lo[i] = g.lo(r, u0 + i) - base;
+        hi[i] = u0 + i - base + 1;
+        loF[i] = lo[i];
+        hiF[i] = hi[i];
+      }
+      for (int i = tq; i < ld; i++) { // padding lanes: an empty band
+        lo[i] = hi[i] = 0;
+        loF[i] = hiF[i] = 0f;
+        seed[i] = 0;
+        fa[i] = fb[i] = 0f;
+      }
+      int first = 0;
+      int last = 0;
+      for (int j = 0; j < w; j++) {
+        while (first < tq && hi[first] <= j) first++;
+        while (last < tq && lo[last] <= j) last++;
+        kLo[j] = first;
+        kHi[j] = Math.max(first, last);
+      }
+      return ld;
     }
   }
 
   // ---------------------------------------------------------------- dropout
 
-  private static final jdk.incubator.vector.VectorSpecies<Integer> I = jdk.incubator.vector.IntVector.SPECIES_PREFERRED;
+  private static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED; // F's lane count
+  private static final int L = F.length();
 
   /** The 32-bit seed of query row (b, h, t): SplitMix64 of (seed, row). */
   static int rowSeed(Geometry g, int b, int h, int t) {
@@ -349,87 +376,212 @@ public final class BandAttention {
   }
 
   /**
-   * x[p + c] for c in [a, e) (key j = j0 + δ·c) times keep / (1 - p); key columns outside [a, e)
-   * are zero already.
+   * {@link #threshold} as the float with its bit pattern: the lane kernels compare the 24 bits of
+   * {@link #keep} with it as floats (for ints in [0, 2^24] float order is int order), so the mask
+   * is a float mask from the start, with no cast from int lanes.
    */
-  private static void drop(float[] x, int p, int a, int e, int rowSeed, int j0, int st, float prob) {
-    float inv = 1f / (1f - prob);
-    int th = threshold(prob);
-    int c = a;
-    if (st == 1) {
-      jdk.incubator.vector.IntVector iota = jdk.incubator.vector.IntVector.zero(I).addIndex(1);
-      for (int bound = a + F.loopBound(e - a); c < bound && F.length() == I.length(); c += F.length()) {
-        jdk.incubator.vector.IntVector z = iota.add(rowSeed + j0 + c); // the hash, lane-wise
+  private static float floatThreshold(float p) {
+    return Float.intBitsToFloat(threshold(p));
+  }
+
+  // ---------------------------------------------------------------- lane kernels
+  // Sᵀ holds a tile's keys as rows and its queries as columns, so a vector holds one key's score
+  // for L query rows: the normaliser's max and sum over keys run down the key rows lane-wise,
+  // with no horizontal reduction and no masked tail per query row.
+
+  /**
+   * The key rows of query lanes [i0, i0 + L): [from, to) is where some lane sees the key, [mid0,
+   * mid1) within it where every lane does. Outside [mid0, mid1) {@link #maskEdges} sets the scores
+   * of the lanes that do not see the key to −∞, so the passes over [from, to) need no masks:
+   * exp(−∞) = 0 (Lanes.exp clamps) and relu(−∞) = 0. (A mask chosen per key inside one loop
+   * would merge in a phi, which C2 boxes.)
+   */
+  private record Keys(int from, int mid0, int mid1, int to) {
+    static Keys of(Scratch ws, int i0, int tq) {
+      int last = Math.min(tq, i0 + L) - 1;
+      int from = ws.lo[i0];
+      int to = ws.hi[last];
+      int mid0 = Math.min(Math.max(ws.lo[last], from), to);
+      int mid1 = Math.max(mid0, Math.min(ws.hi[i0], to));
+      return new Keys(from, mid0, mid1, to);
+    }
+  }
+
+  /**
+   * Zeroes the key rows next to [from, to) that the products' blocks read (TileProducts.BLOCK − 1
+   * on either side; the rest are never read) and sets the scores of lanes that do not see a key
+   * to −∞.
+   */
+  private static void maskEdges(Scratch ws, float[] s, int ld, int w, int i0, Keys k) {
+    zeroMargins(s, ld, w, i0, k);
+    for (int j = k.from; j < k.mid0; j++) maskRow(s, j * ld + i0, ws, i0, j);
+    for (int j = k.mid1; j < k.to; j++) maskRow(s, j * ld + i0, ws, i0, j);
+  }
+
+  /** As {@link #maskEdges} on Sᵀ, and dPᵀ zero (margins and lanes that do not see the key), so dS = 0 there. */
+  private static void maskEdges(Scratch ws, float[] s, float[] dp, int ld, int w, int i0, Keys k) {
+    zeroMargins(s, ld, w, i0, k);
+    zeroMargins(dp, ld, w, i0, k);
+    for (int j = k.from; j < k.mid0; j++) maskRow(s, dp, j * ld + i0, ws, i0, j);
+    for (int j = k.mid1; j < k.to; j++) maskRow(s, dp, j * ld + i0, ws, i0, j);
+  }
+
+  // the rows' bands are passed as arrays: a vector argument is boxed when C2 does not inline the call
+  private static void maskRow(float[] s, float[] dp, int o, Scratch ws, int i0, int j) {
+    FloatVector x = FloatVector.broadcast(F, (float) j);
+    VectorMask<Float> out = x.compare(VectorOperators.GE, FloatVector.fromArray(F, ws.loF, i0))
+        .and(x.compare(VectorOperators.LT, FloatVector.fromArray(F, ws.hiF, i0))).not();
+    FloatVector.fromArray(F, s, o).blend(Float.NEGATIVE_INFINITY, out).intoArray(s, o);
+    FloatVector.fromArray(F, dp, o).blend(0f, out).intoArray(dp, o);
+  }
+
+  private static void maskRow(float[] s, int o, Scratch ws, int i0, int j) {
+    FloatVector x = FloatVector.broadcast(F, (float) j);
+    VectorMask<Float> in = x.compare(VectorOperators.GE, FloatVector.fromArray(F, ws.loF, i0))
+        .and(x.compare(VectorOperators.LT, FloatVector.fromArray(F, ws.hiF, i0)));
+    FloatVector.fromArray(F, s, o).blend(Float.NEGATIVE_INFINITY, in.not()).intoArray(s, o);
+  }
+
+  private static void zeroMargins(float[] s, int ld, int w, int i0, Keys k) {
+    zeroRows(s, ld, i0, Math.max(0, k.from - (TileProducts.BLOCK - 1)), k.from);
+    zeroRows(s, ld, i0, k.to, Math.min(w, k.to + TileProducts.BLOCK - 1));
+  }
+
+  private static void zeroRows(float[] s, int ld, int i0, int from, int to) {
+    FloatVector z = FloatVector.zero(F);
+    for (int j = from; j < to; j++) z.intoArray(s, j * ld + i0);
+  }
+
+  /**
+   * Softmax of the query rows of lanes [i0, i0 + L) down Sᵀ's key rows: p = exp(scale·s − m) / Σ,
+   * m = scale·max s, with dropout (key j = j0 + δ·row) when dropNow; leaves m in fb and Σ in fc
+   * (lse = m + log Σ).
+   */
+  private static void softmaxLanes(Geometry g, Scratch ws, float[] s, int ld, int w, int i0, int tq, int j0,
+      boolean dropNow) {
+    Keys k = Keys.of(ws, i0, tq);
+    maskEdges(ws, s, ld, w, i0, k);
+    float scale = g.scale;
+    FloatVector mv = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+    for (int j = k.from; j < k.to; j++) mv = mv.max(FloatVector.fromArray(F, s, j * ld + i0));
+    FloatVector m = mv.mul(scale);
+    FloatVector sum = FloatVector.zero(F);
+    for (int j = k.from; j < k.to; j++) {
+      int o = j * ld + i0;
+      FloatVector e = Lanes.exp(FloatVector.fromArray(F, s, o).mul(scale).sub(m));
+      e.intoArray(s, o);
+      sum = sum.add(e);
+    }
+    m.intoArray(ws.fb, i0);
+    sum.intoArray(ws.fc, i0);
+    FloatVector inv = FloatVector.broadcast(F, 1f).div(sum);
+    if (dropNow && g.dropout > 0) {
+      IntVector seeds = IntVector.fromArray(I, ws.seed, i0);
+      float th = floatThreshold(g.dropout);
+      float invKeep = 1f / (1f - g.dropout);
+      int st = g.stride();
+      for (int j = k.from; j < k.to; j++) {
+        int o = j * ld + i0;
+        IntVector z = seeds.add(j0 + st * j); // keep(seed, j) lane-wise, written out: as a call C2 boxed its mask
         z = z.lanewise(VectorOperators.XOR, z.lanewise(VectorOperators.LSHR, 16)).mul(0x7feb352d);
         z = z.lanewise(VectorOperators.XOR, z.lanewise(VectorOperators.LSHR, 15)).mul(0x846ca68b);
         z = z.lanewise(VectorOperators.XOR, z.lanewise(VectorOperators.LSHR, 16));
-        var kept = z.lanewise(VectorOperators.LSHR, 8).compare(VectorOperators.GE, th).cast(F);
-        FloatVector v = FloatVector.fromArray(F, x, p + c).mul(inv);
-        v.blend(0f, kept.not()).intoArray(x, p + c);
+        VectorMask<Float> dropped = z.lanewise(VectorOperators.LSHR, 8).reinterpretAsFloats().compare(VectorOperators.LT, th);
+        FloatVector.fromArray(F, s, o).mul(inv).mul(invKeep).blend(0f, dropped).intoArray(s, o);
+      }
+    } else {
+      for (int j = k.from; j < k.to; j++) {
+        int o = j * ld + i0;
+        FloatVector.fromArray(F, s, o).mul(inv).intoArray(s, o);
       }
     }
-    for (; c < e; c++) x[p + c] = (mix(rowSeed + j0 + st * c) >>> 8) >= th ? x[p + c] * inv : 0f;
   }
 
-  // ---------------------------------------------------------------- row kernels
-  // Rows are short (a causal row of S = 128 averages 64 keys), so a scalar tail would cost as much
-  // as the vector body: each loop runs whole vectors and masks the last one (AVX-512 masked
-  // loads and stores). One transcendental per loop keeps C2 inlining everything.
-
-  private static float max(float[] x, int from, int to) {
-    FloatVector mv = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
-    for (int i = from; i < to; i += F.length()) {
-      VectorMask<Float> m = F.indexInRange(i, to);
-      mv = mv.max(FloatVector.fromArray(F, x, i, m).blend(Float.NEGATIVE_INFINITY, m.not()));
+  /** ReLU attention of the lanes' query rows: p = relu(scale·s)·(1/n_t) (fa holds scale/n_t). */
+  private static void reluLanes(Geometry g, Scratch ws, float[] s, int ld, int w, int i0, int tq, int j0,
+      boolean dropNow) {
+    Keys k = Keys.of(ws, i0, tq);
+    maskEdges(ws, s, ld, w, i0, k);
+    FloatVector si = FloatVector.fromArray(F, ws.fa, i0); // scale > 0, so relu(scale·x)·inv = relu(x)·scale·inv
+    for (int j = k.from; j < k.to; j++) {
+      int o = j * ld + i0;
+      FloatVector.fromArray(F, s, o).max(0f).mul(si).intoArray(s, o);
     }
-    return mv.reduceLanes(VectorOperators.MAX);
+    if (dropNow) dropLanes(g, ws, s, ld, i0, tq, j0);
   }
 
-  /** x = exp(scale·x − shift) over [from, to); returns the sum. */
-  private static float expShift(float[] x, int from, int to, float scale, float shift) {
-    FloatVector acc = FloatVector.zero(F);
-    for (int i = from; i < to; i += F.length()) {
-      VectorMask<Float> m = F.indexInRange(i, to);
-      FloatVector e = Lanes.exp(FloatVector.fromArray(F, x, i, m).mul(scale).sub(shift));
-      e.intoArray(x, i, m);
-      acc = acc.add(e, m);
-    }
-    return Lanes.sum(acc);
-  }
-
-  private static void scaleRange(float[] x, int from, int to, float s) {
-    for (int i = from; i < to; i += F.length()) {
-      VectorMask<Float> m = F.indexInRange(i, to);
-      FloatVector.fromArray(F, x, i, m).mul(s).intoArray(x, i, m);
+  /** Dropout on the lanes' weights: p·keep / (1 - p). */
+  private static void dropLanes(Geometry g, Scratch ws, float[] s, int ld, int i0, int tq, int j0) {
+    if (g.dropout == 0) return;
+    Keys k = Keys.of(ws, i0, tq);
+    IntVector seeds = IntVector.fromArray(I, ws.seed, i0);
+    float th = floatThreshold(g.dropout);
+    float invKeep = 1f / (1f - g.dropout);
+    int st = g.stride();
+    for (int j = k.from; j < k.to; j++) {
+      int o = j * ld + i0;
+      IntVector z = seeds.add(j0 + st * j); // keep(seed, j) lane-wise, written out: as a call C2 boxed its mask
+      z = z.lanewise(VectorOperators.XOR, z.lanewise(VectorOperators.LSHR, 16)).mul(0x7feb352d);
+      z = z.lanewise(VectorOperators.XOR, z.lanewise(VectorOperators.LSHR, 15)).mul(0x846ca68b);
+      z = z.lanewise(VectorOperators.XOR, z.lanewise(VectorOperators.LSHR, 16));
+      VectorMask<Float> dropped = z.lanewise(VectorOperators.LSHR, 8).reinterpretAsFloats().compare(VectorOperators.LT, th);
+      FloatVector.fromArray(F, s, o).mul(invKeep).blend(0f, dropped).intoArray(s, o);
     }
   }
 
-  /** x = relu(scale·x)·inv. */
-  private static void reluScale(float[] x, int from, int to, float scale, float inv) {
-    float si = scale * inv; // scale > 0, so relu(scale·x)·inv = relu(x)·scale·inv
-    for (int i = from; i < to; i += F.length()) {
-      VectorMask<Float> m = F.indexInRange(i, to);
-      FloatVector.fromArray(F, x, i, m).max(0f).mul(si).intoArray(x, i, m);
-    }
-  }
-
-  /** s → P = exp(scale·s − lse); dp → scale·P·(dp − d). */
-  private static void softmaxGrad(float[] s, float[] dp, int from, int to, float scale, float lse, float d) {
-    for (int i = from; i < to; i += F.length()) {
-      VectorMask<Float> m = F.indexInRange(i, to);
-      FloatVector p = Lanes.exp(FloatVector.fromArray(F, s, i, m).mul(scale).sub(lse));
-      p.intoArray(s, i, m);
-      p.mul(FloatVector.fromArray(F, dp, i, m).sub(d)).mul(scale).intoArray(dp, i, m);
-    }
-  }
-
-  /** s → P = relu(scale·s)·inv; dp → scale·inv·1[s > 0]·dp. */
-  private static void reluGrad(float[] s, float[] dp, int from, int to, float scale, float inv) {
-    float si = scale * inv;
-    for (int i = from; i < to; i++) {
-      boolean on = s[i] > 0;
-      s[i] = on ? s[i] * si : 0f;
-      dp[i] = on ? dp[i] * si : 0f;
+  /**
+   * Backward of the lanes' query rows: pt holds Sᵀ and dp holds dPᵀ = (dO·Vᵀ)ᵀ; afterwards pt =
+   * the weights after dropout and dp = scale·dSᵀ, with dP dropped first (dP ⊙ keep / (1 - p)) and
+   * softmax: P = exp(scale·s − lse), dS = P ⊙ (dP − D) (fa = lse, fb = D); ReLU: P = relu(s)·fa,
+   * dS·scale = 1[s > 0]·dP·fa (fa = scale/n_t). Lanes that do not see a key get s = −∞, so P = 0
+   * and dS = 0.
+   */
+  private static void gradLanes(Geometry g, Scratch ws, float[] pt, float[] dp, int ld, int w, int i0, int tq, int j0) {
+    Keys k = Keys.of(ws, i0, tq);
+    maskEdges(ws, pt, dp, ld, w, i0, k);
+    FloatVector a = FloatVector.fromArray(F, ws.fa, i0);
+    FloatVector d = FloatVector.fromArray(F, ws.fb, i0);
+    float scale = g.scale;
+    boolean softmax = g.norm == Normaliser.SOFTMAX;
+    if (g.dropout > 0) {
+      IntVector seeds = IntVector.fromArray(I, ws.seed, i0);
+      float th = floatThreshold(g.dropout);
+      float invKeep = 1f / (1f - g.dropout);
+      int st = g.stride();
+      for (int j = k.from; j < k.to; j++) {
+        int o = j * ld + i0;
+        IntVector z = seeds.add(j0 + st * j); // keep(seed, j) lane-wise, written out: as a call C2 boxed its mask
+        z = z.lanewise(VectorOperators.XOR, z.lanewise(VectorOperators.LSHR, 16)).mul(0x7feb352d);
+        z = z.lanewise(VectorOperators.XOR, z.lanewise(VectorOperators.LSHR, 15)).mul(0x846ca68b);
+        z = z.lanewise(VectorOperators.XOR, z.lanewise(VectorOperators.LSHR, 16));
+        VectorMask<Float> dropped = z.lanewise(VectorOperators.LSHR, 8).reinterpretAsFloats().compare(VectorOperators.LT, th);
+        FloatVector s = FloatVector.fromArray(F, pt, o);
+        FloatVector dpd = FloatVector.fromArray(F, dp, o).mul(invKeep).blend(0f, dropped);
+        if (softmax) {
+          FloatVector p = Lanes.exp(s.mul(scale).sub(a));
+          p.mul(dpd.sub(d)).mul(scale).intoArray(dp, o);
+          p.mul(invKeep).blend(0f, dropped).intoArray(pt, o);
+        } else {
+          VectorMask<Float> off = s.compare(VectorOperators.GT, 0f).not();
+          dpd.mul(a).blend(0f, off).intoArray(dp, o);
+          s.mul(a).mul(invKeep).blend(0f, off.or(dropped)).intoArray(pt, o);
+        }
+      }
+    } else {
+      for (int j = k.from; j < k.to; j++) {
+        int o = j * ld + i0;
+        FloatVector s = FloatVector.fromArray(F, pt, o);
+        FloatVector dpv = FloatVector.fromArray(F, dp, o);
+        if (softmax) {
+          FloatVector p = Lanes.exp(s.mul(scale).sub(a));
+          p.mul(dpv.sub(d)).mul(scale).intoArray(dp, o);
+          p.intoArray(pt, o);
+        } else {
+          VectorMask<Float> off = s.compare(VectorOperators.GT, 0f).not();
+          dpv.mul(a).blend(0f, off).intoArray(dp, o);
+          s.mul(a).blend(0f, off).intoArray(pt, o);
+        }
+      }
     }
   }
 

@@ -25,6 +25,12 @@ final class TileProducts {
   private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
   private static final int L = F.length();
 
+  /**
+   * Rows per block of {@link #rows} and columns per block of {@link #columns}: a block reads the
+   * union of its rows' bands, up to BLOCK − 1 entries beyond a row's own band on either side.
+   */
+  static final int BLOCK = 4;
+
   private TileProducts() {}
 
   /**
@@ -55,12 +61,12 @@ final class TileProducts {
     int i0 = 0;
     for (; i0 + 2 <= m; i0 += 2) {
       int to = hi[i0 + 1];
-      int j = lo[i0];
+      int j = lo[i0] - lo[i0] % L; // from a whole vector: columns below the band cost less than a masked tail
       for (; j + 2 * L <= to; j += 2 * L) scores2x2Block(k, a, aOff + i0 * lda, lda, bt, btOff + j, ldb, s, i0 * lds + j, lds);
       for (; j < to; j += L) scores2x1Block(k, j, to, a, aOff + i0 * lda, lda, bt, btOff + j, ldb, s, i0 * lds + j, lds);
     }
     for (; i0 < m; i0++) {
-      for (int j = lo[i0]; j < hi[i0]; j += L) {
+      for (int j = lo[i0] - lo[i0] % L; j < hi[i0]; j += L) {
         scores1x1Block(k, j, hi[i0], a, aOff + i0 * lda, bt, btOff + j, ldb, s, i0 * lds + j);
       }
     }
