@@ -334,7 +334,7 @@ public final class Decoding {
   /**
    * {@link #scores} of the runs not yet done (skip: sc.done marks the ones done): whole page runs
    * four at a time ({@link #scoresRuns4}: eight FMA chains in flight with two vectors a run), a
-   * single whole run left on its own ({@link #scoresOf}), a shorter run by {@link #scoresOfShort}.
+   * shorter run and a single whole run left on their own ({@link #scoresOf}).
    */
   private static void scoresLeft(float[] q, int qo, float scale, float[] kt, LayerKvCache cache, int kvh, int dh,
       Scratch sc, float[] w, boolean skip) {
@@ -345,7 +345,7 @@ public final class Decoding {
       if (skip && sc.done[k]) continue;
       int b = cache.keyBase(sc.runPage[k], kvh) + sc.runSlot[k];
       if (sc.runLength[k] != LayerKvCache.PAGE) {
-        scoresOfShort(q, qo, scale, kt, b, LayerKvCache.PAGE, dh, sc.runLength[k], w, c);
+        scoresOf(q, qo, scale, kt, b, LayerKvCache.PAGE, dh, sc.runLength[k], w, c);
         continue;
       }
       base[pending] = b;
@@ -369,11 +369,10 @@ public final class Decoding {
   }
 
   /*
-   * The score kernels. The score of a key in a whole page run is scale · (one FMA chain over
-   * e = 0 .. d_h-1 from 0) in every kernel such a run can go through, so a row's scores have the
-   * same bits whichever kernel and which other rows or runs share its registers; the kernels differ
-   * only in what shares a load: rows share key vectors (scoresRows4), runs of one row share the
-   * broadcast query element (scoresRuns4).
+   * The score kernels. Every score is scale · (one FMA chain over e = 0 .. d_h-1 from 0), in every
+   * kernel, so a row's scores have the same bits whichever kernel and which other rows or runs
+   * share its registers; the kernels differ only in what shares a load: rows share key vectors
+   * (scoresRows4), runs of one row share the broadcast query element (scoresRuns4).
    */
 
   /**
@@ -394,60 +393,6 @@ public final class Decoding {
       }
       a.mul(scale).intoArray(w, wo + c, m0);
       b.mul(scale).intoArray(w, wo + c + l, m1);
-    }
-  }
-
-  /**
-   * The scores of a run shorter than a page (a row's newest keys, a ring's wrap), which no other
-   * row shares by {@link #scoresShared}, so it may sum in other chains than the whole runs: the sum
-   * over e in four chains (e mod 4), eight FMA chains in flight with two vectors of keys instead
-   * of two chains waiting on their latency.
-   */
-  private static void scoresOfShort(float[] q, int qo, float scale, float[] kt, int base, int stride, int dh, int held,
-      float[] w, int wo) {
-    int l = F.length();
-    int e4 = dh - dh % 4;
-    int c = 0;
-    for (; c + 2 * l <= held; c += 2 * l) {
-      FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-      FloatVector b0 = a0, b1 = a0, b2 = a0, b3 = a0;
-      int row = base + c;
-      int e = 0;
-      for (; e < e4; e += 4, row += 4 * stride) {
-        FloatVector x0 = FloatVector.broadcast(F, q[qo + e]);
-        FloatVector x1 = FloatVector.broadcast(F, q[qo + e + 1]);
-        FloatVector x2 = FloatVector.broadcast(F, q[qo + e + 2]);
-        FloatVector x3 = FloatVector.broadcast(F, q[qo + e + 3]);
-        a0 = FloatVector.fromArray(F, kt, row).fma(x0, a0);
-        b0 = FloatVector.fromArray(F, kt, row + l).fma(x0, b0);
-        a1 = FloatVector.fromArray(F, kt, row + stride).fma(x1, a1);
-        b1 = FloatVector.fromArray(F, kt, row + stride + l).fma(x1, b1);
-        a2 = FloatVector.fromArray(F, kt, row + 2 * stride).fma(x2, a2);
-        b2 = FloatVector.fromArray(F, kt, row + 2 * stride + l).fma(x2, b2);
-        a3 = FloatVector.fromArray(F, kt, row + 3 * stride).fma(x3, a3);
-        b3 = FloatVector.fromArray(F, kt, row + 3 * stride + l).fma(x3, b3);
-      }
-      for (; e < dh; e++, row += stride) {
-        FloatVector x = FloatVector.broadcast(F, q[qo + e]);
-        a0 = FloatVector.fromArray(F, kt, row).fma(x, a0);
-        b0 = FloatVector.fromArray(F, kt, row + l).fma(x, b0);
-      }
-      a0.add(a1).add(a2.add(a3)).mul(scale).intoArray(w, wo + c);
-      b0.add(b1).add(b2.add(b3)).mul(scale).intoArray(w, wo + c + l);
-    }
-    for (; c < held; c += l) { // the keys left, a vector at a time, the last one masked: the same four chains
-      VectorMask<Float> m = F.indexInRange(c, held);
-      FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-      int row = base + c;
-      int e = 0;
-      for (; e < e4; e += 4, row += 4 * stride) {
-        a0 = FloatVector.fromArray(F, kt, row, m).fma(FloatVector.broadcast(F, q[qo + e]), a0);
-        a1 = FloatVector.fromArray(F, kt, row + stride, m).fma(FloatVector.broadcast(F, q[qo + e + 1]), a1);
-        a2 = FloatVector.fromArray(F, kt, row + 2 * stride, m).fma(FloatVector.broadcast(F, q[qo + e + 2]), a2);
-        a3 = FloatVector.fromArray(F, kt, row + 3 * stride, m).fma(FloatVector.broadcast(F, q[qo + e + 3]), a3);
-      }
-      for (; e < dh; e++, row += stride) a0 = FloatVector.fromArray(F, kt, row, m).fma(FloatVector.broadcast(F, q[qo + e]), a0);
-      a0.add(a1).add(a2.add(a3)).mul(scale).intoArray(w, wo + c, m);
     }
   }
 
