@@ -30,6 +30,7 @@ import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.thread.Invocable;
 
 /**
  * The HTTP side of {@code lmlab serve} (serving.md) on Jetty's core handler API, running each
@@ -510,28 +511,7 @@ final class ApiHandler extends Handler.Abstract {
     private final StringBuilder pending = new StringBuilder();
     private boolean writing;
     private Throwable failure;
-    private final Callback written = new Callback() {
-      @Override
-      public void succeeded() {
-        next();
-      }
-
-      @Override
-      public void failed(Throwable x) {
-        synchronized (StreamResponder.this) {
-          failure = x;
-          writing = false;
-          pending.setLength(0);
-          StreamResponder.this.notifyAll();
-        }
-        onFailure.run();
-      }
-
-      @Override
-      public InvocationType getInvocationType() {
-        return InvocationType.NON_BLOCKING;
-      }
-    };
+    private final Callback written = Callback.from(Invocable.InvocationType.NON_BLOCKING, this::next, this::writeFailed);
 
     StreamResponder(Response response, String id, boolean chat, ParsedRequest req, long created, String modelName,
         List<String> ignored, Runnable onFailure) throws IOException {
@@ -591,6 +571,10 @@ final class ApiHandler extends Handler.Abstract {
         }
         writing = true;
       }
+      write(s);
+    }
+
+    private void write(String s) {
       response.write(false, ByteBuffer.wrap(s.getBytes(StandardCharsets.UTF_8)), written);
     }
 
@@ -606,7 +590,18 @@ final class ApiHandler extends Handler.Abstract {
         s = pending.toString();
         pending.setLength(0);
       }
-      response.write(false, ByteBuffer.wrap(s.getBytes(StandardCharsets.UTF_8)), written);
+      write(s);
+    }
+
+    /** A write failed: the client is gone; later events are refused. */
+    private void writeFailed(Throwable x) {
+      synchronized (this) {
+        failure = x;
+        writing = false;
+        pending.setLength(0);
+        notifyAll();
+      }
+      onFailure.run();
     }
 
     /** Waits until every event sent so far is written; throws if a write failed. */
