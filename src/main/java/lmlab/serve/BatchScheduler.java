@@ -41,6 +41,11 @@ final class BatchScheduler implements AutoCloseable {
       this.sink = sink;
     }
 
+    /** Its slot thread gave up (interrupted) or its sink reports the client gone: the row leaves. */
+    boolean cancelRequested() {
+      return cancelled || sink.cancelled();
+    }
+
     /** No more tokens for this request (the decoding thread only). */
     void end(RuntimeException e) {
       if (done) return;
@@ -164,7 +169,7 @@ final class BatchScheduler implements AutoCloseable {
         // leave before join: a slot whose request ended marks it cancelled before its next request can arrive
         prune();
         for (Job j : fresh) {
-          if (j.cancelled || j.sink.cancelled()) j.end(null);
+          if (j.cancelRequested()) j.end(null);
           else admit(j);
         }
         prune();
@@ -265,7 +270,7 @@ final class BatchScheduler implements AutoCloseable {
     for (int r = 0; r < active.size(); r++) {
       Job j = active.get(r);
       if (j.done) continue;
-      if (j.cancelled || j.sink.cancelled()) {
+      if (j.cancelRequested()) {
         j.end(null);
         continue;
       }
