@@ -6,8 +6,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
-import java.lang.management.CompilationMXBean;
-import java.lang.management.ManagementFactory;
 import java.net.HttpURLConnection;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -122,7 +120,6 @@ public final class BenchServeCommand implements Runnable {
         }
       };
       BenchSupport.warmUp(2, round);
-      untilCompiled(round);
       // one stream's speed: the same P requests one after another (seeds s .. s + P - 1), so each
       // timed window is P streams long (one stream of T tokens lasts only a few scheduler time
       // slices on a shared machine, and its reading moved with them) and its texts are the
@@ -175,26 +172,6 @@ public final class BenchServeCommand implements Runnable {
       throw e;
     } catch (Exception e) {
       throw new CommandLine.ExecutionException(cl, "bench serve: " + e.getMessage(), e);
-    }
-  }
-
-  /**
-   * More warm-up rounds until one in which the JIT compilers worked less than 2 % of its wall
-   * time (at most 20 s): on a loaded machine C2 can still be compiling the step's vector kernels
-   * when the speed looks settled (noise hides the gain still to come), and until then they run as
-   * boxed fallbacks that allocate gigabytes per second, so the timed runs would share the cores
-   * with the compiler and the collector.
-   */
-  private static void untilCompiled(Runnable round) {
-    CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
-    if (jit == null || !jit.isCompilationTimeMonitoringSupported()) return;
-    long end = System.nanoTime() + 20_000_000_000L;
-    while (System.nanoTime() < end) {
-      long c0 = jit.getTotalCompilationTime();
-      long t0 = System.nanoTime();
-      round.run();
-      long wallMs = (System.nanoTime() - t0) / 1_000_000;
-      if (jit.getTotalCompilationTime() - c0 < 0.02 * wallMs) return;
     }
   }
 

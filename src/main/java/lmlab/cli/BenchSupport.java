@@ -3,6 +3,7 @@ package lmlab.cli;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.PrintWriter;
+import java.lang.management.CompilationMXBean;
 import java.lang.management.ManagementFactory;
 import java.math.BigDecimal;
 import java.math.MathContext;
@@ -22,16 +23,24 @@ final class BenchSupport {
 
   /**
    * Untimed calls until the speed has settled: at least minCalls calls and WARMUP_NANOS, and until
-   * no call has been a new best (by 5%) for five calls and SETTLE_NANOS; at most WARMUP_MAX_NANOS.
-   * A fixed count is not enough: on a busy machine C2 may take seconds to compile the vector
-   * kernels, and until then a call runs tens of times slower. minCalls = 0 skips warm-up.
+   * no call has been a new best (by 5%) for five calls and SETTLE_NANOS, and the JIT compilers
+   * worked less than 2 % of the last SETTLE_NANOS or more (where the VM reports compile time); at
+   * most WARMUP_MAX_NANOS. A fixed count is not enough: on a busy machine C2 may take seconds to
+   * compile the vector kernels, and until then a call runs tens of times slower, beside boxed
+   * fallbacks that allocate gigabytes per second; noise can hide the gain still to come, so the
+   * speed alone can look settled while C2 still compiles. minCalls = 0 skips warm-up.
    */
   static void warmUp(int minCalls, Runnable call) {
     if (minCalls == 0) return;
+    CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
+    boolean watchJit = jit != null && jit.isCompilationTimeMonitoringSupported();
     long start = System.nanoTime();
     long best = Long.MAX_VALUE;
     long bestAt = start;
     int calls = 0, sinceBest = 0;
+    long windowAt = start;
+    long windowJitMs = watchJit ? jit.getTotalCompilationTime() : 0;
+    boolean jitQuiet = !watchJit;
     while (true) {
       long t0 = System.nanoTime();
       call.run();
@@ -44,8 +53,14 @@ final class BenchSupport {
       } else {
         sinceBest++;
       }
+      if (watchJit && now - windowAt >= SETTLE_NANOS) { // compile time over the window just ended
+        long jitMs = jit.getTotalCompilationTime();
+        jitQuiet = jitMs - windowJitMs < 0.02 * (now - windowAt) / 1e6;
+        windowAt = now;
+        windowJitMs = jitMs;
+      }
       if (calls < minCalls) continue;
-      boolean settled = sinceBest >= 5 && now - bestAt >= SETTLE_NANOS;
+      boolean settled = sinceBest >= 5 && now - bestAt >= SETTLE_NANOS && jitQuiet;
       if (now - start >= WARMUP_NANOS && settled) return;
       if (now - start >= WARMUP_MAX_NANOS) return;
     }
