@@ -4,6 +4,7 @@ import static jdk.incubator.vector.VectorOperators.GT;
 import static jdk.incubator.vector.VectorOperators.LT;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 import lmlab.kernels.Lanes;
 
@@ -80,18 +81,23 @@ final class GeluKernels {
       q = q.fma(t, t.broadcast(P5)).fma(t, t.broadcast(P4)).fma(t, t.broadcast(P3)).fma(t, t.broadcast(P2))
           .fma(t, t.broadcast(P1)).fma(t, t.broadcast(P0));
       FloatVector small = u.fma(q, u.broadcast(1f));
-      // |u| >= 1:  erfc(|u|) = e G(2s - 1) s;  1 + erf(u) = 2 - erfc for u > 0, erfc for u < 0
-      FloatVector s = u.broadcast(1f).div(a.max(1f));
-      FloatVector w = s.mul(2f).sub(1f);
-      FloatVector r = w.mul(G12).add(G11);
-      r = r.fma(w, w.broadcast(G10)).fma(w, w.broadcast(G9)).fma(w, w.broadcast(G8)).fma(w, w.broadcast(G7))
-          .fma(w, w.broadcast(G6)).fma(w, w.broadcast(G5)).fma(w, w.broadcast(G4)).fma(w, w.broadcast(G3))
-          .fma(w, w.broadcast(G2)).fma(w, w.broadcast(G1)).fma(w, w.broadcast(G0));
-      FloatVector erfc = e.mul(r).mul(s);
-      FloatVector large = erfc.blend(erfc.neg().add(2f), u.compare(GT, 0f));
-      FloatVector cdf = large.blend(small, a.compare(LT, 1f)).mul(0.5f);
       FloatVector pdfTerm = v.mul(e).mul(INV_SQRT_2PI * k);
-      FloatVector.fromArray(F, p, po + i).mul(cdf.add(pdfTerm)).intoArray(o, oo + i);
+      VectorMask<Float> inSmall = a.compare(LT, 1f);
+      if (inSmall.allTrue()) { // no lane needs the tail fit (see exactWithSlope)
+        FloatVector.fromArray(F, p, po + i).mul(small.mul(0.5f).add(pdfTerm)).intoArray(o, oo + i);
+      } else {
+        // |u| >= 1:  erfc(|u|) = e G(2s - 1) s;  1 + erf(u) = 2 - erfc for u > 0, erfc for u < 0
+        FloatVector s = u.broadcast(1f).div(a.max(1f));
+        FloatVector w = s.mul(2f).sub(1f);
+        FloatVector r = w.mul(G12).add(G11);
+        r = r.fma(w, w.broadcast(G10)).fma(w, w.broadcast(G9)).fma(w, w.broadcast(G8)).fma(w, w.broadcast(G7))
+            .fma(w, w.broadcast(G6)).fma(w, w.broadcast(G5)).fma(w, w.broadcast(G4)).fma(w, w.broadcast(G3))
+            .fma(w, w.broadcast(G2)).fma(w, w.broadcast(G1)).fma(w, w.broadcast(G0));
+        FloatVector erfc = e.mul(r).mul(s);
+        FloatVector large = erfc.blend(erfc.neg().add(2f), u.compare(GT, 0f));
+        FloatVector cdf = large.blend(small, inSmall).mul(0.5f);
+        FloatVector.fromArray(F, p, po + i).mul(cdf.add(pdfTerm)).intoArray(o, oo + i);
+      }
     }
     if (i < n) { // the tail, once more on zero-padded copies
       float[] out = new float[F.length()];
@@ -120,19 +126,29 @@ final class GeluKernels {
       q = q.fma(t, t.broadcast(P5)).fma(t, t.broadcast(P4)).fma(t, t.broadcast(P3)).fma(t, t.broadcast(P2))
           .fma(t, t.broadcast(P1)).fma(t, t.broadcast(P0));
       FloatVector small = u.fma(q, u.broadcast(1f));
-      FloatVector s = u.broadcast(1f).div(a.max(1f));
-      FloatVector w = s.mul(2f).sub(1f);
-      FloatVector r = w.mul(G12).add(G11);
-      r = r.fma(w, w.broadcast(G10)).fma(w, w.broadcast(G9)).fma(w, w.broadcast(G8)).fma(w, w.broadcast(G7))
-          .fma(w, w.broadcast(G6)).fma(w, w.broadcast(G5)).fma(w, w.broadcast(G4)).fma(w, w.broadcast(G3))
-          .fma(w, w.broadcast(G2)).fma(w, w.broadcast(G1)).fma(w, w.broadcast(G0));
-      FloatVector erfc = e.mul(r).mul(s);
-      FloatVector large = erfc.blend(erfc.neg().add(2f), u.compare(GT, 0f));
-      FloatVector cdf = large.blend(small, a.compare(LT, 1f)).mul(0.5f);
       FloatVector ve = v.mul(e);
-      // k = 0 adds a signed zero (or NaN where x e is), exactly as exact() does
-      v.mul(cdf.add(ve.mul(0f))).intoArray(y, yo + i);
-      cdf.add(ve.mul(INV_SQRT_2PI)).intoArray(slope, so + i);
+      VectorMask<Float> inSmall = a.compare(LT, 1f);
+      // Where every lane has |u| < 1 (most vectors of pre-activations near unit scale) the tail
+      // fit, a division and 13 multiply-adds, is skipped. Each branch stores its own results: a
+      // vector merged from two branches (a phi) is what C2 boxes.
+      if (inSmall.allTrue()) {
+        FloatVector cdf = small.mul(0.5f);
+        // k = 0 adds a signed zero (or NaN where x e is), exactly as exact() does
+        v.mul(cdf.add(ve.mul(0f))).intoArray(y, yo + i);
+        cdf.add(ve.mul(INV_SQRT_2PI)).intoArray(slope, so + i);
+      } else {
+        FloatVector s = u.broadcast(1f).div(a.max(1f));
+        FloatVector w = s.mul(2f).sub(1f);
+        FloatVector r = w.mul(G12).add(G11);
+        r = r.fma(w, w.broadcast(G10)).fma(w, w.broadcast(G9)).fma(w, w.broadcast(G8)).fma(w, w.broadcast(G7))
+            .fma(w, w.broadcast(G6)).fma(w, w.broadcast(G5)).fma(w, w.broadcast(G4)).fma(w, w.broadcast(G3))
+            .fma(w, w.broadcast(G2)).fma(w, w.broadcast(G1)).fma(w, w.broadcast(G0));
+        FloatVector erfc = e.mul(r).mul(s);
+        FloatVector large = erfc.blend(erfc.neg().add(2f), u.compare(GT, 0f));
+        FloatVector cdf = large.blend(small, inSmall).mul(0.5f);
+        v.mul(cdf.add(ve.mul(0f))).intoArray(y, yo + i);
+        cdf.add(ve.mul(INV_SQRT_2PI)).intoArray(slope, so + i);
+      }
     }
     if (i < n) { // the tail, once more on zero-padded copies
       int lanes = F.length();

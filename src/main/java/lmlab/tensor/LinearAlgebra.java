@@ -126,7 +126,8 @@ final class LinearAlgebra {
     if (ProductProbe.active()) ProductProbe.report("linear", 1, rows, in, out, weight);
     int[] outShape = x.shape.clone();
     outShape[outShape.length - 1] = out;
-    float[] y = bias != null ? Arena.scratch(rows * out) : Arena.zeroed(rows * out); // GEMM adds into y
+    // with a bias the GEMM adds onto the bias rows; without one it writes y (no zero-fill pass)
+    float[] y = in > 0 || bias != null ? Arena.scratch(rows * out) : Arena.zeroed(rows * out);
     if (bias != null) {
       float[] bv = bias.toArray();
       // on the pool: for thousands of rows this copy is a pass over all of y
@@ -136,7 +137,7 @@ final class LinearAlgebra {
     }
     // op(B) = Wᵀ: W stored (out, in) is read transposed; a transposed view of (in, out) is read as is
     if (in > 0) {
-      Gemm.sgemm(false, !lw.trans, rows, out, in, xc.data, xc.offset, in, w.data, w.offset, lw.ld, y, 0, out, true);
+      Gemm.sgemm(false, !lw.trans, rows, out, in, xc.data, xc.offset, in, w.data, w.offset, lw.ld, y, 0, out, bias != null);
     }
     Tensor result = Tensor.wrap(y, outShape);
     final int m = rows;

@@ -585,9 +585,18 @@ public final class BandAttention {
     }
   }
 
+  /** Σ_i a[ao + i]·b[bo + i]: whole vectors by fused multiply-adds, the rest one by one. */
   private static float dot(float[] a, int ao, float[] b, int bo, int n) {
+    int i = 0;
     float s = 0;
-    for (int i = 0; i < n; i++) s += a[ao + i] * b[bo + i];
+    if (n >= L) {
+      FloatVector acc = FloatVector.zero(F);
+      for (int e = F.loopBound(n); i < e; i += L) {
+        acc = FloatVector.fromArray(F, a, ao + i).fma(FloatVector.fromArray(F, b, bo + i), acc);
+      }
+      s = Lanes.sum(acc);
+    }
+    for (; i < n; i++) s += a[ao + i] * b[bo + i];
     return s;
   }
 }
