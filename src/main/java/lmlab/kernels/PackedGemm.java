@@ -190,7 +190,7 @@ final class PackedGemm {
       } else if (PACK_A) {
         GemmPacking.packA(a, aOff, lda, r0, r1 - r0, pc, kc, ws.ap);
       } else if (r1 - lastPanel < MR) {
-        GemmPacking.copyRows(a, aOff, lda, lastPanel, r1 - lastPanel, pc, kc, ws.ap);
+        GemmPacking.copyRows(a, aOff, lda, lastPanel, r1 - lastPanel, pc, kc, MR, ws.ap);
       }
       for (int jb = c0; jb < c1; jb += NC) {
         int jbEnd = Math.min(c1, jb + NC); // B block kc×NC, reused by every row panel
