@@ -25,8 +25,10 @@ import picocli.CommandLine.Option;
     description = {
       "Measure SGEMM speed (C = op(A)·op(B)); prints one JSON object per line, e.g.",
       "  {\"bench\":\"gemm\",\"m\":512,\"n\":512,\"k\":512,\"layout\":\"NN\",\"gflops\":312.4,",
-      "   \"backend\":\"java\",\"threads\":2,\"ms\":0.859}",
-      "gflops = 2·m·n·k / median time of the timed repetitions; ms is that median.",
+      "   \"backend\":\"java\",\"threads\":2,\"ms\":0.859,\"reps\":1164}",
+      "gflops = 2·m·n·k / median time of the timed calls; ms is that median, reps the number of",
+      "timed calls: at least --reps, and as many more as fit in --min-seconds (a short product",
+      "is timed over hundreds of calls, so one stall of a core moves no row).",
       "With --with-peak: bench peak's rows (\"when\":\"before\"/\"after\") around the products,",
       "each product's row adds peak_gflops (the best reading) and of_peak = gflops / peak_gflops,",
       "and a last row {\"bench\":\"gemm_summary\",\"peak_gflops\":..,\"min_of_peak\":..,\"worst\":..}.",
@@ -75,8 +77,17 @@ public final class BenchGemmCommand implements Runnable {
       names = "--reps",
       paramLabel = "R",
       defaultValue = "10",
-      description = "Timed repetitions per shape and layout; the median is reported. Default: ${DEFAULT-VALUE}")
+      description = "At least this many timed calls per shape and layout; the median is reported. "
+          + "Default: ${DEFAULT-VALUE}")
   int reps;
+
+  @Option(
+      names = "--min-seconds",
+      paramLabel = "S",
+      defaultValue = "1.0",
+      description = "Time calls for at least this many seconds per shape and layout (beyond --reps); "
+          + "the median is over all of them. 0 = exactly --reps calls. Default: ${DEFAULT-VALUE}")
+  double minSeconds;
 
   @Option(
       names = "--warmup",
@@ -93,6 +104,10 @@ public final class BenchGemmCommand implements Runnable {
   public void run() {
     Flags.atLeast(spec.commandLine(), "--reps", reps, 1);
     Flags.atLeast(spec.commandLine(), "--warmup", warmup, 0);
+    if (!(minSeconds >= 0 && minSeconds <= 60)) {
+      throw new CommandLine.ParameterException(spec.commandLine(),
+          "--min-seconds must be in [0, 60], got " + minSeconds);
+    }
     peak.check(spec.commandLine());
     GemmBackend backend = backendName != null ? GemmBackend.named(backendName) : Gemm.backend();
     PrintWriter out = spec.commandLine().getOut();
@@ -101,7 +116,8 @@ public final class BenchGemmCommand implements Runnable {
     List<Map<String, Object>> rows = new java.util.ArrayList<>();
     for (Shape s : sizes) {
       for (String layout : layouts) {
-        double seconds = medianSeconds(backend, s, layout);
+        BenchSupport.Timing timing = time(backend, s, layout);
+        double seconds = Math.max(timing.medianSeconds(), 1e-9); // finite even below the timer's resolution
         Map<String, Object> row = new LinkedHashMap<>();
         row.put("bench", "gemm");
         row.put("m", s.m());
@@ -112,6 +128,7 @@ public final class BenchGemmCommand implements Runnable {
         row.put("backend", backend.name());
         row.put("threads", Parallel.threads());
         row.put("ms", Math.round(seconds * 1e6) / 1e3);
+        row.put("reps", timing.calls());
         if (peak.withPeak) rows.add(row);
         else BenchSupport.printJson(out, row);
       }
@@ -140,8 +157,8 @@ public final class BenchGemmCommand implements Runnable {
     BenchSupport.printJson(out, summary);
   }
 
-  /** Median wall time of one multiply, after the warm-up calls. */
-  private double medianSeconds(GemmBackend backend, Shape s, String layout) {
+  /** Median wall time of one multiply over the timed calls, after the warm-up. */
+  private BenchSupport.Timing time(GemmBackend backend, Shape s, String layout) {
     boolean transA = layout.charAt(0) == 'T';
     boolean transB = layout.charAt(1) == 'T';
     int m = s.m(), n = s.n(), k = s.k();
@@ -151,8 +168,7 @@ public final class BenchGemmCommand implements Runnable {
     int lda = transA ? m : k;
     int ldb = transB ? k : n;
     Runnable call = () -> backend.sgemm(transA, transB, m, n, k, a, 0, lda, b, 0, ldb, c, 0, n, false);
-    double median = BenchSupport.medianSeconds(warmup, reps, call);
-    return Math.max(median, 1e-9); // a finite rate even below the timer's resolution
+    return BenchSupport.timeCalls(warmup, reps, (long) (minSeconds * 1e9), call);
   }
 
   private static float[] random(long size, long seed) {

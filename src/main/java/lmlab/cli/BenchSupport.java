@@ -89,8 +89,40 @@ final class BenchSupport {
       body.run();
       t[i] = (clock.getAsLong() - start) / 1e9;
     }
-    Arrays.sort(t);
-    return reps % 2 == 1 ? t[reps / 2] : (t[reps / 2 - 1] + t[reps / 2]) / 2;
+    return median(t, reps);
+  }
+
+  /** A timing of many calls: their median wall time in seconds and how many calls were timed. */
+  record Timing(double medianSeconds, int calls) {}
+
+  /**
+   * Wall time of one call of body, after the adaptive warm-up: the median over at least minCalls
+   * timed calls and as many more as fit in minNanos of timing. A fixed small count is not enough
+   * for a call of a millisecond: ten calls are 10 ms of timing, and one stall of the other core
+   * (another process, a late compile) in that window moves the median; over a second of calls
+   * such a stall is a few outliers at the top, which the median ignores. Every timed call counts
+   * (no best-of).
+   */
+  static Timing timeCalls(int warmup, int minCalls, long minNanos, Runnable body) {
+    warmUp(warmup, body);
+    double[] t = new double[Math.max(16, minCalls)];
+    int calls = 0;
+    long start = System.nanoTime();
+    long now = start;
+    while (calls < minCalls || now - start < minNanos) {
+      if (calls == t.length) t = Arrays.copyOf(t, 2 * t.length);
+      long t0 = System.nanoTime();
+      body.run();
+      now = System.nanoTime();
+      t[calls++] = (now - t0) / 1e9;
+    }
+    return new Timing(median(t, calls), calls);
+  }
+
+  /** Median of t[0..n), n >= 1 (sorts that part of t). */
+  private static double median(double[] t, int n) {
+    Arrays.sort(t, 0, n);
+    return n % 2 == 1 ? t[n / 2] : (t[n / 2 - 1] + t[n / 2]) / 2;
   }
 
   /** Bytes allocated on the heap by all live threads so far (HotSpot's per-thread counters). */

@@ -54,6 +54,17 @@ final class GemmPacking {
   }
 
   /**
+   * Copies rows [i0, i0+rows) and columns [p0, p0+kc) of a row-major A as they are, rows <= mr,
+   * into mr rows of stride kc: ap[i*kc + p], rows past the edge zero. A short last panel, run
+   * through the same rows kernel as every full panel.
+   */
+  static void copyRows(
+      float[] a, int aOff, int lda, int i0, int rows, int p0, int kc, int mr, float[] ap) {
+    for (int i = 0; i < rows; i++) System.arraycopy(a, aOff + (i0 + i) * lda + p0, ap, i * kc, kc);
+    Arrays.fill(ap, rows * kc, mr * kc, 0f);
+  }
+
+  /**
    * As {@link #packA} for a transposed A (op(A)[i][p] = a[p*lda + i]): each stored row p gives
    * MR contiguous floats to every panel. The rows are taken in blocks of {@link #ROW_BLOCK}: a
    * block's span of A stays in L1 while it is copied panel by panel, so each panel is written

@@ -14,7 +14,8 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>B is packed first as k×32 (two masked vector copies per row; a copy per k step shared by
  * every row panel), so the kernel's B reads have a constant stride and C2 hoists their bounds
  * checks. A row-major A is read in place, twelve rows at a time; a transposed A is packed per
- * panel, one masked vector copy per k step, as are the last rows of any A. Each element of C is summed over k in order, in registers, whatever the thread
+ * panel, one masked vector copy per k step; the last rows of a row-major A are copied into
+ * twelve zero-padded rows and go through the in-place kernel. Each element of C is summed over k in order, in registers, whatever the thread
  * count, so results do not depend on {@code --threads}.
  */
 final class NarrowGemm {
@@ -71,9 +72,15 @@ final class NarrowGemm {
       int ld = full ? ldc : NR;
       if (!transA && rows == MR) {
         kernelRows(k, a, aOff + i0 * lda, lda, bp, dst, di, ld, full && accumulate);
+      } else if (!transA) {
+        // The last rows, copied into MR zero-padded rows: through the same kernel as the full
+        // panels, not one called only for edges (too rarely to be compiled by C2 early).
+        float[] ap = ws.ap(k * MR);
+        GemmPacking.copyRows(a, aOff, lda, i0, rows, 0, k, MR, ap);
+        kernelRows(k, ap, 0, k, bp, dst, di, ld, full && accumulate);
       } else {
         float[] ap = ws.ap(k * MR);
-        packA(transA, i0, rows, k, a, aOff, lda, ap);
+        packTransposedA(i0, rows, k, a, aOff, lda, ap);
         kernelPacked(k, ap, bp, dst, di, ld, full && accumulate);
       }
       if (!full) PackedGemm.copyEdge(ws.edge, NR, c, cOff + i0 * ldc, ldc, rows, n, accumulate);
@@ -92,19 +99,15 @@ final class NarrowGemm {
     }
   }
 
-  /** Rows i0..i0+rows of op(A) into ap[p*12 + r], rows past the edge zero. */
-  private static void packA(boolean transA, int i0, int rows, int k, float[] a, int aOff, int lda, float[] ap) {
+  /**
+   * Rows i0..i0+rows of op(A) for a transposed A (op(A)[i][p] = a[p*lda + i]: row p of the
+   * stored matrix holds this panel's 12 values) into ap[p*12 + r], rows past the edge zero.
+   */
+  private static void packTransposedA(int i0, int rows, int k, float[] a, int aOff, int lda, float[] ap) {
     if (rows < MR) java.util.Arrays.fill(ap, 0, k * MR, 0f);
-    if (transA) { // op(A)[i][p] = a[p*lda + i]: row p of the stored matrix holds this panel's 12 values
-      VectorMask<Float> take = S.indexInRange(0, rows);
-      for (int p = 0; p < k; p++) {
-        FloatVector.fromArray(S, a, aOff + p * lda + i0, take).intoArray(ap, p * MR, take);
-      }
-    } else {
-      for (int r = 0; r < rows; r++) {
-        int src = aOff + (i0 + r) * lda;
-        for (int p = 0; p < k; p++) ap[p * MR + r] = a[src + p];
-      }
+    VectorMask<Float> take = S.indexInRange(0, rows);
+    for (int p = 0; p < k; p++) {
+      FloatVector.fromArray(S, a, aOff + p * lda + i0, take).intoArray(ap, p * MR, take);
     }
   }
 

@@ -180,8 +180,8 @@ final class PackedGemm {
       int kc = Math.min(kcStep, k - pc);
       boolean add = accumulate || pc > 0;
       // Packed panels (AVX2 tile); else a row-major A is used in place (only its short last
-      // panel is packed) and a transposed A is copied for the whole tile at once, so its
-      // rows are read sequentially.
+      // panel is copied, into zero-padded rows) and a transposed A is copied for the whole
+      // tile at once, so its rows are read sequentially.
       int lastPanel = r0 + (r1 - r0 - 1) / MR * MR;
       if (PACK_A && transA) {
         GemmPacking.packATransposed(a, aOff, lda, r0, r1 - r0, pc, kc, ws.ap);
@@ -190,7 +190,7 @@ final class PackedGemm {
       } else if (PACK_A) {
         GemmPacking.packA(a, aOff, lda, r0, r1 - r0, pc, kc, ws.ap);
       } else if (r1 - lastPanel < MR) {
-        GemmPacking.packA(a, aOff, lda, lastPanel, r1 - lastPanel, pc, kc, ws.ap);
+        GemmPacking.copyRows(a, aOff, lda, lastPanel, r1 - lastPanel, pc, kc, MR, ws.ap);
       }
       for (int jb = c0; jb < c1; jb += NC) {
         int jbEnd = Math.min(c1, jb + NC); // B block kc×NC, reused by every row panel
@@ -233,8 +233,8 @@ final class PackedGemm {
       GemmMicroKernel.kernelStrided(kc, ws.ap, ic - r0, bp, bi, dst, di, ld, full && add);
     } else if (mr == MR) {
       GemmMicroKernel.kernelRows(kc, a, aOff + ic * lda + pc, lda, bp, bi, dst, di, ld, full && add);
-    } else {
-      GemmMicroKernel.kernel(kc, ws.ap, 0, bp, bi, dst, di, ld, full && add);
+    } else { // the short last panel, copied into MR zero-padded rows of stride kc
+      GemmMicroKernel.kernelRows(kc, ws.ap, 0, kc, bp, bi, dst, di, ld, full && add);
     }
     if (!full) copyEdge(ws.edge, NR, c, ci, ldc, mr, nr, add);
   }

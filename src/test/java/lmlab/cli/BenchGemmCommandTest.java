@@ -25,7 +25,8 @@ class BenchGemmCommandTest {
 
   @Test
   void printsOneJsonObjectPerShapeAndLayout() throws Exception {
-    int code = run("bench", "gemm", "--sizes", "64,7x5x3", "--reps", "1", "--warmup", "0");
+    int code = run("bench", "gemm", "--sizes", "64,7x5x3", "--reps", "1", "--warmup", "0",
+        "--min-seconds", "0");
     assertThat(code).as(err.toString()).isZero();
     List<JsonNode> rows = new ArrayList<>();
     ObjectMapper json = new ObjectMapper();
@@ -33,7 +34,8 @@ class BenchGemmCommandTest {
     assertThat(rows).hasSize(6); // 2 sizes × NN, NT, TN
     for (JsonNode row : rows) {
       assertThat(row.fieldNames()).toIterable()
-          .contains("bench", "m", "n", "k", "layout", "gflops", "backend", "threads");
+          .contains("bench", "m", "n", "k", "layout", "gflops", "backend", "threads", "ms", "reps");
+      assertThat(row.get("reps").asInt()).isEqualTo(1);
       assertThat(row.get("bench").asText()).isEqualTo("gemm");
       assertThat(row.get("gflops").isNumber()).isTrue();
       assertThat(row.get("backend").asText()).isIn("java", "openblas");
@@ -51,7 +53,7 @@ class BenchGemmCommandTest {
   @Test
   void withPeakReadsThePeakBeforeAndAfterAndPrintsEachRatioToTheBest() throws Exception {
     int code = run("bench", "gemm", "--sizes", "64", "--layouts", "NN,TN", "--reps", "1", "--warmup", "0",
-        "--with-peak", "--peak-reps", "2", "--peak-seconds", "0.05");
+        "--min-seconds", "0", "--with-peak", "--peak-reps", "2", "--peak-seconds", "0.05");
     assertThat(code).as(err.toString()).isZero();
     ObjectMapper json = new ObjectMapper();
     List<JsonNode> rows = new ArrayList<>();
@@ -70,6 +72,25 @@ class BenchGemmCommandTest {
     JsonNode summary = rows.get(6);
     assertThat(summary.get("min_of_peak").asDouble()).isCloseTo(minRatio, org.assertj.core.data.Offset.offset(6e-4));
     assertThat(summary.get("worst").asText()).matches("64x64x64 (NN|TN)");
+  }
+
+  @Test
+  void timesCallsForAtLeastMinSecondsBeyondReps() throws Exception {
+    long start = System.nanoTime();
+    int code = run("bench", "gemm", "--sizes", "8", "--layouts", "NN", "--reps", "3", "--warmup", "0",
+        "--min-seconds", "0.2");
+    double elapsed = (System.nanoTime() - start) / 1e9;
+    assertThat(code).as(err.toString()).isZero();
+    JsonNode row = new ObjectMapper().readTree(out.toString().lines().findFirst().orElseThrow());
+    // an 8³ product takes microseconds: 0.2 s of timing is far more than the 3 calls asked for
+    assertThat(row.get("reps").asInt()).isGreaterThan(100);
+    assertThat(elapsed).isGreaterThanOrEqualTo(0.2);
+  }
+
+  @Test
+  void badMinSecondsIsAUsageError() {
+    assertThat(run("bench", "gemm", "--sizes", "8", "--min-seconds", "-1")).isEqualTo(2);
+    assertThat(err.toString()).contains("--min-seconds");
   }
 
   @Test
