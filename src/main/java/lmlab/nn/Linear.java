@@ -1,7 +1,6 @@
 package lmlab.nn;
 
 import java.lang.reflect.Method;
-import lmlab.kernels.Parallel;
 import lmlab.nn.weights.FloatWeights;
 import lmlab.nn.weights.MatVec;
 import lmlab.nn.weights.ProductGroup;
@@ -103,23 +102,6 @@ public class Linear extends Layer {
     } else {
       weights.matmul(x, n, biasStorage(), biasOffset(), y, accumulate);
     }
-  }
-
-  /**
-   * then(W x (+ b)) for n vectors x into y, then a pointwise function (an MLP's activation): the
-   * float32 panels apply it to each tile's outputs as they store them, so the activation needs no
-   * pass and no hand-off to the worker pool of its own. A subclass (an adapter) adds its own part
-   * in its {@link #step}, so it runs that step and then the function.
-   */
-  public void step(float[] x, float[] y, int n, Weights.Then then, Workspace ws) {
-    if (getClass() != Linear.class) {
-      step(x, y, n, false, ws);
-      int w = out;
-      Parallel.forRange(n, 1, (from, to) -> then.apply(y, from * w, (to - from) * w));
-      return;
-    }
-    probe(n);
-    weights.matmul(x, n, biasStorage(), biasOffset(), y, then);
   }
 
   /** Reports this layer's product of n rows to the analyser's probe, if one listens (off: one read). */

@@ -1,6 +1,6 @@
 package lmlab.nn;
 
-import lmlab.nn.weights.Weights;
+import lmlab.kernels.Parallel;
 import lmlab.tensor.Rng;
 import lmlab.tensor.Tensor;
 
@@ -14,15 +14,12 @@ public final class Mlp extends FeedForward {
   private final Linear upProj;
   private final Linear downProj;
   private final Activation act;
-  /** act in place, as the products' pointwise function (one object, not one per step). */
-  private final Weights.Then actInPlace;
 
   /** d_ff given directly. */
   public Mlp(int d, int dFf, Activation act, boolean bias, Rng rng) {
     if (d < 1 || dFf < 1) throw new IllegalArgumentException("Mlp(d " + d + ", d_ff " + dFf + "): sizes must be >= 1");
     if (act == null) throw new IllegalArgumentException("Mlp: activation is null");
     this.act = act;
-    this.actInPlace = act::applyInPlace;
     this.upProj = child("up_proj", new Linear(d, dFf, bias, rng));
     this.downProj = child("down_proj", new Linear(dFf, d, bias, rng));
   }
@@ -43,11 +40,11 @@ public final class Mlp extends FeedForward {
   public void step(float[] x, float[] y, int n, boolean accumulate, Workspace ws) {
     int dff = upProj.outFeatures();
     float[] h = ws.floats(this, 0, n * dff);
-    if (n > 1) { //                              act(up(x)), the activation as the product stores its tiles
-      upProj.step(x, h, n, actInPlace, ws);
+    upProj.step(x, h, n, false, ws); //          up(x)
+    if (n > 1) { //                              act(up(x)), several rows split over the threads
+      Parallel.forRange(n, 1, (from, to) -> act.applyInPlace(h, from * dff, (to - from) * dff));
     } else {
-      upProj.step(x, h, n, false, ws); //        up(x)
-      act.applyInPlace(h, dff); //               act(up(x))
+      act.applyInPlace(h, dff);
     }
     downProj.step(h, y, n, accumulate, ws); //   down(act(up(x)))
   }

@@ -38,7 +38,7 @@ final class Bf16Panels {
 
   /** Columns [from, to) of y (+)= W x (+ b), panels four at a time. */
   void rows(int from, int to, float[] x, int xo, float[] b, int bo, float[] y, int yo, boolean accumulate) {
-    Panels.Out o = Panels.Out.of(from, to, b, bo, y, out, accumulate, null);
+    Panels.Out o = Panels.Out.of(from, to, b, bo, y, out, accumulate);
     int k = from / L;
     int k1 = (to + L - 1) / L;
     for (; k + 4 <= k1; k += 4) tile1x4(k, x, xo, yo, o);

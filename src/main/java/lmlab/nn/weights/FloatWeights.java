@@ -80,22 +80,12 @@ public final class FloatWeights extends Weights {
   public void matmul(float[] x, int n, float[] b, int bo, float[] y, boolean accumulate) {
     StepTrace.matmul();
     if (n <= FEW_ROWS) {
-      panels.product(x, n, b, bo, y, accumulate, null);
+      panels.product(x, n, b, bo, y, accumulate);
       return;
     }
     // Y (n, out) = X (n, in) · Wᵀ: W (out, in) read transposed in place
     startWithBias(b, bo, y, n, out, accumulate);
     Gemm.sgemm(false, true, n, out, in, x, 0, in, w.storage(), w.offset(), in, y, 0, out, accumulate || b != null);
-  }
-
-  @Override
-  public void matmul(float[] x, int n, float[] b, int bo, float[] y, Then then) {
-    if (n > FEW_ROWS) {
-      super.matmul(x, n, b, bo, y, then);
-      return;
-    }
-    StepTrace.matmul();
-    panels.product(x, n, b, bo, y, false, then);
   }
 
   @Override

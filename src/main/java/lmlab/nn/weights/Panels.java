@@ -124,26 +124,25 @@ final class Panels {
 
   /** Columns [from, to) of one matrix-vector product y (+)= W x (+ b), on the calling thread. */
   void rows(int from, int to, float[] x, int xo, float[] b, int bo, float[] y, int yo, boolean accumulate) {
-    multiply(panels(), from / L, (to + L - 1) / L, from, to, x, xo, 1, b, bo, y, yo, accumulate, null);
+    multiply(panels(), from / L, (to + L - 1) / L, from, to, x, xo, 1, b, bo, y, yo, accumulate);
   }
 
   /**
-   * Y (n, out) (+)= X (n, in) Wᵀ (+ b), X and Y row-major from offset 0, then (unless null)
-   * applied to each tile's outputs once stored. Large products split their panels over the worker
-   * pool.
+   * Y (n, out) (+)= X (n, in) Wᵀ (+ b), X and Y row-major from offset 0. Large products split
+   * their panels over the worker pool.
    */
-  void product(float[] x, int n, float[] b, int bo, float[] y, boolean accumulate, Weights.Then then) {
+  void product(float[] x, int n, float[] b, int bo, float[] y, boolean accumulate) {
     float[] a = panels();
     long work = (long) n * out * in;
     int parts = Parallel.threads() > 1 && work >= PARALLEL_WORK ? Math.min(Parallel.threads(), count) : 1;
     if (parts <= 1) {
-      multiply(a, 0, count, 0, out, x, 0, n, b, bo, y, 0, accumulate, then);
+      multiply(a, 0, count, 0, out, x, 0, n, b, bo, y, 0, accumulate);
       return;
     }
     Parallel.forEachPart(parts, part -> {
       int ka = (int) ((long) count * part / parts);
       int kb = (int) ((long) count * (part + 1) / parts);
-      multiply(a, ka, kb, 0, out, x, 0, n, b, bo, y, 0, accumulate, then);
+      multiply(a, ka, kb, 0, out, x, 0, n, b, bo, y, 0, accumulate);
     });
   }
 
@@ -154,7 +153,7 @@ final class Panels {
 
   /** Panels [k0, k1) of {@link #product}, on the calling thread. */
   void columns(int k0, int k1, float[] x, int n, float[] b, int bo, float[] y, boolean accumulate) {
-    multiply(panels(), k0, k1, 0, out, x, 0, n, b, bo, y, 0, accumulate, null);
+    multiply(panels(), k0, k1, 0, out, x, 0, n, b, bo, y, 0, accumulate);
   }
 
   /**
@@ -162,8 +161,8 @@ final class Panels {
    * ({@link #tile8x3}), then the panels and rows left by {@link #block}.
    */
   private void multiply(float[] a, int k0, int k1, int from, int to, float[] x, int xo, int n, float[] b, int bo, float[] y,
-      int yo, boolean accumulate, Weights.Then then) {
-    Out o = Out.of(from, to, b, bo, y, out, accumulate, then);
+      int yo, boolean accumulate) {
+    Out o = Out.of(from, to, b, bo, y, out, accumulate);
     int n8 = TILE_ROWS == 4 ? n & ~7 : 0;
     int k = k0;
     if (n8 > 0) {
@@ -203,7 +202,7 @@ final class Panels {
 
   /**
    * Where a tile's sums go: columns [from, to) of the output rows (stride out), with the bias and
-   * accumulate, then the pointwise function (if any) on the tile's stored outputs of each row. A tile puts its accumulators in sums (row-major: input row, then panel) and calls
+   * accumulate. A tile puts its accumulators in sums (row-major: input row, then panel) and calls
    * {@link #flush}; passing the vectors themselves to a method C2 does not inline would box them.
    * One per thread, reused by every product the thread runs ({@link #of}; a new one per call was
    * most of a decoding step's garbage): a thread runs one product at a time, so it is never shared.
@@ -214,13 +213,11 @@ final class Panels {
     int from, to, bo, stride;
     float[] b, y;
     boolean accumulate;
-    Weights.Then then;
     final float[] sums = new float[24 * L];
 
     /** This thread's Out, aimed at columns [from, to) of y; {@link #release} it after the product. */
-    static Out of(int from, int to, float[] b, int bo, float[] y, int stride, boolean accumulate, Weights.Then then) {
+    static Out of(int from, int to, float[] b, int bo, float[] y, int stride, boolean accumulate) {
       Out o = MINE.get();
-      o.then = then;
       o.from = from;
       o.to = to;
       o.b = b;
@@ -235,7 +232,6 @@ final class Panels {
     void release() {
       b = null;
       y = null;
-      then = null;
     }
 
     /** Stores sums of nr input rows × nk panels from panel k into the output rows from y[y0 ..]. */
@@ -257,11 +253,6 @@ final class Panels {
               y[yr + j] = accumulate ? y[yr + j] + v : v;
             }
           }
-        }
-        if (then != null) {
-          int lo = Math.max(from, k * L);
-          int hi = Math.min(to, (k + nk) * L);
-          if (lo < hi) then.apply(y, yr + lo, hi - lo);
         }
       }
     }

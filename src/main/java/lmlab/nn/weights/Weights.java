@@ -1,6 +1,5 @@
 package lmlab.nn.weights;
 
-import lmlab.kernels.Parallel;
 import lmlab.kernels.Gemm;
 import lmlab.tensor.Tensor;
 
@@ -46,27 +45,6 @@ public abstract class Weights {
    * offset 0, stored or added with accumulate. No autograd.
    */
   public abstract void matmul(float[] x, int n, float[] b, int bo, float[] y, boolean accumulate);
-
-  /**
-   * A pointwise function applied in place to outputs y[off, off + len) (an activation). Pointwise,
-   * so applying it to any split of a row gives the bits of applying it to the whole row.
-   */
-  @FunctionalInterface
-  public interface Then {
-    void apply(float[] y, int off, int len);
-  }
-
-  /**
-   * Y (n, out) = then(X (n, in) Wᵀ (+ b)): {@link #matmul} stored, then the pointwise function on
-   * every output, with the bits of the two done apart. Here the two in turn (the function split
-   * over the worker pool by rows); float32's panels apply it to each tile's outputs as they are
-   * stored, with no second pass and no second hand-off to the pool.
-   */
-  public void matmul(float[] x, int n, float[] b, int bo, float[] y, Then then) {
-    matmul(x, n, b, bo, y, false);
-    int out = rows();
-    Parallel.forRange(n, 1, (from, to) -> then.apply(y, from * out, (to - from) * out));
-  }
 
   /**
    * Column panels of {@link #matmul}'s product of n rows that {@link #matmulPanels} can run apart,

@@ -151,39 +151,4 @@ class PanelsTest {
       }
     }
   }
-
-  /**
-   * A product with a pointwise function applied as its tiles are stored has the bits of the product
-   * stored and the function applied after it, for few rows (panels, partial last panel, one and two
-   * threads) and for more (the GEMM, then the function).
-   */
-  @Test
-  void aFunctionAppliedAsTilesAreStoredGivesTheBitsOfApplyingItAfter() {
-    Random r = new Random(17);
-    Weights.Then gelu = lmlab.tensor.ActivationKernels::gelu;
-    int before = lmlab.kernels.Parallel.threads();
-    try {
-      for (int threads : new int[] {1, 2}) {
-        lmlab.kernels.Parallel.setThreads(threads);
-        for (int[] shape : new int[][] {{37, 24}, {768, 192}, {200, 70}}) {
-          int out = shape[0];
-          int in = shape[1];
-          FloatWeights f = new FloatWeights(Tensor.of(random(r, out * in), out, in));
-          float[] b = random(r, out);
-          for (int n : new int[] {2, 5, 8, 11, 16, 20}) {
-            float[] x = random(r, n * in);
-            float[] after = new float[n * out];
-            f.matmul(x, n, b, 0, after, false);
-            lmlab.tensor.ActivationKernels.gelu(after, 0, after.length);
-            float[] fused = new float[n * out];
-            java.util.Arrays.fill(fused, 7f);
-            f.matmul(x, n, b, 0, fused, gelu);
-            assertThat(fused).as("%dx%d, %d rows, %d threads", out, in, n, threads).containsExactly(after);
-          }
-        }
-      }
-    } finally {
-      lmlab.kernels.Parallel.setThreads(before);
-    }
-  }
 }
