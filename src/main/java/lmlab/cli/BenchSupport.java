@@ -68,8 +68,7 @@ final class BenchSupport {
 
   /** Median wall time in seconds of one call of body, after the adaptive warm-up. */
   static double medianSeconds(int warmup, int reps, Runnable body) {
-    warmUp(warmup, body);
-    return median(reps, System::nanoTime, body);
+    return timeCalls(warmup, reps, 0, body).medianSeconds();
   }
 
   /**
