@@ -163,6 +163,25 @@ public final class Lanes {
     return y.mul(s1).mul(s2);
   }
 
+  /**
+   * exp x per lane for x ≤ 0 — a softmax's s − max — in fewer steps than {@link #exp(FloatVector)}:
+   * one clamp (a compare, not max/min with their NaN and −0 rules) and one scale 2^n, which is
+   * normal for n ≥ −126. The same bits as exp where round(x·log2 e) ≥ −126 (x above about −87.3);
+   * below, 0 where exp gives a subnormal under 2^−126; −∞ → 0, NaN → NaN. x > 0 is not handled.
+   */
+  public static FloatVector expNonPositive(FloatVector x) {
+    FloatVector c = x.blend(x.broadcast(-88f), x.compare(VectorOperators.LT, -88f)); // n = −127: scale 0
+    FloatVector t = c.fma(c.broadcast(LOG2E), c.broadcast(ROUND_MAGIC));
+    FloatVector n = t.sub(ROUND_MAGIC);
+    FloatVector r = n.fma(c.broadcast(-LN2_HI), c);
+    r = n.fma(c.broadcast(-LN2_LO), r);
+    FloatVector p = r.mul(E5).add(E4);
+    p = p.fma(r, r.broadcast(E3)).fma(r, r.broadcast(E2)).fma(r, r.broadcast(E1)).fma(r, r.broadcast(E0));
+    FloatVector y = p.mul(r.mul(r)).add(r).add(1f);
+    IntVector ni = t.reinterpretAsInts().sub(ROUND_MAGIC_BITS - 127); // n + 127, 0..127
+    return y.mul(ni.lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats());
+  }
+
   /** The scalar twin of {@link #exp(FloatVector)}: the same bits as a lane of it. */
   public static float exp(float x) {
     float c = Math.min(Math.max(x, EXP_MIN), EXP_MAX);

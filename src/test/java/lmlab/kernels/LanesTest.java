@@ -80,6 +80,32 @@ class LanesTest {
   }
 
   @Test
+  void expNonPositiveHasExpsBitsAboveItsClampAndZeroBelow() {
+    SplittableRandom r = new SplittableRandom(7);
+    float[] xs = new float[4096];
+    for (int i = 0; i < xs.length; i++) xs[i] = (float) (-87.3 * r.nextDouble());
+    xs[0] = 0f;
+    xs[1] = -0f;
+    xs[2] = -87.3f;
+    float[] a = new float[L];
+    float[] b = new float[L];
+    for (int i = 0; i < xs.length; i += L) {
+      FloatVector x = FloatVector.fromArray(F, xs, i);
+      Lanes.exp(x).intoArray(a, 0);
+      Lanes.expNonPositive(x).intoArray(b, 0);
+      for (int j = 0; j < L; j++) {
+        assertThat(Float.floatToRawIntBits(b[j])).as("x = %s", xs[i + j]).isEqualTo(Float.floatToRawIntBits(a[j]));
+      }
+    }
+    float[] low = {Float.NEGATIVE_INFINITY, -88f, -1000f, -Float.MAX_VALUE, Float.NaN};
+    for (float x : low) {
+      float got = Lanes.expNonPositive(FloatVector.broadcast(F, x)).lane(L - 1);
+      if (Float.isNaN(x)) assertThat(got).isNaN();
+      else assertThat(got).as("x = %s", x).isEqualTo(0f);
+    }
+  }
+
+  @Test
   void tanhIsWithinTwoUlps() {
     float[] xs = points(-12f, 12f, 200_001, 200_000, 0f, -0f, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY,
         Float.NaN, 0.625f, -0.625f, 0.62499994f, 1e-20f, -1e-20f, Float.MIN_VALUE, -Float.MIN_VALUE, 1e-4f, 9f, 50f,

@@ -91,7 +91,7 @@ public final class Decoding {
       if (rope != null) for (int h = 0; h < nkv; h++) rope.rotateInPlace(ka, kvBase + h * dh, cache.position(b));
       cache.append(b, ka, kvBase, va, kvBase);
     }
-    attend(cfg, score, cache, steps, token, qa, out, r0 * cfg.numHeads(), r1 * cfg.numHeads(), sc);
+    attend(cfg, score, cache, steps, token, qa, out, r0, r1, sc);
   }
 
   /** Work buffers of one thread's (row, head) pairs; a row's page runs are found once for its heads. */
@@ -102,6 +102,8 @@ public final class Decoding {
     /** One vector's lanes (the softmax's sum). */
     final float[] lanes = new float[F.length()];
     float[] w = new float[64];
+    /** Per head: the factor of its weighted values (1/Σ of the softmax's exponentials, 1/n_t for relu). */
+    float[] inv = new float[8];
     boolean[] visible = new boolean[64];
     /** The held keys in age order as runs inside pages: page, first slot in it, length. */
     int[] runPage = new int[8];
@@ -117,11 +119,15 @@ public final class Decoding {
   }
 
   /**
-   * Attention of query token token (of steps per row) for the (row, head) pairs [from, to), pair
-   * u = row · n_q + head, whose keys are already appended (the query is at the row's position − 1).
+   * Attention of query token token (of steps per row) for the rows [r0, r1), whose keys are
+   * already appended (the query is at the row's position − 1). A row goes in three phases over all
+   * its heads — the scores of every head, then every head's normaliser, then every head's weighted
+   * values — so that the short dependent chains of one head (a page run's sums, the maximum, the
+   * exponentials, the sum of the weights) overlap with the next head's instead of waiting on each
+   * other between two kernels.
    */
   private static void attend(AttentionConfig cfg, ScoreParams score, LayerKvCache cache, int steps, int token,
-      float[] qa, float[] out, int from, int to, Scratch sc) {
+      float[] qa, float[] out, int r0, int r1, Scratch sc) {
     int nq = cfg.numHeads();
     int group = cfg.groupSize();
     int dh = cfg.headDim();
@@ -132,82 +138,90 @@ public final class Decoding {
         || mask instanceof AttentionMask.BlockLocal);
     Rope rope = cfg.rope();
     ScoreFunction f = cfg.score();
+    boolean softmax = cfg.normaliser() == Normaliser.SOFTMAX;
     float[] mat = score == null || score.matrix() == null ? null : score.matrix().toArray();
     float[] vec = score == null || score.vector() == null ? null : score.vector().toArray();
     float scale = f == ScoreFunction.SCALED_DOT || f == ScoreFunction.MULTIPLICATIVE ? (float) (1 / Math.sqrt(dh)) : 1f;
     float[] kc = cache.keys();
     float[] vc = cache.values();
-    int row = -1;
-    int t = 0;
-    int held = 0;
-    int n = 0;
-    for (int u = from; u < to; u++) {
-      int b = u / nq;
-      int h = u % nq;
-      if (b != row) { // the row's held keys: positions [t + 1 - held, t], as runs inside pages
-        row = b;
-        t = cache.position(b) - 1;
-        held = cache.tokensHeld(b);
-        int first = t + 1 - held;
-        runs(cache, b, first, held, sc);
-        if (sc.w.length < wordsFor(held)) sc.w = new float[wordsFor(Math.max(held, 2 * sc.w.length))];
-        n = held; // n_t, the keys t sees
-        if (check) {
-          if (sc.visible.length < held) sc.visible = new boolean[sc.w.length];
-          n = 0;
-          for (int c = 0; c < held; c++) {
-            sc.visible[c] = mask.allowed(t, first + c);
-            if (sc.visible[c]) n++;
-          }
-          if (n == 0) throw new IllegalArgumentException("mask " + mask.spec() + ": query " + t + " may see no key");
+    if (sc.inv.length < nq) sc.inv = new float[nq];
+    float[] inv = sc.inv;
+    for (int b = r0; b < r1; b++) { // the row's held keys: positions [t + 1 - held, t], as runs inside pages
+      int t = cache.position(b) - 1;
+      int held = cache.tokensHeld(b);
+      int first = t + 1 - held;
+      runs(cache, b, first, held, sc);
+      int stride = wordsFor(held); // one head's scores: held rounded up to whole vectors
+      // a run's last vector is stored whole: up to a vector past the row
+      if (sc.w.length < nq * stride + F.length()) sc.w = new float[Math.max(nq * stride + F.length(), 2 * sc.w.length)];
+      int n = held; // n_t, the keys t sees
+      if (check) {
+        if (sc.visible.length < held) sc.visible = new boolean[Math.max(held, 2 * sc.visible.length)];
+        n = 0;
+        for (int c = 0; c < held; c++) {
+          sc.visible[c] = mask.allowed(t, first + c);
+          if (sc.visible[c]) n++;
         }
+        if (n == 0) throw new IllegalArgumentException("mask " + mask.spec() + ": query " + t + " may see no key");
       }
       float[] w = sc.w;
-      int kvh = h / group;
-      int qo = (b * steps + token) * qRow + h * dh;
-      if (rope != null) rope.rotateInPlace(qa, qo, t);
-      // scores s[c] for every held key c
-      switch (f) {
-        case SCALED_DOT, DOT -> scores(qa, qo, scale, kc, cache, kvh, dh, sc, w);
-        case MULTIPLICATIVE -> { // (q^T W_s)_c = Σ_a q_a W_s[a, c]
-          float[] qt = sc.qt;
-          java.util.Arrays.fill(qt, 0f);
-          for (int a = 0; a < dh; a++) {
-            float x = qa[qo + a];
-            for (int c = 0; c < dh; c++) qt[c] += x * mat[a * dh + c];
+      int q0 = (b * steps + token) * qRow;
+      // scores() stores each run's keys in whole vectors, -inf past the run: the last run so covers
+      // [held, stride) when it starts on a vector boundary (every run does but a ring's)
+      int lastLength = sc.runLength[sc.runs - 1];
+      int padFrom = f == ScoreFunction.ADDITIVE ? held : Math.max(held, held - lastLength + wordsFor(lastLength));
+      for (int h = 0; h < nq; h++) { // scores s[c] for every held key c, head h's at w[h · stride]
+        int kvh = h / group;
+        int qo = q0 + h * dh;
+        int wo = h * stride;
+        if (rope != null) rope.rotateInPlace(qa, qo, t);
+        switch (f) {
+          case SCALED_DOT, DOT -> scores(qa, qo, scale, kc, cache, kvh, dh, sc, w, wo);
+          case MULTIPLICATIVE -> { // (q^T W_s)_c = Σ_a q_a W_s[a, c]
+            float[] qt = sc.qt;
+            java.util.Arrays.fill(qt, 0f);
+            for (int a = 0; a < dh; a++) {
+              float x = qa[qo + a];
+              for (int c = 0; c < dh; c++) qt[c] += x * mat[a * dh + c];
+            }
+            scores(qt, 0, scale, kc, cache, kvh, dh, sc, w, wo);
           }
-          scores(qt, 0, scale, kc, cache, kvh, dh, sc, w);
-        }
-        case CONCAT -> { // w_k · k_c + w_q · q
-          scores(vec, 0, 1f, kc, cache, kvh, dh, sc, w);
-          float qPart = dot(vec, dh, qa, qo, dh);
-          for (int c = 0; c < held; c++) w[c] += qPart;
-        }
-        case ADDITIVE -> { // w_s · tanh(W_k k_c + W_q q), W_s = [W_k | W_q] (d_a, 2 d_h)
-          float[] eq = sc.eq;
-          float[] kcol = sc.kcol;
-          for (int r = 0; r < dh; r++) eq[r] = dot(mat, r * 2 * dh + dh, qa, qo, dh);
-          for (int k = 0, c = 0; k < sc.runs; k++) {
-            int base = cache.keyBase(sc.runPage[k], kvh) + sc.runSlot[k];
-            for (int j = 0; j < sc.runLength[k]; j++, c++) {
-              for (int e = 0; e < dh; e++) kcol[e] = kc[base + e * LayerKvCache.PAGE + j];
-              double s = 0;
-              for (int r = 0; r < dh; r++) s += vec[r] * Math.tanh(dot(mat, r * 2 * dh, kcol, 0, dh) + eq[r]);
-              w[c] = (float) s;
+          case CONCAT -> { // w_k · k_c + w_q · q
+            scores(vec, 0, 1f, kc, cache, kvh, dh, sc, w, wo);
+            float qPart = dot(vec, dh, qa, qo, dh);
+            for (int c = 0; c < held; c++) w[wo + c] += qPart;
+          }
+          case ADDITIVE -> { // w_s · tanh(W_k k_c + W_q q), W_s = [W_k | W_q] (d_a, 2 d_h)
+            float[] eq = sc.eq;
+            float[] kcol = sc.kcol;
+            for (int r = 0; r < dh; r++) eq[r] = dot(mat, r * 2 * dh + dh, qa, qo, dh);
+            for (int k = 0, c = 0; k < sc.runs; k++) {
+              int base = cache.keyBase(sc.runPage[k], kvh) + sc.runSlot[k];
+              for (int j = 0; j < sc.runLength[k]; j++, c++) {
+                for (int e = 0; e < dh; e++) kcol[e] = kc[base + e * LayerKvCache.PAGE + j];
+                double s = 0;
+                for (int r = 0; r < dh; r++) s += vec[r] * Math.tanh(dot(mat, r * 2 * dh, kcol, 0, dh) + eq[r]);
+                w[wo + c] = (float) s;
+              }
             }
           }
         }
+        // the softmax's padding: whatever the runs' whole last vectors left of [held, stride)
+        for (int c = padFrom; c < stride; c++) w[wo + c] = Float.NEGATIVE_INFINITY;
+        if (check) {
+          for (int c = 0; c < held; c++) if (!sc.visible[c]) w[wo + c] = Float.NEGATIVE_INFINITY;
+        }
       }
-      if (check) {
-        for (int c = 0; c < held; c++) if (!sc.visible[c]) w[c] = Float.NEGATIVE_INFINITY;
-      }
-      if (cfg.normaliser() == Normaliser.SOFTMAX) {
-        softmax(w, held, sc.lanes);
+      if (softmax) {
+        for (int h = 0; h < nq; h++) inv[h] = softmax(w, h * stride, held, sc.lanes);
       } else {
-        float inv = 1f / n; // relu(s) / n_t
-        for (int c = 0; c < held; c++) w[c] = w[c] > 0 ? w[c] * inv : 0f;
+        float r = 1f / n; // relu(s) / n_t
+        for (int h = 0; h < nq; h++) {
+          for (int c = h * stride, e = c + held; c < e; c++) w[c] = w[c] > 0 ? w[c] : 0f;
+          inv[h] = r;
+        }
       }
-      weightedValues(w, vc, cache, kvh, dh, sc, out, qo);
+      for (int h = 0; h < nq; h++) weightedValues(w, h * stride, inv[h], vc, cache, h / group, dh, sc, out, q0 + h * dh);
     }
   }
 
@@ -235,22 +249,22 @@ public final class Decoding {
 
   /** Scores of the held keys in age order, run by run (keys transposed: row stride PAGE). */
   private static void scores(float[] q, int qo, float scale, float[] kt, LayerKvCache cache, int kvh, int dh,
-      Scratch sc, float[] w) {
-    for (int k = 0, c = 0; k < sc.runs; k++) {
-      scoresOf(q, qo, scale, kt, cache.keyBase(sc.runPage[k], kvh) + sc.runSlot[k], LayerKvCache.PAGE, dh,
-          sc.runLength[k], w, c);
+      Scratch sc, float[] w, int wo) {
+    for (int k = 0, c = wo; k < sc.runs; k++) {
+      scoresOf(q, qo, scale, kt, cache.keyBase(sc.runPage[k], kvh) + sc.runSlot[k], dh, sc.runLength[k], w, c);
       c += sc.runLength[k];
     }
   }
 
   /**
    * w[wo + c] = scale · Σ_e q[e] · K_t[e][c] for c < held, K_t the transposed keys (row stride
-   * stride): blocks of keys accumulate in registers across e. A page run holds at most a page of
+   * PAGE): blocks of keys accumulate in registers across e. A page run holds at most a page of
    * keys (a vector or two), so the sum over e is split into four chains (e mod 4) as well, for
    * eight FMA chains in flight instead of one or two waiting on each other's latency.
    */
-  private static void scoresOf(float[] q, int qo, float scale, float[] kt, int base, int stride, int dh, int held,
+  private static void scoresOf(float[] q, int qo, float scale, float[] kt, int base, int dh, int held,
       float[] w, int wo) {
+    final int S = LayerKvCache.PAGE; // a constant row stride: each load's index is base + c + S·e, checks hoisted
     int l = F.length();
     int e4 = dh - dh % 4;
     int c = 0;
@@ -259,24 +273,25 @@ public final class Decoding {
       FloatVector b0 = a0, b1 = a0, b2 = a0, b3 = a0;
       int row = base + c;
       int e = 0;
-      for (; e < e4; e += 4, row += 4 * stride) {
+      for (; e < e4; e += 4) {
+        int r = row + S * e;
         FloatVector x0 = FloatVector.broadcast(F, q[qo + e]);
         FloatVector x1 = FloatVector.broadcast(F, q[qo + e + 1]);
         FloatVector x2 = FloatVector.broadcast(F, q[qo + e + 2]);
         FloatVector x3 = FloatVector.broadcast(F, q[qo + e + 3]);
-        a0 = FloatVector.fromArray(F, kt, row).fma(x0, a0);
-        b0 = FloatVector.fromArray(F, kt, row + l).fma(x0, b0);
-        a1 = FloatVector.fromArray(F, kt, row + stride).fma(x1, a1);
-        b1 = FloatVector.fromArray(F, kt, row + stride + l).fma(x1, b1);
-        a2 = FloatVector.fromArray(F, kt, row + 2 * stride).fma(x2, a2);
-        b2 = FloatVector.fromArray(F, kt, row + 2 * stride + l).fma(x2, b2);
-        a3 = FloatVector.fromArray(F, kt, row + 3 * stride).fma(x3, a3);
-        b3 = FloatVector.fromArray(F, kt, row + 3 * stride + l).fma(x3, b3);
+        a0 = FloatVector.fromArray(F, kt, r).fma(x0, a0);
+        b0 = FloatVector.fromArray(F, kt, r + l).fma(x0, b0);
+        a1 = FloatVector.fromArray(F, kt, r + S).fma(x1, a1);
+        b1 = FloatVector.fromArray(F, kt, r + S + l).fma(x1, b1);
+        a2 = FloatVector.fromArray(F, kt, r + 2 * S).fma(x2, a2);
+        b2 = FloatVector.fromArray(F, kt, r + 2 * S + l).fma(x2, b2);
+        a3 = FloatVector.fromArray(F, kt, r + 3 * S).fma(x3, a3);
+        b3 = FloatVector.fromArray(F, kt, r + 3 * S + l).fma(x3, b3);
       }
-      for (; e < dh; e++, row += stride) {
+      for (; e < dh; e++) {
         FloatVector x = FloatVector.broadcast(F, q[qo + e]);
-        a0 = FloatVector.fromArray(F, kt, row).fma(x, a0);
-        b0 = FloatVector.fromArray(F, kt, row + l).fma(x, b0);
+        a0 = FloatVector.fromArray(F, kt, row + S * e).fma(x, a0);
+        b0 = FloatVector.fromArray(F, kt, row + S * e + l).fma(x, b0);
       }
       a0.add(a1).add(a2.add(a3)).mul(scale).intoArray(w, wo + c);
       b0.add(b1).add(b2.add(b3)).mul(scale).intoArray(w, wo + c + l);
@@ -286,31 +301,37 @@ public final class Decoding {
       FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
       int row = base + c;
       int e = 0;
-      for (; e < e4; e += 4, row += 4 * stride) {
-        a0 = FloatVector.fromArray(F, kt, row, m).fma(FloatVector.broadcast(F, q[qo + e]), a0);
-        a1 = FloatVector.fromArray(F, kt, row + stride, m).fma(FloatVector.broadcast(F, q[qo + e + 1]), a1);
-        a2 = FloatVector.fromArray(F, kt, row + 2 * stride, m).fma(FloatVector.broadcast(F, q[qo + e + 2]), a2);
-        a3 = FloatVector.fromArray(F, kt, row + 3 * stride, m).fma(FloatVector.broadcast(F, q[qo + e + 3]), a3);
+      for (; e < e4; e += 4) {
+        int r = row + S * e;
+        a0 = FloatVector.fromArray(F, kt, r, m).fma(FloatVector.broadcast(F, q[qo + e]), a0);
+        a1 = FloatVector.fromArray(F, kt, r + S, m).fma(FloatVector.broadcast(F, q[qo + e + 1]), a1);
+        a2 = FloatVector.fromArray(F, kt, r + 2 * S, m).fma(FloatVector.broadcast(F, q[qo + e + 2]), a2);
+        a3 = FloatVector.fromArray(F, kt, r + 3 * S, m).fma(FloatVector.broadcast(F, q[qo + e + 3]), a3);
       }
-      for (; e < dh; e++, row += stride) a0 = FloatVector.fromArray(F, kt, row, m).fma(FloatVector.broadcast(F, q[qo + e]), a0);
-      a0.add(a1).add(a2.add(a3)).mul(scale).intoArray(w, wo + c, m);
+      for (; e < dh; e++) a0 = FloatVector.fromArray(F, kt, row + S * e, m).fma(FloatVector.broadcast(F, q[qo + e]), a0);
+      // a whole vector, -inf past the run: the last run so pads the head's row for the softmax, and
+      // its loads of w read whole stores (a load of a masked or partial store waits for the store to
+      // retire, and so for every older instruction: one head's chain would wait for the last one's)
+      FloatVector.broadcast(F, Float.NEGATIVE_INFINITY).blend(a0.add(a1).add(a2.add(a3)).mul(scale), m)
+          .intoArray(w, wo + c);
     }
   }
 
   /**
-   * out[oo, oo + dh) = Σ_c w[c] · V[c] over the held keys in age order (run by run, value rows of
-   * dh), two vectors of elements at a time, each summed in four chains (keys in turn) combined at
-   * the end: eight FMA chains in flight, where one chain per vector would wait on the FMA latency
-   * at every key.
+   * out[oo, oo + dh) = inv · Σ_c w[wo + c] · V[c] over the held keys in age order (run by run, value
+   * rows of dh), two vectors of elements at a time, each summed in four chains (keys in turn)
+   * combined at the end: eight FMA chains in flight, where one chain per vector would wait on the
+   * FMA latency at every key. inv is the normaliser's factor, applied to the d_h sums instead of
+   * to every weight.
    */
-  private static void weightedValues(float[] w, float[] v, LayerKvCache cache, int kvh, int dh, Scratch sc,
-      float[] out, int oo) {
+  private static void weightedValues(float[] w, int wo, float inv, float[] v, LayerKvCache cache, int kvh, int dh,
+      Scratch sc, float[] out, int oo) {
     int l = F.length();
     int e = 0;
     for (; e + 2 * l <= dh; e += 2 * l) {
       FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
       FloatVector b0 = a0, b1 = a0, b2 = a0, b3 = a0;
-      for (int k = 0, c = 0; k < sc.runs; k++) {
+      for (int k = 0, c = wo; k < sc.runs; k++) {
         int row = cache.valueBase(sc.runPage[k], kvh) + sc.runSlot[k] * dh + e;
         int len = sc.runLength[k];
         int j = 0;
@@ -334,12 +355,12 @@ public final class Decoding {
           b0 = FloatVector.fromArray(F, v, row + l).fma(x, b0);
         }
       }
-      a0.add(a1).add(a2.add(a3)).intoArray(out, oo + e);
-      b0.add(b1).add(b2.add(b3)).intoArray(out, oo + e + l);
+      a0.add(a1).add(a2.add(a3)).mul(inv).intoArray(out, oo + e);
+      b0.add(b1).add(b2.add(b3)).mul(inv).intoArray(out, oo + e + l);
     }
     for (; e + l <= dh; e += l) {
       FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-      for (int k = 0, c = 0; k < sc.runs; k++) {
+      for (int k = 0, c = wo; k < sc.runs; k++) {
         int row = cache.valueBase(sc.runPage[k], kvh) + sc.runSlot[k] * dh + e;
         int len = sc.runLength[k];
         int j = 0;
@@ -351,43 +372,42 @@ public final class Decoding {
         }
         for (; j < len; j++, c++, row += dh) a0 = FloatVector.fromArray(F, v, row).fma(FloatVector.broadcast(F, w[c]), a0);
       }
-      a0.add(a1).add(a2.add(a3)).intoArray(out, oo + e);
+      a0.add(a1).add(a2.add(a3)).mul(inv).intoArray(out, oo + e);
     }
     for (; e < dh; e++) {
       float acc = 0f;
-      for (int k = 0, c = 0; k < sc.runs; k++) {
+      for (int k = 0, c = wo; k < sc.runs; k++) {
         int row = cache.valueBase(sc.runPage[k], kvh) + sc.runSlot[k] * dh + e;
         for (int j = 0; j < sc.runLength[k]; j++, c++, row += dh) acc += w[c] * v[row];
       }
-      out[oo + e] = acc;
+      out[oo + e] = acc * inv;
     }
   }
 
   /**
-   * In place over w[0, n): exp(w - max) / Σ; -inf entries become 0 (the exponential rounds to 0
-   * below -104). w holds n rounded up to whole vectors ({@link #wordsFor}): the last partial vector
-   * is padded with -inf, whose exponential is 0, so every pass is one whole-vector loop. A masked
-   * tail would be a second copy of the exponential in this method, and C2 stops inlining at its
-   * node budget: it left that copy (and Lanes.sum) as calls, boxing their vectors at every head.
-   * The sum is Lanes.sum's tree over the lanes, done on lanes[] for the same reason.
+   * In place over w[wo, wo + n): exp(w - max), -inf entries becoming 0 (the exponential rounds to
+   * 0 below -104); returns 1/Σ, which the weighted values apply to their d_h sums. The row holds n
+   * rounded up to whole vectors ({@link #wordsFor}): the last partial vector is padded with -inf,
+   * whose exponential is 0, so every pass is one whole-vector loop. A masked tail would be a second
+   * copy of the exponential in this method, and C2 stops inlining at its node budget: it left that
+   * copy (and Lanes.sum) as calls, boxing their vectors at every head. The sum is Lanes.sum's tree
+   * over the lanes, done on lanes[] for the same reason.
    */
-  private static void softmax(float[] w, int n, float[] lanes) {
+  private static float softmax(float[] w, int wo, int n, float[] lanes) {
     int l = F.length();
-    int end = wordsFor(n);
-    java.util.Arrays.fill(w, n, end, Float.NEGATIVE_INFINITY);
+    int end = wo + wordsFor(n);
     FloatVector mv = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
-    for (int c = 0; c < end; c += l) mv = mv.max(FloatVector.fromArray(F, w, c));
+    for (int c = wo; c < end; c += l) mv = mv.max(FloatVector.fromArray(F, w, c));
     float max = mv.reduceLanes(VectorOperators.MAX);
     FloatVector acc = FloatVector.zero(F);
-    for (int c = 0; c < end; c += l) {
-      FloatVector e = Lanes.exp(FloatVector.fromArray(F, w, c).sub(max));
+    for (int c = wo; c < end; c += l) {
+      FloatVector e = Lanes.expNonPositive(FloatVector.fromArray(F, w, c).sub(max));
       e.intoArray(w, c);
       acc = acc.add(e);
     }
     acc.intoArray(lanes, 0);
     for (int k = l >> 1; k >= 1; k >>= 1) for (int i = 0; i < k; i++) lanes[i] += lanes[i + k]; // lane i += lane i ^ k
-    float inv = 1f / lanes[0];
-    for (int c = 0; c < end; c += l) FloatVector.fromArray(F, w, c).mul(inv).intoArray(w, c);
+    return 1f / lanes[0];
   }
 
   /** n rounded up to whole vectors: the length the score row of n keys is given. */
