@@ -36,11 +36,14 @@ import picocli.CommandLine.Option;
       "  {\"bench\":\"decode\",\"preset\":..,\"strategy\":..,\"beams\":B,\"new_tokens\":T,\"seconds\":..,",
       "   \"ms_per_step\":..,\"tokens_per_s\":..,\"row_tokens_per_s\":..,\"ratio_to_greedy\":..,",
       "   \"cpu_seconds\":..,\"cpu_ratio_to_greedy\":..,\"state_bytes\":..,\"threads\":..}",
+      "Every width is warmed up, then timed in --reps rounds, each running greedy and every B",
+      "once, one after another, so a ratio compares runs of the same seconds on a shared machine.",
       "ms_per_step = median run time / T (a step advances all B rows: one reorder of their",
       "states and one batched step); tokens_per_s = T / time (the positions of the answer per",
-      "second); row_tokens_per_s = B x T / time; ratio_to_greedy = time / greedy's time.",
-      "cpu_seconds: the process's CPU time (all threads) of a run, a second median, steadier than",
-      "wall time when other jobs share the machine; cpu_ratio_to_greedy compares those.",
+      "second); row_tokens_per_s = B x T / time; ratio_to_greedy = the median over rounds of",
+      "time / greedy's time in the same round. cpu_seconds: the process's CPU time (all threads)",
+      "of a run, median, steadier than wall time when other jobs share the machine;",
+      "cpu_ratio_to_greedy is its ratio, paired by round the same way.",
       "A learned position table shorter than the run is extended to it."
     })
 public final class BenchDecodeCommand implements Runnable {
@@ -62,7 +65,8 @@ public final class BenchDecodeCommand implements Runnable {
       description = "Steps after the one-token prompt. Default: ${DEFAULT-VALUE}")
   int newTokens;
 
-  @Option(names = "--reps", paramLabel = "N", defaultValue = "5", description = "Timed runs. Default: ${DEFAULT-VALUE}")
+  @Option(names = "--reps", paramLabel = "N", defaultValue = "7",
+      description = "Timed rounds (each runs greedy and every width once). Default: ${DEFAULT-VALUE}")
   int reps;
 
   @Option(names = "--warmup", paramLabel = "N", defaultValue = "2",
@@ -89,31 +93,63 @@ public final class BenchDecodeCommand implements Runnable {
     model.eval();
     SteppedModel lm = new SteppedModel(new Decoder(model));
     int[] prompt = {0};
-    long[] bytes = new long[1];
-    Runnable greedy = () -> {
+    int widths = beams.size() + 1;
+    long[] stateBytes = new long[widths];
+    Runnable[] runs = new Runnable[widths];
+    runs[0] = () -> {
       Sequence q = Greedy.search(lm, prompt, newTokens, Eos.NONE, TokenSink.NONE);
       if (q.length() != newTokens) throw new IllegalStateException("greedy generated " + q.length());
-      bytes[0] = lm.decoder().bytes();
+      stateBytes[0] = lm.decoder().bytes();
     };
-    double greedySeconds = BenchSupport.medianSeconds(warmup, reps, greedy);
-    double greedyCpu = BenchSupport.medianCpuSeconds(reps, greedy);
-    print(cl, Strategy.GREEDY, 1, greedySeconds, greedySeconds, greedyCpu, greedyCpu, bytes[0]);
-    for (int b : beams) {
-      Runnable body = () -> {
+    for (int w = 1; w < widths; w++) {
+      int b = beams.get(w - 1);
+      int at = w;
+      runs[w] = () -> {
         List<Sequence> r = s == Strategy.BEAM
             ? BeamSearch.search(lm, prompt, newTokens, Eos.NONE, b, 0)
             : Sample.generate(lm, prompt, newTokens, Eos.NONE, Sampling.plain(1), b, TokenSink.NONE);
         if (r.get(0).length() != newTokens) throw new IllegalStateException(s.label() + " generated " + r.get(0).length());
-        bytes[0] = lm.decoder().bytes();
+        stateBytes[at] = lm.decoder().bytes();
       };
-      double seconds = BenchSupport.medianSeconds(warmup, reps, body);
-      double cpu = BenchSupport.medianCpuSeconds(reps, body);
-      print(cl, s, b, seconds, greedySeconds, cpu, greedyCpu, bytes[0]);
+    }
+    for (Runnable r : runs) BenchSupport.warmUp(warmup, r);
+    // rounds: greedy and every B once each, one after another, so each ratio compares runs of the
+    // same seconds (timed width by width, a machine that slowed between greedy's runs and B = 8's
+    // moved the ratio by as much as the change being measured)
+    double[][] wall = new double[widths][reps];
+    double[][] cpu = new double[widths][reps];
+    ProcessCpuClock.nanos(); // its first call links clock_gettime: not inside a timed run
+    for (int rep = 0; rep < reps; rep++) {
+      for (int w = 0; w < widths; w++) {
+        long c0 = ProcessCpuClock.nanos();
+        long t0 = System.nanoTime();
+        runs[w].run();
+        wall[w][rep] = (System.nanoTime() - t0) / 1e9;
+        cpu[w][rep] = (ProcessCpuClock.nanos() - c0) / 1e9;
+      }
+    }
+    for (int w = 0; w < widths; w++) {
+      print(cl, w == 0 ? Strategy.GREEDY : s, w == 0 ? 1 : beams.get(w - 1), median(wall[w]), pairedRatio(wall[w], wall[0]),
+          median(cpu[w]), pairedRatio(cpu[w], cpu[0]), stateBytes[w]);
     }
   }
 
-  private void print(CommandLine cl, Strategy s, int b, double seconds, double greedySeconds, double cpuSeconds,
-      double greedyCpuSeconds, long stateBytes) {
+  /** The median over rounds of t[round] / greedy[round]: each width against greedy in the same round. */
+  static double pairedRatio(double[] t, double[] greedy) {
+    double[] r = new double[t.length];
+    for (int i = 0; i < t.length; i++) r[i] = t[i] / greedy[i];
+    return median(r);
+  }
+
+  static double median(double[] values) {
+    double[] v = values.clone();
+    java.util.Arrays.sort(v);
+    int n = v.length;
+    return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+  }
+
+  private void print(CommandLine cl, Strategy s, int b, double seconds, double ratio, double cpuSeconds,
+      double cpuRatio, long stateBytes) {
     Map<String, Object> row = new LinkedHashMap<>();
     row.put("bench", "decode");
     row.put("preset", preset);
@@ -124,9 +160,9 @@ public final class BenchDecodeCommand implements Runnable {
     row.put("ms_per_step", BenchSupport.fourDigits(seconds * 1e3 / newTokens));
     row.put("tokens_per_s", BenchSupport.fourDigits(newTokens / seconds));
     row.put("row_tokens_per_s", BenchSupport.fourDigits((double) b * newTokens / seconds));
-    row.put("ratio_to_greedy", BenchSupport.fourDigits(seconds / greedySeconds));
+    row.put("ratio_to_greedy", BenchSupport.fourDigits(ratio));
     row.put("cpu_seconds", BenchSupport.fourDigits(cpuSeconds));
-    row.put("cpu_ratio_to_greedy", BenchSupport.fourDigits(cpuSeconds / greedyCpuSeconds));
+    row.put("cpu_ratio_to_greedy", BenchSupport.fourDigits(cpuRatio));
     row.put("state_bytes", stateBytes);
     row.put("threads", Parallel.threads());
     BenchSupport.printJson(cl.getOut(), row);

@@ -29,11 +29,22 @@ class BenchDecodeCommandTest {
           org.assertj.core.data.Percentage.withPercentage(0.5));
       // B rows hold the prompt and 5 fed tokens each in every layer's cache (6 layers, K and V of 192 floats)
       assertThat(n.get("state_bytes").asLong()).isEqualTo(widths[i] * 6L * 6 * 2 * 192 * 4);
+      if (i == 0) { // greedy against itself, round by round
+        assertThat(n.get("ratio_to_greedy").asDouble()).isEqualTo(1.0);
+        assertThat(n.get("cpu_ratio_to_greedy").asDouble()).isEqualTo(1.0);
+      }
     }
     MainTest.Run sample = MainTest.run("bench", "decode", "--preset", "lstm-lm", "--strategy", "sample", "--beams", "3",
         "--new-tokens", "4", "--reps", "1", "--warmup", "0");
     assertThat(sample.code()).as(sample.err()).isZero();
     assertThat(sample.out().lines().toList()).hasSize(2);
+  }
+
+  @Test
+  void ratiosPairEachRunWithGreedysInTheSameRound() {
+    // round 2's greedy ran in slow seconds: the median of ratios ignores it, a ratio of medians would not (3.3 / 2 = 1.65)
+    assertThat(BenchDecodeCommand.pairedRatio(new double[] {3, 3.3, 6}, new double[] {1, 2.2, 2})).isEqualTo(3.0);
+    assertThat(BenchDecodeCommand.median(new double[] {4, 1, 3, 2})).isEqualTo(2.5);
   }
 
   @Test
