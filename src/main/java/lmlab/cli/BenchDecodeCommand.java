@@ -129,8 +129,8 @@ public final class BenchDecodeCommand implements Runnable {
       }
     }
     for (int w = 0; w < widths; w++) {
-      print(cl, w == 0 ? Strategy.GREEDY : s, w == 0 ? 1 : beams.get(w - 1), median(wall[w]), pairedRatio(wall[w], wall[0]),
-          median(cpu[w]), pairedRatio(cpu[w], cpu[0]), stateBytes[w]);
+      print(cl, w == 0 ? Strategy.GREEDY : s, w == 0 ? 1 : beams.get(w - 1), BenchSupport.median(wall[w]),
+          pairedRatio(wall[w], wall[0]), BenchSupport.median(cpu[w]), pairedRatio(cpu[w], cpu[0]), stateBytes[w]);
     }
   }
 
@@ -138,14 +138,7 @@ public final class BenchDecodeCommand implements Runnable {
   static double pairedRatio(double[] t, double[] greedy) {
     double[] r = new double[t.length];
     for (int i = 0; i < t.length; i++) r[i] = t[i] / greedy[i];
-    return median(r);
-  }
-
-  static double median(double[] values) {
-    double[] v = values.clone();
-    java.util.Arrays.sort(v);
-    int n = v.length;
-    return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+    return BenchSupport.median(r);
   }
 
   private void print(CommandLine cl, Strategy s, int b, double seconds, double ratio, double cpuSeconds,

@@ -118,6 +118,11 @@ final class BenchSupport {
     return new Timing(median(t, calls), calls);
   }
 
+  /** Median of values (not modified), at least one. */
+  static double median(double[] values) {
+    return median(values.clone(), values.length);
+  }
+
   /** Median of t[0..n), n >= 1 (sorts that part of t). */
   private static double median(double[] t, int n) {
     Arrays.sort(t, 0, n);
