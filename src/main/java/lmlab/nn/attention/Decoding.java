@@ -94,37 +94,70 @@ public final class Decoding {
     attend(cfg, score, cache, steps, token, qa, out, r0, r1, sc);
   }
 
-  /** Work buffers of one thread's (row, head) pairs; a row's page runs are found once for its heads. */
+  /**
+   * Work buffers of one thread's rows: each row's held keys as page runs and its score rows, kept
+   * from the first phase of {@link #attend} to the last.
+   */
   static final class Scratch {
     final float[] qt;
     final float[] eq;
     final float[] kcol;
     /** One vector's lanes (the softmax's sum). */
     final float[] lanes = new float[F.length()];
+    /** Score rows: row i's head h at rowW[i] + h · rowStride[i]. */
     float[] w = new float[64];
-    /** Per head: the factor of its weighted values (1/Σ of the softmax's exponentials, 1/n_t for relu). */
+    /** Per (row, head), i · n_q + h: the factor of its weighted values (1/Σ of the softmax's exponentials, 1/n_t for relu). */
     float[] inv = new float[8];
+    /** Per row (masks that need a check): which held keys its query sees, from rowVisible[i]. */
     boolean[] visible = new boolean[64];
-    /** The held keys in age order as runs inside pages: page, first slot in it, length. */
+    /** The held keys of every row in age order as runs inside pages: page, first slot in it, length. */
     int[] runPage = new int[8];
     int[] runSlot = new int[8];
     int[] runLength = new int[8];
-    int runs;
+    /** Per row i of the part: its runs [rowRun[i], rowRun[i + 1]), query position, held keys, keys seen, score stride, padding start, score row, visibility. */
+    int[] rowRun = new int[9];
+    int[] rowT = new int[8];
+    int[] rowHeld = new int[8];
+    int[] rowSeen = new int[8];
+    int[] rowStride = new int[8];
+    int[] rowPad = new int[8];
+    int[] rowW = new int[8];
+    int[] rowVisible = new int[8];
 
     Scratch(int dh) {
       qt = new float[dh];
       eq = new float[dh];
       kcol = new float[dh];
     }
+
+    /** Room for rows rows of nq heads. */
+    void rows(int rows, int nq) {
+      if (rowT.length < rows) {
+        int n = Math.max(rows, 2 * rowT.length);
+        rowRun = new int[n + 1];
+        rowT = new int[n];
+        rowHeld = new int[n];
+        rowSeen = new int[n];
+        rowStride = new int[n];
+        rowPad = new int[n];
+        rowW = new int[n];
+        rowVisible = new int[n];
+      }
+      if (inv.length < rows * nq) inv = new float[Math.max(rows * nq, 2 * inv.length)];
+    }
   }
 
   /**
    * Attention of query token token (of steps per row) for the rows [r0, r1), whose keys are
-   * already appended (the query is at the row's position − 1). A row goes in three phases over all
-   * its heads — the scores of every head, then every head's normaliser, then every head's weighted
-   * values — so that the short dependent chains of one head (a page run's sums, the maximum, the
-   * exponentials, the sum of the weights) overlap with the next head's instead of waiting on each
-   * other between two kernels.
+   * already appended (the query is at the row's position − 1), in three phases over all the rows'
+   * heads: every (row, head) pair's scores, then every pair's normaliser, then every pair's
+   * weighted values. In the first and last phase a head's pairs follow each other row by row: rows
+   * that share pages (the hypotheses of a beam share all but their last) read a head's keys or
+   * values of those pages from L1, where row by row they came from L2 for every row (a head's keys
+   * over 128 positions are 16 KB, all heads' 96 KB). The short dependent chains of one pair (a page
+   * run's sums, the maximum, the exponentials, the sum of the weights) overlap with the next
+   * pair's instead of waiting between two kernels. Each pair is computed the same way whatever the
+   * order, so a row's output does not depend on the other rows.
    */
   private static void attend(AttentionConfig cfg, ScoreParams score, LayerKvCache cache, int steps, int token,
       float[] qa, float[] out, int r0, int r1, Scratch sc) {
@@ -144,39 +177,57 @@ public final class Decoding {
     float scale = f == ScoreFunction.SCALED_DOT || f == ScoreFunction.MULTIPLICATIVE ? (float) (1 / Math.sqrt(dh)) : 1f;
     float[] kc = cache.keys();
     float[] vc = cache.values();
-    if (sc.inv.length < nq) sc.inv = new float[nq];
-    float[] inv = sc.inv;
-    for (int b = r0; b < r1; b++) { // the row's held keys: positions [t + 1 - held, t], as runs inside pages
+    int rows = r1 - r0;
+    sc.rows(rows, nq);
+    // every row's held keys: positions [t + 1 - held, t], as runs inside pages, and its score rows
+    int words = 0, seenWords = 0, run = 0;
+    for (int i = 0; i < rows; i++) {
+      int b = r0 + i;
       int t = cache.position(b) - 1;
       int held = cache.tokensHeld(b);
       int first = t + 1 - held;
-      runs(cache, b, first, held, sc);
+      sc.rowRun[i] = run;
+      run = runs(cache, b, first, held, sc, run);
       int stride = wordsFor(held); // one head's scores: held rounded up to whole vectors
-      // a run's last vector is stored whole: up to a vector past the row
-      if (sc.w.length < nq * stride + F.length()) sc.w = new float[Math.max(nq * stride + F.length(), 2 * sc.w.length)];
-      int n = held; // n_t, the keys t sees
-      if (check) {
-        if (sc.visible.length < held) sc.visible = new boolean[Math.max(held, 2 * sc.visible.length)];
-        n = 0;
-        for (int c = 0; c < held; c++) {
-          sc.visible[c] = mask.allowed(t, first + c);
-          if (sc.visible[c]) n++;
-        }
-        if (n == 0) throw new IllegalArgumentException("mask " + mask.spec() + ": query " + t + " may see no key");
-      }
-      float[] w = sc.w;
-      int q0 = (b * steps + token) * qRow;
       // scores() stores each run's keys in whole vectors, -inf past the run: the last run so covers
       // [held, stride) when it starts on a vector boundary (every run does but a ring's)
-      int lastLength = sc.runLength[sc.runs - 1];
-      int padFrom = f == ScoreFunction.ADDITIVE ? held : Math.max(held, held - lastLength + wordsFor(lastLength));
-      for (int h = 0; h < nq; h++) { // scores s[c] for every held key c, head h's at w[h · stride]
-        int kvh = h / group;
-        int qo = q0 + h * dh;
-        int wo = h * stride;
+      int lastLength = sc.runLength[run - 1];
+      sc.rowT[i] = t;
+      sc.rowHeld[i] = held;
+      sc.rowStride[i] = stride;
+      sc.rowPad[i] = f == ScoreFunction.ADDITIVE ? held : Math.max(held, held - lastLength + wordsFor(lastLength));
+      sc.rowW[i] = words;
+      words += nq * stride + F.length(); // a run's last vector is stored whole: up to a vector past the row's last head
+      int n = held; // n_t, the keys t sees
+      if (check) {
+        if (sc.visible.length < seenWords + held) sc.visible = java.util.Arrays.copyOf(sc.visible, Math.max(seenWords + held, 2 * sc.visible.length));
+        sc.rowVisible[i] = seenWords;
+        n = 0;
+        for (int c = 0; c < held; c++) {
+          boolean v = mask.allowed(t, first + c);
+          sc.visible[seenWords + c] = v;
+          if (v) n++;
+        }
+        seenWords += held;
+        if (n == 0) throw new IllegalArgumentException("mask " + mask.spec() + ": query " + t + " may see no key");
+      }
+      sc.rowSeen[i] = n;
+    }
+    sc.rowRun[rows] = run;
+    if (sc.w.length < words) sc.w = new float[Math.max(words, 2 * sc.w.length)];
+    float[] w = sc.w;
+    for (int h = 0; h < nq; h++) { // scores s[c] for every held key c of every row, (row i, head h)'s at w[rowW[i] + h · stride]
+      int kvh = h / group;
+      for (int i = 0; i < rows; i++) {
+        int t = sc.rowT[i];
+        int held = sc.rowHeld[i];
+        int stride = sc.rowStride[i];
+        int qo = ((r0 + i) * steps + token) * qRow + h * dh;
+        int wo = sc.rowW[i] + h * stride;
+        int k0 = sc.rowRun[i], k1 = sc.rowRun[i + 1];
         if (rope != null) rope.rotateInPlace(qa, qo, t);
         switch (f) {
-          case SCALED_DOT, DOT -> scores(qa, qo, scale, kc, cache, kvh, dh, sc, w, wo);
+          case SCALED_DOT, DOT -> scores(qa, qo, scale, kc, cache, kvh, dh, sc, k0, k1, w, wo);
           case MULTIPLICATIVE -> { // (q^T W_s)_c = Σ_a q_a W_s[a, c]
             float[] qt = sc.qt;
             java.util.Arrays.fill(qt, 0f);
@@ -184,10 +235,10 @@ public final class Decoding {
               float x = qa[qo + a];
               for (int c = 0; c < dh; c++) qt[c] += x * mat[a * dh + c];
             }
-            scores(qt, 0, scale, kc, cache, kvh, dh, sc, w, wo);
+            scores(qt, 0, scale, kc, cache, kvh, dh, sc, k0, k1, w, wo);
           }
           case CONCAT -> { // w_k · k_c + w_q · q
-            scores(vec, 0, 1f, kc, cache, kvh, dh, sc, w, wo);
+            scores(vec, 0, 1f, kc, cache, kvh, dh, sc, k0, k1, w, wo);
             float qPart = dot(vec, dh, qa, qo, dh);
             for (int c = 0; c < held; c++) w[wo + c] += qPart;
           }
@@ -195,7 +246,7 @@ public final class Decoding {
             float[] eq = sc.eq;
             float[] kcol = sc.kcol;
             for (int r = 0; r < dh; r++) eq[r] = dot(mat, r * 2 * dh + dh, qa, qo, dh);
-            for (int k = 0, c = 0; k < sc.runs; k++) {
+            for (int k = k0, c = 0; k < k1; k++) {
               int base = cache.keyBase(sc.runPage[k], kvh) + sc.runSlot[k];
               for (int j = 0; j < sc.runLength[k]; j++, c++) {
                 for (int e = 0; e < dh; e++) kcol[e] = kc[base + e * LayerKvCache.PAGE + j];
@@ -207,27 +258,40 @@ public final class Decoding {
           }
         }
         // the softmax's padding: whatever the runs' whole last vectors left of [held, stride)
-        for (int c = padFrom; c < stride; c++) w[wo + c] = Float.NEGATIVE_INFINITY;
+        for (int c = sc.rowPad[i]; c < stride; c++) w[wo + c] = Float.NEGATIVE_INFINITY;
         if (check) {
-          for (int c = 0; c < held; c++) if (!sc.visible[c]) w[wo + c] = Float.NEGATIVE_INFINITY;
+          int vo = sc.rowVisible[i];
+          for (int c = 0; c < held; c++) if (!sc.visible[vo + c]) w[wo + c] = Float.NEGATIVE_INFINITY;
         }
       }
+    }
+    float[] inv = sc.inv;
+    for (int i = 0; i < rows; i++) {
+      int stride = sc.rowStride[i];
+      int held = sc.rowHeld[i];
       if (softmax) {
-        for (int h = 0; h < nq; h++) inv[h] = softmax(w, h * stride, held, sc.lanes);
+        for (int h = 0; h < nq; h++) inv[i * nq + h] = softmax(w, sc.rowW[i] + h * stride, held, sc.lanes);
       } else {
-        float r = 1f / n; // relu(s) / n_t
+        float r = 1f / sc.rowSeen[i]; // relu(s) / n_t
         for (int h = 0; h < nq; h++) {
-          for (int c = h * stride, e = c + held; c < e; c++) w[c] = w[c] > 0 ? w[c] : 0f;
-          inv[h] = r;
+          for (int c = sc.rowW[i] + h * stride, e = c + held; c < e; c++) w[c] = w[c] > 0 ? w[c] : 0f;
+          inv[i * nq + h] = r;
         }
       }
-      for (int h = 0; h < nq; h++) weightedValues(w, h * stride, inv[h], vc, cache, h / group, dh, sc, out, q0 + h * dh);
+    }
+    for (int h = 0; h < nq; h++) {
+      for (int i = 0; i < rows; i++) {
+        weightedValues(w, sc.rowW[i] + h * sc.rowStride[i], inv[i * nq + h], vc, cache, h / group, dh, sc,
+            sc.rowRun[i], sc.rowRun[i + 1], out, ((r0 + i) * steps + token) * qRow + h * dh);
+      }
     }
   }
 
-  /** Splits the held positions [first, first + held) of row into runs of consecutive slots inside one page. */
-  private static void runs(LayerKvCache cache, int row, int first, int held, Scratch sc) {
-    int k = 0;
+  /**
+   * Splits the held positions [first, first + held) of row into runs of consecutive slots inside
+   * one page, stored from run k on; returns the index past its last run.
+   */
+  private static int runs(LayerKvCache cache, int row, int first, int held, Scratch sc, int k) {
     for (int c = 0, p = first; c < held; k++) {
       int slot = cache.slotOf(p);
       int at = slot % LayerKvCache.PAGE;
@@ -244,13 +308,13 @@ public final class Decoding {
       c += len;
       p += len;
     }
-    sc.runs = k;
+    return k;
   }
 
-  /** Scores of the held keys in age order, run by run (keys transposed: row stride PAGE). */
+  /** Scores of the held keys in age order, runs [k0, k1) (keys transposed: row stride PAGE). */
   private static void scores(float[] q, int qo, float scale, float[] kt, LayerKvCache cache, int kvh, int dh,
-      Scratch sc, float[] w, int wo) {
-    for (int k = 0, c = wo; k < sc.runs; k++) {
+      Scratch sc, int k0, int k1, float[] w, int wo) {
+    for (int k = k0, c = wo; k < k1; k++) {
       scoresOf(q, qo, scale, kt, cache.keyBase(sc.runPage[k], kvh) + sc.runSlot[k], dh, sc.runLength[k], w, c);
       c += sc.runLength[k];
     }
@@ -325,13 +389,13 @@ public final class Decoding {
    * to every weight.
    */
   private static void weightedValues(float[] w, int wo, float inv, float[] v, LayerKvCache cache, int kvh, int dh,
-      Scratch sc, float[] out, int oo) {
+      Scratch sc, int k0, int k1, float[] out, int oo) {
     int l = F.length();
     int e = 0;
     for (; e + 2 * l <= dh; e += 2 * l) {
       FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
       FloatVector b0 = a0, b1 = a0, b2 = a0, b3 = a0;
-      for (int k = 0, c = wo; k < sc.runs; k++) {
+      for (int k = k0, c = wo; k < k1; k++) {
         int row = cache.valueBase(sc.runPage[k], kvh) + sc.runSlot[k] * dh + e;
         int len = sc.runLength[k];
         int j = 0;
@@ -360,7 +424,7 @@ public final class Decoding {
     }
     for (; e + l <= dh; e += l) {
       FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-      for (int k = 0, c = wo; k < sc.runs; k++) {
+      for (int k = k0, c = wo; k < k1; k++) {
         int row = cache.valueBase(sc.runPage[k], kvh) + sc.runSlot[k] * dh + e;
         int len = sc.runLength[k];
         int j = 0;
@@ -376,7 +440,7 @@ public final class Decoding {
     }
     for (; e < dh; e++) {
       float acc = 0f;
-      for (int k = 0, c = wo; k < sc.runs; k++) {
+      for (int k = k0, c = wo; k < k1; k++) {
         int row = cache.valueBase(sc.runPage[k], kvh) + sc.runSlot[k] * dh + e;
         for (int j = 0; j < sc.runLength[k]; j++, c++, row += dh) acc += w[c] * v[row];
       }
