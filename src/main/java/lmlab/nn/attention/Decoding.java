@@ -123,6 +123,9 @@ public final class Decoding {
     int[] rowPad = new int[8];
     int[] rowW = new int[8];
     int[] rowVisible = new int[8];
+    /** Per even row i: how many of its first runs row i + 1 has too (same page, slots and length), and their keys. */
+    int[] pairRuns = new int[8];
+    int[] pairKeys = new int[8];
 
     Scratch(int dh) {
       qt = new float[dh];
@@ -142,6 +145,8 @@ public final class Decoding {
         rowPad = new int[n];
         rowW = new int[n];
         rowVisible = new int[n];
+        pairRuns = new int[n];
+        pairKeys = new int[n];
       }
       if (inv.length < rows * nq) inv = new float[Math.max(rows * nq, 2 * inv.length)];
     }
@@ -214,20 +219,38 @@ public final class Decoding {
       sc.rowSeen[i] = n;
     }
     sc.rowRun[rows] = run;
+    for (int i = 0; i + 1 < rows; i += 2) { // rows of a beam share all their pages but the last: a pair reads them once
+      int a = sc.rowRun[i], b = sc.rowRun[i + 1], m = 0, keys = 0;
+      while (a + m < sc.rowRun[i + 1] && b + m < sc.rowRun[i + 2] && sc.runPage[a + m] == sc.runPage[b + m]
+          && sc.runSlot[a + m] == sc.runSlot[b + m] && sc.runLength[a + m] == sc.runLength[b + m]) {
+        keys += sc.runLength[a + m];
+        m++;
+      }
+      sc.pairRuns[i] = m;
+      sc.pairKeys[i] = keys;
+    }
+    if (rows % 2 == 1) sc.pairRuns[rows - 1] = 0;
     if (sc.w.length < words) sc.w = new float[Math.max(words, 2 * sc.w.length)];
     float[] w = sc.w;
     for (int h = 0; h < nq; h++) { // scores s[c] for every held key c of every row, (row i, head h)'s at w[rowW[i] + h · stride]
       int kvh = h / group;
+      if (rope != null) for (int i = 0; i < rows; i++) rope.rotateInPlace(qa, ((r0 + i) * steps + token) * qRow + h * dh, sc.rowT[i]);
       for (int i = 0; i < rows; i++) {
-        int t = sc.rowT[i];
         int held = sc.rowHeld[i];
         int stride = sc.rowStride[i];
         int qo = ((r0 + i) * steps + token) * qRow + h * dh;
         int wo = sc.rowW[i] + h * stride;
         int k0 = sc.rowRun[i], k1 = sc.rowRun[i + 1];
-        if (rope != null) rope.rotateInPlace(qa, qo, t);
         switch (f) {
-          case SCALED_DOT, DOT -> scores(qa, qo, scale, kc, cache, kvh, dh, sc, k0, k1, w, wo);
+          case SCALED_DOT, DOT -> { // a pair's shared runs at the pair's first row, both rows' other runs at each
+            int pair = i & ~1;
+            if (i == pair && sc.pairRuns[i] > 0) {
+              scoresPair(qa, qo, qo + qRow * steps, scale, kc, cache, kvh, dh, sc, k0, k0 + sc.pairRuns[i], w, wo,
+                  sc.rowW[i + 1] + h * sc.rowStride[i + 1]);
+            }
+            int skip = sc.pairRuns[pair];
+            scores(qa, qo, scale, kc, cache, kvh, dh, sc, k0 + skip, k1, w, wo + (skip > 0 ? sc.pairKeys[pair] : 0));
+          }
           case MULTIPLICATIVE -> { // (q^T W_s)_c = Σ_a q_a W_s[a, c]
             float[] qt = sc.qt;
             java.util.Arrays.fill(qt, 0f);
@@ -281,8 +304,23 @@ public final class Decoding {
     }
     for (int h = 0; h < nq; h++) {
       for (int i = 0; i < rows; i++) {
+        int oo = ((r0 + i) * steps + token) * qRow + h * dh;
+        int e = 0;
+        if ((i & 1) == 0 && sc.pairRuns[i] > 0) { // both rows of the pair, their shared runs' values read once
+          e = weightedValuesPair(w, sc.rowW[i] + h * sc.rowStride[i], sc.rowW[i + 1] + h * sc.rowStride[i + 1],
+              inv[i * nq + h], inv[(i + 1) * nq + h], vc, cache, h / group, dh, sc, sc.rowRun[i], sc.rowRun[i + 1],
+              sc.rowRun[i + 1], sc.rowRun[i + 2], sc.pairRuns[i], out, oo, oo + qRow * steps);
+          if (e < dh) {
+            weightedValues(w, sc.rowW[i + 1] + h * sc.rowStride[i + 1], inv[(i + 1) * nq + h], vc, cache, h / group,
+                dh, sc, sc.rowRun[i + 1], sc.rowRun[i + 2], out, oo + qRow * steps, e);
+          }
+          weightedValues(w, sc.rowW[i] + h * sc.rowStride[i], inv[i * nq + h], vc, cache, h / group, dh, sc,
+              sc.rowRun[i], sc.rowRun[i + 1], out, oo, e);
+          i++;
+          continue;
+        }
         weightedValues(w, sc.rowW[i] + h * sc.rowStride[i], inv[i * nq + h], vc, cache, h / group, dh, sc,
-            sc.rowRun[i], sc.rowRun[i + 1], out, ((r0 + i) * steps + token) * qRow + h * dh);
+            sc.rowRun[i], sc.rowRun[i + 1], out, oo, 0);
       }
     }
   }
@@ -382,16 +420,203 @@ public final class Decoding {
   }
 
   /**
+   * {@link #scores} of two rows' queries (at qo and qo2) over runs [k0, k1) that both rows hold:
+   * each key vector is loaded once for both, and each row's sums are formed exactly as
+   * {@link #scoresOf} forms them (the same four chains), so a row gets the same bits alone or in
+   * a pair.
+   */
+  private static void scoresPair(float[] q, int qo, int qo2, float scale, float[] kt, LayerKvCache cache, int kvh,
+      int dh, Scratch sc, int k0, int k1, float[] w, int wo, int wo2) {
+    for (int k = k0, c = 0; k < k1; k++) {
+      int base = cache.keyBase(sc.runPage[k], kvh) + sc.runSlot[k];
+      int len = sc.runLength[k];
+      int done = dh % 4 == 0 ? scoresOfPair(q, qo, qo2, scale, kt, base, dh, len, w, wo + c, wo2 + c) : 0;
+      if (done < len) { // the run's last keys, less than two vectors: a row at a time
+        scoresOf(q, qo, scale, kt, base + done, dh, len - done, w, wo + c + done);
+        scoresOf(q, qo2, scale, kt, base + done, dh, len - done, w, wo2 + c + done);
+      }
+      c += len;
+    }
+  }
+
+  /** {@link #scoresOf}'s whole two-vector blocks of keys for two queries; returns the keys done. */
+  private static int scoresOfPair(float[] q, int qo, int qo2, float scale, float[] kt, int base, int dh, int held,
+      float[] w, int wo, int wo2) {
+    final int S = LayerKvCache.PAGE;
+    int l = F.length();
+    int c = 0;
+    for (; c + 2 * l <= held; c += 2 * l) {
+      FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+      FloatVector c0 = a0, c1 = a0, c2 = a0, c3 = a0, d0 = a0, d1 = a0, d2 = a0, d3 = a0;
+      int row = base + c;
+      for (int e = 0; e < dh; e += 4) {
+        int r = row + S * e;
+        FloatVector k = FloatVector.fromArray(F, kt, r), kb = FloatVector.fromArray(F, kt, r + l);
+        FloatVector x = FloatVector.broadcast(F, q[qo + e]), y = FloatVector.broadcast(F, q[qo2 + e]);
+        a0 = k.fma(x, a0);
+        b0 = kb.fma(x, b0);
+        c0 = k.fma(y, c0);
+        d0 = kb.fma(y, d0);
+        k = FloatVector.fromArray(F, kt, r + S);
+        kb = FloatVector.fromArray(F, kt, r + S + l);
+        x = FloatVector.broadcast(F, q[qo + e + 1]);
+        y = FloatVector.broadcast(F, q[qo2 + e + 1]);
+        a1 = k.fma(x, a1);
+        b1 = kb.fma(x, b1);
+        c1 = k.fma(y, c1);
+        d1 = kb.fma(y, d1);
+        k = FloatVector.fromArray(F, kt, r + 2 * S);
+        kb = FloatVector.fromArray(F, kt, r + 2 * S + l);
+        x = FloatVector.broadcast(F, q[qo + e + 2]);
+        y = FloatVector.broadcast(F, q[qo2 + e + 2]);
+        a2 = k.fma(x, a2);
+        b2 = kb.fma(x, b2);
+        c2 = k.fma(y, c2);
+        d2 = kb.fma(y, d2);
+        k = FloatVector.fromArray(F, kt, r + 3 * S);
+        kb = FloatVector.fromArray(F, kt, r + 3 * S + l);
+        x = FloatVector.broadcast(F, q[qo + e + 3]);
+        y = FloatVector.broadcast(F, q[qo2 + e + 3]);
+        a3 = k.fma(x, a3);
+        b3 = kb.fma(x, b3);
+        c3 = k.fma(y, c3);
+        d3 = kb.fma(y, d3);
+      }
+      a0.add(a1).add(a2.add(a3)).mul(scale).intoArray(w, wo + c);
+      b0.add(b1).add(b2.add(b3)).mul(scale).intoArray(w, wo + c + l);
+      c0.add(c1).add(c2.add(c3)).mul(scale).intoArray(w, wo2 + c);
+      d0.add(d1).add(d2.add(d3)).mul(scale).intoArray(w, wo2 + c + l);
+    }
+    return c;
+  }
+
+  /**
+   * {@link #weightedValues}'s two-vector blocks of elements for a pair of rows (runs [a0, a1) and
+   * [b0, b1), the first shared of them the same in both): over the shared runs each value vector is
+   * loaded once for both rows; each row's sums keep weightedValues' four chains in its key order, so
+   * its bits are those of weightedValues alone. Returns the first element not done.
+   */
+  private static int weightedValuesPair(float[] w, int wo, int wo2, float inv, float inv2, float[] v,
+      LayerKvCache cache, int kvh, int dh, Scratch sc, int ka0, int ka1, int kb0, int kb1, int shared, float[] out,
+      int oo, int oo2) {
+    int l = F.length();
+    int e = 0;
+    for (; e + 2 * l <= dh; e += 2 * l) {
+      FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+      FloatVector c0 = a0, c1 = a0, c2 = a0, c3 = a0, d0 = a0, d1 = a0, d2 = a0, d3 = a0;
+      int c = 0;
+      for (int k = ka0; k < ka0 + shared; k++) {
+        int row = cache.valueBase(sc.runPage[k], kvh) + sc.runSlot[k] * dh + e;
+        int len = sc.runLength[k];
+        int j = 0;
+        for (; j + 4 <= len; j += 4, c += 4, row += 4 * dh) {
+          FloatVector x = FloatVector.broadcast(F, w[wo + c]), y = FloatVector.broadcast(F, w[wo2 + c]);
+          FloatVector u = FloatVector.fromArray(F, v, row), ub = FloatVector.fromArray(F, v, row + l);
+          a0 = u.fma(x, a0);
+          b0 = ub.fma(x, b0);
+          c0 = u.fma(y, c0);
+          d0 = ub.fma(y, d0);
+          x = FloatVector.broadcast(F, w[wo + c + 1]);
+          y = FloatVector.broadcast(F, w[wo2 + c + 1]);
+          u = FloatVector.fromArray(F, v, row + dh);
+          ub = FloatVector.fromArray(F, v, row + dh + l);
+          a1 = u.fma(x, a1);
+          b1 = ub.fma(x, b1);
+          c1 = u.fma(y, c1);
+          d1 = ub.fma(y, d1);
+          x = FloatVector.broadcast(F, w[wo + c + 2]);
+          y = FloatVector.broadcast(F, w[wo2 + c + 2]);
+          u = FloatVector.fromArray(F, v, row + 2 * dh);
+          ub = FloatVector.fromArray(F, v, row + 2 * dh + l);
+          a2 = u.fma(x, a2);
+          b2 = ub.fma(x, b2);
+          c2 = u.fma(y, c2);
+          d2 = ub.fma(y, d2);
+          x = FloatVector.broadcast(F, w[wo + c + 3]);
+          y = FloatVector.broadcast(F, w[wo2 + c + 3]);
+          u = FloatVector.fromArray(F, v, row + 3 * dh);
+          ub = FloatVector.fromArray(F, v, row + 3 * dh + l);
+          a3 = u.fma(x, a3);
+          b3 = ub.fma(x, b3);
+          c3 = u.fma(y, c3);
+          d3 = ub.fma(y, d3);
+        }
+        for (; j < len; j++, c++, row += dh) {
+          FloatVector x = FloatVector.broadcast(F, w[wo + c]), y = FloatVector.broadcast(F, w[wo2 + c]);
+          FloatVector u = FloatVector.fromArray(F, v, row), ub = FloatVector.fromArray(F, v, row + l);
+          a0 = u.fma(x, a0);
+          b0 = ub.fma(x, b0);
+          c0 = u.fma(y, c0);
+          d0 = ub.fma(y, d0);
+        }
+      }
+      for (int k = ka0 + shared, ca = c; k < ka1; k++) { // the first row's own runs
+        int row = cache.valueBase(sc.runPage[k], kvh) + sc.runSlot[k] * dh + e;
+        int len = sc.runLength[k];
+        int j = 0;
+        for (; j + 4 <= len; j += 4, ca += 4, row += 4 * dh) {
+          FloatVector x0 = FloatVector.broadcast(F, w[wo + ca]);
+          FloatVector x1 = FloatVector.broadcast(F, w[wo + ca + 1]);
+          FloatVector x2 = FloatVector.broadcast(F, w[wo + ca + 2]);
+          FloatVector x3 = FloatVector.broadcast(F, w[wo + ca + 3]);
+          a0 = FloatVector.fromArray(F, v, row).fma(x0, a0);
+          b0 = FloatVector.fromArray(F, v, row + l).fma(x0, b0);
+          a1 = FloatVector.fromArray(F, v, row + dh).fma(x1, a1);
+          b1 = FloatVector.fromArray(F, v, row + dh + l).fma(x1, b1);
+          a2 = FloatVector.fromArray(F, v, row + 2 * dh).fma(x2, a2);
+          b2 = FloatVector.fromArray(F, v, row + 2 * dh + l).fma(x2, b2);
+          a3 = FloatVector.fromArray(F, v, row + 3 * dh).fma(x3, a3);
+          b3 = FloatVector.fromArray(F, v, row + 3 * dh + l).fma(x3, b3);
+        }
+        for (; j < len; j++, ca++, row += dh) {
+          FloatVector x = FloatVector.broadcast(F, w[wo + ca]);
+          a0 = FloatVector.fromArray(F, v, row).fma(x, a0);
+          b0 = FloatVector.fromArray(F, v, row + l).fma(x, b0);
+        }
+      }
+      for (int k = kb0 + shared, cb = c; k < kb1; k++) { // the second row's own runs
+        int row = cache.valueBase(sc.runPage[k], kvh) + sc.runSlot[k] * dh + e;
+        int len = sc.runLength[k];
+        int j = 0;
+        for (; j + 4 <= len; j += 4, cb += 4, row += 4 * dh) {
+          FloatVector x0 = FloatVector.broadcast(F, w[wo2 + cb]);
+          FloatVector x1 = FloatVector.broadcast(F, w[wo2 + cb + 1]);
+          FloatVector x2 = FloatVector.broadcast(F, w[wo2 + cb + 2]);
+          FloatVector x3 = FloatVector.broadcast(F, w[wo2 + cb + 3]);
+          c0 = FloatVector.fromArray(F, v, row).fma(x0, c0);
+          d0 = FloatVector.fromArray(F, v, row + l).fma(x0, d0);
+          c1 = FloatVector.fromArray(F, v, row + dh).fma(x1, c1);
+          d1 = FloatVector.fromArray(F, v, row + dh + l).fma(x1, d1);
+          c2 = FloatVector.fromArray(F, v, row + 2 * dh).fma(x2, c2);
+          d2 = FloatVector.fromArray(F, v, row + 2 * dh + l).fma(x2, d2);
+          c3 = FloatVector.fromArray(F, v, row + 3 * dh).fma(x3, c3);
+          d3 = FloatVector.fromArray(F, v, row + 3 * dh + l).fma(x3, d3);
+        }
+        for (; j < len; j++, cb++, row += dh) {
+          FloatVector x = FloatVector.broadcast(F, w[wo2 + cb]);
+          c0 = FloatVector.fromArray(F, v, row).fma(x, c0);
+          d0 = FloatVector.fromArray(F, v, row + l).fma(x, d0);
+        }
+      }
+      a0.add(a1).add(a2.add(a3)).mul(inv).intoArray(out, oo + e);
+      b0.add(b1).add(b2.add(b3)).mul(inv).intoArray(out, oo + e + l);
+      c0.add(c1).add(c2.add(c3)).mul(inv2).intoArray(out, oo2 + e);
+      d0.add(d1).add(d2.add(d3)).mul(inv2).intoArray(out, oo2 + e + l);
+    }
+    return e;
+  }
+
+  /**
    * out[oo, oo + dh) = inv · Σ_c w[wo + c] · V[c] over the held keys in age order (run by run, value
    * rows of dh), two vectors of elements at a time, each summed in four chains (keys in turn)
    * combined at the end: eight FMA chains in flight, where one chain per vector would wait on the
    * FMA latency at every key. inv is the normaliser's factor, applied to the d_h sums instead of
-   * to every weight.
+   * to every weight. Elements from e0 on (those before are done).
    */
   private static void weightedValues(float[] w, int wo, float inv, float[] v, LayerKvCache cache, int kvh, int dh,
-      Scratch sc, int k0, int k1, float[] out, int oo) {
+      Scratch sc, int k0, int k1, float[] out, int oo, int e0) {
     int l = F.length();
-    int e = 0;
+    int e = e0;
     for (; e + 2 * l <= dh; e += 2 * l) {
       FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
       FloatVector b0 = a0, b1 = a0, b2 = a0, b3 = a0;
