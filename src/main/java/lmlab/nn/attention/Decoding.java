@@ -16,9 +16,10 @@ import lmlab.tensor.Tensor;
  *
  * <p>Per query head the scores over every held key are d_h AXPYs over the cache's transposed keys
  * (vectorised across keys, no horizontal sums), page run by page run; the normaliser runs on that
- * row, and the output is a sum over keys of d_h-wide value rows, both accumulated in registers. The
- * cache holds only keys the mask may still show (all of them visible for causal, sliding and
- * block_local; every δ-th for dilated).
+ * row, and the output is a sum over keys of d_h-wide value rows, both accumulated in registers.
+ * Rows holding the same pages (a beam's hypotheses share all but their last) are done in pairs
+ * that read each shared key and value vector once. The cache holds only keys the mask may still
+ * show (all of them visible for causal, sliding and block_local; every δ-th for dilated).
  */
 public final class Decoding {
   private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
