@@ -107,7 +107,10 @@ public final class Decoding {
     final float[] lanes = new float[F.length()];
     /** Score rows: row i's head h at rowW[i] + h · rowStride[i]. */
     float[] w = new float[64];
-    /** Per (row, head), i · n_q + h: the factor of its weighted values (1/Σ of the softmax's exponentials, 1/n_t for relu). */
+    /**
+     * Per (row, head), i · n_q + h: the factor of its weighted values (1/Σ of the softmax's
+     * exponentials, 1/n_t for relu).
+     */
     float[] inv = new float[8];
     /** Per row (masks that need a check): which held keys its query sees, from rowVisible[i]. */
     boolean[] visible = new boolean[64];
@@ -115,7 +118,10 @@ public final class Decoding {
     int[] runPage = new int[8];
     int[] runSlot = new int[8];
     int[] runLength = new int[8];
-    /** Per row i of the part: its runs [rowRun[i], rowRun[i + 1]), query position, held keys, keys seen, score stride, padding start, score row, visibility. */
+    /**
+     * Per row i of the part: its runs [rowRun[i], rowRun[i + 1]), query position, held keys, keys
+     * seen, score stride, padding start, score row and visibility flags.
+     */
     int[] rowRun = new int[9];
     int[] rowT = new int[8];
     int[] rowHeld = new int[8];
@@ -206,7 +212,9 @@ public final class Decoding {
       words += nq * stride + F.length(); // a run's last vector is stored whole: up to a vector past the row's last head
       int n = held; // n_t, the keys t sees
       if (check) {
-        if (sc.visible.length < seenWords + held) sc.visible = java.util.Arrays.copyOf(sc.visible, Math.max(seenWords + held, 2 * sc.visible.length));
+        if (sc.visible.length < seenWords + held) {
+          sc.visible = java.util.Arrays.copyOf(sc.visible, Math.max(seenWords + held, 2 * sc.visible.length));
+        }
         sc.rowVisible[i] = seenWords;
         n = 0;
         for (int c = 0; c < held; c++) {
@@ -233,9 +241,12 @@ public final class Decoding {
     if (rows % 2 == 1) sc.pairRuns[rows - 1] = 0;
     if (sc.w.length < words) sc.w = new float[Math.max(words, 2 * sc.w.length)];
     float[] w = sc.w;
-    for (int h = 0; h < nq; h++) { // scores s[c] for every held key c of every row, (row i, head h)'s at w[rowW[i] + h · stride]
+    // scores s[c] for every held key c of every row, (row i, head h)'s at w[rowW[i] + h · stride]
+    for (int h = 0; h < nq; h++) {
       int kvh = h / group;
-      if (rope != null) for (int i = 0; i < rows; i++) rope.rotateInPlace(qa, ((r0 + i) * steps + token) * qRow + h * dh, sc.rowT[i]);
+      if (rope != null) {
+        for (int i = 0; i < rows; i++) rope.rotateInPlace(qa, ((r0 + i) * steps + token) * qRow + h * dh, sc.rowT[i]);
+      }
       for (int i = 0; i < rows; i++) {
         int held = sc.rowHeld[i];
         int stride = sc.rowStride[i];
