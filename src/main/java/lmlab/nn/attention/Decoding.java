@@ -16,9 +16,10 @@ import lmlab.tensor.Tensor;
  *
  * <p>Per query head the scores over every held key are d_h AXPYs over the cache's transposed keys
  * (vectorised across keys, no horizontal sums), page run by page run; the normaliser runs on that
- * row, and the output is a sum over keys of d_h-wide value rows, both accumulated in registers. The
- * cache holds only keys the mask may still show (all of them visible for causal, sliding and
- * block_local; every δ-th for dilated).
+ * row, and the output is a sum over keys of d_h-wide value rows, both accumulated in registers.
+ * Rows holding the same pages (a beam's hypotheses share all but their last) are done in pairs
+ * that read each shared key and value vector once. The cache holds only keys the mask may still
+ * show (all of them visible for causal, sliding and block_local; every δ-th for dilated).
  */
 public final class Decoding {
   private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
@@ -94,37 +95,81 @@ public final class Decoding {
     attend(cfg, score, cache, steps, token, qa, out, r0, r1, sc);
   }
 
-  /** Work buffers of one thread's (row, head) pairs; a row's page runs are found once for its heads. */
+  /**
+   * Work buffers of one thread's rows: each row's held keys as page runs and its score rows, kept
+   * from the first phase of {@link #attend} to the last.
+   */
   static final class Scratch {
     final float[] qt;
     final float[] eq;
     final float[] kcol;
     /** One vector's lanes (the softmax's sum). */
     final float[] lanes = new float[F.length()];
+    /** Score rows: row i's head h at rowW[i] + h · rowStride[i]. */
     float[] w = new float[64];
-    /** Per head: the factor of its weighted values (1/Σ of the softmax's exponentials, 1/n_t for relu). */
+    /**
+     * Per (row, head), i · n_q + h: the factor of its weighted values (1/Σ of the softmax's
+     * exponentials, 1/n_t for relu).
+     */
     float[] inv = new float[8];
+    /** Per row (masks that need a check): which held keys its query sees, from rowVisible[i]. */
     boolean[] visible = new boolean[64];
-    /** The held keys in age order as runs inside pages: page, first slot in it, length. */
+    /** The held keys of every row in age order as runs inside pages: page, first slot in it, length. */
     int[] runPage = new int[8];
     int[] runSlot = new int[8];
     int[] runLength = new int[8];
-    int runs;
+    /**
+     * Per row i of the part: its runs [rowRun[i], rowRun[i + 1]), query position, held keys, keys
+     * seen, score stride, padding start, score row and visibility flags.
+     */
+    int[] rowRun = new int[9];
+    int[] rowT = new int[8];
+    int[] rowHeld = new int[8];
+    int[] rowSeen = new int[8];
+    int[] rowStride = new int[8];
+    int[] rowPad = new int[8];
+    int[] rowW = new int[8];
+    int[] rowVisible = new int[8];
+    /** Per even row i: how many of its first runs row i + 1 has too (same page, slots and length), and their keys. */
+    int[] pairRuns = new int[8];
+    int[] pairKeys = new int[8];
 
     Scratch(int dh) {
       qt = new float[dh];
       eq = new float[dh];
       kcol = new float[dh];
     }
+
+    /** Room for rows rows of nq heads. */
+    void rows(int rows, int nq) {
+      if (rowT.length < rows) {
+        int n = Math.max(rows, 2 * rowT.length);
+        rowRun = new int[n + 1];
+        rowT = new int[n];
+        rowHeld = new int[n];
+        rowSeen = new int[n];
+        rowStride = new int[n];
+        rowPad = new int[n];
+        rowW = new int[n];
+        rowVisible = new int[n];
+        pairRuns = new int[n];
+        pairKeys = new int[n];
+      }
+      if (inv.length < rows * nq) inv = new float[Math.max(rows * nq, 2 * inv.length)];
+    }
   }
 
   /**
    * Attention of query token token (of steps per row) for the rows [r0, r1), whose keys are
-   * already appended (the query is at the row's position − 1). A row goes in three phases over all
-   * its heads — the scores of every head, then every head's normaliser, then every head's weighted
-   * values — so that the short dependent chains of one head (a page run's sums, the maximum, the
-   * exponentials, the sum of the weights) overlap with the next head's instead of waiting on each
-   * other between two kernels.
+   * already appended (the query is at the row's position − 1), in three phases over all the rows'
+   * heads: every (row, head) pair's scores, then every pair's normaliser, then every pair's
+   * weighted values. In the first and last phase a head's pairs follow each other row by row: rows
+   * that share pages (the hypotheses of a beam share all but their last) read a head's keys or
+   * values of those pages from L1, where row by row they came from L2 for every row (a head's keys
+   * over 128 positions are 16 KB, all heads' 96 KB). The short dependent chains of one pair (a page
+   * run's sums, the maximum, the exponentials, the sum of the weights) overlap with the next
+   * pair's instead of waiting between two kernels. Each pair is computed the same way whatever the
+   * order, so a row's output does not depend on the other rows.
    */
   private static void attend(AttentionConfig cfg, ScoreParams score, LayerKvCache cache, int steps, int token,
       float[] qa, float[] out, int r0, int r1, Scratch sc) {
@@ -144,39 +189,80 @@ public final class Decoding {
     float scale = f == ScoreFunction.SCALED_DOT || f == ScoreFunction.MULTIPLICATIVE ? (float) (1 / Math.sqrt(dh)) : 1f;
     float[] kc = cache.keys();
     float[] vc = cache.values();
-    if (sc.inv.length < nq) sc.inv = new float[nq];
-    float[] inv = sc.inv;
-    for (int b = r0; b < r1; b++) { // the row's held keys: positions [t + 1 - held, t], as runs inside pages
+    int rows = r1 - r0;
+    sc.rows(rows, nq);
+    // every row's held keys: positions [t + 1 - held, t], as runs inside pages, and its score rows
+    int words = 0, seenWords = 0, run = 0;
+    for (int i = 0; i < rows; i++) {
+      int b = r0 + i;
       int t = cache.position(b) - 1;
       int held = cache.tokensHeld(b);
       int first = t + 1 - held;
-      runs(cache, b, first, held, sc);
+      sc.rowRun[i] = run;
+      run = runs(cache, b, first, held, sc, run);
       int stride = wordsFor(held); // one head's scores: held rounded up to whole vectors
-      // a run's last vector is stored whole: up to a vector past the row
-      if (sc.w.length < nq * stride + F.length()) sc.w = new float[Math.max(nq * stride + F.length(), 2 * sc.w.length)];
-      int n = held; // n_t, the keys t sees
-      if (check) {
-        if (sc.visible.length < held) sc.visible = new boolean[Math.max(held, 2 * sc.visible.length)];
-        n = 0;
-        for (int c = 0; c < held; c++) {
-          sc.visible[c] = mask.allowed(t, first + c);
-          if (sc.visible[c]) n++;
-        }
-        if (n == 0) throw new IllegalArgumentException("mask " + mask.spec() + ": query " + t + " may see no key");
-      }
-      float[] w = sc.w;
-      int q0 = (b * steps + token) * qRow;
       // scores() stores each run's keys in whole vectors, -inf past the run: the last run so covers
       // [held, stride) when it starts on a vector boundary (every run does but a ring's)
-      int lastLength = sc.runLength[sc.runs - 1];
-      int padFrom = f == ScoreFunction.ADDITIVE ? held : Math.max(held, held - lastLength + wordsFor(lastLength));
-      for (int h = 0; h < nq; h++) { // scores s[c] for every held key c, head h's at w[h · stride]
-        int kvh = h / group;
-        int qo = q0 + h * dh;
-        int wo = h * stride;
-        if (rope != null) rope.rotateInPlace(qa, qo, t);
+      int lastLength = sc.runLength[run - 1];
+      sc.rowT[i] = t;
+      sc.rowHeld[i] = held;
+      sc.rowStride[i] = stride;
+      sc.rowPad[i] = f == ScoreFunction.ADDITIVE ? held : Math.max(held, held - lastLength + wordsFor(lastLength));
+      sc.rowW[i] = words;
+      words += nq * stride + F.length(); // a run's last vector is stored whole: up to a vector past the row's last head
+      int n = held; // n_t, the keys t sees
+      if (check) {
+        if (sc.visible.length < seenWords + held) {
+          sc.visible = java.util.Arrays.copyOf(sc.visible, Math.max(seenWords + held, 2 * sc.visible.length));
+        }
+        sc.rowVisible[i] = seenWords;
+        n = 0;
+        for (int c = 0; c < held; c++) {
+          boolean v = mask.allowed(t, first + c);
+          sc.visible[seenWords + c] = v;
+          if (v) n++;
+        }
+        seenWords += held;
+        if (n == 0) throw new IllegalArgumentException("mask " + mask.spec() + ": query " + t + " may see no key");
+      }
+      sc.rowSeen[i] = n;
+    }
+    sc.rowRun[rows] = run;
+    for (int i = 0; i + 1 < rows; i += 2) { // rows of a beam share all their pages but the last: a pair reads them once
+      int a = sc.rowRun[i], b = sc.rowRun[i + 1], m = 0, keys = 0;
+      while (a + m < sc.rowRun[i + 1] && b + m < sc.rowRun[i + 2] && sc.runPage[a + m] == sc.runPage[b + m]
+          && sc.runSlot[a + m] == sc.runSlot[b + m] && sc.runLength[a + m] == sc.runLength[b + m]) {
+        keys += sc.runLength[a + m];
+        m++;
+      }
+      sc.pairRuns[i] = m;
+      sc.pairKeys[i] = keys;
+    }
+    if (rows % 2 == 1) sc.pairRuns[rows - 1] = 0;
+    if (sc.w.length < words) sc.w = new float[Math.max(words, 2 * sc.w.length)];
+    float[] w = sc.w;
+    // scores s[c] for every held key c of every row, (row i, head h)'s at w[rowW[i] + h · stride]
+    for (int h = 0; h < nq; h++) {
+      int kvh = h / group;
+      if (rope != null) {
+        for (int i = 0; i < rows; i++) rope.rotateInPlace(qa, ((r0 + i) * steps + token) * qRow + h * dh, sc.rowT[i]);
+      }
+      for (int i = 0; i < rows; i++) {
+        int held = sc.rowHeld[i];
+        int stride = sc.rowStride[i];
+        int qo = ((r0 + i) * steps + token) * qRow + h * dh;
+        int wo = sc.rowW[i] + h * stride;
+        int k0 = sc.rowRun[i], k1 = sc.rowRun[i + 1];
         switch (f) {
-          case SCALED_DOT, DOT -> scores(qa, qo, scale, kc, cache, kvh, dh, sc, w, wo);
+          case SCALED_DOT, DOT -> { // a pair's shared runs at the pair's first row, both rows' other runs at each
+            int pair = i & ~1;
+            if (i == pair && sc.pairRuns[i] > 0) {
+              scoresPair(qa, qo, qo + qRow * steps, scale, kc, cache, kvh, dh, sc, k0, k0 + sc.pairRuns[i], w, wo,
+                  sc.rowW[i + 1] + h * sc.rowStride[i + 1]);
+            }
+            int skip = sc.pairRuns[pair];
+            scores(qa, qo, scale, kc, cache, kvh, dh, sc, k0 + skip, k1, w, wo + (skip > 0 ? sc.pairKeys[pair] : 0));
+          }
           case MULTIPLICATIVE -> { // (q^T W_s)_c = Σ_a q_a W_s[a, c]
             float[] qt = sc.qt;
             java.util.Arrays.fill(qt, 0f);
@@ -184,10 +270,10 @@ public final class Decoding {
               float x = qa[qo + a];
               for (int c = 0; c < dh; c++) qt[c] += x * mat[a * dh + c];
             }
-            scores(qt, 0, scale, kc, cache, kvh, dh, sc, w, wo);
+            scores(qt, 0, scale, kc, cache, kvh, dh, sc, k0, k1, w, wo);
           }
           case CONCAT -> { // w_k · k_c + w_q · q
-            scores(vec, 0, 1f, kc, cache, kvh, dh, sc, w, wo);
+            scores(vec, 0, 1f, kc, cache, kvh, dh, sc, k0, k1, w, wo);
             float qPart = dot(vec, dh, qa, qo, dh);
             for (int c = 0; c < held; c++) w[wo + c] += qPart;
           }
@@ -195,7 +281,7 @@ public final class Decoding {
             float[] eq = sc.eq;
             float[] kcol = sc.kcol;
             for (int r = 0; r < dh; r++) eq[r] = dot(mat, r * 2 * dh + dh, qa, qo, dh);
-            for (int k = 0, c = 0; k < sc.runs; k++) {
+            for (int k = k0, c = 0; k < k1; k++) {
               int base = cache.keyBase(sc.runPage[k], kvh) + sc.runSlot[k];
               for (int j = 0; j < sc.runLength[k]; j++, c++) {
                 for (int e = 0; e < dh; e++) kcol[e] = kc[base + e * LayerKvCache.PAGE + j];
@@ -207,27 +293,55 @@ public final class Decoding {
           }
         }
         // the softmax's padding: whatever the runs' whole last vectors left of [held, stride)
-        for (int c = padFrom; c < stride; c++) w[wo + c] = Float.NEGATIVE_INFINITY;
+        for (int c = sc.rowPad[i]; c < stride; c++) w[wo + c] = Float.NEGATIVE_INFINITY;
         if (check) {
-          for (int c = 0; c < held; c++) if (!sc.visible[c]) w[wo + c] = Float.NEGATIVE_INFINITY;
+          int vo = sc.rowVisible[i];
+          for (int c = 0; c < held; c++) if (!sc.visible[vo + c]) w[wo + c] = Float.NEGATIVE_INFINITY;
         }
       }
+    }
+    float[] inv = sc.inv;
+    for (int i = 0; i < rows; i++) {
+      int stride = sc.rowStride[i];
+      int held = sc.rowHeld[i];
       if (softmax) {
-        for (int h = 0; h < nq; h++) inv[h] = softmax(w, h * stride, held, sc.lanes);
+        for (int h = 0; h < nq; h++) inv[i * nq + h] = softmax(w, sc.rowW[i] + h * stride, held, sc.lanes);
       } else {
-        float r = 1f / n; // relu(s) / n_t
+        float r = 1f / sc.rowSeen[i]; // relu(s) / n_t
         for (int h = 0; h < nq; h++) {
-          for (int c = h * stride, e = c + held; c < e; c++) w[c] = w[c] > 0 ? w[c] : 0f;
-          inv[h] = r;
+          for (int c = sc.rowW[i] + h * stride, e = c + held; c < e; c++) w[c] = w[c] > 0 ? w[c] : 0f;
+          inv[i * nq + h] = r;
         }
       }
-      for (int h = 0; h < nq; h++) weightedValues(w, h * stride, inv[h], vc, cache, h / group, dh, sc, out, q0 + h * dh);
+    }
+    for (int h = 0; h < nq; h++) {
+      for (int i = 0; i < rows; i++) {
+        int oo = ((r0 + i) * steps + token) * qRow + h * dh;
+        int e = 0;
+        if ((i & 1) == 0 && sc.pairRuns[i] > 0) { // both rows of the pair, their shared runs' values read once
+          e = weightedValuesPair(w, sc.rowW[i] + h * sc.rowStride[i], sc.rowW[i + 1] + h * sc.rowStride[i + 1],
+              inv[i * nq + h], inv[(i + 1) * nq + h], vc, cache, h / group, dh, sc, sc.rowRun[i], sc.rowRun[i + 1],
+              sc.rowRun[i + 1], sc.rowRun[i + 2], sc.pairRuns[i], out, oo, oo + qRow * steps);
+          if (e < dh) {
+            weightedValues(w, sc.rowW[i + 1] + h * sc.rowStride[i + 1], inv[(i + 1) * nq + h], vc, cache, h / group,
+                dh, sc, sc.rowRun[i + 1], sc.rowRun[i + 2], out, oo + qRow * steps, e);
+          }
+          weightedValues(w, sc.rowW[i] + h * sc.rowStride[i], inv[i * nq + h], vc, cache, h / group, dh, sc,
+              sc.rowRun[i], sc.rowRun[i + 1], out, oo, e);
+          i++;
+          continue;
+        }
+        weightedValues(w, sc.rowW[i] + h * sc.rowStride[i], inv[i * nq + h], vc, cache, h / group, dh, sc,
+            sc.rowRun[i], sc.rowRun[i + 1], out, oo, 0);
+      }
     }
   }
 
-  /** Splits the held positions [first, first + held) of row into runs of consecutive slots inside one page. */
-  private static void runs(LayerKvCache cache, int row, int first, int held, Scratch sc) {
-    int k = 0;
+  /**
+   * Splits the held positions [first, first + held) of row into runs of consecutive slots inside
+   * one page, stored from run k on; returns the index past its last run.
+   */
+  private static int runs(LayerKvCache cache, int row, int first, int held, Scratch sc, int k) {
     for (int c = 0, p = first; c < held; k++) {
       int slot = cache.slotOf(p);
       int at = slot % LayerKvCache.PAGE;
@@ -244,13 +358,13 @@ public final class Decoding {
       c += len;
       p += len;
     }
-    sc.runs = k;
+    return k;
   }
 
-  /** Scores of the held keys in age order, run by run (keys transposed: row stride PAGE). */
+  /** Scores of the held keys in age order, runs [k0, k1) (keys transposed: row stride PAGE). */
   private static void scores(float[] q, int qo, float scale, float[] kt, LayerKvCache cache, int kvh, int dh,
-      Scratch sc, float[] w, int wo) {
-    for (int k = 0, c = wo; k < sc.runs; k++) {
+      Scratch sc, int k0, int k1, float[] w, int wo) {
+    for (int k = k0, c = wo; k < k1; k++) {
       scoresOf(q, qo, scale, kt, cache.keyBase(sc.runPage[k], kvh) + sc.runSlot[k], dh, sc.runLength[k], w, c);
       c += sc.runLength[k];
     }
@@ -318,20 +432,207 @@ public final class Decoding {
   }
 
   /**
+   * {@link #scores} of two rows' queries (at qo and qo2) over runs [k0, k1) that both rows hold:
+   * each key vector is loaded once for both, and each row's sums are formed exactly as
+   * {@link #scoresOf} forms them (the same four chains), so a row gets the same bits alone or in
+   * a pair.
+   */
+  private static void scoresPair(float[] q, int qo, int qo2, float scale, float[] kt, LayerKvCache cache, int kvh,
+      int dh, Scratch sc, int k0, int k1, float[] w, int wo, int wo2) {
+    for (int k = k0, c = 0; k < k1; k++) {
+      int base = cache.keyBase(sc.runPage[k], kvh) + sc.runSlot[k];
+      int len = sc.runLength[k];
+      int done = dh % 4 == 0 ? scoresOfPair(q, qo, qo2, scale, kt, base, dh, len, w, wo + c, wo2 + c) : 0;
+      if (done < len) { // the run's last keys, less than two vectors: a row at a time
+        scoresOf(q, qo, scale, kt, base + done, dh, len - done, w, wo + c + done);
+        scoresOf(q, qo2, scale, kt, base + done, dh, len - done, w, wo2 + c + done);
+      }
+      c += len;
+    }
+  }
+
+  /** {@link #scoresOf}'s whole two-vector blocks of keys for two queries; returns the keys done. */
+  private static int scoresOfPair(float[] q, int qo, int qo2, float scale, float[] kt, int base, int dh, int held,
+      float[] w, int wo, int wo2) {
+    final int S = LayerKvCache.PAGE;
+    int l = F.length();
+    int c = 0;
+    for (; c + 2 * l <= held; c += 2 * l) {
+      FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+      FloatVector c0 = a0, c1 = a0, c2 = a0, c3 = a0, d0 = a0, d1 = a0, d2 = a0, d3 = a0;
+      int row = base + c;
+      for (int e = 0; e < dh; e += 4) {
+        int r = row + S * e;
+        FloatVector k = FloatVector.fromArray(F, kt, r), kb = FloatVector.fromArray(F, kt, r + l);
+        FloatVector x = FloatVector.broadcast(F, q[qo + e]), y = FloatVector.broadcast(F, q[qo2 + e]);
+        a0 = k.fma(x, a0);
+        b0 = kb.fma(x, b0);
+        c0 = k.fma(y, c0);
+        d0 = kb.fma(y, d0);
+        k = FloatVector.fromArray(F, kt, r + S);
+        kb = FloatVector.fromArray(F, kt, r + S + l);
+        x = FloatVector.broadcast(F, q[qo + e + 1]);
+        y = FloatVector.broadcast(F, q[qo2 + e + 1]);
+        a1 = k.fma(x, a1);
+        b1 = kb.fma(x, b1);
+        c1 = k.fma(y, c1);
+        d1 = kb.fma(y, d1);
+        k = FloatVector.fromArray(F, kt, r + 2 * S);
+        kb = FloatVector.fromArray(F, kt, r + 2 * S + l);
+        x = FloatVector.broadcast(F, q[qo + e + 2]);
+        y = FloatVector.broadcast(F, q[qo2 + e + 2]);
+        a2 = k.fma(x, a2);
+        b2 = kb.fma(x, b2);
+        c2 = k.fma(y, c2);
+        d2 = kb.fma(y, d2);
+        k = FloatVector.fromArray(F, kt, r + 3 * S);
+        kb = FloatVector.fromArray(F, kt, r + 3 * S + l);
+        x = FloatVector.broadcast(F, q[qo + e + 3]);
+        y = FloatVector.broadcast(F, q[qo2 + e + 3]);
+        a3 = k.fma(x, a3);
+        b3 = kb.fma(x, b3);
+        c3 = k.fma(y, c3);
+        d3 = kb.fma(y, d3);
+      }
+      a0.add(a1).add(a2.add(a3)).mul(scale).intoArray(w, wo + c);
+      b0.add(b1).add(b2.add(b3)).mul(scale).intoArray(w, wo + c + l);
+      c0.add(c1).add(c2.add(c3)).mul(scale).intoArray(w, wo2 + c);
+      d0.add(d1).add(d2.add(d3)).mul(scale).intoArray(w, wo2 + c + l);
+    }
+    return c;
+  }
+
+  /**
+   * {@link #weightedValues}'s two-vector blocks of elements for a pair of rows (runs [a0, a1) and
+   * [b0, b1), the first shared of them the same in both): over the shared runs each value vector is
+   * loaded once for both rows; each row's sums keep weightedValues' four chains in its key order, so
+   * its bits are those of weightedValues alone. Returns the first element not done.
+   */
+  private static int weightedValuesPair(float[] w, int wo, int wo2, float inv, float inv2, float[] v,
+      LayerKvCache cache, int kvh, int dh, Scratch sc, int ka0, int ka1, int kb0, int kb1, int shared, float[] out,
+      int oo, int oo2) {
+    int l = F.length();
+    int e = 0;
+    for (; e + 2 * l <= dh; e += 2 * l) {
+      FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+      FloatVector c0 = a0, c1 = a0, c2 = a0, c3 = a0, d0 = a0, d1 = a0, d2 = a0, d3 = a0;
+      int c = 0;
+      for (int k = ka0; k < ka0 + shared; k++) {
+        int row = cache.valueBase(sc.runPage[k], kvh) + sc.runSlot[k] * dh + e;
+        int len = sc.runLength[k];
+        int j = 0;
+        for (; j + 4 <= len; j += 4, c += 4, row += 4 * dh) {
+          FloatVector x = FloatVector.broadcast(F, w[wo + c]), y = FloatVector.broadcast(F, w[wo2 + c]);
+          FloatVector u = FloatVector.fromArray(F, v, row), ub = FloatVector.fromArray(F, v, row + l);
+          a0 = u.fma(x, a0);
+          b0 = ub.fma(x, b0);
+          c0 = u.fma(y, c0);
+          d0 = ub.fma(y, d0);
+          x = FloatVector.broadcast(F, w[wo + c + 1]);
+          y = FloatVector.broadcast(F, w[wo2 + c + 1]);
+          u = FloatVector.fromArray(F, v, row + dh);
+          ub = FloatVector.fromArray(F, v, row + dh + l);
+          a1 = u.fma(x, a1);
+          b1 = ub.fma(x, b1);
+          c1 = u.fma(y, c1);
+          d1 = ub.fma(y, d1);
+          x = FloatVector.broadcast(F, w[wo + c + 2]);
+          y = FloatVector.broadcast(F, w[wo2 + c + 2]);
+          u = FloatVector.fromArray(F, v, row + 2 * dh);
+          ub = FloatVector.fromArray(F, v, row + 2 * dh + l);
+          a2 = u.fma(x, a2);
+          b2 = ub.fma(x, b2);
+          c2 = u.fma(y, c2);
+          d2 = ub.fma(y, d2);
+          x = FloatVector.broadcast(F, w[wo + c + 3]);
+          y = FloatVector.broadcast(F, w[wo2 + c + 3]);
+          u = FloatVector.fromArray(F, v, row + 3 * dh);
+          ub = FloatVector.fromArray(F, v, row + 3 * dh + l);
+          a3 = u.fma(x, a3);
+          b3 = ub.fma(x, b3);
+          c3 = u.fma(y, c3);
+          d3 = ub.fma(y, d3);
+        }
+        for (; j < len; j++, c++, row += dh) {
+          FloatVector x = FloatVector.broadcast(F, w[wo + c]), y = FloatVector.broadcast(F, w[wo2 + c]);
+          FloatVector u = FloatVector.fromArray(F, v, row), ub = FloatVector.fromArray(F, v, row + l);
+          a0 = u.fma(x, a0);
+          b0 = ub.fma(x, b0);
+          c0 = u.fma(y, c0);
+          d0 = ub.fma(y, d0);
+        }
+      }
+      for (int k = ka0 + shared, ca = c; k < ka1; k++) { // the first row's own runs
+        int row = cache.valueBase(sc.runPage[k], kvh) + sc.runSlot[k] * dh + e;
+        int len = sc.runLength[k];
+        int j = 0;
+        for (; j + 4 <= len; j += 4, ca += 4, row += 4 * dh) {
+          FloatVector x0 = FloatVector.broadcast(F, w[wo + ca]);
+          FloatVector x1 = FloatVector.broadcast(F, w[wo + ca + 1]);
+          FloatVector x2 = FloatVector.broadcast(F, w[wo + ca + 2]);
+          FloatVector x3 = FloatVector.broadcast(F, w[wo + ca + 3]);
+          a0 = FloatVector.fromArray(F, v, row).fma(x0, a0);
+          b0 = FloatVector.fromArray(F, v, row + l).fma(x0, b0);
+          a1 = FloatVector.fromArray(F, v, row + dh).fma(x1, a1);
+          b1 = FloatVector.fromArray(F, v, row + dh + l).fma(x1, b1);
+          a2 = FloatVector.fromArray(F, v, row + 2 * dh).fma(x2, a2);
+          b2 = FloatVector.fromArray(F, v, row + 2 * dh + l).fma(x2, b2);
+          a3 = FloatVector.fromArray(F, v, row + 3 * dh).fma(x3, a3);
+          b3 = FloatVector.fromArray(F, v, row + 3 * dh + l).fma(x3, b3);
+        }
+        for (; j < len; j++, ca++, row += dh) {
+          FloatVector x = FloatVector.broadcast(F, w[wo + ca]);
+          a0 = FloatVector.fromArray(F, v, row).fma(x, a0);
+          b0 = FloatVector.fromArray(F, v, row + l).fma(x, b0);
+        }
+      }
+      for (int k = kb0 + shared, cb = c; k < kb1; k++) { // the second row's own runs
+        int row = cache.valueBase(sc.runPage[k], kvh) + sc.runSlot[k] * dh + e;
+        int len = sc.runLength[k];
+        int j = 0;
+        for (; j + 4 <= len; j += 4, cb += 4, row += 4 * dh) {
+          FloatVector x0 = FloatVector.broadcast(F, w[wo2 + cb]);
+          FloatVector x1 = FloatVector.broadcast(F, w[wo2 + cb + 1]);
+          FloatVector x2 = FloatVector.broadcast(F, w[wo2 + cb + 2]);
+          FloatVector x3 = FloatVector.broadcast(F, w[wo2 + cb + 3]);
+          c0 = FloatVector.fromArray(F, v, row).fma(x0, c0);
+          d0 = FloatVector.fromArray(F, v, row + l).fma(x0, d0);
+          c1 = FloatVector.fromArray(F, v, row + dh).fma(x1, c1);
+          d1 = FloatVector.fromArray(F, v, row + dh + l).fma(x1, d1);
+          c2 = FloatVector.fromArray(F, v, row + 2 * dh).fma(x2, c2);
+          d2 = FloatVector.fromArray(F, v, row + 2 * dh + l).fma(x2, d2);
+          c3 = FloatVector.fromArray(F, v, row + 3 * dh).fma(x3, c3);
+          d3 = FloatVector.fromArray(F, v, row + 3 * dh + l).fma(x3, d3);
+        }
+        for (; j < len; j++, cb++, row += dh) {
+          FloatVector x = FloatVector.broadcast(F, w[wo2 + cb]);
+          c0 = FloatVector.fromArray(F, v, row).fma(x, c0);
+          d0 = FloatVector.fromArray(F, v, row + l).fma(x, d0);
+        }
+      }
+      a0.add(a1).add(a2.add(a3)).mul(inv).intoArray(out, oo + e);
+      b0.add(b1).add(b2.add(b3)).mul(inv).intoArray(out, oo + e + l);
+      c0.add(c1).add(c2.add(c3)).mul(inv2).intoArray(out, oo2 + e);
+      d0.add(d1).add(d2.add(d3)).mul(inv2).intoArray(out, oo2 + e + l);
+    }
+    return e;
+  }
+
+  /**
    * out[oo, oo + dh) = inv · Σ_c w[wo + c] · V[c] over the held keys in age order (run by run, value
    * rows of dh), two vectors of elements at a time, each summed in four chains (keys in turn)
    * combined at the end: eight FMA chains in flight, where one chain per vector would wait on the
    * FMA latency at every key. inv is the normaliser's factor, applied to the d_h sums instead of
-   * to every weight.
+   * to every weight. Elements from e0 on (those before are done).
    */
   private static void weightedValues(float[] w, int wo, float inv, float[] v, LayerKvCache cache, int kvh, int dh,
-      Scratch sc, float[] out, int oo) {
+      Scratch sc, int k0, int k1, float[] out, int oo, int e0) {
     int l = F.length();
-    int e = 0;
+    int e = e0;
     for (; e + 2 * l <= dh; e += 2 * l) {
       FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
       FloatVector b0 = a0, b1 = a0, b2 = a0, b3 = a0;
-      for (int k = 0, c = wo; k < sc.runs; k++) {
+      for (int k = k0, c = wo; k < k1; k++) {
         int row = cache.valueBase(sc.runPage[k], kvh) + sc.runSlot[k] * dh + e;
         int len = sc.runLength[k];
         int j = 0;
@@ -360,7 +661,7 @@ public final class Decoding {
     }
     for (; e + l <= dh; e += l) {
       FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-      for (int k = 0, c = wo; k < sc.runs; k++) {
+      for (int k = k0, c = wo; k < k1; k++) {
         int row = cache.valueBase(sc.runPage[k], kvh) + sc.runSlot[k] * dh + e;
         int len = sc.runLength[k];
         int j = 0;
@@ -376,7 +677,7 @@ public final class Decoding {
     }
     for (; e < dh; e++) {
       float acc = 0f;
-      for (int k = 0, c = wo; k < sc.runs; k++) {
+      for (int k = k0, c = wo; k < k1; k++) {
         int row = cache.valueBase(sc.runPage[k], kvh) + sc.runSlot[k] * dh + e;
         for (int j = 0; j < sc.runLength[k]; j++, c++, row += dh) acc += w[c] * v[row];
       }
