@@ -8,7 +8,8 @@ import java.util.concurrent.locks.LockSupport;
  * them on {@link #threads()} threads (the caller included).
  *
  * <p>Why not ForkJoinPool: waking a parked thread per call costs more than a 128³ multiply, so our
- * workers spin briefly on a volatile job counter before parking. Thread count: {@code
+ * workers spin briefly on a volatile job counter before parking (yielding the core at each look
+ * after the first 20 µs). Thread count: {@code
  * LMLAB_THREADS}, then the system property {@code lmlab.threads}, else the number of cores; the
  * CLI's {@code --threads} calls {@link #setThreads}.
  */
@@ -20,6 +21,14 @@ public final class Parallel {
   }
 
   private static final long SPIN_NANOS = 200_000; // 0.2 ms of spinning before parking
+  /**
+   * Waiting longer than this (20 µs: longer than the serial parts between two jobs of a decoding
+   * step), a spinning thread yields its core at each look instead of only pausing: when other
+   * processes share the cores, the thread it waits for (the caller for a worker's part, the
+   * worker for the caller's next job) may be queued behind it on the same core, and would
+   * otherwise run only after the spinner's time slice or its park.
+   */
+  private static final long YIELD_NANOS = 20_000;
   private static volatile Pool pool = new Pool(defaultThreads());
   /** Whether the thread count was chosen (LMLAB_THREADS, lmlab.threads or --threads) rather than defaulted to the cores. */
   private static volatile boolean chosen = chosenByEnvironment();
@@ -188,7 +197,9 @@ public final class Parallel {
         }
         long start = System.nanoTime();
         while (j.donePart.get() < parts) {
-          if (System.nanoTime() - start < SPIN_NANOS) Thread.onSpinWait();
+          long waited = System.nanoTime() - start;
+          if (waited < YIELD_NANOS) Thread.onSpinWait();
+          else if (waited < SPIN_NANOS) Thread.yield();
           else LockSupport.park(j); // unparked by the last part (spurious returns loop)
         }
         job = null; // drop the captured arrays
@@ -206,7 +217,9 @@ public final class Parallel {
         long start = System.nanoTime();
         Job j;
         while ((j = job) == seen && !stopped) {
-          if (System.nanoTime() - start < SPIN_NANOS) Thread.onSpinWait();
+          long waited = System.nanoTime() - start;
+          if (waited < YIELD_NANOS) Thread.onSpinWait();
+          else if (waited < SPIN_NANOS) Thread.yield();
           else LockSupport.park(this);
         }
         if (stopped) return;

@@ -1,6 +1,7 @@
 package lmlab.nn;
 
-import lmlab.kernels.Parallel;
+import lmlab.nn.weights.MatVec;
+import lmlab.nn.weights.ProductGroup;
 import lmlab.tensor.Rng;
 import lmlab.tensor.Tensor;
 
@@ -14,12 +15,17 @@ public final class Mlp extends FeedForward {
   private final Linear upProj;
   private final Linear downProj;
   private final Activation act;
+  /** act on columns [from, to) of each of the n rows of h (out wide); kept, so a step allocates no lambda. */
+  private final MatVec.Columns activateColumns;
 
   /** d_ff given directly. */
   public Mlp(int d, int dFf, Activation act, boolean bias, Rng rng) {
     if (d < 1 || dFf < 1) throw new IllegalArgumentException("Mlp(d " + d + ", d_ff " + dFf + "): sizes must be >= 1");
     if (act == null) throw new IllegalArgumentException("Mlp: activation is null");
     this.act = act;
+    this.activateColumns = (i, h, out, n, from, to) -> {
+      for (int r = 0; r < n; r++) act.applyInPlace(h, r * out + from, to - from);
+    };
     this.upProj = child("up_proj", new Linear(d, dFf, bias, rng));
     this.downProj = child("down_proj", new Linear(dFf, d, bias, rng));
   }
@@ -35,16 +41,23 @@ public final class Mlp extends FeedForward {
     return downProj.forward(act.apply(upProj.forward(x))); // down(act(up(x)))
   }
 
-  /** down(act(up(x))) on n vectors; the hidden buffer (n, d_ff) is the workspace's. */
+  /**
+   * down(act(up(x))) on n vectors; the hidden buffer (n, d_ff) is the workspace's. Several rows:
+   * each thread applies act to the columns of up(x) it has just computed, inside the product's
+   * parallel part (one fork-join of the worker pool fewer per layer).
+   */
   @Override
   public void step(float[] x, float[] y, int n, boolean accumulate, Workspace ws) {
     int dff = upProj.outFeatures();
     float[] h = ws.floats(this, 0, n * dff);
-    upProj.step(x, h, n, false, ws); //          up(x)
-    if (n > 1) { //                              act(up(x)), several rows split over the threads
-      Parallel.forRange(n, 1, (from, to) -> act.applyInPlace(h, from * dff, (to - from) * dff));
+    if (n > 1) { //                              act(up(x)), the columns of every row
+      ProductGroup up = ws.group(this, 1, h);
+      if (up == null) up = ws.keep(this, 1, ProductGroup.of(upProj.product(h, false)));
+      upProj.probe(n);
+      up.run(x, n, activateColumns);
     } else {
-      act.applyInPlace(h, dff);
+      upProj.step(x, h, n, false, ws); //        up(x)
+      act.applyInPlace(h, dff); //               act(up(x))
     }
     downProj.step(h, y, n, accumulate, ws); //   down(act(up(x)))
   }

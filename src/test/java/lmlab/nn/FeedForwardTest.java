@@ -43,13 +43,17 @@ class FeedForwardTest {
     assertThat(new SwiGlu(d, 24, false, new Rng(1)).numParameters()).isEqualTo(3L * d * 24);
   }
 
-  /** A step of several rows (the activation split over the threads by rows) gives each row the bits of its own one-row step. */
+  /**
+   * A step of several rows (the activation applied by each thread to the columns of up(x) it
+   * computed) gives each row the bits of its own one-row step.
+   */
   @Test
   void severalRowsGiveEachRowTheBitsOfItsOwnStep() {
     int before = Parallel.threads();
     try {
-      for (int dff : new int[] {40, 768}) { // 40: each row's part ends in a masked tail
-        Mlp mlp = new Mlp(24, dff, Activation.GELU, true, new Rng(dff));
+      // 40: each row's part ends in a masked tail; 768 and 1000 split over two threads, 1000 ending in a part of a panel
+      for (int dff : new int[] {40, 768, 1000}) for (Activation act : new Activation[] {Activation.GELU, Activation.GELU_TANH}) {
+        Mlp mlp = new Mlp(24, dff, act, true, new Rng(dff));
         int rows = 7;
         float[] x = new float[rows * 24];
         Rng rng = new Rng(3);
@@ -62,7 +66,7 @@ class FeedForwardTest {
           float[] y = new float[rows * 24];
           mlp.step(x, y, rows, false, new Workspace());
           for (int r = 0; r < rows; r++) {
-            assertThat(Arrays.copyOfRange(y, r * 24, r * 24 + 24)).as("d_ff %d, %d threads, row %d", dff, threads, r)
+            assertThat(Arrays.copyOfRange(y, r * 24, r * 24 + 24)).as("d_ff %d, %s, %d threads, row %d", dff, act, threads, r)
                 .containsExactly(alone[r]);
           }
         }

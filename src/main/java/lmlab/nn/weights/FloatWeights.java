@@ -94,6 +94,11 @@ public final class FloatWeights extends Weights {
   }
 
   @Override
+  public int panelWidth() {
+    return Panels.WIDTH;
+  }
+
+  @Override
   public void matmulPanels(int k0, int k1, float[] x, int n, float[] b, int bo, float[] y, boolean accumulate) {
     panels.columns(k0, k1, x, n, b, bo, y, accumulate);
   }

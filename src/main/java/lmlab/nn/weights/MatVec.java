@@ -70,18 +70,31 @@ public final class MatVec {
   }
 
   /**
+   * Elementwise work on columns [from, to) of each of the n rows of product i's output y (out
+   * wide), run by the thread that has just computed them: it must give each value the same bits
+   * whatever the column range (an activation applied lane by lane).
+   */
+  @FunctionalInterface
+  public interface Columns {
+    void apply(int product, float[] y, int out, int n, int from, int to);
+  }
+
+  /**
    * Several products of the same n input rows (q, k and v of a beam) in one pass over the worker
    * pool: their column panels are split as one list, so the threads are woken once, not once per
    * product. Each output gets the bits of its own {@link Weights#matmul}. A format without panels
-   * for n rows runs its matmul whole.
+   * for n rows runs its matmul whole. after (or null) then runs on the columns each part computed,
+   * inside the same parallel part.
    */
-  public static void multiplyRows(Product[] ps, float[] x, int n) {
+  public static void multiplyRows(Product[] ps, float[] x, int n, Columns after) {
     int total = 0;
     long work = 0;
-    for (Product p : ps) {
+    for (int i = 0; i < ps.length; i++) {
+      Product p = ps[i];
       int k = p.w.panels(n);
       if (k == 0) {
         p.w.matmul(x, n, p.b, p.bo, p.y, p.accumulate); // counts itself
+        if (after != null) after.apply(i, p.y, p.out(), n, 0, p.out());
       } else {
         StepTrace.matmul();
         total += k;
@@ -91,25 +104,32 @@ public final class MatVec {
     if (total == 0) return;
     int parts = Parallel.threads() > 1 && work >= ROWS_PARALLEL_WORK ? Math.min(Parallel.threads(), total) : 1;
     if (parts == 1) {
-      panelRange(ps, n, x, 0, total);
+      panelRange(ps, n, x, 0, total, after);
       return;
     }
     int all = total;
     Parallel.forEachPart(parts, part -> panelRange(ps, n, x, (int) ((long) all * part / parts),
-        (int) ((long) all * (part + 1) / parts)));
+        (int) ((long) all * (part + 1) / parts), after));
   }
 
   /** Multiply-adds above which {@link #multiplyRows} splits its panels over the worker pool (as Panels.product). */
   private static final long ROWS_PARALLEL_WORK = 1L << 16;
 
-  /** Panels [from, to) of the products' panels listed one product after another (those that have panels). */
-  private static void panelRange(Product[] ps, int n, float[] x, int from, int to) {
+  /** Panels [from, to) of the products' panels listed one product after another (those that have panels), then after on their columns. */
+  private static void panelRange(Product[] ps, int n, float[] x, int from, int to, Columns after) {
     int base = 0;
-    for (Product p : ps) {
+    for (int i = 0; i < ps.length; i++) {
+      Product p = ps[i];
       int k = p.w.panels(n);
       int lo = Math.max(from, base);
       int hi = Math.min(to, base + k);
-      if (lo < hi) p.w.matmulPanels(lo - base, hi - base, x, n, p.b, p.bo, p.y, p.accumulate);
+      if (lo < hi) {
+        p.w.matmulPanels(lo - base, hi - base, x, n, p.b, p.bo, p.y, p.accumulate);
+        if (after != null) {
+          int w = p.w.panelWidth();
+          after.apply(i, p.y, p.out(), n, (lo - base) * w, Math.min(p.out(), (hi - base) * w));
+        }
+      }
       base += k;
     }
   }

@@ -31,6 +31,8 @@ import lmlab.tensor.Tensor;
 final class Panels {
   private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
   private static final int L = S.length();
+  /** Output columns per panel. */
+  static final int WIDTH = L;
   /**
    * Input rows per register tile: 4 rows × 4 panels needs 16 accumulators and 8 rows × 3 panels
    * 24, which fit 32 vector registers, not 16.

@@ -63,7 +63,21 @@ public final class ProductGroup {
    */
   public void run(float[] x, int n) {
     if (n == 1) run(x);
-    else MatVec.multiplyRows(products, x, n);
+    else MatVec.multiplyRows(products, x, n, null);
+  }
+
+  /**
+   * The same, then after on the output columns each thread computed (all of them after a single
+   * row's products): elementwise work such as the MLP's activation done inside the product's
+   * parallel part rather than in a fork-join of its own.
+   */
+  public void run(float[] x, int n, MatVec.Columns after) {
+    if (n == 1) {
+      run(x);
+      for (int i = 0; i < products.length; i++) after.apply(i, products[i].y(), products[i].out(), 1, 0, products[i].out());
+    } else {
+      MatVec.multiplyRows(products, x, n, after);
+    }
   }
 
   /** The output buffer of product i. */

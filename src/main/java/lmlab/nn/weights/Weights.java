@@ -63,6 +63,11 @@ public abstract class Weights {
     throw new UnsupportedOperationException(getClass().getSimpleName() + " has no column panels");
   }
 
+  /** Output columns of one panel of {@link #matmulPanels} (panel k holds columns [k·width, (k + 1)·width), the last cut at out). */
+  public int panelWidth() {
+    throw new UnsupportedOperationException(getClass().getSimpleName() + " has no column panels");
+  }
+
   /**
    * The bias part of {@link #matmul} before the product is added: each of the n rows of Y (out wide)
    * set to b (or b added to it, with accumulate); nothing without a bias. The product is then added

@@ -94,4 +94,42 @@ class FewRowsTest {
       Parallel.setThreads(before);
     }
   }
+
+  /** The work after a group's products reaches every output column of every row exactly once, whatever the split. */
+  @Test
+  void theWorkAfterAGroupSeesEachColumnOnce() {
+    Random rnd = new Random(11);
+    int before = Parallel.threads();
+    try {
+      for (int threads : new int[] {1, 2}) {
+        Parallel.setThreads(threads);
+        int in = 192;
+        int[] outs = {200, 768};
+        for (int n : new int[] {1, 2, 8, 17}) {
+          float[] x = new float[n * in];
+          for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
+          MatVec.Product[] ps = new MatVec.Product[outs.length];
+          float[][] expected = new float[outs.length][];
+          for (int i = 0; i < outs.length; i++) {
+            float[] w = new float[outs[i] * in];
+            for (int j = 0; j < w.length; j++) w[j] = (float) rnd.nextGaussian();
+            FloatWeights weights = new FloatWeights(Tensor.of(w, outs[i], in));
+            expected[i] = new float[n * outs[i]];
+            weights.matmul(x, n, null, 0, expected[i], false);
+            for (int j = 0; j < expected[i].length; j++) expected[i][j] = expected[i][j] * 2 + i + 1;
+            ps[i] = new MatVec.Product(weights, null, 0, new float[n * outs[i]], false);
+          }
+          // not idempotent: a column reached twice, or not at all, shows
+          ProductGroup.of(ps).run(x, n, (i, y, out, rows, from, to) -> {
+            for (int r = 0; r < rows; r++) for (int j = from; j < to; j++) y[r * out + j] = y[r * out + j] * 2 + i + 1;
+          });
+          for (int i = 0; i < outs.length; i++) {
+            assertThat(ps[i].y()).as("threads %d, n %d, product %d", threads, n, i).containsExactly(expected[i]);
+          }
+        }
+      }
+    } finally {
+      Parallel.setThreads(before);
+    }
+  }
 }
