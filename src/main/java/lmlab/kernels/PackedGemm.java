@@ -58,6 +58,8 @@ final class PackedGemm {
   static final int TILE_COLS = 1024;
   /** Most floats of packed B kept at once (16 MiB); wider B is done in column blocks. */
   static final int B_CAP = 1 << 22;
+  /** Rows of one piece of a thread's band, at most (see Pieces). */
+  static final int PIECE_ROWS = 192;
   /**
    * Tallest C tile: enough rows to amortise the A packing and a tile's start. For the AVX2 tile
    * its packed A block (192×256 floats, 192 KiB) stays in a 512 KiB L2 beside the C tile, as
@@ -80,6 +82,9 @@ final class PackedGemm {
     final float[] ap = new float[GemmMicroKernel.A_STRIDE * Math.max(KC, KC_L1)];
     final float[] edge = new float[MR * NR];
     float[] packedB = new float[0];
+    /** The call (its Pieces) and columns packedB holds, when one piece may reuse it. */
+    Object packedFor;
+    int packedFrom, packedTo;
 
     float[] packedB(int size) {
       if (packedB.length < size) packedB = new float[size];
@@ -118,12 +123,68 @@ final class PackedGemm {
     Bands bands = Bands.of(m, n, k, threads, PACK_A || transA);
     if (bands.count() == 1) {
       band(transA, transB, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate, bCap,
-          bInL1, kcStep, 0, m, 0, n);
+          bInL1, kcStep, 0, m, 0, n, null);
       return;
     }
-    Parallel.forEachPart(bands.count(), t -> band(transA, transB, k, a, aOff, lda, b, bOff,
-        ldb, c, cOff, ldc, accumulate, bCap, bInL1, kcStep,
-        bands.r0(t, m), bands.r1(t, m), bands.c0(t, n), bands.c1(t, n)));
+    Pieces pieces = new Pieces(bands, m, n);
+    Parallel.forEachPart(bands.count(), t -> {
+      // Its own band's pieces first, front to back; then the other bands' last pieces.
+      for (int u = t, i = 0; i < bands.count(); i++, u = (u + 1) % bands.count()) {
+        for (int p; (p = pieces.claim(u, u == t)) >= 0; ) {
+          band(transA, transB, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate, bCap,
+              bInL1, kcStep, pieces.r0(u, p), pieces.r1(u, p), bands.c0(u, n), bands.c1(u, n),
+              pieces);
+        }
+      }
+    });
+  }
+
+  /**
+   * Each band cut into pieces of whole MR rows, at most PIECE_ROWS each. The band's thread takes
+   * them from the front; a thread done with its own band takes the others' from the back, so a
+   * thread that another process delays does not hold up the whole product. A stolen piece of a
+   * column band costs the thief a packing of that band's B; row bands share all of B.
+   */
+  static final class Pieces {
+    final Bands bands;
+    final int m, n;
+    /** Per band: (next piece from the front) << 32 | (one past the last unclaimed piece). */
+    final java.util.concurrent.atomic.AtomicLongArray state;
+
+    Pieces(Bands bands, int m, int n) {
+      this.bands = bands;
+      this.m = m;
+      this.n = n;
+      state = new java.util.concurrent.atomic.AtomicLongArray(bands.count());
+      for (int u = 0; u < bands.count(); u++) state.set(u, count(u));
+    }
+
+    /** Pieces in band u. */
+    int count(int u) {
+      int rows = bands.r1(u, m) - bands.r0(u, m);
+      return Math.max(1, (rows + PIECE_ROWS - 1) / PIECE_ROWS);
+    }
+
+    /** A piece of band u still to do (from the front when front, else from the back), or -1. */
+    int claim(int u, boolean front) {
+      while (true) {
+        long s = state.get(u);
+        int f = (int) (s >>> 32), b = (int) s;
+        if (f >= b) return -1;
+        long next = front ? (long) (f + 1) << 32 | b : (long) f << 32 | (b - 1);
+        if (state.compareAndSet(u, s, next)) return front ? f : b - 1;
+      }
+    }
+
+    /** Rows [r0, r1) of piece p of band u: equal shares of the band's MR-row units. */
+    int r0(int u, int p) {
+      int b0 = bands.r0(u, m), units = (bands.r1(u, m) - b0 + MR - 1) / MR;
+      return Math.min(bands.r1(u, m), b0 + (int) ((long) units * p / count(u)) * MR);
+    }
+
+    int r1(int u, int p) {
+      return r0(u, p + 1);
+    }
   }
 
   /**
@@ -135,7 +196,8 @@ final class PackedGemm {
       float[] a, int aOff, int lda,
       float[] b, int bOff, int ldb,
       float[] c, int cOff, int ldc,
-      boolean accumulate, int bCap, boolean bInL1, int kcStep, int r0, int r1, int n0, int n1) {
+      boolean accumulate, int bCap, boolean bInL1, int kcStep, int r0, int r1, int n0, int n1,
+      Object call) {
     if (r0 >= r1 || n0 >= n1) return;
     Workspace ws = WORKSPACE.get();
     int kBlocks = (k + kcStep - 1) / kcStep;
@@ -146,8 +208,14 @@ final class PackedGemm {
     for (int jc = n0; jc < n1; jc += nb) {
       int nc = Math.min(nb, n1 - jc);
       int panels = (nc + NR - 1) / NR;
-      // Packed layout: k block after k block, each holding all panels: [pc][panel][p][NR].
-      for (int kb = 0; kb < kBlocks; kb++) {
+      // Packed layout: k block after k block, each holding all panels: [pc][panel][p][NR]. The
+      // pieces of one call that share these columns share the packing.
+      boolean packed = call != null && nc == n1 - n0 && ws.packedFor == call
+          && ws.packedFrom == jc && ws.packedTo == jc + nc;
+      ws.packedFor = call != null && nc == n1 - n0 ? call : null;
+      ws.packedFrom = jc;
+      ws.packedTo = jc + nc;
+      for (int kb = 0; kb < kBlocks && !packed; kb++) {
         int pc = kb * kcStep;
         int kc = Math.min(kcStep, k - pc);
         for (int jp = 0; jp < panels; jp++) {
