@@ -9,10 +9,11 @@ import static lmlab.kernels.GemmMicroKernel.NR;
  * Many-Threaded Matrix Multiplication", IPDPS 2014, for the parallel split).
  *
  * <pre>
- * C is cut into one band per thread (whole rows or whole columns, see Bands); each thread:
+ * C is cut into one band per thread (whole rows or whole columns, see Bands), each band into
+ * pieces of at most PIECE_ROWS rows (see Pieces); each thread, for each piece it takes:
  * for jc in its band's columns step NB  -- NB columns of op(B), k·NB floats at most B_CAP
- *   pack op(B)[:, jc..] itself          -- into its own buffer (and its own L2)
- *   for each C tile (≤ TILE_ROWS × TILE_COLS) of its band, in order:
+ *   pack op(B)[:, jc..] itself          -- into its own buffer (and its own L2), once per call
+ *   for each C tile (≤ TILE_ROWS × NC, or × TILE_COLS for a transposed A) of the piece:
  *     for pc in k step kc
  *       A: the tile's rows × kc packed into MR-row panels (AVX2 tile), or, for the
  *          512-bit tile, a transposed A copied row by row and a row-major A used in place
@@ -26,9 +27,10 @@ import static lmlab.kernels.GemmMicroKernel.NR;
  * hand-off per product (no barrier between packing and computing), no packed B or C line moving
  * between the cores' caches, and a B micro-panel reused down all of the band's rows. Row bands
  * pack B once per thread ((threads-1)·k·n extra copies, nothing beside a tall product's work);
- * column bands pack only their columns but each reads all of A. The cost is that a thread
- * another process preempts delays the whole product (C tiles handed out from a shared counter
- * avoided that, at the price of a shared B and two hand-offs). A row-major A is never packed: the kernel broadcasts
+ * column bands pack only their columns but each reads all of A. So that a thread another
+ * process preempts does not delay the whole product, a thread done with its band takes the
+ * other bands' last pieces (packing their B columns itself for a column band); the owner takes
+ * its pieces from the front, so when both finish together nothing moves. A row-major A is never packed: the kernel broadcasts
  * straight from its six rows, which matters for narrow C such as 8192×768·768×192 where packing
  * A would cost ~15%. A transposed A is copied once per tile, row by row without interleaving
  * (see {@link GemmMicroKernel#kernelStrided}), and reused across up to TILE_COLS columns. All of
@@ -105,7 +107,7 @@ final class PackedGemm {
       float[] c, int cOff, int ldc,
       boolean accumulate, boolean parallel) {
     multiply(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate,
-        parallel, B_CAP, keepBInL1(m, n, k));
+        parallel, B_CAP, keepBInL1(transA, m, n, k));
   }
 
   /** As above with the packed-B budget and the loop order as parameters (for tests). */
@@ -223,7 +225,10 @@ final class PackedGemm {
               Math.min(NR, nc - jp * NR), bp, pc * panels * NR + jp * NR * kc);
         }
       }
-      int colChunks = (nc + TILE_COLS - 1) / TILE_COLS;
+      // A row-major A (read in place, nothing to amortise) takes tiles NC wide, so that the C
+      // tile stays in L2 across the k blocks; a transposed A, copied per tile, wide ones.
+      int tileCols = !PACK_A && !transA ? NC : TILE_COLS;
+      int colChunks = (nc + tileCols - 1) / tileCols;
       int colUnits = panels;
       for (int rt = 0; rt < rowChunks; rt++) {
         int t0 = r0 + (int) ((long) rowUnits * rt / rowChunks) * MR;
@@ -312,13 +317,16 @@ final class PackedGemm {
    * order: A micro-panels stream from L2, 24 bytes per step) kc must stay at KC_L1 so that
    * kc×64 floats fit, and C is then updated once per 128 of k. That wins when k fits one such
    * block, or when C is small enough to stay cached between the k blocks (up to 1M floats).
-   * Otherwise, e.g. 8192×768·768×192, the extra passes over a large C cost more, and the A
-   * micro-panel stays in L1 instead, with B micro-panels streaming from L2 (256 bytes per step)
-   * and kc up to KC. Measured on this machine (Xeon, 2 cores, AVX-512) per shape. The AVX2
-   * tile always keeps B in L1 (see the class comment).
+   * Otherwise the A micro-panel can stay in L1 instead, with B micro-panels streaming from L2
+   * (256 bytes per step) and kc up to KC: on the earlier Xeon that won for a large C such as
+   * 8192×768·768×192. On the Zen 5 machine a row-major A does better with B in L1 on every
+   * shape (the C tile, NC columns wide, stays in L2 across the k blocks): 8192×768·768×192 and
+   * 8192×192·192×576 ran 4–6% faster on two threads; a transposed A, copied per tile, was
+   * neither faster nor slower, and keeps the old rule. The AVX2 tile always keeps B in L1 (see
+   * the class comment).
    */
-  static boolean keepBInL1(int m, int n, int k) {
-    if (PACK_A) return true;
+  static boolean keepBInL1(boolean transA, int m, int n, int k) {
+    if (PACK_A || !transA) return true;
     return k <= KC_L1 || (long) m * n <= (1L << 20);
   }
 

@@ -107,6 +107,15 @@ class PackedGemmTest {
     }
   }
 
+  /** A row-major A keeps the B micro-panel in L1 on every shape; a transposed A only for short k or a small C. */
+  @Test
+  void loopOrderByShape() {
+    assertThat(PackedGemm.keepBInL1(false, 8192, 192, 768)).isTrue();
+    assertThat(PackedGemm.keepBInL1(false, 8192, 576, 192)).isTrue();
+    assertThat(PackedGemm.keepBInL1(true, 512, 512, 512)).isTrue();
+    assertThat(PackedGemm.keepBInL1(true, 8192, 192, 768)).isEqualTo(!GemmMicroKernel.WIDE);
+  }
+
   /** Pieces cover each band exactly, on whole MR rows, each claimed once from either end. */
   @Test
   void piecesCoverEachBandOnceFromEitherEnd() {
