@@ -60,8 +60,6 @@ final class PackedGemm {
   static final int TILE_COLS = 1024;
   /** Most floats of packed B kept at once (16 MiB); wider B is done in column blocks. */
   static final int B_CAP = 1 << 22;
-  /** Rows of one piece of a thread's band, at most (see Pieces). */
-  static final int PIECE_ROWS = 192;
   /**
    * Tallest C tile: enough rows to amortise the A packing and a tile's start. For the AVX2 tile
    * its packed A block (192×256 floats, 192 KiB) stays in a 512 KiB L2 beside the C tile, as
@@ -69,6 +67,8 @@ final class PackedGemm {
    */
   static final int TILE_ROWS = roundUp(Math.max(MR, Math.min(384,
       Integer.getInteger("lmlab.gemm.tilerows", GemmMicroKernel.WIDE ? 384 : 192))), MR);
+  /** Rows of one piece of a thread's band, at most (see Pieces): one tile's. */
+  static final int PIECE_ROWS = TILE_ROWS;
   /** Whether A is always packed into MR-row panels and B always kept in L1 (the AVX2 tile). */
   static final boolean PACK_A = !GemmMicroKernel.WIDE;
 
