@@ -9,10 +9,11 @@ import static lmlab.kernels.GemmMicroKernel.NR;
  * Many-Threaded Matrix Multiplication", IPDPS 2014, for the parallel split).
  *
  * <pre>
- * C is cut into one band per thread (whole rows or whole columns, see Bands); each thread:
+ * C is cut into one band per thread (whole rows or whole columns, see Bands), each band into
+ * pieces of at most PIECE_ROWS rows (see Pieces); each thread, for each piece it takes:
  * for jc in its band's columns step NB  -- NB columns of op(B), k·NB floats at most B_CAP
- *   pack op(B)[:, jc..] itself          -- into its own buffer (and its own L2)
- *   for each C tile (≤ TILE_ROWS × TILE_COLS) of its band, in order:
+ *   pack op(B)[:, jc..] itself          -- into its own buffer (and its own L2), once per call
+ *   for each C tile (≤ TILE_ROWS × NC, or × TILE_COLS for a transposed A) of the piece:
  *     for pc in k step kc
  *       A: the tile's rows × kc packed into MR-row panels (AVX2 tile), or, for the
  *          512-bit tile, a transposed A copied row by row and a row-major A used in place
@@ -26,9 +27,10 @@ import static lmlab.kernels.GemmMicroKernel.NR;
  * hand-off per product (no barrier between packing and computing), no packed B or C line moving
  * between the cores' caches, and a B micro-panel reused down all of the band's rows. Row bands
  * pack B once per thread ((threads-1)·k·n extra copies, nothing beside a tall product's work);
- * column bands pack only their columns but each reads all of A. The cost is that a thread
- * another process preempts delays the whole product (C tiles handed out from a shared counter
- * avoided that, at the price of a shared B and two hand-offs). A row-major A is never packed: the kernel broadcasts
+ * column bands pack only their columns but each reads all of A. So that a thread another
+ * process preempts does not delay the whole product, a thread done with its band takes the
+ * other bands' last pieces (packing their B columns itself for a column band); the owner takes
+ * its pieces from the front, so when both finish together nothing moves. A row-major A is never packed: the kernel broadcasts
  * straight from its six rows, which matters for narrow C such as 8192×768·768×192 where packing
  * A would cost ~15%. A transposed A is copied once per tile, row by row without interleaving
  * (see {@link GemmMicroKernel#kernelStrided}), and reused across up to TILE_COLS columns. All of
@@ -65,6 +67,8 @@ final class PackedGemm {
    */
   static final int TILE_ROWS = roundUp(Math.max(MR, Math.min(384,
       Integer.getInteger("lmlab.gemm.tilerows", GemmMicroKernel.WIDE ? 384 : 192))), MR);
+  /** Rows of one piece of a thread's band, at most (see Pieces): one tile's. */
+  static final int PIECE_ROWS = TILE_ROWS;
   /** Whether A is always packed into MR-row panels and B always kept in L1 (the AVX2 tile). */
   static final boolean PACK_A = !GemmMicroKernel.WIDE;
 
@@ -80,6 +84,9 @@ final class PackedGemm {
     final float[] ap = new float[GemmMicroKernel.A_STRIDE * Math.max(KC, KC_L1)];
     final float[] edge = new float[MR * NR];
     float[] packedB = new float[0];
+    /** The call (its Pieces) and columns packedB holds, when one piece may reuse it. */
+    Object packedFor;
+    int packedFrom, packedTo;
 
     float[] packedB(int size) {
       if (packedB.length < size) packedB = new float[size];
@@ -100,7 +107,7 @@ final class PackedGemm {
       float[] c, int cOff, int ldc,
       boolean accumulate, boolean parallel) {
     multiply(transA, transB, m, n, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate,
-        parallel, B_CAP, keepBInL1(m, n, k));
+        parallel, B_CAP, keepBInL1(transA, m, n, k));
   }
 
   /** As above with the packed-B budget and the loop order as parameters (for tests). */
@@ -118,12 +125,68 @@ final class PackedGemm {
     Bands bands = Bands.of(m, n, k, threads, PACK_A || transA);
     if (bands.count() == 1) {
       band(transA, transB, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate, bCap,
-          bInL1, kcStep, 0, m, 0, n);
+          bInL1, kcStep, 0, m, 0, n, null);
       return;
     }
-    Parallel.forEachPart(bands.count(), t -> band(transA, transB, k, a, aOff, lda, b, bOff,
-        ldb, c, cOff, ldc, accumulate, bCap, bInL1, kcStep,
-        bands.r0(t, m), bands.r1(t, m), bands.c0(t, n), bands.c1(t, n)));
+    Pieces pieces = new Pieces(bands, m, n);
+    Parallel.forEachPart(bands.count(), t -> {
+      // Its own band's pieces first, front to back; then the other bands' last pieces.
+      for (int u = t, i = 0; i < bands.count(); i++, u = (u + 1) % bands.count()) {
+        for (int p; (p = pieces.claim(u, u == t)) >= 0; ) {
+          band(transA, transB, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate, bCap,
+              bInL1, kcStep, pieces.r0(u, p), pieces.r1(u, p), bands.c0(u, n), bands.c1(u, n),
+              pieces);
+        }
+      }
+    });
+  }
+
+  /**
+   * Each band cut into pieces of whole MR rows, at most PIECE_ROWS each. The band's thread takes
+   * them from the front; a thread done with its own band takes the others' from the back, so a
+   * thread that another process delays does not hold up the whole product. A stolen piece of a
+   * column band costs the thief a packing of that band's B; row bands share all of B.
+   */
+  static final class Pieces {
+    final Bands bands;
+    final int m, n;
+    /** Per band: (next piece from the front) << 32 | (one past the last unclaimed piece). */
+    final java.util.concurrent.atomic.AtomicLongArray state;
+
+    Pieces(Bands bands, int m, int n) {
+      this.bands = bands;
+      this.m = m;
+      this.n = n;
+      state = new java.util.concurrent.atomic.AtomicLongArray(bands.count());
+      for (int u = 0; u < bands.count(); u++) state.set(u, count(u));
+    }
+
+    /** Pieces in band u. */
+    int count(int u) {
+      int rows = bands.r1(u, m) - bands.r0(u, m);
+      return Math.max(1, (rows + PIECE_ROWS - 1) / PIECE_ROWS);
+    }
+
+    /** A piece of band u still to do (from the front when front, else from the back), or -1. */
+    int claim(int u, boolean front) {
+      while (true) {
+        long s = state.get(u);
+        int f = (int) (s >>> 32), b = (int) s;
+        if (f >= b) return -1;
+        long next = front ? (long) (f + 1) << 32 | b : (long) f << 32 | (b - 1);
+        if (state.compareAndSet(u, s, next)) return front ? f : b - 1;
+      }
+    }
+
+    /** Rows [r0, r1) of piece p of band u: equal shares of the band's MR-row units. */
+    int r0(int u, int p) {
+      int b0 = bands.r0(u, m), units = (bands.r1(u, m) - b0 + MR - 1) / MR;
+      return Math.min(bands.r1(u, m), b0 + (int) ((long) units * p / count(u)) * MR);
+    }
+
+    int r1(int u, int p) {
+      return r0(u, p + 1);
+    }
   }
 
   /**
@@ -135,7 +198,8 @@ final class PackedGemm {
       float[] a, int aOff, int lda,
       float[] b, int bOff, int ldb,
       float[] c, int cOff, int ldc,
-      boolean accumulate, int bCap, boolean bInL1, int kcStep, int r0, int r1, int n0, int n1) {
+      boolean accumulate, int bCap, boolean bInL1, int kcStep, int r0, int r1, int n0, int n1,
+      Object call) {
     if (r0 >= r1 || n0 >= n1) return;
     Workspace ws = WORKSPACE.get();
     int kBlocks = (k + kcStep - 1) / kcStep;
@@ -146,8 +210,14 @@ final class PackedGemm {
     for (int jc = n0; jc < n1; jc += nb) {
       int nc = Math.min(nb, n1 - jc);
       int panels = (nc + NR - 1) / NR;
-      // Packed layout: k block after k block, each holding all panels: [pc][panel][p][NR].
-      for (int kb = 0; kb < kBlocks; kb++) {
+      // Packed layout: k block after k block, each holding all panels: [pc][panel][p][NR]. The
+      // pieces of one call that share these columns share the packing.
+      boolean packed = call != null && nc == n1 - n0 && ws.packedFor == call
+          && ws.packedFrom == jc && ws.packedTo == jc + nc;
+      ws.packedFor = call != null && nc == n1 - n0 ? call : null;
+      ws.packedFrom = jc;
+      ws.packedTo = jc + nc;
+      for (int kb = 0; kb < kBlocks && !packed; kb++) {
         int pc = kb * kcStep;
         int kc = Math.min(kcStep, k - pc);
         for (int jp = 0; jp < panels; jp++) {
@@ -155,7 +225,10 @@ final class PackedGemm {
               Math.min(NR, nc - jp * NR), bp, pc * panels * NR + jp * NR * kc);
         }
       }
-      int colChunks = (nc + TILE_COLS - 1) / TILE_COLS;
+      // A row-major A (read in place, nothing to amortise) takes tiles NC wide, so that the C
+      // tile stays in L2 across the k blocks; a transposed A, copied per tile, wide ones.
+      int tileCols = !PACK_A && !transA ? NC : TILE_COLS;
+      int colChunks = (nc + tileCols - 1) / tileCols;
       int colUnits = panels;
       for (int rt = 0; rt < rowChunks; rt++) {
         int t0 = r0 + (int) ((long) rowUnits * rt / rowChunks) * MR;
@@ -244,13 +317,16 @@ final class PackedGemm {
    * order: A micro-panels stream from L2, 24 bytes per step) kc must stay at KC_L1 so that
    * kc×64 floats fit, and C is then updated once per 128 of k. That wins when k fits one such
    * block, or when C is small enough to stay cached between the k blocks (up to 1M floats).
-   * Otherwise, e.g. 8192×768·768×192, the extra passes over a large C cost more, and the A
-   * micro-panel stays in L1 instead, with B micro-panels streaming from L2 (256 bytes per step)
-   * and kc up to KC. Measured on this machine (Xeon, 2 cores, AVX-512) per shape. The AVX2
-   * tile always keeps B in L1 (see the class comment).
+   * Otherwise the A micro-panel can stay in L1 instead, with B micro-panels streaming from L2
+   * (256 bytes per step) and kc up to KC: on the earlier Xeon that won for a large C such as
+   * 8192×768·768×192. On the Zen 5 machine a row-major A does better with B in L1 on every
+   * shape (the C tile, NC columns wide, stays in L2 across the k blocks): 8192×768·768×192 and
+   * 8192×192·192×576 ran 4–6% faster on two threads; a transposed A, copied per tile, was
+   * neither faster nor slower, and keeps the old rule. The AVX2 tile always keeps B in L1 (see
+   * the class comment).
    */
-  static boolean keepBInL1(int m, int n, int k) {
-    if (PACK_A) return true;
+  static boolean keepBInL1(boolean transA, int m, int n, int k) {
+    if (PACK_A || !transA) return true;
     return k <= KC_L1 || (long) m * n <= (1L << 20);
   }
 

@@ -62,6 +62,85 @@ class PackedGemmTest {
     }
   }
 
+  /**
+   * A thread that finishes its band takes the other bands' pieces from the back. Called from
+   * inside a pool task the parts run one after another on one thread, so the first part takes
+   * every piece of every band: each is still computed once, with the one-thread bits, by rows
+   * and by columns, with edges (rows and columns not whole tiles, k = 1, a few rows or columns).
+   */
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"NN", "NT", "TN"})
+  void piecesTakenFromOtherBandsGiveTheOneThreadBits(String layout) {
+    boolean ta = layout.charAt(0) == 'T', tb = layout.charAt(1) == 'T';
+    int before = Parallel.threads();
+    try {
+      int[][] shapes = {{1000, 130, 77}, {200, 700, 150}, {385, 300, 1}, {7, 300, 5}, {1100, 17, 40},
+          {61, 65, 129}, {6, 64, 1}};
+      for (int[] s : shapes) {
+        for (boolean accumulate : new boolean[] {false, true}) {
+          Parallel.setThreads(1);
+          var one = GemmContractTest.Case.random(new SplittableRandom(7), ta, tb, s[0], s[1], s[2], 3, 2, 1);
+          one.c0 = one.c.clone();
+          PackedGemm.multiply(ta, tb, one.m, one.n, one.k, one.a, one.aOff, one.lda, one.b, one.bOff,
+              one.ldb, one.c, one.cOff, one.ldc, accumulate, false);
+          one.assertMatches(accumulate);
+          for (int threads : new int[] {2, 3}) {
+            Parallel.setThreads(threads);
+            var many = GemmContractTest.Case.random(new SplittableRandom(7), ta, tb, s[0], s[1], s[2], 3, 2, 1);
+            PackedGemm.Bands bands = PackedGemm.Bands.of(s[0], s[1], s[2], threads, ta);
+            var pieces = new PackedGemm.Pieces(bands, s[0], s[1]);
+            int total = 0;
+            for (int u = 0; u < bands.count(); u++) total += pieces.count(u);
+            Parallel.forEachPart(threads, part -> {
+              if (part == 0) {
+                PackedGemm.multiply(ta, tb, many.m, many.n, many.k, many.a, many.aOff, many.lda, many.b,
+                    many.bOff, many.ldb, many.c, many.cOff, many.ldc, accumulate, true);
+              }
+            });
+            assertThat(many.c).as("%s on %d threads, %d pieces", java.util.Arrays.toString(s), threads, total)
+                .containsExactly(one.c);
+          }
+        }
+      }
+    } finally {
+      Parallel.setThreads(before);
+    }
+  }
+
+  /** A row-major A keeps the B micro-panel in L1 on every shape; a transposed A only for short k or a small C. */
+  @Test
+  void loopOrderByShape() {
+    assertThat(PackedGemm.keepBInL1(false, 8192, 192, 768)).isTrue();
+    assertThat(PackedGemm.keepBInL1(false, 8192, 576, 192)).isTrue();
+    assertThat(PackedGemm.keepBInL1(true, 512, 512, 512)).isTrue();
+    assertThat(PackedGemm.keepBInL1(true, 8192, 192, 768)).isEqualTo(!GemmMicroKernel.WIDE);
+  }
+
+  /** Pieces cover each band exactly, on whole MR rows, each claimed once from either end. */
+  @Test
+  void piecesCoverEachBandOnceFromEitherEnd() {
+    int[][] cases = {{1000, 130, 2}, {8192, 192, 2}, {512, 512, 2}, {7, 1000, 3}, {385, 64, 2}};
+    for (int[] cs : cases) {
+      int m = cs[0], n = cs[1];
+      PackedGemm.Bands bands = PackedGemm.Bands.of(m, n, 64, cs[2], false);
+      PackedGemm.Pieces pieces = new PackedGemm.Pieces(bands, m, n);
+      for (int u = 0; u < bands.count(); u++) {
+        int count = pieces.count(u);
+        assertThat(pieces.r0(u, 0)).isEqualTo(bands.r0(u, m));
+        assertThat(pieces.r1(u, count - 1)).isEqualTo(bands.r1(u, m));
+        for (int p = 0; p < count; p++) {
+          assertThat(pieces.r1(u, p) - pieces.r0(u, p)).isBetween(1, PackedGemm.PIECE_ROWS);
+          if (pieces.r1(u, p) < m) assertThat(pieces.r1(u, p) % GemmMicroKernel.MR).isZero();
+        }
+        java.util.Set<Integer> seen = new java.util.HashSet<>();
+        for (int i = 0; i < count; i++) assertThat(seen.add(pieces.claim(u, i % 2 == 0))).isTrue();
+        assertThat(seen).hasSize(count);
+        assertThat(pieces.claim(u, true)).isEqualTo(-1);
+        assertThat(pieces.claim(u, false)).isEqualTo(-1);
+      }
+    }
+  }
+
   /** One band per thread, covering C exactly on whole micro-tiles, by rows or by columns. */
   @Test
   void bandsCoverCExactlyOnWholeMicroTiles() {
