@@ -133,6 +133,8 @@ public final class Decoding {
     /** Per even row i: how many of its first runs row i + 1 has too (same page, slots and length), and their keys. */
     int[] pairRuns = new int[8];
     int[] pairKeys = new int[8];
+    /** A pair's accumulators over its shared runs (see weightedValuesShared). */
+    float[] pairSums = new float[0];
 
     Scratch(int dh) {
       qt = new float[dh];
@@ -317,22 +319,19 @@ public final class Decoding {
     for (int h = 0; h < nq; h++) {
       for (int i = 0; i < rows; i++) {
         int oo = ((r0 + i) * steps + token) * qRow + h * dh;
-        int e = 0;
         if ((i & 1) == 0 && sc.pairRuns[i] > 0) { // both rows of the pair, their shared runs' values read once
-          e = weightedValuesPair(w, sc.rowW[i] + h * sc.rowStride[i], sc.rowW[i + 1] + h * sc.rowStride[i + 1],
-              inv[i * nq + h], inv[(i + 1) * nq + h], vc, cache, h / group, dh, sc, sc.rowRun[i], sc.rowRun[i + 1],
-              sc.rowRun[i + 1], sc.rowRun[i + 2], sc.pairRuns[i], out, oo, oo + qRow * steps);
-          if (e < dh) {
-            weightedValues(w, sc.rowW[i + 1] + h * sc.rowStride[i + 1], inv[(i + 1) * nq + h], vc, cache, h / group,
-                dh, sc, sc.rowRun[i + 1], sc.rowRun[i + 2], out, oo + qRow * steps, e);
-          }
+          int shared = sc.pairRuns[i], keys = sc.pairKeys[i];
+          weightedValuesShared(w, sc.rowW[i] + h * sc.rowStride[i], sc.rowW[i + 1] + h * sc.rowStride[i + 1], vc,
+              cache, h / group, dh, sc, sc.rowRun[i], shared);
           weightedValues(w, sc.rowW[i] + h * sc.rowStride[i], inv[i * nq + h], vc, cache, h / group, dh, sc,
-              sc.rowRun[i], sc.rowRun[i + 1], out, oo, e);
+              sc.rowRun[i], sc.rowRun[i + 1], out, oo, shared, keys, 0);
+          weightedValues(w, sc.rowW[i + 1] + h * sc.rowStride[i + 1], inv[(i + 1) * nq + h], vc, cache, h / group,
+              dh, sc, sc.rowRun[i + 1], sc.rowRun[i + 2], out, oo + qRow * steps, shared, keys, 8 * F.length());
           i++;
           continue;
         }
         weightedValues(w, sc.rowW[i] + h * sc.rowStride[i], inv[i * nq + h], vc, cache, h / group, dh, sc,
-            sc.rowRun[i], sc.rowRun[i + 1], out, oo, 0);
+            sc.rowRun[i], sc.rowRun[i + 1], out, oo, 0, 0, 0);
       }
     }
   }
@@ -503,21 +502,23 @@ public final class Decoding {
   }
 
   /**
-   * {@link #weightedValues}'s two-vector blocks of elements for a pair of rows (runs [a0, a1) and
-   * [b0, b1), the first shared of them the same in both): over the shared runs each value vector is
-   * loaded once for both rows; each row's sums keep weightedValues' four chains in its key order, so
-   * its bits are those of weightedValues alone. Returns the first element not done.
+   * {@link #weightedValues}'s sums over the first shared runs [k0, k0 + shared) for a pair of rows
+   * holding them (score rows at wo and wo2), each value vector loaded once for both rows: per
+   * two-vector block of elements, each row's eight accumulators (weightedValues' four chains, keys
+   * in its order) are left in sc.pairSums (block i's at 16·L·i, the second row's 8·L after the
+   * first's), where weightedValues goes on over each row's own runs, so a row's bits are those of
+   * weightedValues alone.
    */
-  private static int weightedValuesPair(float[] w, int wo, int wo2, float inv, float inv2, float[] v,
-      LayerKvCache cache, int kvh, int dh, Scratch sc, int ka0, int ka1, int kb0, int kb1, int shared, float[] out,
-      int oo, int oo2) {
+  private static void weightedValuesShared(float[] w, int wo, int wo2, float[] v, LayerKvCache cache, int kvh,
+      int dh, Scratch sc, int k0, int shared) {
     int l = F.length();
-    int e = 0;
-    for (; e + 2 * l <= dh; e += 2 * l) {
+    int blocks = dh / (2 * l);
+    if (sc.pairSums.length < blocks * 16 * l) sc.pairSums = new float[blocks * 16 * l];
+    float[] sums = sc.pairSums;
+    for (int e = 0, so = 0; e + 2 * l <= dh; e += 2 * l, so += 16 * l) {
       FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
       FloatVector c0 = a0, c1 = a0, c2 = a0, c3 = a0, d0 = a0, d1 = a0, d2 = a0, d3 = a0;
-      int c = 0;
-      for (int k = ka0; k < ka0 + shared; k++) {
+      for (int k = k0, c = 0; k < k0 + shared; k++) {
         int row = cache.valueBase(sc.runPage[k], kvh) + sc.runSlot[k] * dh + e;
         int len = sc.runLength[k];
         int j = 0;
@@ -562,60 +563,23 @@ public final class Decoding {
           d0 = ub.fma(y, d0);
         }
       }
-      for (int k = ka0 + shared, ca = c; k < ka1; k++) { // the first row's own runs
-        int row = cache.valueBase(sc.runPage[k], kvh) + sc.runSlot[k] * dh + e;
-        int len = sc.runLength[k];
-        int j = 0;
-        for (; j + 4 <= len; j += 4, ca += 4, row += 4 * dh) {
-          FloatVector x0 = FloatVector.broadcast(F, w[wo + ca]);
-          FloatVector x1 = FloatVector.broadcast(F, w[wo + ca + 1]);
-          FloatVector x2 = FloatVector.broadcast(F, w[wo + ca + 2]);
-          FloatVector x3 = FloatVector.broadcast(F, w[wo + ca + 3]);
-          a0 = FloatVector.fromArray(F, v, row).fma(x0, a0);
-          b0 = FloatVector.fromArray(F, v, row + l).fma(x0, b0);
-          a1 = FloatVector.fromArray(F, v, row + dh).fma(x1, a1);
-          b1 = FloatVector.fromArray(F, v, row + dh + l).fma(x1, b1);
-          a2 = FloatVector.fromArray(F, v, row + 2 * dh).fma(x2, a2);
-          b2 = FloatVector.fromArray(F, v, row + 2 * dh + l).fma(x2, b2);
-          a3 = FloatVector.fromArray(F, v, row + 3 * dh).fma(x3, a3);
-          b3 = FloatVector.fromArray(F, v, row + 3 * dh + l).fma(x3, b3);
-        }
-        for (; j < len; j++, ca++, row += dh) {
-          FloatVector x = FloatVector.broadcast(F, w[wo + ca]);
-          a0 = FloatVector.fromArray(F, v, row).fma(x, a0);
-          b0 = FloatVector.fromArray(F, v, row + l).fma(x, b0);
-        }
-      }
-      for (int k = kb0 + shared, cb = c; k < kb1; k++) { // the second row's own runs
-        int row = cache.valueBase(sc.runPage[k], kvh) + sc.runSlot[k] * dh + e;
-        int len = sc.runLength[k];
-        int j = 0;
-        for (; j + 4 <= len; j += 4, cb += 4, row += 4 * dh) {
-          FloatVector x0 = FloatVector.broadcast(F, w[wo2 + cb]);
-          FloatVector x1 = FloatVector.broadcast(F, w[wo2 + cb + 1]);
-          FloatVector x2 = FloatVector.broadcast(F, w[wo2 + cb + 2]);
-          FloatVector x3 = FloatVector.broadcast(F, w[wo2 + cb + 3]);
-          c0 = FloatVector.fromArray(F, v, row).fma(x0, c0);
-          d0 = FloatVector.fromArray(F, v, row + l).fma(x0, d0);
-          c1 = FloatVector.fromArray(F, v, row + dh).fma(x1, c1);
-          d1 = FloatVector.fromArray(F, v, row + dh + l).fma(x1, d1);
-          c2 = FloatVector.fromArray(F, v, row + 2 * dh).fma(x2, c2);
-          d2 = FloatVector.fromArray(F, v, row + 2 * dh + l).fma(x2, d2);
-          c3 = FloatVector.fromArray(F, v, row + 3 * dh).fma(x3, c3);
-          d3 = FloatVector.fromArray(F, v, row + 3 * dh + l).fma(x3, d3);
-        }
-        for (; j < len; j++, cb++, row += dh) {
-          FloatVector x = FloatVector.broadcast(F, w[wo2 + cb]);
-          c0 = FloatVector.fromArray(F, v, row).fma(x, c0);
-          d0 = FloatVector.fromArray(F, v, row + l).fma(x, d0);
-        }
-      }
-      a0.add(a1).add(a2.add(a3)).mul(inv).intoArray(out, oo + e);
-      b0.add(b1).add(b2.add(b3)).mul(inv).intoArray(out, oo + e + l);
-      c0.add(c1).add(c2.add(c3)).mul(inv2).intoArray(out, oo2 + e);
-      d0.add(d1).add(d2.add(d3)).mul(inv2).intoArray(out, oo2 + e + l);
+      a0.intoArray(sums, so);
+      a1.intoArray(sums, so + l);
+      a2.intoArray(sums, so + 2 * l);
+      a3.intoArray(sums, so + 3 * l);
+      b0.intoArray(sums, so + 4 * l);
+      b1.intoArray(sums, so + 5 * l);
+      b2.intoArray(sums, so + 6 * l);
+      b3.intoArray(sums, so + 7 * l);
+      c0.intoArray(sums, so + 8 * l);
+      c1.intoArray(sums, so + 9 * l);
+      c2.intoArray(sums, so + 10 * l);
+      c3.intoArray(sums, so + 11 * l);
+      d0.intoArray(sums, so + 12 * l);
+      d1.intoArray(sums, so + 13 * l);
+      d2.intoArray(sums, so + 14 * l);
+      d3.intoArray(sums, so + 15 * l);
     }
-    return e;
   }
 
   /**
@@ -623,16 +587,29 @@ public final class Decoding {
    * rows of dh), two vectors of elements at a time, each summed in four chains (keys in turn)
    * combined at the end: eight FMA chains in flight, where one chain per vector would wait on the
    * FMA latency at every key. inv is the normaliser's factor, applied to the d_h sums instead of
-   * to every weight. Elements from e0 on (those before are done).
+   * to every weight. With shared > 0, the two-vector blocks go on from the sums
+   * {@link #weightedValuesShared} left at sc.pairSums[sumsAt ..] over the first shared runs
+   * (sharedKeys keys); the other elements go over every run.
    */
   private static void weightedValues(float[] w, int wo, float inv, float[] v, LayerKvCache cache, int kvh, int dh,
-      Scratch sc, int k0, int k1, float[] out, int oo, int e0) {
+      Scratch sc, int k0, int k1, float[] out, int oo, int shared, int sharedKeys, int sumsAt) {
     int l = F.length();
-    int e = e0;
-    for (; e + 2 * l <= dh; e += 2 * l) {
+    int e = 0;
+    for (int so = sumsAt; e + 2 * l <= dh; e += 2 * l, so += 16 * l) {
       FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
       FloatVector b0 = a0, b1 = a0, b2 = a0, b3 = a0;
-      for (int k = k0, c = wo; k < k1; k++) {
+      if (shared > 0) { // the sums over the shared runs, left by weightedValuesShared
+        float[] sums = sc.pairSums;
+        a0 = FloatVector.fromArray(F, sums, so);
+        a1 = FloatVector.fromArray(F, sums, so + l);
+        a2 = FloatVector.fromArray(F, sums, so + 2 * l);
+        a3 = FloatVector.fromArray(F, sums, so + 3 * l);
+        b0 = FloatVector.fromArray(F, sums, so + 4 * l);
+        b1 = FloatVector.fromArray(F, sums, so + 5 * l);
+        b2 = FloatVector.fromArray(F, sums, so + 6 * l);
+        b3 = FloatVector.fromArray(F, sums, so + 7 * l);
+      }
+      for (int k = k0 + shared, c = wo + sharedKeys; k < k1; k++) {
         int row = cache.valueBase(sc.runPage[k], kvh) + sc.runSlot[k] * dh + e;
         int len = sc.runLength[k];
         int j = 0;
