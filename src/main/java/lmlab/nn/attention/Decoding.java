@@ -230,17 +230,17 @@ public final class Decoding {
       sc.rowSeen[i] = n;
     }
     sc.rowRun[rows] = run;
-    for (int i = 0; i + 1 < rows; i += 2) { // rows of a beam share all their pages but the last: a pair reads them once
-      int a = sc.rowRun[i], b = sc.rowRun[i + 1], m = 0, keys = 0;
-      while (a + m < sc.rowRun[i + 1] && b + m < sc.rowRun[i + 2] && sc.runPage[a + m] == sc.runPage[b + m]
-          && sc.runSlot[a + m] == sc.runSlot[b + m] && sc.runLength[a + m] == sc.runLength[b + m]) {
+    for (int i = 0; i < rows; i += 2) { // rows of a beam share all their pages but the last: a pair reads them once
+      int a = sc.rowRun[i], b = sc.rowRun[i + 1], m = 0, keys = 0; // (a last odd row shares nothing)
+      while (i + 1 < rows && a + m < sc.rowRun[i + 1] && b + m < sc.rowRun[i + 2]
+          && sc.runPage[a + m] == sc.runPage[b + m] && sc.runSlot[a + m] == sc.runSlot[b + m]
+          && sc.runLength[a + m] == sc.runLength[b + m]) {
         keys += sc.runLength[a + m];
         m++;
       }
       sc.pairRuns[i] = m;
       sc.pairKeys[i] = keys;
     }
-    if (rows % 2 == 1) sc.pairRuns[rows - 1] = 0;
     if (sc.w.length < words) sc.w = new float[Math.max(words, 2 * sc.w.length)];
     float[] w = sc.w;
     // scores s[c] for every held key c of every row, (row i, head h)'s at w[rowW[i] + h · stride]
