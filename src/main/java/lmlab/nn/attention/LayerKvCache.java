@@ -4,6 +4,7 @@ import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
+import lmlab.kernels.Aligned;
 import lmlab.nn.StepState;
 
 /**
@@ -49,9 +50,15 @@ public final class LayerKvCache implements StepState {
   private int batch = -1;
   /** Ring slots per row (its last page partly used); unused when the cache grows. */
   private int slots;
-  /** The page pool: page p's keys at p · pageFloats of keys, its values at the same offset of values. */
+  /**
+   * The page pool: page p's keys at keysAt + p · pageFloats of keys, its values at valuesAt + p ·
+   * pageFloats of values, where keysAt and valuesAt are each array's first cache-line-aligned
+   * float ({@link Aligned}): a page's key rows (PAGE floats) and value rows (d_h floats, when a
+   * multiple of the vector width) then start on lines, so attention's vector loads straddle none.
+   */
   private float[] keys = new float[0];
   private float[] values = new float[0];
+  private int keysAt, valuesAt;
   /** Rows whose tables hold each page (0: free). */
   private int[] refs = new int[0];
   private int[] free = new int[0];
@@ -178,8 +185,10 @@ public final class LayerKvCache implements StepState {
     LayerKvCache c = new LayerKvCache(mask, numKvHeads, headDim);
     c.batch = batch;
     c.slots = slots;
-    c.keys = keys.clone();
-    c.values = values.clone();
+    c.keys = realigned(keys, keysAt, keys.length);
+    c.keysAt = Aligned.offset(c.keys);
+    c.values = realigned(values, valuesAt, values.length);
+    c.valuesAt = Aligned.offset(c.values);
     c.refs = refs.clone();
     c.free = free.clone();
     c.freeCount = freeCount;
@@ -237,8 +246,8 @@ public final class LayerKvCache implements StepState {
       int[] t = new int[Math.max(4, o.pages[r])];
       for (int k = 0; k < o.pages[r]; k++) {
         int p = allocate();
-        System.arraycopy(o.keys, o.page0(o.table[r][k]), keys, page0(p), pageFloats);
-        System.arraycopy(o.values, o.page0(o.table[r][k]), values, page0(p), pageFloats);
+        System.arraycopy(o.keys, o.keyBase(o.table[r][k], 0), keys, keyBase(p, 0), pageFloats);
+        System.arraycopy(o.values, o.valueBase(o.table[r][k], 0), values, valueBase(p, 0), pageFloats);
         t[k] = p;
       }
       table[n + r] = t;
@@ -246,10 +255,6 @@ public final class LayerKvCache implements StepState {
       seen[n + r] = o.seen[r];
     }
     batch = n + add;
-  }
-
-  private int page0(int page) {
-    return page * pageFloats;
   }
 
   @Override
@@ -362,8 +367,10 @@ public final class LayerKvCache implements StepState {
     if (freeCount == 0) {
       int had = refs.length;
       int grown = Math.max(2 * had, Math.max(8, 2 * Math.max(batch, 1)));
-      keys = Arrays.copyOf(keys, grown * pageFloats);
-      values = Arrays.copyOf(values, grown * pageFloats);
+      keys = realigned(keys, keysAt, grown * pageFloats + Aligned.LINE - 1);
+      keysAt = Aligned.offset(keys);
+      values = realigned(values, valuesAt, grown * pageFloats + Aligned.LINE - 1);
+      valuesAt = Aligned.offset(values);
       refs = Arrays.copyOf(refs, grown);
       free = Arrays.copyOf(free, grown);
       for (int p = grown - 1; p >= had; p--) free[freeCount++] = p;
@@ -371,6 +378,17 @@ public final class LayerKvCache implements StepState {
     int p = free[--freeCount];
     refs[p] = 1;
     return p;
+  }
+
+  /**
+   * A new pool array of length floats holding old's pages (from oldAt) at the new array's own
+   * aligned offset ({@link Aligned#offset}), the rest zero.
+   */
+  private static float[] realigned(float[] old, int oldAt, int length) {
+    float[] a = new float[length];
+    int held = Math.max(0, old.length - (Aligned.LINE - 1));
+    if (held > 0) System.arraycopy(old, oldAt, a, Aligned.offset(a), held);
+    return a;
   }
 
   private void release(int page) {
@@ -394,12 +412,12 @@ public final class LayerKvCache implements StepState {
 
   /** Start of head h's keys in page (d_h rows of {@link #PAGE} slots: keys transposed) in {@link #keys()}. */
   int keyBase(int page, int h) {
-    return page * pageFloats + h * headDim * PAGE;
+    return keysAt + page * pageFloats + h * headDim * PAGE;
   }
 
   /** Start of head h's values in page ({@link #PAGE} rows of d_h) in {@link #values()}. */
   int valueBase(int page, int h) {
-    return page * pageFloats + h * PAGE * headDim;
+    return valuesAt + page * pageFloats + h * PAGE * headDim;
   }
 
   /** The decoding step's work buffers of worker part i. */

@@ -5,6 +5,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
+import lmlab.kernels.Aligned;
 import lmlab.kernels.Parallel;
 import lmlab.kernels.StreamRead;
 import lmlab.tensor.Tensor;
@@ -56,6 +57,11 @@ final class Panels {
   /** Offsets of lane i of a panel row: i·L, to gather one row of W's values in a panel. */
   private final int[] lanes;
   private float[] p;
+  /**
+   * Where panel 0 starts in p: its first cache-line-aligned float ({@link Aligned}). Every panel
+   * and every panel row (L floats) then starts on a line, so no vector load of a tile straddles two.
+   */
+  private int at;
   private volatile long checked = -1;
 
   Panels(Tensor w) {
@@ -87,13 +93,16 @@ final class Panels {
    */
   private synchronized void refresh(long e) {
     if (checked == e) return;
-    if (p == null) p = new float[count * ps];
+    if (p == null) {
+      p = new float[count * ps + Aligned.LINE - 1];
+      at = Aligned.offset(p);
+    }
     float[] src = w.storage();
     int wo = w.offset();
     int iv = in - in % L;
     for (int j = 0; j < out; j++) {
       int row = wo + j * in;
-      int base = (j / L) * ps + j % L; // W[j][0] in the panels
+      int base = at + (j / L) * ps + j % L; // W[j][0] in the panels
       int q = 0;
       for (; q < iv; q += L) {
         FloatVector v = FloatVector.fromArray(S, src, row + q);
@@ -113,11 +122,11 @@ final class Panels {
       int lo = Math.max(from, k * L) - k * L;
       int hi = Math.min(to, k * L + L) - k * L;
       if (lo == 0 && hi == L) {
-        s += StreamRead.sum(a, k * ps, k * ps + in * L);
+        s += StreamRead.sum(a, at + k * ps, at + k * ps + in * L);
       } else { // part of a panel: every line of it is read, the other lanes left out of the sum
         VectorMask<Float> m = S.indexInRange(0, hi).andNot(S.indexInRange(0, lo));
         FloatVector acc = FloatVector.zero(S);
-        for (int q = 0; q < in; q++) acc = acc.add(FloatVector.fromArray(S, a, k * ps + q * L).blend(0f, m.not()));
+        for (int q = 0; q < in; q++) acc = acc.add(FloatVector.fromArray(S, a, at + k * ps + q * L).blend(0f, m.not()));
         s += acc.reduceLanes(VectorOperators.ADD);
       }
     }
@@ -265,7 +274,7 @@ final class Panels {
 
   private void tile4x4(float[] a, int k, float[] x, int x0, int y0, Out o) {
     int stride = ps;
-    int w0 = k * stride;
+    int w0 = at + k * stride;
     int x1 = x0 + in, x2 = x1 + in, x3 = x2 + in;
     FloatVector a00 = FloatVector.zero(S), a01 = a00, a02 = a00, a03 = a00;
     FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
@@ -325,7 +334,7 @@ final class Panels {
    */
   private void tile8x3(float[] a, int k, float[] x, int x0, int y0, Out o) {
     int stride = ps;
-    int w0 = k * stride;
+    int w0 = at + k * stride;
     int x1 = x0 + in, x2 = x1 + in, x3 = x2 + in, x4 = x3 + in, x5 = x4 + in, x6 = x5 + in, x7 = x6 + in;
     FloatVector a00 = FloatVector.zero(S), a01 = a00, a02 = a00;
     FloatVector a10 = a00, a11 = a00, a12 = a00;
@@ -402,7 +411,7 @@ final class Panels {
 
   private void tile2x4(float[] a, int k, float[] x, int x0, int y0, Out o) {
     int stride = ps;
-    int w0 = k * stride;
+    int w0 = at + k * stride;
     int x1 = x0 + in;
     FloatVector a00 = FloatVector.zero(S), a01 = a00, a02 = a00, a03 = a00;
     FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
@@ -436,7 +445,7 @@ final class Panels {
 
   private void tile1x4(float[] a, int k, float[] x, int x0, int y0, Out o) {
     int stride = ps;
-    int w0 = k * stride;
+    int w0 = at + k * stride;
     FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
     for (int q = 0; q < in; q++) {
       int wq = w0 + q * L;
@@ -455,7 +464,7 @@ final class Panels {
 
   private void tile1x8(float[] a, int k, float[] x, int x0, int y0, Out o) {
     int stride = ps;
-    int w0 = k * stride;
+    int w0 = at + k * stride;
     FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
     for (int q = 0; q < in; q++) {
       int wq = w0 + q * L;
@@ -482,7 +491,7 @@ final class Panels {
 
   private void tile4x2(float[] a, int k, float[] x, int x0, int y0, Out o) {
     int stride = ps;
-    int w0 = k * stride;
+    int w0 = at + k * stride;
     int x1 = x0 + in, x2 = x1 + in, x3 = x2 + in;
     FloatVector a00 = FloatVector.zero(S), a01 = a00, a10 = a00, a11 = a00;
     FloatVector a20 = a00, a21 = a00, a30 = a00, a31 = a00;
@@ -516,7 +525,7 @@ final class Panels {
 
   private void tile2x2(float[] a, int k, float[] x, int x0, int y0, Out o) {
     int stride = ps;
-    int w0 = k * stride;
+    int w0 = at + k * stride;
     int x1 = x0 + in;
     FloatVector a00 = FloatVector.zero(S), a01 = a00, a10 = a00, a11 = a00;
     for (int q = 0; q < in; q++) {
@@ -539,7 +548,7 @@ final class Panels {
 
   private void tile1x2(float[] a, int k, float[] x, int x0, int y0, Out o) {
     int stride = ps;
-    int w0 = k * stride;
+    int w0 = at + k * stride;
     FloatVector a0 = FloatVector.zero(S), a1 = a0;
     for (int q = 0; q < in; q++) {
       int wq = w0 + q * L;
@@ -553,7 +562,7 @@ final class Panels {
   }
 
   private void tile2x1(float[] a, int k, float[] x, int x0, int y0, Out o) {
-    int w0 = k * ps;
+    int w0 = at + k * ps;
     int x1 = x0 + in;
     FloatVector a0 = FloatVector.zero(S), a1 = a0;
     for (int q = 0; q < in; q++) {
@@ -567,7 +576,7 @@ final class Panels {
   }
 
   private void tile1x1(float[] a, int k, float[] x, int x0, int y0, Out o) {
-    int w0 = k * ps;
+    int w0 = at + k * ps;
     FloatVector a0 = FloatVector.zero(S);
     for (int q = 0; q < in; q++) a0 = FloatVector.fromArray(S, a, w0 + q * L).fma(FloatVector.broadcast(S, x[x0 + q]), a0);
     a0.intoArray(o.sums, 0 * L);
