@@ -102,14 +102,12 @@ public final class MatVec {
       }
     }
     if (total == 0) return;
-    int parts = Parallel.threads() > 1 && work >= ROWS_PARALLEL_WORK ? Math.min(Parallel.threads(), total) : 1;
-    if (parts == 1) {
+    if (Parallel.threads() <= 1 || work < ROWS_PARALLEL_WORK) {
       panelRange(ps, n, x, 0, total, after);
       return;
     }
-    int all = total;
-    Parallel.forEachPart(parts, part -> panelRange(ps, n, x, (int) ((long) all * part / parts),
-        (int) ((long) all * (part + 1) / parts), after));
+    Parallel.forChunks(total, Panels.chunkGrain(n), Panels.CHUNKS_PER_THREAD,
+        (from, to) -> panelRange(ps, n, x, from, to, after));
   }
 
   /** Multiply-adds above which {@link #multiplyRows} splits its panels over the worker pool (as Panels.product). */
