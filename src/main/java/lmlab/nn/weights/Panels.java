@@ -12,8 +12,11 @@ import lmlab.tensor.Tensor;
 
 /**
  * A column-panel copy of a float32 matrix W (out, in) for decoding steps. Panel k holds weight
- * rows [kL, kL + L) (L = the vector width) as in × L floats, p-major, so one vector load gives
- * W[kL .. kL + L)[p] and each output column is one vector lane. A step of R input rows then
+ * rows [kL, kL + L) (L = the vector width), so one vector load gives W[kL .. kL + L)[p] and each
+ * output column is one vector lane. Panels are stored in groups of {@link #GROUP}, interleaved
+ * p-major: row p of a group is its four panels' vectors side by side, so a tile of four or eight
+ * panels reads one or two sequential streams rather than four or eight short ones, which the
+ * hardware prefetchers follow better (README, "Aligned weights and KV pages"). A step of R input rows then
  * streams each panel once and keeps R × (panels at once) accumulators in registers, with no
  * horizontal reduction per output (the row-major kernels reduce L lanes for every output, which
  * costs as much as the multiply-adds when in is a few hundred).
@@ -39,6 +42,10 @@ final class Panels {
    * 24, which fit 32 vector registers, not 16.
    */
   private static final int TILE_ROWS = L >= 16 ? 4 : 2;
+  /** Panels per interleaved group. */
+  static final int GROUP = 4;
+  /** Floats from row p of a panel to row p + 1: a group's row of GROUP vectors. */
+  private static final int QS = GROUP * L;
   /** Multiply-adds above which {@link #product} splits its panels over the worker pool. */
   private static final long PARALLEL_WORK = 1L << 16;
   /**
@@ -54,12 +61,12 @@ final class Panels {
   private final int in;
   private final int count;
   /**
-   * Floats from one panel to the next: in·L and one cache line more. Without the line, panels
-   * whose size is a multiple of 4 KB (in = 192 or 768 on 512-bit vectors) start in the same L1
-   * set, and a tile reading four or eight of them at once evicts its own lines.
+   * Floats from one group of panels to the next: GROUP·in·L and one cache line more. Without the
+   * line, groups whose size is a multiple of 4 KB start in the same L1 set, and a tile reading two
+   * of them at once evicts its own lines.
    */
-  private final int ps;
-  /** Offsets of lane i of a panel row: i·L, to gather one row of W's values in a panel. */
+  private final int gs;
+  /** Offsets of lane i of a panel row: i·QS, to gather W[j][p .. p + L) from a panel. */
   private final int[] lanes;
   private float[] p;
   /**
@@ -74,9 +81,9 @@ final class Panels {
     this.out = w.size(0);
     this.in = w.size(1);
     this.count = (out + L - 1) / L;
-    this.ps = in * L + 64 / Float.BYTES;
+    this.gs = GROUP * in * L + 64 / Float.BYTES;
     this.lanes = new int[L];
-    for (int i = 0; i < L; i++) lanes[i] = i * L;
+    for (int i = 0; i < L; i++) lanes[i] = i * QS;
   }
 
   /** A new decoding state begins: every copy is checked against its matrix at its next use. */
@@ -99,7 +106,7 @@ final class Panels {
   private synchronized void refresh(long e) {
     if (checked == e) return;
     if (p == null) {
-      p = new float[count * ps + Aligned.LINE - 1];
+      p = new float[(count + GROUP - 1) / GROUP * gs + Aligned.LINE - 1];
       at = Aligned.offset(p);
     }
     float[] src = w.storage();
@@ -107,14 +114,14 @@ final class Panels {
     int iv = in - in % L;
     for (int j = 0; j < out; j++) {
       int row = wo + j * in;
-      int base = at + (j / L) * ps + j % L; // W[j][0] in the panels
+      int base = panel(j / L) + j % L; // W[j][0] in the panels
       int q = 0;
       for (; q < iv; q += L) {
         FloatVector v = FloatVector.fromArray(S, src, row + q);
-        FloatVector have = FloatVector.fromArray(S, p, base + q * L, lanes, 0);
-        if (!v.reinterpretAsInts().eq(have.reinterpretAsInts()).allTrue()) v.intoArray(p, base + q * L, lanes, 0);
+        FloatVector have = FloatVector.fromArray(S, p, base + q * QS, lanes, 0);
+        if (!v.reinterpretAsInts().eq(have.reinterpretAsInts()).allTrue()) v.intoArray(p, base + q * QS, lanes, 0);
       }
-      for (; q < in; q++) p[base + q * L] = src[row + q];
+      for (; q < in; q++) p[base + q * QS] = src[row + q];
     }
     checked = e;
   }
@@ -123,19 +130,30 @@ final class Panels {
   float touch(int from, int to) {
     float[] a = panels();
     float s = 0;
-    for (int k = from / L; k * L < to; k++) {
+    int k = from / L;
+    while (k * L < to) {
+      if (k % GROUP == 0 && (k + GROUP) * L <= to) { // a whole group: one sequential read
+        int g0 = panel(k);
+        s += StreamRead.sum(a, g0, g0 + GROUP * in * L);
+        k += GROUP;
+        continue;
+      }
+      // one panel, or part of it: every line of it is read, the lanes outside [from, to) left out of the sum
       int lo = Math.max(from, k * L) - k * L;
       int hi = Math.min(to, k * L + L) - k * L;
-      if (lo == 0 && hi == L) {
-        s += StreamRead.sum(a, at + k * ps, at + k * ps + in * L);
-      } else { // part of a panel: every line of it is read, the other lanes left out of the sum
-        VectorMask<Float> m = S.indexInRange(0, hi).andNot(S.indexInRange(0, lo));
-        FloatVector acc = FloatVector.zero(S);
-        for (int q = 0; q < in; q++) acc = acc.add(FloatVector.fromArray(S, a, at + k * ps + q * L).blend(0f, m.not()));
-        s += acc.reduceLanes(VectorOperators.ADD);
-      }
+      VectorMask<Float> m = S.indexInRange(0, hi).andNot(S.indexInRange(0, lo));
+      FloatVector acc = FloatVector.zero(S);
+      int p0 = panel(k);
+      for (int q = 0; q < in; q++) acc = acc.add(FloatVector.fromArray(S, a, p0 + q * QS).blend(0f, m.not()));
+      s += acc.reduceLanes(VectorOperators.ADD);
+      k++;
     }
     return s;
+  }
+
+  /** Start of panel k (its row 0) in the panel array. */
+  private int panel(int k) {
+    return at + k / GROUP * gs + k % GROUP * L;
   }
 
   /** Columns [from, to) of one matrix-vector product y (+)= W x (+ b), on the calling thread. */
@@ -279,19 +297,18 @@ final class Panels {
   // registers. Every accumulator lane is the FMA chain over p of one output (see the class comment).
 
   private void tile4x4(float[] a, int k, float[] x, int x0, int y0, Out o) {
-    int stride = ps;
-    int w0 = at + k * stride;
+    int p0 = panel(k), p1 = panel(k + 1), p2 = panel(k + 2), p3 = panel(k + 3);
     int x1 = x0 + in, x2 = x1 + in, x3 = x2 + in;
     FloatVector a00 = FloatVector.zero(S), a01 = a00, a02 = a00, a03 = a00;
     FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
     FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00;
     FloatVector a30 = a00, a31 = a00, a32 = a00, a33 = a00;
     for (int q = 0; q < in; q++) {
-      int wq = w0 + q * L;
-      FloatVector v0 = FloatVector.fromArray(S, a, wq);
-      FloatVector v1 = FloatVector.fromArray(S, a, wq + stride);
-      FloatVector v2 = FloatVector.fromArray(S, a, wq + 2 * stride);
-      FloatVector v3 = FloatVector.fromArray(S, a, wq + 3 * stride);
+      int r = q * QS;
+      FloatVector v0 = FloatVector.fromArray(S, a, p0 + r);
+      FloatVector v1 = FloatVector.fromArray(S, a, p1 + r);
+      FloatVector v2 = FloatVector.fromArray(S, a, p2 + r);
+      FloatVector v3 = FloatVector.fromArray(S, a, p3 + r);
       FloatVector c = FloatVector.broadcast(S, x[x0 + q]);
       a00 = v0.fma(c, a00);
       a01 = v1.fma(c, a01);
@@ -339,8 +356,7 @@ final class Panels {
    * panels is a whole number of these.
    */
   private void tile8x3(float[] a, int k, float[] x, int x0, int y0, Out o) {
-    int stride = ps;
-    int w0 = at + k * stride;
+    int p0 = panel(k), p1 = panel(k + 1), p2 = panel(k + 2);
     int x1 = x0 + in, x2 = x1 + in, x3 = x2 + in, x4 = x3 + in, x5 = x4 + in, x6 = x5 + in, x7 = x6 + in;
     FloatVector a00 = FloatVector.zero(S), a01 = a00, a02 = a00;
     FloatVector a10 = a00, a11 = a00, a12 = a00;
@@ -351,10 +367,10 @@ final class Panels {
     FloatVector a60 = a00, a61 = a00, a62 = a00;
     FloatVector a70 = a00, a71 = a00, a72 = a00;
     for (int q = 0; q < in; q++) {
-      int wq = w0 + q * L;
-      FloatVector v0 = FloatVector.fromArray(S, a, wq);
-      FloatVector v1 = FloatVector.fromArray(S, a, wq + stride);
-      FloatVector v2 = FloatVector.fromArray(S, a, wq + 2 * stride);
+      int r = q * QS;
+      FloatVector v0 = FloatVector.fromArray(S, a, p0 + r);
+      FloatVector v1 = FloatVector.fromArray(S, a, p1 + r);
+      FloatVector v2 = FloatVector.fromArray(S, a, p2 + r);
       FloatVector c = FloatVector.broadcast(S, x[x0 + q]);
       a00 = v0.fma(c, a00);
       a01 = v1.fma(c, a01);
@@ -416,17 +432,16 @@ final class Panels {
   }
 
   private void tile2x4(float[] a, int k, float[] x, int x0, int y0, Out o) {
-    int stride = ps;
-    int w0 = at + k * stride;
+    int p0 = panel(k), p1 = panel(k + 1), p2 = panel(k + 2), p3 = panel(k + 3);
     int x1 = x0 + in;
     FloatVector a00 = FloatVector.zero(S), a01 = a00, a02 = a00, a03 = a00;
     FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
     for (int q = 0; q < in; q++) {
-      int wq = w0 + q * L;
-      FloatVector v0 = FloatVector.fromArray(S, a, wq);
-      FloatVector v1 = FloatVector.fromArray(S, a, wq + stride);
-      FloatVector v2 = FloatVector.fromArray(S, a, wq + 2 * stride);
-      FloatVector v3 = FloatVector.fromArray(S, a, wq + 3 * stride);
+      int r = q * QS;
+      FloatVector v0 = FloatVector.fromArray(S, a, p0 + r);
+      FloatVector v1 = FloatVector.fromArray(S, a, p1 + r);
+      FloatVector v2 = FloatVector.fromArray(S, a, p2 + r);
+      FloatVector v3 = FloatVector.fromArray(S, a, p3 + r);
       FloatVector c = FloatVector.broadcast(S, x[x0 + q]);
       a00 = v0.fma(c, a00);
       a01 = v1.fma(c, a01);
@@ -450,16 +465,15 @@ final class Panels {
   }
 
   private void tile1x4(float[] a, int k, float[] x, int x0, int y0, Out o) {
-    int stride = ps;
-    int w0 = at + k * stride;
+    int p0 = panel(k), p1 = panel(k + 1), p2 = panel(k + 2), p3 = panel(k + 3);
     FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
     for (int q = 0; q < in; q++) {
-      int wq = w0 + q * L;
+      int r = q * QS;
       FloatVector c = FloatVector.broadcast(S, x[x0 + q]);
-      a0 = FloatVector.fromArray(S, a, wq).fma(c, a0);
-      a1 = FloatVector.fromArray(S, a, wq + stride).fma(c, a1);
-      a2 = FloatVector.fromArray(S, a, wq + 2 * stride).fma(c, a2);
-      a3 = FloatVector.fromArray(S, a, wq + 3 * stride).fma(c, a3);
+      a0 = FloatVector.fromArray(S, a, p0 + r).fma(c, a0);
+      a1 = FloatVector.fromArray(S, a, p1 + r).fma(c, a1);
+      a2 = FloatVector.fromArray(S, a, p2 + r).fma(c, a2);
+      a3 = FloatVector.fromArray(S, a, p3 + r).fma(c, a3);
     }
     a0.intoArray(o.sums, 0 * L);
     a1.intoArray(o.sums, 1 * L);
@@ -469,20 +483,20 @@ final class Panels {
   }
 
   private void tile1x8(float[] a, int k, float[] x, int x0, int y0, Out o) {
-    int stride = ps;
-    int w0 = at + k * stride;
+    int p0 = panel(k), p1 = panel(k + 1), p2 = panel(k + 2), p3 = panel(k + 3);
+    int p4 = panel(k + 4), p5 = panel(k + 5), p6 = panel(k + 6), p7 = panel(k + 7);
     FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
     for (int q = 0; q < in; q++) {
-      int wq = w0 + q * L;
+      int r = q * QS;
       FloatVector c = FloatVector.broadcast(S, x[x0 + q]);
-      a0 = FloatVector.fromArray(S, a, wq).fma(c, a0);
-      a1 = FloatVector.fromArray(S, a, wq + stride).fma(c, a1);
-      a2 = FloatVector.fromArray(S, a, wq + 2 * stride).fma(c, a2);
-      a3 = FloatVector.fromArray(S, a, wq + 3 * stride).fma(c, a3);
-      a4 = FloatVector.fromArray(S, a, wq + 4 * stride).fma(c, a4);
-      a5 = FloatVector.fromArray(S, a, wq + 5 * stride).fma(c, a5);
-      a6 = FloatVector.fromArray(S, a, wq + 6 * stride).fma(c, a6);
-      a7 = FloatVector.fromArray(S, a, wq + 7 * stride).fma(c, a7);
+      a0 = FloatVector.fromArray(S, a, p0 + r).fma(c, a0);
+      a1 = FloatVector.fromArray(S, a, p1 + r).fma(c, a1);
+      a2 = FloatVector.fromArray(S, a, p2 + r).fma(c, a2);
+      a3 = FloatVector.fromArray(S, a, p3 + r).fma(c, a3);
+      a4 = FloatVector.fromArray(S, a, p4 + r).fma(c, a4);
+      a5 = FloatVector.fromArray(S, a, p5 + r).fma(c, a5);
+      a6 = FloatVector.fromArray(S, a, p6 + r).fma(c, a6);
+      a7 = FloatVector.fromArray(S, a, p7 + r).fma(c, a7);
     }
     a0.intoArray(o.sums, 0);
     a1.intoArray(o.sums, L);
@@ -496,15 +510,14 @@ final class Panels {
   }
 
   private void tile4x2(float[] a, int k, float[] x, int x0, int y0, Out o) {
-    int stride = ps;
-    int w0 = at + k * stride;
+    int p0 = panel(k), p1 = panel(k + 1);
     int x1 = x0 + in, x2 = x1 + in, x3 = x2 + in;
     FloatVector a00 = FloatVector.zero(S), a01 = a00, a10 = a00, a11 = a00;
     FloatVector a20 = a00, a21 = a00, a30 = a00, a31 = a00;
     for (int q = 0; q < in; q++) {
-      int wq = w0 + q * L;
-      FloatVector v0 = FloatVector.fromArray(S, a, wq);
-      FloatVector v1 = FloatVector.fromArray(S, a, wq + stride);
+      int r = q * QS;
+      FloatVector v0 = FloatVector.fromArray(S, a, p0 + r);
+      FloatVector v1 = FloatVector.fromArray(S, a, p1 + r);
       FloatVector c = FloatVector.broadcast(S, x[x0 + q]);
       a00 = v0.fma(c, a00);
       a01 = v1.fma(c, a01);
@@ -530,14 +543,13 @@ final class Panels {
   }
 
   private void tile2x2(float[] a, int k, float[] x, int x0, int y0, Out o) {
-    int stride = ps;
-    int w0 = at + k * stride;
+    int p0 = panel(k), p1 = panel(k + 1);
     int x1 = x0 + in;
     FloatVector a00 = FloatVector.zero(S), a01 = a00, a10 = a00, a11 = a00;
     for (int q = 0; q < in; q++) {
-      int wq = w0 + q * L;
-      FloatVector v0 = FloatVector.fromArray(S, a, wq);
-      FloatVector v1 = FloatVector.fromArray(S, a, wq + stride);
+      int r = q * QS;
+      FloatVector v0 = FloatVector.fromArray(S, a, p0 + r);
+      FloatVector v1 = FloatVector.fromArray(S, a, p1 + r);
       FloatVector c = FloatVector.broadcast(S, x[x0 + q]);
       a00 = v0.fma(c, a00);
       a01 = v1.fma(c, a01);
@@ -553,14 +565,13 @@ final class Panels {
   }
 
   private void tile1x2(float[] a, int k, float[] x, int x0, int y0, Out o) {
-    int stride = ps;
-    int w0 = at + k * stride;
+    int p0 = panel(k), p1 = panel(k + 1);
     FloatVector a0 = FloatVector.zero(S), a1 = a0;
     for (int q = 0; q < in; q++) {
-      int wq = w0 + q * L;
+      int r = q * QS;
       FloatVector c = FloatVector.broadcast(S, x[x0 + q]);
-      a0 = FloatVector.fromArray(S, a, wq).fma(c, a0);
-      a1 = FloatVector.fromArray(S, a, wq + stride).fma(c, a1);
+      a0 = FloatVector.fromArray(S, a, p0 + r).fma(c, a0);
+      a1 = FloatVector.fromArray(S, a, p1 + r).fma(c, a1);
     }
     a0.intoArray(o.sums, 0 * L);
     a1.intoArray(o.sums, 1 * L);
@@ -568,11 +579,11 @@ final class Panels {
   }
 
   private void tile2x1(float[] a, int k, float[] x, int x0, int y0, Out o) {
-    int w0 = at + k * ps;
+    int p0 = panel(k);
     int x1 = x0 + in;
     FloatVector a0 = FloatVector.zero(S), a1 = a0;
     for (int q = 0; q < in; q++) {
-      FloatVector v = FloatVector.fromArray(S, a, w0 + q * L);
+      FloatVector v = FloatVector.fromArray(S, a, p0 + q * QS);
       a0 = v.fma(FloatVector.broadcast(S, x[x0 + q]), a0);
       a1 = v.fma(FloatVector.broadcast(S, x[x1 + q]), a1);
     }
@@ -582,9 +593,9 @@ final class Panels {
   }
 
   private void tile1x1(float[] a, int k, float[] x, int x0, int y0, Out o) {
-    int w0 = at + k * ps;
+    int p0 = panel(k);
     FloatVector a0 = FloatVector.zero(S);
-    for (int q = 0; q < in; q++) a0 = FloatVector.fromArray(S, a, w0 + q * L).fma(FloatVector.broadcast(S, x[x0 + q]), a0);
+    for (int q = 0; q < in; q++) a0 = FloatVector.fromArray(S, a, p0 + q * QS).fma(FloatVector.broadcast(S, x[x0 + q]), a0);
     a0.intoArray(o.sums, 0 * L);
     o.flush(k, 1, 1, y0);
   }
