@@ -80,6 +80,20 @@ public final class StreamRead {
    *     Parallel.threads()] (more would not run at once) or seconds is not positive
    */
   public static double bytesPerSecond(long bytes, int threads, double seconds) {
+    return bytesPerSecond(bytes, threads, seconds, 0);
+  }
+
+  /**
+   * The same with the array's data starting offset floats past a cache line ({@link Aligned}):
+   * 0 is the ceiling; any other offset in [1, {@link Aligned#LINE}) makes every vector load of a
+   * 512-bit machine straddle two lines, which shows what alignment is worth.
+   *
+   * @throws IllegalArgumentException also when offset is out of [0, Aligned.LINE)
+   */
+  public static double bytesPerSecond(long bytes, int threads, double seconds, int offset) {
+    if (offset < 0 || offset >= Aligned.LINE) {
+      throw new IllegalArgumentException("offset must be in [0, " + (Aligned.LINE - 1) + "] floats, got " + offset);
+    }
     if (bytes < 1 || bytes > MAX_BYTES) throw new IllegalArgumentException("bytes must be in [1, " + MAX_BYTES + "], got " + bytes);
     if (threads < 1 || threads > Parallel.threads()) {
       throw new IllegalArgumentException("threads must be in [1, " + Parallel.threads() + "], got " + threads);
@@ -89,8 +103,8 @@ public final class StreamRead {
     int n = (int) ((bytes + 3) / 4);
     // the data starts on a cache line (Aligned), as the decoding weights do: a vector load that
     // straddles two lines is slower, and the ceiling is the aligned read
-    float[] a = new float[n + Aligned.LINE - 1];
-    int at = Aligned.offset(a);
+    float[] a = new float[n + 2 * Aligned.LINE];
+    int at = Aligned.offset(a) + offset;
     for (int i = 0; i < a.length; i++) a[i] = i & 7; // touch every page before timing
     // parts start at multiples of 16 floats (64 bytes): two threads share at most one cache line
     int[] cut = new int[threads + 1];

@@ -26,6 +26,15 @@ class BenchMemoryCommandTest {
   }
 
   @Test
+  void anOffsetArrayIsReadAndNamedInTheOutput() throws Exception {
+    MainTest.Run r = MainTest.run("bench", "memory", "--bytes", "65536", "--seconds", "0.02", "--offset", "4");
+    assertThat(r.code()).as(r.err()).isZero();
+    JsonNode first = new ObjectMapper().readTree(r.out().lines().findFirst().orElseThrow());
+    assertThat(first.get("offset_floats").asInt()).isEqualTo(4);
+    assertThat(first.get("read_gb_per_s").asDouble()).isPositive();
+  }
+
+  @Test
   void theDefaultSizeIsChargptsWeightBytesPerToken() {
     MainTest.Run r = MainTest.run("bench", "memory", "--help");
     assertThat(r.code()).isZero();
@@ -43,6 +52,9 @@ class BenchMemoryCommandTest {
     MainTest.Run seconds = MainTest.run("bench", "memory", "--seconds", "-1");
     assertThat(seconds.code()).isEqualTo(2);
     assertThat(seconds.err()).contains("--seconds must be in (0, 60], got -1.0");
+    MainTest.Run offset = MainTest.run("bench", "memory", "--offset", "16");
+    assertThat(offset.code()).isEqualTo(2);
+    assertThat(offset.err()).contains("lmlab: --offset must be in [0, 15] floats, got 16");
     MainTest.Run word = MainTest.run("bench", "memory", "--bytes", "lots");
     assertThat(word.code()).isEqualTo(2);
     assertThat(word.err()).contains("--bytes");

@@ -41,5 +41,8 @@ class StreamReadTest {
     assertThatThrownBy(() -> StreamRead.bytesPerSecond(64, Parallel.threads() + 1, 0.01))
         .hasMessageContaining("threads must be in [1, " + Parallel.threads() + "]");
     assertThatThrownBy(() -> StreamRead.bytesPerSecond(64, 1, 0)).hasMessageContaining("seconds must be > 0");
+    assertThat(StreamRead.bytesPerSecond(1 << 16, 1, 0.01, 15)).isPositive();
+    assertThatThrownBy(() -> StreamRead.bytesPerSecond(64, 1, 0.01, 16)).hasMessageContaining("offset must be in [0, 15] floats, got 16");
+    assertThatThrownBy(() -> StreamRead.bytesPerSecond(64, 1, 0.01, -1)).hasMessageContaining("offset must be in [0, 15]");
   }
 }
