@@ -55,6 +55,9 @@ public final class Aligned {
   /**
    * The first index i in [0, {@link #LINE}) with a[i] on a cache line boundary: allocate
    * {@code LINE - 1} floats more and start the data there. 0 when the address cannot be read.
+   * Call it once, when the array is made, and keep the answer: the collector may move the array
+   * later (without the launcher's alignment flag), and a second call would then name another index
+   * than the one the data was written at.
    */
   public static int offset(float[] a) {
     int b = lineOffsetBytes(a);

@@ -185,10 +185,12 @@ public final class LayerKvCache implements StepState {
     LayerKvCache c = new LayerKvCache(mask, numKvHeads, headDim);
     c.batch = batch;
     c.slots = slots;
-    c.keys = realigned(keys, keysAt, keys.length);
+    c.keys = new float[keys.length];
     c.keysAt = Aligned.offset(c.keys);
-    c.values = realigned(values, valuesAt, values.length);
+    copyPool(keys, keysAt, c.keys, c.keysAt);
+    c.values = new float[values.length];
     c.valuesAt = Aligned.offset(c.values);
+    copyPool(values, valuesAt, c.values, c.valuesAt);
     c.refs = refs.clone();
     c.free = free.clone();
     c.freeCount = freeCount;
@@ -367,10 +369,16 @@ public final class LayerKvCache implements StepState {
     if (freeCount == 0) {
       int had = refs.length;
       int grown = Math.max(2 * had, Math.max(8, 2 * Math.max(batch, 1)));
-      keys = realigned(keys, keysAt, grown * pageFloats + Aligned.LINE - 1);
-      keysAt = Aligned.offset(keys);
-      values = realigned(values, valuesAt, grown * pageFloats + Aligned.LINE - 1);
-      valuesAt = Aligned.offset(values);
+      float[] k = new float[grown * pageFloats + Aligned.LINE - 1];
+      int kAt = Aligned.offset(k);
+      copyPool(keys, keysAt, k, kAt);
+      float[] v = new float[k.length];
+      int vAt = Aligned.offset(v);
+      copyPool(values, valuesAt, v, vAt);
+      keys = k;
+      keysAt = kAt;
+      values = v;
+      valuesAt = vAt;
       refs = Arrays.copyOf(refs, grown);
       free = Arrays.copyOf(free, grown);
       for (int p = grown - 1; p >= had; p--) free[freeCount++] = p;
@@ -381,14 +389,13 @@ public final class LayerKvCache implements StepState {
   }
 
   /**
-   * A new pool array of length floats holding old's pages (from oldAt) at the new array's own
-   * aligned offset ({@link Aligned#offset}), the rest zero.
+   * Copies the pages of pool array from (starting at fromAt) into to at toAt. An array's offset is
+   * read once, when it is made, and kept: the collector may move the array later, which changes
+   * its alignment but never where its data is.
    */
-  private static float[] realigned(float[] old, int oldAt, int length) {
-    float[] a = new float[length];
-    int held = Math.max(0, old.length - (Aligned.LINE - 1));
-    if (held > 0) System.arraycopy(old, oldAt, a, Aligned.offset(a), held);
-    return a;
+  private static void copyPool(float[] from, int fromAt, float[] to, int toAt) {
+    int held = Math.max(0, from.length - (Aligned.LINE - 1));
+    if (held > 0) System.arraycopy(from, fromAt, to, toAt, held);
   }
 
   private void release(int page) {
