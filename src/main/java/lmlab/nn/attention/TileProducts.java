@@ -36,13 +36,13 @@ final class TileProducts {
   /**
    * t[c·rows + u] = x[off + u·ld + c] for u in [0, rows), c in [0, dh): the rows of one head
    * (e.g. its keys), column-major. With 16-lane vectors, whole 16 × 16 blocks go through
-   * registers ({@link #transpose16}); the rest (and narrower vectors) column by column.
+   * registers ({@link #transposeBlock}); the rest (and narrower vectors) column by column.
    */
   static void transpose(float[] x, int off, int ld, int rows, int dh, float[] t) {
     int rows16 = L == 16 ? rows / 16 * 16 : 0;
     int dh16 = L == 16 ? dh / 16 * 16 : 0;
     for (int u = 0; u < rows16; u += 16) {
-      for (int c = 0; c < dh16; c += 16) transpose16(x, off + u * ld + c, ld, t, c * rows + u, rows);
+      for (int c = 0; c < dh16; c += 16) transposeBlock(x, off + u * ld + c, ld, t, c * rows + u, rows);
     }
     // column by column: contiguous writes, and each source row's line stays in L1 across columns
     for (int c = 0; c < dh; c++) {
@@ -56,10 +56,11 @@ final class TileProducts {
   /**
    * The 16 × 16 block of x at src (rows ld apart) into t at d (rows ldt apart), transposed: 16
    * rows loaded as vectors, then four rounds of zipping row i with row i + 8 (a two-vector
-   * selectFrom, one permute each) leave column c of the block in vector c. Its own method, so
-   * that the loop around it stays small enough for C2 to keep every vector in registers.
+   * selectFrom, one permute each) leave column c of the block in vector c. Named ...Block so the
+   * inline directive compiles it on its own: inlined through transpose into the head loops, its
+   * 32 live vectors would count against their inlining budget (see below).
    */
-  private static void transpose16(float[] x, int src, int ld, float[] t, int d, int ldt) {
+  private static void transposeBlock(float[] x, int src, int ld, float[] t, int d, int ldt) {
     FloatVector r0 = FloatVector.fromArray(F, x, src), r1 = FloatVector.fromArray(F, x, src + ld);
     FloatVector r2 = FloatVector.fromArray(F, x, src + 2 * ld), r3 = FloatVector.fromArray(F, x, src + 3 * ld);
     FloatVector r4 = FloatVector.fromArray(F, x, src + 4 * ld), r5 = FloatVector.fromArray(F, x, src + 5 * ld);
