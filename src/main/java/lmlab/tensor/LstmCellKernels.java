@@ -67,8 +67,10 @@ final class LstmCellKernels {
   // on zero-padded copies (as Pointwise does), so every element gets the same formula. Each loop
   // body calls Lanes (inlined by InlineDirective) at most once: C2 stops inlining a method once it
   // reaches NodeCountInliningCutoff (two vector exps already come close), and a Lanes call left
-  // out of line boxes its vectors — tens of times slower. Passing arrays between the span
-  // methods costs nothing when they are not inlined.
+  // out of line boxes its vectors — tens of times slower. The loops are named ...Block so that
+  // the directive never inlines them into forwardSpans: inlined together (four exps or tanhs in
+  // one method) they reached the cutoff, and the step's profile showed boxed vector calls and
+  // Lanes.exp out of line. Passing arrays between them costs nothing as they are not inlined.
   static void forwardRow(float[] pre, int p, float[] cp, int c, float[] out, int o, float[] sv, int s, int d) {
     int full = F.loopBound(d);
     forwardSpans(pre, p, d, cp, c, out, o, d, sv, s, d, full);
@@ -92,28 +94,28 @@ final class LstmCellKernels {
    */
   private static void forwardSpans(float[] pre, int p, int pd, float[] cp, int c, float[] out, int o, int od,
       float[] sv, int s, int sd, int len) {
-    sigmoidSpan(pre, p, sv, s, len);                    // i
-    sigmoidSpan(pre, p + pd, sv, s + sd, len);          // f
-    tanhSpan(pre, p + 2 * pd, sv, s + 2 * sd, len);     // g
-    sigmoidSpan(pre, p + 3 * pd, sv, s + 3 * sd, len);  // o
-    cellSpan(sv, s, sd, cp, c, out, o, od, len);
+    sigmoidBlock(pre, p, sv, s, len);                    // i
+    sigmoidBlock(pre, p + pd, sv, s + sd, len);          // f
+    tanhBlock(pre, p + 2 * pd, sv, s + 2 * sd, len);     // g
+    sigmoidBlock(pre, p + 3 * pd, sv, s + 3 * sd, len);  // o
+    cellBlock(sv, s, sd, cp, c, out, o, od, len);
   }
 
-  private static void sigmoidSpan(float[] x, int xo, float[] y, int yo, int len) {
+  private static void sigmoidBlock(float[] x, int xo, float[] y, int yo, int len) {
     for (int j = 0; j < len; j += F.length()) {
       FloatVector v = FloatVector.fromArray(F, x, xo + j);
       v.broadcast(1f).div(Lanes.exp(v.neg()).add(1f)).intoArray(y, yo + j);
     }
   }
 
-  private static void tanhSpan(float[] x, int xo, float[] y, int yo, int len) {
+  private static void tanhBlock(float[] x, int xo, float[] y, int yo, int len) {
     for (int j = 0; j < len; j += F.length()) {
       Lanes.tanh(FloatVector.fromArray(F, x, xo + j)).intoArray(y, yo + j);
     }
   }
 
   /** c_t = f c_{t-1} + i g, h_t = o tanh(c_t), from the saved gates; tanh(c_t) saved too. */
-  private static void cellSpan(float[] sv, int s, int sd, float[] cp, int c, float[] out, int o, int od, int len) {
+  private static void cellBlock(float[] sv, int s, int sd, float[] cp, int c, float[] out, int o, int od, int len) {
     for (int j = 0; j < len; j += F.length()) {
       FloatVector i = FloatVector.fromArray(F, sv, s + j);
       FloatVector f = FloatVector.fromArray(F, sv, s + sd + j);

@@ -44,9 +44,14 @@ public final class Rng {
   /**
    * m[i] = rng.nextFloat() >= p ? scale : 0 for i in [0, n): the draws {@link #nextFloat} would
    * make, in the same order, with the state held in locals (a call per element reloads and
-   * stores the four state words each time).
+   * stores the four state words each time). The draw's 24 bits u give u·2⁻²⁴ ≥ p exactly when
+   * u ≥ ⌈p·2²⁴⌉ (p·2²⁴ is exact in float), so the keep test is an integer comparison whose sign
+   * bit selects scale or 0 without a branch: a dropped element is a coin flip the branch
+   * predictor misses, and the conversion to float each time is avoided.
    */
   public void fillKeepMask(float[] m, int n, float p, float scale) {
+    long threshold = (long) Math.ceil(p * 0x1.0p24f);
+    int scaleBits = Float.floatToRawIntBits(scale);
     long a = s0, b = s1, c = s2, d = s3;
     for (int i = 0; i < n; i++) {
       long result = Long.rotateLeft(b * 5, 7) * 9;
@@ -57,7 +62,8 @@ public final class Rng {
       a ^= d;
       c ^= t;
       d = Long.rotateLeft(d, 45);
-      m[i] = (result >>> 40) * 0x1.0p-24f >= p ? scale : 0f;
+      long keep = (threshold - 1 - (result >>> 40)) >> 63; // all ones when u >= threshold
+      m[i] = Float.intBitsToFloat(scaleBits & (int) keep);
     }
     s0 = a;
     s1 = b;

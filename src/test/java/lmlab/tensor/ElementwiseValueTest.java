@@ -265,6 +265,19 @@ class ElementwiseValueTest {
   }
 
   @Test
+  void theKeepMasksIntegerThresholdAgreesWithTheFloatComparisonForEveryP() {
+    // p·2²⁴ whole, fractional, tiny and next to 1: the threshold ⌈p·2²⁴⌉ must keep exactly the
+    // draws nextFloat() >= p keeps
+    for (float p : new float[] {0f, 0x1.0p-24f, 0.1f, 0.25f, 0.3f, 0.5f, 0.9f, Math.nextDown(1f)}) {
+      Rng fast = new Rng(11);
+      Rng slow = new Rng(11);
+      float[] m = new float[50_000];
+      fast.fillKeepMask(m, m.length, p, 3f);
+      for (int i = 0; i < m.length; i++) assertThat(m[i]).as("p %s, i %d", p, i).isEqualTo(slow.nextFloat() >= p ? 3f : 0f);
+    }
+  }
+
+  @Test
   void dropoutIsTheIdentityWhenOffAndRejectsBadP() {
     Tensor x = Tensor.randn(new Rng(1), 4, 4);
     assertThat(x.dropout(0f, new Rng(1), true)).isSameAs(x);

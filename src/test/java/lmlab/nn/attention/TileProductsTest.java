@@ -14,6 +14,23 @@ import org.junit.jupiter.params.provider.CsvSource;
  * the contract says so.
  */
 class TileProductsTest {
+  @ParameterizedTest(name = "rows={0} dh={1}")
+  @CsvSource({"128, 32", "64, 16", "16, 16", "15, 16", "37, 33", "130, 48", "6, 32", "1, 1", "48, 8"})
+  void transposeWritesEveryColumnOfEveryRow(int rows, int dh) {
+    // whole 16 × 16 blocks and the edges around them: every element where the definition puts it
+    Random r = new Random(rows * 131 + dh);
+    int ld = dh * 3 + 5;
+    int off = 7;
+    float[] x = random(r, off + rows * ld);
+    float[] t = new float[dh * rows + 3];
+    java.util.Arrays.fill(t, Float.NaN);
+    TileProducts.transpose(x, off, ld, rows, dh, t);
+    for (int c = 0; c < dh; c++) {
+      for (int u = 0; u < rows; u++) assertThat(t[c * rows + u]).as("t[%d, %d]", c, u).isEqualTo(x[off + u * ld + c]);
+    }
+    for (int i = dh * rows; i < t.length; i++) assertThat(t[i]).isNaN(); // nothing written past the end
+  }
+
   @ParameterizedTest(name = "m={0} w={1} n={2} window={3}")
   @CsvSource({"64, 64, 32, 0", "64, 128, 32, 0", "16, 16, 8, 0", "13, 29, 40, 0", "64, 100, 24, 40", "7, 7, 64, 1",
       "37, 37, 17, 5", "64, 90, 48, 0", "1, 1, 32, 0"})
