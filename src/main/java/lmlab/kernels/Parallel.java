@@ -125,31 +125,6 @@ public final class Parallel {
     });
   }
 
-  /**
-   * Runs body over [0, n) cut into chunks of whole grains (the last may be shorter), at most
-   * perThread chunks per thread, each handed to whichever thread is free: a decoding step's
-   * products and attention are a few microseconds per thread, so a thread that starts a little
-   * late or reads slower would otherwise leave the other waiting for the rest of its fixed half.
-   * Runs inline when there is a single chunk or thread, or inside a worker.
-   */
-  public static void forChunks(int n, int grain, int perThread, Range body) {
-    if (n <= 0) return;
-    Pool p = pool;
-    int grains = (n + grain - 1) / grain;
-    int chunks = Math.min(grains, perThread * p.size);
-    if (chunks <= 1 || p.size == 1 || Pool.IN_WORKER.get()) {
-      body.run(0, n);
-      return;
-    }
-    p.run(chunks, chunks, (c0, c1) -> {
-      for (int c = c0; c < c1; c++) {
-        int from = (int) Math.min(n, (long) grain * ((long) grains * c / chunks));
-        int to = (int) Math.min(n, (long) grain * ((long) grains * (c + 1) / chunks));
-        if (from < to) body.run(from, to);
-      }
-    });
-  }
-
   /** One parallel call: its own counters, so a late worker can never touch the next job. */
   private static final class Job {
     final Range body;

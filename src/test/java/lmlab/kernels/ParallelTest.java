@@ -30,33 +30,6 @@ class ParallelTest {
   }
 
   @Test
-  void chunksCoverTheRangeOnceInWholeGrains() {
-    int before = Parallel.threads();
-    try {
-      for (int threads : new int[] {1, 2, 3}) {
-        Parallel.setThreads(threads);
-        for (int n : new int[] {1, 2, 7, 12, 36, 1000}) {
-          for (int grain : new int[] {1, 2, 3, 4}) {
-            AtomicIntegerArray seen = new AtomicIntegerArray(n);
-            java.util.concurrent.atomic.AtomicInteger chunks = new java.util.concurrent.atomic.AtomicInteger();
-            Parallel.forChunks(n, grain, 4, (from, to) -> {
-              assertThat(from % grain).as("chunk start %d of n %d, grain %d", from, n, grain).isZero();
-              assertThat(to == n || to % grain == 0).as("chunk end %d of n %d, grain %d", to, n, grain).isTrue();
-              chunks.incrementAndGet();
-              for (int i = from; i < to; i++) seen.incrementAndGet(i);
-            });
-            for (int i = 0; i < n; i++) assertThat(seen.get(i)).isEqualTo(1);
-            int grains = (n + grain - 1) / grain;
-            assertThat(chunks.get()).isEqualTo(threads == 1 ? 1 : Math.min(grains, 4 * threads));
-          }
-        }
-      }
-    } finally {
-      Parallel.setThreads(before);
-    }
-  }
-
-  @Test
   void dynamicHandsOutEveryIndexOnce() {
     int before = Parallel.threads();
     try {

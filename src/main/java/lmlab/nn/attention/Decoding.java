@@ -23,12 +23,6 @@ import lmlab.tensor.Tensor;
  */
 public final class Decoding {
   private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
-  /**
-   * Rows of a batch are split over the pool in chunks of whole pairs (the rows that share key
-   * loads, {@link #attend}), a few chunks per thread, so neither thread waits long for the other.
-   */
-  private static final int ROW_GRAIN = 2;
-  private static final int ROW_CHUNKS_PER_THREAD = 4;
 
   private Decoding() {}
 
@@ -50,9 +44,9 @@ public final class Decoding {
    * (B·T·n_q·d_h values) is overwritten.
    *
    * <p>Token by token: every row reserves the slot of its key (taking pages on this thread), then
-   * the rows, split over the worker pool when there are several (a beam, samples) in chunks of
-   * whole pairs that whichever thread is free takes, rotate and append their keys and values
-   * (copies on write included) and attend, all heads of a row on one thread. One row stays on the calling thread: between a step's matrix-vector
+   * the rows, split over the worker pool when there are several (a beam, samples), rotate and
+   * append their keys and values (copies on write included) and attend, all heads of a row on one
+   * thread. One row stays on the calling thread: between a step's matrix-vector
    * products the helper thread reads the next product's weights ({@code nn.weights.MatVecTeam}).
    * Each pair is computed the same way on any thread, so a row's output does not depend on the
    * others.
@@ -68,18 +62,16 @@ public final class Decoding {
           + ", n_q = " + nq + ", n_kv = " + nkv + ", d_h = " + dh);
     }
     cache.ensureBatch(batch);
-    boolean split = batch > 1 && Parallel.threads() > 1;
-    int scratches = split ? (batch + ROW_GRAIN - 1) / ROW_GRAIN : 1;
-    for (int c = 0; c < scratches; c++) cache.scratch(c); // made here, not by racing workers
+    int parts = batch > 1 ? Math.min(Parallel.threads(), batch) : 1;
+    for (int part = 0; part < parts; part++) cache.scratch(part); // made here, not by racing workers
     for (int i = 0; i < steps; i++) {
       for (int b = 0; b < batch; b++) cache.reserve(b); // pages taken on this thread; copies and writes below
       int token = i;
-      if (!split) {
+      if (parts <= 1) {
         appendAndAttend(cfg, score, cache, steps, token, qa, ka, va, out, 0, batch, cache.scratch(0));
       } else {
-        // chunks of whole pairs, each with the scratch of its first pair, to whichever thread is free
-        Parallel.forChunks(batch, ROW_GRAIN, ROW_CHUNKS_PER_THREAD, (r0, r1) -> appendAndAttend(cfg, score, cache,
-            steps, token, qa, ka, va, out, r0, r1, cache.scratch(r0 / ROW_GRAIN)));
+        Parallel.forEachPart(parts, part -> appendAndAttend(cfg, score, cache, steps, token, qa, ka, va, out,
+            batch * part / parts, batch * (part + 1) / parts, cache.scratch(part)));
       }
     }
   }

@@ -102,12 +102,14 @@ public final class MatVec {
       }
     }
     if (total == 0) return;
-    if (Parallel.threads() <= 1 || work < ROWS_PARALLEL_WORK) {
+    int parts = Parallel.threads() > 1 && work >= ROWS_PARALLEL_WORK ? Math.min(Parallel.threads(), total) : 1;
+    if (parts == 1) {
       panelRange(ps, n, x, 0, total, after);
       return;
     }
-    Parallel.forChunks(total, Panels.chunkGrain(n), Panels.CHUNKS_PER_THREAD,
-        (from, to) -> panelRange(ps, n, x, from, to, after));
+    int all = total;
+    Parallel.forEachPart(parts, part -> panelRange(ps, n, x, (int) ((long) all * part / parts),
+        (int) ((long) all * (part + 1) / parts), after));
   }
 
   /** Multiply-adds above which {@link #multiplyRows} splits its panels over the worker pool (as Panels.product). */

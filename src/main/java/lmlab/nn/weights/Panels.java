@@ -48,11 +48,6 @@ final class Panels {
   private static final int QS = GROUP * L;
   /** Multiply-adds above which {@link #product} splits its panels over the worker pool. */
   private static final long PARALLEL_WORK = 1L << 16;
-  /**
-   * Chunks per thread of a product split over the pool ({@link Parallel#forChunks}): a few, so
-   * whichever thread is free takes the next and neither waits long for the other's last.
-   */
-  static final int CHUNKS_PER_THREAD = 4;
   /** Counts new decoding states: a copy checked in an older epoch is checked again before use. */
   private static final AtomicLong EPOCH = new AtomicLong();
 
@@ -168,17 +163,16 @@ final class Panels {
   void product(float[] x, int n, float[] b, int bo, float[] y, boolean accumulate) {
     float[] a = panels();
     long work = (long) n * out * in;
-    if (Parallel.threads() <= 1 || work < PARALLEL_WORK) {
+    int parts = Parallel.threads() > 1 && work >= PARALLEL_WORK ? Math.min(Parallel.threads(), count) : 1;
+    if (parts <= 1) {
       multiply(a, 0, count, 0, out, x, 0, n, b, bo, y, 0, accumulate);
       return;
     }
-    Parallel.forChunks(count, chunkGrain(n), CHUNKS_PER_THREAD,
-        (ka, kb) -> multiply(a, ka, kb, 0, out, x, 0, n, b, bo, y, 0, accumulate));
-  }
-
-  /** Panels per chunk unit for n input rows: the panels of one register tile, so chunks cut no tile. */
-  static int chunkGrain(int n) {
-    return TILE_ROWS == 4 && n >= 8 ? 3 : 4;
+    Parallel.forEachPart(parts, part -> {
+      int ka = (int) ((long) count * part / parts);
+      int kb = (int) ((long) count * (part + 1) / parts);
+      multiply(a, ka, kb, 0, out, x, 0, n, b, bo, y, 0, accumulate);
+    });
   }
 
   /** Panels (of L output columns each, the last padded). */
