@@ -137,7 +137,7 @@ final class GemmPacking {
         }
       }
     } else {
-      // op(B)[p][j] = b[j*ldb + p]: a transpose. With 16-lane vectors, 16×16 blocks: 16 stored
+      // op(B)[p][j] = b[j*ldb + p]: a transpose. With 16-lane vectors, 16×16 blocks (Transpose16): 16 stored
       // rows loaded as vectors, then four rounds of zipping pairs (row i with row i+8, two-vector
       // selectFrom = vpermi2ps) leave the transposed block in 16 registers. It replaced a
       // vgatherdps per panel row, which was slower per float and whose index bounds check C2
@@ -156,7 +156,7 @@ final class GemmPacking {
         for (int pb = 0; pb < pv; pb += 16) {
           int src = bOff + (j0 + g) * ldb + p0 + pb;
           int d = o + pb * NR + g;
-          transpose16(b, src, ldb, bp, d);
+          Transpose16.transposeBlock(b, src, ldb, bp, d, NR);
         }
       }
       for (int pb = 0; pb < kc; pb += T_BLOCK) {
@@ -169,78 +169,6 @@ final class GemmPacking {
         }
       }
     }
-  }
-
-  /**
-   * Stored rows src, src+ldb, .. (16 of them, 16 floats each) into the panel rows d, d+NR, ..
-   * transposed. A method of its own so that the packing loop around it stays small enough for C2
-   * to compile with every vector operation intrinsified.
-   */
-  private static void transpose16(float[] b, int src, int ldb, float[] bp, int d) {
-    FloatVector r0 = FloatVector.fromArray(S, b, src);
-    FloatVector r1 = FloatVector.fromArray(S, b, src + 1 * ldb);
-    FloatVector r2 = FloatVector.fromArray(S, b, src + 2 * ldb);
-    FloatVector r3 = FloatVector.fromArray(S, b, src + 3 * ldb);
-    FloatVector r4 = FloatVector.fromArray(S, b, src + 4 * ldb);
-    FloatVector r5 = FloatVector.fromArray(S, b, src + 5 * ldb);
-    FloatVector r6 = FloatVector.fromArray(S, b, src + 6 * ldb);
-    FloatVector r7 = FloatVector.fromArray(S, b, src + 7 * ldb);
-    FloatVector r8 = FloatVector.fromArray(S, b, src + 8 * ldb);
-    FloatVector r9 = FloatVector.fromArray(S, b, src + 9 * ldb);
-    FloatVector r10 = FloatVector.fromArray(S, b, src + 10 * ldb);
-    FloatVector r11 = FloatVector.fromArray(S, b, src + 11 * ldb);
-    FloatVector r12 = FloatVector.fromArray(S, b, src + 12 * ldb);
-    FloatVector r13 = FloatVector.fromArray(S, b, src + 13 * ldb);
-    FloatVector r14 = FloatVector.fromArray(S, b, src + 14 * ldb);
-    FloatVector r15 = FloatVector.fromArray(S, b, src + 15 * ldb);
-    FloatVector s0 = ZIP_LO.selectFrom(r0, r8), s1 = ZIP_HI.selectFrom(r0, r8);
-    FloatVector s2 = ZIP_LO.selectFrom(r1, r9), s3 = ZIP_HI.selectFrom(r1, r9);
-    FloatVector s4 = ZIP_LO.selectFrom(r2, r10), s5 = ZIP_HI.selectFrom(r2, r10);
-    FloatVector s6 = ZIP_LO.selectFrom(r3, r11), s7 = ZIP_HI.selectFrom(r3, r11);
-    FloatVector s8 = ZIP_LO.selectFrom(r4, r12), s9 = ZIP_HI.selectFrom(r4, r12);
-    FloatVector s10 = ZIP_LO.selectFrom(r5, r13), s11 = ZIP_HI.selectFrom(r5, r13);
-    FloatVector s12 = ZIP_LO.selectFrom(r6, r14), s13 = ZIP_HI.selectFrom(r6, r14);
-    FloatVector s14 = ZIP_LO.selectFrom(r7, r15), s15 = ZIP_HI.selectFrom(r7, r15);
-    FloatVector t0 = ZIP_LO.selectFrom(s0, s8), t1 = ZIP_HI.selectFrom(s0, s8);
-    FloatVector t2 = ZIP_LO.selectFrom(s1, s9), t3 = ZIP_HI.selectFrom(s1, s9);
-    FloatVector t4 = ZIP_LO.selectFrom(s2, s10), t5 = ZIP_HI.selectFrom(s2, s10);
-    FloatVector t6 = ZIP_LO.selectFrom(s3, s11), t7 = ZIP_HI.selectFrom(s3, s11);
-    FloatVector t8 = ZIP_LO.selectFrom(s4, s12), t9 = ZIP_HI.selectFrom(s4, s12);
-    FloatVector t10 = ZIP_LO.selectFrom(s5, s13), t11 = ZIP_HI.selectFrom(s5, s13);
-    FloatVector t12 = ZIP_LO.selectFrom(s6, s14), t13 = ZIP_HI.selectFrom(s6, s14);
-    FloatVector t14 = ZIP_LO.selectFrom(s7, s15), t15 = ZIP_HI.selectFrom(s7, s15);
-    FloatVector u0 = ZIP_LO.selectFrom(t0, t8), u1 = ZIP_HI.selectFrom(t0, t8);
-    FloatVector u2 = ZIP_LO.selectFrom(t1, t9), u3 = ZIP_HI.selectFrom(t1, t9);
-    FloatVector u4 = ZIP_LO.selectFrom(t2, t10), u5 = ZIP_HI.selectFrom(t2, t10);
-    FloatVector u6 = ZIP_LO.selectFrom(t3, t11), u7 = ZIP_HI.selectFrom(t3, t11);
-    FloatVector u8 = ZIP_LO.selectFrom(t4, t12), u9 = ZIP_HI.selectFrom(t4, t12);
-    FloatVector u10 = ZIP_LO.selectFrom(t5, t13), u11 = ZIP_HI.selectFrom(t5, t13);
-    FloatVector u12 = ZIP_LO.selectFrom(t6, t14), u13 = ZIP_HI.selectFrom(t6, t14);
-    FloatVector u14 = ZIP_LO.selectFrom(t7, t15), u15 = ZIP_HI.selectFrom(t7, t15);
-    FloatVector w0 = ZIP_LO.selectFrom(u0, u8), w1 = ZIP_HI.selectFrom(u0, u8);
-    FloatVector w2 = ZIP_LO.selectFrom(u1, u9), w3 = ZIP_HI.selectFrom(u1, u9);
-    FloatVector w4 = ZIP_LO.selectFrom(u2, u10), w5 = ZIP_HI.selectFrom(u2, u10);
-    FloatVector w6 = ZIP_LO.selectFrom(u3, u11), w7 = ZIP_HI.selectFrom(u3, u11);
-    FloatVector w8 = ZIP_LO.selectFrom(u4, u12), w9 = ZIP_HI.selectFrom(u4, u12);
-    FloatVector w10 = ZIP_LO.selectFrom(u5, u13), w11 = ZIP_HI.selectFrom(u5, u13);
-    FloatVector w12 = ZIP_LO.selectFrom(u6, u14), w13 = ZIP_HI.selectFrom(u6, u14);
-    FloatVector w14 = ZIP_LO.selectFrom(u7, u15), w15 = ZIP_HI.selectFrom(u7, u15);
-    w0.intoArray(bp, d + 0 * NR);
-    w1.intoArray(bp, d + 1 * NR);
-    w2.intoArray(bp, d + 2 * NR);
-    w3.intoArray(bp, d + 3 * NR);
-    w4.intoArray(bp, d + 4 * NR);
-    w5.intoArray(bp, d + 5 * NR);
-    w6.intoArray(bp, d + 6 * NR);
-    w7.intoArray(bp, d + 7 * NR);
-    w8.intoArray(bp, d + 8 * NR);
-    w9.intoArray(bp, d + 9 * NR);
-    w10.intoArray(bp, d + 10 * NR);
-    w11.intoArray(bp, d + 11 * NR);
-    w12.intoArray(bp, d + 12 * NR);
-    w13.intoArray(bp, d + 13 * NR);
-    w14.intoArray(bp, d + 14 * NR);
-    w15.intoArray(bp, d + 15 * NR);
   }
 
   /** The transpose with a vgatherdps per panel row: column p of L stored rows at once. */
@@ -273,14 +201,6 @@ final class GemmPacking {
 
   private static final ThreadLocal<int[]> ROW_OFFSETS = ThreadLocal.withInitial(() -> new int[L]);
 
-  /** Zip index vectors: the low (ZIP_LO) or high (ZIP_HI) halves of a and b, interleaved. */
-  private static final FloatVector ZIP_LO = zipIndex(0), ZIP_HI = zipIndex(L / 2);
-
-  private static FloatVector zipIndex(int from) {
-    float[] idx = new float[L];
-    for (int i = 0; i < L; i++) idx[i] = i % 2 == 0 ? from + i / 2 : L + from + i / 2;
-    return FloatVector.fromArray(S, idx, 0);
-  }
 
   /** Values of p transposed together by {@link #packBPanel}: one cache line of a stored row. */
   private static final int T_BLOCK = 16;

@@ -329,7 +329,11 @@ class RealServerChecksTest {
   /** Check 8: --request-timeout 1 on a long generation gives 504 (stream: an error event, no [DONE]); the next request succeeds. */
   @Test
   void requestTimeoutGives504AndTheNextRequestSucceeds() throws Exception {
-    start(slowDir, ServeConfig.defaults().withTimeouts(1000, 30_000), "none");
+    // weights larger than a last-level cache (14M parameters, 57 MB) and a 4096-token context: 4000
+    // tokens take seconds on any machine, where slowDir's model decoded them within the second on a
+    // quiet one
+    Path longDir = TinyCheckpoints.charModel(tmp.resolve("timeout-char"), 7, 4096, 384, 8);
+    start(longDir, ServeConfig.defaults().withTimeouts(1000, 30_000), "none");
     Reply r = post("/v1/completions", completion("a", ", \"max_tokens\": 4000"));
     assertError(r, 504, "timeout", null, "Request exceeded the 1.0 s limit after");
     assertThat(r.raw().headers().firstValue("x-should-retry")).hasValue("false");

@@ -4,6 +4,7 @@ import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
+import lmlab.kernels.Transpose16;
 
 /**
  * The five products of one attention tile (a few dozen query rows against the band of keys they
@@ -36,13 +37,13 @@ final class TileProducts {
   /**
    * t[c·rows + u] = x[off + u·ld + c] for u in [0, rows), c in [0, dh): the rows of one head
    * (e.g. its keys), column-major. With 16-lane vectors, whole 16 × 16 blocks go through
-   * registers ({@link #transposeBlock}); the rest (and narrower vectors) column by column.
+   * registers ({@link Transpose16#transposeBlock}); the rest (and narrower vectors) column by column.
    */
   static void transpose(float[] x, int off, int ld, int rows, int dh, float[] t) {
     int rows16 = L == 16 ? rows / 16 * 16 : 0;
     int dh16 = L == 16 ? dh / 16 * 16 : 0;
     for (int u = 0; u < rows16; u += 16) {
-      for (int c = 0; c < dh16; c += 16) transposeBlock(x, off + u * ld + c, ld, t, c * rows + u, rows);
+      for (int c = 0; c < dh16; c += 16) Transpose16.transposeBlock(x, off + u * ld + c, ld, t, c * rows + u, rows);
     }
     // column by column: contiguous writes, and each source row's line stays in L1 across columns
     for (int c = 0; c < dh; c++) {
@@ -51,73 +52,6 @@ final class TileProducts {
       int u = c < dh16 ? rows16 : 0; // the blocks wrote rows [0, rows16) of these columns
       for (src += u * ld; u < rows; u++, src += ld) t[dst + u] = x[src];
     }
-  }
-
-  /**
-   * The 16 × 16 block of x at src (rows ld apart) into t at d (rows ldt apart), transposed: 16
-   * rows loaded as vectors, then four rounds of zipping row i with row i + 8 (a two-vector
-   * selectFrom, one permute each) leave column c of the block in vector c. Named ...Block so the
-   * inline directive compiles it on its own: inlined through transpose into the head loops, its
-   * 32 live vectors would count against their inlining budget (see below).
-   */
-  private static void transposeBlock(float[] x, int src, int ld, float[] t, int d, int ldt) {
-    FloatVector r0 = FloatVector.fromArray(F, x, src), r1 = FloatVector.fromArray(F, x, src + ld);
-    FloatVector r2 = FloatVector.fromArray(F, x, src + 2 * ld), r3 = FloatVector.fromArray(F, x, src + 3 * ld);
-    FloatVector r4 = FloatVector.fromArray(F, x, src + 4 * ld), r5 = FloatVector.fromArray(F, x, src + 5 * ld);
-    FloatVector r6 = FloatVector.fromArray(F, x, src + 6 * ld), r7 = FloatVector.fromArray(F, x, src + 7 * ld);
-    FloatVector r8 = FloatVector.fromArray(F, x, src + 8 * ld), r9 = FloatVector.fromArray(F, x, src + 9 * ld);
-    FloatVector r10 = FloatVector.fromArray(F, x, src + 10 * ld), r11 = FloatVector.fromArray(F, x, src + 11 * ld);
-    FloatVector r12 = FloatVector.fromArray(F, x, src + 12 * ld), r13 = FloatVector.fromArray(F, x, src + 13 * ld);
-    FloatVector r14 = FloatVector.fromArray(F, x, src + 14 * ld), r15 = FloatVector.fromArray(F, x, src + 15 * ld);
-    FloatVector s0 = ZIP_LO.selectFrom(r0, r8), s1 = ZIP_HI.selectFrom(r0, r8);
-    FloatVector s2 = ZIP_LO.selectFrom(r1, r9), s3 = ZIP_HI.selectFrom(r1, r9);
-    FloatVector s4 = ZIP_LO.selectFrom(r2, r10), s5 = ZIP_HI.selectFrom(r2, r10);
-    FloatVector s6 = ZIP_LO.selectFrom(r3, r11), s7 = ZIP_HI.selectFrom(r3, r11);
-    FloatVector s8 = ZIP_LO.selectFrom(r4, r12), s9 = ZIP_HI.selectFrom(r4, r12);
-    FloatVector s10 = ZIP_LO.selectFrom(r5, r13), s11 = ZIP_HI.selectFrom(r5, r13);
-    FloatVector s12 = ZIP_LO.selectFrom(r6, r14), s13 = ZIP_HI.selectFrom(r6, r14);
-    FloatVector s14 = ZIP_LO.selectFrom(r7, r15), s15 = ZIP_HI.selectFrom(r7, r15);
-    FloatVector t0 = ZIP_LO.selectFrom(s0, s8), t1 = ZIP_HI.selectFrom(s0, s8);
-    FloatVector t2 = ZIP_LO.selectFrom(s1, s9), t3 = ZIP_HI.selectFrom(s1, s9);
-    FloatVector t4 = ZIP_LO.selectFrom(s2, s10), t5 = ZIP_HI.selectFrom(s2, s10);
-    FloatVector t6 = ZIP_LO.selectFrom(s3, s11), t7 = ZIP_HI.selectFrom(s3, s11);
-    FloatVector t8 = ZIP_LO.selectFrom(s4, s12), t9 = ZIP_HI.selectFrom(s4, s12);
-    FloatVector t10 = ZIP_LO.selectFrom(s5, s13), t11 = ZIP_HI.selectFrom(s5, s13);
-    FloatVector t12 = ZIP_LO.selectFrom(s6, s14), t13 = ZIP_HI.selectFrom(s6, s14);
-    FloatVector t14 = ZIP_LO.selectFrom(s7, s15), t15 = ZIP_HI.selectFrom(s7, s15);
-    FloatVector u0 = ZIP_LO.selectFrom(t0, t8), u1 = ZIP_HI.selectFrom(t0, t8);
-    FloatVector u2 = ZIP_LO.selectFrom(t1, t9), u3 = ZIP_HI.selectFrom(t1, t9);
-    FloatVector u4 = ZIP_LO.selectFrom(t2, t10), u5 = ZIP_HI.selectFrom(t2, t10);
-    FloatVector u6 = ZIP_LO.selectFrom(t3, t11), u7 = ZIP_HI.selectFrom(t3, t11);
-    FloatVector u8 = ZIP_LO.selectFrom(t4, t12), u9 = ZIP_HI.selectFrom(t4, t12);
-    FloatVector u10 = ZIP_LO.selectFrom(t5, t13), u11 = ZIP_HI.selectFrom(t5, t13);
-    FloatVector u12 = ZIP_LO.selectFrom(t6, t14), u13 = ZIP_HI.selectFrom(t6, t14);
-    FloatVector u14 = ZIP_LO.selectFrom(t7, t15), u15 = ZIP_HI.selectFrom(t7, t15);
-    ZIP_LO.selectFrom(u0, u8).intoArray(t, d);
-    ZIP_HI.selectFrom(u0, u8).intoArray(t, d + ldt);
-    ZIP_LO.selectFrom(u1, u9).intoArray(t, d + 2 * ldt);
-    ZIP_HI.selectFrom(u1, u9).intoArray(t, d + 3 * ldt);
-    ZIP_LO.selectFrom(u2, u10).intoArray(t, d + 4 * ldt);
-    ZIP_HI.selectFrom(u2, u10).intoArray(t, d + 5 * ldt);
-    ZIP_LO.selectFrom(u3, u11).intoArray(t, d + 6 * ldt);
-    ZIP_HI.selectFrom(u3, u11).intoArray(t, d + 7 * ldt);
-    ZIP_LO.selectFrom(u4, u12).intoArray(t, d + 8 * ldt);
-    ZIP_HI.selectFrom(u4, u12).intoArray(t, d + 9 * ldt);
-    ZIP_LO.selectFrom(u5, u13).intoArray(t, d + 10 * ldt);
-    ZIP_HI.selectFrom(u5, u13).intoArray(t, d + 11 * ldt);
-    ZIP_LO.selectFrom(u6, u14).intoArray(t, d + 12 * ldt);
-    ZIP_HI.selectFrom(u6, u14).intoArray(t, d + 13 * ldt);
-    ZIP_LO.selectFrom(u7, u15).intoArray(t, d + 14 * ldt);
-    ZIP_HI.selectFrom(u7, u15).intoArray(t, d + 15 * ldt);
-  }
-
-  /** Zip index vectors: the low (ZIP_LO) or high (ZIP_HI) halves of a and b, interleaved. */
-  private static final FloatVector ZIP_LO = zipIndex(0), ZIP_HI = zipIndex(L / 2);
-
-  private static FloatVector zipIndex(int from) {
-    float[] idx = new float[L];
-    for (int i = 0; i < L; i++) idx[i] = i % 2 == 0 ? from + i / 2 : L + from + i / 2;
-    return FloatVector.fromArray(F, idx, 0);
   }
 
   // Each block is its own small method (one large kernel exceeds C2's inlining budget and boxes its
