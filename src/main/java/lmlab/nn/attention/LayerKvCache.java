@@ -55,6 +55,8 @@ public final class LayerKvCache implements StepState {
    * pageFloats of values, where keysAt and valuesAt are each array's first cache-line-aligned
    * float ({@link Aligned}): a page's key rows (PAGE floats) and value rows (d_h floats, when a
    * multiple of the vector width) then start on lines, so attention's vector loads straddle none.
+   * Each offset is read once, when its array is made: the collector may move the array later,
+   * which changes its alignment but never where its data is.
    */
   private float[] keys = new float[0];
   private float[] values = new float[0];
@@ -187,10 +189,10 @@ public final class LayerKvCache implements StepState {
     c.slots = slots;
     c.keys = new float[keys.length];
     c.keysAt = Aligned.offset(c.keys);
-    copyPool(keys, keysAt, c.keys, c.keysAt);
+    System.arraycopy(keys, keysAt, c.keys, c.keysAt, refs.length * pageFloats);
     c.values = new float[values.length];
     c.valuesAt = Aligned.offset(c.values);
-    copyPool(values, valuesAt, c.values, c.valuesAt);
+    System.arraycopy(values, valuesAt, c.values, c.valuesAt, refs.length * pageFloats);
     c.refs = refs.clone();
     c.free = free.clone();
     c.freeCount = freeCount;
@@ -371,10 +373,10 @@ public final class LayerKvCache implements StepState {
       int grown = Math.max(2 * had, Math.max(8, 2 * Math.max(batch, 1)));
       float[] k = new float[grown * pageFloats + Aligned.LINE - 1];
       int kAt = Aligned.offset(k);
-      copyPool(keys, keysAt, k, kAt);
+      System.arraycopy(keys, keysAt, k, kAt, had * pageFloats);
       float[] v = new float[k.length];
       int vAt = Aligned.offset(v);
-      copyPool(values, valuesAt, v, vAt);
+      System.arraycopy(values, valuesAt, v, vAt, had * pageFloats);
       keys = k;
       keysAt = kAt;
       values = v;
@@ -386,16 +388,6 @@ public final class LayerKvCache implements StepState {
     int p = free[--freeCount];
     refs[p] = 1;
     return p;
-  }
-
-  /**
-   * Copies the pages of pool array from (starting at fromAt) into to at toAt. An array's offset is
-   * read once, when it is made, and kept: the collector may move the array later, which changes
-   * its alignment but never where its data is.
-   */
-  private static void copyPool(float[] from, int fromAt, float[] to, int toAt) {
-    int held = Math.max(0, from.length - (Aligned.LINE - 1));
-    if (held > 0) System.arraycopy(from, fromAt, to, toAt, held);
   }
 
   private void release(int page) {

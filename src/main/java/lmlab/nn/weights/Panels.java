@@ -16,8 +16,8 @@ import lmlab.tensor.Tensor;
  * output column is one vector lane. Panels are stored in groups of {@link #GROUP}, interleaved
  * p-major: row p of a group is its four panels' vectors side by side, so a tile of four or eight
  * panels reads one or two sequential streams rather than four or eight short ones, which the
- * hardware prefetchers follow better (README, "Aligned weights and KV pages"). A step of R input rows then
- * streams each panel once and keeps R × (panels at once) accumulators in registers, with no
+ * hardware prefetchers follow better (README, "Aligned weights and KV pages"). A step of R input
+ * rows then streams each panel once and keeps R × (panels at once) accumulators in registers, with no
  * horizontal reduction per output (the row-major kernels reduce L lanes for every output, which
  * costs as much as the multiply-adds when in is a few hundred).
  *
@@ -43,7 +43,7 @@ final class Panels {
    */
   private static final int TILE_ROWS = L >= 16 ? 4 : 2;
   /** Panels per interleaved group. */
-  static final int GROUP = 4;
+  private static final int GROUP = 4;
   /** Floats from row p of a panel to row p + 1: a group's row of GROUP vectors. */
   private static final int QS = GROUP * L;
   /** Multiply-adds above which {@link #product} splits its panels over the worker pool. */
