@@ -63,6 +63,14 @@ public final class Parallel {
     return chosen;
   }
 
+  /**
+   * True inside a part run by {@link #forRange} and its kin (on a worker or on the caller): kernels
+   * called there run on the calling thread alone.
+   */
+  public static boolean inWorker() {
+    return Pool.IN_WORKER.get();
+  }
+
   /** Number of threads kernels use, the caller included. */
   public static int threads() {
     return pool.size;

@@ -16,6 +16,8 @@ public final class ModelState implements StepState {
   private final List<StepState> layers;
   private int[] positions;
   private final Workspace workspace = new Workspace();
+  /** The buffers of each part of a step whose rows are split over the threads (made on first use). */
+  private Workspace[] partWorkspaces = new Workspace[0];
 
   /** rows rows at position 0 over the given (empty) layer states. */
   public ModelState(List<StepState> layers, int rows) {
@@ -75,6 +77,20 @@ public final class ModelState implements StepState {
   /** The buffers of this state's steps. */
   public Workspace workspace() {
     return workspace;
+  }
+
+  /**
+   * The buffers of part part of a step whose rows are split over the threads, each part its own;
+   * make them all on one thread before the parts run.
+   */
+  public Workspace workspace(int part) {
+    if (part < 0) throw new IllegalArgumentException("decoding state: part " + part + " < 0");
+    if (part >= partWorkspaces.length) {
+      Workspace[] grown = Arrays.copyOf(partWorkspaces, part + 1);
+      for (int i = partWorkspaces.length; i <= part; i++) grown[i] = new Workspace();
+      partWorkspaces = grown;
+    }
+    return partWorkspaces[part];
   }
 
   @Override

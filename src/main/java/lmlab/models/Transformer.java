@@ -10,6 +10,7 @@ import java.util.Map;
 import lmlab.io.Checkpoint;
 import lmlab.io.CheckpointException;
 import lmlab.io.WeightMapper;
+import lmlab.kernels.Parallel;
 import lmlab.nn.Embedding;
 import lmlab.nn.FeedForward;
 import lmlab.nn.LearnedPositions;
@@ -313,6 +314,8 @@ public final class Transformer extends LanguageModel {
       throw new IllegalArgumentException("Transformer: the decoding state has " + state.numLayers()
           + " layers, the model " + model.layers.size() + " (make it with newState)");
     }
+    int parts = rowParts(state, tokensPerRow);
+    if (parts > 1) return stepRowParts(state, tokens, parts);
     int rows = state.rows();
     int n = rows * tokensPerRow;
     int d = config.hiddenSize();
@@ -323,11 +326,7 @@ public final class Transformer extends LanguageModel {
     Embedding e = model.embedTokens;
     for (int r = 0; r < rows; r++) {
       int p = state.position(r);
-      if (positions == model.embedPositions && positions != null
-          && (long) p + tokensPerRow > config.maxPositionEmbeddings()) {
-        throw new IllegalArgumentException("Transformer: positions up to " + ((long) p + tokensPerRow - 1)
-            + " exceed max_position_embeddings " + config.maxPositionEmbeddings() + " (the learned position table)");
-      }
+      checkPosition(p, tokensPerRow);
       for (int i = 0; i < tokensPerRow; i++) {
         int v = r * tokensPerRow + i;
         e.lookup(tokens[v], x, v * d); //                               E[token]
@@ -339,6 +338,77 @@ public final class Transformer extends LanguageModel {
     head().step(h, logits, n, false, ws); // lm_head, or h · Eᵀ when tied
     state.advance(tokensPerRow);
     return logits;
+  }
+
+  /**
+   * Rows per part below which a step keeps its rows together: one part of one row would step like
+   * greedy decoding on a worker, without the helper thread that shares its products.
+   */
+  static final int MIN_ROWS_PER_PART = 2;
+
+  /**
+   * How many parts a one-token step of state's rows splits into, each stepping its rows through the
+   * whole model on a thread of its own (1: the rows step together, each product split over the
+   * threads). Only a model whose sequence layers all keep KV caches splits its rows.
+   */
+  int rowParts(ModelState state, int tokensPerRow) {
+    int threads = Parallel.threads();
+    if (threads < 2 || tokensPerRow != 1 || Parallel.inWorker()) return 1;
+    int parts = Math.min(threads, state.rows() / MIN_ROWS_PER_PART);
+    if (parts < 2) return 1;
+    for (int i = 0; i < state.numLayers(); i++) if (!(state.layer(i) instanceof LayerKvCache)) return 1;
+    return parts;
+  }
+
+  /**
+   * One token of every row, the rows split into parts that run on their own threads through the
+   * whole model: each part reads every weight once for its rows, but the threads share no
+   * activations and meet once per step, where splitting each product's columns moves the
+   * activations between the cores and waits for the slower thread at every product (measured in
+   * the README's decoding section). Each row gets the same bits as stepping all rows together.
+   */
+  private float[] stepRowParts(ModelState state, int[] tokens, int parts) {
+    int rows = state.rows();
+    int d = config.hiddenSize();
+    int vocab = config.vocabSize();
+    float[] logits = state.workspace().floats(this, 2, rows * vocab);
+    for (int r = 0; r < rows; r++) checkPosition(state.position(r), 1);
+    for (int i = 0; i < state.numLayers(); i++) ((LayerKvCache) state.layer(i)).prepareRows(rows, parts);
+    for (int p = 0; p < parts; p++) state.workspace(p);
+    Linear head = head();
+    Embedding e = model.embedTokens;
+    Parallel.forEachPart(parts, part -> {
+      int from = split(rows, part, parts), to = split(rows, part + 1, parts), n = to - from;
+      Workspace ws = state.workspace(part);
+      float[] x = ws.floats(this, 0, n * d);
+      float[] h = ws.floats(this, 1, n * d);
+      float[] partLogits = ws.floats(this, 2, n * vocab);
+      for (int r = from; r < to; r++) {
+        e.lookup(tokens[r], x, (r - from) * d); //                                    E[token]
+        if (positions != null) positions.addRow(x, (r - from) * d, state.position(r)); // + P[p]
+      }
+      for (int i = 0; i < model.layers.size(); i++) {
+        model.layers.get(i).step(((LayerKvCache) state.layer(i)).window(from, to, part), x, 1, ws);
+      }
+      model.norm.step(x, h, n, false, ws);
+      head.step(h, partLogits, n, false, ws);
+      System.arraycopy(partLogits, 0, logits, from * vocab, n * vocab);
+    });
+    state.advance(1);
+    return logits;
+  }
+
+  /** First row of part part of parts: even, so a beam's pairs of rows stay in one part. */
+  private static int split(int rows, int part, int parts) {
+    return part == parts ? rows : rows * part / parts & ~1;
+  }
+
+  /** A row at position p may step tokens more when the learned position table reaches p + tokens - 1. */
+  private void checkPosition(int p, int tokens) {
+    if (positions == model.embedPositions && positions != null && (long) p + tokens > config.maxPositionEmbeddings()) {
+      throw new IllegalArgumentException("Transformer: positions up to " + ((long) p + tokens - 1)
+          + " exceed max_position_embeddings " + config.maxPositionEmbeddings() + " (the learned position table)");
+    }
   }
 
   /** The output projection: lm_head, or the token embedding as a Linear (V, d) when tied. */

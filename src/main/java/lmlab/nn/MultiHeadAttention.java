@@ -7,6 +7,7 @@ import lmlab.nn.attention.BandAttention;
 import lmlab.nn.attention.Decoding;
 import lmlab.nn.attention.LayerKvCache;
 import lmlab.nn.attention.Normaliser;
+import lmlab.nn.attention.RowWindow;
 import lmlab.nn.attention.ScoreFunction;
 import lmlab.nn.attention.ScoreParams;
 import lmlab.tensor.MemoryProbe;
@@ -304,7 +305,13 @@ public final class MultiHeadAttention extends Mixer {
    */
   @Override
   public void step(StepState state, float[] x, float[] y, int tokens, boolean accumulate, Workspace ws) {
-    step(cacheOf(state), state.rows(), tokens, x, y, accumulate, ws);
+    if (state instanceof RowWindow w) {
+      if (tokens != 1) throw new IllegalArgumentException("MultiHeadAttention: a RowWindow steps one token, got " + tokens);
+      cacheOf(w.cache());
+      step(null, w, state.rows(), 1, x, y, accumulate, ws);
+    } else {
+      step(cacheOf(state), null, state.rows(), tokens, x, y, accumulate, ws);
+    }
   }
 
   private LayerKvCache cacheOf(StepState state) {
@@ -315,7 +322,9 @@ public final class MultiHeadAttention extends Mixer {
     return cache;
   }
 
-  private void step(LayerKvCache cache, int rows, int tokens, float[] x, float[] y, boolean accumulate, Workspace ws) {
+  /** The step on the whole cache, or (cache null) on a window's rows. */
+  private void step(LayerKvCache cache, RowWindow window, int rows, int tokens, float[] x, float[] y, boolean accumulate,
+      Workspace ws) {
     int n = rows * tokens;
     int qw = cfg.numHeads() * cfg.headDim();
     int kvw = cfg.numKvHeads() * cfg.headDim();
@@ -333,7 +342,8 @@ public final class MultiHeadAttention extends Mixer {
       vProj.probe(n);
     }
     qkv.run(x, n); //                                           q, k, v = W_{q,k,v} x (+ b), one hand-off
-    Decoding.step(cfg, score, rows, tokens, q, k, v, cache, merged); // merge_heads(A @ V); q, k rotated in place
+    if (window != null) window.step(cfg, score, q, k, v, merged); // the window's rows only
+    else Decoding.step(cfg, score, rows, tokens, q, k, v, cache, merged); // merge_heads(A @ V); q, k rotated in place
     oProj.step(merged, y, n, accumulate, ws); //                 o_proj(..)
   }
 
@@ -349,7 +359,7 @@ public final class MultiHeadAttention extends Mixer {
     int b = xNew.size(0);
     int t = xNew.size(1);
     float[] y = new float[b * t * cfg.hiddenSize()];
-    step(cache, b, t, xNew.contiguous().toArray(), y, false, new Workspace());
+    step(cache, null, b, t, xNew.contiguous().toArray(), y, false, new Workspace());
     return Tensor.of(y, b, t, cfg.hiddenSize());
   }
 

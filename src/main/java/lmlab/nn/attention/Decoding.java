@@ -68,31 +68,44 @@ public final class Decoding {
       for (int b = 0; b < batch; b++) cache.reserve(b); // pages taken on this thread; copies and writes below
       int token = i;
       if (parts <= 1) {
-        appendAndAttend(cfg, score, cache, steps, token, qa, ka, va, out, 0, batch, cache.scratch(0));
+        appendAndAttend(cfg, score, cache, 0, steps, token, qa, ka, va, out, 0, batch, cache.scratch(0));
       } else {
-        Parallel.forEachPart(parts, part -> appendAndAttend(cfg, score, cache, steps, token, qa, ka, va, out,
+        Parallel.forEachPart(parts, part -> appendAndAttend(cfg, score, cache, 0, steps, token, qa, ka, va, out,
             batch * part / parts, batch * (part + 1) / parts, cache.scratch(part)));
       }
     }
   }
 
   /**
+   * One new token for the cache's rows [base, base + rows), whose pages {@link
+   * LayerKvCache#reserveAll} has already reserved: q, k, v and out hold those rows only (row 0 is
+   * the cache's row base). Runs on the calling thread with the cache's scratch scratch: one part of
+   * a step whose rows are split over the threads ({@link RowWindow}), each part with its own
+   * scratch. A row's result is the same bits as in {@link #step}.
+   */
+  static void stepRows(AttentionConfig cfg, ScoreParams score, int base, int rows, float[] qa, float[] ka,
+      float[] va, LayerKvCache cache, float[] out, int scratch) {
+    appendAndAttend(cfg, score, cache, base, 1, 0, qa, ka, va, out, 0, rows, cache.scratch(scratch));
+  }
+
+  /**
    * Rows [r0, r1) for query token token: each row's key rotated and appended with its value (the
    * copy on write its reserve left, if any), then the row's heads attend. A row's appends and
-   * attention run on one thread, so the parts need no barrier between them.
+   * attention run on one thread, so the parts need no barrier between them. Row b of the arrays is
+   * the cache's row base + b.
    */
-  private static void appendAndAttend(AttentionConfig cfg, ScoreParams score, LayerKvCache cache, int steps, int token,
-      float[] qa, float[] ka, float[] va, float[] out, int r0, int r1, Scratch sc) {
+  private static void appendAndAttend(AttentionConfig cfg, ScoreParams score, LayerKvCache cache, int base, int steps,
+      int token, float[] qa, float[] ka, float[] va, float[] out, int r0, int r1, Scratch sc) {
     int nkv = cfg.numKvHeads();
     int dh = cfg.headDim();
     int kvRow = nkv * dh;
     Rope rope = cfg.rope();
     for (int b = r0; b < r1; b++) {
       int kvBase = (b * steps + token) * kvRow;
-      if (rope != null) for (int h = 0; h < nkv; h++) rope.rotateInPlace(ka, kvBase + h * dh, cache.position(b));
-      cache.append(b, ka, kvBase, va, kvBase);
+      if (rope != null) for (int h = 0; h < nkv; h++) rope.rotateInPlace(ka, kvBase + h * dh, cache.position(base + b));
+      cache.append(base + b, ka, kvBase, va, kvBase);
     }
-    attend(cfg, score, cache, steps, token, qa, out, r0, r1, sc);
+    attend(cfg, score, cache, base, steps, token, qa, out, r0, r1, sc); // array row b is the cache's row base + b
   }
 
   /**
@@ -173,8 +186,8 @@ public final class Decoding {
    * pair's instead of waiting between two kernels. Each pair is computed the same way whatever the
    * order, so a row's output does not depend on the other rows.
    */
-  private static void attend(AttentionConfig cfg, ScoreParams score, LayerKvCache cache, int steps, int token,
-      float[] qa, float[] out, int r0, int r1, Scratch sc) {
+  private static void attend(AttentionConfig cfg, ScoreParams score, LayerKvCache cache, int cacheRow, int steps,
+      int token, float[] qa, float[] out, int r0, int r1, Scratch sc) {
     int nq = cfg.numHeads();
     int group = cfg.groupSize();
     int dh = cfg.headDim();
@@ -196,7 +209,7 @@ public final class Decoding {
     // every row's held keys: positions [t + 1 - held, t], as runs inside pages, and its score rows
     int words = 0, seenWords = 0, run = 0;
     for (int i = 0; i < rows; i++) {
-      int b = r0 + i;
+      int b = cacheRow + r0 + i; // the cache's row
       int t = cache.position(b) - 1;
       int held = cache.tokensHeld(b);
       int first = t + 1 - held;

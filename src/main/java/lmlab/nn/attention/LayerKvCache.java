@@ -182,6 +182,29 @@ public final class LayerKvCache implements StepState {
     }
   }
 
+  /**
+   * Makes ready a one-token step of every row split over threads parts ({@link #window}): the
+   * pages of the rows' next slots reserved and a scratch per part, here on the calling thread, so
+   * the parts' appends only write pages of their own rows.
+   */
+  public void prepareRows(int rows, int parts) {
+    ensureBatch(rows);
+    for (int i = 0; i < parts; i++) scratch(i);
+    for (int b = 0; b < rows; b++) reserve(b);
+  }
+
+  /**
+   * Rows [from, to) as a state of their own for one step made ready by {@link #prepareRows}, whose
+   * attention uses scratch scratch: the state of one part of a step whose rows are split over the
+   * threads.
+   */
+  public RowWindow window(int from, int to, int scratch) {
+    if (from < 0 || to > rows() || from >= to) {
+      throw new IllegalArgumentException("LayerKvCache: rows [" + from + ", " + to + ") are not a window of " + rows());
+    }
+    return new RowWindow(this, from, to, scratch);
+  }
+
   @Override
   public LayerKvCache fork() {
     LayerKvCache c = new LayerKvCache(mask, numKvHeads, headDim);

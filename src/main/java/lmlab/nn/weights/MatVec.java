@@ -42,7 +42,7 @@ public final class MatVec {
   /** y[yo ..] (+)= W x[xo ..] (+ b), on the helper thread too when the product is large enough. */
   public static void multiply(Weights w, float[] x, int xo, float[] b, int bo, float[] y, int yo, boolean accumulate) {
     StepTrace.matvec(1);
-    if ((long) w.rows() * w.cols() >= PARALLEL_MIN && Parallel.threads() > 1 && xo == 0 && yo == 0) {
+    if (sharesRows((long) w.rows() * w.cols()) && xo == 0 && yo == 0) {
       MatVecTeam.shared().run(new Product[] {new Product(w, b, bo, y, accumulate)}, w.rows(), x, null, 0);
     } else {
       w.rows(0, w.rows(), x, xo, b, bo, y, yo, accumulate);
@@ -134,9 +134,12 @@ public final class MatVec {
     }
   }
 
-  /** Whether a product of this many weights is shared with the helper thread. */
+  /**
+   * Whether a product of this many weights is shared with the helper thread: not inside a part of
+   * the worker pool, whose thread is one of several already running.
+   */
   public static boolean sharesRows(long weights) {
-    return weights >= PARALLEL_MIN && Parallel.threads() > 1;
+    return weights >= PARALLEL_MIN && Parallel.threads() > 1 && !Parallel.inWorker();
   }
 
   /** The sum of the weights of rows [from, to) of the stacked products: reads them into this core's caches. */
