@@ -64,7 +64,7 @@ public final class RowWindow implements StepState {
 
   @Override
   public long bytes() {
-    return 0; // the cache's bytes; a window holds none of its own
+    throw new UnsupportedOperationException("a RowWindow only steps; ask its LayerKvCache for bytes()");
   }
 
   /** One token for the window's rows: q, k, v and out hold its rows only ({@link Decoding#stepRows}). */
