@@ -36,10 +36,10 @@ class RowPartsTest {
   static Stream<Arguments> cases() {
     return Stream.of(
         Arguments.of("chargpt, 8 rows", small("chargpt"), 8),
-        Arguments.of("llama (rope, GQA), 5 rows", small("llama"), 5),
-        Arguments.of("qwen2-variant windows, 6 rows", small("qwen2-variant", "num_hidden_layers", "4"), 6),
-        Arguments.of("sliding(8), relu, 4 rows", small("qwen2", "attention", "relu", "masks", "\"sliding(8)\""), 4),
-        Arguments.of("additive scores, 7 rows", small("llama", "score", "additive"), 7));
+        Arguments.of("llama (rope, GQA), 9 rows", small("llama"), 9),
+        Arguments.of("qwen2-variant windows, 10 rows", small("qwen2-variant", "num_hidden_layers", "4"), 10),
+        Arguments.of("sliding(8), relu, 8 rows", small("qwen2", "attention", "relu", "masks", "\"sliding(8)\""), 8),
+        Arguments.of("additive scores, 11 rows", small("llama", "score", "additive"), 11));
   }
 
   @ParameterizedTest(name = "{0}")
@@ -55,6 +55,10 @@ class RowPartsTest {
       for (int r = 0; r < rows; r++) tokens[r] = (step * 7 + r * 5 + step * r) % vocab;
       Parallel.setThreads(2);
       assertThat(model.rowParts(split, 1)).as("parts of %d rows on two threads", rows).isEqualTo(2);
+      if (step == 0) {
+        ModelState four = model.newState(Transformer.MIN_ROWS_PER_PART * 2 - 1);
+        assertThat(model.rowParts(four, 1)).as("fewer rows than two parts' least").isEqualTo(1);
+      }
       float[] a = model.step(split, tokens, 1).clone();
       Parallel.setThreads(1);
       float[] b = model.step(whole, tokens, 1);
