@@ -343,8 +343,7 @@ public final class Transformer extends LanguageModel {
   /**
    * Rows per part below which a step keeps its rows together, each product split over the threads:
    * a part reads every weight for its rows alone, which pays from four rows on (eight rows of a
-   * beam: 366 against 435 µs per step; four: 295 against 278, both alternated in one process,
-   * README's decoding section).
+   * beam were faster split in two, four rows slower: the README's decoding section).
    */
   static final int MIN_ROWS_PER_PART = 4;
 

@@ -36,6 +36,7 @@ class RowPartsTest {
   static Stream<Arguments> cases() {
     return Stream.of(
         Arguments.of("chargpt, 8 rows", small("chargpt"), 8),
+        Arguments.of("gpt (sinusoidal), 12 rows", small("gpt"), 12),
         Arguments.of("llama (rope, GQA), 9 rows", small("llama"), 9),
         Arguments.of("qwen2-variant windows, 10 rows", small("qwen2-variant", "num_hidden_layers", "4"), 10),
         Arguments.of("sliding(8), relu, 8 rows", small("qwen2", "attention", "relu", "masks", "\"sliding(8)\""), 8),

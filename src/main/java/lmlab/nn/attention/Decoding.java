@@ -78,7 +78,7 @@ public final class Decoding {
 
   /**
    * One new token for the cache's rows [base, base + rows), whose pages {@link
-   * LayerKvCache#reserveAll} has already reserved: q, k, v and out hold those rows only (row 0 is
+   * LayerKvCache#prepareRows} has already reserved: q, k, v and out hold those rows only (row 0 is
    * the cache's row base). Runs on the calling thread with the cache's scratch scratch: one part of
    * a step whose rows are split over the threads ({@link RowWindow}), each part with its own
    * scratch. A row's result is the same bits as in {@link #step}.
