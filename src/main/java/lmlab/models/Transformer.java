@@ -350,15 +350,18 @@ public final class Transformer extends LanguageModel {
   /**
    * How many parts a one-token step of state's rows splits into, each stepping its rows through the
    * whole model on a thread of its own (1: the rows step together, each product split over the
-   * threads). Only a model whose sequence layers all keep KV caches splits its rows.
+   * threads). Only rows that share KV pages split, a beam's hypotheses: there the split was faster,
+   * and for rows of their own (a server's requests, a batch of greedy rows) slower, both measured
+   * in one process (README's decoding section). Only a model whose sequence layers all keep KV
+   * caches splits its rows.
    */
   int rowParts(ModelState state, int tokensPerRow) {
     int threads = Parallel.threads();
     if (threads < 2 || tokensPerRow != 1 || Parallel.inWorker()) return 1;
     int parts = Math.min(threads, state.rows() / MIN_ROWS_PER_PART);
-    if (parts < 2) return 1;
+    if (parts < 2 || state.numLayers() == 0) return 1;
     for (int i = 0; i < state.numLayers(); i++) if (!(state.layer(i) instanceof LayerKvCache)) return 1;
-    return parts;
+    return ((LayerKvCache) state.layer(0)).sharesPages() ? parts : 1;
   }
 
   /**

@@ -182,6 +182,14 @@ public final class LayerKvCache implements StepState {
     }
   }
 
+  /** Whether any two rows hold a page together (a beam's hypotheses after a reorder, or a fork's rows). */
+  public boolean sharesPages() {
+    for (int r = 0; r < Math.max(batch, 0); r++) {
+      for (int k = 0; k < pages[r]; k++) if (refs[table[r][k]] > 1) return true;
+    }
+    return false;
+  }
+
   /**
    * Makes ready a one-token step of every row split over threads parts ({@link #window}): the
    * pages of the rows' next slots reserved and a scratch per part, here on the calling thread, so
