@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.IntFunction;
 import lmlab.io.Checkpoint;
 import lmlab.io.CheckpointException;
 import lmlab.io.WeightMapper;
@@ -316,27 +317,36 @@ public final class Transformer extends LanguageModel {
     }
     int parts = rowParts(state, tokensPerRow);
     if (parts > 1) return stepRowParts(state, tokens, parts);
-    int rows = state.rows();
-    int n = rows * tokensPerRow;
+    for (int r = 0; r < state.rows(); r++) checkPosition(state.position(r), tokensPerRow);
+    float[] logits = forwardRows(state, tokens, tokensPerRow, 0, state.rows(), state.workspace(), state::layer);
+    state.advance(tokensPerRow);
+    return logits;
+  }
+
+  /**
+   * Rows [from, to) of the step, tokensPerRow tokens each, through the embedding, positions, the
+   * blocks (layer i on layerState(i)), the final norm and the head, on ws's buffers: their logits,
+   * in ws's buffer. The state's positions are not advanced.
+   */
+  private float[] forwardRows(ModelState state, int[] tokens, int tokensPerRow, int from, int to, Workspace ws,
+      IntFunction<StepState> layerState) {
+    int n = (to - from) * tokensPerRow;
     int d = config.hiddenSize();
-    Workspace ws = state.workspace();
     float[] x = ws.floats(this, 0, n * d);
     float[] h = ws.floats(this, 1, n * d);
     float[] logits = ws.floats(this, 2, n * config.vocabSize());
     Embedding e = model.embedTokens;
-    for (int r = 0; r < rows; r++) {
+    for (int r = from; r < to; r++) {
       int p = state.position(r);
-      checkPosition(p, tokensPerRow);
       for (int i = 0; i < tokensPerRow; i++) {
-        int v = r * tokensPerRow + i;
-        e.lookup(tokens[v], x, v * d); //                               E[token]
+        int v = (r - from) * tokensPerRow + i;
+        e.lookup(tokens[r * tokensPerRow + i], x, v * d); //              E[token]
         if (positions != null) positions.addRow(x, v * d, p + i); //  + P[p + i]
       }
     }
-    for (int i = 0; i < model.layers.size(); i++) model.layers.get(i).step(state.layer(i), x, tokensPerRow, ws);
+    for (int i = 0; i < model.layers.size(); i++) model.layers.get(i).step(layerState.apply(i), x, tokensPerRow, ws);
     model.norm.step(x, h, n, false, ws);
     head().step(h, logits, n, false, ws); // lm_head, or h · Eᵀ when tied
-    state.advance(tokensPerRow);
     return logits;
   }
 
@@ -373,30 +383,17 @@ public final class Transformer extends LanguageModel {
    */
   private float[] stepRowParts(ModelState state, int[] tokens, int parts) {
     int rows = state.rows();
-    int d = config.hiddenSize();
     int vocab = config.vocabSize();
     float[] logits = state.workspace().floats(this, 2, rows * vocab);
     for (int r = 0; r < rows; r++) checkPosition(state.position(r), 1);
     for (int i = 0; i < state.numLayers(); i++) ((LayerKvCache) state.layer(i)).prepareRows(rows, parts);
     for (int p = 0; p < parts; p++) state.workspace(p);
-    Linear head = head();
-    Embedding e = model.embedTokens;
+    head(); // made here if tied, not by racing parts
     Parallel.forEachPart(parts, part -> {
-      int from = split(rows, part, parts), to = split(rows, part + 1, parts), n = to - from;
-      Workspace ws = state.workspace(part);
-      float[] x = ws.floats(this, 0, n * d);
-      float[] h = ws.floats(this, 1, n * d);
-      float[] partLogits = ws.floats(this, 2, n * vocab);
-      for (int r = from; r < to; r++) {
-        e.lookup(tokens[r], x, (r - from) * d); //                                    E[token]
-        if (positions != null) positions.addRow(x, (r - from) * d, state.position(r)); // + P[p]
-      }
-      for (int i = 0; i < model.layers.size(); i++) {
-        model.layers.get(i).step(((LayerKvCache) state.layer(i)).window(from, to, part), x, 1, ws);
-      }
-      model.norm.step(x, h, n, false, ws);
-      head.step(h, partLogits, n, false, ws);
-      System.arraycopy(partLogits, 0, logits, from * vocab, n * vocab);
+      int from = split(rows, part, parts), to = split(rows, part + 1, parts);
+      float[] partLogits = forwardRows(state, tokens, 1, from, to, state.workspace(part),
+          i -> ((LayerKvCache) state.layer(i)).window(from, to, part));
+      System.arraycopy(partLogits, 0, logits, from * vocab, (to - from) * vocab);
     });
     state.advance(1);
     return logits;

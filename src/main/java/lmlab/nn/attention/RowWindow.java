@@ -26,16 +26,6 @@ public final class RowWindow implements StepState {
     return cache;
   }
 
-  /** The cache's row that is this window's row 0. */
-  public int from() {
-    return from;
-  }
-
-  /** Which of the cache's scratch buffers this window's attention uses. */
-  public int scratch() {
-    return scratch;
-  }
-
   @Override
   public int rows() {
     return to - from;
