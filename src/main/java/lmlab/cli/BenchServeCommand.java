@@ -34,7 +34,8 @@ import picocli.CommandLine.Option;
 /**
  * {@code lmlab bench serve}: what continuous batching buys (issue 19 acceptance 2). A real
  * {@code lmlab serve} on 127.0.0.1 with P slots; P streams of T tokens (seeds s .. s + P - 1) one
- * after another, then the same P concurrently, timed end to end over HTTP; aggregate tokens/s of
+ * after another, then the same P concurrently, each timed over HTTP from its request to its last
+ * event (connections are opened first, as a client that keeps them alive has them); aggregate tokens/s of
  * the P concurrent streams against one stream's, and whether the concurrent outputs equal the
  * sequential ones.
  */
@@ -56,8 +57,10 @@ import picocli.CommandLine.Option;
       " joining requests), step (the batched model step), sample, hand (tokens to the requests' sinks: text,",
       " event, write), other,",
       " wait (no request); with steps, rows_per_step, joins and busy_share (busy time / wall time).",
-      "single_seconds: one stream's time (the sequential run's / P). ratio = aggregate_tokens_per_s /",
-      " single_tokens_per_s."
+      "single_seconds: one stream's time, from its request (its connection open) to its [DONE], the mean of",
+      " the P sequential streams; batch_seconds: from the P concurrent requests (every connection open) to",
+      " the last [DONE]; batch_setup_seconds: starting the P client threads and connecting, before that.",
+      " ratio = aggregate_tokens_per_s / single_tokens_per_s."
     })
 public final class BenchServeCommand implements Runnable {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -114,7 +117,7 @@ public final class BenchServeCommand implements Runnable {
       Runnable round = () -> {
         try {
           stream(url, name, seed);
-          concurrent(url, name);
+          concurrent(url, name, g);
         } catch (Exception e) {
           throw new IllegalStateException("bench serve warm-up: " + e.getMessage(), e);
         }
@@ -126,6 +129,7 @@ public final class BenchServeCommand implements Runnable {
       // sequential side of equal_to_sequential
       double[] single = new double[reps];
       double[] batch = new double[reps];
+      double[] setup = new double[reps];
       boolean equal = true;
       StepTimes singleTimes = StepTimes.ZERO, batchTimes = StepTimes.ZERO;
       long singleCpu = 0, batchCpu = 0;
@@ -136,20 +140,29 @@ public final class BenchServeCommand implements Runnable {
         StepTimes before = g.stepTimes();
         long t0 = System.nanoTime();
         List<String> sequential = new ArrayList<>();
-        for (int i = 0; i < parallel; i++) sequential.add(stream(url, name, seed + i));
-        single[r] = (System.nanoTime() - t0) / 1e9 / parallel;
+        long streaming = 0;
+        for (int i = 0; i < parallel; i++) {
+          Streamed one = stream(url, name, seed + i, null);
+          streaming += System.nanoTime() - one.sentNs();
+          sequential.add(one.text());
+        }
+        single[r] = streaming / 1e9 / parallel;
         StepTimes mid = g.stepTimes();
         long c1 = ProcessCpuClock.nanos();
+        // the window of the P streams runs from their requests to the last one's end: starting P
+        // client threads and opening the connections the JDK did not keep alive come before it
         t0 = System.nanoTime();
-        List<String> together = concurrent(url, name);
-        batch[r] = (System.nanoTime() - t0) / 1e9;
+        Concurrent together = concurrent(url, name, g);
+        long t1 = System.nanoTime();
+        batch[r] = (t1 - together.sentNs()) / 1e9;
+        setup[r] = (together.sentNs() - t0) / 1e9;
         StepTimes after = g.stepTimes();
         long c2 = ProcessCpuClock.nanos();
         singleCpu += c1 - c0;
-        batchCpu += c2 - c1;
+        batchCpu += c2 - together.sentCpuNs();
         singleTimes = singleTimes.plus(mid.minus(before));
-        batchTimes = batchTimes.plus(after.minus(mid));
-        equal &= sequential.equals(together);
+        batchTimes = batchTimes.plus(after.minus(together.sentTimes()));
+        equal &= sequential.equals(together.texts());
       }
       double s = median(single);
       double b = median(batch);
@@ -157,6 +170,7 @@ public final class BenchServeCommand implements Runnable {
       out.put("bench", "serve").put("model", name).put("parallel", parallel).put("tokens", tokens);
       out.put("single_seconds", s).put("single_tokens_per_s", tokens / s);
       out.put("batch_seconds", b).put("aggregate_tokens_per_s", (double) parallel * tokens / b);
+      out.put("batch_setup_seconds", median(setup));
       out.put("ratio", parallel * s / b);
       out.put("equal_to_sequential", equal);
       // the process's CPU time per generated token (server and client): less noisy than wall time
@@ -206,20 +220,32 @@ public final class BenchServeCommand implements Runnable {
     return s[s.length / 2];
   }
 
-  private List<String> concurrent(URI url, String name) throws Exception {
+  /**
+   * The texts of P concurrent streams, and when their requests were sent: System.nanoTime, the
+   * process's CPU clock and the decoding thread's times at that moment.
+   */
+  private record Concurrent(List<String> texts, long sentNs, long sentCpuNs, StepTimes sentTimes) {}
+
+  private Concurrent concurrent(URI url, String name, ModelGenerator g) throws Exception {
     ExecutorService pool = Executors.newFixedThreadPool(parallel);
     try {
       List<Future<String>> fs = new ArrayList<>();
       // every stream connects, then all send together: concurrent streams, not ones whose client
-      // threads happened to start a few steps apart
-      CyclicBarrier start = new CyclicBarrier(parallel);
+      // threads happened to start a few steps apart; the streams start when the last has connected
+      long[] sent = new long[2];
+      StepTimes[] times = {StepTimes.ZERO};
+      CyclicBarrier start = new CyclicBarrier(parallel, () -> {
+        times[0] = g.stepTimes();
+        sent[1] = ProcessCpuClock.nanos();
+        sent[0] = System.nanoTime();
+      });
       for (int i = 0; i < parallel; i++) {
         long s = seed + i;
-        fs.add(pool.submit(() -> stream(url, name, s, start)));
+        fs.add(pool.submit(() -> stream(url, name, s, start).text()));
       }
       List<String> out = new ArrayList<>();
       for (Future<String> f : fs) out.add(f.get());
-      return out;
+      return new Concurrent(out, sent[0], sent[1], times[0]);
     } finally {
       pool.shutdownNow();
     }
@@ -233,11 +259,14 @@ public final class BenchServeCommand implements Runnable {
    * JSON and checked.
    */
   private String stream(URI url, String name, long s) throws Exception {
-    return stream(url, name, s, null);
+    return stream(url, name, s, null).text();
   }
 
+  /** A stream's text and when its request was sent (System.nanoTime, after its connection was open). */
+  private record Streamed(String text, long sentNs) {}
+
   /** As above; with together, the request is sent once every party has connected. */
-  private String stream(URI url, String name, long s, CyclicBarrier together) throws Exception {
+  private Streamed stream(URI url, String name, long s, CyclicBarrier together) throws Exception {
     ObjectNode body = JSON.createObjectNode();
     body.put("model", name).put("prompt", prompt).put("max_tokens", tokens).put("temperature", 1).put("seed", s)
         .put("stream", true);
@@ -251,6 +280,7 @@ public final class BenchServeCommand implements Runnable {
       http.setRequestProperty("Accept", "text/event-stream");
       http.connect();
       if (together != null) together.await();
+      long sent = System.nanoTime();
       try (OutputStream out = http.getOutputStream()) {
         out.write(b);
       }
@@ -260,7 +290,7 @@ public final class BenchServeCommand implements Runnable {
         for (String line; (line = in.readLine()) != null; ) {
           if (line.isEmpty()) continue;
           // [DONE] ends the request (a client need not wait for the connection to close)
-          if (event(line, text)) return text.toString();
+          if (event(line, text)) return new Streamed(text.toString(), sent);
         }
       }
       throw new IllegalStateException("stream ends without [DONE]");
