@@ -130,15 +130,8 @@ public final class BenchDecodeCommand implements Runnable {
     }
     for (int w = 0; w < widths; w++) {
       print(cl, w == 0 ? Strategy.GREEDY : s, w == 0 ? 1 : beams.get(w - 1), BenchSupport.median(wall[w]),
-          pairedRatio(wall[w], wall[0]), BenchSupport.median(cpu[w]), pairedRatio(cpu[w], cpu[0]), stateBytes[w]);
+          BenchSupport.pairedRatio(wall[w], wall[0]), BenchSupport.median(cpu[w]), BenchSupport.pairedRatio(cpu[w], cpu[0]), stateBytes[w]);
     }
-  }
-
-  /** The median over rounds of t[round] / greedy[round]: each width against greedy in the same round. */
-  static double pairedRatio(double[] t, double[] greedy) {
-    double[] r = new double[t.length];
-    for (int i = 0; i < t.length; i++) r[i] = t[i] / greedy[i];
-    return BenchSupport.median(r);
   }
 
   private void print(CommandLine cl, Strategy s, int b, double seconds, double ratio, double cpuSeconds,

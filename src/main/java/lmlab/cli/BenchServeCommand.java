@@ -11,7 +11,6 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CyclicBarrier;
@@ -60,7 +59,8 @@ import picocli.CommandLine.Option;
       "single_seconds: one stream's time, from its request (its connection open) to its [DONE], the mean of",
       " the P sequential streams; batch_seconds: from the P concurrent requests (every connection open) to",
       " the last [DONE]; batch_setup_seconds: starting the P client threads and connecting, before that.",
-      " ratio = aggregate_tokens_per_s / single_tokens_per_s."
+      " ratio: the median over the runs of P x single_seconds / batch_seconds of the same run (each",
+      " concurrent window against the sequential one just before it)."
     })
 public final class BenchServeCommand implements Runnable {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -78,7 +78,7 @@ public final class BenchServeCommand implements Runnable {
   @Option(names = "--tokens", defaultValue = "128", paramLabel = "T", description = "Tokens per stream. Default: ${DEFAULT-VALUE}")
   int tokens;
 
-  @Option(names = "--reps", defaultValue = "3", paramLabel = "N", description = "Timed runs of each (median). Default: ${DEFAULT-VALUE}")
+  @Option(names = "--reps", defaultValue = "5", paramLabel = "N", description = "Timed runs of each (median). Default: ${DEFAULT-VALUE}")
   int reps;
 
   @Option(names = "--seed", defaultValue = "0", description = "First request seed. Default: ${DEFAULT-VALUE}")
@@ -164,14 +164,18 @@ public final class BenchServeCommand implements Runnable {
         batchTimes = batchTimes.plus(after.minus(together.sentTimes()));
         equal &= sequential.equals(together.texts());
       }
-      double s = median(single);
-      double b = median(batch);
+      double s = BenchSupport.median(single);
+      double b = BenchSupport.median(batch);
       ObjectNode out = JSON.createObjectNode();
       out.put("bench", "serve").put("model", name).put("parallel", parallel).put("tokens", tokens);
       out.put("single_seconds", s).put("single_tokens_per_s", tokens / s);
       out.put("batch_seconds", b).put("aggregate_tokens_per_s", (double) parallel * tokens / b);
-      out.put("batch_setup_seconds", median(setup));
-      out.put("ratio", parallel * s / b);
+      out.put("batch_setup_seconds", BenchSupport.median(setup));
+      // each run's concurrent window against the sequential one just before it (median of the P
+      // paired ratios): a slow stretch of a shared machine then moves both sides of one ratio
+      double[] perStream = new double[reps];
+      for (int r = 0; r < reps; r++) perStream[r] = batch[r] / parallel;
+      out.put("ratio", BenchSupport.pairedRatio(single, perStream));
       out.put("equal_to_sequential", equal);
       // the process's CPU time per generated token (server and client): less noisy than wall time
       // on a shared machine, and what the two cores' share of each token is
@@ -212,12 +216,6 @@ public final class BenchServeCommand implements Runnable {
 
   private static double us(long ns, double steps) {
     return Math.round(10.0 * ns / 1e3 / steps) / 10.0;
-  }
-
-  private static double median(double[] a) {
-    double[] s = a.clone();
-    Arrays.sort(s);
-    return s[s.length / 2];
   }
 
   /**

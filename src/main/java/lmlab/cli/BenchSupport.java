@@ -119,6 +119,16 @@ final class BenchSupport {
   }
 
   /** Median of values (not modified), at least one. */
+  /**
+   * The median over rounds of t[round] / base[round]: each measurement against the base measured
+   * in the same round, so a slow stretch of a shared machine moves both sides of one ratio.
+   */
+  static double pairedRatio(double[] t, double[] base) {
+    double[] r = new double[t.length];
+    for (int i = 0; i < t.length; i++) r[i] = t[i] / base[i];
+    return median(r);
+  }
+
   static double median(double[] values) {
     return median(values.clone(), values.length);
   }

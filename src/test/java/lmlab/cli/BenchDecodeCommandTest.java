@@ -43,7 +43,7 @@ class BenchDecodeCommandTest {
   @Test
   void ratiosPairEachRunWithGreedysInTheSameRound() {
     // round 2's greedy ran in slow seconds: the median of ratios ignores it, a ratio of medians would not (3.3 / 2 = 1.65)
-    assertThat(BenchDecodeCommand.pairedRatio(new double[] {3, 3.3, 6}, new double[] {1, 2.2, 2})).isEqualTo(3.0);
+    assertThat(BenchSupport.pairedRatio(new double[] {3, 3.3, 6}, new double[] {1, 2.2, 2})).isEqualTo(3.0);
     assertThat(BenchSupport.median(new double[] {4, 1, 3, 2})).isEqualTo(2.5);
   }
 
