@@ -81,6 +81,10 @@ public final class BenchServeCommand implements Runnable {
   @Option(names = "--reps", defaultValue = "5", paramLabel = "N", description = "Timed runs of each (median). Default: ${DEFAULT-VALUE}")
   int reps;
 
+  @Option(names = "--warmup", paramLabel = "N", defaultValue = "2",
+      description = "Least untimed rounds first, one stream then P (more until the speed settles; 0 skips). Default: ${DEFAULT-VALUE}")
+  int warmup;
+
   @Option(names = "--seed", defaultValue = "0", description = "First request seed. Default: ${DEFAULT-VALUE}")
   long seed;
 
@@ -94,6 +98,7 @@ public final class BenchServeCommand implements Runnable {
     if (parallel > 16) throw new CommandLine.ParameterException(cl, "--parallel must be at most 16, got " + parallel);
     Flags.atLeast(cl, "--tokens", tokens, 1);
     Flags.atLeast(cl, "--reps", reps, 1);
+    Flags.atLeast(cl, "--warmup", warmup, 0);
     ModelGenerator g;
     String name;
     try {
@@ -122,7 +127,7 @@ public final class BenchServeCommand implements Runnable {
           throw new IllegalStateException("bench serve warm-up: " + e.getMessage(), e);
         }
       };
-      BenchSupport.warmUp(2, round);
+      BenchSupport.warmUp(warmup, round);
       // one stream's speed: the same P requests one after another (seeds s .. s + P - 1), so each
       // timed window is P streams long (one stream of T tokens lasts only a few scheduler time
       // slices on a shared machine, and its reading moved with them) and its texts are the

@@ -1,0 +1,47 @@
+package lmlab.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.assertj.core.data.Percentage;
+import org.junit.jupiter.api.Test;
+
+class BenchServeCommandTest {
+  @Test
+  void concurrentStreamsAgainstSequentialOnesThroughARealServer() throws Exception {
+    MainTest.Run r = MainTest.run("bench", "serve", "--parallel", "3", "--tokens", "6", "--reps", "3", "--warmup", "0");
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.out().lines().toList()).hasSize(1);
+    JsonNode n = new ObjectMapper().readTree(r.out().strip());
+    assertThat(n.get("bench").asText()).isEqualTo("serve");
+    assertThat(n.get("parallel").asInt()).isEqualTo(3);
+    assertThat(n.get("equal_to_sequential").asBoolean()).as("seeded streams give the same text alone or batched").isTrue();
+    assertThat(n.get("single_tokens_per_s").asDouble())
+        .isCloseTo(6 / n.get("single_seconds").asDouble(), Percentage.withPercentage(0.01));
+    assertThat(n.get("aggregate_tokens_per_s").asDouble())
+        .isCloseTo(3 * 6 / n.get("batch_seconds").asDouble(), Percentage.withPercentage(0.01));
+    assertThat(n.get("ratio").asDouble()).isPositive();
+    // the sequential windows step one row at a time; the concurrent ones batch up to three
+    JsonNode single = n.get("single_step_us"), batch = n.get("batch_step_us");
+    assertThat(single.get("rows_per_step").asDouble()).isEqualTo(1.0);
+    assertThat(batch.get("rows_per_step").asDouble()).isGreaterThan(1.0).isLessThanOrEqualTo(3.0);
+    // three runs of three streams of six tokens each; a stream's first token comes with its join
+    assertThat(single.get("joins").asInt()).isEqualTo(9);
+    assertThat(batch.get("joins").asInt()).isEqualTo(9);
+    assertThat(single.get("steps").asInt()).isEqualTo(9 * 5);
+  }
+
+  @Test
+  void badOptionsAreUsageErrors() {
+    MainTest.Run zero = MainTest.run("bench", "serve", "--parallel", "0");
+    assertThat(zero.code()).isEqualTo(2);
+    assertThat(zero.err()).contains("--parallel must be >= 1, got 0");
+    MainTest.Run many = MainTest.run("bench", "serve", "--parallel", "17");
+    assertThat(many.code()).isEqualTo(2);
+    assertThat(many.err()).contains("--parallel must be at most 16, got 17");
+    MainTest.Run warm = MainTest.run("bench", "serve", "--warmup", "-1");
+    assertThat(warm.code()).isEqualTo(2);
+    assertThat(warm.err()).contains("--warmup must be >= 0, got -1");
+  }
+}
