@@ -61,6 +61,17 @@ public final class BandAttention {
       return Math.max(16, Math.min(TILE, (keys + 15) / 16 * 16));
     }
 
+    /**
+     * (Batch, head) units per task of the worker pool: one for long sequences, enough short ones
+     * (arith-gpt: 6 tokens, 2,048 units per layer) that the hand-off of a task, one shared
+     * counter's cache line moving between the cores, stays small against its work. Which thread
+     * computes a unit changes nothing in it.
+     */
+    int headsPerTask() {
+      long work = (long) seq * seq * dh; // about a unit's multiply-adds in one product
+      return (int) Math.max(1, Math.min(64, 65536 / Math.max(1, work)));
+    }
+
     int residues() {
       return Math.min(mask.stride(), seq);
     }
@@ -119,7 +130,13 @@ public final class BandAttention {
     float[] out = o.storage();
     float[] lse = norm == Normaliser.SOFTMAX ? Arena.scratch(g.batch * nq * g.seq) : null;
     int width = g.maxWidth();
-    Parallel.forEachDynamic(g.batch * nq, bh -> forwardHead(g, bh / nq, bh % nq, q, k, v, out, lse, width, weightsOut));
+    int heads = g.batch * nq;
+    int per = g.headsPerTask();
+    Parallel.forEachDynamic((heads + per - 1) / per, task -> {
+      for (int bh = task * per; bh < Math.min(heads, (task + 1) * per); bh++) {
+        forwardHead(g, bh / nq, bh % nq, q, k, v, out, lse, width, weightsOut);
+      }
+    });
     // what backward keeps: the output, each row's log-sum-exp, and the inputs (copies only when not contiguous)
     MemoryProbe.kept("attention_output", o.shape());
     if (lse != null) MemoryProbe.kept("logsumexp", new int[] {g.batch, nq, g.seq});
@@ -208,11 +225,15 @@ public final class BandAttention {
     float[] dk = gk.storage();
     float[] dv = gv.storage();
     float[] dsumF = dsum;
-    Parallel.forEachDynamic(g.batch * g.nkv, unit -> {
-      int b = unit / g.nkv;
-      int kvh = unit % g.nkv;
-      for (int h = kvh * g.group(); h < (kvh + 1) * g.group(); h++) {
-        backwardHead(g, b, h, q, k, v, go, lse, dsumF, width, dq, dk, dv);
+    int units = g.batch * g.nkv;
+    int per = g.headsPerTask();
+    Parallel.forEachDynamic((units + per - 1) / per, task -> {
+      for (int unit = task * per; unit < Math.min(units, (task + 1) * per); unit++) {
+        int b = unit / g.nkv;
+        int kvh = unit % g.nkv;
+        for (int h = kvh * g.group(); h < (kvh + 1) * g.group(); h++) {
+          backwardHead(g, b, h, q, k, v, go, lse, dsumF, width, dq, dk, dv);
+        }
       }
     });
     return new Tensor[] {gq, gk, gv};

@@ -46,9 +46,13 @@ class BandAttentionTest {
    * gradients (of the parameters and the input) for out · up summed, x and up random from seed.
    */
   private static void assertFusedEqualsDense(AttentionConfig cfg, int seed, int s, int d) {
+    assertFusedEqualsDense(cfg, seed, 2, s, d);
+  }
+
+  private static void assertFusedEqualsDense(AttentionConfig cfg, int seed, int batch, int s, int d) {
     MultiHeadAttention attn = new MultiHeadAttention(cfg, new Rng(seed));
-    Tensor x = Tensor.randn(new Rng(seed + 1), 2, s, d).requiresGrad(true);
-    Tensor up = Tensor.randn(new Rng(seed + 2), 2, s, d);
+    Tensor x = Tensor.randn(new Rng(seed + 1), batch, s, d).requiresGrad(true);
+    Tensor up = Tensor.randn(new Rng(seed + 2), batch, s, d);
 
     MultiHeadAttention.Output fused = attn.forward(x, true);
     fused.out().mul(up).sum().backward();
@@ -74,6 +78,18 @@ class BandAttentionTest {
     AttentionConfig cfg = new AttentionConfig(d, 2, 1, dh, true, false, null, ScoreFunction.SCALED_DOT,
         Normaliser.SOFTMAX, AttentionMask.parse(maskSpec, 160), 160, 0f);
     assertFusedEqualsDense(cfg, 21, 150, d);
+  }
+
+  /**
+   * Short sequences (arith-gpt's six tokens) hand the worker pool many (batch, head) units per task,
+   * the last task fewer: 301 rows of 4 query heads over 2 key/value heads.
+   */
+  @org.junit.jupiter.api.Test
+  void shortSequencesInTasksOfManyUnits() {
+    int d = 32;
+    AttentionConfig cfg = new AttentionConfig(d, 4, 2, 8, true, true, null, ScoreFunction.SCALED_DOT,
+        Normaliser.SOFTMAX, AttentionMask.causal(), 16, 0f);
+    assertFusedEqualsDense(cfg, 31, 301, 6, d);
   }
 
   private static Map<String, Tensor> grads(MultiHeadAttention attn, Tensor x) {
