@@ -23,23 +23,26 @@ public final class StreamRead {
   /** Calls of {@link #sum} on a small array before the first measurement of a process. */
   static final int COMPILE_CALLS = 10_000;
 
-  private static volatile boolean compiled;
-
   private StreamRead() {}
 
   /**
-   * The first time in a process, COMPILE_CALLS short calls of sum: enough for HotSpot to queue its
-   * optimising compilation (an OSR of one long call is not: the next call starts interpreted again).
-   * Until C2 has compiled it, the Vector API runs tens of times slower; the timed rounds then wait
-   * for the rate to settle.
+   * Before every measurement, COMPILE_CALLS short calls of sum (a millisecond once compiled): enough
+   * for HotSpot to queue its optimising compilation (an OSR of one long call is not: the next call
+   * starts interpreted again), and again if the process has since thrown that code away. Until C2
+   * has compiled it, the Vector API runs tens of times slower; the timed rounds then wait for the
+   * rate to settle and the JIT to go quiet.
    */
-  private static void compileOnce() {
-    if (compiled) return;
+  private static void compile() {
     float[] small = new float[64 * L + L + 3]; // every loop of sum runs, so no path is left uncompiled
     float s = 0;
     for (int i = 0; i < COMPILE_CALLS; i++) s += sum(small, 0, small.length);
     if (Float.isNaN(s)) throw new IllegalStateException("stream read produced NaN");
-    compiled = true;
+  }
+
+  /** Milliseconds the JIT compilers have worked so far, or -1 where the VM does not say. */
+  private static long jitMillis() {
+    var jit = java.lang.management.ManagementFactory.getCompilationMXBean();
+    return jit != null && jit.isCompilationTimeMonitoringSupported() ? jit.getTotalCompilationTime() : -1;
   }
 
   /**
@@ -99,7 +102,7 @@ public final class StreamRead {
       throw new IllegalArgumentException("threads must be in [1, " + Parallel.threads() + "], got " + threads);
     }
     if (!(seconds > 0)) throw new IllegalArgumentException("seconds must be > 0, got " + seconds);
-    compileOnce();
+    compile();
     int n = (int) ((bytes + 3) / 4);
     // the data starts on a cache line (Aligned), as the decoding weights do: a vector load that
     // straddles two lines is slower, and the ceiling is the aligned read
@@ -118,6 +121,8 @@ public final class StreamRead {
     long start = System.nanoTime();
     long span = (long) (seconds * 1e9);
     long improved = start; // when bestLong last rose by 2 % or more
+    long windowAt = start, windowJit = jitMillis();
+    boolean jitQuiet = windowJit < 0;
     for (int rounds = 0; ; rounds++) {
       long p = passes;
       long t0 = System.nanoTime();
@@ -137,9 +142,17 @@ public final class StreamRead {
         // timer's resolution are noise in it
         passes = 2 * p;
       }
-      // at least `seconds`, and on until the best has not risen for `seconds`: the loop is compiled
-      // only after it has run a while, and on a busy machine the compiler may take long to finish
-      boolean settled = now - start >= span && now - improved >= span;
+      if (windowJit >= 0 && now - windowAt >= span) { // the compilers' share of the window just ended
+        long jit = jitMillis();
+        jitQuiet = jit - windowJit < 0.02 * (now - windowAt) / 1e6;
+        windowAt = now;
+        windowJit = jit;
+      }
+      // at least `seconds`, and on until the best has not risen for `seconds` and the JIT worked
+      // under 2 % of the last `seconds`: the loop is compiled only after it has run a while, on a
+      // busy machine the compiler may take long to finish, and a rate taken before it has (a bench
+      // generate run once settled at 1.7 GB/s, the speed of uncompiled vector code) is not the machine's
+      boolean settled = now - start >= span && now - improved >= span && jitQuiet;
       if (rounds >= 2 && (settled || now - start >= span + SETTLE_MAX_NANOS)) break;
     }
     if (Float.isNaN(sink[0])) throw new IllegalStateException("stream read produced NaN");
