@@ -143,7 +143,6 @@ public final class BenchServeCommand implements Runnable {
         // each window's decoding-thread times are read next to its wall-clock ends
         long c0 = ProcessCpuClock.nanos();
         StepTimes before = g.stepTimes();
-        long t0 = System.nanoTime();
         List<String> sequential = new ArrayList<>();
         long streaming = 0;
         for (int i = 0; i < parallel; i++) {
@@ -156,7 +155,7 @@ public final class BenchServeCommand implements Runnable {
         long c1 = ProcessCpuClock.nanos();
         // the window of the P streams runs from their requests to the last one's end: starting P
         // client threads and opening the connections the JDK did not keep alive come before it
-        t0 = System.nanoTime();
+        long t0 = System.nanoTime();
         Concurrent together = concurrent(url, name, g);
         long t1 = System.nanoTime();
         batch[r] = (t1 - together.sentNs()) / 1e9;
@@ -176,8 +175,8 @@ public final class BenchServeCommand implements Runnable {
       out.put("single_seconds", s).put("single_tokens_per_s", tokens / s);
       out.put("batch_seconds", b).put("aggregate_tokens_per_s", (double) parallel * tokens / b);
       out.put("batch_setup_seconds", BenchSupport.median(setup));
-      // each run's concurrent window against the sequential one just before it (median of the P
-      // paired ratios): a slow stretch of a shared machine then moves both sides of one ratio
+      // each run's concurrent window against the sequential one just before it (the median over the
+      // runs of these paired ratios): a slow stretch of a shared machine then moves both sides of one ratio
       double[] perStream = new double[reps];
       for (int r = 0; r < reps; r++) perStream[r] = batch[r] / parallel;
       out.put("ratio", BenchSupport.pairedRatio(single, perStream));
