@@ -3,12 +3,12 @@ package lmlab.cli;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.PrintWriter;
-import java.lang.management.CompilationMXBean;
 import java.lang.management.ManagementFactory;
 import java.math.BigDecimal;
 import java.math.MathContext;
 import java.util.Arrays;
 import java.util.Map;
+import lmlab.kernels.JitQuiet;
 
 /** What every bench command shares: median timing after warm-up, allocation counting, JSON lines. */
 final class BenchSupport {
@@ -32,15 +32,11 @@ final class BenchSupport {
    */
   static void warmUp(int minCalls, Runnable call) {
     if (minCalls == 0) return;
-    CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
-    boolean watchJit = jit != null && jit.isCompilationTimeMonitoringSupported();
     long start = System.nanoTime();
     long best = Long.MAX_VALUE;
     long bestAt = start;
     int calls = 0, sinceBest = 0;
-    long windowAt = start;
-    long windowJitMs = watchJit ? jit.getTotalCompilationTime() : 0;
-    boolean jitQuiet = !watchJit;
+    JitQuiet jit = new JitQuiet(start, SETTLE_NANOS);
     while (true) {
       long t0 = System.nanoTime();
       call.run();
@@ -53,12 +49,7 @@ final class BenchSupport {
       } else {
         sinceBest++;
       }
-      if (watchJit && now - windowAt >= SETTLE_NANOS) { // compile time over the window just ended
-        long jitMs = jit.getTotalCompilationTime();
-        jitQuiet = jitMs - windowJitMs < 0.02 * (now - windowAt) / 1e6;
-        windowAt = now;
-        windowJitMs = jitMs;
-      }
+      boolean jitQuiet = jit.at(now);
       if (calls < minCalls) continue;
       boolean settled = sinceBest >= 5 && now - bestAt >= SETTLE_NANOS && jitQuiet;
       if (now - start >= WARMUP_NANOS && settled) return;
@@ -118,7 +109,6 @@ final class BenchSupport {
     return new Timing(median(t, calls), calls);
   }
 
-  /** Median of values (not modified), at least one. */
   /**
    * The median over rounds of t[round] / base[round]: each measurement against the base measured
    * in the same round, so a slow stretch of a shared machine moves both sides of one ratio.
@@ -129,6 +119,7 @@ final class BenchSupport {
     return median(r);
   }
 
+  /** Median of values (not modified), at least one. */
   static double median(double[] values) {
     return median(values.clone(), values.length);
   }

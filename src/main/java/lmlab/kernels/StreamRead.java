@@ -20,7 +20,7 @@ public final class StreamRead {
   /** The largest array a Java float[] can hold, in bytes. */
   public static final long MAX_BYTES = 4L * (Integer.MAX_VALUE - 16);
 
-  /** Calls of {@link #sum} on a small array before the first measurement of a process. */
+  /** Calls of {@link #sum} on a small array before each measurement. */
   static final int COMPILE_CALLS = 10_000;
 
   private StreamRead() {}
@@ -37,12 +37,6 @@ public final class StreamRead {
     float s = 0;
     for (int i = 0; i < COMPILE_CALLS; i++) s += sum(small, 0, small.length);
     if (Float.isNaN(s)) throw new IllegalStateException("stream read produced NaN");
-  }
-
-  /** Milliseconds the JIT compilers have worked so far, or -1 where the VM does not say. */
-  private static long jitMillis() {
-    var jit = java.lang.management.ManagementFactory.getCompilationMXBean();
-    return jit != null && jit.isCompilationTimeMonitoringSupported() ? jit.getTotalCompilationTime() : -1;
   }
 
   /**
@@ -121,8 +115,7 @@ public final class StreamRead {
     long start = System.nanoTime();
     long span = (long) (seconds * 1e9);
     long improved = start; // when bestLong last rose by 2 % or more
-    long windowAt = start, windowJit = jitMillis();
-    boolean jitQuiet = windowJit < 0;
+    JitQuiet jit = new JitQuiet(start, span);
     for (int rounds = 0; ; rounds++) {
       long p = passes;
       long t0 = System.nanoTime();
@@ -142,12 +135,7 @@ public final class StreamRead {
         // timer's resolution are noise in it
         passes = 2 * p;
       }
-      if (windowJit >= 0 && now - windowAt >= span) { // the compilers' share of the window just ended
-        long jit = jitMillis();
-        jitQuiet = jit - windowJit < 0.02 * (now - windowAt) / 1e6;
-        windowAt = now;
-        windowJit = jit;
-      }
+      boolean jitQuiet = jit.at(now);
       // at least `seconds`, and on until the best has not risen for `seconds` and the JIT worked
       // under 2 % of the last `seconds`: the loop is compiled only after it has run a while, on a
       // busy machine the compiler may take long to finish, and a rate taken before it has (a bench
