@@ -130,13 +130,7 @@ public final class BandAttention {
     float[] out = o.storage();
     float[] lse = norm == Normaliser.SOFTMAX ? Arena.scratch(g.batch * nq * g.seq) : null;
     int width = g.maxWidth();
-    int heads = g.batch * nq;
-    int per = g.headsPerTask();
-    Parallel.forEachDynamic((heads + per - 1) / per, task -> {
-      for (int bh = task * per; bh < Math.min(heads, (task + 1) * per); bh++) {
-        forwardHead(g, bh / nq, bh % nq, q, k, v, out, lse, width, weightsOut);
-      }
-    });
+    forEachUnit(g, g.batch * nq, bh -> forwardHead(g, bh / nq, bh % nq, q, k, v, out, lse, width, weightsOut));
     // what backward keeps: the output, each row's log-sum-exp, and the inputs (copies only when not contiguous)
     MemoryProbe.kept("attention_output", o.shape());
     if (lse != null) MemoryProbe.kept("logsumexp", new int[] {g.batch, nq, g.seq});
@@ -144,6 +138,17 @@ public final class BandAttention {
     if (k != k0) MemoryProbe.kept("k_contiguous", k.shape());
     if (v != v0) MemoryProbe.kept("v_contiguous", v.shape());
     return Autograd.record("bandAttention", o, grad -> backward(g, q, k, v, out, lse, width, grad), q0, k0, v0);
+  }
+
+  /**
+   * unit(0 .. units) on the worker pool, {@link Geometry#headsPerTask} units per task, handed out
+   * dynamically (units of one call cost about the same, but another process may hold up a thread).
+   */
+  private static void forEachUnit(Geometry g, int units, java.util.function.IntConsumer unit) {
+    int per = g.headsPerTask();
+    Parallel.forEachDynamic((units + per - 1) / per, task -> {
+      for (int u = task * per; u < Math.min(units, (task + 1) * per); u++) unit.accept(u);
+    });
   }
 
   private static void forwardHead(Geometry g, int b, int h, Tensor q, Tensor k, Tensor v, float[] out, float[] lse,
@@ -225,15 +230,11 @@ public final class BandAttention {
     float[] dk = gk.storage();
     float[] dv = gv.storage();
     float[] dsumF = dsum;
-    int units = g.batch * g.nkv;
-    int per = g.headsPerTask();
-    Parallel.forEachDynamic((units + per - 1) / per, task -> {
-      for (int unit = task * per; unit < Math.min(units, (task + 1) * per); unit++) {
-        int b = unit / g.nkv;
-        int kvh = unit % g.nkv;
-        for (int h = kvh * g.group(); h < (kvh + 1) * g.group(); h++) {
-          backwardHead(g, b, h, q, k, v, go, lse, dsumF, width, dq, dk, dv);
-        }
+    forEachUnit(g, g.batch * g.nkv, unit -> {
+      int b = unit / g.nkv;
+      int kvh = unit % g.nkv;
+      for (int h = kvh * g.group(); h < (kvh + 1) * g.group(); h++) {
+        backwardHead(g, b, h, q, k, v, go, lse, dsumF, width, dq, dk, dv);
       }
     });
     return new Tensor[] {gq, gk, gv};
