@@ -360,10 +360,10 @@ public final class Transformer extends LanguageModel {
   /**
    * How many parts a one-token step of state's rows splits into, each stepping its rows through the
    * whole model on a thread of its own (1: the rows step together, each product split over the
-   * threads). Only rows that share KV pages split, a beam's hypotheses: there the split was faster,
-   * and for rows of their own (a server's requests, a batch of greedy rows) slower, both measured
-   * in one process (README's decoding section). Only a model whose sequence layers all keep KV
-   * caches splits its rows.
+   * threads). Only rows that share KV pages split, a beam's hypotheses: there the split was faster;
+   * for rows of their own (a server's requests, a batch of greedy rows) it was slower or no faster,
+   * each part then reading all the weights and its rows' own KV (README's decoding and serving
+   * sections). Only a model whose sequence layers all keep KV caches splits its rows.
    */
   int rowParts(ModelState state, int tokensPerRow) {
     int threads = Parallel.threads();
