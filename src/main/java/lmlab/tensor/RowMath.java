@@ -20,14 +20,21 @@ final class RowMath {
     return Math.max(1, 16384 / Math.max(1, n));
   }
 
-  /** max of x[o..o+n) (-inf when n = 0). */
+  /**
+   * max of x[o..o+n) (-inf when n = 0). The running maximum calls {@code lanewise(MAX, ..)} itself
+   * rather than {@code max(..)}: {@code FloatVector.max} is shared by every caller, and when C2
+   * compiles it inline before its own type profile exists it cannot resolve the abstract
+   * {@code lanewise} inside it, so each max became a call into the Java fallback, lane by lane (a
+   * profile of a decoding step found the attention softmax spending half its time there, in some
+   * runs and not others). Here the call site's own profile names the vector class.
+   */
   static float max(float[] x, int o, int n) {
     int i = 0;
     float m = Float.NEGATIVE_INFINITY;
     int bound = F.loopBound(n);
     if (bound > 0) {
       FloatVector acc = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
-      for (; i < bound; i += F.length()) acc = acc.max(FloatVector.fromArray(F, x, o + i));
+      for (; i < bound; i += F.length()) acc = acc.lanewise(VectorOperators.MAX, FloatVector.fromArray(F, x, o + i));
       m = acc.reduceLanes(VectorOperators.MAX);
     }
     for (; i < n; i++) m = Math.max(m, x[o + i]);

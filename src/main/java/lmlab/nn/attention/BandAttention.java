@@ -485,7 +485,7 @@ public final class BandAttention {
     maskEdges(ws, s, ld, w, i0, k);
     float scale = g.scale;
     FloatVector mv = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
-    for (int j = k.from; j < k.to; j++) mv = mv.max(FloatVector.fromArray(F, s, j * ld + i0));
+    for (int j = k.from; j < k.to; j++) mv = mv.lanewise(VectorOperators.MAX, FloatVector.fromArray(F, s, j * ld + i0)); // see RowMath.max
     FloatVector m = mv.mul(scale);
     FloatVector sum = FloatVector.zero(F);
     for (int j = k.from; j < k.to; j++) {

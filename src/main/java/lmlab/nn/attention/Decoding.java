@@ -688,7 +688,7 @@ public final class Decoding {
     int l = F.length();
     int end = wo + wordsFor(n);
     FloatVector mv = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
-    for (int c = wo; c < end; c += l) mv = mv.max(FloatVector.fromArray(F, w, c));
+    for (int c = wo; c < end; c += l) mv = mv.lanewise(VectorOperators.MAX, FloatVector.fromArray(F, w, c)); // see RowMath.max
     float max = mv.reduceLanes(VectorOperators.MAX);
     FloatVector acc = FloatVector.zero(F);
     for (int c = wo; c < end; c += l) {
