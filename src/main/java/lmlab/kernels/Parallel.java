@@ -1,6 +1,7 @@
 package lmlab.kernels;
 
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -133,6 +134,74 @@ public final class Parallel {
     });
   }
 
+  /**
+   * Starts task on a worker of the pool and returns at once, so the caller goes on with other
+   * work, its own parallel calls included: until the task is done the caller runs their parts
+   * without that worker (it takes every part nobody else has), and the worker then takes parts
+   * again. The caller must {@link Aside#await} the task before it touches what the task touches.
+   * A task nobody has started by then runs in {@code await}, on the caller: a worker the operating
+   * system has preempted never holds it up. With one thread, inside a part, or while another
+   * task is aside, the task runs here, before this returns. The decoding thread of {@code lmlab
+   * serve} hands a step's tokens to the clients this way while the next step runs.
+   */
+  public static Aside aside(Runnable task) {
+    Pool p = pool;
+    Aside a = new Aside(task, p);
+    if (p.size == 1 || Pool.IN_WORKER.get() || !p.aside.compareAndSet(null, a)) {
+      a.runIfUnclaimed();
+    } else {
+      for (Thread t : p.workers) LockSupport.unpark(t);
+    }
+    return a;
+  }
+
+  /** A task started by {@link #aside}: whoever claims it first (a worker, or the caller in await) runs it. */
+  public static final class Aside {
+    private final AtomicReference<Runnable> task;
+    private final Pool pool;
+    private final Thread caller = Thread.currentThread();
+    private volatile boolean done;
+    private volatile Throwable failure;
+
+    private Aside(Runnable task, Pool pool) {
+      this.task = new AtomicReference<>(task);
+      this.pool = pool;
+    }
+
+    /** Runs the task when nobody has claimed it yet; false when somebody has. */
+    private boolean runIfUnclaimed() {
+      Runnable r = task.getAndSet(null);
+      if (r == null) return false;
+      try {
+        r.run();
+      } catch (Throwable t) {
+        failure = t;
+      } finally {
+        pool.aside.compareAndSet(this, null);
+        done = true;
+        if (Thread.currentThread() != caller) LockSupport.unpark(caller);
+      }
+      return true;
+    }
+
+    /** Returns once the task is done (running it here if no worker has started it); rethrows its failure. */
+    public void await() {
+      if (!runIfUnclaimed()) {
+        long start = System.nanoTime();
+        while (!done) {
+          long waited = System.nanoTime() - start;
+          if (waited < YIELD_NANOS) Thread.onSpinWait();
+          else if (waited < SPIN_NANOS) Thread.yield();
+          else LockSupport.park(this); // unparked by the worker when it is done (spurious returns loop)
+        }
+      }
+      Throwable f = failure;
+      if (f instanceof RuntimeException re) throw re;
+      if (f instanceof Error e) throw e;
+      if (f != null) throw new RuntimeException(f);
+    }
+  }
+
   /** One parallel call: its own counters, so a late worker can never touch the next job. */
   private static final class Job {
     final Range body;
@@ -174,6 +243,8 @@ public final class Parallel {
     final Thread[] workers;
     final Object submitLock = new Object();
     volatile Job job;
+    /** A task started by {@link #aside}, until a worker (or the caller) claims it. */
+    final AtomicReference<Aside> aside = new AtomicReference<>();
     volatile boolean stopped;
 
     Pool(int size) {
@@ -224,13 +295,18 @@ public final class Parallel {
       while (!stopped) {
         long start = System.nanoTime();
         Job j;
-        while ((j = job) == seen && !stopped) {
+        Aside a = null;
+        while ((j = job) == seen && (a = aside.get()) == null && !stopped) {
           long waited = System.nanoTime() - start;
           if (waited < YIELD_NANOS) Thread.onSpinWait();
           else if (waited < SPIN_NANOS) Thread.yield();
           else LockSupport.park(this);
         }
         if (stopped) return;
+        if (a != null) { // then the caller's job, if one is still open
+          a.runIfUnclaimed();
+          continue;
+        }
         seen = j;
         if (j != null) j.work();
       }

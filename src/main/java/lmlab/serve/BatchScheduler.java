@@ -9,18 +9,23 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.logging.Level;
 import lmlab.decode.ContinuousBatch;
 import lmlab.decode.Eos;
+import lmlab.kernels.Parallel;
 import lmlab.models.LanguageModel;
 
 /**
  * The decoding thread of {@code lmlab serve}: every request a slot thread hands to
  * {@link #generate} becomes a row of one {@link ContinuousBatch}, and each step feeds all rows
  * together (continuous batching: between steps, finished and cancelled rows leave and waiting
- * requests join, their prompts stepped on their own first). Each sampled token goes to its
- * request's sink in this thread (the sink assembles text and starts a non-blocking write), so a
- * step wakes no slot thread (on two cores, every thread woken per step competes with the step's
- * own threads). A slot thread only waits for its request to end. A sink that refuses a token
- * (stop string, timeout, client gone) or reports itself cancelled ends its request, and the row
- * leaves before the next step.
+ * requests join, their prompts stepped on their own first). This thread samples each row's token;
+ * the tokens then go to their requests' sinks (which assemble text and start a non-blocking write)
+ * while the next step runs, on a worker of the pool ({@link Parallel#aside}) when the step has
+ * {@link #ASIDE_MIN_ROWS} rows or more, so the writes, and the client threads they wake on the
+ * writer's core, no longer stand between two steps; the worker takes its parts of the step once
+ * the writes are out. A step wakes no slot thread (on two cores, every thread woken per step
+ * competes with the step's own threads). A slot thread only waits for its request to end. A sink
+ * that refuses a token (stop string, timeout, client gone) or reports itself cancelled ends its
+ * request, and the row leaves before the next step (a row refused while a step runs has that step
+ * computed for nothing, and its token from it dropped).
  */
 final class BatchScheduler implements AutoCloseable {
   /** One request in flight. */
@@ -34,7 +39,12 @@ final class BatchScheduler implements AutoCloseable {
     RowSampler sampler;
     int last;
     int generated;
+    /** Ended (its sink will not be called again); written by whoever ends it, read by the decoding thread between hands. */
     boolean done;
+    /** Its last token is sampled (end of sequence, limit, complete value): it leaves the batch and ends once handed. */
+    boolean finishing;
+    /** The token sampled for it and not yet handed to its sink. */
+    Generator.Token pending;
 
     Job(Generator.Request request, Generator.TokenSink sink) {
       this.request = request;
@@ -54,6 +64,13 @@ final class BatchScheduler implements AutoCloseable {
       ended.countDown();
     }
   }
+
+  /**
+   * Steps of at least this many rows hand their tokens on a worker of the pool while the next step
+   * runs; smaller ones hand them on this thread between steps (a one-row step's products run with
+   * their own helper thread, {@code MatVecTeam}, and the pool's worker rests).
+   */
+  static final int ASIDE_MIN_ROWS = Integer.getInteger("lmlab.serve.asideMinRows", 2);
 
   private final ContinuousBatch batch;
   private final Eos eos;
@@ -149,11 +166,13 @@ final class BatchScheduler implements AutoCloseable {
 
   private void loop() {
     List<Job> fresh = new ArrayList<>();
+    List<Job> toHand = new ArrayList<>(); // sampled, not yet handed
+    Hand hand = null; // the hand of the tokens sampled last, while a step runs
     while (!closed) {
       try {
         fresh.clear();
         long t0 = System.nanoTime();
-        if (active.isEmpty()) {
+        if (active.isEmpty() && toHand.isEmpty()) {
           synchronized (time) {
             waitingSince = t0;
           }
@@ -170,37 +189,69 @@ final class BatchScheduler implements AutoCloseable {
         prune();
         for (Job j : fresh) {
           if (j.cancelRequested()) j.end(null);
-          else admit(j);
+          else admit(j, toHand);
         }
         prune();
-        if (active.isEmpty()) {
-          account(t1, 0, 0);
-          continue;
+        if (active.size() < ASIDE_MIN_ROWS) {
+          handOut(toHand);
+          if (active.isEmpty()) {
+            account(t1, 0, 0);
+            continue;
+          }
+        } else {
+          Hand h = new Hand(toHand);
+          hand = h;
+          handAside = Parallel.aside(h::run); // the tokens go out while the rows step on
         }
+        toHand.clear();
         int[] tokens = new int[active.size()];
         for (int r = 0; r < tokens.length; r++) tokens[r] = active.get(r).last;
         long t2 = System.nanoTime();
         float[] logits = batch.step(tokens);
         long t3 = System.nanoTime();
         steps.incrementAndGet();
-        for (int r = 0; r < tokens.length; r++) emit(active.get(r), logits, r * vocab);
+        if (hand != null) {
+          Hand h = hand;
+          hand = null;
+          h.finish(handAside);
+          handNs += System.nanoTime() - t3;
+        }
+        for (int r = 0; r < tokens.length; r++) sample(active.get(r), logits, r * vocab, toHand);
         account(t1, t3 - t2, tokens.length);
       } catch (InterruptedException e) {
         if (closed) break;
       } catch (RuntimeException e) {
         ApiHandler.LOG.log(Level.SEVERE, "decoding failed", e);
+        if (hand != null) { // nothing else may end a request while its token is being handed
+          try {
+            hand.finish(handAside);
+          } catch (RuntimeException ignored) {
+            // the requests below end with e
+          }
+          hand = null;
+        }
         for (Job j : active) j.end(e);
         for (Job j : fresh) j.end(e);
+        for (Job j : toHand) j.end(e);
         active.clear();
+        toHand.clear();
         batch.reset();
       }
     }
     IllegalStateException shut = new IllegalStateException("the decoder is shut down");
+    if (hand != null) {
+      try {
+        hand.finish(handAside);
+      } catch (RuntimeException ignored) {
+        // they end below
+      }
+    }
     for (Job j : active) j.end(shut);
+    for (Job j : toHand) j.end(shut);
     for (Job j; (j = incoming.poll()) != null; ) j.end(shut);
   }
 
-  /** Per-iteration accumulators of the decoding thread (phases timed inside admit and emit). */
+  /** Per-iteration accumulators of the decoding thread (phases timed inside admit, sample and handOut). */
   private long joinNs, sampleNs, handNs, joins;
 
   /** Adds one loop iteration (from t1, the end of its wait) to the totals. */
@@ -219,8 +270,8 @@ final class BatchScheduler implements AutoCloseable {
     joinNs = sampleNs = handNs = joins = 0;
   }
 
-  /** Steps the request's prompt, adds it as the last row, and draws its first token. */
-  private void admit(Job job) {
+  /** Steps the request's prompt, adds it as the last row, and samples its first token (into toHand). */
+  private void admit(Job job, List<Job> toHand) {
     if (active.size() >= parallel) throw new IllegalStateException("more requests than the " + parallel + " slots");
     float[] logits;
     long t0 = System.nanoTime();
@@ -235,31 +286,93 @@ final class BatchScheduler implements AutoCloseable {
     }
     job.sampler = new RowSampler(job.request, vocab);
     active.add(job);
-    emit(job, logits, 0);
+    sample(job, logits, 0, toHand);
   }
 
-  /** Samples the row's next token and gives it to the request's sink (which writes it out without blocking). */
-  private void emit(Job job, float[] logits, int off) {
-    Generator.Token t;
+  /**
+   * Samples the row's next token (skipping a request a hand has ended meanwhile) and queues it
+   * for its sink; marks the request finishing when this token is its last.
+   */
+  private void sample(Job job, float[] logits, int off, List<Job> toHand) {
+    if (job.done || job.finishing) return;
     long t0 = System.nanoTime();
     try {
-      t = job.sampler.next(logits, off);
-    } catch (RuntimeException e) {
-      job.end(e);
-      return;
-    }
-    long t1 = System.nanoTime();
-    sampleNs += t1 - t0;
-    job.last = t.id();
-    job.generated++;
-    try {
+      Generator.Token t = job.sampler.next(logits, off);
+      job.last = t.id();
+      job.generated++;
       var c = job.request.constraint();
-      if (!job.sink.accept(t) || eos.matches(t.id()) || job.generated >= job.request.maxTokens() || (c != null && c.finished()))
-        job.end(null);
+      job.finishing = eos.matches(t.id()) || job.generated >= job.request.maxTokens() || (c != null && c.finished());
+      job.pending = t;
+      toHand.add(job);
+    } catch (RuntimeException e) {
+      job.end(e);
+    } finally {
+      sampleNs += System.nanoTime() - t0;
+    }
+  }
+
+  /** The Aside running the current {@link Hand} on the pool's worker (decoding thread only). */
+  private Parallel.Aside handAside;
+
+  /** Gives each job its pending token on this thread, between steps. */
+  private void handOut(List<Job> jobs) {
+    long t0 = System.nanoTime();
+    for (Job job : jobs) handOne(job);
+    handNs += System.nanoTime() - t0;
+  }
+
+  /**
+   * Gives the job its pending token (the sink writes it out without blocking) and ends it when its
+   * sink refuses or the token was its last.
+   */
+  private static void handOne(Job job) {
+    Generator.Token t = job.pending;
+    job.pending = null;
+    if (job.done) return; // cancelled since its token was sampled
+    try {
+      if (!job.sink.accept(t) || job.finishing) job.end(null);
     } catch (RuntimeException e) {
       job.end(e);
     }
-    handNs += System.nanoTime() - t1;
+  }
+
+  /**
+   * One step's tokens handed while the next step runs: the pool's worker takes the jobs one at a
+   * time, and the decoding thread, once its step is done, takes those left and waits only for the
+   * one the worker is writing (a worker preempted by the operating system holds up one job, not
+   * the step's hand). Nothing else touches these jobs until {@link #finish} returns.
+   */
+  private static final class Hand {
+    private final Job[] jobs;
+    private final java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
+    private final java.util.concurrent.atomic.AtomicInteger handed = new java.util.concurrent.atomic.AtomicInteger();
+
+    Hand(List<Job> jobs) {
+      this.jobs = jobs.toArray(new Job[0]);
+    }
+
+    /** Hands jobs nobody has taken yet. */
+    void run() {
+      for (int i; (i = next.getAndIncrement()) < jobs.length; ) {
+        try {
+          handOne(jobs[i]);
+        } finally {
+          handed.incrementAndGet();
+        }
+      }
+    }
+
+    /** Hands what is left, then waits for the job the worker may still be writing, then for the worker's task. */
+    void finish(Parallel.Aside aside) {
+      run();
+      long start = System.nanoTime();
+      while (handed.get() < jobs.length) {
+        // after a while yield: the worker may be queued behind this thread
+        if (System.nanoTime() - start < 20_000) Thread.onSpinWait();
+        else Thread.yield();
+      }
+      aside.await();
+    }
   }
 
   /** Drops finished and cancelled rows from the batch. */
@@ -269,7 +382,7 @@ final class BatchScheduler implements AutoCloseable {
     List<Job> kept = new ArrayList<>(active.size());
     for (int r = 0; r < active.size(); r++) {
       Job j = active.get(r);
-      if (j.done) continue;
+      if (j.done || j.finishing) continue; // a finishing request ends once its last token is handed
       if (j.cancelRequested()) {
         j.end(null);
         continue;

@@ -44,6 +44,80 @@ class ParallelTest {
     }
   }
 
+  /**
+   * A task aside runs on the worker while the caller's own parallel calls go on: the task waits
+   * until the caller has finished a parallel call, so the caller must run every part of it alone.
+   */
+  @Test
+  void asideRunsOnTheWorkerWhileTheCallerRunsItsPartsAlone() throws Exception {
+    int before = Parallel.threads();
+    try {
+      Parallel.setThreads(2);
+      for (int rep = 0; rep < 20; rep++) {
+        java.util.concurrent.CountDownLatch started = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch callerDone = new java.util.concurrent.CountDownLatch(1);
+        Thread caller = Thread.currentThread();
+        Thread[] ranOn = new Thread[1];
+        Parallel.Aside a = Parallel.aside(() -> {
+          ranOn[0] = Thread.currentThread();
+          started.countDown();
+          try {
+            assertThat(callerDone.await(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+          } catch (InterruptedException e) {
+            throw new IllegalStateException(e);
+          }
+        });
+        assertThat(started.await(10, java.util.concurrent.TimeUnit.SECONDS)).as("a worker takes the task").isTrue();
+        AtomicIntegerArray seen = new AtomicIntegerArray(64);
+        Parallel.forRange(64, 1, (from, to) -> {
+          for (int i = from; i < to; i++) seen.incrementAndGet(i);
+        });
+        for (int i = 0; i < 64; i++) assertThat(seen.get(i)).isEqualTo(1);
+        callerDone.countDown();
+        a.await();
+        assertThat(ranOn[0]).isNotSameAs(caller);
+        // the worker takes parts again
+        Parallel.forEachPart(2, part -> { });
+      }
+    } finally {
+      Parallel.setThreads(before);
+    }
+  }
+
+  /** await runs a task no worker has started on the caller; a failure comes back from await; one thread runs it at once. */
+  @Test
+  void asideRunsOnTheCallerWhenNoWorkerCanAndRethrows() {
+    int before = Parallel.threads();
+    try {
+      Parallel.setThreads(1);
+      Thread[] ranOn = new Thread[1];
+      Parallel.Aside a = Parallel.aside(() -> ranOn[0] = Thread.currentThread());
+      assertThat(ranOn[0]).as("with one thread the task runs before aside returns").isSameAs(Thread.currentThread());
+      a.await();
+      Parallel.setThreads(2);
+      // a second task while one is aside runs on the caller, before aside returns
+      java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+      Parallel.Aside first = Parallel.aside(() -> {
+        try {
+          release.await();
+        } catch (InterruptedException e) {
+          throw new IllegalStateException(e);
+        }
+      });
+      Parallel.Aside second = Parallel.aside(() -> ranOn[0] = null);
+      assertThat(ranOn[0]).isNull();
+      release.countDown();
+      first.await();
+      second.await();
+      Parallel.Aside failing = Parallel.aside(() -> {
+        throw new IllegalArgumentException("task failed");
+      });
+      assertThatThrownBy(failing::await).isInstanceOf(IllegalArgumentException.class).hasMessage("task failed");
+    } finally {
+      Parallel.setThreads(before);
+    }
+  }
+
   /** A worker slower than the caller's spin: the caller parks and must be woken. */
   @Test
   void callerWaitsForASlowWorker() {
