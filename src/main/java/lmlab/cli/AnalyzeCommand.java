@@ -31,14 +31,14 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     sortOptions = false,
     description = {
-      "Model size, KV cache (or recurrent state) and forward FLOPs of a configuration, each",
-      "as a number and as a closed-form expression in the course notation. The formulas",
-      "are checked against the engine (parameter count, cache bytes, instrumented FLOPs).",
+      "Model size, KV cache (or recurrent state) and forward FLOPs of a configuration, each as a number "
+          + "and as a closed-form expression in the course notation.",
+      "The formulas are checked against the engine (parameter count, cache bytes, instrumented FLOPs).",
       "",
-      "A configuration is a name (gpt, chargpt, gpt2, llama, qwen2, qwen2-variant, gpt-gqa, mamba2, gla,",
-      "lstm-lm, qwen2.5-0.5b) or a config.json (Hugging Face model types gpt2, llama, mistral,",
-      "qwen2, mamba2, gla; or an lmlab config). Size flags override every configuration;",
-      "a flag that does not apply to a family is ignored by it.",
+      "A configuration is a name (gpt, chargpt, gpt2, llama, qwen2, qwen2-variant, gpt-gqa, mamba2, gla, "
+          + "lstm-lm, qwen2.5-0.5b) or a config.json (Hugging Face model types gpt2, llama, mistral, qwen2, "
+          + "mamba2, gla; or an lmlab config). Size flags override every configuration; a flag that does not "
+          + "apply to a family is ignored by it.",
       ""
     })
 public final class AnalyzeCommand implements Runnable {

@@ -15,10 +15,10 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     sortOptions = false,
     description = {
-      "Attention maps of a trained model on equations: one figure per sample with",
-      "N_layer x n_q heat maps (query rows, key columns, labelled with the tokens,",
-      "each cell annotated), OUT/attention-sample<k>.png (2x) and .svg, and",
-      "OUT/attention.safetensors with attentions (B, N_layer, n_q, S, S) and tokens (B, S).",
+      "Attention maps of a trained model on equations: one figure per sample with N_layer x n_q heat maps "
+          + "(query rows, key columns, labelled with the tokens, each cell annotated), "
+          + "OUT/attention-sample<k>.png (2x) and .svg, and OUT/attention.safetensors with attentions (B, "
+          + "N_layer, n_q, S, S) and tokens (B, S).",
       "Default samples: the first two training equations of the run, in split order.",
       ""
     })

@@ -27,13 +27,15 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     description = {
       "Measure attention forward + backward per mask and sequence length; prints one JSON object per line:",
-      "  {\"bench\":\"attention\",\"mask\":\"sliding(256)\",\"seq\":1024,..,\"fwd_ms\":..,\"fwd_bwd_ms\":..,",
-      "   \"us_per_token\":..,\"cpu_us_per_token\":..,\"alloc_bytes\":..,\"threads\":2}",
-      "Times are medians after warm-up; alloc_bytes is the heap one forward + backward allocates;",
-      "us_per_token is fwd_bwd_ms / (batch · seq) in microseconds. Every timed sample runs as many calls",
-      "as make up the longest --seq, so each length is timed over the same number of tokens.",
-      "cpu_us_per_token is the process's CPU time (all threads) per token, a second median run:",
-      "steadier than wall time when other jobs share the machine."
+      "  {\"bench\":\"attention\",\"mask\":\"sliding(256)\",\"seq\":1024,..,\"fwd_ms\":..,",
+      "   \"fwd_bwd_ms\":..,\"us_per_token\":..,\"cpu_us_per_token\":..,\"alloc_bytes\":..,",
+      "   \"threads\":2}",
+      "Times are medians after warm-up; alloc_bytes is the heap one forward + backward allocates; "
+          + "us_per_token is fwd_bwd_ms / (batch · seq) in microseconds. Every timed sample runs as many "
+          + "calls as make up the longest --seq, so each length is timed over the same number of tokens.",
+      "cpu_us_per_token is the process's CPU time (all threads) per token, a second median run: steadier "
+          + "than wall time when other jobs share the machine.",
+      ""
     })
 public final class BenchAttentionCommand implements Runnable {
   enum MaskKind {

@@ -30,21 +30,23 @@ import picocli.CommandLine.Option;
     name = "decode",
     mixinStandardHelpOptions = true,
     description = {
-      "Measure a decoding strategy for each width B against greedy decoding of one sequence:",
-      "a one-token prompt, then --new-tokens steps (no EOS: every run takes every step). Random",
-      "weights (seed 1), eval mode. One JSON line for greedy, then one per B:",
-      "  {\"bench\":\"decode\",\"preset\":..,\"strategy\":..,\"beams\":B,\"new_tokens\":T,\"seconds\":..,",
-      "   \"ms_per_step\":..,\"tokens_per_s\":..,\"row_tokens_per_s\":..,\"ratio_to_greedy\":..,",
-      "   \"cpu_seconds\":..,\"cpu_ratio_to_greedy\":..,\"state_bytes\":..,\"threads\":..}",
-      "Every width is warmed up, then timed in --reps rounds, each running greedy and every B",
-      "once, one after another, so a ratio compares runs of the same seconds on a shared machine.",
-      "ms_per_step = median run time / T (a step advances all B rows: one reorder of their",
-      "states and one batched step); tokens_per_s = T / time (the positions of the answer per",
-      "second); row_tokens_per_s = B x T / time; ratio_to_greedy = the median over rounds of",
-      "time / greedy's time in the same round. cpu_seconds: the process's CPU time (all threads)",
-      "of a run, median, steadier than wall time when other jobs share the machine;",
-      "cpu_ratio_to_greedy is its ratio, paired by round the same way.",
-      "A learned position table shorter than the run is extended to it."
+      "Measure a decoding strategy for each width B against greedy decoding of one sequence: a one-token "
+          + "prompt, then --new-tokens steps (no EOS: every run takes every step).",
+      "Random weights (seed 1), eval mode. One JSON line for greedy, then one per B:",
+      "  {\"bench\":\"decode\",\"preset\":..,\"strategy\":..,\"beams\":B,\"new_tokens\":T,",
+      "   \"seconds\":..,\"ms_per_step\":..,\"tokens_per_s\":..,\"row_tokens_per_s\":..,",
+      "   \"ratio_to_greedy\":..,\"cpu_seconds\":..,\"cpu_ratio_to_greedy\":..,",
+      "   \"state_bytes\":..,\"threads\":..}",
+      "Every width is warmed up, then timed in --reps rounds, each running greedy and every B once, one "
+          + "after another, so a ratio compares runs of the same seconds on a shared machine.",
+      "ms_per_step = median run time / T (a step advances all B rows: one reorder of their states and one "
+          + "batched step); tokens_per_s = T / time (the positions of the answer per second); "
+          + "row_tokens_per_s = B x T / time; ratio_to_greedy = the median over rounds of time / greedy's "
+          + "time in the same round. cpu_seconds: the process's CPU time (all threads) of a run, median, "
+          + "steadier than wall time when other jobs share the machine; cpu_ratio_to_greedy is its ratio, "
+          + "paired by round the same way.",
+      "A learned position table shorter than the run is extended to it.",
+      ""
     })
 public final class BenchDecodeCommand implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;

@@ -34,17 +34,19 @@ import picocli.CommandLine.Option;
     name = "finetune",
     mixinStandardHelpOptions = true,
     description = {
-      "Measure a fine-tuning step as lmlab finetune makes it (forward, backward, clipping, AdamW on the trainable tensors) of a",
-      "preset model in one mode, on random tokens, dropout 0; prints one JSON object:",
-      "  {\"bench\":\"finetune\",\"preset\":..,\"mode\":..,\"trainable_parameters\":..,\"parameters\":..,",
-      "   \"trainable_percent\":..,\"weight_bytes\":..,\"weight_bytes_f32\":..,\"gradient_bytes\":..,",
-      "   \"optimizer_state_bytes\":..,\"quantization_error\":..,\"ms_per_step\":..,\"threads\":..}",
-      "Modes: full (every parameter trains), lora (rank --lora-rank on --lora-targets, the",
-      "rest frozen), qlora (lora on a base whose Linear weights inside model.layers are",
-      "quantised by --quantize, default nf4-dq). weight_bytes is the engine's own count of",
-      "what the model holds (quantised weights as codes + constants, the rest float32);",
-      "optimizer_state_bytes counts AdamW's exp_avg and exp_avg_sq tensors; quantization_error",
-      "is ||W - dequant(W~)||_F / ||W||_F over the quantised matrices.",
+      "Measure a fine-tuning step as lmlab finetune makes it (forward, backward, clipping, AdamW on the "
+          + "trainable tensors) of a preset model in one mode, on random tokens, dropout 0; prints one JSON "
+          + "object:",
+      "  {\"bench\":\"finetune\",\"preset\":..,\"mode\":..,\"trainable_parameters\":..,",
+      "   \"parameters\":..,\"trainable_percent\":..,\"weight_bytes\":..,",
+      "   \"weight_bytes_f32\":..,\"gradient_bytes\":..,\"optimizer_state_bytes\":..,",
+      "   \"quantization_error\":..,\"ms_per_step\":..,\"threads\":..}",
+      "Modes: full (every parameter trains), lora (rank --lora-rank on --lora-targets, the rest frozen), "
+          + "qlora (lora on a base whose Linear weights inside model.layers are quantised by --quantize, "
+          + "default nf4-dq). weight_bytes is the engine's own count of what the model holds (quantised "
+          + "weights as codes + constants, the rest float32); optimizer_state_bytes counts AdamW's exp_avg "
+          + "and exp_avg_sq tensors; quantization_error is ||W - dequant(W~)||_F / ||W||_F over the "
+          + "quantised matrices.",
       "Presets: arith-gpt (gpt, V 39, S 6, batch 512), chargpt (V 65, S 128, batch 64).",
       ""
     })

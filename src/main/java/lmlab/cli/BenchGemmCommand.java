@@ -26,13 +26,16 @@ import picocli.CommandLine.Option;
       "Measure SGEMM speed (C = op(A)·op(B)); prints one JSON object per line, e.g.",
       "  {\"bench\":\"gemm\",\"m\":512,\"n\":512,\"k\":512,\"layout\":\"NN\",\"gflops\":312.4,",
       "   \"backend\":\"java\",\"threads\":2,\"ms\":0.859,\"reps\":1164}",
-      "gflops = 2·m·n·k / median time of the timed calls; ms is that median, reps the number of",
-      "timed calls: at least --reps, and as many more as fit in --min-seconds (a short product",
-      "is timed over hundreds of calls, so one stall of a core moves no row).",
-      "With --with-peak: bench peak's rows (\"when\":\"before\"/\"after\") around the products,",
-      "each product's row adds peak_gflops (the best reading) and of_peak = gflops / peak_gflops,",
-      "and a last row {\"bench\":\"gemm_summary\",\"peak_gflops\":..,\"min_of_peak\":..,\"worst\":..}.",
-      "Example: lmlab bench gemm --sizes 512,8192x768x192 --layouts NN,TN --threads 2 --with-peak"
+      "gflops = 2·m·n·k / median time of the timed calls; ms is that median, reps the number of timed "
+          + "calls: at least --reps, and as many more as fit in --min-seconds (a short product is timed over "
+          + "hundreds of calls, so one stall of a core moves no row).",
+      "With --with-peak: bench peak's rows (\"when\":\"before\"/\"after\") around the products, each "
+          + "product's row adds peak_gflops (the best reading) and of_peak = gflops / peak_gflops, and a "
+          + "last row {\"bench\":\"gemm_summary\",\"peak_gflops\":..,\"min_of_peak\":..,\"worst\":..}.",
+      "Example:",
+      "  lmlab bench gemm --sizes 512,8192x768x192 --layouts NN,TN --threads 2 \\",
+      "    --with-peak",
+      ""
     })
 public final class BenchGemmCommand implements Runnable {
   /** m×k times k×n, the order a product is written in. */

@@ -25,30 +25,32 @@ import picocli.CommandLine.Option;
     name = "generate",
     mixinStandardHelpOptions = true,
     description = {
-      "Measure greedy decoding of one sequence with the KV cache: a one-token prompt, then",
-      "--new-tokens picks, each fed back one token at a time. Random weights (seed 1),",
-      "eval mode; no EOS, so every run decodes the same number of tokens. Prints:",
-      "  {\"bench\":\"generate\",\"preset\":..,\"weights\":..,\"tokens_per_s\":..,\"ms_per_token\":..,\"cpu_tokens_per_s\":..,",
-      "   \"new_tokens\":..,\"threads\":..,\"parameters\":..,\"kv_cache_bytes\":..,",
-      "   \"max_position_embeddings\":..,\"weight_bytes_per_token\":..,\"weight_gb_per_s\":..,",
-      "   \"roofline_gb_per_s\":..,\"roofline_tokens_per_s\":..}",
-      "tokens_per_s = new tokens / median run time (prompt and cache set-up included);",
-      "cpu_tokens_per_s: new tokens / the process's CPU time (all threads) of a run, a second",
-      "median: steadier than wall time when other jobs share the machine.",
-      "weight_gb_per_s = the weight matrices read per token (in their format: 4 bytes each for",
-      "f32, 2 for bf16) x tokens_per_s: one sequence",
-      "reads every weight once per token, so memory bandwidth bounds the speed.",
-      "roofline_gb_per_s: the read bandwidth of --threads threads streaming an array of the",
-      "weight bytes (as bench memory), measured right after the runs; roofline_tokens_per_s =",
-      "roofline_gb_per_s / weight bytes per token, the machine's ceiling for this decoding;",
-      "of_roofline = tokens_per_s / roofline_tokens_per_s.",
-      "A learned position table shorter than the run is extended to it (positions",
-      "0 .. new_tokens - 1 are used), since a KV cache cannot slide a learned table.",
-      "--batch N: N independent greedy sequences (row i's prompt is token i mod V) stepped",
-      "together, one batched step of N tokens per position: the weights are read once per step",
-      "for all rows. tokens_per_s is then the aggregate (N x new tokens / time), ms_per_step the",
-      "time of one step of all rows, weight_gb_per_s the weight bytes per step x steps/s, and",
-      "roofline_tokens_per_s = N x roofline_gb_per_s / weight_bytes_per_token."
+      "Measure greedy decoding of one sequence with the KV cache: a one-token prompt, then --new-tokens "
+          + "picks, each fed back one token at a time.",
+      "Random weights (seed 1), eval mode; no EOS, so every run decodes the same number of tokens. Prints:",
+      "  {\"bench\":\"generate\",\"preset\":..,\"weights\":..,\"tokens_per_s\":..,",
+      "   \"ms_per_token\":..,\"cpu_tokens_per_s\":..,\"new_tokens\":..,\"threads\":..,",
+      "   \"parameters\":..,\"kv_cache_bytes\":..,\"max_position_embeddings\":..,",
+      "   \"weight_bytes_per_token\":..,\"weight_gb_per_s\":..,\"roofline_gb_per_s\":..,",
+      "   \"roofline_tokens_per_s\":..}",
+      "tokens_per_s = new tokens / median run time (prompt and cache set-up included); cpu_tokens_per_s: "
+          + "new tokens / the process's CPU time (all threads) of a run, a second median: steadier than wall "
+          + "time when other jobs share the machine.",
+      "weight_gb_per_s = the weight matrices read per token (in their format: 4 bytes each for f32, 2 for "
+          + "bf16) x tokens_per_s: one sequence reads every weight once per token, so memory bandwidth "
+          + "bounds the speed.",
+      "roofline_gb_per_s: the read bandwidth of --threads threads streaming an array of the weight bytes "
+          + "(as bench memory), measured right after the runs; roofline_tokens_per_s = roofline_gb_per_s / "
+          + "weight bytes per token, the machine's ceiling for this decoding; of_roofline = tokens_per_s / "
+          + "roofline_tokens_per_s.",
+      "A learned position table shorter than the run is extended to it (positions 0 .. new_tokens - 1 are "
+          + "used), since a KV cache cannot slide a learned table.",
+      "--batch N: N independent greedy sequences (row i's prompt is token i mod V) stepped together, one "
+          + "batched step of N tokens per position: the weights are read once per step for all rows. "
+          + "tokens_per_s is then the aggregate (N x new tokens / time), ms_per_step the time of one step of "
+          + "all rows, weight_gb_per_s the weight bytes per step x steps/s, and roofline_tokens_per_s = N x "
+          + "roofline_gb_per_s / weight_bytes_per_token.",
+      ""
     })
 public final class BenchGenerateCommand implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;

@@ -14,15 +14,15 @@ import picocli.CommandLine.Option;
     name = "memory",
     mixinStandardHelpOptions = true,
     description = {
-      "Measure the machine's read bandwidth: a float array of --bytes summed over",
-      "and over with vector loads into independent accumulators, each thread its own",
-      "fixed part; the best of many short rounds. For 1, 2, 4, ... threads and",
-      "--threads (default: the cores), prints",
+      "Measure the machine's read bandwidth: a float array of --bytes summed over and over with vector "
+          + "loads into independent accumulators, each thread its own fixed part; the best of many short rounds.",
+      "For 1, 2, 4, ... threads and --threads (default: the cores), prints:",
       "  {\"bench\":\"memory\",\"bytes\":..,\"threads\":..,\"read_gb_per_s\":..}",
-      "The default size is what chargpt's decoding reads per token (its weights):",
-      "no batch-1 decoder of that model can read them faster. The array starts on a",
-      "cache line, as decoding's weights do; --offset F starts it F floats past one",
-      "(every 512-bit load then straddles two lines: what the alignment is worth)."
+      "The default size is what chargpt's decoding reads per token (its weights): no batch-1 decoder of "
+          + "that model can read them faster. The array starts on a cache line, as decoding's weights do; "
+          + "--offset F starts it F floats past one (every 512-bit load then straddles two lines: what the "
+          + "alignment is worth).",
+      ""
     })
 public final class BenchMemoryCommand implements Runnable {
   /** Weight bytes chargpt reads per decoded token (bench generate's weight_bytes_per_token). */

@@ -26,10 +26,12 @@ import picocli.CommandLine.Option;
     name = "mixer",
     mixinStandardHelpOptions = true,
     description = {
-      "Measure one mixer layer's forward + backward, chunked against recurrent-with-autograd; prints one JSON line:",
-      "  {\"bench\":\"mixer\",\"mixer\":\"gla\",\"batch\":8,\"seq\":1024,\"chunk\":64,\"chunked_ms\":..,",
-      "   \"recurrent_ms\":..,\"speedup\":..,\"threads\":2}",
-      "Times are medians of --reps timed calls (chunked after the adaptive warm-up, recurrent after one call)."
+      "Measure one mixer layer's forward + backward, chunked against recurrent-with-autograd; prints one "
+          + "JSON line:",
+      "  {\"bench\":\"mixer\",\"mixer\":\"gla\",\"batch\":8,\"seq\":1024,\"chunk\":64,",
+      "   \"chunked_ms\":..,\"recurrent_ms\":..,\"speedup\":..,\"threads\":2}",
+      "Times are medians of --reps timed calls (chunked after the adaptive warm-up, recurrent after one call).",
+      ""
     })
 public final class BenchMixerCommand implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;

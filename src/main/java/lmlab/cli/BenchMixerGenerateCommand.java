@@ -24,8 +24,11 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     description = {
       "Per-token decoding time of a mixer model after each --context; prints one JSON line per context:",
-      "  {\"bench\":\"mixer-generate\",\"model\":\"gla-mini\",\"context\":1024,\"ms_per_token\":..,\"state_bytes\":..}",
-      "The context is read in chunks (no timing), then --tokens single-token steps are timed (median of --reps)."
+      "  {\"bench\":\"mixer-generate\",\"model\":\"gla-mini\",\"context\":1024,",
+      "   \"ms_per_token\":..,\"state_bytes\":..}",
+      "The context is read in chunks (no timing), then --tokens single-token steps are timed (median of "
+          + "--reps).",
+      ""
     })
 public final class BenchMixerGenerateCommand implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;

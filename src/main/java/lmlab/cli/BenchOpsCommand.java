@@ -24,11 +24,13 @@ import picocli.CommandLine.Option;
     name = "ops",
     mixinStandardHelpOptions = true,
     description = {
-      "Measure softmax, cross-entropy, layer norm, GELU and attention-sized batched matmuls;",
-      "prints one JSON object per line:",
-      "  {\"bench\":\"ops\",\"op\":\"softmax\",\"shape\":[64,6,128,128],\"fwd_ms\":..,\"fwd_bwd_ms\":..,",
-      "   \"fwd_gbps\":..,\"alloc_bytes\":..,\"threads\":2}   (fwd_gflops for the matmuls)",
-      "Times are medians after warm-up; alloc_bytes is the heap one forward + backward allocates."
+      "Measure softmax, cross-entropy, layer norm, GELU and attention-sized batched matmuls; prints one "
+          + "JSON object per line:",
+      "  {\"bench\":\"ops\",\"op\":\"softmax\",\"shape\":[64,6,128,128],\"fwd_ms\":..,",
+      "   \"fwd_bwd_ms\":..,\"fwd_gbps\":..,\"alloc_bytes\":..,\"threads\":2}",
+      "   (fwd_gflops for the matmuls)",
+      "Times are medians after warm-up; alloc_bytes is the heap one forward + backward allocates.",
+      ""
     })
 public final class BenchOpsCommand implements Runnable {
   enum Op {

@@ -13,9 +13,10 @@ import picocli.CommandLine.Option;
     name = "peak",
     mixinStandardHelpOptions = true,
     description = {
-      "Measure the machine's FMA ceiling: independent vector FMA chains on registers, on every",
-      "thread at once; prints {\"bench\":\"peak\",\"gflops\":..,\"threads\":..,\"vector_bits\":..}",
-      "per repetition. No GEMM can exceed it."
+      "Measure the machine's FMA ceiling: independent vector FMA chains on registers, on every thread at "
+          + "once; prints {\"bench\":\"peak\",\"gflops\":..,\"threads\":..,\"vector_bits\":..} per repetition.",
+      "No GEMM can exceed it.",
+      ""
     })
 public final class BenchPeakCommand implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;

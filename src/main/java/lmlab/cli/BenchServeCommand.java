@@ -42,25 +42,29 @@ import picocli.CommandLine.Option;
     name = "serve",
     mixinStandardHelpOptions = true,
     description = {
-      "Measure continuous batching through a real lmlab serve on 127.0.0.1: --parallel P streamed",
-      "requests of --tokens T one after another (one stream's speed), then the same P concurrently",
-      "(seeds --seed .. --seed+P-1, temperature 1, no end-of-sequence: every stream takes T tokens).",
+      "Measure continuous batching through a real lmlab serve on 127.0.0.1: --parallel P streamed requests "
+          + "of --tokens T one after another (one stream's speed), then the same P concurrently (seeds "
+          + "--seed .. --seed+P-1, temperature 1, no end-of-sequence: every stream takes T tokens).",
       "Median of --reps runs each, alternating, after a warm-up until the speed settles and the JIT is quiet.",
       "Default model: the chargpt preset (random weights, context 256) over a 65-character vocabulary.",
-      "One JSON line: {\"bench\":\"serve\",\"model\":..,\"parallel\":P,\"tokens\":T,\"single_seconds\":..,",
-      " \"single_tokens_per_s\":..,\"batch_seconds\":..,\"aggregate_tokens_per_s\":..,\"ratio\":..,",
-      " \"equal_to_sequential\":true|false,\"single_step_us\":{..},\"batch_step_us\":{..},\"threads\":..}",
+      "One JSON line:",
+      "  {\"bench\":\"serve\",\"model\":..,\"parallel\":P,\"tokens\":T,\"single_seconds\":..,",
+      "   \"single_tokens_per_s\":..,\"batch_seconds\":..,\"aggregate_tokens_per_s\":..,",
+      "   \"ratio\":..,\"equal_to_sequential\":true|false,\"single_step_us\":{..},",
+      "   \"batch_step_us\":{..},\"threads\":..}",
       "equal_to_sequential: every run's concurrent texts equal its sequential ones.",
       "*_cpu_us_per_token: the process's CPU time (server and client, every thread) per generated token.",
-      "*_step_us: the server's decoding thread per step in the timed runs (microseconds): join (prompts of",
-      " joining requests), step (the batched model step), sample, hand (tokens to the requests' sinks: text,",
-      " event, write), other,",
-      " wait (no request); with steps, rows_per_step, joins and busy_share (busy time / wall time).",
-      "single_seconds: one stream's time, from its request (its connection open) to its [DONE], the mean of",
-      " the P sequential streams; batch_seconds: from the P concurrent requests (every connection open) to",
-      " the last [DONE]; batch_setup_seconds: starting the P client threads and connecting, before that.",
-      " ratio: the median over the runs of P x single_seconds / batch_seconds of the same run (each",
-      " concurrent window against the sequential one just before it)."
+      "*_step_us: the server's decoding thread per step in the timed runs (microseconds): join (prompts of "
+          + "joining requests), step (the batched model step), sample, hand (tokens to the requests' sinks: "
+          + "text, event, write), other, wait (no request); with steps, rows_per_step, joins and busy_share "
+          + "(busy time / wall time).",
+      "single_seconds: one stream's time, from its request (its connection open) to its [DONE], the mean "
+          + "of the P sequential streams; batch_seconds: from the P concurrent requests (every connection "
+          + "open) to the last [DONE]; batch_setup_seconds: starting the P client threads and connecting, "
+          + "before that.",
+      "ratio: the median over the runs of P x single_seconds / batch_seconds of the same run (each "
+          + "concurrent window against the sequential one just before it).",
+      ""
     })
 public final class BenchServeCommand implements Runnable {
   private static final ObjectMapper JSON = new ObjectMapper();

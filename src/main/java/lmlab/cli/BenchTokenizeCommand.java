@@ -20,13 +20,14 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     sortOptions = false,
     description = {
-      "Encode a text file whole with a tokenizer, on one thread: the median of --runs timed",
-      "runs after a warm-up. Every run starts with an empty word cache, so the BPE merge",
-      "loop of every distinct pre-token is timed. Prints",
+      "Encode a text file whole with a tokenizer, on one thread: the median of --runs timed runs after a "
+          + "warm-up.",
+      "Every run starts with an empty word cache, so the BPE merge loop of every distinct pre-token is "
+          + "timed. Prints:",
       "  {\"bench\":\"tokenize\",\"tokenizer\":..,\"bytes\":..,\"tokens\":..,\"mb_per_s\":..,",
       "   \"tokens_per_s\":..,\"cpu_mb_per_s\":..,\"load_s\":..}",
-      "(MB = 10^6 bytes of the file; wall-clock medians; cpu_mb_per_s: the same on the",
-      "thread's CPU time, steadier on a shared machine; load_s: reading the directory once).",
+      "(MB = 10^6 bytes of the file; wall-clock medians; cpu_mb_per_s: the same on the thread's CPU time, "
+          + "steadier on a shared machine; load_s: reading the directory once).",
       ""
     })
 public final class BenchTokenizeCommand implements Runnable {

@@ -32,25 +32,28 @@ import picocli.CommandLine.Option;
     name = "train",
     mixinStandardHelpOptions = true,
     description = {
-      "Measure one training step as lmlab train makes it (forward with the model's dropout, backward,",
-      "clipping, AdamW with the task's default settings: the arith task's for arith-*, the text task's",
-      "for chargpt) on random tokens; prints one JSON object:",
-      "  {\"bench\":\"train\",\"preset\":..,\"ms_per_step\":..,\"tokens_per_s\":..,\"threads\":..,",
-      "   \"optimizer_ms\":..,\"alloc_mb_per_step\":..,\"step_gflop\":..,\"gflops\":..,\"batch\":..,\"seq\":..,",
-      "   \"vocab\":..,\"parameters\":..}",
-      "Presets: arith-gpt   gpt, V 39, S 6, batch 512",
-      "         arith-lstm  lstm-lm (L 2, d 128), V 39, S 6, batch 512",
-      "         chargpt     chargpt, V 65, S 128, batch 64",
-      "         mamba2-lab  mamba2-lab (the arithmetic lab's Mamba-2), V 39, S 6, batch 480 (one epoch)",
-      "         mamba2-mini, gla-mini, regla-mini  V 65, S 128, batch 64 (the text task's settings)",
-      "ms_per_step is the median after warm-up; tokens_per_s = batch * seq / step time;",
-      "optimizer_ms is the median of the AdamW update alone (part of the step);",
-      "alloc_mb_per_step is the heap one step still allocates (the step's activations and gradients",
-      "are reused from the previous step, as in lmlab train); step_gflop is 3 x the matrix-product",
-      "FLOPs of the forward pass (counted as lmlab analyze --check does), gflops = step_gflop / step time",
-      "(compare with lmlab bench peak).",
-      "With --with-peak: bench peak's rows (\"when\":\"before\"/\"after\") around the steps, and the",
-      "train row adds peak_gflops (the best reading) and of_peak = gflops / peak_gflops."
+      "Measure one training step as lmlab train makes it (forward with the model's dropout, backward, "
+          + "clipping, AdamW with the task's default settings: the arith task's for arith-*, the text task's "
+          + "for chargpt) on random tokens; prints one JSON object:",
+      "  {\"bench\":\"train\",\"preset\":..,\"ms_per_step\":..,\"tokens_per_s\":..,",
+      "   \"threads\":..,\"optimizer_ms\":..,\"alloc_mb_per_step\":..,\"step_gflop\":..,",
+      "   \"gflops\":..,\"batch\":..,\"seq\":..,\"vocab\":..,\"parameters\":..}",
+      "Presets:",
+      "  arith-gpt    gpt, V 39, S 6, batch 512",
+      "  arith-lstm   lstm-lm (L 2, d 128), V 39, S 6, batch 512",
+      "  chargpt      chargpt, V 65, S 128, batch 64",
+      "  mamba2-lab   mamba2-lab (the arithmetic lab's Mamba-2), V 39, S 6, batch 480",
+      "               (one epoch)",
+      "  mamba2-mini, gla-mini, regla-mini",
+      "               V 65, S 128, batch 64 (the text task's settings)",
+      "ms_per_step is the median after warm-up; tokens_per_s = batch * seq / step time; optimizer_ms is "
+          + "the median of the AdamW update alone (part of the step); alloc_mb_per_step is the heap one step "
+          + "still allocates (the step's activations and gradients are reused from the previous step, as in "
+          + "lmlab train); step_gflop is 3 x the matrix-product FLOPs of the forward pass (counted as lmlab "
+          + "analyze --check does), gflops = step_gflop / step time (compare with lmlab bench peak).",
+      "With --with-peak: bench peak's rows (\"when\":\"before\"/\"after\") around the steps, and the train "
+          + "row adds peak_gflops (the best reading) and of_peak = gflops / peak_gflops.",
+      ""
     })
 public final class BenchTrainCommand implements Runnable {
   enum Preset {

@@ -35,12 +35,12 @@ import picocli.CommandLine.Option;
     sortOptions = false,
     description = {
       "Chat with a model directory (config.json, weights, a tokenizer with a ChatML chat template).",
-      "Type a message and press Enter; the answer streams as it is generated. The conversation is",
-      "kept and rendered again with the chat template every turn.",
+      "Type a message and press Enter; the answer streams as it is generated. The conversation is kept and "
+          + "rendered again with the chat template every turn.",
       "  /reset  forget the conversation     /exit  end (also Ctrl-D)",
-      "Ctrl-C stops the answer being written (not the session). Decoding defaults come from the",
-      "directory's generation_config.json (Qwen2.5-Instruct: sampling, temperature 0.7, top-p 0.8,",
-      "top-k 20, repetition penalty 1.05); the flags below override them.",
+      "Ctrl-C stops the answer being written (not the session). Decoding defaults come from the "
+          + "directory's generation_config.json (Qwen2.5-Instruct: sampling, temperature 0.7, top-p 0.8, "
+          + "top-k 20, repetition penalty 1.05); the flags below override them.",
       ""
     })
 public final class ChatCommand implements Runnable {

@@ -24,11 +24,11 @@ import picocli.CommandLine.Parameters;
     mixinStandardHelpOptions = true,
     sortOptions = false,
     description = {
-      "Decode a tree language model (decoding.md): JSON {\"token\": \"<BOS>\", \"children\": [{\"token\": \"the\",",
-      "\"logprob\": -0.4, \"children\": [...]}, ...]} (\"prob\" may replace \"logprob\"). A token absent",
-      "from a node's children has probability 0; a leaf ends its sequence (the end-of-sequence token,",
-      "the root's \"eos\" or <EOS>, follows with probability 1). Prints each sequence with its",
-      "log-likelihood and probability, best first; see examples/decoding/tree.json.",
+      "Decode a tree language model (decoding.md): JSON {\"token\": \"<BOS>\", \"children\": [{\"token\": "
+          + "\"the\", \"logprob\": -0.4, \"children\": [...]}, ...]} (\"prob\" may replace \"logprob\").",
+      "A token absent from a node's children has probability 0; a leaf ends its sequence (the "
+          + "end-of-sequence token, the root's \"eos\" or <EOS>, follows with probability 1). Prints each "
+          + "sequence with its log-likelihood and probability, best first; see examples/decoding/tree.json.",
       ""
     })
 public final class DecodeTreeCommand implements Runnable {

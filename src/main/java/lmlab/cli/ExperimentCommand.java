@@ -58,8 +58,12 @@ public final class ExperimentCommand implements Runnable {
   }
 
   @Command(name = "run", mixinStandardHelpOptions = true, sortOptions = false,
-      description = {"Runs a built-in experiment's sweep (resumable: completed runs are skipped), then",
-          "its report (lmlab experiment report) when this build has it. grok-all runs every one."})
+      description = {
+        "Runs a built-in experiment's sweep (resumable: completed runs are skipped), then its report (lmlab "
+            + "experiment report) when this build has it.",
+        "grok-all runs every one.",
+        ""
+      })
   static final class Run implements Callable<Integer> {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 

@@ -23,10 +23,10 @@ import picocli.CommandLine.Parameters;
     name = "report",
     mixinStandardHelpOptions = true,
     description = {
-      "Writes DIR/report/: report.md, report.html (self-contained: inline SVG and CSS),",
-      "figures/ (PNG at 2x and SVG), tables/ (Markdown, CSV, LaTeX) and metrics.csv, from the",
-      "runs of the sweep directory DIR that exist (unfinished runs are marked). Prints the",
-      "report directory.",
+      "Writes DIR/report/: report.md, report.html (self-contained: inline SVG and CSS), figures/ (PNG at "
+          + "2x and SVG), tables/ (Markdown, CSV, LaTeX) and metrics.csv, from the runs of the sweep "
+          + "directory DIR that exist (unfinished runs are marked).",
+      "Prints the report directory.",
       ""
     })
 public final class ExperimentReportCommand implements Callable<Integer> {

@@ -39,15 +39,15 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     sortOptions = false,
     description = {
-      "Fine-tune a base checkpoint on a task (spec lora.md). Without --lora-rank:",
-      "full fine-tuning (every parameter trains). With --lora-rank R: LoRA adapters on",
-      "--lora-targets, everything else frozen (no gradient, no optimizer state); with",
-      "--quantize as well, QLoRA: every Linear weight inside model.layers is quantised",
-      "once and held as codes + constants. Writes runs/<name>/ as lmlab train does;",
-      "checkpoints/latest and best hold the adapter only (a PEFT adapter directory",
-      "whose adapter_config.json names the base) plus the trainer's state.",
-      "Training defaults as lmlab train (the course starter's); the task must use the",
-      "base's vocabulary. --resume DIR continues a run exactly.",
+      "Fine-tune a base checkpoint on a task (spec lora.md).",
+      "Without --lora-rank: full fine-tuning (every parameter trains). With --lora-rank R: LoRA adapters "
+          + "on --lora-targets, everything else frozen (no gradient, no optimizer state); with --quantize as "
+          + "well, QLoRA: every Linear weight inside model.layers is quantised once and held as codes + "
+          + "constants. Writes runs/<name>/ as lmlab train does; checkpoints/latest and best hold the "
+          + "adapter only (a PEFT adapter directory whose adapter_config.json names the base) plus the "
+          + "trainer's state.",
+      "Training defaults as lmlab train (the course starter's); the task must use the base's vocabulary. "
+          + "--resume DIR continues a run exactly.",
       "Exit codes: 0 done, 1 error or non-finite loss, 2 usage, 130 interrupted.",
       ""
     })
@@ -56,8 +56,9 @@ public final class FinetuneCommand implements Callable<Integer> {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
-  @Option(names = "--model", paramLabel = "DIR", description = {"The base checkpoint directory (lmlab, quantised or Hugging Face),",
-      "or a training run's directory: its checkpoints/best, else checkpoints/latest."})
+  @Option(names = "--model", paramLabel = "DIR",
+      description = "The base checkpoint directory (lmlab, quantised or Hugging Face), or a training run's "
+          + "directory: its checkpoints/best, else checkpoints/latest.")
   Path base;
 
   // ---- adapters

@@ -27,8 +27,8 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     sortOptions = false,
     description = {
-      "Run a checkpoint on tokens and write its outputs to a safetensors file,",
-      "named as in the fixtures' io.safetensors:",
+      "Run a checkpoint on tokens and write its outputs to a safetensors file, named as in the fixtures' "
+          + "io.safetensors:",
       "  tokens, targets  I64 (B, S), as given",
       "  logits           (B, S, V)",
       "  loss             mean next-token cross-entropy over all B*S positions",
@@ -38,9 +38,9 @@ import picocli.CommandLine.Option;
       "  h_n, c_n         (L, B, d_h), final states of recurrent models",
       "  grad.<param>     d loss / d param for every parameter (--grads, needs targets)",
       "The model runs in eval mode (dropout off); a one-line summary goes to stderr.",
-      "Exit codes: 1 when the checkpoint or input file cannot be used (missing,",
-      "malformed, not matching the model, ids out of range); 2 for usage errors",
-      "(option syntax or combination, ids out of range in --tokens/--targets).",
+      "Exit codes: 1 when the checkpoint or input file cannot be used (missing, malformed, not matching "
+          + "the model, ids out of range); 2 for usage errors (option syntax or combination, ids out of "
+          + "range in --tokens/--targets).",
       ""
     })
 public final class ForwardCommand implements Runnable {

@@ -38,22 +38,25 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     sortOptions = false,
     description = {
-      "Generate tokens from a checkpoint (decoding.md). The model runs in eval mode and steps",
-      "its own layers (KV cache / recurrent state); several sequences advance in one batched step.",
-      "  greedy   argmax at every step (ties to the lower id)",
-      "  beam     beam search (course Algorithm 1), --beams B hypotheses in one batched step",
-      "  sample   temperature, then top-k, top-p, min-p; seeded (--seed), --samples N sequences",
-      "  exhaustive  every sequence of up to T tokens (refused when V^T > --max-sequences)",
-      "Output: --format text prints the prompt and the new text as it is generated (token ids",
-      "when the checkpoint has no tokenizer); --format json prints one object with each",
-      "sequence's token ids, text, per-token log-probabilities and log-likelihood (the model's",
-      "own log-softmax, before any sampling filter).",
-      "Generation stops at an end-of-sequence id (generation_config.json / config.json",
-      "eos_token_id, else the tokenizer's eos_token; --eos overrides) or after --max-new-tokens",
-      "(cut at the end of the context, max_position_embeddings). Hugging Face directories",
-      "(gpt2, llama, mistral, qwen2) load as they are; their generation_config.json defaults",
-      "(do_sample, temperature, top_k, top_p, min_p, repetition_penalty, max_new_tokens) apply to",
-      "every flag not given.",
+      "Generate tokens from a checkpoint (decoding.md).",
+      "The model runs in eval mode and steps its own layers (KV cache / recurrent state); several "
+          + "sequences advance in one batched step.",
+      "  greedy      argmax at every step (ties to the lower id)",
+      "  beam        beam search (course Algorithm 1), --beams B hypotheses in one",
+      "              batched step",
+      "  sample      temperature, then top-k, top-p, min-p; seeded (--seed),",
+      "              --samples N sequences",
+      "  exhaustive  every sequence of up to T tokens (refused when",
+      "              V^T > --max-sequences)",
+      "Output: --format text prints the prompt and the new text as it is generated (token ids when the "
+          + "checkpoint has no tokenizer); --format json prints one object with each sequence's token ids, "
+          + "text, per-token log-probabilities and log-likelihood (the model's own log-softmax, before any "
+          + "sampling filter).",
+      "Generation stops at an end-of-sequence id (generation_config.json / config.json eos_token_id, else "
+          + "the tokenizer's eos_token; --eos overrides) or after --max-new-tokens (cut at the end of the "
+          + "context, max_position_embeddings). Hugging Face directories (gpt2, llama, mistral, qwen2) load "
+          + "as they are; their generation_config.json defaults (do_sample, temperature, top_k, top_p, "
+          + "min_p, repetition_penalty, max_new_tokens) apply to every flag not given.",
       ""
     })
 public final class GenerateCommand implements Runnable {
@@ -62,8 +65,8 @@ public final class GenerateCommand implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   @Option(names = "--model", required = true, paramLabel = "DIR",
-      description = {"Checkpoint directory (config.json, model.safetensors and, for --prompt, a tokenizer),",
-          "or a run directory: its checkpoints/best, else checkpoints/latest."})
+      description = "Checkpoint directory (config.json, model.safetensors and, for --prompt, a tokenizer), "
+          + "or a run directory: its checkpoints/best, else checkpoints/latest.")
   Path model;
 
   @Option(names = "--adapter", paramLabel = "DIR", description = "A PEFT LoRA adapter directory applied to the model, or a LoRA fine-tuning run (its best adapter, else its latest).")

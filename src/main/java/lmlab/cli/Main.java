@@ -64,6 +64,7 @@ public final class Main implements Runnable {
   /** Builds the command line with lmlab's error handling: one clear line, usage hint, exit 2. */
   public static CommandLine commandLine() {
     CommandLine cl = new CommandLine(new Main());
+    helpWidth(cl, System.getenv("COLUMNS"));
     cl.setParameterExceptionHandler((ex, args) -> {
       CommandLine c = ex.getCommandLine();
       PrintWriter err = c.getErr();
@@ -80,6 +81,26 @@ public final class Main implements Runnable {
     });
     return cl;
   }
+
+  /**
+   * The help fills the terminal: the descriptions are paragraphs, which picocli wraps at the usage
+   * width, and their preformatted lines fit in 80 columns. With usageHelpAutoWidth picocli asks the
+   * terminal for its width (one stty process, only when it prints help to a terminal), so a narrow
+   * one gets the options' columns wrapped to fit and a wide one fewer lines; help going to a file or
+   * a pipe, and the tests, stay at 80. COLUMNS, when set, says the width instead, as POSIX has it for
+   * every program (at least picocli's minimum, 55); -Dpicocli.usage.width still overrides both.
+   */
+  static void helpWidth(CommandLine cl, String columns) {
+    if (columns != null && columns.matches("[1-9][0-9]{0,3}")) {
+      cl.setUsageHelpAutoWidth(false);
+      cl.setUsageHelpWidth(Math.max(MINIMUM_HELP_WIDTH, Integer.parseInt(columns)));
+    } else {
+      cl.setUsageHelpAutoWidth(true);
+    }
+  }
+
+  /** picocli's smallest usage width (UsageMessageSpec.MINIMUM_USAGE_WIDTH, not public). */
+  static final int MINIMUM_HELP_WIDTH = 55;
 
   public static void main(String[] args) {
     System.exit(commandLine().execute(args));

@@ -20,8 +20,8 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     sortOptions = false,
     description = {
-      "Merge a LoRA adapter into its base: writes a plain checkpoint (config.json +",
-      "model.safetensors, float32) whose adapted Linear weights are W + s·B·A.",
+      "Merge a LoRA adapter into its base: writes a plain checkpoint (config.json + model.safetensors, "
+          + "float32) whose adapted Linear weights are W + s·B·A.",
       "Exit codes: 1 when the base or the adapter cannot be used, 2 for usage errors.",
       ""
     })

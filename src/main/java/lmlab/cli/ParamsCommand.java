@@ -42,12 +42,12 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     sortOptions = false,
     description = {
-      "Parameter counts by module: every module with its own parameters and the",
-      "total of its subtree, indented by depth, then the totals with and without",
-      "the embeddings (token embeddings and learned positions; a tied head counts",
-      "once). With --model only config.json is read; the model is built with zero",
-      "weights when it has at most 150M parameters, larger ones (and every --config",
-      "FILE) are counted by the analyser's closed forms without building anything.",
+      "Parameter counts by module: every module with its own parameters and the total of its subtree, "
+          + "indented by depth, then the totals with and without the embeddings (token embeddings and "
+          + "learned positions; a tied head counts once).",
+      "With --model only config.json is read; the model is built with zero weights when it has at most "
+          + "150M parameters, larger ones (and every --config FILE) are counted by the analyser's closed "
+          + "forms without building anything.",
       "Keys of a Hugging Face config.json that change nothing are listed as ignored.",
       ""
     })

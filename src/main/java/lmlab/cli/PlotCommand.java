@@ -56,10 +56,10 @@ public final class PlotCommand implements Runnable {
       mixinStandardHelpOptions = true,
       sortOptions = false,
       description = {
-        "Training curves vs step: the mean over seeds with a ±1 std band (at most four",
-        "series per panel). One configuration: train blue, validation red; several:",
-        "one colour per configuration, train solid, validation dashed. Writes",
-        "OUT/curves.png (2x) and OUT/curves.svg and prints their paths and the caption.",
+        "Training curves vs step: the mean over seeds with a ±1 std band (at most four series per panel).",
+        "One configuration: train blue, validation red; several: one colour per configuration, train solid, "
+            + "validation dashed. Writes OUT/curves.png (2x) and OUT/curves.svg and prints their paths and the "
+            + "caption.",
         ""
       })
   static final class Curves implements Runnable {
@@ -97,9 +97,9 @@ public final class PlotCommand implements Runnable {
       mixinStandardHelpOptions = true,
       sortOptions = false,
       description = {
-        "Run metrics vs a numeric setting: a 2 x 5 grid (L_train, L_val, A_train, A_val,",
-        "dt(L); t_f of each, dt(A)), mean over seeds with ±1 std error bars, one line per",
-        "value of --group. Writes OUT/metrics-vs-KEY.png and .svg.",
+        "Run metrics vs a numeric setting: a 2 x 5 grid (L_train, L_val, A_train, A_val, dt(L); t_f of each, "
+            + "dt(A)), mean over seeds with ±1 std error bars, one line per value of --group.",
+        "Writes OUT/metrics-vs-KEY.png and .svg.",
         ""
       })
   static final class Metrics implements Runnable {

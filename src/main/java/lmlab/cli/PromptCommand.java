@@ -116,10 +116,11 @@ public final class PromptCommand implements Runnable {
       mixinStandardHelpOptions = true,
       sortOptions = false,
       description = {
-        "GSM8K in context (prompting.md): P random test questions per prompt, zero-shot and with",
-        "demonstrations, structured answers parsed, validated and scored, R seeded repeats.",
+        "GSM8K in context (prompting.md): P random test questions per prompt, zero-shot and with "
+            + "demonstrations, structured answers parsed, validated and scored, R seeded repeats.",
         "Writes config.json, requests.jsonl (as it goes) and report.md/csv/json.",
-        "Exit 0 when every request succeeded, 2 when some failed (reports still written), 1 for bad input."
+        "Exit 0 when every request succeeded, 2 when some failed (reports still written), 1 for bad input.",
+        ""
       })
   static final class Gsm8k implements Callable<Integer> {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -189,9 +190,11 @@ public final class PromptCommand implements Runnable {
       mixinStandardHelpOptions = true,
       sortOptions = false,
       description = {
-        "One prompt, R times to each endpoint; a reply is correct when its flexible-extract value equals",
-        "--expect-number or it matches --expect-regex. The verdict says whether one endpoint is always right",
-        "and the other never. Exit 0 when every request succeeded, 2 otherwise, 1 for bad input."
+        "One prompt, R times to each endpoint; a reply is correct when its flexible-extract value equals "
+            + "--expect-number or it matches --expect-regex.",
+        "The verdict says whether one endpoint is always right and the other never. Exit 0 when every "
+            + "request succeeded, 2 otherwise, 1 for bad input.",
+        ""
       })
   static final class Contrast implements Callable<Integer> {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;

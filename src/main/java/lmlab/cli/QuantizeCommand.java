@@ -25,13 +25,13 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     sortOptions = false,
     description = {
-      "Quantise every Linear weight inside model.layers of a checkpoint (embeddings,",
-      "lm_head, norms and biases stay float32) and write a quantised checkpoint that",
-      "lmlab forward/generate/finetune load as is. Prints one line per tensor: its",
-      "bytes as stored (codes + constants), the float32 bytes, and the max and mean",
-      "absolute error |W - dequant(W~)|; then the model's weight bytes before and after.",
-      "Methods: nf4, nf4-dq (double quantisation), int8 / intM / blockwise-mM (absmax",
-      "int-M per block of --block-size), absmax-mM (the course's, one scale per tensor).",
+      "Quantise every Linear weight inside model.layers of a checkpoint (embeddings, lm_head, norms and "
+          + "biases stay float32) and write a quantised checkpoint that lmlab forward/generate/finetune load "
+          + "as is.",
+      "Prints one line per tensor: its bytes as stored (codes + constants), the float32 bytes, and the max "
+          + "and mean absolute error |W - dequant(W~)|; then the model's weight bytes before and after.",
+      "Methods: nf4, nf4-dq (double quantisation), int8 / intM / blockwise-mM (absmax int-M per block of "
+          + "--block-size), absmax-mM (the course's, one scale per tensor).",
       "Exit codes: 1 when the checkpoint cannot be used, 2 for usage errors.",
       ""
     })

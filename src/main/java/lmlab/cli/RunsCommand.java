@@ -47,13 +47,12 @@ public final class RunsCommand implements Runnable {
       mixinStandardHelpOptions = true,
       sortOptions = false,
       description = {
-        "The run-metric table of arithmetic.md for runs grouped by their config:",
-        "L_train, L_val (minimum loss), A_train, A_val (maximum accuracy), t_f of each",
-        "(the first evaluated step reaching it), dt(L) = t_f(L_val) - t_f(L_train) and",
-        "dt(A) = t_f(A_val) - t_f(A_train), as mean ± std (population, divide by n)",
-        "across the runs of a group, with the number of runs. With both orders, one",
-        "table per order follows. Runs that differ only in their seeds form a group",
-        "unless --group-by says otherwise.",
+        "The run-metric table of arithmetic.md for runs grouped by their config: L_train, L_val (minimum "
+            + "loss), A_train, A_val (maximum accuracy), t_f of each (the first evaluated step reaching it), "
+            + "dt(L) = t_f(L_val) - t_f(L_train) and dt(A) = t_f(A_val) - t_f(A_train), as mean ± std "
+            + "(population, divide by n) across the runs of a group, with the number of runs.",
+        "With both orders, one table per order follows. Runs that differ only in their seeds form a group "
+            + "unless --group-by says otherwise.",
         ""
       })
   static final class Summarize implements Runnable {

@@ -25,8 +25,8 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     sortOptions = false,
     description = {
-      "Sample characters from a text-task checkpoint (a run directory or a checkpoint with",
-      "vocab.json); prints the prompt, then each character as it is generated.",
+      "Sample characters from a text-task checkpoint (a run directory or a checkpoint with vocab.json); "
+          + "prints the prompt, then each character as it is generated.",
       ""
     })
 public final class SampleCommand implements Callable<Integer> {

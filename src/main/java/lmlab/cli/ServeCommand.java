@@ -18,9 +18,13 @@ import picocli.CommandLine.Option;
 @Command(
     name = "serve",
     mixinStandardHelpOptions = true,
-    description = {"Serve a checkpoint over an OpenAI-compatible HTTP API (serving.md): /v1/models,",
-        "/v1/completions, /v1/chat/completions (SSE streaming, stop strings, seeds, logprobs, response_format",
-        "json_object/json_schema by constrained decoding), /health. --parallel requests decode together."})
+    description = {
+      "Serve a checkpoint over an OpenAI-compatible HTTP API (serving.md): /v1/models, /v1/completions, "
+          + "/v1/chat/completions (SSE streaming, stop strings, seeds, logprobs, response_format "
+          + "json_object/json_schema by constrained decoding), /health.",
+      "--parallel requests decode together.",
+      ""
+    })
 public final class ServeCommand implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 

@@ -130,10 +130,13 @@ public final class SweepCommand implements Runnable {
   // ------------------------------------------------------------------ run
 
   @Command(name = "run", mixinStandardHelpOptions = true, sortOptions = false,
-      description = {"Trains the runs of a sweep that are not completed: pending runs start, interrupted",
-          "runs resume from their checkpoints, completed and failed runs are skipped. Running",
-          "it again resumes. Ctrl-C / SIGTERM checkpoint every run in progress (exit 130).",
-          "Runs go to runs/<name>[-<scale>]/<run id>/, the expanded runs to sweep.json."})
+      description = {
+        "Trains the runs of a sweep that are not completed: pending runs start, interrupted runs resume from "
+            + "their checkpoints, completed and failed runs are skipped.",
+        "Running it again resumes. Ctrl-C / SIGTERM checkpoint every run in progress (exit 130).",
+        "Runs go to runs/<name>[-<scale>]/<run id>/, the expanded runs to sweep.json.",
+        ""
+      })
   static final class Run implements Callable<Integer> {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -167,7 +170,7 @@ public final class SweepCommand implements Runnable {
     @Option(names = "--mem", paramLabel = "MB", defaultValue = "0", description = "Slurm memory per run in MB (default: Slurm's).")
     int mem;
 
-    @Option(names = "--max-parallel", paramLabel = "K", defaultValue = "0", description = "At most K array tasks at once (the %K throttle).")
+    @Option(names = "--max-parallel", paramLabel = "K", defaultValue = "0", description = "At most K array tasks at once (the %%K throttle).")
     int maxParallel;
 
     @Option(names = "--sbatch-arg", paramLabel = "ARG", description = "An extra #SBATCH line (repeatable), e.g. --sbatch-arg=--qos=low.")
@@ -377,8 +380,11 @@ public final class SweepCommand implements Runnable {
   // ------------------------------------------------------------------ run-one
 
   @Command(name = "run-one", mixinStandardHelpOptions = true,
-      description = {"Trains (or resumes) one run of a sweep directory in this process: what the executors",
-          "start per run. Exit: 0 completed, 1 failed, 3 locked by another process, 130 interrupted."})
+      description = {
+        "Trains (or resumes) one run of a sweep directory in this process: what the executors start per run.",
+        "Exit: 0 completed, 1 failed, 3 locked by another process, 130 interrupted.",
+        ""
+      })
   static final class RunOne implements Callable<Integer> {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 

@@ -24,14 +24,14 @@ import picocli.CommandLine.Parameters;
     mixinStandardHelpOptions = true,
     sortOptions = false,
     description = {
-      "Encode TEXT (or standard input, any bytes, with '-') with the tokenizer of a model",
-      "or tokenizer directory and print its tokens: one 'id<TAB>piece' line each (text), or",
-      "  {\"tokenizer\":..,\"count\":..,\"ids\":[..],\"pieces\":[..]}  (--format json).",
+      "Encode TEXT (or standard input, any bytes, with '-') with the tokenizer of a model or tokenizer "
+          + "directory and print its tokens: one 'id<TAB>piece' line each (text), or (--format json):",
+      "  {\"tokenizer\":..,\"count\":..,\"ids\":[..],\"pieces\":[..]}",
       "Pieces are the vocabulary's strings (byte-level symbols: 'Ġworld' is ' world').",
       "Special tokens written in the text (<|im_end|>) are matched unless --special-tokens text.",
       "With --decode the arguments are ids and the decoded text is printed.",
-      "The tokenizer used goes to stderr. Exit 1 when the directory holds no usable",
-      "tokenizer (the message names the file and entry), 2 for usage errors.",
+      "The tokenizer used goes to stderr. Exit 1 when the directory holds no usable tokenizer (the message "
+          + "names the file and entry), 2 for usage errors.",
       ""
     })
 public final class TokenizeCommand implements Runnable {

@@ -35,21 +35,20 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     sortOptions = false,
     description = {
-      "Train a model on a task (--task; default arith, the grokking lab's modular",
-      "arithmetic); writes runs/<name>/:",
+      "Train a model on a task (--task; default arith, the grokking lab's modular arithmetic); writes "
+          + "runs/<name>/:",
       "  config.json       the full run config (model, task, train settings)",
       "  metrics.jsonl     one evaluation per line: step, train/val loss and",
       "                    accuracy, param_norm, lr, elapsed_s",
       "  summary.json      final metrics, wall time, steps/s, L/A extrema, t_f",
       "  checkpoints/latest/  model, optimizer state, step, RNG states (atomic)",
       "  checkpoints/best/    the model at the best value of the task's metric",
-      "No arguments: the course starter's run: gpt on p = 31 addition, AdamW lr",
-      "1e-3, weight decay 1.0, batch 512 as shuffled epochs, clipping at 1.0,",
-      "T = 10^4 + 1 steps (0 .. 10^4: 10^4 updates), r_train 0.5, seed 0,",
-      "evaluation at steps 0 .. 100 and every 100 after. Settings: defaults, then --config,",
-      "then flags. Ctrl-C / SIGTERM save a checkpoint after the current step;",
-      "--resume DIR continues the run exactly. Progress goes to stderr, the",
-      "run directory to stdout.",
+      "No arguments: the course starter's run: gpt on p = 31 addition, AdamW lr 1e-3, weight decay 1.0, "
+          + "batch 512 as shuffled epochs, clipping at 1.0, T = 10^4 + 1 steps (0 .. 10^4: 10^4 updates), "
+          + "r_train 0.5, seed 0, evaluation at steps 0 .. 100 and every 100 after. Settings: defaults, then "
+          + "--config, then flags.",
+      "Ctrl-C / SIGTERM save a checkpoint after the current step; --resume DIR continues the run exactly. "
+          + "Progress goes to stderr, the run directory to stdout.",
       "Exit codes: 0 done, 1 error or non-finite loss, 2 usage, 130 interrupted.",
       ""
     })

@@ -61,4 +61,23 @@ class MainTest {
     assertThat(notNumber.err()).contains("--threads").contains("two");
     assertThat(Parallel.threads()).isEqualTo(before);
   }
+
+  @Test
+  void helpTakesItsWidthFromColumnsElseFromTheTerminal() {
+    CommandLine cl = Main.commandLine();
+    CommandLine benchServe = cl.getSubcommands().get("bench").getSubcommands().get("serve");
+    Main.helpWidth(cl, "132");
+    assertThat(cl.getUsageHelpWidth()).isEqualTo(132);
+    assertThat(benchServe.getUsageHelpWidth()).isEqualTo(132);
+    assertThat(benchServe.isUsageHelpAutoWidth()).isFalse();
+    int widest = benchServe.getUsageMessage(CommandLine.Help.Ansi.OFF).lines().mapToInt(String::length).max().orElse(0);
+    assertThat(widest).isGreaterThan(100).isLessThanOrEqualTo(132);
+    Main.helpWidth(cl, "40");
+    assertThat(benchServe.getUsageHelpWidth()).isEqualTo(Main.MINIMUM_HELP_WIDTH);
+    for (String unset : new String[] {null, "", "wide", "0"}) {
+      Main.helpWidth(cl, unset);
+      assertThat(cl.isUsageHelpAutoWidth()).isTrue();
+      assertThat(benchServe.isUsageHelpAutoWidth()).isTrue();
+    }
+  }
 }
