@@ -56,8 +56,10 @@ import picocli.CommandLine.Option;
       "*_cpu_us_per_token: the process's CPU time (server and client, every thread) per generated token.",
       "*_step_us: the server's decoding thread per step in the timed runs (microseconds): join (prompts of "
           + "joining requests), step (the batched model step), sample, hand (tokens to the requests' sinks: "
-          + "text, event, write), other, wait (no request); with steps, rows_per_step, joins and busy_share "
-          + "(busy time / wall time).",
+          + "text, event, write; for steps of two rows or more the wait, after the step, for the pool's worker "
+          + "handing them while it ran), other, wait (no request); with steps, rows_per_step, joins, busy_share "
+          + "(busy time / wall time) and hand_aside (the worker's time handing tokens while steps ran, not "
+          + "the decoding thread's).",
       "single_seconds: one stream's time, from its request (its connection open) to its [DONE], the mean "
           + "of the P sequential streams; batch_seconds: from the P concurrent requests (every connection "
           + "open) to the last [DONE]; batch_setup_seconds: starting the P client threads and connecting, "
@@ -218,6 +220,7 @@ public final class BenchServeCommand implements Runnable {
     o.put("steps", t.steps()).put("rows_per_step", Math.round(100.0 * t.rows() / n) / 100.0).put("joins", t.joins());
     o.put("join", us(t.joinNs(), n)).put("step", us(t.stepNs(), n)).put("sample", us(t.sampleNs(), n));
     o.put("hand", us(t.handNs(), n)).put("other", us(t.otherNs(), n)).put("wait", us(t.waitNs(), n));
+    o.put("hand_aside", us(t.asideNs(), n));
     o.put("busy_share", Math.round(1000.0 * t.busyNs() / 1e9 / wallSeconds) / 1000.0);
     return o;
   }

@@ -194,6 +194,7 @@ final class BatchScheduler implements AutoCloseable {
         prune();
         if (active.size() < ASIDE_MIN_ROWS) {
           handOut(toHand);
+          toHand.clear();
           if (active.isEmpty()) {
             account(t1, 0, 0);
             continue;
@@ -202,8 +203,8 @@ final class BatchScheduler implements AutoCloseable {
           Hand h = new Hand(toHand);
           hand = h;
           handAside = Parallel.aside(h::run); // the tokens go out while the rows step on
+          toHand.clear();
         }
-        toHand.clear();
         int[] tokens = new int[active.size()];
         for (int r = 0; r < tokens.length; r++) tokens[r] = active.get(r).last;
         long t2 = System.nanoTime();
@@ -215,6 +216,7 @@ final class BatchScheduler implements AutoCloseable {
           hand = null;
           h.finish(handAside);
           handNs += System.nanoTime() - t3;
+          asideNs += h.workerNs;
         }
         for (int r = 0; r < tokens.length; r++) sample(active.get(r), logits, r * vocab, toHand);
         account(t1, t3 - t2, tokens.length);
@@ -252,7 +254,7 @@ final class BatchScheduler implements AutoCloseable {
   }
 
   /** Per-iteration accumulators of the decoding thread (phases timed inside admit, sample and handOut). */
-  private long joinNs, sampleNs, handNs, joins;
+  private long joinNs, sampleNs, handNs, joins, asideNs;
 
   /** Adds one loop iteration (from t1, the end of its wait) to the totals. */
   private void account(long t1, long stepNs, int rows) {
@@ -266,8 +268,9 @@ final class BatchScheduler implements AutoCloseable {
       time[StepTimes.STEPS] += rows > 0 ? 1 : 0;
       time[StepTimes.ROWS] += rows;
       time[StepTimes.JOINS] += joins;
+      time[StepTimes.ASIDE] += asideNs;
     }
-    joinNs = sampleNs = handNs = joins = 0;
+    joinNs = sampleNs = handNs = joins = asideNs = 0;
   }
 
   /** Steps the request's prompt, adds it as the last row, and samples its first token (into toHand). */
@@ -351,8 +354,12 @@ final class BatchScheduler implements AutoCloseable {
       this.jobs = jobs.toArray(new Job[0]);
     }
 
+    /** The worker's time handing (read after {@link #finish}). */
+    long workerNs;
+
     /** Hands jobs nobody has taken yet. */
     void run() {
+      long t0 = System.nanoTime();
       for (int i; (i = next.getAndIncrement()) < jobs.length; ) {
         try {
           handOne(jobs[i]);
@@ -360,6 +367,7 @@ final class BatchScheduler implements AutoCloseable {
           handed.incrementAndGet();
         }
       }
+      if (Parallel.inWorker()) workerNs = System.nanoTime() - t0;
     }
 
     /** Hands what is left, then waits for the job the worker may still be writing, then for the worker's task. */
