@@ -321,7 +321,7 @@ final class ApiHandler extends Handler.Abstract {
     boolean[] timedOut = {false};
     Generator.Request g = new Generator.Request(req.prompt(), req.sampling(), req.maxTokens(),
         req.logprobs() ? Math.max(req.topLogprobs(), 0) : 0, constraint);
-    // called in the decoding thread: text assembly and a write that does not block
+    // called by the decoder (its thread or a pool worker), one call at a time: text assembly and a write that does not block
     model.generate(g, new Generator.TokenSink() {
       @Override
       public boolean accept(Generator.Token token) {
@@ -394,7 +394,7 @@ final class ApiHandler extends Handler.Abstract {
 
   /** Where generated text goes: a JSON body at the end, or server-sent events as it comes. */
   interface Responder {
-    /** One token's text increment (called in the decoding thread: must not block). */
+    /** One token's text increment (called by the decoder's threads, one call at a time: must not block). */
     void token(Generator.Token token, String textIncrement, Generator model) throws IOException;
 
     void text(String textIncrement) throws IOException;
@@ -494,7 +494,7 @@ final class ApiHandler extends Handler.Abstract {
 
   /**
    * Server-sent events: role chunk, one chunk per text increment, the finish chunk, usage, [DONE].
-   * Token events are written from the decoding thread without blocking: a write starts at once
+   * Token events are written from the decoder's threads without blocking: a write starts at once
    * when none is in flight, else the event waits in {@code pending} and goes out with the others
    * waiting when the write in flight completes (one write, one wake-up of the client). A failed
    * write means the client is gone: {@code onFailure} runs, and later events are refused.

@@ -49,8 +49,9 @@ public interface Generator {
   /**
    * Generates for one request until {@code sink} returns false or reports itself cancelled, an
    * end-of-sequence token was passed to it, or {@code maxTokens} tokens were passed; returns once
-   * the sink will not be called again. The sink may be called in another thread (a batching
-   * implementation calls every request's sink in its decoding thread), so it must not block.
+   * the sink will not be called again. The sink may be called in another thread, one call at a
+   * time (a batching implementation calls the sinks from its decoding thread, or from a pool
+   * worker while the next step runs), so it must not block.
    * With a constraint, tokens it does not allow get logit −∞ before temperature and sampling, and
    * each sampled token is given to {@link JsonConstraint#accept} before the sink sees it, and
    * generation ends once {@link JsonConstraint#finished} (the constraint belongs to the generator
