@@ -141,7 +141,7 @@ public final class Parallel {
    * again. The caller must {@link Aside#await} the task before it touches what the task touches.
    * A task nobody has started by then runs in {@code await}, on the caller: a worker the operating
    * system has preempted never holds it up. With one thread, inside a part, or while another
-   * task is aside, the task runs here, before this returns. The decoding thread of {@code lmlab
+   * task waits for a worker, the task runs here, before this returns. The decoding thread of {@code lmlab
    * serve} hands a step's tokens to the clients this way while the next step runs.
    */
   public static Aside aside(Runnable task) {
@@ -172,12 +172,12 @@ public final class Parallel {
     private boolean runIfUnclaimed() {
       Runnable r = task.getAndSet(null);
       if (r == null) return false;
+      pool.aside.compareAndSet(this, null); // claimed: no worker looks at it again
       try {
         r.run();
       } catch (Throwable t) {
         failure = t;
       } finally {
-        pool.aside.compareAndSet(this, null);
         done = true;
         if (Thread.currentThread() != caller) LockSupport.unpark(caller);
       }

@@ -95,20 +95,33 @@ class ParallelTest {
       assertThat(ranOn[0]).as("with one thread the task runs before aside returns").isSameAs(Thread.currentThread());
       a.await();
       Parallel.setThreads(2);
-      // a second task while one is aside runs on the caller, before aside returns
+      // while the worker holds a task, a second one waits, and await runs it on the caller
+      java.util.concurrent.CountDownLatch started = new java.util.concurrent.CountDownLatch(1);
       java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
       Parallel.Aside first = Parallel.aside(() -> {
+        started.countDown();
         try {
           release.await();
         } catch (InterruptedException e) {
           throw new IllegalStateException(e);
         }
       });
-      Parallel.Aside second = Parallel.aside(() -> ranOn[0] = null);
+      try {
+        assertThat(started.await(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+      } catch (InterruptedException e) {
+        throw new IllegalStateException(e);
+      }
+      Parallel.Aside second = Parallel.aside(() -> ranOn[0] = Thread.currentThread());
+      ranOn[0] = null;
+      second.await(); // the only worker is busy with the first task
+      assertThat(ranOn[0]).isSameAs(Thread.currentThread());
+      // a third, while a task waits for a worker: runs before aside returns
+      Parallel.Aside waiting = Parallel.aside(() -> { });
+      Parallel.Aside third = Parallel.aside(() -> ranOn[0] = null);
       assertThat(ranOn[0]).isNull();
       release.countDown();
       first.await();
-      second.await();
+      waiting.await();
       Parallel.Aside failing = Parallel.aside(() -> {
         throw new IllegalArgumentException("task failed");
       });
