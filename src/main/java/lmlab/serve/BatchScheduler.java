@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.logging.Level;
 import lmlab.decode.ContinuousBatch;
@@ -200,9 +201,7 @@ final class BatchScheduler implements AutoCloseable {
             continue;
           }
         } else {
-          Hand h = new Hand(toHand);
-          hand = h;
-          handAside = Parallel.aside(h::run); // the tokens go out while the rows step on
+          hand = new Hand(toHand); // the tokens go out while the rows step on
           toHand.clear();
         }
         int[] tokens = new int[active.size()];
@@ -214,7 +213,7 @@ final class BatchScheduler implements AutoCloseable {
         if (hand != null) {
           Hand h = hand;
           hand = null;
-          h.finish(handAside);
+          h.finish();
           handNs += System.nanoTime() - t3;
           asideNs += h.workerNs;
         }
@@ -226,7 +225,7 @@ final class BatchScheduler implements AutoCloseable {
         ApiHandler.LOG.log(Level.SEVERE, "decoding failed", e);
         if (hand != null) { // nothing else may end a request while its token is being handed
           try {
-            hand.finish(handAside);
+            hand.finish();
           } catch (RuntimeException ignored) {
             // the requests below end with e
           }
@@ -243,7 +242,7 @@ final class BatchScheduler implements AutoCloseable {
     IllegalStateException shut = new IllegalStateException("the decoder is shut down");
     if (hand != null) {
       try {
-        hand.finish(handAside);
+        hand.finish();
       } catch (RuntimeException ignored) {
         // they end below
       }
@@ -314,9 +313,6 @@ final class BatchScheduler implements AutoCloseable {
     }
   }
 
-  /** The Aside running the current {@link Hand} on the pool's worker (decoding thread only). */
-  private Parallel.Aside handAside;
-
   /** Gives each job its pending token on this thread, between steps. */
   private void handOut(List<Job> jobs) {
     long t0 = System.nanoTime();
@@ -347,38 +343,27 @@ final class BatchScheduler implements AutoCloseable {
    */
   private static final class Hand {
     private final Job[] jobs;
-    private final java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
-    private final java.util.concurrent.atomic.AtomicInteger handed = new java.util.concurrent.atomic.AtomicInteger();
-
-    Hand(List<Job> jobs) {
-      this.jobs = jobs.toArray(new Job[0]);
-    }
-
+    private final AtomicInteger next = new AtomicInteger();
+    private final Parallel.Aside aside;
     /** The worker's time handing (read after {@link #finish}). */
     long workerNs;
 
+    /** Starts handing jobs' pending tokens on the pool's worker. */
+    Hand(List<Job> jobs) {
+      this.jobs = jobs.toArray(new Job[0]);
+      this.aside = Parallel.aside(this::run);
+    }
+
     /** Hands jobs nobody has taken yet. */
-    void run() {
+    private void run() {
       long t0 = System.nanoTime();
-      for (int i; (i = next.getAndIncrement()) < jobs.length; ) {
-        try {
-          handOne(jobs[i]);
-        } finally {
-          handed.incrementAndGet();
-        }
-      }
+      for (int i; (i = next.getAndIncrement()) < jobs.length; ) handOne(jobs[i]);
       if (Parallel.inWorker()) workerNs = System.nanoTime() - t0;
     }
 
-    /** Hands what is left, then waits for the job the worker may still be writing, then for the worker's task. */
-    void finish(Parallel.Aside aside) {
+    /** Hands what is left here, then waits for the worker's task: it returns once the job it took last is handed. */
+    void finish() {
       run();
-      long start = System.nanoTime();
-      while (handed.get() < jobs.length) {
-        // after a while yield: the worker may be queued behind this thread
-        if (System.nanoTime() - start < 20_000) Thread.onSpinWait();
-        else Thread.yield();
-      }
       aside.await();
     }
   }
