@@ -188,18 +188,25 @@ public final class Parallel {
     public void await() {
       if (!runIfUnclaimed()) {
         long start = System.nanoTime();
-        while (!done) {
-          long waited = System.nanoTime() - start;
-          if (waited < YIELD_NANOS) Thread.onSpinWait();
-          else if (waited < SPIN_NANOS) Thread.yield();
-          else LockSupport.park(this); // unparked by the worker when it is done (spurious returns loop)
-        }
+        while (!done) pause(start, this); // unparked by the worker when it is done
       }
       Throwable f = failure;
       if (f instanceof RuntimeException re) throw re;
       if (f instanceof Error e) throw e;
       if (f != null) throw new RuntimeException(f);
     }
+  }
+
+  /**
+   * One look of a thread waiting since start (System.nanoTime): a pause while the wait is short,
+   * then a yield of the core, then a park on blocker (whoever ends the wait unparks the thread;
+   * the caller loops, so a spurious return only looks again).
+   */
+  private static void pause(long start, Object blocker) {
+    long waited = System.nanoTime() - start;
+    if (waited < YIELD_NANOS) Thread.onSpinWait();
+    else if (waited < SPIN_NANOS) Thread.yield();
+    else LockSupport.park(blocker);
   }
 
   /** One parallel call: its own counters, so a late worker can never touch the next job. */
@@ -275,12 +282,7 @@ public final class Parallel {
           IN_WORKER.set(false);
         }
         long start = System.nanoTime();
-        while (j.donePart.get() < parts) {
-          long waited = System.nanoTime() - start;
-          if (waited < YIELD_NANOS) Thread.onSpinWait();
-          else if (waited < SPIN_NANOS) Thread.yield();
-          else LockSupport.park(j); // unparked by the last part (spurious returns loop)
-        }
+        while (j.donePart.get() < parts) pause(start, j); // unparked by the last part
         job = null; // drop the captured arrays
         Throwable f = j.failure;
         if (f instanceof RuntimeException re) throw re;
@@ -296,12 +298,7 @@ public final class Parallel {
         long start = System.nanoTime();
         Job j;
         Aside a = null;
-        while ((j = job) == seen && (a = aside.get()) == null && !stopped) {
-          long waited = System.nanoTime() - start;
-          if (waited < YIELD_NANOS) Thread.onSpinWait();
-          else if (waited < SPIN_NANOS) Thread.yield();
-          else LockSupport.park(this);
-        }
+        while ((j = job) == seen && (a = aside.get()) == null && !stopped) pause(start, this);
         if (stopped) return;
         if (a != null) { // then the caller's job, if one is still open
           a.runIfUnclaimed();
