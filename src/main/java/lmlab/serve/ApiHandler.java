@@ -512,6 +512,8 @@ final class ApiHandler extends Handler.Abstract {
     private boolean writing;
     private Throwable failure;
     private final Callback written = Callback.from(Invocable.InvocationType.NON_BLOCKING, this::next, this::writeFailed);
+    /** This stream's text event without logprobs ({@link TextEvent}). */
+    private final TextEvent textEvent;
 
     StreamResponder(Response response, String id, boolean chat, ParsedRequest req, long created, String modelName,
         List<String> ignored, Runnable onFailure) throws IOException {
@@ -534,6 +536,11 @@ final class ApiHandler extends Handler.Abstract {
         ch.putNull("finish_reason");
         send("data: " + r + "\n\n");
       }
+      this.textEvent = TextEvent.of(t -> "data: " + textChunk(t) + "\n\n");
+    }
+
+    private String textEvent(String inc) {
+      return textEvent.with(inc);
     }
 
     private ObjectNode chunk() {
@@ -623,6 +630,10 @@ final class ApiHandler extends Handler.Abstract {
     public void token(Generator.Token t, String inc, Generator model) throws IOException {
       if (inc.isEmpty() && !req.logprobs()) return;
       if (inc.isEmpty() && model.isEndOfSequence(t.id())) return;
+      if (!req.logprobs()) {
+        send(textEvent(inc));
+        return;
+      }
       ObjectNode c = textChunk(inc);
       if (req.logprobs() && !model.isEndOfSequence(t.id())) {
         ObjectNode ch = (ObjectNode) c.get("choices").get(0);
@@ -633,7 +644,7 @@ final class ApiHandler extends Handler.Abstract {
 
     @Override
     public void text(String inc) throws IOException {
-      send("data: " + textChunk(inc) + "\n\n");
+      send(textEvent(inc));
     }
 
     /** The finish chunk, usage and [DONE] in the response's last write, once the events before them are written. */
