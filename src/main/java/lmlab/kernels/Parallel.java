@@ -1,6 +1,7 @@
 package lmlab.kernels;
 
-import java.util.concurrent.atomic.AtomicInteger;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 
@@ -209,14 +210,33 @@ public final class Parallel {
     else LockSupport.park(blocker);
   }
 
-  /** One parallel call: its own counters, so a late worker can never touch the next job. */
+  /**
+   * One parallel call: its own counters, so a late worker can never touch the next job. The
+   * counters are fields of the job (not objects of their own), so a worker that reads the job
+   * has them in the same cache line: each line moving between the two cores costs about as much as
+   * a small part's work.
+   */
   private static final class Job {
-    final Range body;
+    private static final VarHandle NEXT_PART;
+    private static final VarHandle DONE_PART;
+
+    static {
+      try {
+        MethodHandles.Lookup l = MethodHandles.lookup();
+        NEXT_PART = l.findVarHandle(Job.class, "nextPart", int.class);
+        DONE_PART = l.findVarHandle(Job.class, "donePart", int.class);
+      } catch (ReflectiveOperationException e) {
+        throw new ExceptionInInitializerError(e);
+      }
+    }
+
+    /** Cleared once every part is done: the job stays the pool's last until the next, keeping no arrays alive. */
+    Range body;
     final int n;
     final int parts;
-    final AtomicInteger nextPart = new AtomicInteger();
-    final AtomicInteger donePart = new AtomicInteger();
     final Thread caller = Thread.currentThread();
+    volatile int nextPart;
+    volatile int donePart;
     volatile Throwable failure;
 
     Job(Range body, int n, int parts) {
@@ -228,17 +248,21 @@ public final class Parallel {
     /** Takes parts of this job until none is left. */
     void work() {
       int part;
-      while ((part = nextPart.getAndIncrement()) < parts) {
+      while ((part = (int) NEXT_PART.getAndAdd(this, 1)) < parts) {
         int from = (int) ((long) n * part / parts);
         int to = (int) ((long) n * (part + 1) / parts);
         try {
-          body.run(from, to);
+          body.run(from, to); // set until every part is done, and this one is not
         } catch (Throwable t) {
           failure = t;
         }
         // The last part done wakes the caller in case it stopped spinning and parked.
-        if (donePart.incrementAndGet() == parts) LockSupport.unpark(caller);
+        if ((int) DONE_PART.getAndAdd(this, 1) + 1 == parts) LockSupport.unpark(caller);
       }
+    }
+
+    boolean done() {
+      return donePart >= parts;
     }
   }
 
@@ -282,8 +306,10 @@ public final class Parallel {
           IN_WORKER.set(false);
         }
         long start = System.nanoTime();
-        while (j.donePart.get() < parts) pause(start, j); // unparked by the last part
-        job = null; // drop the captured arrays
+        while (!j.done()) pause(start, j); // unparked by the last part
+        // the job stays published: clearing it would move the line the worker spins on, and wake
+        // it, once more per call; its body (the captured arrays) goes
+        j.body = null;
         Throwable f = j.failure;
         if (f instanceof RuntimeException re) throw re;
         if (f instanceof Error e) throw e;
