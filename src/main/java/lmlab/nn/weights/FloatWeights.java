@@ -70,11 +70,15 @@ public final class FloatWeights extends Weights {
   }
 
   /**
-   * Up to this many input rows (a beam, a few samples, a short prompt) go through the panel copy
-   * ({@link Panels}): each panel of W is read once for all of them, and each row's outputs are the
-   * bits {@link #rows} gives it alone. More rows go through the GEMM.
+   * Up to this many input rows (a beam, a few samples, a batched step, a prompt) go through the
+   * panel copy ({@link Panels}): each panel of W is read once for all of them, and each row's
+   * outputs are the bits {@link #rows} gives it alone. More rows go through the GEMM. With
+   * 512-bit vectors the panels' eight-row tile outruns the GEMM, which packs and blocks for large
+   * products, well past a hundred rows on a decoder's matrices (README, "Prompts through the
+   * panels"), so prompts of up to 256 tokens take them; narrower vectors tile two rows at a time
+   * and keep the GEMM above 16.
    */
-  static final int FEW_ROWS = 16;
+  static final int FEW_ROWS = Panels.WIDTH >= 16 ? 256 : 16;
 
   @Override
   public void matmul(float[] x, int n, float[] b, int bo, float[] y, boolean accumulate) {

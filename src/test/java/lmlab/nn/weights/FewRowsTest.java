@@ -12,6 +12,20 @@ import org.junit.jupiter.api.Test;
  * matrix-vector product of that row alone, on one thread or all, and matches a double reference.
  */
 class FewRowsTest {
+  /** Every count up to 17, then around each power of two up to FEW_ROWS, and FEW_ROWS + 1 (the GEMM). */
+  private static int[] rowCounts() {
+    java.util.TreeSet<Integer> ns = new java.util.TreeSet<>();
+    for (int n = 1; n <= 17; n++) ns.add(n);
+    for (int p = 32; p <= FloatWeights.FEW_ROWS; p *= 2) {
+      ns.add(p - 1);
+      ns.add(p);
+      ns.add(p + 1);
+    }
+    ns.add(FloatWeights.FEW_ROWS);
+    ns.add(FloatWeights.FEW_ROWS + 1);
+    return ns.stream().mapToInt(Integer::intValue).filter(n -> n <= FloatWeights.FEW_ROWS + 1).toArray();
+  }
+
   @Test
   void eachRowIsItsOwnMatrixVectorProductBitForBit() {
     Random rnd = new Random(5);
@@ -27,7 +41,7 @@ class FewRowsTest {
           float[] b = new float[out];
           for (int i = 0; i < out; i++) b[i] = (float) rnd.nextGaussian();
           FloatWeights weights = new FloatWeights(Tensor.of(w, out, in));
-          for (int n = 1; n <= FloatWeights.FEW_ROWS + 1; n++) {
+          for (int n : rowCounts()) {
             float[] x = new float[n * in];
             for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
             float[] y = new float[n * out];
