@@ -1,8 +1,11 @@
 package lmlab.decode;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import lmlab.models.LanguageModel;
 import lmlab.models.ModelState;
+import lmlab.nn.weights.FloatWeights;
 
 /**
  * Continuous batching over one model (Orca, Yu et al. 2022; vLLM's scheduler; llama.cpp's
@@ -10,12 +13,13 @@ import lmlab.models.ModelState;
  * row in one batched call of the model's own {@link LanguageModel#step}.
  *
  * <p>A joining sequence's prompt is stepped in a state of its own (one step of all its tokens,
- * as {@link SteppedModel#start} does for {@code lmlab generate}), then its rows are appended to
- * the batch ({@link ModelState#join}); a leaving row is dropped by {@link ModelState#reorder}.
- * So a sequence's logits are computed exactly as in a run of its own, as long as the model's
- * few-row products sum each row as the one-row product does (float32 weights up to 16 rows:
- * {@code FloatWeights.matmul}); that is what makes a server's results independent of what else
- * is in flight. Not thread-safe: one decoding thread owns it.
+ * as {@link SteppedModel#start} does for {@code lmlab generate}; prompts of one length that join
+ * together step together), then its rows are appended to the batch ({@link ModelState#join}); a
+ * leaving row is dropped by {@link ModelState#reorder}. So a sequence's logits are computed
+ * exactly as in a run of its own, as long as the model's few-row products sum each row as the
+ * one-row product does (float32 weights: {@link FloatWeights#independentRows}); that is what
+ * makes a server's results independent of what else is in flight. Not thread-safe: one decoding
+ * thread owns it.
  */
 public final class ContinuousBatch {
   /** The most rows a step keeps independent of each other (FloatWeights.matmul's few-row path). */
@@ -31,11 +35,11 @@ public final class ContinuousBatch {
   private ModelState state;
   private boolean empty = true;
   /**
-   * The one-row state prompts are stepped in, cleared and reused: a new state has the weights'
-   * decoding copies checked against the weights (a pass over all of them), which a server's fixed
-   * weights do not need at every request. Weights changed in place need a new batch.
+   * The states prompts are stepped in, by row count, cleared and reused: a new state has the
+   * weights' decoding copies checked against the weights (a pass over all of them), which a
+   * server's fixed weights do not need at every request. Weights changed in place need a new batch.
    */
-  private ModelState prefill;
+  private final ModelState[] prefills = new ModelState[MAX_ROWS + 1];
   private int[] one = new int[0];
 
   public ContinuousBatch(LanguageModel model) {
@@ -64,27 +68,80 @@ public final class ContinuousBatch {
    * the prompt's last token (a new array), from which the first new token is drawn.
    */
   public float[] join(int[] prompt) {
-    if (prompt == null || prompt.length == 0) {
-      throw new IllegalArgumentException("continuous batch: the prompt needs at least one token");
+    return join(List.of(prompt)).get(0);
+  }
+
+  /**
+   * Steps the prompts and appends them as the last rows, in order; returns each prompt's last
+   * logits (V, new arrays). Requests that arrive together (a server's queue drained between two
+   * steps) join in one pass over the weights instead of one each: consecutive prompts of the same
+   * length step together, as many as keep their rows (prompts × length) within what the float32
+   * products keep independent ({@link FloatWeights#independentRows}), so each prompt's logits
+   * and cache are the bits it gets joining alone. A prompt longer than that joins alone.
+   */
+  public List<float[]> join(List<int[]> prompts) {
+    for (int[] p : prompts) {
+      if (p == null || p.length == 0) {
+        throw new IllegalArgumentException("continuous batch: the prompt needs at least one token");
+      }
     }
-    if (rows() >= MAX_ROWS) {
-      throw new IllegalStateException("continuous batch: " + MAX_ROWS + " rows at most (got one more)");
+    if (rows() + prompts.size() > MAX_ROWS) {
+      throw new IllegalStateException("continuous batch: " + MAX_ROWS + " rows at most (got " + (rows() + prompts.size()) + ")");
     }
-    if (prefill == null) prefill = model.newState(1);
-    else prefill.truncate(0);
-    float[] all = model.step(prefill, prompt, prompt.length);
-    float[] last = Arrays.copyOfRange(all, (prompt.length - 1) * vocab, prompt.length * vocab);
+    List<float[]> last = new ArrayList<>(prompts.size());
+    int before = rows();
+    int limit = FloatWeights.independentRows();
+    try {
+      for (int i = 0, j; i < prompts.size(); i = j) {
+        int t = prompts.get(i).length;
+        j = i + 1;
+        while (j < prompts.size() && prompts.get(j).length == t && (long) (j - i + 1) * t <= limit) j++;
+        last.addAll(joinTogether(prompts.subList(i, j), t));
+      }
+    } catch (RuntimeException e) {
+      // all or none: the rows of prompts that did join leave again
+      if (before == 0) {
+        empty = true;
+      } else if (rows() > before) {
+        int[] keep = new int[before];
+        for (int r = 0; r < before; r++) keep[r] = r;
+        state.reorder(keep);
+      }
+      throw e;
+    }
+    return last;
+  }
+
+  /** Prompts of length t in one step of a state of their own, then appended: their last logits. */
+  private List<float[]> joinTogether(List<int[]> group, int t) {
+    int b = group.size();
+    ModelState prefill = prefill(b);
+    int[] tokens = new int[b * t];
+    for (int r = 0; r < b; r++) System.arraycopy(group.get(r), 0, tokens, r * t, t);
+    float[] all = model.step(prefill, tokens, t);
+    List<float[]> last = new ArrayList<>(b);
+    for (int r = 0; r < b; r++) last.add(Arrays.copyOfRange(all, (r * t + t - 1) * vocab, (r * t + t) * vocab));
     if (state == null) {
       state = prefill.fork();
     } else if (empty) {
-      // the finished rows leave as the new one joins: their pages go back to the kept pool
+      // the finished rows leave as the new ones join: their pages go back to the kept pool
       state.join(prefill);
-      state.reorder(new int[] {state.rows() - 1});
+      int[] keep = new int[b];
+      for (int r = 0; r < b; r++) keep[r] = state.rows() - b + r;
+      state.reorder(keep);
     } else {
       state.join(prefill);
     }
     empty = false;
     return last;
+  }
+
+  /** The empty b-row state prompts are stepped in (made once per b, then cleared and reused). */
+  private ModelState prefill(int b) {
+    ModelState p = prefills[b];
+    if (p == null) prefills[b] = p = model.newState(b);
+    else p.truncate(0);
+    return p;
   }
 
   /** Keeps the given rows, in this order (the others leave); an empty list empties the batch. */

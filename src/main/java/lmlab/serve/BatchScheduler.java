@@ -17,7 +17,8 @@ import lmlab.models.LanguageModel;
  * The decoding thread of {@code lmlab serve}: every request a slot thread hands to
  * {@link #generate} becomes a row of one {@link ContinuousBatch}, and each step feeds all rows
  * together (continuous batching: between steps, finished and cancelled rows leave and waiting
- * requests join, their prompts stepped on their own first). This thread samples each row's token;
+ * requests join, their prompts stepped first, those of one length that arrived together in one
+ * step). This thread samples each row's token;
  * the tokens then go to their requests' sinks (which assemble text and start a non-blocking write)
  * while the next step runs, on a worker of the pool ({@link Parallel#aside}) when the step has
  * {@link #ASIDE_MIN_ROWS} rows or more, so the writes, and the client threads they wake on the
@@ -167,6 +168,7 @@ final class BatchScheduler implements AutoCloseable {
 
   private void loop() {
     List<Job> fresh = new ArrayList<>();
+    List<Job> joining = new ArrayList<>();
     List<Job> toHand = new ArrayList<>(); // sampled, not yet handed
     Hand hand = null; // the hand of the tokens sampled last, while a step runs
     while (!closed) {
@@ -188,10 +190,12 @@ final class BatchScheduler implements AutoCloseable {
         incoming.drainTo(fresh);
         // leave before join: a slot whose request ended marks it cancelled before its next request can arrive
         prune();
+        joining.clear();
         for (Job j : fresh) {
           if (j.cancelRequested()) j.end(null);
-          else admit(j, toHand);
+          else joining.add(j);
         }
+        if (!joining.isEmpty()) admit(joining, toHand);
         prune();
         if (active.size() < ASIDE_MIN_ROWS) {
           handOut(toHand);
@@ -272,23 +276,49 @@ final class BatchScheduler implements AutoCloseable {
     joinNs = sampleNs = handNs = joins = asideNs = 0;
   }
 
-  /** Steps the request's prompt, adds it as the last row, and samples its first token (into toHand). */
-  private void admit(Job job, List<Job> toHand) {
-    if (active.size() >= parallel) throw new IllegalStateException("more requests than the " + parallel + " slots");
-    float[] logits;
+  /**
+   * Steps the requests' prompts (those of one length together, {@link ContinuousBatch#join}),
+   * adds them as the last rows, and samples their first tokens (into toHand). When that fails,
+   * each joins alone, so a request the model refuses (a prompt it cannot take) ends only itself.
+   */
+  private void admit(List<Job> jobs, List<Job> toHand) {
+    if (active.size() + jobs.size() > parallel) {
+      throw new IllegalStateException("more requests than the " + parallel + " slots");
+    }
+    List<int[]> prompts = new ArrayList<>(jobs.size());
+    for (Job j : jobs) prompts.add(j.request.prompt());
+    List<float[]> logits = null;
     long t0 = System.nanoTime();
     try {
-      logits = batch.join(job.request.prompt());
-    } catch (RuntimeException e) {
-      job.end(e);
-      return;
+      logits = batch.join(prompts);
+    } catch (RuntimeException together) {
+      if (jobs.size() == 1) jobs.get(0).end(together);
     } finally {
       joinNs += System.nanoTime() - t0;
-      joins++;
+      joins += jobs.size();
     }
-    job.sampler = new RowSampler(job.request, vocab);
-    active.add(job);
-    sample(job, logits, 0, toHand);
+    for (int i = 0; i < jobs.size(); i++) {
+      Job job = jobs.get(i);
+      float[] l;
+      if (logits != null) {
+        l = logits.get(i);
+      } else if (jobs.size() == 1) {
+        return; // ended above
+      } else {
+        long t1 = System.nanoTime();
+        try {
+          l = batch.join(job.request.prompt());
+        } catch (RuntimeException e) {
+          job.end(e);
+          continue;
+        } finally {
+          joinNs += System.nanoTime() - t1;
+        }
+      }
+      job.sampler = new RowSampler(job.request, vocab);
+      active.add(job);
+      sample(job, l, 0, toHand);
+    }
   }
 
   /**

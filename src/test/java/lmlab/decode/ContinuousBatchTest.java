@@ -98,4 +98,66 @@ class ContinuousBatchTest {
     b.retain(new int[0]);
     assertThat(b.rows()).isZero();
   }
+
+  /**
+   * Prompts that join in one call (those of one length stepped together) get the logits, and then
+   * the steps, they get alone; rows keep the order of the prompts.
+   */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("models")
+  void promptsJoiningTogetherGetTheLogitsTheyGetAlone(String name, Supplier<LanguageModel> make) {
+    LanguageModel m = make.get();
+    int v = m.vocabSize();
+    Random r = new Random(23);
+    int[] lengths = {3, 3, 3, 5, 3, 3, 1};
+    int n = lengths.length;
+    int[][] prompts = new int[n][];
+    int[][] next = new int[n][];
+    float[][][] expected = new float[n][][];
+    for (int i = 0; i < n; i++) {
+      prompts[i] = SteppingTest.randomIds(r, lengths[i], v);
+      next[i] = SteppingTest.randomIds(r, 3, v);
+      expected[i] = alone(m, prompts[i], next[i]);
+    }
+    ContinuousBatch b = new ContinuousBatch(m);
+    b.join(SteppingTest.randomIds(r, 2, v)); // a row already decoding: the new ones come after it
+    java.util.List<float[]> first = b.join(java.util.Arrays.asList(prompts));
+    assertThat(b.rows()).isEqualTo(n + 1);
+    for (int i = 0; i < n; i++) assertThat(first.get(i)).as("%s: prompt %d", name, i).isEqualTo(expected[i][0]);
+    b.retain(java.util.stream.IntStream.rangeClosed(1, n).toArray());
+    for (int s = 0; s < 3; s++) {
+      int[] tokens = new int[n];
+      for (int i = 0; i < n; i++) tokens[i] = next[i][s];
+      float[] logits = b.step(tokens);
+      for (int i = 0; i < n; i++) {
+        assertThat(Arrays.copyOfRange(logits, i * v, (i + 1) * v)).as("%s: prompt %d, step %d", name, i, s + 1)
+            .isEqualTo(expected[i][s + 1]);
+      }
+    }
+  }
+
+  /** A join that fails for one of its prompts joins none of them: the batch goes on as before. */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("models")
+  void aFailedJoinLeavesTheBatchAsItWas(String name, Supplier<LanguageModel> make) {
+    LanguageModel m = make.get();
+    int v = m.vocabSize();
+    Random r = new Random(29);
+    int[] decoding = SteppingTest.randomIds(r, 2, v);
+    int[] good = SteppingTest.randomIds(r, 3, v);
+    int[] bad = {0, v}; // a token outside the vocabulary
+    ContinuousBatch b = new ContinuousBatch(m);
+    b.join(decoding);
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> b.join(java.util.List.of(good, good, bad)))
+        .isInstanceOf(RuntimeException.class);
+    assertThat(b.rows()).isEqualTo(1);
+    int[] next = {1};
+    assertThat(Arrays.copyOf(b.step(next), v)).as(name).isEqualTo(alone(m, decoding, next)[1]);
+    ContinuousBatch empty = new ContinuousBatch(m);
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> empty.join(java.util.List.of(good, bad)))
+        .isInstanceOf(RuntimeException.class);
+    assertThat(empty.rows()).isZero();
+    assertThat(empty.join(good)).isEqualTo(alone(m, good, new int[0])[0]);
+    assertThat(empty.rows()).isEqualTo(1);
+  }
 }

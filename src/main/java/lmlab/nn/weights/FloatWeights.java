@@ -80,6 +80,14 @@ public final class FloatWeights extends Weights {
    */
   static final int FEW_ROWS = Panels.WIDTH >= 16 ? 256 : 16;
 
+  /**
+   * The most input rows whose {@link #matmul} gives each row the bits it gets alone (the panel
+   * copy's bound): rows stepped together up to this many are independent of each other.
+   */
+  public static int independentRows() {
+    return FEW_ROWS;
+  }
+
   @Override
   public void matmul(float[] x, int n, float[] b, int bo, float[] y, boolean accumulate) {
     StepTrace.matmul();
