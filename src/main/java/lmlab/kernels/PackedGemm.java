@@ -29,8 +29,12 @@ import static lmlab.kernels.GemmMicroKernel.NR;
  * pack B once per thread ((threads-1)·k·n extra copies, nothing beside a tall product's work);
  * column bands pack only their columns but each reads all of A. So that a thread another
  * process preempts does not delay the whole product, a thread done with its band takes the
- * other bands' last pieces (packing their B columns itself for a column band); the owner takes
- * its pieces from the front, so when both finish together nothing moves. A row-major A is never packed: the kernel broadcasts
+ * other bands' pieces from the end its owner has not reached (packing their B columns itself for
+ * a column band), so when both finish together nothing moves. Even bands are worked front to
+ * back and odd ones back to front: neighbouring column bands then sum different rows at the same
+ * time, and a C line that two bands share (C's rows need not start on a cache line, so the line
+ * across a band edge usually holds both bands' columns) does not move between the cores at every
+ * k block. A row-major A is never packed: the kernel broadcasts
  * straight from its six rows, which matters for narrow C such as 8192×768·768×192 where packing
  * A would cost ~15%. A transposed A is copied once per tile, row by row without interleaving
  * (see {@link GemmMicroKernel#kernelStrided}), and reused across up to TILE_COLS columns. All of
@@ -139,9 +143,10 @@ final class PackedGemm {
     }
     Pieces pieces = new Pieces(bands, m, n);
     Parallel.forEachPart(bands.count(), t -> {
-      // Its own band's pieces first, front to back; then the other bands' last pieces.
+      // Its own band's pieces first (an even band front to back, an odd one back to front, see
+      // the class comment); then the other bands' pieces from the end their owner has not reached.
       for (int u = t, i = 0; i < bands.count(); i++, u = (u + 1) % bands.count()) {
-        for (int p; (p = pieces.claim(u, u == t)) >= 0; ) {
+        for (int p; (p = pieces.claim(u, (u == t) == (u % 2 == 0))) >= 0; ) {
           band(transA, transB, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate, bCap,
               bInL1, kcStep, pieces.r0(u, p), pieces.r1(u, p), bands.c0(u, n), bands.c1(u, n),
               pieces);
@@ -152,9 +157,10 @@ final class PackedGemm {
 
   /**
    * Each band cut into pieces of whole MR rows, at most PIECE_ROWS each. The band's thread takes
-   * them from the front; a thread done with its own band takes the others' from the back, so a
-   * thread that another process delays does not hold up the whole product. A stolen piece of a
-   * column band costs the thief a packing of that band's B; row bands share all of B.
+   * them from one end (the front for an even band); a thread done with its own band takes the
+   * others' from their other end, so a thread that another process delays does not hold up the
+   * whole product. A stolen piece of a column band costs the thief a packing of that band's B;
+   * row bands share all of B.
    */
   static final class Pieces {
     final Bands bands;
