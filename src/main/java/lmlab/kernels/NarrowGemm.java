@@ -83,7 +83,7 @@ final class NarrowGemm {
         packTransposedA(i0, rows, k, a, aOff, lda, ap);
         kernelPacked(k, ap, bp, dst, di, ld, full && accumulate);
       }
-      if (!full) PackedGemm.copyEdge(ws.edge, NR, c, cOff + i0 * ldc, ldc, rows, n, accumulate);
+      if (!full) PackedGemm.copyEdge(ws.edge, 0, NR, c, cOff + i0 * ldc, ldc, rows, n, accumulate);
     };
     PackedGemm.run(parallel && panels > 1 ? Parallel.threads() : 1, panels, panel);
   }

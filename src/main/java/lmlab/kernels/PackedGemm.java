@@ -29,8 +29,12 @@ import static lmlab.kernels.GemmMicroKernel.NR;
  * pack B once per thread ((threads-1)·k·n extra copies, nothing beside a tall product's work);
  * column bands pack only their columns but each reads all of A. So that a thread another
  * process preempts does not delay the whole product, a thread done with its band takes the
- * other bands' last pieces (packing their B columns itself for a column band); the owner takes
- * its pieces from the front, so when both finish together nothing moves. A row-major A is never packed: the kernel broadcasts
+ * other bands' pieces from the end its owner has not reached (packing their B columns itself for
+ * a column band), so when both finish together nothing moves. Even bands are worked front to
+ * back and odd ones back to front: neighbouring column bands then sum different rows at the same
+ * time, and a C line that two bands share (C's rows need not start on a cache line, so the line
+ * across a band edge usually holds both bands' columns) does not move between the cores at every
+ * k block. A row-major A is never packed: the kernel broadcasts
  * straight from its six rows, which matters for narrow C such as 8192×768·768×192 where packing
  * A would cost ~15%. A transposed A is copied once per tile, row by row without interleaving
  * (see {@link GemmMicroKernel#kernelStrided}), and reused across up to TILE_COLS columns. All of
@@ -79,17 +83,26 @@ final class PackedGemm {
 
   private PackedGemm() {}
 
-  /** Per-thread packed B, A block and edge tile. */
+  /**
+   * Per-thread packed B, A block and edge tile. The packed B and the edge tile start on a cache
+   * line (at packedAt and edgeAt, see {@link Aligned}): the kernel loads four B vectors per step
+   * and stores whole C rows, and a 512-bit access that straddles two lines costs two.
+   */
   private static final class Workspace {
     final float[] ap = new float[GemmMicroKernel.A_STRIDE * Math.max(KC, KC_L1)];
-    final float[] edge = new float[MR * NR];
+    final float[] edge = new float[MR * NR + Aligned.LINE - 1];
+    final int edgeAt = Aligned.offset(edge);
     float[] packedB = new float[0];
+    int packedAt;
     /** The call (its Pieces) and columns packedB holds, when one piece may reuse it. */
     Object packedFor;
     int packedFrom, packedTo;
 
     float[] packedB(int size) {
-      if (packedB.length < size) packedB = new float[size];
+      if (packedB.length < size + Aligned.LINE - 1) {
+        packedB = new float[size + Aligned.LINE - 1];
+        packedAt = Aligned.offset(packedB);
+      }
       return packedB;
     }
   }
@@ -130,9 +143,10 @@ final class PackedGemm {
     }
     Pieces pieces = new Pieces(bands, m, n);
     Parallel.forEachPart(bands.count(), t -> {
-      // Its own band's pieces first, front to back; then the other bands' last pieces.
+      // Its own band's pieces first (an even band front to back, an odd one back to front, see
+      // the class comment); then the other bands' pieces from the end their owner has not reached.
       for (int u = t, i = 0; i < bands.count(); i++, u = (u + 1) % bands.count()) {
-        for (int p; (p = pieces.claim(u, u == t)) >= 0; ) {
+        for (int p; (p = pieces.claim(u, (u == t) == (u % 2 == 0))) >= 0; ) {
           band(transA, transB, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate, bCap,
               bInL1, kcStep, pieces.r0(u, p), pieces.r1(u, p), bands.c0(u, n), bands.c1(u, n),
               pieces);
@@ -143,9 +157,10 @@ final class PackedGemm {
 
   /**
    * Each band cut into pieces of whole MR rows, at most PIECE_ROWS each. The band's thread takes
-   * them from the front; a thread done with its own band takes the others' from the back, so a
-   * thread that another process delays does not hold up the whole product. A stolen piece of a
-   * column band costs the thief a packing of that band's B; row bands share all of B.
+   * them from one end (the front for an even band); a thread done with its own band takes the
+   * others' from their other end, so a thread that another process delays does not hold up the
+   * whole product. A stolen piece of a column band costs the thief a packing of that band's B;
+   * row bands share all of B.
    */
   static final class Pieces {
     final Bands bands;
@@ -205,6 +220,7 @@ final class PackedGemm {
     int kBlocks = (k + kcStep - 1) / kcStep;
     int nb = Math.min(roundUp(n1 - n0, NR), Math.max(NR, bCap / k / NR * NR));
     float[] bp = ws.packedB(k * nb);
+    int bo = ws.packedAt;
     int rowChunks = (r1 - r0 + TILE_ROWS - 1) / TILE_ROWS;
     int rowUnits = (r1 - r0 + MR - 1) / MR;
     for (int jc = n0; jc < n1; jc += nb) {
@@ -222,7 +238,7 @@ final class PackedGemm {
         int kc = Math.min(kcStep, k - pc);
         for (int jp = 0; jp < panels; jp++) {
           GemmPacking.packBPanel(transB, b, bOff, ldb, pc, kc, jc + jp * NR,
-              Math.min(NR, nc - jp * NR), bp, pc * panels * NR + jp * NR * kc);
+              Math.min(NR, nc - jp * NR), bp, bo + pc * panels * NR + jp * NR * kc);
         }
       }
       // A row-major A (read in place, nothing to amortise) takes tiles NC wide, so that the C
@@ -236,7 +252,7 @@ final class PackedGemm {
         for (int ct = 0; ct < colChunks; ct++) {
           int c0 = Math.min(nc, (int) ((long) colUnits * ct / colChunks) * NR);
           int c1 = Math.min(nc, (int) ((long) colUnits * (ct + 1) / colChunks) * NR);
-          tile(transA, k, a, aOff, lda, c, cOff + jc, ldc, accumulate, bInL1, kcStep, ws, bp,
+          tile(transA, k, a, aOff, lda, c, cOff + jc, ldc, accumulate, bInL1, kcStep, ws, bp, bo,
               panels, t0, t1, c0, c1);
         }
       }
@@ -246,7 +262,7 @@ final class PackedGemm {
   /** C tile rows [r0, r1) × columns [c0, c1) of the packed block (C from cOff at its column 0). */
   private static void tile(
       boolean transA, int k, float[] a, int aOff, int lda, float[] c, int cOff, int ldc,
-      boolean accumulate, boolean bInL1, int kcStep, Workspace ws, float[] bp, int panels,
+      boolean accumulate, boolean bInL1, int kcStep, Workspace ws, float[] bp, int bo, int panels,
       int r0, int r1, int c0, int c1) {
     if (r0 >= r1 || c0 >= c1) return;
     for (int pc = 0; pc < k; pc += kcStep) {
@@ -270,14 +286,14 @@ final class PackedGemm {
         if (bInL1) {
           for (int jr = jb; jr < jbEnd; jr += NR) {
             for (int ic = r0; ic < r1; ic += MR) {
-              microTile(transA, a, aOff, lda, ic, r0, r1, pc, kc, ws, bp, panels, jr, jbEnd,
+              microTile(transA, a, aOff, lda, ic, r0, r1, pc, kc, ws, bp, bo, panels, jr, jbEnd,
                   c, cOff, ldc, add);
             }
           }
         } else {
           for (int ic = r0; ic < r1; ic += MR) {
             for (int jr = jb; jr < jbEnd; jr += NR) {
-              microTile(transA, a, aOff, lda, ic, r0, r1, pc, kc, ws, bp, panels, jr, jbEnd,
+              microTile(transA, a, aOff, lda, ic, r0, r1, pc, kc, ws, bp, bo, panels, jr, jbEnd,
                   c, cOff, ldc, add);
             }
           }
@@ -289,16 +305,16 @@ final class PackedGemm {
   /** One micro-tile: rows ic.. of the tile against the B panel at column jr. */
   private static void microTile(
       boolean transA, float[] a, int aOff, int lda, int ic, int r0, int r1, int pc, int kc,
-      Workspace ws, float[] bp, int panels, int jr, int jbEnd,
+      Workspace ws, float[] bp, int bo, int panels, int jr, int jbEnd,
       float[] c, int cOff, int ldc, boolean add) {
     int mr = Math.min(MR, r1 - ic);
     int nr = Math.min(NR, jbEnd - jr);
-    int bi = pc * panels * NR + (jr / NR) * NR * kc;
+    int bi = bo + pc * panels * NR + (jr / NR) * NR * kc;
     int ci = cOff + ic * ldc + jr;
     // A partial tile is computed whole into a scratch tile, then its valid part copied.
     boolean full = mr == MR && nr == NR;
     float[] dst = full ? c : ws.edge;
-    int di = full ? ci : 0;
+    int di = full ? ci : ws.edgeAt;
     int ld = full ? ldc : NR;
     if (PACK_A) {
       GemmMicroKernel.kernel(kc, ws.ap, (ic - r0) * kc, bp, bi, dst, di, ld, full && add);
@@ -309,7 +325,7 @@ final class PackedGemm {
     } else { // the short last panel, copied into MR zero-padded rows of stride kc
       GemmMicroKernel.kernelRows(kc, ws.ap, 0, kc, bp, bi, dst, di, ld, full && add);
     }
-    if (!full) copyEdge(ws.edge, NR, c, ci, ldc, mr, nr, add);
+    if (!full) copyEdge(ws.edge, ws.edgeAt, NR, c, ci, ldc, mr, nr, add);
   }
 
   /**
@@ -339,11 +355,11 @@ final class PackedGemm {
     }
   }
 
-  /** The valid mr×nr corner of a scratch tile (row stride ld) into C (added when add). */
-  static void copyEdge(float[] edge, int ld, float[] c, int ci, int ldc, int mr, int nr, boolean add) {
+  /** The valid mr×nr corner of a scratch tile (from e, row stride ld) into C (added when add). */
+  static void copyEdge(float[] edge, int e, int ld, float[] c, int ci, int ldc, int mr, int nr, boolean add) {
     for (int i = 0; i < mr; i++) {
       int row = ci + i * ldc;
-      int t = i * ld;
+      int t = e + i * ld;
       if (add) {
         for (int j = 0; j < nr; j++) c[row + j] += edge[t + j];
       } else {
