@@ -539,10 +539,6 @@ final class ApiHandler extends Handler.Abstract {
       this.textEvent = TextEvent.of(t -> "data: " + textChunk(t) + "\n\n");
     }
 
-    private String textEvent(String inc) {
-      return textEvent.with(inc);
-    }
-
     private ObjectNode chunk() {
       ObjectNode r = JsonNodeFactory.instance.objectNode();
       r.put("id", id).put("object", chat ? "chat.completion.chunk" : "text_completion").put("created", created).put("model", modelName);
@@ -631,11 +627,11 @@ final class ApiHandler extends Handler.Abstract {
       if (inc.isEmpty() && !req.logprobs()) return;
       if (inc.isEmpty() && model.isEndOfSequence(t.id())) return;
       if (!req.logprobs()) {
-        send(textEvent(inc));
+        send(textEvent.with(inc));
         return;
       }
       ObjectNode c = textChunk(inc);
-      if (req.logprobs() && !model.isEndOfSequence(t.id())) {
+      if (!model.isEndOfSequence(t.id())) {
         ObjectNode ch = (ObjectNode) c.get("choices").get(0);
         if (chat) ch.putObject("logprobs").putArray("content").add(chatLogprob(model, t));
       }
@@ -644,7 +640,7 @@ final class ApiHandler extends Handler.Abstract {
 
     @Override
     public void text(String inc) throws IOException {
-      send(textEvent(inc));
+      send(textEvent.with(inc));
     }
 
     /** The finish chunk, usage and [DONE] in the response's last write, once the events before them are written. */
