@@ -228,11 +228,7 @@ final class BatchScheduler implements AutoCloseable {
       } catch (RuntimeException e) {
         ApiHandler.LOG.log(Level.SEVERE, "decoding failed", e);
         if (hand != null) { // nothing else may end a request while its token is being handed
-          try {
-            hand.finish();
-          } catch (RuntimeException ignored) {
-            // the requests below end with e
-          }
+          hand.finishQuietly();
           hand = null;
         }
         for (Job j : active) j.end(e);
@@ -244,13 +240,7 @@ final class BatchScheduler implements AutoCloseable {
       }
     }
     IllegalStateException shut = new IllegalStateException("the decoder is shut down");
-    if (hand != null) {
-      try {
-        hand.finish();
-      } catch (RuntimeException ignored) {
-        // they end below
-      }
-    }
+    if (hand != null) hand.finishQuietly();
     for (Job j : active) j.end(shut);
     for (Job j : toHand) j.end(shut);
     for (Job j; (j = incoming.poll()) != null; ) j.end(shut);
@@ -287,37 +277,33 @@ final class BatchScheduler implements AutoCloseable {
     }
     List<int[]> prompts = new ArrayList<>(jobs.size());
     for (Job j : jobs) prompts.add(j.request.prompt());
-    List<float[]> logits = null;
     long t0 = System.nanoTime();
+    List<float[]> together;
     try {
-      logits = batch.join(prompts);
-    } catch (RuntimeException together) {
-      if (jobs.size() == 1) jobs.get(0).end(together);
-    } finally {
-      joinNs += System.nanoTime() - t0;
-      joins += jobs.size();
+      together = batch.join(prompts);
+    } catch (RuntimeException e) {
+      together = null; // nothing joined: each tries alone
     }
+    float[][] logits = new float[jobs.size()][];
+    for (int i = 0; i < jobs.size(); i++) logits[i] = together != null ? together.get(i) : joinAlone(jobs.get(i));
+    joinNs += System.nanoTime() - t0;
+    joins += jobs.size();
     for (int i = 0; i < jobs.size(); i++) {
+      if (logits[i] == null) continue; // refused: ended
       Job job = jobs.get(i);
-      float[] l;
-      if (logits != null) {
-        l = logits.get(i);
-      } else if (jobs.size() == 1) {
-        return; // ended above
-      } else {
-        long t1 = System.nanoTime();
-        try {
-          l = batch.join(job.request.prompt());
-        } catch (RuntimeException e) {
-          job.end(e);
-          continue;
-        } finally {
-          joinNs += System.nanoTime() - t1;
-        }
-      }
       job.sampler = new RowSampler(job.request, vocab);
       active.add(job);
-      sample(job, l, 0, toHand);
+      sample(job, logits[i], 0, toHand);
+    }
+  }
+
+  /** The job's prompt joined on its own: its last logits, or null when the model refuses it (the job then ends). */
+  private float[] joinAlone(Job job) {
+    try {
+      return batch.join(job.request.prompt());
+    } catch (RuntimeException e) {
+      job.end(e);
+      return null;
     }
   }
 
@@ -395,6 +381,15 @@ final class BatchScheduler implements AutoCloseable {
     void finish() {
       run();
       aside.await();
+    }
+
+    /** {@link #finish} when the loop is failing or closing: the requests end afterwards anyway, so a hand's own failure is dropped. */
+    void finishQuietly() {
+      try {
+        finish();
+      } catch (RuntimeException ignored) {
+        // the caller ends every request next
+      }
     }
   }
 
