@@ -191,11 +191,15 @@ public final class Parallel {
         long start = System.nanoTime();
         while (!done) pause(start, this); // unparked by the worker when it is done
       }
-      Throwable f = failure;
-      if (f instanceof RuntimeException re) throw re;
-      if (f instanceof Error e) throw e;
-      if (f != null) throw new RuntimeException(f);
+      rethrow(failure);
     }
+  }
+
+  /** Rethrows a part's or task's failure on the caller (unchecked as it was, else wrapped); nothing when null. */
+  private static void rethrow(Throwable f) {
+    if (f instanceof RuntimeException re) throw re;
+    if (f instanceof Error e) throw e;
+    if (f != null) throw new RuntimeException(f);
   }
 
   /**
@@ -310,10 +314,7 @@ public final class Parallel {
         // the job stays published: clearing it would move the line the worker spins on, and wake
         // it, once more per call; its body (the captured arrays) goes
         j.body = null;
-        Throwable f = j.failure;
-        if (f instanceof RuntimeException re) throw re;
-        if (f instanceof Error e) throw e;
-        if (f != null) throw new RuntimeException(f);
+        rethrow(j.failure);
       }
     }
 
