@@ -3,6 +3,7 @@ package lmlab.decode;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.stream.IntStream;
 import lmlab.models.LanguageModel;
 import lmlab.models.ModelState;
 import lmlab.nn.weights.FloatWeights;
@@ -103,9 +104,7 @@ public final class ContinuousBatch {
       if (before == 0) {
         empty = true;
       } else if (rows() > before) {
-        int[] keep = new int[before];
-        for (int r = 0; r < before; r++) keep[r] = r;
-        state.reorder(keep);
+        state.reorder(IntStream.range(0, before).toArray());
       }
       throw e;
     }
@@ -126,9 +125,7 @@ public final class ContinuousBatch {
     } else if (empty) {
       // the finished rows leave as the new ones join: their pages go back to the kept pool
       state.join(prefill);
-      int[] keep = new int[b];
-      for (int r = 0; r < b; r++) keep[r] = state.rows() - b + r;
-      state.reorder(keep);
+      state.reorder(IntStream.range(state.rows() - b, state.rows()).toArray());
     } else {
       state.join(prefill);
     }
