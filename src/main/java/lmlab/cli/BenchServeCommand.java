@@ -3,8 +3,8 @@ package lmlab.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
+import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.HttpURLConnection;
 import java.net.URI;
@@ -264,8 +264,8 @@ public final class BenchServeCommand implements Runnable {
    * One streamed request of T tokens; its text (the deltas joined). The JDK's blocking
    * HttpURLConnection, read in this thread: the client shares the machine with the server, and
    * java.net.http's client hands every chunk through its selector and executor threads, which
-   * cost more CPU per streamed token than the server's own write. Every event is still parsed as
-   * JSON and checked.
+   * cost more CPU per streamed token than the server's own write. Its body is read as bytes
+   * ({@link Events}); every event is still parsed as JSON and checked.
    */
   private String stream(URI url, String name, long s) throws Exception {
     return stream(url, name, s, null).text();
@@ -295,12 +295,10 @@ public final class BenchServeCommand implements Runnable {
       }
       if (http.getResponseCode() != 200) throw new IllegalStateException("HTTP " + http.getResponseCode());
       StringBuilder text = new StringBuilder();
-      try (BufferedReader in = new BufferedReader(new InputStreamReader(http.getInputStream(), StandardCharsets.UTF_8))) {
-        for (String line; (line = in.readLine()) != null; ) {
-          if (line.isEmpty()) continue;
-          // [DONE] ends the request (a client need not wait for the connection to close)
-          if (event(line, text)) return new Streamed(text.toString(), sent);
-        }
+      try (InputStream in = http.getInputStream()) {
+        Events events = new Events(in);
+        // [DONE] ends the request (a client need not wait for the connection to close)
+        while (events.next()) if (event(events, text)) return new Streamed(text.toString(), sent);
       }
       throw new IllegalStateException("stream ends without [DONE]");
     } finally {
@@ -308,14 +306,79 @@ public final class BenchServeCommand implements Runnable {
     }
   }
 
-  /** One server-sent event line: its data appended to text when it is a completion chunk; true for [DONE]. */
-  private static boolean event(String e, StringBuilder text) throws Exception {
-    if (!e.startsWith("data: ")) throw new IllegalStateException("bad event " + e);
-    String data = e.substring(6);
-    if (data.equals("[DONE]")) return true;
-    JsonNode c = JSON.readTree(data);
+  private static final byte[] DATA = "data: ".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] DONE = "[DONE]".getBytes(StandardCharsets.US_ASCII);
+
+  /**
+   * One server-sent event (a line "data: ..."): its chunk's text appended to text; true for [DONE].
+   * The chunk is parsed by Jackson from the event's bytes.
+   */
+  private static boolean event(Events e, StringBuilder text) throws Exception {
+    byte[] b = e.bytes();
+    int from = e.from(), to = e.to();
+    if (to - from < DATA.length || !java.util.Arrays.equals(b, from, from + DATA.length, DATA, 0, DATA.length)) {
+      throw new IllegalStateException("bad event " + new String(b, from, to - from, StandardCharsets.UTF_8));
+    }
+    from += DATA.length;
+    if (java.util.Arrays.equals(b, from, to, DONE, 0, DONE.length)) return true;
+    JsonNode c = JSON.readTree(b, from, to - from);
     if (c.has("error")) throw new IllegalStateException(c.get("error").get("message").asText());
     if (!c.get("choices").isEmpty()) text.append(c.get("choices").get(0).get("text").asText());
     return false;
+  }
+
+  /**
+   * The events of a server-sent event stream as byte ranges, each ending at a blank line ("\n\n"),
+   * read straight from the response's bytes. A Reader in between (InputStreamReader) asks the
+   * chunked stream under it how much is available before its reads: a system call more per event,
+   * taken, on a machine whose cores the server shares with these clients, from what is measured.
+   */
+  static final class Events {
+    private final InputStream in;
+    private byte[] buf = new byte[4096];
+    /** The current event [from, to); the bytes read are [0, have), those before next are used. */
+    private int from, to, next, have;
+
+    Events(InputStream in) {
+      this.in = in;
+    }
+
+    /** Moves to the next event; false at the end of the stream. */
+    boolean next() throws IOException {
+      int scan = next;
+      while (true) {
+        for (int i = Math.max(scan, next + 1); i < have; i++) {
+          if (buf[i] == '\n' && buf[i - 1] == '\n') {
+            from = next;
+            to = i - 1;
+            next = i + 1;
+            return true;
+          }
+        }
+        scan = Math.max(next + 1, have);
+        if (next > 0) { // the bytes of a part read event to the front
+          System.arraycopy(buf, next, buf, 0, have - next);
+          scan -= next;
+          have -= next;
+          next = 0;
+        }
+        if (have == buf.length) buf = java.util.Arrays.copyOf(buf, 2 * buf.length);
+        int n = in.read(buf, have, buf.length - have);
+        if (n < 0) return false;
+        have += n;
+      }
+    }
+
+    byte[] bytes() {
+      return buf;
+    }
+
+    int from() {
+      return from;
+    }
+
+    int to() {
+      return to;
+    }
   }
 }

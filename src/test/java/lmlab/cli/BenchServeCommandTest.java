@@ -35,6 +35,26 @@ class BenchServeCommandTest {
   }
 
   @Test
+  void eventsAreSplitAtBlankLinesWhateverTheReadsReturn() throws Exception {
+    String big = "x".repeat(10_000); // longer than the reader's first buffer
+    String stream = "data: {\"a\":1}\n\ndata: " + big + "\n\ndata: é\n\ndata: [DONE]\n\n";
+    byte[] bytes = stream.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    for (int step : new int[] {1, 2, 3, 7, 4096, bytes.length}) {
+      java.io.InputStream in = new java.io.ByteArrayInputStream(bytes) {
+        @Override
+        public synchronized int read(byte[] b, int off, int len) {
+          return super.read(b, off, Math.min(len, step)); // a socket returns what has arrived
+        }
+      };
+      BenchServeCommand.Events e = new BenchServeCommand.Events(in);
+      java.util.List<String> events = new java.util.ArrayList<>();
+      while (e.next()) events.add(new String(e.bytes(), e.from(), e.to() - e.from(), java.nio.charset.StandardCharsets.UTF_8));
+      assertThat(events).as("reads of %d bytes", step)
+          .containsExactly("data: {\"a\":1}", "data: " + big, "data: é", "data: [DONE]");
+    }
+  }
+
+  @Test
   void badOptionsAreUsageErrors() {
     MainTest.Run zero = MainTest.run("bench", "serve", "--parallel", "0");
     assertThat(zero.code()).isEqualTo(2);
