@@ -1,6 +1,8 @@
 package lmlab.kernels;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -25,6 +27,15 @@ import jdk.incubator.vector.VectorSpecies;
  * through the rows kernel (see {@link PackedGemm}), because a kernel called only for edges is
  * called too rarely to be compiled by C2 early, and until then each call runs many times slower
  * in C1's profiling code: on 512³ that slowed whole seconds of products after warm-up.
+ *
+ * <p>The 512-bit kernels store each row of the tile by the cache lines it spans: given how far
+ * past a line C's rows start ({@code shift} floats, see {@link PackedGemm#lineShift}), the four
+ * accumulators of a row are permuted into the three whole lines inside the row and the two
+ * partial ones at its ends (masked stores). Stored as they lie, all four vectors of such a row
+ * straddle two lines, and each straddling access costs two. There is one store sequence for
+ * every shift, shift 0 included (its fifth line is empty), rather than a second epilogue beside
+ * it: with both, C1 could not compile the kernels (out of virtual registers), so they ran
+ * interpreted until C2 was done with them. The values stored are the same sums either way.
  */
 final class GemmMicroKernel {
   static final VectorSpecies<Float> S = FloatVector.SPECIES_512;
@@ -40,6 +51,9 @@ final class GemmMicroKernel {
   static final int WIDE_NR = 64;
   /** Columns of the tile in use; packed B panels are this wide. */
   static final int NR = WIDE ? WIDE_NR : NativeWidthKernel.NR;
+  /** 0, 1, ..., 15: lane numbers, for the line-aligned store of a C tile. */
+  private static final FloatVector IOTA =
+      FloatVector.fromArray(S, new float[] {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15}, 0);
   /** Row stride, in floats, of a transposed-A block for {@link #kernelStrided}. */
   static final int A_STRIDE = 400;
 
@@ -56,22 +70,26 @@ final class GemmMicroKernel {
   }
 
   /**
-   * As {@link #kernel} with A a transposed-A block: (i, p) at {@code ap[ai + p*A_STRIDE + i]}.
-   * 512-bit tile only (the AVX2 tile always takes packed A).
+   * As {@link #kernel} with A a transposed-A block: (i, p) at {@code ap[ai + p*A_STRIDE + i]},
+   * and C's rows starting shift floats (0..15) past a cache line; c must hold the lines around
+   * the tile, from ci - shift to ci - shift + 5·ldc + 80. 512-bit tile only (the AVX2 tile
+   * always takes packed A).
    */
   static void kernelStrided(
-      int kc, float[] ap, int ai, float[] bp, int bi, float[] c, int ci, int ldc, boolean add) {
-    wideKernelStrided(kc, ap, ai, bp, bi, c, ci, ldc, add);
+      int kc, float[] ap, int ai, float[] bp, int bi, float[] c, int ci, int ldc, boolean add,
+      int shift) {
+    wideKernelStrided(kc, ap, ai, bp, bi, c, ci, ldc, add, shift);
   }
 
   /**
    * As {@link #kernel} with A six rows of a row-major A in place: (i, p) at
-   * {@code a[ai + i*lda + p]}. 512-bit tile only (the AVX2 tile always takes packed A).
+   * {@code a[ai + i*lda + p]}, and C as for {@link #kernelStrided}. 512-bit tile only (the AVX2
+   * tile always takes packed A).
    */
   static void kernelRows(
       int kc, float[] a, int ai, int lda, float[] bp, int bi,
-      float[] c, int ci, int ldc, boolean add) {
-    wideKernelRows(kc, a, ai, lda, bp, bi, c, ci, ldc, add);
+      float[] c, int ci, int ldc, boolean add, int shift) {
+    wideKernelRows(kc, a, ai, lda, bp, bi, c, ci, ldc, add, shift);
   }
 
   /**
@@ -83,7 +101,8 @@ final class GemmMicroKernel {
    * spread over all L1 sets instead of piling into a few.
    */
   private static void wideKernelStrided(
-      int kc, float[] ap, int ai, float[] bp, int bi, float[] c, int ci, int ldc, boolean add) {
+      int kc, float[] ap, int ai, float[] bp, int bi, float[] c, int ci, int ldc, boolean add,
+      int shift) {
     FloatVector c00 = FloatVector.zero(S), c01 = c00, c02 = c00, c03 = c00;
     FloatVector c10 = c00, c11 = c00, c12 = c00, c13 = c00;
     FloatVector c20 = c00, c21 = c00, c22 = c00, c23 = c00;
@@ -128,57 +147,35 @@ final class GemmMicroKernel {
       c53 = b3.fma(av, c53);
     }
     // Written out by hand: a helper taking four vectors is not inlined by C2 past its node
-    // budget, and a call that is not inlined boxes every vector (30x slower).
-    if (add) {
-      c00 = c00.add(FloatVector.fromArray(S, c, ci));
-      c01 = c01.add(FloatVector.fromArray(S, c, ci + 16));
-      c02 = c02.add(FloatVector.fromArray(S, c, ci + 32));
-      c03 = c03.add(FloatVector.fromArray(S, c, ci + 48));
-      c10 = c10.add(FloatVector.fromArray(S, c, ci + ldc));
-      c11 = c11.add(FloatVector.fromArray(S, c, ci + ldc + 16));
-      c12 = c12.add(FloatVector.fromArray(S, c, ci + ldc + 32));
-      c13 = c13.add(FloatVector.fromArray(S, c, ci + ldc + 48));
-      c20 = c20.add(FloatVector.fromArray(S, c, ci + 2 * ldc));
-      c21 = c21.add(FloatVector.fromArray(S, c, ci + 2 * ldc + 16));
-      c22 = c22.add(FloatVector.fromArray(S, c, ci + 2 * ldc + 32));
-      c23 = c23.add(FloatVector.fromArray(S, c, ci + 2 * ldc + 48));
-      c30 = c30.add(FloatVector.fromArray(S, c, ci + 3 * ldc));
-      c31 = c31.add(FloatVector.fromArray(S, c, ci + 3 * ldc + 16));
-      c32 = c32.add(FloatVector.fromArray(S, c, ci + 3 * ldc + 32));
-      c33 = c33.add(FloatVector.fromArray(S, c, ci + 3 * ldc + 48));
-      c40 = c40.add(FloatVector.fromArray(S, c, ci + 4 * ldc));
-      c41 = c41.add(FloatVector.fromArray(S, c, ci + 4 * ldc + 16));
-      c42 = c42.add(FloatVector.fromArray(S, c, ci + 4 * ldc + 32));
-      c43 = c43.add(FloatVector.fromArray(S, c, ci + 4 * ldc + 48));
-      c50 = c50.add(FloatVector.fromArray(S, c, ci + 5 * ldc));
-      c51 = c51.add(FloatVector.fromArray(S, c, ci + 5 * ldc + 16));
-      c52 = c52.add(FloatVector.fromArray(S, c, ci + 5 * ldc + 32));
-      c53 = c53.add(FloatVector.fromArray(S, c, ci + 5 * ldc + 48));
+    // budget, and a call that is not inlined boxes every vector (30x slower). Stored by whole
+    // cache lines when C's rows start shift floats past one (see PackedGemm.lineShift): a row's
+    // 64 floats then span five lines, the first from lane shift on and the last up to it; lane i
+    // of w_j is column 16·j - shift + i, two accumulators' lanes joined by one permute. With
+    // shift 0 the lines are the accumulators themselves and the fifth is empty.
+    FloatVector to = IOTA.add((float) (16 - shift));
+    VectorMask<Float> head = IOTA.compare(VectorOperators.GE, (float) shift), tail = head.not();
+    for (int r = 0, q = ci - shift; r < 6; r++, q += ldc) {
+      FloatVector w1 = to.selectFrom(c00, c01), w2 = to.selectFrom(c01, c02);
+      FloatVector w3 = to.selectFrom(c02, c03), w4 = to.selectFrom(c03, c00);
+      if (add) {
+        w1 = w1.add(FloatVector.fromArray(S, c, q + 16));
+        w2 = w2.add(FloatVector.fromArray(S, c, q + 32));
+        w3 = w3.add(FloatVector.fromArray(S, c, q + 48));
+        w4 = w4.add(FloatVector.fromArray(S, c, q + 64).blend(FloatVector.fromArray(S, c, q), head));
+      }
+      w4.intoArray(c, q, head);
+      w1.intoArray(c, q + 16);
+      w2.intoArray(c, q + 32);
+      w3.intoArray(c, q + 48);
+      w4.intoArray(c, q + 64, tail);
+      // The next row's accumulators move up (one store sequence instead of six keeps the
+      // method small enough for C1; C2 unrolls the loop and the moves disappear).
+      c00 = c10; c01 = c11; c02 = c12; c03 = c13;
+      c10 = c20; c11 = c21; c12 = c22; c13 = c23;
+      c20 = c30; c21 = c31; c22 = c32; c23 = c33;
+      c30 = c40; c31 = c41; c32 = c42; c33 = c43;
+      c40 = c50; c41 = c51; c42 = c52; c43 = c53;
     }
-    c00.intoArray(c, ci);
-    c01.intoArray(c, ci + 16);
-    c02.intoArray(c, ci + 32);
-    c03.intoArray(c, ci + 48);
-    c10.intoArray(c, ci + ldc);
-    c11.intoArray(c, ci + ldc + 16);
-    c12.intoArray(c, ci + ldc + 32);
-    c13.intoArray(c, ci + ldc + 48);
-    c20.intoArray(c, ci + 2 * ldc);
-    c21.intoArray(c, ci + 2 * ldc + 16);
-    c22.intoArray(c, ci + 2 * ldc + 32);
-    c23.intoArray(c, ci + 2 * ldc + 48);
-    c30.intoArray(c, ci + 3 * ldc);
-    c31.intoArray(c, ci + 3 * ldc + 16);
-    c32.intoArray(c, ci + 3 * ldc + 32);
-    c33.intoArray(c, ci + 3 * ldc + 48);
-    c40.intoArray(c, ci + 4 * ldc);
-    c41.intoArray(c, ci + 4 * ldc + 16);
-    c42.intoArray(c, ci + 4 * ldc + 32);
-    c43.intoArray(c, ci + 4 * ldc + 48);
-    c50.intoArray(c, ci + 5 * ldc);
-    c51.intoArray(c, ci + 5 * ldc + 16);
-    c52.intoArray(c, ci + 5 * ldc + 32);
-    c53.intoArray(c, ci + 5 * ldc + 48);
   }
 
   /**
@@ -188,7 +185,7 @@ final class GemmMicroKernel {
    */
   private static void wideKernelRows(
       int kc, float[] a, int ai, int lda, float[] bp, int bi,
-      float[] c, int ci, int ldc, boolean add) {
+      float[] c, int ci, int ldc, boolean add, int shift) {
     int a0 = ai, a1 = a0 + lda, a2 = a1 + lda, a3 = a2 + lda, a4 = a3 + lda, a5 = a4 + lda;
     FloatVector c00 = FloatVector.zero(S), c01 = c00, c02 = c00, c03 = c00;
     FloatVector c10 = c00, c11 = c00, c12 = c00, c13 = c00;
@@ -234,56 +231,34 @@ final class GemmMicroKernel {
       c53 = b3.fma(av, c53);
     }
     // Written out by hand: a helper taking four vectors is not inlined by C2 past its node
-    // budget, and a call that is not inlined boxes every vector (30x slower).
-    if (add) {
-      c00 = c00.add(FloatVector.fromArray(S, c, ci));
-      c01 = c01.add(FloatVector.fromArray(S, c, ci + 16));
-      c02 = c02.add(FloatVector.fromArray(S, c, ci + 32));
-      c03 = c03.add(FloatVector.fromArray(S, c, ci + 48));
-      c10 = c10.add(FloatVector.fromArray(S, c, ci + ldc));
-      c11 = c11.add(FloatVector.fromArray(S, c, ci + ldc + 16));
-      c12 = c12.add(FloatVector.fromArray(S, c, ci + ldc + 32));
-      c13 = c13.add(FloatVector.fromArray(S, c, ci + ldc + 48));
-      c20 = c20.add(FloatVector.fromArray(S, c, ci + 2 * ldc));
-      c21 = c21.add(FloatVector.fromArray(S, c, ci + 2 * ldc + 16));
-      c22 = c22.add(FloatVector.fromArray(S, c, ci + 2 * ldc + 32));
-      c23 = c23.add(FloatVector.fromArray(S, c, ci + 2 * ldc + 48));
-      c30 = c30.add(FloatVector.fromArray(S, c, ci + 3 * ldc));
-      c31 = c31.add(FloatVector.fromArray(S, c, ci + 3 * ldc + 16));
-      c32 = c32.add(FloatVector.fromArray(S, c, ci + 3 * ldc + 32));
-      c33 = c33.add(FloatVector.fromArray(S, c, ci + 3 * ldc + 48));
-      c40 = c40.add(FloatVector.fromArray(S, c, ci + 4 * ldc));
-      c41 = c41.add(FloatVector.fromArray(S, c, ci + 4 * ldc + 16));
-      c42 = c42.add(FloatVector.fromArray(S, c, ci + 4 * ldc + 32));
-      c43 = c43.add(FloatVector.fromArray(S, c, ci + 4 * ldc + 48));
-      c50 = c50.add(FloatVector.fromArray(S, c, ci + 5 * ldc));
-      c51 = c51.add(FloatVector.fromArray(S, c, ci + 5 * ldc + 16));
-      c52 = c52.add(FloatVector.fromArray(S, c, ci + 5 * ldc + 32));
-      c53 = c53.add(FloatVector.fromArray(S, c, ci + 5 * ldc + 48));
+    // budget, and a call that is not inlined boxes every vector (30x slower). Stored by whole
+    // cache lines when C's rows start shift floats past one (see PackedGemm.lineShift): a row's
+    // 64 floats then span five lines, the first from lane shift on and the last up to it; lane i
+    // of w_j is column 16·j - shift + i, two accumulators' lanes joined by one permute. With
+    // shift 0 the lines are the accumulators themselves and the fifth is empty.
+    FloatVector to = IOTA.add((float) (16 - shift));
+    VectorMask<Float> head = IOTA.compare(VectorOperators.GE, (float) shift), tail = head.not();
+    for (int r = 0, q = ci - shift; r < 6; r++, q += ldc) {
+      FloatVector w1 = to.selectFrom(c00, c01), w2 = to.selectFrom(c01, c02);
+      FloatVector w3 = to.selectFrom(c02, c03), w4 = to.selectFrom(c03, c00);
+      if (add) {
+        w1 = w1.add(FloatVector.fromArray(S, c, q + 16));
+        w2 = w2.add(FloatVector.fromArray(S, c, q + 32));
+        w3 = w3.add(FloatVector.fromArray(S, c, q + 48));
+        w4 = w4.add(FloatVector.fromArray(S, c, q + 64).blend(FloatVector.fromArray(S, c, q), head));
+      }
+      w4.intoArray(c, q, head);
+      w1.intoArray(c, q + 16);
+      w2.intoArray(c, q + 32);
+      w3.intoArray(c, q + 48);
+      w4.intoArray(c, q + 64, tail);
+      // The next row's accumulators move up (one store sequence instead of six keeps the
+      // method small enough for C1; C2 unrolls the loop and the moves disappear).
+      c00 = c10; c01 = c11; c02 = c12; c03 = c13;
+      c10 = c20; c11 = c21; c12 = c22; c13 = c23;
+      c20 = c30; c21 = c31; c22 = c32; c23 = c33;
+      c30 = c40; c31 = c41; c32 = c42; c33 = c43;
+      c40 = c50; c41 = c51; c42 = c52; c43 = c53;
     }
-    c00.intoArray(c, ci);
-    c01.intoArray(c, ci + 16);
-    c02.intoArray(c, ci + 32);
-    c03.intoArray(c, ci + 48);
-    c10.intoArray(c, ci + ldc);
-    c11.intoArray(c, ci + ldc + 16);
-    c12.intoArray(c, ci + ldc + 32);
-    c13.intoArray(c, ci + ldc + 48);
-    c20.intoArray(c, ci + 2 * ldc);
-    c21.intoArray(c, ci + 2 * ldc + 16);
-    c22.intoArray(c, ci + 2 * ldc + 32);
-    c23.intoArray(c, ci + 2 * ldc + 48);
-    c30.intoArray(c, ci + 3 * ldc);
-    c31.intoArray(c, ci + 3 * ldc + 16);
-    c32.intoArray(c, ci + 3 * ldc + 32);
-    c33.intoArray(c, ci + 3 * ldc + 48);
-    c40.intoArray(c, ci + 4 * ldc);
-    c41.intoArray(c, ci + 4 * ldc + 16);
-    c42.intoArray(c, ci + 4 * ldc + 32);
-    c43.intoArray(c, ci + 4 * ldc + 48);
-    c50.intoArray(c, ci + 5 * ldc);
-    c51.intoArray(c, ci + 5 * ldc + 16);
-    c52.intoArray(c, ci + 5 * ldc + 32);
-    c53.intoArray(c, ci + 5 * ldc + 48);
   }
 }
