@@ -315,7 +315,7 @@ final class PackedGemm {
     int ci = cOff + ic * ldc + jr;
     // A partial tile is computed whole into a scratch tile, then its valid part copied; so is a
     // full one whose whole lines would reach past c (see lineShift).
-    int shift = mr == MR && nr == NR ? lineShift(c, ci, ldc, cLine) : -1;
+    int shift = mr != MR || nr != NR ? -1 : PACK_A || transA ? 0 : lineShift(c, ci, ldc, cLine);
     boolean full = shift >= 0;
     float[] dst = full ? c : ws.edge;
     int di = full ? ci : ws.edgeAt;
@@ -324,7 +324,7 @@ final class PackedGemm {
     if (PACK_A) {
       GemmMicroKernel.kernel(kc, ws.ap, (ic - r0) * kc, bp, bi, dst, di, ld, full && add);
     } else if (transA) {
-      GemmMicroKernel.kernelStrided(kc, ws.ap, ic - r0, bp, bi, dst, di, ld, full && add, shift);
+      GemmMicroKernel.kernelStrided(kc, ws.ap, ic - r0, bp, bi, dst, di, ld, full && add);
     } else if (mr == MR) {
       GemmMicroKernel.kernelRows(kc, a, aOff + ic * lda + pc, lda, bp, bi, dst, di, ld, full && add,
           shift);

@@ -114,19 +114,19 @@ class PackedGemmTest {
    * whose rows are not a whole number of lines apart (each row stored as it lies).
    */
   @ParameterizedTest(name = "{0}")
-  @ValueSource(strings = {"NN", "TN"})
+  @ValueSource(strings = {"NN", "NT", "TN"})
   void tilesStoredByWholeLinesGiveTheSameBitsAtEveryShift(String layout) {
-    boolean ta = layout.charAt(0) == 'T';
+    boolean ta = layout.charAt(0) == 'T', tb = layout.charAt(1) == 'T';
     int m = 40, n = 130, k = 300, ldc = 144, plainLd = n + 1;
     for (int off = 0; off < Aligned.LINE; off++) {
       for (boolean accumulate : new boolean[] {false, true}) {
-        var x = GemmContractTest.Case.random(new SplittableRandom(5), ta, false, m, n, k, off, 0, ldc - n);
+        var x = GemmContractTest.Case.random(new SplittableRandom(5), ta, tb, m, n, k, off, 0, ldc - n);
         float[] plain = new float[m * plainLd];
         for (int i = 0; i < m; i++) System.arraycopy(x.c0, x.cOff + i * ldc, plain, i * plainLd, n);
-        PackedGemm.multiply(ta, false, m, n, k, x.a, x.aOff, x.lda, x.b, x.bOff, x.ldb,
+        PackedGemm.multiply(ta, tb, m, n, k, x.a, x.aOff, x.lda, x.b, x.bOff, x.ldb,
             x.c, x.cOff, x.ldc, accumulate, false);
         x.assertMatches(accumulate);
-        PackedGemm.multiply(ta, false, m, n, k, x.a, x.aOff, x.lda, x.b, x.bOff, x.ldb,
+        PackedGemm.multiply(ta, tb, m, n, k, x.a, x.aOff, x.lda, x.b, x.bOff, x.ldb,
             plain, 0, plainLd, accumulate, false);
         for (int i = 0; i < m; i++) {
           float[] lines = java.util.Arrays.copyOfRange(x.c, x.cOff + i * ldc, x.cOff + i * ldc + n);
