@@ -90,7 +90,8 @@ final class PackedGemm {
    */
   private static final class Workspace {
     final float[] ap = new float[GemmMicroKernel.A_STRIDE * Math.max(KC, KC_L1)];
-    final float[] edge = new float[MR * NR + Aligned.LINE - 1];
+    /** Room for the lines the kernel stores, a line past the tile's last row (see lineShift). */
+    final float[] edge = new float[MR * NR + Aligned.LINE + Aligned.LINE - 1];
     final int edgeAt = Aligned.offset(edge);
     float[] packedB = new float[0];
     int packedAt;
@@ -131,13 +132,14 @@ final class PackedGemm {
       float[] c, int cOff, int ldc,
       boolean accumulate, boolean parallel, int bCap, boolean bInL1) {
     int threads = parallel ? Parallel.threads() : 1;
+    int cLine = lineStart(c, ldc);
     int kcMax = bInL1 ? KC_L1 : KC;
     // Equal k blocks (e.g. 300 = 2×150, not 256+44) keep every kernel call long.
     int kBlocks = (k + kcMax - 1) / kcMax;
     int kcStep = (k + kBlocks - 1) / kBlocks;
     Bands bands = Bands.of(m, n, k, threads, PACK_A || transA);
     if (bands.count() == 1) {
-      band(transA, transB, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate, bCap,
+      band(transA, transB, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, cLine, accumulate, bCap,
           bInL1, kcStep, 0, m, 0, n, null);
       return;
     }
@@ -147,9 +149,9 @@ final class PackedGemm {
       // the class comment); then the other bands' pieces from the end their owner has not reached.
       for (int u = t, i = 0; i < bands.count(); i++, u = (u + 1) % bands.count()) {
         for (int p; (p = pieces.claim(u, (u == t) == (u % 2 == 0))) >= 0; ) {
-          band(transA, transB, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate, bCap,
-              bInL1, kcStep, pieces.r0(u, p), pieces.r1(u, p), bands.c0(u, n), bands.c1(u, n),
-              pieces);
+          band(transA, transB, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, cLine, accumulate,
+              bCap, bInL1, kcStep, pieces.r0(u, p), pieces.r1(u, p), bands.c0(u, n),
+              bands.c1(u, n), pieces);
         }
       }
     });
@@ -212,7 +214,7 @@ final class PackedGemm {
       boolean transA, boolean transB, int k,
       float[] a, int aOff, int lda,
       float[] b, int bOff, int ldb,
-      float[] c, int cOff, int ldc,
+      float[] c, int cOff, int ldc, int cLine,
       boolean accumulate, int bCap, boolean bInL1, int kcStep, int r0, int r1, int n0, int n1,
       Object call) {
     if (r0 >= r1 || n0 >= n1) return;
@@ -252,8 +254,8 @@ final class PackedGemm {
         for (int ct = 0; ct < colChunks; ct++) {
           int c0 = Math.min(nc, (int) ((long) colUnits * ct / colChunks) * NR);
           int c1 = Math.min(nc, (int) ((long) colUnits * (ct + 1) / colChunks) * NR);
-          tile(transA, k, a, aOff, lda, c, cOff + jc, ldc, accumulate, bInL1, kcStep, ws, bp, bo,
-              panels, t0, t1, c0, c1);
+          tile(transA, k, a, aOff, lda, c, cOff + jc, ldc, cLine, accumulate, bInL1, kcStep, ws,
+              bp, bo, panels, t0, t1, c0, c1);
         }
       }
     }
@@ -261,7 +263,7 @@ final class PackedGemm {
 
   /** C tile rows [r0, r1) × columns [c0, c1) of the packed block (C from cOff at its column 0). */
   private static void tile(
-      boolean transA, int k, float[] a, int aOff, int lda, float[] c, int cOff, int ldc,
+      boolean transA, int k, float[] a, int aOff, int lda, float[] c, int cOff, int ldc, int cLine,
       boolean accumulate, boolean bInL1, int kcStep, Workspace ws, float[] bp, int bo, int panels,
       int r0, int r1, int c0, int c1) {
     if (r0 >= r1 || c0 >= c1) return;
@@ -287,14 +289,14 @@ final class PackedGemm {
           for (int jr = jb; jr < jbEnd; jr += NR) {
             for (int ic = r0; ic < r1; ic += MR) {
               microTile(transA, a, aOff, lda, ic, r0, r1, pc, kc, ws, bp, bo, panels, jr, jbEnd,
-                  c, cOff, ldc, add);
+                  c, cOff, ldc, cLine, add);
             }
           }
         } else {
           for (int ic = r0; ic < r1; ic += MR) {
             for (int jr = jb; jr < jbEnd; jr += NR) {
               microTile(transA, a, aOff, lda, ic, r0, r1, pc, kc, ws, bp, bo, panels, jr, jbEnd,
-                  c, cOff, ldc, add);
+                  c, cOff, ldc, cLine, add);
             }
           }
         }
@@ -306,26 +308,57 @@ final class PackedGemm {
   private static void microTile(
       boolean transA, float[] a, int aOff, int lda, int ic, int r0, int r1, int pc, int kc,
       Workspace ws, float[] bp, int bo, int panels, int jr, int jbEnd,
-      float[] c, int cOff, int ldc, boolean add) {
+      float[] c, int cOff, int ldc, int cLine, boolean add) {
     int mr = Math.min(MR, r1 - ic);
     int nr = Math.min(NR, jbEnd - jr);
     int bi = bo + pc * panels * NR + (jr / NR) * NR * kc;
     int ci = cOff + ic * ldc + jr;
-    // A partial tile is computed whole into a scratch tile, then its valid part copied.
-    boolean full = mr == MR && nr == NR;
+    // A partial tile is computed whole into a scratch tile, then its valid part copied; so is a
+    // full one whose whole lines would reach past c (see lineShift).
+    int shift = mr != MR || nr != NR ? -1 : PACK_A || transA ? 0 : lineShift(c, ci, ldc, cLine);
+    boolean full = shift >= 0;
     float[] dst = full ? c : ws.edge;
     int di = full ? ci : ws.edgeAt;
     int ld = full ? ldc : NR;
+    shift = Math.max(0, shift);
     if (PACK_A) {
       GemmMicroKernel.kernel(kc, ws.ap, (ic - r0) * kc, bp, bi, dst, di, ld, full && add);
     } else if (transA) {
       GemmMicroKernel.kernelStrided(kc, ws.ap, ic - r0, bp, bi, dst, di, ld, full && add);
     } else if (mr == MR) {
-      GemmMicroKernel.kernelRows(kc, a, aOff + ic * lda + pc, lda, bp, bi, dst, di, ld, full && add);
+      GemmMicroKernel.kernelRows(kc, a, aOff + ic * lda + pc, lda, bp, bi, dst, di, ld, full && add,
+          shift);
     } else { // the short last panel, copied into MR zero-padded rows of stride kc
-      GemmMicroKernel.kernelRows(kc, ws.ap, 0, kc, bp, bi, dst, di, ld, full && add);
+      GemmMicroKernel.kernelRows(kc, ws.ap, 0, kc, bp, bi, dst, di, ld, full && add, shift);
     }
     if (!full) copyEdge(ws.edge, ws.edgeAt, NR, c, ci, ldc, mr, nr, add);
+  }
+
+  /**
+   * The first index of c on a cache line when every row of C starts the same distance past one
+   * (ldc a whole number of lines), else -1: then no tile is stored by whole lines. Read once per
+   * call; if the collector moves c meanwhile, only the speed changes, never a value.
+   */
+  static int lineStart(float[] c, int ldc) {
+    if (!GemmMicroKernel.WIDE || ldc % Aligned.LINE != 0) return -1;
+    int b = Aligned.lineOffsetBytes(c);
+    return b < 0 || (b & 3) != 0 ? -1 : ((64 - b) & 63) / Float.BYTES;
+  }
+
+  /**
+   * How many floats past a cache line the full C tile at ci starts (rows ldc apart; 0 when that
+   * is not known): the kernel stores each row of the tile by the whole lines it spans (see
+   * {@link GemmMicroKernel}). A 512-bit load or store that straddles two lines costs two
+   * accesses, and a C row that does not start on a line has all four of its vectors straddling,
+   * 48 split accesses per tile and k block; every C row does in an array made by Java under the
+   * launcher's 64-byte alignment, whose data starts 16 bytes into a line. -1 when those lines
+   * would reach outside c (at its first and last rows): that tile goes through the scratch tile.
+   */
+  static int lineShift(float[] c, int ci, int ldc, int cLine) {
+    if (!GemmMicroKernel.WIDE) return 0; // the AVX2 tile stores its rows as they lie
+    int shift = cLine < 0 ? 0 : (ci - cLine) & (Aligned.LINE - 1);
+    boolean inside = ci - shift >= 0 && ci - shift + (MR - 1) * ldc + NR + Aligned.LINE <= c.length;
+    return inside ? shift : -1;
   }
 
   /**

@@ -107,6 +107,36 @@ class PackedGemmTest {
     }
   }
 
+  /**
+   * C tiles stored by the whole cache lines they span (rows a whole number of lines apart),
+   * at every distance of the rows from a line: the product is right, nothing outside C's window
+   * is written (the masked ends of each row), and the bits are those of the same product in a C
+   * whose rows are not a whole number of lines apart (each row stored as it lies).
+   */
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"NN", "NT", "TN"})
+  void tilesStoredByWholeLinesGiveTheSameBitsAtEveryShift(String layout) {
+    boolean ta = layout.charAt(0) == 'T', tb = layout.charAt(1) == 'T';
+    int m = 40, n = 130, k = 300, ldc = 144, plainLd = n + 1;
+    for (int off = 0; off < Aligned.LINE; off++) {
+      for (boolean accumulate : new boolean[] {false, true}) {
+        var x = GemmContractTest.Case.random(new SplittableRandom(5), ta, tb, m, n, k, off, 0, ldc - n);
+        float[] plain = new float[m * plainLd];
+        for (int i = 0; i < m; i++) System.arraycopy(x.c0, x.cOff + i * ldc, plain, i * plainLd, n);
+        PackedGemm.multiply(ta, tb, m, n, k, x.a, x.aOff, x.lda, x.b, x.bOff, x.ldb,
+            x.c, x.cOff, x.ldc, accumulate, false);
+        x.assertMatches(accumulate);
+        PackedGemm.multiply(ta, tb, m, n, k, x.a, x.aOff, x.lda, x.b, x.bOff, x.ldb,
+            plain, 0, plainLd, accumulate, false);
+        for (int i = 0; i < m; i++) {
+          float[] lines = java.util.Arrays.copyOfRange(x.c, x.cOff + i * ldc, x.cOff + i * ldc + n);
+          float[] asItLies = java.util.Arrays.copyOfRange(plain, i * plainLd, i * plainLd + n);
+          assertThat(lines).as("row %d, offset %d, accumulate %s", i, x.cOff, accumulate).containsExactly(asItLies);
+        }
+      }
+    }
+  }
+
   /** A row-major A keeps the B micro-panel in L1 on every shape; a transposed A only for short k or a small C. */
   @Test
   void loopOrderByShape() {
