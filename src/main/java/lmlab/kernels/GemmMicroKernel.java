@@ -329,12 +329,8 @@ final class GemmMicroKernel {
       c52 = b2.fma(av, c52);
       c53 = b3.fma(av, c53);
     }
-    // Written out by hand: a helper taking four vectors is not inlined by C2 past its node
-    // budget, and a call that is not inlined boxes every vector (30x slower). Stored by whole
-    // cache lines when C's rows start shift floats past one (see PackedGemm.lineShift): a row's
-    // 64 floats then span five lines, the first from lane shift on and the last up to it; lane i
-    // of w_j is column 16·j - shift + i, two accumulators' lanes joined by one permute. With
-    // shift 0 the lines are the accumulators themselves and the fifth is empty.
+    // Stored by whole lines as in wideKernelRowsSet, each line added to C's first; the loop
+    // above is that method's (a helper sharing it would box its 24 accumulators, see there).
     FloatVector to = IOTA.add((float) (16 - shift));
     VectorMask<Float> head = IOTA.compare(VectorOperators.GE, (float) shift), tail = head.not();
     for (int r = 0, q = ci - shift; r < 6; r++, q += ldc) {
