@@ -60,8 +60,13 @@ public final class Aligned {
    * than the one the data was written at.
    */
   public static int offset(float[] a) {
+    return Math.max(0, firstOnLine(a));
+  }
+
+  /** As {@link #offset}, but -1 when the address cannot be read (or a float is not on a 4-byte boundary). */
+  static int firstOnLine(float[] a) {
     int b = lineOffsetBytes(a);
-    if (b < 0 || (b & 3) != 0) return 0;
+    if (b < 0 || (b & 3) != 0) return -1;
     return ((64 - b) & 63) / Float.BYTES;
   }
 }

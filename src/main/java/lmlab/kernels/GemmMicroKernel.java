@@ -255,7 +255,7 @@ final class GemmMicroKernel {
       c52 = b2.fma(av, c52);
       c53 = b3.fma(av, c53);
     }
-    // Written out by hand: a helper taking four vectors is not inlined by C2 past its node
+    // No helper per row: a helper taking four vectors is not inlined by C2 past its node
     // budget, and a call that is not inlined boxes every vector (30x slower). Stored by whole
     // cache lines when C's rows start shift floats past one (see PackedGemm.lineShift): a row's
     // 64 floats then span five lines, the first from lane shift on and the last up to it; lane i

@@ -340,9 +340,7 @@ final class PackedGemm {
    * call; if the collector moves c meanwhile, only the speed changes, never a value.
    */
   static int lineStart(float[] c, int ldc) {
-    if (!GemmMicroKernel.WIDE || ldc % Aligned.LINE != 0) return -1;
-    int b = Aligned.lineOffsetBytes(c);
-    return b < 0 || (b & 3) != 0 ? -1 : ((64 - b) & 63) / Float.BYTES;
+    return GemmMicroKernel.WIDE && ldc % Aligned.LINE == 0 ? Aligned.firstOnLine(c) : -1;
   }
 
   /**
