@@ -11,6 +11,7 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CyclicBarrier;
@@ -316,11 +317,11 @@ public final class BenchServeCommand implements Runnable {
   private static boolean event(Events e, StringBuilder text) throws Exception {
     byte[] b = e.bytes();
     int from = e.from(), to = e.to();
-    if (to - from < DATA.length || !java.util.Arrays.equals(b, from, from + DATA.length, DATA, 0, DATA.length)) {
+    if (to - from < DATA.length || !Arrays.equals(b, from, from + DATA.length, DATA, 0, DATA.length)) {
       throw new IllegalStateException("bad event " + new String(b, from, to - from, StandardCharsets.UTF_8));
     }
     from += DATA.length;
-    if (java.util.Arrays.equals(b, from, to, DONE, 0, DONE.length)) return true;
+    if (Arrays.equals(b, from, to, DONE, 0, DONE.length)) return true;
     JsonNode c = JSON.readTree(b, from, to - from);
     if (c.has("error")) throw new IllegalStateException(c.get("error").get("message").asText());
     if (!c.get("choices").isEmpty()) text.append(c.get("choices").get(0).get("text").asText());
@@ -345,27 +346,25 @@ public final class BenchServeCommand implements Runnable {
 
     /** Moves to the next event; false at the end of the stream. */
     boolean next() throws IOException {
-      int scan = next;
-      while (true) {
-        for (int i = Math.max(scan, next + 1); i < have; i++) {
-          if (buf[i] == '\n' && buf[i - 1] == '\n') {
-            from = next;
-            to = i - 1;
-            next = i + 1;
-            return true;
+      for (int i = next + 1; ; i++) {
+        while (i >= have) { // more bytes, the unread ones first moved to the front
+          if (next > 0) {
+            System.arraycopy(buf, next, buf, 0, have - next);
+            i -= next;
+            have -= next;
+            next = 0;
           }
+          if (have == buf.length) buf = Arrays.copyOf(buf, 2 * buf.length);
+          int n = in.read(buf, have, buf.length - have);
+          if (n < 0) return false;
+          have += n;
         }
-        scan = Math.max(next + 1, have);
-        if (next > 0) { // the bytes of a part read event to the front
-          System.arraycopy(buf, next, buf, 0, have - next);
-          scan -= next;
-          have -= next;
-          next = 0;
+        if (buf[i] == '\n' && buf[i - 1] == '\n') {
+          from = next;
+          to = i - 1;
+          next = i + 1;
+          return true;
         }
-        if (have == buf.length) buf = java.util.Arrays.copyOf(buf, 2 * buf.length);
-        int n = in.read(buf, have, buf.length - have);
-        if (n < 0) return false;
-        have += n;
       }
     }
 
