@@ -2,6 +2,7 @@ package lmlab.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.InputStream;
@@ -51,7 +52,7 @@ import picocli.CommandLine.Option;
       "One JSON line:",
       "  {\"bench\":\"serve\",\"model\":..,\"parallel\":P,\"tokens\":T,\"single_seconds\":..,",
       "   \"single_tokens_per_s\":..,\"batch_seconds\":..,\"aggregate_tokens_per_s\":..,",
-      "   \"ratio\":..,\"equal_to_sequential\":true|false,\"single_step_us\":{..},",
+      "   \"ratio\":..,\"run_ratios\":[..],\"equal_to_sequential\":true|false,\"single_step_us\":{..},",
       "   \"batch_step_us\":{..},\"threads\":..}",
       "equal_to_sequential: every run's concurrent texts equal its sequential ones.",
       "*_cpu_us_per_token: the process's CPU time (server and client, every thread) per generated token.",
@@ -66,7 +67,8 @@ import picocli.CommandLine.Option;
           + "open) to the last [DONE]; batch_setup_seconds: starting the P client threads and connecting, "
           + "before that.",
       "ratio: the median over the runs of P x single_seconds / batch_seconds of the same run (each "
-          + "concurrent window against the sequential one just before it).",
+          + "concurrent window against the sequential one just before it); run_ratios: each run's, in the "
+          + "order run.",
       ""
     })
 public final class BenchServeCommand implements Runnable {
@@ -187,6 +189,8 @@ public final class BenchServeCommand implements Runnable {
       double[] perStream = new double[reps];
       for (int r = 0; r < reps; r++) perStream[r] = batch[r] / parallel;
       out.put("ratio", BenchSupport.pairedRatio(single, perStream));
+      ArrayNode runs = out.putArray("run_ratios"); // how far one shared machine moves the ratio within the command
+      for (int r = 0; r < reps; r++) runs.add(Math.round(1000 * single[r] / perStream[r]) / 1000.0);
       out.put("equal_to_sequential", equal);
       // the process's CPU time per generated token (server and client): less noisy than wall time
       // on a shared machine, and what the two cores' share of each token is

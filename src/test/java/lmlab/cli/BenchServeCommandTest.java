@@ -22,6 +22,12 @@ class BenchServeCommandTest {
     assertThat(n.get("aggregate_tokens_per_s").asDouble())
         .isCloseTo(3 * 6 / n.get("batch_seconds").asDouble(), Percentage.withPercentage(0.01));
     assertThat(n.get("ratio").asDouble()).isPositive();
+    // each run's own ratio, their median the ratio (three runs: the middle one)
+    JsonNode runs = n.get("run_ratios");
+    assertThat(runs.size()).isEqualTo(3);
+    double[] sorted = {runs.get(0).asDouble(), runs.get(1).asDouble(), runs.get(2).asDouble()};
+    java.util.Arrays.sort(sorted);
+    assertThat(sorted[1]).isCloseTo(n.get("ratio").asDouble(), org.assertj.core.data.Offset.offset(0.0006));
     // the sequential windows step one row at a time; the concurrent ones batch up to three
     JsonNode single = n.get("single_step_us"), batch = n.get("batch_step_us");
     assertThat(single.get("rows_per_step").asDouble()).isEqualTo(1.0);
