@@ -52,8 +52,8 @@ import picocli.CommandLine.Option;
       "One JSON line:",
       "  {\"bench\":\"serve\",\"model\":..,\"parallel\":P,\"tokens\":T,\"single_seconds\":..,",
       "   \"single_tokens_per_s\":..,\"batch_seconds\":..,\"aggregate_tokens_per_s\":..,",
-      "   \"ratio\":..,\"run_ratios\":[..],\"equal_to_sequential\":true|false,\"single_step_us\":{..},",
-      "   \"batch_step_us\":{..},\"threads\":..}",
+      "   \"ratio\":..,\"run_ratios\":[..],\"equal_to_sequential\":true|false,",
+      "   \"single_step_us\":{..},\"batch_step_us\":{..},\"threads\":..}",
       "equal_to_sequential: every run's concurrent texts equal its sequential ones.",
       "*_cpu_us_per_token: the process's CPU time (server and client, every thread) per generated token.",
       "*_step_us: the server's decoding thread per step in the timed runs (microseconds): join (prompts of "
