@@ -188,9 +188,10 @@ public final class BenchServeCommand implements Runnable {
       // runs of these paired ratios): a slow stretch of a shared machine then moves both sides of one ratio
       double[] perStream = new double[reps];
       for (int r = 0; r < reps; r++) perStream[r] = batch[r] / parallel;
-      out.put("ratio", BenchSupport.pairedRatio(single, perStream));
+      double[] runRatios = BenchSupport.pairedRatios(single, perStream);
+      out.put("ratio", BenchSupport.median(runRatios));
       ArrayNode runs = out.putArray("run_ratios"); // how far one shared machine moves the ratio within the command
-      for (int r = 0; r < reps; r++) runs.add(Math.round(1000 * single[r] / perStream[r]) / 1000.0);
+      for (double r : runRatios) runs.add(Math.round(1000 * r) / 1000.0);
       out.put("equal_to_sequential", equal);
       // the process's CPU time per generated token (server and client): less noisy than wall time
       // on a shared machine, and what the two cores' share of each token is

@@ -114,9 +114,14 @@ final class BenchSupport {
    * in the same round, so a slow stretch of a shared machine moves both sides of one ratio.
    */
   static double pairedRatio(double[] t, double[] base) {
+    return median(pairedRatios(t, base));
+  }
+
+  /** t[round] / base[round] for every round, in order: the ratios {@link #pairedRatio} takes the median of. */
+  static double[] pairedRatios(double[] t, double[] base) {
     double[] r = new double[t.length];
     for (int i = 0; i < t.length; i++) r[i] = t[i] / base[i];
-    return median(r);
+    return r;
   }
 
   /** Median of values (not modified), at least one. */
