@@ -345,7 +345,8 @@ final class PackedGemm {
 
   /**
    * How many floats past a cache line the full C tile at ci starts (rows ldc apart; 0 when that
-   * is not known): the kernel stores each row of the tile by the whole lines it spans (see
+   * is not known), for the 512-bit row kernels (the AVX2 tile stores its rows as they lie, and
+   * never asks): the kernel stores each row of the tile by the whole lines it spans (see
    * {@link GemmMicroKernel}). A 512-bit load or store that straddles two lines costs two
    * accesses, and a C row that does not start on a line has all four of its vectors straddling,
    * 48 split accesses per tile and k block; every C row does in an array made by Java under the
@@ -353,7 +354,6 @@ final class PackedGemm {
    * would reach outside c (at its first and last rows): that tile goes through the scratch tile.
    */
   static int lineShift(float[] c, int ci, int ldc, int cLine) {
-    if (!GemmMicroKernel.WIDE) return 0; // the AVX2 tile stores its rows as they lie
     int shift = cLine < 0 ? 0 : (ci - cLine) & (Aligned.LINE - 1);
     boolean inside = ci - shift >= 0 && ci - shift + (MR - 1) * ldc + NR + Aligned.LINE <= c.length;
     return inside ? shift : -1;
