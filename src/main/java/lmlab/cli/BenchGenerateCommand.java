@@ -15,6 +15,8 @@ import lmlab.nn.Module;
 import lmlab.nn.WeightFormats;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import lmlab.nn.MultiHeadAttention;
+import lmlab.nn.attention.KvFormat;
 import picocli.CommandLine.Option;
 
 /**
@@ -28,7 +30,8 @@ import picocli.CommandLine.Option;
       "Measure greedy decoding of one sequence with the KV cache: a one-token prompt, then --new-tokens "
           + "picks, each fed back one token at a time.",
       "Random weights (seed 1), eval mode; no EOS, so every run decodes the same number of tokens. Prints:",
-      "  {\"bench\":\"generate\",\"preset\":..,\"weights\":..,\"tokens_per_s\":..,",
+      "  {\"bench\":\"generate\",\"preset\":..,\"weights\":..,\"kv_cache\":..,",
+      "   \"tokens_per_s\":..,",
       "   \"ms_per_token\":..,\"cpu_tokens_per_s\":..,\"new_tokens\":..,\"threads\":..,",
       "   \"parameters\":..,\"kv_cache_bytes\":..,\"max_position_embeddings\":..,",
       "   \"weight_bytes_per_token\":..,\"weight_gb_per_s\":..,\"roofline_gb_per_s\":..,",
@@ -69,6 +72,11 @@ public final class BenchGenerateCommand implements Runnable {
           + " rounded to nearest even: half the bytes per token).")
   String weights;
 
+  @Option(names = "--kv-cache", paramLabel = "FORMAT", defaultValue = "f32",
+      description = "KV cache format: f32 (exact, default) or bf16 (keys and values rounded to bfloat16 as they are"
+          + " cached: half the bytes per cached token).")
+  String kvCache;
+
   @Option(names = "--reps", paramLabel = "N", defaultValue = "11", description = "Timed runs. Default: ${DEFAULT-VALUE}")
   int reps;
 
@@ -101,6 +109,9 @@ public final class BenchGenerateCommand implements Runnable {
     lmlab.models.ModelType<?> type = lmlab.models.ModelRegistry.forPreset(preset);
     if (type != null && !(type instanceof lmlab.models.TransformerType)) { // a recurrent-state model: time vs context
       if (batch > 1) throw new CommandLine.ParameterException(cl, "--batch: only for Transformer presets (" + preset + " is timed per --context)");
+      if (Flags.kvFormat(cl, kvCache) != KvFormat.F32) {
+        throw new CommandLine.ParameterException(cl, "--kv-cache " + kvCache + ": " + preset + " keeps no KV cache");
+      }
       if (contexts != null) for (int c : contexts) Flags.atLeast(cl, "--context", c, 1);
       List<Integer> series = contexts != null ? contexts : List.of(1024, 4096, 16384);
       for (Map<String, Object> row : BenchMixerGenerateCommand.series(lmlab.models.Models.preset(preset), preset, series,
@@ -129,9 +140,11 @@ public final class BenchGenerateCommand implements Runnable {
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(cl, "--weights: " + e.getMessage());
     }
+    KvFormat kv = Flags.kvFormat(cl, kvCache);
     Transformer model = new Transformer(config, 1L);
     long parameters = model.numParameters();
     if (format == WeightFormats.BF16) WeightFormats.toBf16(model);
+    MultiHeadAttention.useCacheFormat(model, kv);
     model.eval();
     KvCache cache = new KvCache(model);
     int[] prompt = {0};
@@ -154,6 +167,7 @@ public final class BenchGenerateCommand implements Runnable {
     row.put("bench", "generate");
     row.put("preset", config.preset());
     row.put("weights", format.label());
+    row.put("kv_cache", kv.label());
     row.put("batch", batch);
     row.put("tokens_per_s", BenchSupport.fourDigits((double) batch * newTokens / seconds));
     row.put("ms_per_token", BenchSupport.fourDigits(seconds * 1e3 / newTokens / batch));

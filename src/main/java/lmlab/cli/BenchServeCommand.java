@@ -30,6 +30,7 @@ import lmlab.serve.StepTimes;
 import lmlab.tokenize.CharTokenizer;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import lmlab.nn.attention.KvFormat;
 import picocli.CommandLine.Option;
 
 /**
@@ -50,8 +51,9 @@ import picocli.CommandLine.Option;
       "Median of --reps runs each, alternating, after a warm-up until the speed settles and the JIT is quiet.",
       "Default model: the chargpt preset (random weights, context 256) over a 65-character vocabulary.",
       "One JSON line:",
-      "  {\"bench\":\"serve\",\"model\":..,\"parallel\":P,\"tokens\":T,\"single_seconds\":..,",
-      "   \"single_tokens_per_s\":..,\"batch_seconds\":..,\"aggregate_tokens_per_s\":..,",
+      "  {\"bench\":\"serve\",\"model\":..,\"kv_cache\":..,\"parallel\":P,\"tokens\":T,",
+      "   \"single_seconds\":..,\"single_tokens_per_s\":..,\"batch_seconds\":..,",
+      "   \"aggregate_tokens_per_s\":..,",
       "   \"ratio\":..,\"run_ratios\":[..],\"equal_to_sequential\":true|false,",
       "   \"single_step_us\":{..},\"batch_step_us\":{..},\"threads\":..}",
       "equal_to_sequential: every run's concurrent texts equal its sequential ones.",
@@ -97,6 +99,10 @@ public final class BenchServeCommand implements Runnable {
   @Option(names = "--seed", defaultValue = "0", description = "First request seed. Default: ${DEFAULT-VALUE}")
   long seed;
 
+  @Option(names = "--kv-cache", paramLabel = "FORMAT", defaultValue = "f32",
+      description = "The server's KV cache format: f32 (exact, default) or bf16. Default: ${DEFAULT-VALUE}")
+  String kvCache;
+
   @Option(names = "--prompt", defaultValue = "ROMEO:", description = "The prompt of every request. Default: ${DEFAULT-VALUE}")
   String prompt;
 
@@ -108,6 +114,7 @@ public final class BenchServeCommand implements Runnable {
     Flags.atLeast(cl, "--tokens", tokens, 1);
     Flags.atLeast(cl, "--reps", reps, 1);
     Flags.atLeast(cl, "--warmup", warmup, 0);
+    KvFormat kv = Flags.kvFormat(cl, kvCache);
     ModelGenerator g;
     String name;
     try {
@@ -121,6 +128,9 @@ public final class BenchServeCommand implements Runnable {
         g = new ModelGenerator("chargpt", m, tok, Eos.NONE, null, "no chat", 256, parallel);
       }
       name = g.name();
+      Flags.useKvCache(cl, g.model(), kv);
+    } catch (CommandLine.ParameterException e) {
+      throw e;
     } catch (Exception e) {
       throw new CommandLine.ExecutionException(cl, (model != null ? "--model " : "") + e.getMessage(), e);
     }
@@ -180,7 +190,8 @@ public final class BenchServeCommand implements Runnable {
       double s = BenchSupport.median(single);
       double b = BenchSupport.median(batch);
       ObjectNode out = JSON.createObjectNode();
-      out.put("bench", "serve").put("model", name).put("parallel", parallel).put("tokens", tokens);
+      out.put("bench", "serve").put("model", name).put("kv_cache", kv.label()).put("parallel", parallel)
+          .put("tokens", tokens);
       out.put("single_seconds", s).put("single_tokens_per_s", tokens / s);
       out.put("batch_seconds", b).put("aggregate_tokens_per_s", (double) parallel * tokens / b);
       out.put("batch_setup_seconds", BenchSupport.median(setup));

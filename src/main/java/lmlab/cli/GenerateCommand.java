@@ -97,6 +97,11 @@ public final class GenerateCommand implements Runnable {
           + "bfloat16, memory-mapped when the file stores them so). Default: ${DEFAULT-VALUE}")
   String weights;
 
+  @Option(names = "--kv-cache", paramLabel = "FORMAT", defaultValue = "f32",
+      description = "KV cache format: f32 (exact) or bf16 (keys and values rounded to bfloat16 as they are cached: half "
+          + "the cache memory). Default: ${DEFAULT-VALUE}")
+  String kvCache;
+
   @Option(names = "--chat", description = "Wrap --prompt as a user message in the tokenizer's chat template (ChatML; "
       + "Qwen2.5 adds its default system prompt) and print only the answer.")
   boolean chat;
@@ -189,6 +194,7 @@ public final class GenerateCommand implements Runnable {
       throw new IllegalArgumentException("--model " + e.getMessage(), e);
     }
     WeightFormats f = TextTarget.weights(cl, weights);
+    lmlab.nn.attention.KvFormat kv = Flags.kvFormat(cl, kvCache);
     LanguageModel m;
     if (f == WeightFormats.F32) {
       m = AdaptedModels.load(cl, model,
@@ -204,6 +210,7 @@ public final class GenerateCommand implements Runnable {
         throw new CommandLine.ExecutionException(cl, e.getMessage(), e);
       }
     }
+    Flags.useKvCache(cl, m, kv);
     TextTarget target = TextTarget.of(cl, model, m);
     if (eosId == null) return target;
     try {

@@ -8,6 +8,7 @@ import lmlab.serve.ModelGenerator;
 import lmlab.serve.ServeConfig;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import lmlab.nn.attention.KvFormat;
 import picocli.CommandLine.Option;
 
 /**
@@ -72,6 +73,11 @@ public final class ServeCommand implements Runnable {
       description = "On SIGTERM, seconds running requests may still take. Default: ${DEFAULT-VALUE}")
   double drainTimeout;
 
+  @Option(names = "--kv-cache", paramLabel = "FORMAT", defaultValue = "f32",
+      description = "KV cache format: f32 (exact, default) or bf16 (keys and values rounded to bfloat16 as they are"
+          + " cached: half the memory and half the cache reads per step).")
+  String kvCache;
+
   @Option(names = "--chat-format", paramLabel = "FORMAT",
       description = "chatml, qwen2.5, qwen3 or none instead of the tokenizer's chat template (a model without one serves"
           + " completions only).")
@@ -89,11 +95,18 @@ public final class ServeCommand implements Runnable {
     positive(cl, "--drain-timeout", drainTimeout);
     Flags.atLeast(cl, "--max-body-bytes", maxBodyBytes, 1);
     if (defaultMaxTokens != null) Flags.atLeast(cl, "--default-max-tokens", defaultMaxTokens, 1);
+    KvFormat kv = Flags.kvFormat(cl, kvCache);
     ModelGenerator generator;
     try {
       generator = ModelGenerator.load(model, servedName, chatFormat, parallel);
     } catch (IOException | RuntimeException e) {
       throw new CommandLine.ExecutionException(cl, "--model " + e.getMessage(), e);
+    }
+    try {
+      Flags.useKvCache(cl, generator.model(), kv);
+    } catch (RuntimeException e) {
+      generator.close();
+      throw e;
     }
     ServeConfig config = new ServeConfig(host, port, parallel, queue, millis(requestTimeout), millis(readTimeout),
         maxBodyBytes, defaultMaxTokens, apiKey, millis(drainTimeout));
@@ -117,7 +130,7 @@ public final class ServeCommand implements Runnable {
     }));
     System.err.println("lmlab serve: " + generator.name() + " (" + generator.model().getClass().getSimpleName() + ", "
         + generator.tokenizer().describe() + ", context " + generator.maxModelLen() + ") on " + server.baseUrl()
-        + "/v1, " + parallel + " slot(s), queue " + queue);
+        + "/v1, " + parallel + " slot(s), queue " + queue + (kv == KvFormat.F32 ? "" : ", KV cache " + kv.label()));
     cl.getOut().println(server.baseUrl() + "/v1");
     cl.getOut().flush();
     try {

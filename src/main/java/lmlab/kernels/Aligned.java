@@ -42,9 +42,13 @@ public final class Aligned {
 
   /** The address of a[0] modulo 64 (bytes), or -1 when it cannot be read here. */
   static int lineOffsetBytes(float[] a) {
-    if (MEMMOVE == null || a.length == 0) return -1;
+    return a.length == 0 ? -1 : lineOffsetBytes(MemorySegment.ofArray(a));
+  }
+
+  /** The address of a heap array segment's first element modulo 64 (bytes), or -1. */
+  private static int lineOffsetBytes(MemorySegment s) {
+    if (MEMMOVE == null) return -1;
     try {
-      MemorySegment s = MemorySegment.ofArray(a);
       MemorySegment at = (MemorySegment) MEMMOVE.invokeExact(s, s, 0L);
       return (int) (at.address() & 63);
     } catch (Throwable t) {
@@ -69,4 +73,18 @@ public final class Aligned {
     if (b < 0 || (b & 3) != 0) return -1;
     return ((64 - b) & 63) / Float.BYTES;
   }
+
+  /**
+   * The short-array form of {@link #offset(float[])}: the first index i in [0, {@link #SHORT_LINE})
+   * with a[i] on a cache line boundary (allocate {@code SHORT_LINE - 1} shorts more); 0 when the
+   * address cannot be read. bfloat16 KV pages use it.
+   */
+  public static int offset(short[] a) {
+    int b = a.length == 0 ? -1 : lineOffsetBytes(MemorySegment.ofArray(a));
+    if (b < 0 || (b & 1) != 0) return 0;
+    return ((64 - b) & 63) / Short.BYTES;
+  }
+
+  /** Shorts in a cache line. */
+  public static final int SHORT_LINE = 32;
 }

@@ -5,6 +5,7 @@ import lmlab.nn.attention.AttentionConfig;
 import lmlab.nn.attention.AttentionMask;
 import lmlab.nn.attention.BandAttention;
 import lmlab.nn.attention.Decoding;
+import lmlab.nn.attention.KvFormat;
 import lmlab.nn.attention.LayerKvCache;
 import lmlab.nn.attention.Normaliser;
 import lmlab.nn.attention.RowWindow;
@@ -52,6 +53,8 @@ public final class MultiHeadAttention extends Mixer {
   private final Linear oProj;
   private final ScoreParams score;
   private final Rng dropoutRng;
+  /** How the caches this layer makes store keys and values ({@link #useCacheFormat}); float32 unless asked. */
+  private KvFormat cacheFormat = KvFormat.F32;
 
   /** A layer as configured; rng initialises the weights (null = zeros) and draws dropout masks. */
   public MultiHeadAttention(AttentionConfig cfg, Rng rng) {
@@ -284,7 +287,29 @@ public final class MultiHeadAttention extends Mixer {
 
   /** An empty KV cache for this layer (its mask decides how many keys it keeps); rows fixed by the first step. */
   public LayerKvCache newCache() {
-    return new LayerKvCache(cfg.mask(), cfg.numKvHeads(), cfg.headDim());
+    return new LayerKvCache(cfg.mask(), cfg.numKvHeads(), cfg.headDim(), cacheFormat);
+  }
+
+  /** The format of the KV caches this layer makes. */
+  public KvFormat cacheFormat() {
+    return cacheFormat;
+  }
+
+  /**
+   * Makes every attention layer of root (itself included) keep its KV caches in format from now
+   * on (caches made before keep theirs); returns how many layers it set. A decoding setting, as
+   * {@code --kv-cache}: training and the full-sequence forward never read a cache.
+   */
+  public static int useCacheFormat(Module root, KvFormat format) {
+    if (format == null) throw new IllegalArgumentException("KV cache format is null");
+    int n = 0;
+    for (Module m : root.namedModules().values()) {
+      if (m instanceof MultiHeadAttention a) {
+        a.cacheFormat = format;
+        n++;
+      }
+    }
+    return n;
   }
 
   /** An empty KV cache for rows sequences at position 0 (a ring of the window's size for windowed masks). */
@@ -294,7 +319,7 @@ public final class MultiHeadAttention extends Mixer {
     kProj.checkSteps();
     vProj.checkSteps();
     oProj.checkSteps();
-    return new LayerKvCache(cfg.mask(), cfg.numKvHeads(), cfg.headDim(), rows);
+    return new LayerKvCache(cfg.mask(), cfg.numKvHeads(), cfg.headDim(), cacheFormat, rows);
   }
 
   /**

@@ -64,6 +64,14 @@ class BenchGenerateCommandTest {
         org.assertj.core.data.Offset.offset(6e-4 + 1e-3 * n.get("of_roofline").asDouble()));
     // ten positions of three rows in every layer's cache
     assertThat(n.get("kv_cache_bytes").asLong()).isEqualTo(3 * 10 * 2L * 6 * 192 * 4);
+    assertThat(n.get("kv_cache").asText()).isEqualTo("f32");
+    // a bf16 cache: half the bytes
+    MainTest.Run half = MainTest.run("bench", "generate", "--preset", "chargpt", "--batch", "3", "--new-tokens", "10",
+        "--reps", "1", "--warmup", "0", "--roofline-seconds", "0.02", "--kv-cache", "bf16");
+    assertThat(half.code()).as(half.err()).isZero();
+    JsonNode h = new ObjectMapper().readTree(half.out());
+    assertThat(h.get("kv_cache").asText()).isEqualTo("bf16");
+    assertThat(h.get("kv_cache_bytes").asLong()).isEqualTo(3 * 10 * 2L * 6 * 192 * 2);
     MainTest.Run bad = MainTest.run("bench", "generate", "--preset", "chargpt", "--batch", "0");
     assertThat(bad.code()).isEqualTo(2);
     assertThat(bad.err()).contains("--batch");

@@ -41,6 +41,16 @@ class BenchServeCommandTest {
   }
 
   @Test
+  void aBf16KvCacheServesTheSameTextsAloneAndBatched() throws Exception {
+    MainTest.Run r = MainTest.run("bench", "serve", "--parallel", "2", "--tokens", "40", "--reps", "1", "--warmup", "0",
+        "--kv-cache", "bf16");
+    assertThat(r.code()).as(r.err()).isZero();
+    JsonNode n = new ObjectMapper().readTree(r.out().strip());
+    assertThat(n.get("kv_cache").asText()).isEqualTo("bf16");
+    assertThat(n.get("equal_to_sequential").asBoolean()).as("a row's bits do not depend on the others").isTrue();
+  }
+
+  @Test
   void eventsAreSplitAtBlankLinesWhateverTheReadsReturn() throws Exception {
     String big = "x".repeat(10_000); // longer than the reader's first buffer
     String stream = "data: {\"a\":1}\n\ndata: " + big + "\n\ndata: é\n\ndata: [DONE]\n\n";
@@ -71,5 +81,11 @@ class BenchServeCommandTest {
     MainTest.Run warm = MainTest.run("bench", "serve", "--warmup", "-1");
     assertThat(warm.code()).isEqualTo(2);
     assertThat(warm.err()).contains("--warmup must be >= 0, got -1");
+    MainTest.Run kv = MainTest.run("bench", "serve", "--kv-cache", "fp8");
+    assertThat(kv.code()).isEqualTo(2);
+    assertThat(kv.err()).contains("--kv-cache: 'fp8' is not a KV cache format; expected f32 or bf16");
+    MainTest.Run mixer = MainTest.run("bench", "generate", "--preset", "mamba2-mini", "--kv-cache", "bf16");
+    assertThat(mixer.code()).isEqualTo(2);
+    assertThat(mixer.err()).contains("--kv-cache bf16: mamba2-mini keeps no KV cache");
   }
 }

@@ -107,6 +107,22 @@ class HfCheckpointTest {
   }
 
   /**
+   * A bf16 KV cache ({@code --kv-cache bf16}) decodes within the same stated bf16 tolerance of the
+   * float32 forward: the PyTorch chargpt fixture (learned positions, six heads of 32) and the Qwen2
+   * fixture (RoPE, grouped heads), token by token.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"chargpt", "qwen2_hf"})
+  void aBf16KvCacheDecodesWithinTheBf16Tolerance(String fixture) throws Exception {
+    LanguageModel m = Models.load(TransformerTest.resourceDir(fixture));
+    m.eval();
+    IntTensor tokens = FixtureAssert.fixture(fixture.equals("chargpt") ? "chargpt/io" : "qwen2_hf/io").ints("tokens");
+    Tensor exact = m.logits(tokens);
+    assertThat(lmlab.nn.MultiHeadAttention.useCacheFormat(m, lmlab.nn.attention.KvFormat.BF16)).isPositive();
+    assertBf16Close(stepped(m, tokens), exact);
+  }
+
+  /**
    * The stated bf16 tolerance: every weight matrix rounded to 8 significant bits moves each weight by
    * at most 2^-9 of itself, so logits move by about that fraction of their scale, compounded over
    * the layers: |a - b| ≤ 0.03·max|b| elementwise and ‖a - b‖₂ ≤ 0.02·‖b‖₂.

@@ -1,9 +1,12 @@
 package lmlab.nn.attention;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
+import lmlab.kernels.Bf16;
 import lmlab.kernels.Lanes;
 import lmlab.kernels.Parallel;
 import lmlab.tensor.Tensor;
@@ -20,9 +23,18 @@ import lmlab.tensor.Tensor;
  * Rows holding the same pages (a beam's hypotheses share all but their last) are done in pairs
  * that read each shared key and value vector once. The cache holds only keys the mask may still
  * show (all of them visible for causal, sliding and block_local; every δ-th for dilated).
+ *
+ * <p>A bf16 cache ({@link KvFormat#BF16}) is read by the same loops over its interleaved blocks
+ * ({@link LayerKvCache}): one load of 2L bfloat16 values, read as L ints, widens to two float
+ * vectors with a shift and a mask, and the rest is float32 as above. Its rows are not paired
+ * (beams read shared pages once per row).
  */
 public final class Decoding {
   private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+  /** A bf16 block's 2L shorts in one vector of the float vector's size, read as L ints. */
+  private static final VectorSpecies<Short> H2 = VectorSpecies.of(short.class, F.vectorShape());
+  private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
+  private static final int BLOCK = LayerKvCache.BLOCK;
 
   private Decoding() {}
 
@@ -118,6 +130,8 @@ public final class Decoding {
     final float[] kcol;
     /** One vector's lanes (the softmax's sum). */
     final float[] lanes = new float[F.length()];
+    /** A page's scores (a bf16 run that starts inside a block). */
+    private float[] block = new float[0];
     /** Score rows: row i's head h at rowW[i] + h · rowStride[i]. */
     float[] w = new float[64];
     /**
@@ -153,6 +167,11 @@ public final class Decoding {
       qt = new float[dh];
       eq = new float[dh];
       kcol = new float[dh];
+    }
+
+    float[] block(int n) {
+      if (block.length < n) block = new float[n];
+      return block;
     }
 
     /** Room for rows rows of nq heads. */
@@ -199,6 +218,7 @@ public final class Decoding {
     Rope rope = cfg.rope();
     ScoreFunction f = cfg.score();
     boolean softmax = cfg.normaliser() == Normaliser.SOFTMAX;
+    boolean bf16 = cache.format() == KvFormat.BF16;
     float[] mat = score == null || score.matrix() == null ? null : score.matrix().toArray();
     float[] vec = score == null || score.vector() == null ? null : score.vector().toArray();
     float scale = f == ScoreFunction.SCALED_DOT || f == ScoreFunction.MULTIPLICATIVE ? (float) (1 / Math.sqrt(dh)) : 1f;
@@ -245,7 +265,7 @@ public final class Decoding {
     sc.rowRun[rows] = run;
     for (int i = 0; i < rows; i += 2) { // rows of a beam share all their pages but the last: a pair reads them once
       int a = sc.rowRun[i], b = sc.rowRun[i + 1], m = 0, keys = 0; // (a last odd row shares nothing)
-      while (i + 1 < rows && a + m < sc.rowRun[i + 1] && b + m < sc.rowRun[i + 2]
+      while (!bf16 && i + 1 < rows && a + m < sc.rowRun[i + 1] && b + m < sc.rowRun[i + 2]
           && sc.runPage[a + m] == sc.runPage[b + m] && sc.runSlot[a + m] == sc.runSlot[b + m]
           && sc.runLength[a + m] == sc.runLength[b + m]) {
         keys += sc.runLength[a + m];
@@ -297,9 +317,9 @@ public final class Decoding {
             float[] kcol = sc.kcol;
             for (int r = 0; r < dh; r++) eq[r] = dot(mat, r * 2 * dh + dh, qa, qo, dh);
             for (int k = k0, c = 0; k < k1; k++) {
-              int base = cache.keyBase(sc.runPage[k], kvh) + sc.runSlot[k];
+              int page = sc.runPage[k], slot = sc.runSlot[k];
               for (int j = 0; j < sc.runLength[k]; j++, c++) {
-                for (int e = 0; e < dh; e++) kcol[e] = kc[base + e * LayerKvCache.PAGE + j];
+                for (int e = 0; e < dh; e++) kcol[e] = cache.key(page, kvh, e, slot + j);
                 double s = 0;
                 for (int r = 0; r < dh; r++) s += vec[r] * Math.tanh(dot(mat, r * 2 * dh, kcol, 0, dh) + eq[r]);
                 w[wo + c] = (float) s;
@@ -332,6 +352,11 @@ public final class Decoding {
     for (int h = 0; h < nq; h++) {
       for (int i = 0; i < rows; i++) {
         int oo = ((r0 + i) * steps + token) * qRow + h * dh;
+        if (bf16) {
+          weightedValues16(w, sc.rowW[i] + h * sc.rowStride[i], inv[i * nq + h], cache, h / group, dh, sc,
+              sc.rowRun[i], sc.rowRun[i + 1], out, oo);
+          continue;
+        }
         if ((i & 1) == 0 && sc.pairRuns[i] > 0) { // both rows of the pair, their shared runs' values read once
           int shared = sc.pairRuns[i], keys = sc.pairKeys[i];
           weightedValuesShared(w, sc.rowW[i] + h * sc.rowStride[i], sc.rowW[i + 1] + h * sc.rowStride[i + 1], vc,
@@ -373,9 +398,16 @@ public final class Decoding {
     return k;
   }
 
-  /** Scores of the held keys in age order, runs [k0, k1) (keys transposed: row stride PAGE). */
+  /**
+   * Scores of the held keys in age order, runs [k0, k1) (keys transposed: row stride PAGE); kt is the
+   * float32 cache's keys (a bf16 cache is read by {@link #scores16}).
+   */
   private static void scores(float[] q, int qo, float scale, float[] kt, LayerKvCache cache, int kvh, int dh,
       Scratch sc, int k0, int k1, float[] w, int wo) {
+    if (cache.format() == KvFormat.BF16) {
+      scores16(q, qo, scale, cache, kvh, dh, sc, k0, k1, w, wo);
+      return;
+    }
     for (int k = k0, c = wo; k < k1; k++) {
       scoresOf(q, qo, scale, kt, cache.keyBase(sc.runPage[k], kvh) + sc.runSlot[k], dh, sc.runLength[k], w, c);
       c += sc.runLength[k];
@@ -673,6 +705,159 @@ public final class Decoding {
       }
       out[oo + e] = acc * inv;
     }
+  }
+
+  /**
+   * {@link #scores} of a bf16 cache: each run's keys by whole blocks of {@link #BLOCK} slots
+   * ({@link #scoresOf16}), written to w as float32's are (whole vectors, -inf past the run). A run
+   * that starts inside a block (a ring's) is computed from the block's start into the scratch and
+   * copied; a page that is not whole blocks (vectors wider than half a page) is read slot by slot.
+   */
+  private static void scores16(float[] q, int qo, float scale, LayerKvCache cache, int kvh, int dh, Scratch sc,
+      int k0, int k1, float[] w, int wo) {
+    final int S = LayerKvCache.PAGE;
+    short[] kt = cache.keys16();
+    for (int k = k0, c = wo; k < k1; k++) {
+      int page = sc.runPage[k], at = sc.runSlot[k], len = sc.runLength[k];
+      int base = cache.keyBase(page, kvh);
+      if (S % BLOCK != 0) {
+        for (int j = 0; j < len; j++) {
+          float d = 0f;
+          for (int e = 0; e < dh; e++) d += q[qo + e] * cache.key(page, kvh, e, at + j);
+          w[c + j] = d * scale;
+        }
+      } else if (at % BLOCK == 0) {
+        scoresOf16(q, qo, scale, kt, base + at, dh, len, w, c);
+      } else {
+        int from = at - at % BLOCK;
+        float[] block = sc.block(S);
+        scoresOf16(q, qo, scale, kt, base + from, dh, at + len - from, block, 0);
+        System.arraycopy(block, at - from, w, c, len);
+        for (int j = len; j < wordsFor(len); j++) w[c + j] = Float.NEGATIVE_INFINITY; // as a whole last vector would
+      }
+      c += len;
+    }
+  }
+
+  /**
+   * w[wo + c] = scale · Σ_e q[e] · K_t[e][c] for the n slots from a block boundary at base, from a
+   * bf16 cache's interleaved key rows (stride PAGE): per block, each e's load of 2L values gives the
+   * block's first L slots (low halves) and last L (high halves), each summed in four chains (e mod
+   * 4) as {@link #scoresOf} does. Whole vectors are stored, -inf past the n slots; a last block of
+   * at most L slots stores only its first vector.
+   */
+  private static void scoresOf16(float[] q, int qo, float scale, short[] kt, int base, int dh, int n, float[] w,
+      int wo) {
+    final int S = LayerKvCache.PAGE;
+    int l = F.length();
+    int e4 = dh - dh % 4;
+    for (int c = 0; c < n; c += BLOCK) {
+      FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+      FloatVector b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+      int row = base + c;
+      int e = 0;
+      for (; e < e4; e += 4) {
+        int r = row + S * e;
+        FloatVector x0 = FloatVector.broadcast(F, q[qo + e]);
+        FloatVector x1 = FloatVector.broadcast(F, q[qo + e + 1]);
+        FloatVector x2 = FloatVector.broadcast(F, q[qo + e + 2]);
+        FloatVector x3 = FloatVector.broadcast(F, q[qo + e + 3]);
+        IntVector k0 = ints(kt, r), k1 = ints(kt, r + S), k2 = ints(kt, r + 2 * S), k3 = ints(kt, r + 3 * S);
+        a0 = low(k0).fma(x0, a0);
+        b0 = high(k0).fma(x0, b0);
+        a1 = low(k1).fma(x1, a1);
+        b1 = high(k1).fma(x1, b1);
+        a2 = low(k2).fma(x2, a2);
+        b2 = high(k2).fma(x2, b2);
+        a3 = low(k3).fma(x3, a3);
+        b3 = high(k3).fma(x3, b3);
+      }
+      for (; e < dh; e++) {
+        FloatVector x = FloatVector.broadcast(F, q[qo + e]);
+        IntVector k0 = ints(kt, row + S * e);
+        a0 = low(k0).fma(x, a0);
+        b0 = high(k0).fma(x, b0);
+      }
+      FloatVector lo = a0.add(a1).add(a2.add(a3)).mul(scale);
+      FloatVector hi = b0.add(b1).add(b2.add(b3)).mul(scale);
+      int valid = n - c;
+      if (valid >= BLOCK) {
+        lo.intoArray(w, wo + c);
+        hi.intoArray(w, wo + c + l);
+      } else { // whole stores, -inf past the run (see scoresOf)
+        FloatVector inf = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+        inf.blend(lo, F.indexInRange(0, valid)).intoArray(w, wo + c);
+        if (valid > l) inf.blend(hi, F.indexInRange(0, valid - l)).intoArray(w, wo + c + l);
+      }
+    }
+  }
+
+  /**
+   * {@link #weightedValues} of a bf16 cache: out[oo, oo + dh) = inv · Σ_c w[wo + c] · V[c], each
+   * block of {@link #BLOCK} elements from one load per key (its first L elements from the low
+   * halves, its last L from the high halves), in four chains per vector (keys in turn) as
+   * weightedValues; elements past the last whole block (stored in order) key by key.
+   */
+  private static void weightedValues16(float[] w, int wo, float inv, LayerKvCache cache, int kvh, int dh, Scratch sc,
+      int k0, int k1, float[] out, int oo) {
+    short[] v = cache.values16();
+    int l = F.length();
+    int whole = dh - dh % BLOCK;
+    for (int e = 0; e < whole; e += BLOCK) {
+      FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+      FloatVector b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+      for (int k = k0, c = wo; k < k1; k++) {
+        int row = cache.valueBase(sc.runPage[k], kvh) + sc.runSlot[k] * dh + e;
+        int len = sc.runLength[k];
+        int j = 0;
+        for (; j + 4 <= len; j += 4, c += 4, row += 4 * dh) {
+          FloatVector x0 = FloatVector.broadcast(F, w[c]);
+          FloatVector x1 = FloatVector.broadcast(F, w[c + 1]);
+          FloatVector x2 = FloatVector.broadcast(F, w[c + 2]);
+          FloatVector x3 = FloatVector.broadcast(F, w[c + 3]);
+          IntVector u0 = ints(v, row), u1 = ints(v, row + dh), u2 = ints(v, row + 2 * dh), u3 = ints(v, row + 3 * dh);
+          a0 = low(u0).fma(x0, a0);
+          b0 = high(u0).fma(x0, b0);
+          a1 = low(u1).fma(x1, a1);
+          b1 = high(u1).fma(x1, b1);
+          a2 = low(u2).fma(x2, a2);
+          b2 = high(u2).fma(x2, b2);
+          a3 = low(u3).fma(x3, a3);
+          b3 = high(u3).fma(x3, b3);
+        }
+        for (; j < len; j++, c++, row += dh) {
+          FloatVector x = FloatVector.broadcast(F, w[c]);
+          IntVector u = ints(v, row);
+          a0 = low(u).fma(x, a0);
+          b0 = high(u).fma(x, b0);
+        }
+      }
+      a0.add(a1).add(a2.add(a3)).mul(inv).intoArray(out, oo + e);
+      b0.add(b1).add(b2.add(b3)).mul(inv).intoArray(out, oo + e + l);
+    }
+    for (int e = whole; e < dh; e++) {
+      float acc = 0f;
+      for (int k = k0, c = wo; k < k1; k++) {
+        int row = cache.valueBase(sc.runPage[k], kvh) + sc.runSlot[k] * dh + e;
+        for (int j = 0; j < sc.runLength[k]; j++, c++, row += dh) acc += w[c] * Bf16.toFloat(v[row]);
+      }
+      out[oo + e] = acc * inv;
+    }
+  }
+
+  /** 2L bfloat16 values at a[i] as L ints: int j holds element j (low half) and element L + j (high half). */
+  private static IntVector ints(short[] a, int i) {
+    return ShortVector.fromArray(H2, a, i).reinterpretAsInts();
+  }
+
+  /** The low halves of ints, as the floats they are the upper bits of (exact). */
+  private static FloatVector low(IntVector ints) {
+    return ints.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+  }
+
+  /** The high halves of ints, as floats (exact: the low halves cleared). */
+  private static FloatVector high(IntVector ints) {
+    return ints.lanewise(VectorOperators.AND, 0xffff0000).reinterpretAsFloats();
   }
 
   /**

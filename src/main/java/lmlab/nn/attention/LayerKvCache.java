@@ -5,6 +5,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 import lmlab.kernels.Aligned;
+import lmlab.kernels.Bf16;
 import lmlab.nn.StepState;
 
 /**
@@ -25,8 +26,16 @@ import lmlab.nn.StepState;
  * (floor(window/δ) - 1)·δ + 1, block_local the keys of the current block — in a ring of that many
  * slots plus {@link #ROLLBACK} (position p in slot p mod slots; the last page partly used).
  * Causal and custom masks keep every key; a row takes a new page as it fills one.
- * {@link #bytes()} reports the elements each row holds, exactly: Σ_rows 2·n_kv·held·d_h·4 (rows
- * that share pages count them each).
+ * {@link #bytes()} reports the elements each row holds, exactly: Σ_rows 2·n_kv·held·d_h·b, b the
+ * bytes of the cache's {@link KvFormat} (rows that share pages count them each).
+ *
+ * <p>A bf16 cache ({@link KvFormat#BF16}) has the same pages in short arrays, each key rounded to
+ * bfloat16 as it is appended. Its key rows (PAGE slots) and value rows (d_h elements) are stored in
+ * blocks of {@link #BLOCK} = 2L elements (L the lanes of a float vector), interleaved: element j &lt;
+ * L of a block at 2j, element L + j at 2j + 1 ({@link #interleaved}). A load of one block read as L
+ * ints then widens without moving lanes: each int's low half shifted up is element j, its high half
+ * masked is element L + j (llama.cpp's q4 blocks split their nibbles the same way). Elements past
+ * the last whole block of a row are stored in order.
  *
  * <p>{@link #truncate} on a ring works while the keys the shorter prefix needs are still in it
  * (at least {@link #ROLLBACK} tokens back); going back further is an error naming the window.
@@ -45,8 +54,11 @@ public final class LayerKvCache implements StepState {
   public static final int ROLLBACK = 32;
   /** Slots per page: the unit rows share and copy on write. */
   public static final int PAGE = 32;
-  /** Floats of one page's keys (and of its values): n_kv · d_h · PAGE. */
+  /** Elements of a bf16 block: two float vectors' lanes (see the class comment). */
+  static final int BLOCK = 2 * L;
+  /** Elements of one page's keys (and of its values): n_kv · d_h · PAGE. */
   private final int pageFloats;
+  private final KvFormat format;
   private int batch = -1;
   /** Ring slots per row (its last page partly used); unused when the cache grows. */
   private int slots;
@@ -60,6 +72,9 @@ public final class LayerKvCache implements StepState {
    */
   private float[] keys = new float[0];
   private float[] values = new float[0];
+  /** The pool of a bf16 cache, laid out as keys and values (in elements), blocks interleaved; keys/values stay empty. */
+  private short[] keys16 = new short[0];
+  private short[] values16 = new short[0];
   private int keysAt, valuesAt;
   /** Rows whose tables hold each page (0: free). */
   private int[] refs = new int[0];
@@ -80,9 +95,15 @@ public final class LayerKvCache implements StepState {
   /** Work buffers of the decoding step, one set per worker part. */
   private Decoding.Scratch[] scratch = new Decoding.Scratch[0];
 
-  /** An empty cache whose row count is fixed by the first step. */
+  /** An empty float32 cache whose row count is fixed by the first step. */
   public LayerKvCache(AttentionMask mask, int numKvHeads, int headDim) {
+    this(mask, numKvHeads, headDim, KvFormat.F32);
+  }
+
+  /** An empty cache in format whose row count is fixed by the first step. */
+  public LayerKvCache(AttentionMask mask, int numKvHeads, int headDim, KvFormat format) {
     if (mask == null) throw new IllegalArgumentException("LayerKvCache: mask is null");
+    if (format == null) throw new IllegalArgumentException("LayerKvCache: format is null");
     if (numKvHeads < 1 || headDim < 1) {
       throw new IllegalArgumentException("LayerKvCache: num_key_value_heads (" + numKvHeads + ") and head_dim ("
           + headDim + ") must be >= 1");
@@ -92,13 +113,24 @@ public final class LayerKvCache implements StepState {
     this.headDim = headDim;
     this.ring = mask.maxHeld() != Integer.MAX_VALUE;
     this.pageFloats = numKvHeads * headDim * PAGE;
+    this.format = format;
   }
 
-  /** An empty cache for rows rows, all at position 0. */
+  /** An empty float32 cache for rows rows, all at position 0. */
   public LayerKvCache(AttentionMask mask, int numKvHeads, int headDim, int rows) {
-    this(mask, numKvHeads, headDim);
+    this(mask, numKvHeads, headDim, KvFormat.F32, rows);
+  }
+
+  /** An empty cache in format for rows rows, all at position 0. */
+  public LayerKvCache(AttentionMask mask, int numKvHeads, int headDim, KvFormat format, int rows) {
+    this(mask, numKvHeads, headDim, format);
     if (rows < 1) throw new IllegalArgumentException("LayerKvCache: rows must be >= 1, got " + rows);
     ensureBatch(rows);
+  }
+
+  /** How keys and values are stored. */
+  public KvFormat format() {
+    return format;
   }
 
   /** Tokens appended so far, the absolute position of the next token, when every row is at the same one. */
@@ -136,13 +168,13 @@ public final class LayerKvCache implements StepState {
     return mask.held(position(row));
   }
 
-  /** Bytes of keys and values held: Σ over rows of 2 · n_kv · held · d_h · 4 (0 before the first token). */
+  /** Bytes of keys and values held: Σ over rows of 2 · n_kv · held · d_h · (4 or 2) (0 before the first token). */
   @Override
   public long bytes() {
     if (batch < 0) return 0;
     long sum = 0;
     for (int r = 0; r < batch; r++) sum += mask.held(seen[r]);
-    return 2L * sum * numKvHeads * headDim * Float.BYTES;
+    return 2L * sum * numKvHeads * headDim * format.bytes();
   }
 
   /** The batch size, or -1 before the first token. */
@@ -215,15 +247,24 @@ public final class LayerKvCache implements StepState {
 
   @Override
   public LayerKvCache fork() {
-    LayerKvCache c = new LayerKvCache(mask, numKvHeads, headDim);
+    LayerKvCache c = new LayerKvCache(mask, numKvHeads, headDim, format);
     c.batch = batch;
     c.slots = slots;
-    c.keys = new float[keys.length];
-    c.keysAt = Aligned.offset(c.keys);
-    System.arraycopy(keys, keysAt, c.keys, c.keysAt, refs.length * pageFloats);
-    c.values = new float[values.length];
-    c.valuesAt = Aligned.offset(c.values);
-    System.arraycopy(values, valuesAt, c.values, c.valuesAt, refs.length * pageFloats);
+    if (format == KvFormat.BF16) {
+      c.keys16 = new short[keys16.length];
+      c.keysAt = Aligned.offset(c.keys16);
+      System.arraycopy(keys16, keysAt, c.keys16, c.keysAt, refs.length * pageFloats);
+      c.values16 = new short[values16.length];
+      c.valuesAt = Aligned.offset(c.values16);
+      System.arraycopy(values16, valuesAt, c.values16, c.valuesAt, refs.length * pageFloats);
+    } else {
+      c.keys = new float[keys.length];
+      c.keysAt = Aligned.offset(c.keys);
+      System.arraycopy(keys, keysAt, c.keys, c.keysAt, refs.length * pageFloats);
+      c.values = new float[values.length];
+      c.valuesAt = Aligned.offset(c.values);
+      System.arraycopy(values, valuesAt, c.values, c.valuesAt, refs.length * pageFloats);
+    }
     c.refs = refs.clone();
     c.free = free.clone();
     c.freeCount = freeCount;
@@ -267,7 +308,7 @@ public final class LayerKvCache implements StepState {
   @Override
   public void join(StepState other) {
     if (!(other instanceof LayerKvCache o) || o.numKvHeads != numKvHeads || o.headDim != headDim
-        || !o.mask.spec().equals(mask.spec())) {
+        || !o.mask.spec().equals(mask.spec()) || o.format != format) {
       throw new IllegalArgumentException("LayerKvCache: cannot join " + other + " to " + this);
     }
     if (o.batch < 0) throw new IllegalArgumentException("LayerKvCache: cannot join a cache that has no rows yet");
@@ -281,8 +322,13 @@ public final class LayerKvCache implements StepState {
       int[] t = new int[Math.max(4, o.pages[r])];
       for (int k = 0; k < o.pages[r]; k++) {
         int p = allocate();
-        System.arraycopy(o.keys, o.keyBase(o.table[r][k], 0), keys, keyBase(p, 0), pageFloats);
-        System.arraycopy(o.values, o.valueBase(o.table[r][k], 0), values, valueBase(p, 0), pageFloats);
+        if (format == KvFormat.BF16) {
+          System.arraycopy(o.keys16, o.keyBase(o.table[r][k], 0), keys16, keyBase(p, 0), pageFloats);
+          System.arraycopy(o.values16, o.valueBase(o.table[r][k], 0), values16, valueBase(p, 0), pageFloats);
+        } else {
+          System.arraycopy(o.keys, o.keyBase(o.table[r][k], 0), keys, keyBase(p, 0), pageFloats);
+          System.arraycopy(o.values, o.valueBase(o.table[r][k], 0), values, valueBase(p, 0), pageFloats);
+        }
         t[k] = p;
       }
       table[n + r] = t;
@@ -365,6 +411,21 @@ public final class LayerKvCache implements StepState {
     if (copyFrom[row] >= 0) copyPending(row);
     int page = target[row];
     int at = slotOf(seen[row]) % PAGE;
+    if (format == KvFormat.BF16) {
+      int ka = interleaved(at, PAGE);
+      for (int h = 0; h < numKvHeads; h++) {
+        int kb = keyBase(page, h) + ka;
+        int vb = valueBase(page, h) + at * headDim;
+        int src = kOff + h * headDim;
+        int vsrc = vOff + h * headDim;
+        for (int e = 0; e < headDim; e++) {
+          keys16[kb + e * PAGE] = Bf16.fromFloat(k[src + e]);
+          values16[vb + interleaved(e, headDim)] = Bf16.fromFloat(v[vsrc + e]);
+        }
+      }
+      seen[row]++;
+      return;
+    }
     for (int h = 0; h < numKvHeads; h++) {
       int kb = keyBase(page, h) + at;
       int src = kOff + h * headDim;
@@ -379,6 +440,14 @@ public final class LayerKvCache implements StepState {
     int page = copyFrom[row];
     int copy = target[row];
     int used = copyUsed[row];
+    if (format == KvFormat.BF16) { // whole key rows (the slots are interleaved); this row writes the later slots before it reads them
+      for (int h = 0; h < numKvHeads; h++) {
+        System.arraycopy(keys16, keyBase(page, h), keys16, keyBase(copy, h), headDim * PAGE);
+        System.arraycopy(values16, valueBase(page, h), values16, valueBase(copy, h), used * headDim);
+      }
+      copyFrom[row] = -1;
+      return;
+    }
     for (int h = 0; h < numKvHeads; h++) {
       int from = keyBase(page, h);
       int to = keyBase(copy, h);
@@ -402,16 +471,29 @@ public final class LayerKvCache implements StepState {
     if (freeCount == 0) {
       int had = refs.length;
       int grown = Math.max(2 * had, Math.max(8, 2 * Math.max(batch, 1)));
-      float[] k = new float[grown * pageFloats + Aligned.LINE - 1];
-      int kAt = Aligned.offset(k);
-      System.arraycopy(keys, keysAt, k, kAt, had * pageFloats);
-      float[] v = new float[k.length];
-      int vAt = Aligned.offset(v);
-      System.arraycopy(values, valuesAt, v, vAt, had * pageFloats);
-      keys = k;
-      keysAt = kAt;
-      values = v;
-      valuesAt = vAt;
+      if (format == KvFormat.BF16) {
+        short[] k = new short[grown * pageFloats + Aligned.SHORT_LINE - 1];
+        int kAt = Aligned.offset(k);
+        System.arraycopy(keys16, keysAt, k, kAt, had * pageFloats);
+        short[] v = new short[k.length];
+        int vAt = Aligned.offset(v);
+        System.arraycopy(values16, valuesAt, v, vAt, had * pageFloats);
+        keys16 = k;
+        values16 = v;
+        keysAt = kAt;
+        valuesAt = vAt;
+      } else {
+        float[] k = new float[grown * pageFloats + Aligned.LINE - 1];
+        int kAt = Aligned.offset(k);
+        System.arraycopy(keys, keysAt, k, kAt, had * pageFloats);
+        float[] v = new float[k.length];
+        int vAt = Aligned.offset(v);
+        System.arraycopy(values, valuesAt, v, vAt, had * pageFloats);
+        keys = k;
+        keysAt = kAt;
+        values = v;
+        valuesAt = vAt;
+      }
       refs = Arrays.copyOf(refs, grown);
       free = Arrays.copyOf(free, grown);
       for (int p = grown - 1; p >= had; p--) free[freeCount++] = p;
@@ -465,9 +547,41 @@ public final class LayerKvCache implements StepState {
     return values;
   }
 
+  /** A bf16 cache's keys (element indices as {@link #keyBase}; slots interleaved by {@link #interleaved}). */
+  short[] keys16() {
+    return keys16;
+  }
+
+  /** A bf16 cache's values (element indices as {@link #valueBase}; each row's elements interleaved). */
+  short[] values16() {
+    return values16;
+  }
+
+  /**
+   * Where element i of a bf16 row of n elements is stored in that row: blocks of {@link #BLOCK},
+   * element j &lt; L of a block at 2j, element L + j at 2j + 1; past the last whole block, at i.
+   */
+  static int interleaved(int i, int n) {
+    if (i >= n - n % BLOCK) return i;
+    int j = i % BLOCK;
+    return i - j + (j < L ? 2 * j : 2 * (j - L) + 1);
+  }
+
+  /** Head h's key element e at slot of page, as a float (either format). */
+  float key(int page, int h, int e, int slot) {
+    int at = keyBase(page, h) + e * PAGE;
+    return format == KvFormat.BF16 ? Bf16.toFloat(keys16[at + interleaved(slot, PAGE)]) : keys[at + slot];
+  }
+
+  /** Head h's value element e at slot of page, as a float (either format). */
+  float value(int page, int h, int slot, int e) {
+    int at = valueBase(page, h) + slot * headDim;
+    return format == KvFormat.BF16 ? Bf16.toFloat(values16[at + interleaved(e, headDim)]) : values[at + e];
+  }
+
   @Override
   public String toString() {
-    return "LayerKvCache[" + mask.spec() + ", positions " + Arrays.toString(batch < 0 ? new int[0] : seen) + ", "
+    return "LayerKvCache[" + mask.spec() + (format == KvFormat.F32 ? "" : ", " + format.label()) + ", positions " + Arrays.toString(batch < 0 ? new int[0] : seen) + ", "
         + bytes() + " bytes" + (batch < 0 ? "" : ", " + (refs.length - freeCount) + " pages of " + PAGE + " slots") + "]";
   }
 }

@@ -17,7 +17,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * A batched decoding step over a paged cache whose rows share pages (a beam's reorders, rows that
  * went back to a shorter prefix, rows at different positions, page boundaries, ring caches) gives
  * every row, bit for bit, what the same row gets stepped alone on a cache holding only its own
- * keys and values: rows that share a page must each read their own run of it.
+ * keys and values: rows that share a page must each read their own run of it. In both cache
+ * formats (a bf16 cache copies whole interleaved key rows on write).
  */
 class SharedPagesTest {
   @AfterEach
@@ -27,19 +28,22 @@ class SharedPagesTest {
 
   static Stream<Arguments> cases() {
     List<Arguments> out = new ArrayList<>();
-    for (int threads : new int[] {1, 2}) {
-      out.add(Arguments.of("causal", 6, 6, 32, null, threads)); // chargpt's heads
-      out.add(Arguments.of("causal", 4, 2, 16, Rope.Style.HALF, threads)); // GQA, RoPE
-      out.add(Arguments.of("causal", 2, 1, 3, null, threads)); // heads narrower than a vector
-      out.add(Arguments.of("sliding(41)", 2, 2, 16, null, threads)); // a ring: runs wrap to slot 0
-      out.add(Arguments.of("block_local(5)", 2, 2, 32, null, threads));
+    for (KvFormat format : KvFormat.values()) {
+      for (int threads : new int[] {1, 2}) {
+        out.add(Arguments.of("causal", 6, 6, 32, null, threads, format)); // chargpt's heads
+        out.add(Arguments.of("causal", 4, 2, 16, Rope.Style.HALF, threads, format)); // GQA, RoPE
+        out.add(Arguments.of("causal", 2, 1, 3, null, threads, format)); // heads narrower than a vector
+        out.add(Arguments.of("sliding(41)", 2, 2, 16, null, threads, format)); // a ring: runs wrap to slot 0
+        out.add(Arguments.of("block_local(5)", 2, 2, 32, null, threads, format));
+      }
     }
     return out.stream();
   }
 
-  @ParameterizedTest(name = "{0} n_q={1} n_kv={2} d_h={3} rope={4} threads={5}")
+  @ParameterizedTest(name = "{0} n_q={1} n_kv={2} d_h={3} rope={4} threads={5} {6}")
   @MethodSource("cases")
-  void eachRowOfABatchGetsTheBitsOfItsOwnStep(String maskSpec, int nq, int nkv, int dh, Rope.Style rope, int threads) {
+  void eachRowOfABatchGetsTheBitsOfItsOwnStep(String maskSpec, int nq, int nkv, int dh, Rope.Style rope, int threads,
+      KvFormat format) {
     Parallel.setThreads(threads);
     int maxPositions = 256;
     AttentionConfig cfg = new AttentionConfig(nq * dh, nq, nkv, dh, false, false,
@@ -48,7 +52,7 @@ class SharedPagesTest {
     Random r = new Random(5);
     int rows = 5; // two pairs and a row on its own
     int kvWidth = nkv * dh;
-    LayerKvCache cache = new LayerKvCache(cfg.mask(), nkv, dh, rows);
+    LayerKvCache cache = new LayerKvCache(cfg.mask(), nkv, dh, format, rows);
     // each row's keys and values so far (unrotated), to replay alone
     List<List<float[][]>> history = new ArrayList<>();
     for (int b = 0; b < rows; b++) history.add(new ArrayList<>());
@@ -79,7 +83,7 @@ class SharedPagesTest {
       }
 
       for (int b = 0; b < rows; b++) {
-        float[] alone = alone(cfg, history.get(b), Arrays.copyOfRange(q, b * nq * dh, (b + 1) * nq * dh));
+        float[] alone = alone(cfg, format, history.get(b), Arrays.copyOfRange(q, b * nq * dh, (b + 1) * nq * dh));
         assertThat(Arrays.copyOfRange(out, b * nq * dh, (b + 1) * nq * dh))
             .as("%s step %d row %d at position %d", maskSpec, step, b, cache.position(b))
             .containsExactly(alone);
@@ -88,10 +92,10 @@ class SharedPagesTest {
   }
 
   /** The row stepped alone: its earlier keys and values appended one by one, then the last token with query q. */
-  private static float[] alone(AttentionConfig cfg, List<float[][]> history, float[] q) {
+  private static float[] alone(AttentionConfig cfg, KvFormat format, List<float[][]> history, float[] q) {
     int nq = cfg.numHeads();
     int dh = cfg.headDim();
-    LayerKvCache one = new LayerKvCache(cfg.mask(), cfg.numKvHeads(), dh, 1);
+    LayerKvCache one = new LayerKvCache(cfg.mask(), cfg.numKvHeads(), dh, format, 1);
     float[] out = new float[nq * dh];
     float[] q0 = new float[nq * dh];
     for (int i = 0; i < history.size(); i++) {
