@@ -53,6 +53,18 @@ public final class Bf16 {
     return seg;
   }
 
+  /**
+   * {@link #fromFloat} lane by lane: each lane's bfloat16 bits in its low 16 bits (the high 16
+   * zero). x + 0x7fff + (the kept lowest bit) carries into the kept bits exactly when the dropped
+   * ones are above half, or half with the kept value odd; NaN lanes keep their top bits, quieted.
+   */
+  public static IntVector roundBits(FloatVector f) {
+    IntVector b = f.reinterpretAsInts();
+    IntVector top = b.lanewise(VectorOperators.LSHR, 16);
+    IntVector rounded = b.add(0x7fff).add(top.and(1)).lanewise(VectorOperators.LSHR, 16);
+    return rounded.blend(top.or(0x40), b.and(0x7fffffff).compare(VectorOperators.GT, 0x7f800000));
+  }
+
   /** L bfloat16 values at byte offset at of seg, widened to floats. */
   public static FloatVector load(MemorySegment seg, long at) {
     ShortVector h = ShortVector.fromMemorySegment(H, seg, at, ByteOrder.LITTLE_ENDIAN);

@@ -2,7 +2,9 @@ package lmlab.nn.attention;
 
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import lmlab.kernels.Aligned;
 import lmlab.kernels.Bf16;
@@ -413,15 +415,21 @@ public final class LayerKvCache implements StepState {
     int at = slotOf(seen[row]) % PAGE;
     if (format == KvFormat.BF16) {
       int ka = interleaved(at, PAGE);
+      int whole = headDim - headDim % BLOCK;
       for (int h = 0; h < numKvHeads; h++) {
         int kb = keyBase(page, h) + ka;
         int vb = valueBase(page, h) + at * headDim;
         int src = kOff + h * headDim;
         int vsrc = vOff + h * headDim;
-        for (int e = 0; e < headDim; e++) {
-          keys16[kb + e * PAGE] = Bf16.fromFloat(k[src + e]);
-          values16[vb + interleaved(e, headDim)] = Bf16.fromFloat(v[vsrc + e]);
+        for (int e = 0; e < headDim; e++) keys16[kb + e * PAGE] = Bf16.fromFloat(k[src + e]); // one slot of each key row
+        // the value row a block at a time: element j of the block's first vector in the low half of int j, of its second in the high half
+        int e = 0;
+        for (; e < whole; e += BLOCK) {
+          IntVector lo = Bf16.roundBits(FloatVector.fromArray(F, v, vsrc + e));
+          IntVector hi = Bf16.roundBits(FloatVector.fromArray(F, v, vsrc + e + L));
+          lo.or(hi.lanewise(VectorOperators.LSHL, 16)).reinterpretAsShorts().intoArray(values16, vb + e);
         }
+        for (; e < headDim; e++) values16[vb + e] = Bf16.fromFloat(v[vsrc + e]); // past the blocks: in order
       }
       seen[row]++;
       return;
