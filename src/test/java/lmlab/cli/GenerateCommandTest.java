@@ -147,6 +147,25 @@ class GenerateCommandTest {
     CharTokenizer.fromText(CHARS).write(dir.resolve("vocab.json"));
   }
 
+  @Test
+  void aBf16KvCacheDecodesAndIsRefusedForAModelWithoutOne() throws IOException {
+    Run r = MainTest.run("generate", "--model", dir.toString(), "--prompt", "O God", "--max-new-tokens", "20",
+        "--kv-cache", "bf16");
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.out()).startsWith("O God");
+    assertThat(r.out().codePoints().count()).isEqualTo(5 + 20 + 1);
+    Path lstm = tmp.resolve("lstm");
+    com.fasterxml.jackson.databind.node.ObjectNode c = JSON.createObjectNode().put("model_type", "lstm-lm")
+        .put("vocab_size", CHARS.length()).put("embedding_size", 8).put("hidden_size", 8).put("num_hidden_layers", 1);
+    LanguageModel m = lmlab.models.RecurrentLmConfig.parse(c).newModel(new lmlab.tensor.Rng(1));
+    ModuleCheckpoint.save(lstm, m.config(), m);
+    CharTokenizer.fromText(CHARS).write(lstm.resolve("vocab.json"));
+    expectError(2, "--kv-cache bf16: LstmLm has no attention layer (no KV cache)", "generate", "--model", lstm.toString(),
+        "--prompt", "O", "--kv-cache", "bf16");
+    Run f32 = MainTest.run("generate", "--model", lstm.toString(), "--prompt", "O", "--max-new-tokens", "3");
+    assertThat(f32.code()).as(f32.err()).isZero();
+  }
+
   static void expectError(int code, String message, String... args) {
     Run r = MainTest.run(args);
     assertThat(r.code()).as(r.err()).isEqualTo(code);

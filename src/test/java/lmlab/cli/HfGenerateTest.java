@@ -83,6 +83,11 @@ class HfGenerateTest {
         "--weights", "bf16");
     assertThat(b.code()).as(b.err()).isZero();
     assertThat(b.out()).startsWith("Hello, world");
+    // a bf16 KV cache: the same command works too
+    Run kv = MainTest.run("generate", "--model", gpt2.toString(), "--prompt", "Hello, world", "--max-new-tokens", "12",
+        "--kv-cache", "bf16");
+    assertThat(kv.code()).as(kv.err()).isZero();
+    assertThat(kv.out()).startsWith("Hello, world");
   }
 
   @Test
@@ -154,5 +159,8 @@ class HfGenerateTest {
     Run w = MainTest.run("generate", "--model", gpt2.toString(), "--prompt", "Hi", "--weights", "fp8");
     assertThat(w.code()).isEqualTo(2);
     assertThat(w.err()).contains("--weights: weights 'fp8' is not a format; expected f32 or bf16");
+    Run k = MainTest.run("generate", "--model", gpt2.toString(), "--prompt", "Hi", "--kv-cache", "f8");
+    assertThat(k.code()).isEqualTo(2);
+    assertThat(k.err()).contains("--kv-cache: 'f8' is not a KV cache format; expected f32 or bf16");
   }
 }
