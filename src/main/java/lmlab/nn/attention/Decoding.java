@@ -33,7 +33,6 @@ public final class Decoding {
   private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
   /** A bf16 block's 2L shorts in one vector of the float vector's size, read as L ints. */
   private static final VectorSpecies<Short> H2 = VectorSpecies.of(short.class, F.vectorShape());
-  private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
   private static final int BLOCK = LayerKvCache.BLOCK;
 
   private Decoding() {}
@@ -726,6 +725,7 @@ public final class Decoding {
           for (int e = 0; e < dh; e++) d += q[qo + e] * cache.key(page, kvh, e, at + j);
           w[c + j] = d * scale;
         }
+        for (int j = len; j < wordsFor(len); j++) w[c + j] = Float.NEGATIVE_INFINITY; // as a whole last vector would
       } else if (at % BLOCK == 0) {
         scoresOf16(q, qo, scale, kt, base + at, dh, len, w, c);
       } else {

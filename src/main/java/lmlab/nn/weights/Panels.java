@@ -42,8 +42,15 @@ final class Panels {
    * 24, which fit 32 vector registers, not 16.
    */
   private static final int TILE_ROWS = L >= 16 ? 4 : 2;
-  /** Panels per interleaved group. */
-  private static final int GROUP = 4;
+  /**
+   * Panels per interleaved group. Four make a one-row tile (four panels) one sequential stream,
+   * which the AMD machine of 2026-12-05 read fastest; an eight-row tile (three panels) then reads
+   * three of every four lines. {@code -Dlmlab.panels.group=N} (N ≥ 1; 1: each panel on its own)
+   * overrides it, for measuring on other machines: on the Intel machine of 2026-12-06 the
+   * eight-row products ran faster with 1 (README, "A bf16 KV cache, on an Intel machine"). Only
+   * speed depends on it: every output is the same FMA chain in any layout.
+   */
+  private static final int GROUP = Math.max(1, Integer.getInteger("lmlab.panels.group", 4));
   /** Floats from row p of a panel to row p + 1: a group's row of GROUP vectors. */
   private static final int QS = GROUP * L;
   /** Multiply-adds above which {@link #product} splits its panels over the worker pool. */
