@@ -59,14 +59,14 @@ public final class LayerKvCache implements StepState {
   /** Elements of a bf16 block: two float vectors' lanes (see the class comment). */
   static final int BLOCK = 2 * L;
   /** Elements of one page's keys (and of its values): n_kv · d_h · PAGE. */
-  private final int pageFloats;
+  private final int pageElements;
   private final KvFormat format;
   private int batch = -1;
   /** Ring slots per row (its last page partly used); unused when the cache grows. */
   private int slots;
   /**
-   * The page pool: page p's keys at keysAt + p · pageFloats of keys, its values at valuesAt + p ·
-   * pageFloats of values, where keysAt and valuesAt are each array's first cache-line-aligned
+   * The page pool: page p's keys at keysAt + p · pageElements of keys, its values at valuesAt + p ·
+   * pageElements of values, where keysAt and valuesAt are each array's first cache-line-aligned
    * float ({@link Aligned}): a page's key rows (PAGE floats) and value rows (d_h floats, when a
    * multiple of the vector width) then start on lines, so attention's vector loads straddle none.
    * Each offset is read once, when its array is made: the collector may move the array later,
@@ -114,7 +114,7 @@ public final class LayerKvCache implements StepState {
     this.numKvHeads = numKvHeads;
     this.headDim = headDim;
     this.ring = mask.maxHeld() != Integer.MAX_VALUE;
-    this.pageFloats = numKvHeads * headDim * PAGE;
+    this.pageElements = numKvHeads * headDim * PAGE;
     this.format = format;
   }
 
@@ -255,17 +255,17 @@ public final class LayerKvCache implements StepState {
     if (format == KvFormat.BF16) {
       c.keys16 = new short[keys16.length];
       c.keysAt = Aligned.offset(c.keys16);
-      System.arraycopy(keys16, keysAt, c.keys16, c.keysAt, refs.length * pageFloats);
+      System.arraycopy(keys16, keysAt, c.keys16, c.keysAt, refs.length * pageElements);
       c.values16 = new short[values16.length];
       c.valuesAt = Aligned.offset(c.values16);
-      System.arraycopy(values16, valuesAt, c.values16, c.valuesAt, refs.length * pageFloats);
+      System.arraycopy(values16, valuesAt, c.values16, c.valuesAt, refs.length * pageElements);
     } else {
       c.keys = new float[keys.length];
       c.keysAt = Aligned.offset(c.keys);
-      System.arraycopy(keys, keysAt, c.keys, c.keysAt, refs.length * pageFloats);
+      System.arraycopy(keys, keysAt, c.keys, c.keysAt, refs.length * pageElements);
       c.values = new float[values.length];
       c.valuesAt = Aligned.offset(c.values);
-      System.arraycopy(values, valuesAt, c.values, c.valuesAt, refs.length * pageFloats);
+      System.arraycopy(values, valuesAt, c.values, c.valuesAt, refs.length * pageElements);
     }
     c.refs = refs.clone();
     c.free = free.clone();
@@ -325,11 +325,11 @@ public final class LayerKvCache implements StepState {
       for (int k = 0; k < o.pages[r]; k++) {
         int p = allocate();
         if (format == KvFormat.BF16) {
-          System.arraycopy(o.keys16, o.keyBase(o.table[r][k], 0), keys16, keyBase(p, 0), pageFloats);
-          System.arraycopy(o.values16, o.valueBase(o.table[r][k], 0), values16, valueBase(p, 0), pageFloats);
+          System.arraycopy(o.keys16, o.keyBase(o.table[r][k], 0), keys16, keyBase(p, 0), pageElements);
+          System.arraycopy(o.values16, o.valueBase(o.table[r][k], 0), values16, valueBase(p, 0), pageElements);
         } else {
-          System.arraycopy(o.keys, o.keyBase(o.table[r][k], 0), keys, keyBase(p, 0), pageFloats);
-          System.arraycopy(o.values, o.valueBase(o.table[r][k], 0), values, valueBase(p, 0), pageFloats);
+          System.arraycopy(o.keys, o.keyBase(o.table[r][k], 0), keys, keyBase(p, 0), pageElements);
+          System.arraycopy(o.values, o.valueBase(o.table[r][k], 0), values, valueBase(p, 0), pageElements);
         }
         t[k] = p;
       }
@@ -480,23 +480,23 @@ public final class LayerKvCache implements StepState {
       int had = refs.length;
       int grown = Math.max(2 * had, Math.max(8, 2 * Math.max(batch, 1)));
       if (format == KvFormat.BF16) {
-        short[] k = new short[grown * pageFloats + Aligned.SHORT_LINE - 1];
+        short[] k = new short[grown * pageElements + Aligned.SHORT_LINE - 1];
         int kAt = Aligned.offset(k);
-        System.arraycopy(keys16, keysAt, k, kAt, had * pageFloats);
+        System.arraycopy(keys16, keysAt, k, kAt, had * pageElements);
         short[] v = new short[k.length];
         int vAt = Aligned.offset(v);
-        System.arraycopy(values16, valuesAt, v, vAt, had * pageFloats);
+        System.arraycopy(values16, valuesAt, v, vAt, had * pageElements);
         keys16 = k;
         values16 = v;
         keysAt = kAt;
         valuesAt = vAt;
       } else {
-        float[] k = new float[grown * pageFloats + Aligned.LINE - 1];
+        float[] k = new float[grown * pageElements + Aligned.LINE - 1];
         int kAt = Aligned.offset(k);
-        System.arraycopy(keys, keysAt, k, kAt, had * pageFloats);
+        System.arraycopy(keys, keysAt, k, kAt, had * pageElements);
         float[] v = new float[k.length];
         int vAt = Aligned.offset(v);
-        System.arraycopy(values, valuesAt, v, vAt, had * pageFloats);
+        System.arraycopy(values, valuesAt, v, vAt, had * pageElements);
         keys = k;
         keysAt = kAt;
         values = v;
@@ -532,12 +532,12 @@ public final class LayerKvCache implements StepState {
 
   /** Start of head h's keys in page (d_h rows of {@link #PAGE} slots: keys transposed) in {@link #keys()}. */
   int keyBase(int page, int h) {
-    return keysAt + page * pageFloats + h * headDim * PAGE;
+    return keysAt + page * pageElements + h * headDim * PAGE;
   }
 
   /** Start of head h's values in page ({@link #PAGE} rows of d_h) in {@link #values()}. */
   int valueBase(int page, int h) {
-    return valuesAt + page * pageFloats + h * PAGE * headDim;
+    return valuesAt + page * pageElements + h * PAGE * headDim;
   }
 
   /** The decoding step's work buffers of worker part i. */
