@@ -15,8 +15,6 @@ import lmlab.nn.Module;
 import lmlab.nn.WeightFormats;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import lmlab.nn.MultiHeadAttention;
-import lmlab.nn.attention.KvFormat;
 import picocli.CommandLine.Option;
 
 /**
@@ -72,10 +70,7 @@ public final class BenchGenerateCommand implements Runnable {
           + " rounded to nearest even: half the bytes per token).")
   String weights;
 
-  @Option(names = "--kv-cache", paramLabel = "FORMAT", defaultValue = "f32",
-      description = "KV cache format: f32 (exact, default) or bf16 (keys and values rounded to bfloat16 as they are"
-          + " cached: half the bytes per cached token).")
-  String kvCache;
+  @CommandLine.Mixin KvCacheOption kvCache;
 
   @Option(names = "--reps", paramLabel = "N", defaultValue = "11", description = "Timed runs. Default: ${DEFAULT-VALUE}")
   int reps;
@@ -109,8 +104,8 @@ public final class BenchGenerateCommand implements Runnable {
     lmlab.models.ModelType<?> type = lmlab.models.ModelRegistry.forPreset(preset);
     if (type != null && !(type instanceof lmlab.models.TransformerType)) { // a recurrent-state model: time vs context
       if (batch > 1) throw new CommandLine.ParameterException(cl, "--batch: only for Transformer presets (" + preset + " is timed per --context)");
-      if (Flags.kvFormat(cl, kvCache) != KvFormat.F32) {
-        throw new CommandLine.ParameterException(cl, "--kv-cache " + kvCache + ": " + preset + " keeps no KV cache");
+      if (kvCache.format(cl) != lmlab.nn.attention.KvFormat.F32) {
+        throw new CommandLine.ParameterException(cl, "--kv-cache " + kvCache.value + ": " + preset + " keeps no KV cache");
       }
       if (contexts != null) for (int c : contexts) Flags.atLeast(cl, "--context", c, 1);
       List<Integer> series = contexts != null ? contexts : List.of(1024, 4096, 16384);
@@ -140,11 +135,10 @@ public final class BenchGenerateCommand implements Runnable {
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(cl, "--weights: " + e.getMessage());
     }
-    KvFormat kv = Flags.kvFormat(cl, kvCache);
     Transformer model = new Transformer(config, 1L);
     long parameters = model.numParameters();
     if (format == WeightFormats.BF16) WeightFormats.toBf16(model);
-    MultiHeadAttention.useCacheFormat(model, kv);
+    lmlab.nn.attention.KvFormat kv = kvCache.applyTo(cl, model);
     model.eval();
     KvCache cache = new KvCache(model);
     int[] prompt = {0};

@@ -30,7 +30,6 @@ import lmlab.serve.StepTimes;
 import lmlab.tokenize.CharTokenizer;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import lmlab.nn.attention.KvFormat;
 import picocli.CommandLine.Option;
 
 /**
@@ -99,9 +98,7 @@ public final class BenchServeCommand implements Runnable {
   @Option(names = "--seed", defaultValue = "0", description = "First request seed. Default: ${DEFAULT-VALUE}")
   long seed;
 
-  @Option(names = "--kv-cache", paramLabel = "FORMAT", defaultValue = "f32",
-      description = "The server's KV cache format: f32 (exact, default) or bf16. Default: ${DEFAULT-VALUE}")
-  String kvCache;
+  @CommandLine.Mixin KvCacheOption kvCache;
 
   @Option(names = "--prompt", defaultValue = "ROMEO:", description = "The prompt of every request. Default: ${DEFAULT-VALUE}")
   String prompt;
@@ -114,8 +111,9 @@ public final class BenchServeCommand implements Runnable {
     Flags.atLeast(cl, "--tokens", tokens, 1);
     Flags.atLeast(cl, "--reps", reps, 1);
     Flags.atLeast(cl, "--warmup", warmup, 0);
-    KvFormat kv = Flags.kvFormat(cl, kvCache);
+    kvCache.format(cl); // a bad name fails before the model is made
     ModelGenerator g;
+    lmlab.nn.attention.KvFormat kv;
     String name;
     try {
       if (model != null) {
@@ -128,7 +126,7 @@ public final class BenchServeCommand implements Runnable {
         g = new ModelGenerator("chargpt", m, tok, Eos.NONE, null, "no chat", 256, parallel);
       }
       name = g.name();
-      Flags.useKvCache(cl, g.model(), kv);
+      kv = kvCache.applyTo(cl, g.model());
     } catch (CommandLine.ParameterException e) {
       throw e;
     } catch (Exception e) {

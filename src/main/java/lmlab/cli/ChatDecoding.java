@@ -35,10 +35,7 @@ public final class ChatDecoding {
           + "memory-mapped when the file stores them so). Default: ${DEFAULT-VALUE}")
   String weights;
 
-  @Option(names = "--kv-cache", paramLabel = "FORMAT", defaultValue = "f32",
-      description = "KV cache format: f32 (exact) or bf16 (keys and values rounded to bfloat16 as they are cached: half "
-          + "the cache memory). Default: ${DEFAULT-VALUE}")
-  String kvCache;
+  @CommandLine.Mixin KvCacheOption kvCache;
 
   @Option(names = "--strategy", paramLabel = "NAME",
       description = "greedy or sample. Default: generation_config.json's do_sample, else greedy.")
@@ -88,7 +85,7 @@ public final class ChatDecoding {
   /** Loads dir with these options; every problem is a one-line error (usage errors name the flag). */
   Loaded load(CommandLine cl, Path dir) {
     WeightFormats format = TextTarget.weights(cl, weights);
-    lmlab.nn.attention.KvFormat kv = Flags.kvFormat(cl, kvCache);
+    kvCache.format(cl); // a bad name fails before the model loads
     GenerationConfig g;
     LanguageModel m;
     try {
@@ -97,7 +94,7 @@ public final class ChatDecoding {
     } catch (IOException e) {
       throw new CommandLine.ExecutionException(cl, e.getMessage(), e);
     }
-    Flags.useKvCache(cl, m, kv);
+    kvCache.applyTo(cl, m);
     return new Loaded(TextTarget.of(cl, dir, m), sampling(cl, g), maxNewTokens(cl, g), g);
   }
 
@@ -162,7 +159,7 @@ public final class ChatDecoding {
     s.add(p == null ? "greedy" : String.format(Locale.ROOT, "sample temperature %s top-k %d top-p %s min-p %s"
         + " repetition-penalty %s seed %d", p.temperature(), p.topK(), p.topP(), p.minP(), p.repetitionPenalty(), p.seed()));
     s.add("weights " + WeightFormats.parse(weights).label());
-    lmlab.nn.attention.KvFormat kv = lmlab.nn.attention.KvFormat.parse(kvCache);
+    lmlab.nn.attention.KvFormat kv = lmlab.nn.attention.KvFormat.parse(kvCache.value);
     if (kv != lmlab.nn.attention.KvFormat.F32) s.add("KV cache " + kv.label());
     if (target.generationConfig() != GenerationConfig.NONE) s.add("defaults from " + GenerationConfig.FILE);
     return String.join(", ", s);

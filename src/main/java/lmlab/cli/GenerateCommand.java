@@ -97,10 +97,7 @@ public final class GenerateCommand implements Runnable {
           + "bfloat16, memory-mapped when the file stores them so). Default: ${DEFAULT-VALUE}")
   String weights;
 
-  @Option(names = "--kv-cache", paramLabel = "FORMAT", defaultValue = "f32",
-      description = "KV cache format: f32 (exact) or bf16 (keys and values rounded to bfloat16 as they are cached: half "
-          + "the cache memory). Default: ${DEFAULT-VALUE}")
-  String kvCache;
+  @CommandLine.Mixin KvCacheOption kvCache;
 
   @Option(names = "--chat", description = "Wrap --prompt as a user message in the tokenizer's chat template (ChatML; "
       + "Qwen2.5 adds its default system prompt) and print only the answer.")
@@ -194,7 +191,7 @@ public final class GenerateCommand implements Runnable {
       throw new IllegalArgumentException("--model " + e.getMessage(), e);
     }
     WeightFormats f = TextTarget.weights(cl, weights);
-    lmlab.nn.attention.KvFormat kv = Flags.kvFormat(cl, kvCache);
+    kvCache.format(cl); // a bad name fails before the model loads
     LanguageModel m;
     if (f == WeightFormats.F32) {
       m = AdaptedModels.load(cl, model,
@@ -210,7 +207,7 @@ public final class GenerateCommand implements Runnable {
         throw new CommandLine.ExecutionException(cl, e.getMessage(), e);
       }
     }
-    Flags.useKvCache(cl, m, kv);
+    kvCache.applyTo(cl, m);
     TextTarget target = TextTarget.of(cl, model, m);
     if (eosId == null) return target;
     try {

@@ -73,10 +73,7 @@ public final class ServeCommand implements Runnable {
       description = "On SIGTERM, seconds running requests may still take. Default: ${DEFAULT-VALUE}")
   double drainTimeout;
 
-  @Option(names = "--kv-cache", paramLabel = "FORMAT", defaultValue = "f32",
-      description = "KV cache format: f32 (exact, default) or bf16 (keys and values rounded to bfloat16 as they are"
-          + " cached: half the memory and half the cache reads per step).")
-  String kvCache;
+  @CommandLine.Mixin KvCacheOption kvCache;
 
   @Option(names = "--chat-format", paramLabel = "FORMAT",
       description = "chatml, qwen2.5, qwen3 or none instead of the tokenizer's chat template (a model without one serves"
@@ -95,15 +92,16 @@ public final class ServeCommand implements Runnable {
     positive(cl, "--drain-timeout", drainTimeout);
     Flags.atLeast(cl, "--max-body-bytes", maxBodyBytes, 1);
     if (defaultMaxTokens != null) Flags.atLeast(cl, "--default-max-tokens", defaultMaxTokens, 1);
-    KvFormat kv = Flags.kvFormat(cl, kvCache);
+    kvCache.format(cl); // a bad name fails before the model loads
     ModelGenerator generator;
+    KvFormat kv;
     try {
       generator = ModelGenerator.load(model, servedName, chatFormat, parallel);
     } catch (IOException | RuntimeException e) {
       throw new CommandLine.ExecutionException(cl, "--model " + e.getMessage(), e);
     }
     try {
-      Flags.useKvCache(cl, generator.model(), kv);
+      kv = kvCache.applyTo(cl, generator.model());
     } catch (RuntimeException e) {
       generator.close();
       throw e;

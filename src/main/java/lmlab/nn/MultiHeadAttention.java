@@ -290,11 +290,6 @@ public final class MultiHeadAttention extends Mixer {
     return new LayerKvCache(cfg.mask(), cfg.numKvHeads(), cfg.headDim(), cacheFormat);
   }
 
-  /** The format of the KV caches this layer makes. */
-  public KvFormat cacheFormat() {
-    return cacheFormat;
-  }
-
   /**
    * Makes every attention layer of root (itself included) keep its KV caches in format from now
    * on (caches made before keep theirs); returns how many layers it set. A decoding setting, as

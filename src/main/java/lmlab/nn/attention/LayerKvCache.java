@@ -581,12 +581,6 @@ public final class LayerKvCache implements StepState {
     return format == KvFormat.BF16 ? Bf16.toFloat(keys16[at + interleaved(slot, PAGE)]) : keys[at + slot];
   }
 
-  /** Head h's value element e at slot of page, as a float (either format). */
-  float value(int page, int h, int slot, int e) {
-    int at = valueBase(page, h) + slot * headDim;
-    return format == KvFormat.BF16 ? Bf16.toFloat(values16[at + interleaved(e, headDim)]) : values[at + e];
-  }
-
   @Override
   public String toString() {
     return "LayerKvCache[" + mask.spec() + (format == KvFormat.F32 ? "" : ", " + format.label()) + ", positions " + Arrays.toString(batch < 0 ? new int[0] : seen) + ", "
