@@ -1,8 +1,8 @@
 package lmlab.nn;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
+import lmlab.kernels.Lanes;
 import lmlab.tensor.Tensor;
 
 /**
@@ -53,14 +53,17 @@ public final class LayerNorm extends Norm {
   /**
    * One vector x[o, o + d) into y: the mean and the variance of the centred values as sums over
    * lanes (a dependent chain of d scalar adds in double took a microsecond per row, and a beam
-   * step normalises every row twice per block), each lane's partial sum added in double.
+   * step normalises every row twice per block). The lanes are added in {@link Lanes#sum}'s fixed
+   * order, not by {@code reduceLanes}, whose order differs between the interpreter, C1 and C2: a row
+   * must get the same bits whichever tier runs it, or a step split over threads would not equal
+   * the same step on one thread (RowPartsTest).
    */
   private void row(float[] x, int o, float[] y, boolean accumulate, float[] w, int wo, float[] b, int bo) {
     int l = F.length();
     int dv = d - d % l;
     FloatVector s = FloatVector.zero(F);
     for (int i = 0; i < dv; i += l) s = s.add(FloatVector.fromArray(F, x, o + i));
-    double sum = s.reduceLanes(VectorOperators.ADD);
+    double sum = Lanes.sum(s);
     for (int i = dv; i < d; i++) sum += x[o + i];
     float mean = (float) (sum / d);
     FloatVector m = FloatVector.broadcast(F, mean);
@@ -69,7 +72,7 @@ public final class LayerNorm extends Norm {
       FloatVector c = FloatVector.fromArray(F, x, o + i).sub(m);
       q = c.fma(c, q);
     }
-    double var = q.reduceLanes(VectorOperators.ADD);
+    double var = Lanes.sum(q);
     for (int i = dv; i < d; i++) var += (double) (x[o + i] - mean) * (x[o + i] - mean);
     float inv = (float) (1 / Math.sqrt(var / d + eps));
     int i = 0;

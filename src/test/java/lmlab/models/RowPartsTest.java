@@ -14,6 +14,9 @@ import org.junit.jupiter.params.provider.MethodSource;
  * whole model, {@link Transformer#stepRowParts}; rows that share pages, as a beam's do) gives every
  * row the same bits as the same step on one thread: rows at different positions, beams reordered
  * onto shared pages (copies on write), odd row counts, windowed masks and other score functions.
+ * No warm-up: the paths are compared from the first step, while HotSpot moves the kernels from the
+ * interpreter to C1 and C2, because every kernel rounds the same in every tier
+ * (TierIndependentMathTest).
  */
 class RowPartsTest {
   @AfterEach
@@ -43,34 +46,11 @@ class RowPartsTest {
         Arguments.of("additive scores, 11 rows", small("llama", "score", "additive"), 11));
   }
 
-  /**
-   * Both paths stepped until the JIT has compiled their kernels: the Vector API leaves the order of
-   * a float reduction open (LayerNorm's mean and variance), and the interpreter's and C2's orders
-   * differ in the last bit, so a comparison during the warm-up would compare the tiers, not the paths.
-   */
-  private static void warmUp(Transformer model, int rows) {
-    int[] tokens = new int[rows];
-    int[] pairs = new int[rows];
-    for (int r = 0; r < rows; r++) pairs[r] = r / 2 * 2;
-    for (int round = 0; round < 3; round++) {
-      Parallel.setThreads(2);
-      ModelState split = model.newState(rows);
-      for (int step = 0; step < 60; step++) {
-        model.step(split, tokens, 1);
-        if (step % 3 == 0) split.reorder(pairs);
-      }
-      Parallel.setThreads(1);
-      ModelState whole = model.newState(rows);
-      for (int step = 0; step < 60; step++) model.step(whole, tokens, 1);
-    }
-  }
-
   @ParameterizedTest(name = "{0}")
   @MethodSource("cases")
   void splitRowsStepLikeOneThread(String name, TransformerConfig config, int rows) {
     Transformer model = new Transformer(config, 7L);
     model.eval();
-    warmUp(model, rows);
     ModelState split = model.newState(rows);
     ModelState whole = model.newState(rows);
     int vocab = config.vocabSize();

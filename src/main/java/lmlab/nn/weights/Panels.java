@@ -3,9 +3,9 @@ package lmlab.nn.weights;
 import java.util.concurrent.atomic.AtomicLong;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import lmlab.kernels.Aligned;
+import lmlab.kernels.Lanes;
 import lmlab.kernels.Parallel;
 import lmlab.kernels.StreamRead;
 import lmlab.tensor.Tensor;
@@ -147,7 +147,7 @@ final class Panels {
       FloatVector acc = FloatVector.zero(S);
       int p0 = panel(k);
       for (int q = 0; q < in; q++) acc = acc.add(FloatVector.fromArray(S, a, p0 + q * QS).blend(0f, m.not()));
-      s += acc.reduceLanes(VectorOperators.ADD);
+      s += Lanes.sum(acc);
       k++;
     }
     return s;
