@@ -4,6 +4,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
 import lmlab.kernels.Bf16;
+import lmlab.kernels.Parallel;
 
 /**
  * The column-panel copy of a bfloat16 matrix ({@link Bf16Weights}): the layout of
@@ -38,12 +39,67 @@ final class Bf16Panels {
 
   /** Columns [from, to) of y (+)= W x (+ b), panels four at a time. */
   void rows(int from, int to, float[] x, int xo, float[] b, int bo, float[] y, int yo, boolean accumulate) {
+    multiply(from / L, (to + L - 1) / L, from, to, x, xo, 1, b, bo, y, yo, accumulate);
+  }
+
+  /** Panels (of L output columns each, the last padded). */
+  int count() {
+    return (out + L - 1) / L;
+  }
+
+  /**
+   * Y (n, out) (+)= X (n, in) Wᵀ (+ b), X and Y row-major from offset 0; large products split their
+   * panels over the worker pool, as float32's {@link Panels#product}.
+   */
+  void product(float[] x, int n, float[] b, int bo, float[] y, boolean accumulate) {
+    int count = count();
+    long work = (long) n * out * in;
+    int parts = Parallel.threads() > 1 && work >= Panels.PARALLEL_WORK ? Math.min(Parallel.threads(), count) : 1;
+    if (parts <= 1) {
+      multiply(0, count, 0, out, x, 0, n, b, bo, y, 0, accumulate);
+      return;
+    }
+    Parallel.forEachPart(parts, part -> {
+      int ka = (int) ((long) count * part / parts);
+      int kb = (int) ((long) count * (part + 1) / parts);
+      multiply(ka, kb, 0, out, x, 0, n, b, bo, y, 0, accumulate);
+    });
+  }
+
+  /** Panels [k0, k1) of {@link #product}, on the calling thread. */
+  void columns(int k0, int k1, float[] x, int n, float[] b, int bo, float[] y, boolean accumulate) {
+    multiply(k0, k1, 0, out, x, 0, n, b, bo, y, 0, accumulate);
+  }
+
+  /**
+   * Panels [k0, k1) against the n input rows: with 512-bit vectors eight rows × three panels at a
+   * time ({@link #tile8x3}, each widened weight vector used by eight rows), then four panels at a
+   * time for the rows left, then one. Every output is the one FMA chain over p whatever the tile.
+   */
+  private void multiply(int k0, int k1, int from, int to, float[] x, int xo, int n, float[] b, int bo, float[] y, int yo,
+      boolean accumulate) {
     Panels.Out o = Panels.Out.of(from, to, b, bo, y, out, accumulate);
-    int k = from / L;
-    int k1 = (to + L - 1) / L;
-    for (; k + 4 <= k1; k += 4) tile1x4(k, x, xo, yo, o);
-    for (; k < k1; k++) tile1x1(k, x, xo, yo, o);
+    int n8 = L >= 16 ? n & ~7 : 0;
+    int k = k0;
+    if (n8 > 0) {
+      for (; k + 3 <= k1; k += 3) {
+        for (int r = 0; r < n8; r += 8) tile8x3(k, x, xo + r * in, yo + r * out, o);
+      }
+      block(k, k1, x, xo, n8, yo, o);
+    }
+    block(k0, k1, x, xo + n8 * in, n - n8, yo + n8 * out, o);
     o.release();
+  }
+
+  /** Panels [k0, k1) against n input rows from x[xo]: four panels (four rows, then one) at a time, then one. */
+  private void block(int k0, int k1, float[] x, int xo, int n, int yo, Panels.Out o) {
+    int k = k0;
+    for (; k + 4 <= k1; k += 4) {
+      int r = 0;
+      if (L >= 16) for (; r + 4 <= n; r += 4) tile4x4(k, x, xo + r * in, yo + r * out, o);
+      for (; r < n; r++) tile1x4(k, x, xo + r * in, yo + r * out, o);
+    }
+    for (; k < k1; k++) for (int r = 0; r < n; r++) tile1x1(k, x, xo + r * in, yo + r * out, o);
   }
 
   /** Reads the panels of rows [from, to) into this core's caches. */
@@ -52,6 +108,139 @@ final class Bf16Panels {
     long k0 = from / L;
     long k1 = Math.min((out + L - 1) / L, (to + L - 1) / L);
     return Bf16.sum(p, k0 * stride, (k1 - k0) * stride);
+  }
+
+  /** Eight rows × three panels: 24 accumulators, as float32's tile8x3; each weight vector widened once for eight rows. */
+  private void tile8x3(int k, float[] x, int x0, int y0, Panels.Out o) {
+    long stride = 2L * ps;
+    long w0 = k * stride;
+    int x1 = x0 + in, x2 = x1 + in, x3 = x2 + in, x4 = x3 + in, x5 = x4 + in, x6 = x5 + in, x7 = x6 + in;
+    FloatVector a00 = FloatVector.zero(FloatVector.SPECIES_PREFERRED), a01 = a00, a02 = a00;
+    FloatVector a10 = a00, a11 = a00, a12 = a00;
+    FloatVector a20 = a00, a21 = a00, a22 = a00;
+    FloatVector a30 = a00, a31 = a00, a32 = a00;
+    FloatVector a40 = a00, a41 = a00, a42 = a00;
+    FloatVector a50 = a00, a51 = a00, a52 = a00;
+    FloatVector a60 = a00, a61 = a00, a62 = a00;
+    FloatVector a70 = a00, a71 = a00, a72 = a00;
+    for (int q = 0; q < in; q++) {
+      long wq = w0 + 2L * q * L;
+      FloatVector v0 = Bf16.load(p, wq);
+      FloatVector v1 = Bf16.load(p, wq + stride);
+      FloatVector v2 = Bf16.load(p, wq + 2 * stride);
+      FloatVector c = FloatVector.broadcast(FloatVector.SPECIES_PREFERRED, x[x0 + q]);
+      a00 = v0.fma(c, a00);
+      a01 = v1.fma(c, a01);
+      a02 = v2.fma(c, a02);
+      c = FloatVector.broadcast(FloatVector.SPECIES_PREFERRED, x[x1 + q]);
+      a10 = v0.fma(c, a10);
+      a11 = v1.fma(c, a11);
+      a12 = v2.fma(c, a12);
+      c = FloatVector.broadcast(FloatVector.SPECIES_PREFERRED, x[x2 + q]);
+      a20 = v0.fma(c, a20);
+      a21 = v1.fma(c, a21);
+      a22 = v2.fma(c, a22);
+      c = FloatVector.broadcast(FloatVector.SPECIES_PREFERRED, x[x3 + q]);
+      a30 = v0.fma(c, a30);
+      a31 = v1.fma(c, a31);
+      a32 = v2.fma(c, a32);
+      c = FloatVector.broadcast(FloatVector.SPECIES_PREFERRED, x[x4 + q]);
+      a40 = v0.fma(c, a40);
+      a41 = v1.fma(c, a41);
+      a42 = v2.fma(c, a42);
+      c = FloatVector.broadcast(FloatVector.SPECIES_PREFERRED, x[x5 + q]);
+      a50 = v0.fma(c, a50);
+      a51 = v1.fma(c, a51);
+      a52 = v2.fma(c, a52);
+      c = FloatVector.broadcast(FloatVector.SPECIES_PREFERRED, x[x6 + q]);
+      a60 = v0.fma(c, a60);
+      a61 = v1.fma(c, a61);
+      a62 = v2.fma(c, a62);
+      c = FloatVector.broadcast(FloatVector.SPECIES_PREFERRED, x[x7 + q]);
+      a70 = v0.fma(c, a70);
+      a71 = v1.fma(c, a71);
+      a72 = v2.fma(c, a72);
+    }
+    a00.intoArray(o.sums, 0 * L);
+    a01.intoArray(o.sums, 1 * L);
+    a02.intoArray(o.sums, 2 * L);
+    a10.intoArray(o.sums, 3 * L);
+    a11.intoArray(o.sums, 4 * L);
+    a12.intoArray(o.sums, 5 * L);
+    a20.intoArray(o.sums, 6 * L);
+    a21.intoArray(o.sums, 7 * L);
+    a22.intoArray(o.sums, 8 * L);
+    a30.intoArray(o.sums, 9 * L);
+    a31.intoArray(o.sums, 10 * L);
+    a32.intoArray(o.sums, 11 * L);
+    a40.intoArray(o.sums, 12 * L);
+    a41.intoArray(o.sums, 13 * L);
+    a42.intoArray(o.sums, 14 * L);
+    a50.intoArray(o.sums, 15 * L);
+    a51.intoArray(o.sums, 16 * L);
+    a52.intoArray(o.sums, 17 * L);
+    a60.intoArray(o.sums, 18 * L);
+    a61.intoArray(o.sums, 19 * L);
+    a62.intoArray(o.sums, 20 * L);
+    a70.intoArray(o.sums, 21 * L);
+    a71.intoArray(o.sums, 22 * L);
+    a72.intoArray(o.sums, 23 * L);
+    o.flush(k, 3, 8, y0);
+  }
+
+  /** Four rows × four panels: 16 accumulators. */
+  private void tile4x4(int k, float[] x, int x0, int y0, Panels.Out o) {
+    long stride = 2L * ps;
+    long w0 = k * stride;
+    int x1 = x0 + in, x2 = x1 + in, x3 = x2 + in;
+    FloatVector a00 = FloatVector.zero(FloatVector.SPECIES_PREFERRED), a01 = a00, a02 = a00, a03 = a00;
+    FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+    FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00;
+    FloatVector a30 = a00, a31 = a00, a32 = a00, a33 = a00;
+    for (int q = 0; q < in; q++) {
+      long wq = w0 + 2L * q * L;
+      FloatVector v0 = Bf16.load(p, wq);
+      FloatVector v1 = Bf16.load(p, wq + stride);
+      FloatVector v2 = Bf16.load(p, wq + 2 * stride);
+      FloatVector v3 = Bf16.load(p, wq + 3 * stride);
+      FloatVector c = FloatVector.broadcast(FloatVector.SPECIES_PREFERRED, x[x0 + q]);
+      a00 = v0.fma(c, a00);
+      a01 = v1.fma(c, a01);
+      a02 = v2.fma(c, a02);
+      a03 = v3.fma(c, a03);
+      c = FloatVector.broadcast(FloatVector.SPECIES_PREFERRED, x[x1 + q]);
+      a10 = v0.fma(c, a10);
+      a11 = v1.fma(c, a11);
+      a12 = v2.fma(c, a12);
+      a13 = v3.fma(c, a13);
+      c = FloatVector.broadcast(FloatVector.SPECIES_PREFERRED, x[x2 + q]);
+      a20 = v0.fma(c, a20);
+      a21 = v1.fma(c, a21);
+      a22 = v2.fma(c, a22);
+      a23 = v3.fma(c, a23);
+      c = FloatVector.broadcast(FloatVector.SPECIES_PREFERRED, x[x3 + q]);
+      a30 = v0.fma(c, a30);
+      a31 = v1.fma(c, a31);
+      a32 = v2.fma(c, a32);
+      a33 = v3.fma(c, a33);
+    }
+    a00.intoArray(o.sums, 0 * L);
+    a01.intoArray(o.sums, 1 * L);
+    a02.intoArray(o.sums, 2 * L);
+    a03.intoArray(o.sums, 3 * L);
+    a10.intoArray(o.sums, 4 * L);
+    a11.intoArray(o.sums, 5 * L);
+    a12.intoArray(o.sums, 6 * L);
+    a13.intoArray(o.sums, 7 * L);
+    a20.intoArray(o.sums, 8 * L);
+    a21.intoArray(o.sums, 9 * L);
+    a22.intoArray(o.sums, 10 * L);
+    a23.intoArray(o.sums, 11 * L);
+    a30.intoArray(o.sums, 12 * L);
+    a31.intoArray(o.sums, 13 * L);
+    a32.intoArray(o.sums, 14 * L);
+    a33.intoArray(o.sums, 15 * L);
+    o.flush(k, 4, 4, y0);
   }
 
   private void tile1x4(int k, float[] x, int x0, int y0, Panels.Out o) {

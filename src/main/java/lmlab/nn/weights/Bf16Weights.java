@@ -16,7 +16,8 @@ import lmlab.tensor.Tensor;
  * <p>Kernels: {@link #rows} widens each group of L weights of its column-panel copy to float32
  * (a shift) and runs the same FMA chains as {@link FloatWeights}, so it equals the float32 product
  * of the widened weights;
- * {@link #matmul} widens a block of rows at a time into a scratch matrix and runs the GEMM on it.
+ * {@link #matmul} of a few rows runs the panels' multi-row tiles (each row the bits it gets alone);
+ * of many, it widens a block of rows at a time into a scratch matrix and runs the GEMM on it.
  * Inference only: the weights themselves have no gradient ({@link #linear} passes one to its input
  * and bias).
  */
@@ -103,12 +104,36 @@ public final class Bf16Weights extends Weights {
     return p;
   }
 
-  /** Y (n, out) (+)= X (n, in) Wᵀ (+ b): BLOCK_ROWS rows of W widened at a time, then the GEMM on them. */
+  /**
+   * Y (n, out) (+)= X (n, in) Wᵀ (+ b). Up to {@link FloatWeights#independentRows} rows (a batched
+   * step, a beam, a prompt) go through the panel copy, each panel widened once for all of them, and
+   * each row gets the bits {@link #rows} gives it alone, as float32's; more rows widen BLOCK_ROWS
+   * rows of W at a time and run the GEMM on them.
+   */
   @Override
   public void matmul(float[] x, int n, float[] b, int bo, float[] y, boolean accumulate) {
     StepTrace.matmul();
+    if (n <= FloatWeights.FEW_ROWS) {
+      panels().product(x, n, b, bo, y, accumulate);
+      return;
+    }
     panelMatmul(x, n, b, bo, y, accumulate, out, in, Math.min(BLOCK_ROWS, out),
         (j0, rows, panel) -> Bf16.widen(w, (long) j0 * in, panel, 0, rows * in));
+  }
+
+  @Override
+  public int panels(int n) {
+    return n <= FloatWeights.FEW_ROWS ? (out + Bf16.lanes() - 1) / Bf16.lanes() : 0;
+  }
+
+  @Override
+  public int panelWidth() {
+    return Bf16.lanes();
+  }
+
+  @Override
+  public void matmulPanels(int k0, int k1, float[] x, int n, float[] b, int bo, float[] y, boolean accumulate) {
+    panels().columns(k0, k1, x, n, b, bo, y, accumulate);
   }
 
   /**

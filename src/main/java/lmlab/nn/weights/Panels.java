@@ -54,7 +54,7 @@ final class Panels {
   /** Floats from row p of a panel to row p + 1: a group's row of GROUP vectors. */
   private static final int QS = GROUP * L;
   /** Multiply-adds above which {@link #product} splits its panels over the worker pool. */
-  private static final long PARALLEL_WORK = 1L << 16;
+  static final long PARALLEL_WORK = 1L << 16;
   /** Counts new decoding states: a copy checked in an older epoch is checked again before use. */
   private static final AtomicLong EPOCH = new AtomicLong();
 

@@ -41,10 +41,30 @@ class Bf16WeightsTest {
       b.rows(out / 2, out, x, 0, null, 0, zb, 0, false);
       for (int j = 0; j < out / 2; j++) assertThat(zb[j]).isZero();
     }
-    float[] mb = new float[3 * out], mf = new float[3 * out];
-    b.matmul(x, 3, bias, 0, mb, false);
-    f.matmul(x, 3, bias, 0, mf, false);
-    for (int i = 0; i < mb.length; i++) assertThat((double) mb[i]).isCloseTo(mf[i], org.assertj.core.data.Offset.offset(1e-5 * (1 + Math.abs(mf[i]))));
+    for (int n : new int[] {3, 8, 13, FloatWeights.FEW_ROWS + 1}) { // the panels' tiles, then the blocked GEMM
+      float[] xs = random(r, n, in).toArray();
+      float[] mb = new float[n * out], mf = new float[n * out];
+      b.matmul(xs, n, bias, 0, mb, false);
+      f.matmul(xs, n, bias, 0, mf, false);
+      if (n <= FloatWeights.FEW_ROWS) {
+        assertThat(mb).as("%d rows: float32's bits", n).containsExactly(mf);
+        float[] one = new float[out];
+        for (int row = 0; row < n; row++) {
+          b.rows(0, out, xs, row * in, bias, 0, one, 0, false);
+          assertThat(java.util.Arrays.copyOfRange(mb, row * out, (row + 1) * out)).as("row %d of %d: its bits alone", row, n)
+              .containsExactly(one);
+        }
+        float[] split = new float[n * out];
+        int panels = b.panels(n);
+        b.matmulPanels(0, panels / 2, xs, n, bias, 0, split, false);
+        b.matmulPanels(panels / 2, panels, xs, n, bias, 0, split, false);
+        assertThat(split).as("%d rows, panels in two parts", n).containsExactly(mb);
+      } else {
+        for (int i = 0; i < mb.length; i++) {
+          assertThat((double) mb[i]).isCloseTo(mf[i], org.assertj.core.data.Offset.offset(1e-5 * (1 + Math.abs(mf[i]))));
+        }
+      }
+    }
     assertThat(b.bytes()).isEqualTo(2L * out * in);
     assertThat(Float.isNaN(b.touch(0, out))).isFalse();
   }
