@@ -15,7 +15,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -65,8 +65,8 @@ import picocli.CommandLine.Option;
           + "the decoding thread's).",
       "single_seconds: one stream's time, from its request (its connection open) to its [DONE], the mean "
           + "of the P sequential streams; batch_seconds: from the P concurrent requests (every connection "
-          + "open) to the last [DONE]; batch_setup_seconds: starting the P client threads and connecting, "
-          + "before that.",
+          + "open, then the P requests sent back to back by one thread) to the last [DONE]; "
+          + "batch_setup_seconds: starting the P client threads and connecting, before that.",
       "ratio: the median over the runs of P x single_seconds / batch_seconds of the same run (each "
           + "concurrent window against the sequential one just before it); run_ratios: each run's, in the "
           + "order run.",
@@ -163,7 +163,7 @@ public final class BenchServeCommand implements Runnable {
         List<String> sequential = new ArrayList<>();
         long streaming = 0;
         for (int i = 0; i < parallel; i++) {
-          Streamed one = stream(url, name, seed + i, null);
+          Streamed one = timedStream(url, name, seed + i);
           streaming += System.nanoTime() - one.sentNs();
           sequential.add(one.text());
         }
@@ -250,28 +250,42 @@ public final class BenchServeCommand implements Runnable {
    */
   private record Concurrent(List<String> texts, long sentNs, long sentCpuNs, StepTimes sentTimes) {}
 
+  /**
+   * P streams that start together: every connection is opened first, then one thread sends the P
+   * requests back to back (a few microseconds apart), then P threads read the responses. Sending
+   * from the P reader threads let the first requests' decoding take both cores while the other
+   * threads still waited to be scheduled to send theirs: on two cores the last request left its
+   * client 5–7 ms after the first (a probe of 2026-12-06), so the window measured a ramp, not P
+   * concurrent streams.
+   */
   private Concurrent concurrent(URI url, String name, ModelGenerator g) throws Exception {
     ExecutorService pool = Executors.newFixedThreadPool(parallel);
+    List<HttpURLConnection> open = new ArrayList<>();
     try {
-      List<Future<String>> fs = new ArrayList<>();
-      // every stream connects, then all send together: concurrent streams, not ones whose client
-      // threads happened to start a few steps apart; the streams start when the last has connected
-      long[] sent = new long[2];
-      StepTimes[] times = {StepTimes.ZERO};
-      CyclicBarrier start = new CyclicBarrier(parallel, () -> {
-        times[0] = g.stepTimes();
-        sent[1] = ProcessCpuClock.nanos();
-        sent[0] = System.nanoTime();
-      });
+      List<byte[]> bodies = new ArrayList<>();
       for (int i = 0; i < parallel; i++) {
-        long s = seed + i;
-        fs.add(pool.submit(() -> stream(url, name, s, start).text()));
+        bodies.add(body(name, seed + i));
+        open.add(connect(url, bodies.get(i).length));
       }
+      CountDownLatch sentAll = new CountDownLatch(1);
+      List<Future<String>> fs = new ArrayList<>();
+      for (HttpURLConnection http : open) {
+        fs.add(pool.submit(() -> {
+          sentAll.await();
+          return read(http);
+        }));
+      }
+      StepTimes times = g.stepTimes();
+      long sentCpu = ProcessCpuClock.nanos();
+      long sent = System.nanoTime();
+      for (int i = 0; i < parallel; i++) send(open.get(i), bodies.get(i));
+      sentAll.countDown();
       List<String> out = new ArrayList<>();
       for (Future<String> f : fs) out.add(f.get());
-      return new Concurrent(out, sent[0], sent[1], times[0]);
+      return new Concurrent(out, sent, sentCpu, times);
     } finally {
       pool.shutdownNow();
+      for (HttpURLConnection http : open) http.disconnect();
     }
   }
 
@@ -283,42 +297,61 @@ public final class BenchServeCommand implements Runnable {
    * ({@link Events}); every event is still parsed as JSON and checked.
    */
   private String stream(URI url, String name, long s) throws Exception {
-    return stream(url, name, s, null).text();
+    return timedStream(url, name, s).text();
   }
 
   /** A stream's text and when its request was sent (System.nanoTime, after its connection was open). */
   private record Streamed(String text, long sentNs) {}
 
-  /** As above; with together, the request is sent once every party has connected. */
-  private Streamed stream(URI url, String name, long s, CyclicBarrier together) throws Exception {
-    ObjectNode body = JSON.createObjectNode();
-    body.put("model", name).put("prompt", prompt).put("max_tokens", tokens).put("temperature", 1).put("seed", s)
-        .put("stream", true);
-    byte[] b = body.toString().getBytes(StandardCharsets.UTF_8);
-    HttpURLConnection http = (HttpURLConnection) url.toURL().openConnection();
+  /** As above, with the time its request was sent. */
+  private Streamed timedStream(URI url, String name, long s) throws Exception {
+    byte[] b = body(name, s);
+    HttpURLConnection http = connect(url, b.length);
     try {
-      http.setRequestMethod("POST");
-      http.setDoOutput(true);
-      http.setFixedLengthStreamingMode(b.length);
-      http.setRequestProperty("Content-Type", "application/json");
-      http.setRequestProperty("Accept", "text/event-stream");
-      http.connect();
-      if (together != null) together.await();
       long sent = System.nanoTime();
-      try (OutputStream out = http.getOutputStream()) {
-        out.write(b);
-      }
-      if (http.getResponseCode() != 200) throw new IllegalStateException("HTTP " + http.getResponseCode());
-      StringBuilder text = new StringBuilder();
-      try (InputStream in = http.getInputStream()) {
-        Events events = new Events(in);
-        // [DONE] ends the request (a client need not wait for the connection to close)
-        while (events.next()) if (event(events, text)) return new Streamed(text.toString(), sent);
-      }
-      throw new IllegalStateException("stream ends without [DONE]");
+      send(http, b);
+      return new Streamed(read(http), sent);
     } finally {
       http.disconnect();
     }
+  }
+
+  /** The request body of a stream with seed s. */
+  private byte[] body(String name, long s) {
+    ObjectNode body = JSON.createObjectNode();
+    body.put("model", name).put("prompt", prompt).put("max_tokens", tokens).put("temperature", 1).put("seed", s)
+        .put("stream", true);
+    return body.toString().getBytes(StandardCharsets.UTF_8);
+  }
+
+  /** An open connection for a POST of a body of the given length (nothing sent yet). */
+  private static HttpURLConnection connect(URI url, int length) throws IOException {
+    HttpURLConnection http = (HttpURLConnection) url.toURL().openConnection();
+    http.setRequestMethod("POST");
+    http.setDoOutput(true);
+    http.setFixedLengthStreamingMode(length);
+    http.setRequestProperty("Content-Type", "application/json");
+    http.setRequestProperty("Accept", "text/event-stream");
+    http.connect();
+    return http;
+  }
+
+  /** Sends the request: its headers and body. */
+  private static void send(HttpURLConnection http, byte[] body) throws IOException {
+    try (OutputStream out = http.getOutputStream()) {
+      out.write(body);
+    }
+  }
+
+  /** The response's text, read to [DONE] (a client need not wait for the connection to close). */
+  private static String read(HttpURLConnection http) throws Exception {
+    if (http.getResponseCode() != 200) throw new IllegalStateException("HTTP " + http.getResponseCode());
+    StringBuilder text = new StringBuilder();
+    try (InputStream in = http.getInputStream()) {
+      Events events = new Events(in);
+      while (events.next()) if (event(events, text)) return text.toString();
+    }
+    throw new IllegalStateException("stream ends without [DONE]");
   }
 
   private static final byte[] DATA = "data: ".getBytes(StandardCharsets.US_ASCII);
