@@ -65,10 +65,7 @@ public final class BenchGenerateCommand implements Runnable {
       description = "Tokens to generate after the one-token prompt. Default: ${DEFAULT-VALUE}")
   int newTokens;
 
-  @Option(names = "--weights", paramLabel = "FORMAT", defaultValue = "f32",
-      description = "Weight format: f32 (exact, default) or bf16 (every weight matrix and the embedding in bfloat16,"
-          + " rounded to nearest even: half the bytes per token).")
-  String weights;
+  @CommandLine.Mixin WeightsOption weights;
 
   @CommandLine.Mixin KvCacheOption kvCache;
 
@@ -129,12 +126,7 @@ public final class BenchGenerateCommand implements Runnable {
     if (config.position() == TransformerConfig.Position.LEARNED && config.maxPositionEmbeddings() < newTokens) {
       config = config.toBuilder().set("max_position_embeddings", newTokens).build();
     }
-    WeightFormats format;
-    try {
-      format = WeightFormats.parse(weights);
-    } catch (IllegalArgumentException e) {
-      throw new CommandLine.ParameterException(cl, "--weights: " + e.getMessage());
-    }
+    WeightFormats format = weights.format(cl);
     Transformer model = new Transformer(config, 1L);
     long parameters = model.numParameters();
     if (format == WeightFormats.BF16) WeightFormats.toBf16(model);

@@ -23,6 +23,7 @@ import lmlab.decode.Eos;
 import lmlab.kernels.Parallel;
 import lmlab.models.LanguageModel;
 import lmlab.models.Models;
+import lmlab.nn.WeightFormats;
 import lmlab.serve.LmlabServer;
 import lmlab.serve.ModelGenerator;
 import lmlab.serve.ServeConfig;
@@ -50,7 +51,8 @@ import picocli.CommandLine.Option;
       "Median of --reps runs each, alternating, after a warm-up until the speed settles and the JIT is quiet.",
       "Default model: the chargpt preset (random weights, context 256) over a 65-character vocabulary.",
       "One JSON line:",
-      "  {\"bench\":\"serve\",\"model\":..,\"kv_cache\":..,\"parallel\":P,\"tokens\":T,",
+      "  {\"bench\":\"serve\",\"model\":..,\"weights\":..,\"kv_cache\":..,\"parallel\":P,",
+      "   \"tokens\":T,",
       "   \"single_seconds\":..,\"single_tokens_per_s\":..,\"batch_seconds\":..,",
       "   \"aggregate_tokens_per_s\":..,",
       "   \"ratio\":..,\"run_ratios\":[..],\"equal_to_sequential\":true|false,",
@@ -98,6 +100,8 @@ public final class BenchServeCommand implements Runnable {
   @Option(names = "--seed", defaultValue = "0", description = "First request seed. Default: ${DEFAULT-VALUE}")
   long seed;
 
+  @CommandLine.Mixin WeightsOption weights;
+
   @CommandLine.Mixin KvCacheOption kvCache;
 
   @Option(names = "--prompt", defaultValue = "ROMEO:", description = "The prompt of every request. Default: ${DEFAULT-VALUE}")
@@ -112,17 +116,19 @@ public final class BenchServeCommand implements Runnable {
     Flags.atLeast(cl, "--reps", reps, 1);
     Flags.atLeast(cl, "--warmup", warmup, 0);
     kvCache.format(cl); // a bad name fails before the model is made
+    WeightFormats format = weights.format(cl);
     ModelGenerator g;
     lmlab.nn.attention.KvFormat kv;
     String name;
     try {
       if (model != null) {
-        g = ModelGenerator.load(model, null, "none", parallel);
+        g = ModelGenerator.load(model, null, "none", parallel, format);
       } else {
         CharTokenizer tok = CharTokenizer.fromText(CHARS);
         LanguageModel m = Models.fromPreset("chargpt", Map.of("max_position_embeddings", "256", "dropout", "0.0",
             "vocab_size", String.valueOf(tok.vocabSize())), 1);
         m.eval();
+        if (format == WeightFormats.BF16) WeightFormats.toBf16(m);
         g = new ModelGenerator("chargpt", m, tok, Eos.NONE, null, "no chat", 256, parallel);
       }
       name = g.name();
@@ -188,7 +194,7 @@ public final class BenchServeCommand implements Runnable {
       double s = BenchSupport.median(single);
       double b = BenchSupport.median(batch);
       ObjectNode out = JSON.createObjectNode();
-      out.put("bench", "serve").put("model", name).put("kv_cache", kv.label()).put("parallel", parallel)
+      out.put("bench", "serve").put("model", name).put("weights", format.label()).put("kv_cache", kv.label()).put("parallel", parallel)
           .put("tokens", tokens);
       out.put("single_seconds", s).put("single_tokens_per_s", tokens / s);
       out.put("batch_seconds", b).put("aggregate_tokens_per_s", (double) parallel * tokens / b);

@@ -30,10 +30,7 @@ import picocli.CommandLine.Option;
  * the defaults shown.
  */
 public final class ChatDecoding {
-  @Option(names = "--weights", paramLabel = "FORMAT", defaultValue = "f32",
-      description = "Weight format in memory: f32 (exact) or bf16 (weight matrices and embedding in bfloat16, "
-          + "memory-mapped when the file stores them so). Default: ${DEFAULT-VALUE}")
-  String weights;
+  @CommandLine.Mixin WeightsOption weights;
 
   @CommandLine.Mixin KvCacheOption kvCache;
 
@@ -84,7 +81,7 @@ public final class ChatDecoding {
 
   /** Loads dir with these options; every problem is a one-line error (usage errors name the flag). */
   Loaded load(CommandLine cl, Path dir) {
-    WeightFormats format = TextTarget.weights(cl, weights);
+    WeightFormats format = weights.format(cl);
     kvCache.format(cl); // a bad name fails before the model loads
     GenerationConfig g;
     LanguageModel m;
@@ -158,7 +155,7 @@ public final class ChatDecoding {
     Sampling p = target.sampling();
     s.add(p == null ? "greedy" : String.format(Locale.ROOT, "sample temperature %s top-k %d top-p %s min-p %s"
         + " repetition-penalty %s seed %d", p.temperature(), p.topK(), p.topP(), p.minP(), p.repetitionPenalty(), p.seed()));
-    s.add("weights " + WeightFormats.parse(weights).label());
+    s.add("weights " + WeightFormats.parse(weights.value).label());
     lmlab.nn.attention.KvFormat kv = lmlab.nn.attention.KvFormat.parse(kvCache.value);
     if (kv != lmlab.nn.attention.KvFormat.F32) s.add("KV cache " + kv.label());
     if (target.generationConfig() != GenerationConfig.NONE) s.add("defaults from " + GenerationConfig.FILE);

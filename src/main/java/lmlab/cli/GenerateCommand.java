@@ -92,10 +92,7 @@ public final class GenerateCommand implements Runnable {
       description = "The end-of-sequence id (-1: none), instead of the checkpoint's.")
   Integer eosId;
 
-  @Option(names = "--weights", paramLabel = "FORMAT", defaultValue = "f32",
-      description = "Weight format in memory: f32 (exact) or bf16 (Transformers: weight matrices and embedding in "
-          + "bfloat16, memory-mapped when the file stores them so). Default: ${DEFAULT-VALUE}")
-  String weights;
+  @CommandLine.Mixin WeightsOption weights;
 
   @CommandLine.Mixin KvCacheOption kvCache;
 
@@ -190,7 +187,7 @@ public final class GenerateCommand implements Runnable {
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("--model " + e.getMessage(), e);
     }
-    WeightFormats f = TextTarget.weights(cl, weights);
+    WeightFormats f = weights.format(cl);
     kvCache.format(cl); // a bad name fails before the model loads
     LanguageModel m;
     if (f == WeightFormats.F32) {
@@ -198,7 +195,7 @@ public final class GenerateCommand implements Runnable {
           AdaptedModels.method(cl, quantize, lmlab.nn.weights.QuantMethod.DEFAULT_BLOCK), adapter);
     } else {
       if (adapter != null || quantize != null) {
-        throw new CommandLine.ParameterException(cl, "--weights " + weights
+        throw new CommandLine.ParameterException(cl, "--weights " + weights.value
             + ": --adapter and --quantize need float32 weights (--weights f32)");
       }
       try {

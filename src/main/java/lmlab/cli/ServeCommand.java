@@ -8,6 +8,7 @@ import lmlab.serve.ModelGenerator;
 import lmlab.serve.ServeConfig;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import lmlab.nn.WeightFormats;
 import lmlab.nn.attention.KvFormat;
 import picocli.CommandLine.Option;
 
@@ -73,6 +74,8 @@ public final class ServeCommand implements Runnable {
       description = "On SIGTERM, seconds running requests may still take. Default: ${DEFAULT-VALUE}")
   double drainTimeout;
 
+  @CommandLine.Mixin WeightsOption weights;
+
   @CommandLine.Mixin KvCacheOption kvCache;
 
   @Option(names = "--chat-format", paramLabel = "FORMAT",
@@ -93,10 +96,11 @@ public final class ServeCommand implements Runnable {
     Flags.atLeast(cl, "--max-body-bytes", maxBodyBytes, 1);
     if (defaultMaxTokens != null) Flags.atLeast(cl, "--default-max-tokens", defaultMaxTokens, 1);
     kvCache.format(cl); // a bad name fails before the model loads
+    WeightFormats format = weights.format(cl);
     ModelGenerator generator;
     KvFormat kv;
     try {
-      generator = ModelGenerator.load(model, servedName, chatFormat, parallel);
+      generator = ModelGenerator.load(model, servedName, chatFormat, parallel, format);
     } catch (IOException | RuntimeException e) {
       throw new CommandLine.ExecutionException(cl, "--model " + e.getMessage(), e);
     }
@@ -128,7 +132,8 @@ public final class ServeCommand implements Runnable {
     }));
     System.err.println("lmlab serve: " + generator.name() + " (" + generator.model().getClass().getSimpleName() + ", "
         + generator.tokenizer().describe() + ", context " + generator.maxModelLen() + ") on " + server.baseUrl()
-        + "/v1, " + parallel + " slot(s), queue " + queue + (kv == KvFormat.F32 ? "" : ", KV cache " + kv.label()));
+        + "/v1, " + parallel + " slot(s), queue " + queue + (format == WeightFormats.F32 ? "" : ", weights " + format.label())
+        + (kv == KvFormat.F32 ? "" : ", KV cache " + kv.label()));
     cl.getOut().println(server.baseUrl() + "/v1");
     cl.getOut().flush();
     try {

@@ -3,7 +3,6 @@ package lmlab.cli;
 import java.nio.file.Path;
 import lmlab.decode.Eos;
 import lmlab.models.LanguageModel;
-import lmlab.nn.WeightFormats;
 import lmlab.tokenize.StopTokens;
 import lmlab.tokenize.Tokenizer;
 import lmlab.tokenize.TokenizerException;
@@ -25,15 +24,6 @@ record TextTarget(LanguageModel model, Tokenizer tokenizer, Eos eos) {
       return new TextTarget(m, tok, tok == null ? Eos.NONE : Eos.of(StopTokens.of(dir, tok)));
     } catch (TokenizerException e) {
       throw new CommandLine.ExecutionException(cl, e.getMessage(), e);
-    }
-  }
-
-  /** The --weights flag's format; a bad name is a usage error naming the flag. */
-  static WeightFormats weights(CommandLine cl, String flag) {
-    try {
-      return WeightFormats.parse(flag);
-    } catch (IllegalArgumentException e) {
-      throw new CommandLine.ParameterException(cl, "--weights: " + e.getMessage());
     }
   }
 

@@ -9,6 +9,7 @@ import lmlab.decode.Eos;
 import lmlab.decode.structured.TokenTrie;
 import lmlab.models.LanguageModel;
 import lmlab.models.Models;
+import lmlab.nn.WeightFormats;
 import lmlab.tokenize.StopTokens;
 import lmlab.tokenize.TokenizerFiles;
 import lmlab.train.RunDirectory;
@@ -71,12 +72,18 @@ public final class ModelGenerator implements Generator, AutoCloseable {
    * and the context (max_position_embeddings). Problems are one-line IllegalArgumentExceptions.
    */
   public static ModelGenerator load(Path dir, String servedName, String chatFormat, int parallel) throws IOException {
+    return load(dir, servedName, chatFormat, parallel, WeightFormats.F32);
+  }
+
+  /** {@link #load(Path, String, String, int)} with the weights in the given format ({@code --weights}). */
+  public static ModelGenerator load(Path dir, String servedName, String chatFormat, int parallel, WeightFormats weights)
+      throws IOException {
     Path ck = RunDirectory.modelCheckpoint(dir, RunDirectory.BEST, RunDirectory.LATEST);
     if (!TokenizerFiles.present(ck)) {
       throw new IllegalArgumentException(ck + " has no tokenizer (tokenizer.json, vocab.json + merges.txt, or a character"
           + " vocab.json); lmlab serve needs one to read prompts and write text");
     }
-    LanguageModel m = Models.load(ck);
+    LanguageModel m = Models.load(ck, weights);
     m.eval();
     Tokenizer tok;
     try {

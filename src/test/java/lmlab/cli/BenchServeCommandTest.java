@@ -51,6 +51,17 @@ class BenchServeCommandTest {
   }
 
   @Test
+  void bf16WeightsServeTheSameTextsAloneAndBatched() throws Exception {
+    MainTest.Run r = MainTest.run("bench", "serve", "--parallel", "3", "--tokens", "30", "--reps", "1", "--warmup", "0",
+        "--weights", "bf16");
+    assertThat(r.code()).as(r.err()).isZero();
+    JsonNode n = new ObjectMapper().readTree(r.out().strip());
+    assertThat(n.get("weights").asText()).isEqualTo("bf16");
+    assertThat(n.get("kv_cache").asText()).isEqualTo("f32");
+    assertThat(n.get("equal_to_sequential").asBoolean()).as("a row's bits do not depend on the others").isTrue();
+  }
+
+  @Test
   void eventsAreSplitAtBlankLinesWhateverTheReadsReturn() throws Exception {
     String big = "x".repeat(10_000); // longer than the reader's first buffer
     String stream = "data: {\"a\":1}\n\ndata: " + big + "\n\ndata: é\n\ndata: [DONE]\n\n";
@@ -84,6 +95,9 @@ class BenchServeCommandTest {
     MainTest.Run kv = MainTest.run("bench", "serve", "--kv-cache", "fp8");
     assertThat(kv.code()).isEqualTo(2);
     assertThat(kv.err()).contains("--kv-cache: 'fp8' is not a KV cache format; expected f32 or bf16");
+    MainTest.Run weights = MainTest.run("bench", "serve", "--weights", "int3");
+    assertThat(weights.code()).isEqualTo(2);
+    assertThat(weights.err()).contains("--weights: weights 'int3' is not a format; expected f32 or bf16");
     MainTest.Run mixer = MainTest.run("bench", "generate", "--preset", "mamba2-mini", "--kv-cache", "bf16");
     assertThat(mixer.code()).isEqualTo(2);
     assertThat(mixer.err()).contains("--kv-cache bf16: mamba2-mini keeps no KV cache");

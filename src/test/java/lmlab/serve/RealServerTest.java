@@ -19,6 +19,8 @@ import java.util.concurrent.Future;
 import lmlab.decode.Eos;
 import lmlab.decode.Greedy;
 import lmlab.decode.SteppedModel;
+import lmlab.models.LanguageModel;
+import lmlab.models.Models;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -142,6 +144,21 @@ class RealServerTest {
     Set<String> seeds = new HashSet<>();
     for (int s = 0; s < 4; s++) seeds.add(text(post("/v1/completions", completion("Once upon", ", \"max_tokens\": 30, \"seed\": " + s))));
     assertThat(seeds).hasSize(4);
+  }
+
+  @Test
+  void bf16WeightsServeTheGreedyTextOfTheBf16Model() throws Exception {
+    model = ModelGenerator.load(charDir, null, "chatml", 2, lmlab.nn.WeightFormats.BF16);
+    server = new LmlabServer(model, ServeConfig.defaults().withSlots(2, 16).withPort(0)).start();
+    assertThat(model.model().namedModules().values()).filteredOn(m -> m instanceof lmlab.nn.Linear)
+        .allMatch(m -> ((lmlab.nn.Linear) m).weights() instanceof lmlab.nn.weights.Bf16Weights);
+    String prompt = "The quick brown fox";
+    JsonNode r = post("/v1/completions", completion(prompt, ", \"max_tokens\": 25, \"temperature\": 0"));
+    LanguageModel bf16 = Models.load(charDir, lmlab.nn.WeightFormats.BF16);
+    bf16.eval();
+    int[] ids = model.tokenizer().encode(prompt, true, false);
+    var greedy = Greedy.search(new SteppedModel(bf16), ids, 25, Eos.NONE, lmlab.decode.TokenSink.NONE);
+    assertThat(text(r)).isEqualTo(model.tokenizer().decode(greedy.tokens()));
   }
 
   @Test
