@@ -161,30 +161,30 @@ final class Bf16Panels {
       a71 = v1.fma(c, a71);
       a72 = v2.fma(c, a72);
     }
-    a00.intoArray(o.sums, 0 * L);
-    a01.intoArray(o.sums, 1 * L);
-    a02.intoArray(o.sums, 2 * L);
-    a10.intoArray(o.sums, 3 * L);
-    a11.intoArray(o.sums, 4 * L);
-    a12.intoArray(o.sums, 5 * L);
-    a20.intoArray(o.sums, 6 * L);
-    a21.intoArray(o.sums, 7 * L);
-    a22.intoArray(o.sums, 8 * L);
-    a30.intoArray(o.sums, 9 * L);
-    a31.intoArray(o.sums, 10 * L);
-    a32.intoArray(o.sums, 11 * L);
-    a40.intoArray(o.sums, 12 * L);
-    a41.intoArray(o.sums, 13 * L);
-    a42.intoArray(o.sums, 14 * L);
-    a50.intoArray(o.sums, 15 * L);
-    a51.intoArray(o.sums, 16 * L);
-    a52.intoArray(o.sums, 17 * L);
-    a60.intoArray(o.sums, 18 * L);
-    a61.intoArray(o.sums, 19 * L);
-    a62.intoArray(o.sums, 20 * L);
-    a70.intoArray(o.sums, 21 * L);
-    a71.intoArray(o.sums, 22 * L);
-    a72.intoArray(o.sums, 23 * L);
+    a00.intoArray(o.sums, o.at + 0 * L);
+    a01.intoArray(o.sums, o.at + 1 * L);
+    a02.intoArray(o.sums, o.at + 2 * L);
+    a10.intoArray(o.sums, o.at + 3 * L);
+    a11.intoArray(o.sums, o.at + 4 * L);
+    a12.intoArray(o.sums, o.at + 5 * L);
+    a20.intoArray(o.sums, o.at + 6 * L);
+    a21.intoArray(o.sums, o.at + 7 * L);
+    a22.intoArray(o.sums, o.at + 8 * L);
+    a30.intoArray(o.sums, o.at + 9 * L);
+    a31.intoArray(o.sums, o.at + 10 * L);
+    a32.intoArray(o.sums, o.at + 11 * L);
+    a40.intoArray(o.sums, o.at + 12 * L);
+    a41.intoArray(o.sums, o.at + 13 * L);
+    a42.intoArray(o.sums, o.at + 14 * L);
+    a50.intoArray(o.sums, o.at + 15 * L);
+    a51.intoArray(o.sums, o.at + 16 * L);
+    a52.intoArray(o.sums, o.at + 17 * L);
+    a60.intoArray(o.sums, o.at + 18 * L);
+    a61.intoArray(o.sums, o.at + 19 * L);
+    a62.intoArray(o.sums, o.at + 20 * L);
+    a70.intoArray(o.sums, o.at + 21 * L);
+    a71.intoArray(o.sums, o.at + 22 * L);
+    a72.intoArray(o.sums, o.at + 23 * L);
     o.flush(k, 3, 8, y0);
   }
 
@@ -224,22 +224,22 @@ final class Bf16Panels {
       a32 = v2.fma(c, a32);
       a33 = v3.fma(c, a33);
     }
-    a00.intoArray(o.sums, 0 * L);
-    a01.intoArray(o.sums, 1 * L);
-    a02.intoArray(o.sums, 2 * L);
-    a03.intoArray(o.sums, 3 * L);
-    a10.intoArray(o.sums, 4 * L);
-    a11.intoArray(o.sums, 5 * L);
-    a12.intoArray(o.sums, 6 * L);
-    a13.intoArray(o.sums, 7 * L);
-    a20.intoArray(o.sums, 8 * L);
-    a21.intoArray(o.sums, 9 * L);
-    a22.intoArray(o.sums, 10 * L);
-    a23.intoArray(o.sums, 11 * L);
-    a30.intoArray(o.sums, 12 * L);
-    a31.intoArray(o.sums, 13 * L);
-    a32.intoArray(o.sums, 14 * L);
-    a33.intoArray(o.sums, 15 * L);
+    a00.intoArray(o.sums, o.at + 0 * L);
+    a01.intoArray(o.sums, o.at + 1 * L);
+    a02.intoArray(o.sums, o.at + 2 * L);
+    a03.intoArray(o.sums, o.at + 3 * L);
+    a10.intoArray(o.sums, o.at + 4 * L);
+    a11.intoArray(o.sums, o.at + 5 * L);
+    a12.intoArray(o.sums, o.at + 6 * L);
+    a13.intoArray(o.sums, o.at + 7 * L);
+    a20.intoArray(o.sums, o.at + 8 * L);
+    a21.intoArray(o.sums, o.at + 9 * L);
+    a22.intoArray(o.sums, o.at + 10 * L);
+    a23.intoArray(o.sums, o.at + 11 * L);
+    a30.intoArray(o.sums, o.at + 12 * L);
+    a31.intoArray(o.sums, o.at + 13 * L);
+    a32.intoArray(o.sums, o.at + 14 * L);
+    a33.intoArray(o.sums, o.at + 15 * L);
     o.flush(k, 4, 4, y0);
   }
 
@@ -255,10 +255,10 @@ final class Bf16Panels {
       a2 = Bf16.load(p, wq + 2 * stride).fma(c, a2);
       a3 = Bf16.load(p, wq + 3 * stride).fma(c, a3);
     }
-    a0.intoArray(o.sums, 0);
-    a1.intoArray(o.sums, L);
-    a2.intoArray(o.sums, 2 * L);
-    a3.intoArray(o.sums, 3 * L);
+    a0.intoArray(o.sums, o.at + 0);
+    a1.intoArray(o.sums, o.at + L);
+    a2.intoArray(o.sums, o.at + 2 * L);
+    a3.intoArray(o.sums, o.at + 3 * L);
     o.flush(k, 4, 1, y0);
   }
 
@@ -268,7 +268,7 @@ final class Bf16Panels {
     for (int q = 0; q < in; q++) {
       a0 = Bf16.load(p, w0 + 2L * q * L).fma(FloatVector.broadcast(FloatVector.SPECIES_PREFERRED, x[x0 + q]), a0);
     }
-    a0.intoArray(o.sums, 0);
+    a0.intoArray(o.sums, o.at + 0);
     o.flush(k, 1, 1, y0);
   }
 }

@@ -249,7 +249,14 @@ final class Panels {
     int from, to, bo, stride;
     float[] b, y;
     boolean accumulate;
-    final float[] sums = new float[24 * L];
+    /**
+     * The tiles' sums from {@link #at}, the first cache-line-aligned element: a tile stores its
+     * vectors here and {@link #flush} loads them back at once, and a 512-bit store or load across
+     * two lines (as every one at the array's own start would be) costs two line accesses and
+     * cannot forward to the load that follows it.
+     */
+    final float[] sums = new float[24 * L + Aligned.LINE];
+    final int at = Aligned.offset(sums);
 
     /** This thread's Out, aimed at columns [from, to) of y; {@link #release} it after the product. */
     static Out of(int from, int to, float[] b, int bo, float[] y, int stride, boolean accumulate) {
@@ -276,7 +283,7 @@ final class Panels {
         int yr = y0 + r * stride;
         for (int c = 0; c < nk; c++) {
           int j0 = (k + c) * L;
-          int so = (r * nk + c) * L;
+          int so = at + (r * nk + c) * L;
           if (j0 >= from && j0 + L <= to) {
             FloatVector s = FloatVector.fromArray(S, sums, so);
             if (b != null) s = s.add(FloatVector.fromArray(S, b, bo + j0));
@@ -331,22 +338,22 @@ final class Panels {
       a32 = v2.fma(c, a32);
       a33 = v3.fma(c, a33);
     }
-    a00.intoArray(o.sums, 0 * L);
-    a01.intoArray(o.sums, 1 * L);
-    a02.intoArray(o.sums, 2 * L);
-    a03.intoArray(o.sums, 3 * L);
-    a10.intoArray(o.sums, 4 * L);
-    a11.intoArray(o.sums, 5 * L);
-    a12.intoArray(o.sums, 6 * L);
-    a13.intoArray(o.sums, 7 * L);
-    a20.intoArray(o.sums, 8 * L);
-    a21.intoArray(o.sums, 9 * L);
-    a22.intoArray(o.sums, 10 * L);
-    a23.intoArray(o.sums, 11 * L);
-    a30.intoArray(o.sums, 12 * L);
-    a31.intoArray(o.sums, 13 * L);
-    a32.intoArray(o.sums, 14 * L);
-    a33.intoArray(o.sums, 15 * L);
+    a00.intoArray(o.sums, o.at + 0 * L);
+    a01.intoArray(o.sums, o.at + 1 * L);
+    a02.intoArray(o.sums, o.at + 2 * L);
+    a03.intoArray(o.sums, o.at + 3 * L);
+    a10.intoArray(o.sums, o.at + 4 * L);
+    a11.intoArray(o.sums, o.at + 5 * L);
+    a12.intoArray(o.sums, o.at + 6 * L);
+    a13.intoArray(o.sums, o.at + 7 * L);
+    a20.intoArray(o.sums, o.at + 8 * L);
+    a21.intoArray(o.sums, o.at + 9 * L);
+    a22.intoArray(o.sums, o.at + 10 * L);
+    a23.intoArray(o.sums, o.at + 11 * L);
+    a30.intoArray(o.sums, o.at + 12 * L);
+    a31.intoArray(o.sums, o.at + 13 * L);
+    a32.intoArray(o.sums, o.at + 14 * L);
+    a33.intoArray(o.sums, o.at + 15 * L);
     o.flush(k, 4, 4, y0);
   }
 
@@ -405,30 +412,30 @@ final class Panels {
       a71 = v1.fma(c, a71);
       a72 = v2.fma(c, a72);
     }
-    a00.intoArray(o.sums, 0 * L);
-    a01.intoArray(o.sums, 1 * L);
-    a02.intoArray(o.sums, 2 * L);
-    a10.intoArray(o.sums, 3 * L);
-    a11.intoArray(o.sums, 4 * L);
-    a12.intoArray(o.sums, 5 * L);
-    a20.intoArray(o.sums, 6 * L);
-    a21.intoArray(o.sums, 7 * L);
-    a22.intoArray(o.sums, 8 * L);
-    a30.intoArray(o.sums, 9 * L);
-    a31.intoArray(o.sums, 10 * L);
-    a32.intoArray(o.sums, 11 * L);
-    a40.intoArray(o.sums, 12 * L);
-    a41.intoArray(o.sums, 13 * L);
-    a42.intoArray(o.sums, 14 * L);
-    a50.intoArray(o.sums, 15 * L);
-    a51.intoArray(o.sums, 16 * L);
-    a52.intoArray(o.sums, 17 * L);
-    a60.intoArray(o.sums, 18 * L);
-    a61.intoArray(o.sums, 19 * L);
-    a62.intoArray(o.sums, 20 * L);
-    a70.intoArray(o.sums, 21 * L);
-    a71.intoArray(o.sums, 22 * L);
-    a72.intoArray(o.sums, 23 * L);
+    a00.intoArray(o.sums, o.at + 0 * L);
+    a01.intoArray(o.sums, o.at + 1 * L);
+    a02.intoArray(o.sums, o.at + 2 * L);
+    a10.intoArray(o.sums, o.at + 3 * L);
+    a11.intoArray(o.sums, o.at + 4 * L);
+    a12.intoArray(o.sums, o.at + 5 * L);
+    a20.intoArray(o.sums, o.at + 6 * L);
+    a21.intoArray(o.sums, o.at + 7 * L);
+    a22.intoArray(o.sums, o.at + 8 * L);
+    a30.intoArray(o.sums, o.at + 9 * L);
+    a31.intoArray(o.sums, o.at + 10 * L);
+    a32.intoArray(o.sums, o.at + 11 * L);
+    a40.intoArray(o.sums, o.at + 12 * L);
+    a41.intoArray(o.sums, o.at + 13 * L);
+    a42.intoArray(o.sums, o.at + 14 * L);
+    a50.intoArray(o.sums, o.at + 15 * L);
+    a51.intoArray(o.sums, o.at + 16 * L);
+    a52.intoArray(o.sums, o.at + 17 * L);
+    a60.intoArray(o.sums, o.at + 18 * L);
+    a61.intoArray(o.sums, o.at + 19 * L);
+    a62.intoArray(o.sums, o.at + 20 * L);
+    a70.intoArray(o.sums, o.at + 21 * L);
+    a71.intoArray(o.sums, o.at + 22 * L);
+    a72.intoArray(o.sums, o.at + 23 * L);
     o.flush(k, 3, 8, y0);
   }
 
@@ -454,14 +461,14 @@ final class Panels {
       a12 = v2.fma(c, a12);
       a13 = v3.fma(c, a13);
     }
-    a00.intoArray(o.sums, 0 * L);
-    a01.intoArray(o.sums, 1 * L);
-    a02.intoArray(o.sums, 2 * L);
-    a03.intoArray(o.sums, 3 * L);
-    a10.intoArray(o.sums, 4 * L);
-    a11.intoArray(o.sums, 5 * L);
-    a12.intoArray(o.sums, 6 * L);
-    a13.intoArray(o.sums, 7 * L);
+    a00.intoArray(o.sums, o.at + 0 * L);
+    a01.intoArray(o.sums, o.at + 1 * L);
+    a02.intoArray(o.sums, o.at + 2 * L);
+    a03.intoArray(o.sums, o.at + 3 * L);
+    a10.intoArray(o.sums, o.at + 4 * L);
+    a11.intoArray(o.sums, o.at + 5 * L);
+    a12.intoArray(o.sums, o.at + 6 * L);
+    a13.intoArray(o.sums, o.at + 7 * L);
     o.flush(k, 4, 2, y0);
   }
 
@@ -476,10 +483,10 @@ final class Panels {
       a2 = FloatVector.fromArray(S, a, p2 + r).fma(c, a2);
       a3 = FloatVector.fromArray(S, a, p3 + r).fma(c, a3);
     }
-    a0.intoArray(o.sums, 0 * L);
-    a1.intoArray(o.sums, 1 * L);
-    a2.intoArray(o.sums, 2 * L);
-    a3.intoArray(o.sums, 3 * L);
+    a0.intoArray(o.sums, o.at + 0 * L);
+    a1.intoArray(o.sums, o.at + 1 * L);
+    a2.intoArray(o.sums, o.at + 2 * L);
+    a3.intoArray(o.sums, o.at + 3 * L);
     o.flush(k, 4, 1, y0);
   }
 
@@ -499,14 +506,14 @@ final class Panels {
       a6 = FloatVector.fromArray(S, a, p6 + r).fma(c, a6);
       a7 = FloatVector.fromArray(S, a, p7 + r).fma(c, a7);
     }
-    a0.intoArray(o.sums, 0);
-    a1.intoArray(o.sums, L);
-    a2.intoArray(o.sums, 2 * L);
-    a3.intoArray(o.sums, 3 * L);
-    a4.intoArray(o.sums, 4 * L);
-    a5.intoArray(o.sums, 5 * L);
-    a6.intoArray(o.sums, 6 * L);
-    a7.intoArray(o.sums, 7 * L);
+    a0.intoArray(o.sums, o.at + 0);
+    a1.intoArray(o.sums, o.at + L);
+    a2.intoArray(o.sums, o.at + 2 * L);
+    a3.intoArray(o.sums, o.at + 3 * L);
+    a4.intoArray(o.sums, o.at + 4 * L);
+    a5.intoArray(o.sums, o.at + 5 * L);
+    a6.intoArray(o.sums, o.at + 6 * L);
+    a7.intoArray(o.sums, o.at + 7 * L);
     o.flush(k, 8, 1, y0);
   }
 
@@ -532,14 +539,14 @@ final class Panels {
       a30 = v0.fma(c, a30);
       a31 = v1.fma(c, a31);
     }
-    a00.intoArray(o.sums, 0 * L);
-    a01.intoArray(o.sums, 1 * L);
-    a10.intoArray(o.sums, 2 * L);
-    a11.intoArray(o.sums, 3 * L);
-    a20.intoArray(o.sums, 4 * L);
-    a21.intoArray(o.sums, 5 * L);
-    a30.intoArray(o.sums, 6 * L);
-    a31.intoArray(o.sums, 7 * L);
+    a00.intoArray(o.sums, o.at + 0 * L);
+    a01.intoArray(o.sums, o.at + 1 * L);
+    a10.intoArray(o.sums, o.at + 2 * L);
+    a11.intoArray(o.sums, o.at + 3 * L);
+    a20.intoArray(o.sums, o.at + 4 * L);
+    a21.intoArray(o.sums, o.at + 5 * L);
+    a30.intoArray(o.sums, o.at + 6 * L);
+    a31.intoArray(o.sums, o.at + 7 * L);
     o.flush(k, 2, 4, y0);
   }
 
@@ -558,10 +565,10 @@ final class Panels {
       a10 = v0.fma(c, a10);
       a11 = v1.fma(c, a11);
     }
-    a00.intoArray(o.sums, 0 * L);
-    a01.intoArray(o.sums, 1 * L);
-    a10.intoArray(o.sums, 2 * L);
-    a11.intoArray(o.sums, 3 * L);
+    a00.intoArray(o.sums, o.at + 0 * L);
+    a01.intoArray(o.sums, o.at + 1 * L);
+    a10.intoArray(o.sums, o.at + 2 * L);
+    a11.intoArray(o.sums, o.at + 3 * L);
     o.flush(k, 2, 2, y0);
   }
 
@@ -574,8 +581,8 @@ final class Panels {
       a0 = FloatVector.fromArray(S, a, p0 + r).fma(c, a0);
       a1 = FloatVector.fromArray(S, a, p1 + r).fma(c, a1);
     }
-    a0.intoArray(o.sums, 0 * L);
-    a1.intoArray(o.sums, 1 * L);
+    a0.intoArray(o.sums, o.at + 0 * L);
+    a1.intoArray(o.sums, o.at + 1 * L);
     o.flush(k, 2, 1, y0);
   }
 
@@ -588,8 +595,8 @@ final class Panels {
       a0 = v.fma(FloatVector.broadcast(S, x[x0 + q]), a0);
       a1 = v.fma(FloatVector.broadcast(S, x[x1 + q]), a1);
     }
-    a0.intoArray(o.sums, 0 * L);
-    a1.intoArray(o.sums, 1 * L);
+    a0.intoArray(o.sums, o.at + 0 * L);
+    a1.intoArray(o.sums, o.at + 1 * L);
     o.flush(k, 1, 2, y0);
   }
 
@@ -597,7 +604,7 @@ final class Panels {
     int p0 = panel(k);
     FloatVector a0 = FloatVector.zero(S);
     for (int q = 0; q < in; q++) a0 = FloatVector.fromArray(S, a, p0 + q * QS).fma(FloatVector.broadcast(S, x[x0 + q]), a0);
-    a0.intoArray(o.sums, 0 * L);
+    a0.intoArray(o.sums, o.at + 0 * L);
     o.flush(k, 1, 1, y0);
   }
 }
