@@ -74,7 +74,9 @@ final class Bf16Panels {
   /**
    * Panels [k0, k1) against the n input rows: with 512-bit vectors eight rows × three panels at a
    * time ({@link #tile8x3}, each widened weight vector used by eight rows), then four panels at a
-   * time for the rows left, then one. Every output is the one FMA chain over p whatever the tile.
+   * time for each row left, then one. Every output is the one FMA chain over p whatever the tile.
+   * The tiles mirror float32's ({@link Panels}) with a widening load: one kernel per weight format,
+   * as llama3.java keeps one dot product per tensor type.
    */
   private void multiply(int k0, int k1, int from, int to, float[] x, int xo, int n, float[] b, int bo, float[] y, int yo,
       boolean accumulate) {
@@ -91,14 +93,13 @@ final class Bf16Panels {
     o.release();
   }
 
-  /** Panels [k0, k1) against n input rows from x[xo]: four panels (four rows, then one) at a time, then one. */
+  /**
+   * Panels [k0, k1) against n input rows from x[xo]: four panels at a time, a row at a time (the
+   * rows after the first read the four panels from L2), then one.
+   */
   private void block(int k0, int k1, float[] x, int xo, int n, int yo, Panels.Out o) {
     int k = k0;
-    for (; k + 4 <= k1; k += 4) {
-      int r = 0;
-      if (L >= 16) for (; r + 4 <= n; r += 4) tile4x4(k, x, xo + r * in, yo + r * out, o);
-      for (; r < n; r++) tile1x4(k, x, xo + r * in, yo + r * out, o);
-    }
+    for (; k + 4 <= k1; k += 4) for (int r = 0; r < n; r++) tile1x4(k, x, xo + r * in, yo + r * out, o);
     for (; k < k1; k++) for (int r = 0; r < n; r++) tile1x1(k, x, xo + r * in, yo + r * out, o);
   }
 
@@ -186,61 +187,6 @@ final class Bf16Panels {
     a71.intoArray(o.sums, o.at + 22 * L);
     a72.intoArray(o.sums, o.at + 23 * L);
     o.flush(k, 3, 8, y0);
-  }
-
-  /** Four rows × four panels: 16 accumulators. */
-  private void tile4x4(int k, float[] x, int x0, int y0, Panels.Out o) {
-    long stride = 2L * ps;
-    long w0 = k * stride;
-    int x1 = x0 + in, x2 = x1 + in, x3 = x2 + in;
-    FloatVector a00 = FloatVector.zero(FloatVector.SPECIES_PREFERRED), a01 = a00, a02 = a00, a03 = a00;
-    FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
-    FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00;
-    FloatVector a30 = a00, a31 = a00, a32 = a00, a33 = a00;
-    for (int q = 0; q < in; q++) {
-      long wq = w0 + 2L * q * L;
-      FloatVector v0 = Bf16.load(p, wq);
-      FloatVector v1 = Bf16.load(p, wq + stride);
-      FloatVector v2 = Bf16.load(p, wq + 2 * stride);
-      FloatVector v3 = Bf16.load(p, wq + 3 * stride);
-      FloatVector c = FloatVector.broadcast(FloatVector.SPECIES_PREFERRED, x[x0 + q]);
-      a00 = v0.fma(c, a00);
-      a01 = v1.fma(c, a01);
-      a02 = v2.fma(c, a02);
-      a03 = v3.fma(c, a03);
-      c = FloatVector.broadcast(FloatVector.SPECIES_PREFERRED, x[x1 + q]);
-      a10 = v0.fma(c, a10);
-      a11 = v1.fma(c, a11);
-      a12 = v2.fma(c, a12);
-      a13 = v3.fma(c, a13);
-      c = FloatVector.broadcast(FloatVector.SPECIES_PREFERRED, x[x2 + q]);
-      a20 = v0.fma(c, a20);
-      a21 = v1.fma(c, a21);
-      a22 = v2.fma(c, a22);
-      a23 = v3.fma(c, a23);
-      c = FloatVector.broadcast(FloatVector.SPECIES_PREFERRED, x[x3 + q]);
-      a30 = v0.fma(c, a30);
-      a31 = v1.fma(c, a31);
-      a32 = v2.fma(c, a32);
-      a33 = v3.fma(c, a33);
-    }
-    a00.intoArray(o.sums, o.at + 0 * L);
-    a01.intoArray(o.sums, o.at + 1 * L);
-    a02.intoArray(o.sums, o.at + 2 * L);
-    a03.intoArray(o.sums, o.at + 3 * L);
-    a10.intoArray(o.sums, o.at + 4 * L);
-    a11.intoArray(o.sums, o.at + 5 * L);
-    a12.intoArray(o.sums, o.at + 6 * L);
-    a13.intoArray(o.sums, o.at + 7 * L);
-    a20.intoArray(o.sums, o.at + 8 * L);
-    a21.intoArray(o.sums, o.at + 9 * L);
-    a22.intoArray(o.sums, o.at + 10 * L);
-    a23.intoArray(o.sums, o.at + 11 * L);
-    a30.intoArray(o.sums, o.at + 12 * L);
-    a31.intoArray(o.sums, o.at + 13 * L);
-    a32.intoArray(o.sums, o.at + 14 * L);
-    a33.intoArray(o.sums, o.at + 15 * L);
-    o.flush(k, 4, 4, y0);
   }
 
   private void tile1x4(int k, float[] x, int x0, int y0, Panels.Out o) {
