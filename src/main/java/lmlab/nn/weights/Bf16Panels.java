@@ -76,7 +76,9 @@ final class Bf16Panels {
    * time ({@link #tile8x3}, each widened weight vector used by eight rows), then four panels at a
    * time for each row left, then one. Every output is the one FMA chain over p whatever the tile.
    * The tiles mirror float32's ({@link Panels}) with a widening load: one kernel per weight format,
-   * as llama3.java keeps one dot product per tensor type.
+   * as llama3.java keeps one dot product per tensor type. Widening three panels into a float32
+   * scratch and running float32's tile on it instead made 37 products of eight rows 1.1–1.6 times
+   * slower (README, "bf16 weights in batched steps").
    */
   private void multiply(int k0, int k1, int from, int to, float[] x, int xo, int n, float[] b, int bo, float[] y, int yo,
       boolean accumulate) {
