@@ -2,6 +2,7 @@ package lmlab.nn.weights;
 
 import lmlab.autograd.Autograd;
 import lmlab.kernels.Gemm;
+import lmlab.kernels.Parallel;
 import lmlab.tensor.Arena;
 import lmlab.tensor.ProductProbe;
 import lmlab.tensor.Shape;
@@ -18,7 +19,7 @@ import lmlab.tensor.Tensor;
  *       dequantises the panels again for dX = G Ŵ rather than keeping Ŵ between the passes.
  *   <li>{@link #rows}: the matrix-vector rows of decoding read the packed codes directly
  *       ({@link QuantizedTensor#dot}).
- *   <li>{@link #matmul}: several rows, panel by panel as linear.
+ *   <li>{@link #matmul}: a few rows as rows does, each its own bits; many, panel by panel as linear.
  * </ul>
  */
 public final class QuantizedWeights extends Weights {
@@ -123,11 +124,36 @@ public final class QuantizedWeights extends Weights {
     }
   }
 
+  /**
+   * Up to {@link FloatWeights#independentRows} rows (a server's rows stepped together, a beam, a
+   * prompt) take {@link #rows}' dot product row by row, each output's codes read once from memory
+   * and then from L1 for the other rows: each row gets the bits it gets alone, which batched
+   * decoding promises ({@code decode.ContinuousBatch}); the panel GEMM sums in another order.
+   * More rows go panel by panel through the GEMM, as {@link #linear}.
+   */
   @Override
   public void matmul(float[] x, int n, float[] b, int bo, float[] y, boolean accumulate) {
     StepTrace.matmul();
+    if (n <= FloatWeights.FEW_ROWS) {
+      long work = (long) n * out * in;
+      int parts = Parallel.threads() > 1 && work >= Panels.PARALLEL_WORK ? Math.min(Parallel.threads(), out) : 1;
+      Parallel.forEachPart(parts, part -> dotRows(out * part / parts, out * (part + 1) / parts, x, n, b, bo, y, accumulate));
+      return;
+    }
     panelMatmul(x, n, b, bo, y, accumulate, out, in, panelRows(),
         (j0, rows, panel) -> q.dequantize(j0 * in, (j0 + rows) * in, panel, 0));
+  }
+
+  /** Outputs [from, to) of each of the n rows, by {@link QuantizedTensor#dot} as in {@link #rows}. */
+  private void dotRows(int from, int to, float[] x, int n, float[] b, int bo, float[] y, boolean accumulate) {
+    for (int j = from; j < to; j++) {
+      for (int r = 0; r < n; r++) {
+        float s = q.dot(j * in, x, r * in, in);
+        if (b != null) s += b[bo + j];
+        int o = r * out + j;
+        y[o] = accumulate ? y[o] + s : s;
+      }
+    }
   }
 
   /** Reads the packed codes of rows [from, to). */
