@@ -1,6 +1,7 @@
 package lmlab.nn.lora;
 
 import lmlab.kernels.Gemm;
+import lmlab.nn.weights.FloatWeights;
 import lmlab.nn.weights.Weights;
 import lmlab.tensor.Tensor;
 
@@ -73,6 +74,11 @@ public final class LoraWeights extends Weights {
   public void rows(int from, int to, float[] x, int xo, float[] bias, int bo, float[] y, int yo, boolean accumulate) {
     base.rows(from, to, x, xo, bias, bo, y, yo, accumulate);
     if (merged || from >= to) return;
+    addUpdate(from, to, x, xo, y, yo);
+  }
+
+  /** Rows [from, to) of y += s · B (A x) for one input vector x[xo ..]. */
+  private void addUpdate(int from, int to, float[] x, int xo, float[] y, int yo) {
     int in = cols();
     float[] u = scratch.get();
     float[] av = a.storage();
@@ -93,11 +99,20 @@ public final class LoraWeights extends Weights {
     }
   }
 
-  /** Y (n, out) (+)= X Wᵀ + b + s · (X Aᵀ) Bᵀ: the base's product, then two GEMMs through (n, r). */
+  /**
+   * Y (n, out) (+)= X Wᵀ + b + s · (X Aᵀ) Bᵀ: the base's product, then the update. Up to
+   * {@link FloatWeights#independentRows} rows (a beam, a server's rows, a prompt) take {@link #rows}'
+   * update row by row, so each row gets the bits it gets alone, as the base's product gives them;
+   * more go through two GEMMs through (n, r).
+   */
   @Override
   public void matmul(float[] x, int n, float[] bias, int bo, float[] y, boolean accumulate) {
     base.matmul(x, n, bias, bo, y, accumulate);
     if (merged) return;
+    if (n <= FloatWeights.independentRows()) {
+      for (int r = 0; r < n; r++) addUpdate(0, rows(), x, r * cols(), y, r * rows());
+      return;
+    }
     int in = cols();
     int out = rows();
     float[] u = new float[n * rank];

@@ -83,6 +83,25 @@ class LoraLinearTest {
     assertThat(a.forward(x).toArray()).isNotEqualTo(a.forward(x).toArray()); // a fresh mask per pass
   }
 
+  /** A row stepped with others (a beam's, a server's rows) gets the bits it gets alone, base and update. */
+  @Test
+  void aRowSteppedWithOthersGetsItsBitsAlone() {
+    Linear base = new Linear(96, 80, true, new Rng(2));
+    LoraLinear l = new LoraLinear(base, new LoraConfig(8, 16, 0, false, LoraTargets.DEFAULT), new Rng(1), null);
+    l.loraB().copy_(Tensor.randn(new Rng(4), 80, 8)); // B starts at zero: an update that adds nothing proves nothing
+    l.eval();
+    int n = 5;
+    float[] xs = Tensor.randn(new Rng(5), n, 96).toArray();
+    float[] many = new float[n * 80];
+    l.step(xs, many, n, false, new Workspace());
+    Workspace ws = new Workspace();
+    for (int r = 0; r < n; r++) {
+      float[] one = new float[80];
+      l.step(java.util.Arrays.copyOfRange(xs, r * 96, r * 96 + 96), one, 1, false, ws);
+      assertThat(java.util.Arrays.copyOfRange(many, r * 80, r * 80 + 80)).as("row %d of %d", r, n).containsExactly(one);
+    }
+  }
+
   @Test
   void mergeMatchesPeftAndUnmergeRestores() {
     SafetensorsFile f = fixture("lora_merge");
