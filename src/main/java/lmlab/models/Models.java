@@ -139,6 +139,10 @@ public final class Models {
     }
     LanguageModel model = spec.uninitialisedModel();
     if (lmlab.nn.Quantization.isQuantized(dir)) { // codes and constants (lmlab quantize)
+      if (format != WeightFormats.F32) {
+        throw new CheckpointException(dir + ": holds quantised weights (lmlab quantize), which decode as they are; "
+            + "--weights " + format.label() + " needs a float32 or bf16 checkpoint");
+      }
       lmlab.nn.Quantization.loadInto(dir, model);
       return model;
     }

@@ -80,6 +80,10 @@ class LoraCommandsTest {
     try (SafetensorsFile o = Safetensors.read(tmp.resolve("q.safetensors"))) {
       assertMatchesFixture(Safetensors.read(ADAPTER.resolve("io.safetensors")), "logits_qlora", o.tensor("logits"));
     }
+    // quantised weights decode as they are: --weights bf16 on them is an error, not ignored
+    Run bf16 = MainTest.run("generate", "--model", q.toString(), "--tokens", "1,2", "--max-new-tokens", "2", "--weights", "bf16");
+    assertThat(bf16.code()).isNotZero();
+    assertThat(bf16.err()).contains("holds quantised weights").contains("--weights bf16 needs a float32 or bf16 checkpoint");
   }
 
   /** generate --adapter decodes the adapted model: its greedy tokens are the adapted full forward's argmax. */
