@@ -126,8 +126,8 @@ public final class QuantizedWeights extends Weights {
 
   /**
    * Up to {@link FloatWeights#independentRows} rows (a server's rows stepped together, a beam, a
-   * prompt) take {@link #rows}' dot product row by row, each output's codes read once from memory
-   * and then from L1 for the other rows: each row gets the bits it gets alone, which batched
+   * prompt) take {@link #rows}' dot product, four rows at once: each row gets the bits it gets
+   * alone, which batched
    * decoding promises ({@code decode.ContinuousBatch}); the panel GEMM sums in another order.
    * More rows go panel by panel through the GEMM, as {@link #linear}.
    */
@@ -144,16 +144,28 @@ public final class QuantizedWeights extends Weights {
         (j0, rows, panel) -> q.dequantize(j0 * in, (j0 + rows) * in, panel, 0));
   }
 
-  /** Outputs [from, to) of each of the n rows, by {@link QuantizedTensor#dot} as in {@link #rows}. */
+  /**
+   * Outputs [from, to) of each of the n rows, as {@link #rows} computes them: four rows at a time by
+   * {@link QuantizedTensor#dot4} (each code decoded once for the four), the rest by
+   * {@link QuantizedTensor#dot}.
+   */
   private void dotRows(int from, int to, float[] x, int n, float[] b, int bo, float[] y, boolean accumulate) {
+    float[] four = new float[4];
     for (int j = from; j < to; j++) {
-      for (int r = 0; r < n; r++) {
-        float s = q.dot(j * in, x, r * in, in);
-        if (b != null) s += b[bo + j];
-        int o = r * out + j;
-        y[o] = accumulate ? y[o] + s : s;
+      int r = 0;
+      for (; r + 4 <= n; r += 4) {
+        q.dot4(j * in, x, r * in, (r + 1) * in, (r + 2) * in, (r + 3) * in, in, four, 0);
+        for (int c = 0; c < 4; c++) put(four[c], j, r + c, b, bo, y, accumulate);
       }
+      for (; r < n; r++) put(q.dot(j * in, x, r * in, in), j, r, b, bo, y, accumulate);
     }
+  }
+
+  /** Output j of row r: the sum s (+ b[j]), stored or added. */
+  private void put(float s, int j, int r, float[] b, int bo, float[] y, boolean accumulate) {
+    if (b != null) s += b[bo + j];
+    int o = r * out + j;
+    y[o] = accumulate ? y[o] + s : s;
   }
 
   /** Reads the packed codes of rows [from, to). */
