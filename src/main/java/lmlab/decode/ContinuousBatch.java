@@ -6,7 +6,7 @@ import java.util.List;
 import java.util.stream.IntStream;
 import lmlab.models.LanguageModel;
 import lmlab.models.ModelState;
-import lmlab.nn.weights.FloatWeights;
+import lmlab.nn.weights.Weights;
 
 /**
  * Continuous batching over one model (Orca, Yu et al. 2022; vLLM's scheduler; llama.cpp's
@@ -18,12 +18,12 @@ import lmlab.nn.weights.FloatWeights;
  * together step together), then its rows are appended to the batch ({@link ModelState#join}); a
  * leaving row is dropped by {@link ModelState#reorder}. So a sequence's logits are computed
  * exactly as in a run of its own, as long as the model's few-row products sum each row as the
- * one-row product does (float32 weights: {@link FloatWeights#independentRows}); that is what
+ * one-row product does (every weight format up to {@link Weights#independentRows} rows); that is what
  * makes a server's results independent of what else is in flight. Not thread-safe: one decoding
  * thread owns it.
  */
 public final class ContinuousBatch {
-  /** The most rows a step keeps independent of each other (FloatWeights.matmul's few-row path). */
+  /** The most rows a step keeps independent of each other (the few-row path of every weight format's matmul). */
   public static final int MAX_ROWS = 16;
 
   private final LanguageModel model;
@@ -77,7 +77,7 @@ public final class ContinuousBatch {
    * logits (V, new arrays). Requests that arrive together (a server's queue drained between two
    * steps) join in one pass over the weights instead of one each: consecutive prompts of the same
    * length step together, as many as keep their rows (prompts × length) within what the float32
-   * products keep independent ({@link FloatWeights#independentRows}), so each prompt's logits
+   * products keep independent ({@link Weights#independentRows}), so each prompt's logits
    * and cache are the bits it gets joining alone. A prompt longer than that joins alone.
    */
   public List<float[]> join(List<int[]> prompts) {
@@ -91,7 +91,7 @@ public final class ContinuousBatch {
     }
     List<float[]> last = new ArrayList<>(prompts.size());
     int before = rows();
-    int limit = FloatWeights.independentRows();
+    int limit = Weights.independentRows();
     try {
       for (int i = 0, j; i < prompts.size(); i = j) {
         int t = prompts.get(i).length;

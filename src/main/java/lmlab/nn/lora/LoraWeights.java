@@ -1,7 +1,6 @@
 package lmlab.nn.lora;
 
 import lmlab.kernels.Gemm;
-import lmlab.nn.weights.FloatWeights;
 import lmlab.nn.weights.Weights;
 import lmlab.tensor.Tensor;
 
@@ -101,7 +100,7 @@ public final class LoraWeights extends Weights {
 
   /**
    * Y (n, out) (+)= X Wᵀ + b + s · (X Aᵀ) Bᵀ: the base's product, then the update. Up to
-   * {@link FloatWeights#independentRows} rows (a beam, a server's rows, a prompt) take {@link #rows}'
+   * {@link #independentRows} rows (a beam, a server's rows, a prompt) take {@link #rows}'
    * update row by row, so each row gets the bits it gets alone, as the base's product gives them;
    * more go through two GEMMs through (n, r).
    */
@@ -109,7 +108,7 @@ public final class LoraWeights extends Weights {
   public void matmul(float[] x, int n, float[] bias, int bo, float[] y, boolean accumulate) {
     base.matmul(x, n, bias, bo, y, accumulate);
     if (merged) return;
-    if (n <= FloatWeights.independentRows()) {
+    if (n <= independentRows()) {
       for (int r = 0; r < n; r++) addUpdate(0, rows(), x, r * cols(), y, r * rows());
       return;
     }

@@ -105,7 +105,7 @@ public final class Bf16Weights extends Weights {
   }
 
   /**
-   * Y (n, out) (+)= X (n, in) Wᵀ (+ b). Up to {@link FloatWeights#independentRows} rows (a batched
+   * Y (n, out) (+)= X (n, in) Wᵀ (+ b). Up to {@link #independentRows} rows (a batched
    * step, a beam, a prompt) go through the panel copy, each panel widened once for all of them, and
    * each row gets the bits {@link #rows} gives it alone, as float32's; more rows widen BLOCK_ROWS
    * rows of W at a time and run the GEMM on them.
@@ -113,7 +113,7 @@ public final class Bf16Weights extends Weights {
   @Override
   public void matmul(float[] x, int n, float[] b, int bo, float[] y, boolean accumulate) {
     StepTrace.matmul();
-    if (n <= FloatWeights.FEW_ROWS) {
+    if (n <= FEW_ROWS) {
       panels().product(x, n, b, bo, y, accumulate);
       return;
     }
@@ -123,7 +123,7 @@ public final class Bf16Weights extends Weights {
 
   @Override
   public int panels(int n) {
-    return n <= FloatWeights.FEW_ROWS ? (out + Bf16.lanes() - 1) / Bf16.lanes() : 0;
+    return n <= FEW_ROWS ? (out + Bf16.lanes() - 1) / Bf16.lanes() : 0;
   }
 
   @Override

@@ -69,25 +69,6 @@ public final class FloatWeights extends Weights {
     return panels.touch(from, to);
   }
 
-  /**
-   * Up to this many input rows (a beam, a few samples, a batched step, a prompt) go through the
-   * panel copy ({@link Panels}): each panel of W is read once for all of them, and each row's
-   * outputs are the bits {@link #rows} gives it alone. More rows go through the GEMM. With
-   * 512-bit vectors the panels' eight-row tile outruns the GEMM, which packs and blocks for large
-   * products, well past a hundred rows on a decoder's matrices (README, "Prompts through the
-   * panels"), so prompts of up to 256 tokens take them; narrower vectors tile two rows at a time
-   * and keep the GEMM above 16.
-   */
-  static final int FEW_ROWS = Panels.WIDTH >= 16 ? 256 : 16;
-
-  /**
-   * The most input rows whose {@link #matmul} gives each row the bits it gets alone (the panel
-   * copy's bound): rows stepped together up to this many are independent of each other.
-   */
-  public static int independentRows() {
-    return FEW_ROWS;
-  }
-
   @Override
   public void matmul(float[] x, int n, float[] b, int bo, float[] y, boolean accumulate) {
     StepTrace.matmul();

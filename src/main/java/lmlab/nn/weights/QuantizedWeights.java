@@ -125,7 +125,7 @@ public final class QuantizedWeights extends Weights {
   }
 
   /**
-   * Up to {@link FloatWeights#independentRows} rows (a server's rows stepped together, a beam, a
+   * Up to {@link #independentRows} rows (a server's rows stepped together, a beam, a
    * prompt) take {@link #rows}' dot product, four rows at once: each row gets the bits it gets
    * alone, which batched
    * decoding promises ({@code decode.ContinuousBatch}); the panel GEMM sums in another order.
@@ -134,7 +134,7 @@ public final class QuantizedWeights extends Weights {
   @Override
   public void matmul(float[] x, int n, float[] b, int bo, float[] y, boolean accumulate) {
     StepTrace.matmul();
-    if (n <= FloatWeights.FEW_ROWS) {
+    if (n <= FEW_ROWS) {
       long work = (long) n * out * in;
       int parts = Parallel.threads() > 1 && work >= Panels.PARALLEL_WORK ? Math.min(Parallel.threads(), out) : 1;
       Parallel.forEachPart(parts, part -> dotRows(out * part / parts, out * (part + 1) / parts, x, n, b, bo, y, accumulate));

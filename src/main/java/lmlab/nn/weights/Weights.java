@@ -24,6 +24,23 @@ public abstract class Weights {
     Panels.newEpoch();
   }
 
+  /**
+   * The most input rows whose {@link #matmul} gives each row the bits {@link #rows} gives it alone,
+   * in every format: batched decoding steps up to this many rows together on that promise (a
+   * server's rows, {@code decode.ContinuousBatch}; beams; prompts), so a result never depends on
+   * what else is in flight (nn.lora.WeightsRowsContractTest). For float32 it is also where the panel
+   * copy stops paying: with 512-bit vectors its eight-row tile outruns the GEMM, which packs and
+   * blocks for large products, well past a hundred rows on a decoder's matrices (README, "Prompts
+   * through the panels"), so prompts of up to 256 tokens take it; narrower vectors tile two rows
+   * at a time and keep the GEMM above 16.
+   */
+  static final int FEW_ROWS = Panels.WIDTH >= 16 ? 256 : 16;
+
+  /** {@link #FEW_ROWS}: rows stepped together up to this many are independent of each other. */
+  public static int independentRows() {
+    return FEW_ROWS;
+  }
+
   /** The output width: rows of W. */
   public abstract int rows();
 

@@ -21,7 +21,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The contract batched decoding rests on (decode.ContinuousBatch, beams, a server's rows): for up to
- * {@link FloatWeights#independentRows} rows, every weight format's {@code matmul} gives each row
+ * {@link Weights#independentRows} rows, every weight format's {@code matmul} gives each row
  * the bits {@code rows} gives it alone, with a bias and with accumulate, on one thread and two. A
  * new format is added to {@link #formats}.
  */

@@ -41,12 +41,12 @@ class Bf16WeightsTest {
       b.rows(out / 2, out, x, 0, null, 0, zb, 0, false);
       for (int j = 0; j < out / 2; j++) assertThat(zb[j]).isZero();
     }
-    for (int n : new int[] {3, 8, 13, FloatWeights.FEW_ROWS + 1}) { // the panels' tiles, then the blocked GEMM
+    for (int n : new int[] {3, 8, 13, Weights.FEW_ROWS + 1}) { // the panels' tiles, then the blocked GEMM
       float[] xs = random(r, n, in).toArray();
       float[] mb = new float[n * out], mf = new float[n * out];
       b.matmul(xs, n, bias, 0, mb, false);
       f.matmul(xs, n, bias, 0, mf, false);
-      if (n <= FloatWeights.FEW_ROWS) {
+      if (n <= Weights.FEW_ROWS) {
         assertThat(mb).as("%d rows: float32's bits", n).containsExactly(mf);
         float[] one = new float[out];
         for (int row = 0; row < n; row++) {

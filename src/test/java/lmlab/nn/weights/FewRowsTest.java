@@ -16,14 +16,14 @@ class FewRowsTest {
   private static int[] rowCounts() {
     java.util.TreeSet<Integer> ns = new java.util.TreeSet<>();
     for (int n = 1; n <= 17; n++) ns.add(n);
-    for (int p = 32; p <= FloatWeights.FEW_ROWS; p *= 2) {
+    for (int p = 32; p <= Weights.FEW_ROWS; p *= 2) {
       ns.add(p - 1);
       ns.add(p);
       ns.add(p + 1);
     }
-    ns.add(FloatWeights.FEW_ROWS);
-    ns.add(FloatWeights.FEW_ROWS + 1);
-    return ns.stream().mapToInt(Integer::intValue).filter(n -> n <= FloatWeights.FEW_ROWS + 1).toArray();
+    ns.add(Weights.FEW_ROWS);
+    ns.add(Weights.FEW_ROWS + 1);
+    return ns.stream().mapToInt(Integer::intValue).filter(n -> n <= Weights.FEW_ROWS + 1).toArray();
   }
 
   @Test
@@ -53,7 +53,7 @@ class FewRowsTest {
                 double ref = b[j];
                 for (int p = 0; p < in; p++) ref += (double) w[j * in + p] * x[r * in + p];
                 assertThat((double) y[r * out + j]).isCloseTo(ref, org.assertj.core.data.Offset.offset(1e-3));
-                if (n <= FloatWeights.FEW_ROWS) {
+                if (n <= Weights.FEW_ROWS) {
                   assertThat(y[r * out + j]).as("threads %d, %dx%d, n %d, row %d, column %d", threads, out, in, n, r, j)
                       .isEqualTo(one[j]);
                 }

@@ -90,7 +90,7 @@ class PanelsTest {
         float[] w = random(r, out * in);
         float[] b = random(r, out);
         FloatWeights f = new FloatWeights(Tensor.of(w, out, in));
-        for (int n : java.util.stream.IntStream.of(7, 8, 9, 11, 15, 16, 17, 24, 31, 40).filter(k -> k <= FloatWeights.FEW_ROWS).toArray()) {
+        for (int n : java.util.stream.IntStream.of(7, 8, 9, 11, 15, 16, 17, 24, 31, 40).filter(k -> k <= Weights.FEW_ROWS).toArray()) {
           float[] x = random(r, n * in);
           float[] y = new float[n * out];
           f.matmul(x, n, b, 0, y, false);
