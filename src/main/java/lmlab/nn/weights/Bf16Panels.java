@@ -4,7 +4,6 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
 import lmlab.kernels.Bf16;
-import lmlab.kernels.Parallel;
 
 /**
  * The column-panel copy of a bfloat16 matrix ({@link Bf16Weights}): the layout of
@@ -52,18 +51,7 @@ final class Bf16Panels {
    * panels over the worker pool, as float32's {@link Panels#product}.
    */
   void product(float[] x, int n, float[] b, int bo, float[] y, boolean accumulate) {
-    int count = count();
-    long work = (long) n * out * in;
-    int parts = Parallel.threads() > 1 && work >= Panels.PARALLEL_WORK ? Math.min(Parallel.threads(), count) : 1;
-    if (parts <= 1) {
-      multiply(0, count, 0, out, x, 0, n, b, bo, y, 0, accumulate);
-      return;
-    }
-    Parallel.forEachPart(parts, part -> {
-      int ka = (int) ((long) count * part / parts);
-      int kb = (int) ((long) count * (part + 1) / parts);
-      multiply(ka, kb, 0, out, x, 0, n, b, bo, y, 0, accumulate);
-    });
+    Panels.split(count(), (long) n * out * in, (ka, kb) -> multiply(ka, kb, 0, out, x, 0, n, b, bo, y, 0, accumulate));
   }
 
   /** Panels [k0, k1) of {@link #product}, on the calling thread. */

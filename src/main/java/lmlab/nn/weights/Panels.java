@@ -53,8 +53,8 @@ final class Panels {
   private static final int GROUP = Math.max(1, Integer.getInteger("lmlab.panels.group", 4));
   /** Floats from row p of a panel to row p + 1: a group's row of GROUP vectors. */
   private static final int QS = GROUP * L;
-  /** Multiply-adds above which {@link #product} splits its panels over the worker pool. */
-  static final long PARALLEL_WORK = 1L << 16;
+  /** Multiply-adds above which a product splits over the worker pool ({@link #split}). */
+  private static final long PARALLEL_WORK = 1L << 16;
   /** Counts new decoding states: a copy checked in an older epoch is checked again before use. */
   private static final AtomicLong EPOCH = new AtomicLong();
 
@@ -169,17 +169,15 @@ final class Panels {
    */
   void product(float[] x, int n, float[] b, int bo, float[] y, boolean accumulate) {
     float[] a = panels();
-    long work = (long) n * out * in;
-    int parts = Parallel.threads() > 1 && work >= PARALLEL_WORK ? Math.min(Parallel.threads(), count) : 1;
-    if (parts <= 1) {
-      multiply(a, 0, count, 0, out, x, 0, n, b, bo, y, 0, accumulate);
-      return;
-    }
-    Parallel.forEachPart(parts, part -> {
-      int ka = (int) ((long) count * part / parts);
-      int kb = (int) ((long) count * (part + 1) / parts);
-      multiply(a, ka, kb, 0, out, x, 0, n, b, bo, y, 0, accumulate);
-    });
+    split(count, (long) n * out * in, (ka, kb) -> multiply(a, ka, kb, 0, out, x, 0, n, b, bo, y, 0, accumulate));
+  }
+
+  /**
+   * Runs range over [0, units) (a product's panels, or its outputs): split over the worker pool
+   * when the product's work (multiply-adds) pays for the hand-off, else on the calling thread.
+   */
+  static void split(int units, long work, Parallel.Range range) {
+    Parallel.forRange(units, work >= PARALLEL_WORK ? 1 : units, range);
   }
 
   /** Panels (of L output columns each, the last padded). */

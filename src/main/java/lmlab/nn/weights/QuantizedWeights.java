@@ -2,7 +2,6 @@ package lmlab.nn.weights;
 
 import lmlab.autograd.Autograd;
 import lmlab.kernels.Gemm;
-import lmlab.kernels.Parallel;
 import lmlab.tensor.Arena;
 import lmlab.tensor.ProductProbe;
 import lmlab.tensor.Shape;
@@ -135,9 +134,7 @@ public final class QuantizedWeights extends Weights {
   public void matmul(float[] x, int n, float[] b, int bo, float[] y, boolean accumulate) {
     StepTrace.matmul();
     if (n <= FEW_ROWS) {
-      long work = (long) n * out * in;
-      int parts = Parallel.threads() > 1 && work >= Panels.PARALLEL_WORK ? Math.min(Parallel.threads(), out) : 1;
-      Parallel.forEachPart(parts, part -> dotRows(out * part / parts, out * (part + 1) / parts, x, n, b, bo, y, accumulate));
+      Panels.split(out, (long) n * out * in, (from, to) -> dotRows(from, to, x, n, b, bo, y, accumulate));
       return;
     }
     panelMatmul(x, n, b, bo, y, accumulate, out, in, panelRows(),
