@@ -13,6 +13,7 @@ import lmlab.models.TransformerConfig;
 import lmlab.nn.Linear;
 import lmlab.nn.Module;
 import lmlab.nn.WeightFormats;
+import lmlab.nn.attention.KvFormat;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -101,7 +102,7 @@ public final class BenchGenerateCommand implements Runnable {
     lmlab.models.ModelType<?> type = lmlab.models.ModelRegistry.forPreset(preset);
     if (type != null && !(type instanceof lmlab.models.TransformerType)) { // a recurrent-state model: time vs context
       if (batch > 1) throw new CommandLine.ParameterException(cl, "--batch: only for Transformer presets (" + preset + " is timed per --context)");
-      if (kvCache.format(cl) != lmlab.nn.attention.KvFormat.F32) {
+      if (kvCache.format(cl) != KvFormat.F32) {
         throw new CommandLine.ParameterException(cl, "--kv-cache " + kvCache.value + ": " + preset + " keeps no KV cache");
       }
       if (contexts != null) for (int c : contexts) Flags.atLeast(cl, "--context", c, 1);
@@ -130,7 +131,7 @@ public final class BenchGenerateCommand implements Runnable {
     Transformer model = new Transformer(config, 1L);
     long parameters = model.numParameters();
     if (format == WeightFormats.BF16) WeightFormats.toBf16(model);
-    lmlab.nn.attention.KvFormat kv = kvCache.applyTo(cl, model);
+    KvFormat kv = kvCache.applyTo(cl, model);
     model.eval();
     KvCache cache = new KvCache(model);
     int[] prompt = {0};
