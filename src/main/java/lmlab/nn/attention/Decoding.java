@@ -194,15 +194,16 @@ public final class Decoding {
 
   /**
    * Attention of query token token (of steps per row) for the rows [r0, r1), whose keys are
-   * already appended (the query is at the row's position − 1), in three phases over all the rows'
-   * heads: every (row, head) pair's scores, then every pair's normaliser, then every pair's
-   * weighted values. In the first and last phase a head's pairs follow each other row by row: rows
-   * that share pages (the hypotheses of a beam share all but their last) read a head's keys or
-   * values of those pages from L1, where row by row they came from L2 for every row (a head's keys
-   * over 128 positions are 16 KB, all heads' 96 KB). The short dependent chains of one pair (a page
-   * run's sums, the maximum, the exponentials, the sum of the weights) overlap with the next
-   * pair's instead of waiting between two kernels. Each pair is computed the same way whatever the
-   * order, so a row's output does not depend on the other rows.
+   * already appended (the query is at the row's position − 1), row by row: a row's scores for
+   * every head, then its normalisers, then its weighted values, before the next row. A row's keys
+   * and values are read while its pages are still near (its score rows stay in L1 from the first
+   * phase to the last); head by head over all the rows, each head went through every row's pages
+   * and the next head came back to them. Rows that share pages (the hypotheses of a beam share all
+   * but their last) go as a pair, whose shared keys and values each head reads once for both. The
+   * short dependent chains of one head (a page run's sums, the maximum, the exponentials, the sum
+   * of the weights) overlap with the next head's instead of waiting between two kernels. Each
+   * (row, head) is computed the same way whatever the order, so a row's output does not depend on
+   * the other rows.
    */
   private static void attend(AttentionConfig cfg, ScoreParams score, LayerKvCache cache, int cacheRow, int steps,
       int token, float[] qa, float[] out, int r0, int r1, Scratch sc) {
@@ -275,100 +276,106 @@ public final class Decoding {
     }
     if (sc.w.length < words) sc.w = new float[Math.max(words, 2 * sc.w.length)];
     float[] w = sc.w;
-    // scores s[c] for every held key c of every row, (row i, head h)'s at w[rowW[i] + h · stride]
-    for (int h = 0; h < nq; h++) {
-      int kvh = h / group;
-      if (rope != null) {
-        for (int i = 0; i < rows; i++) rope.rotateInPlace(qa, ((r0 + i) * steps + token) * qRow + h * dh, sc.rowT[i]);
-      }
+    if (rope != null) {
       for (int i = 0; i < rows; i++) {
-        int held = sc.rowHeld[i];
-        int stride = sc.rowStride[i];
-        int qo = ((r0 + i) * steps + token) * qRow + h * dh;
-        int wo = sc.rowW[i] + h * stride;
-        int k0 = sc.rowRun[i], k1 = sc.rowRun[i + 1];
-        switch (f) {
-          case SCALED_DOT, DOT -> { // a pair's shared runs at the pair's first row, both rows' other runs at each
-            int pair = i & ~1;
-            if (i == pair && sc.pairRuns[i] > 0) {
-              scoresPair(qa, qo, qo + qRow * steps, scale, kc, cache, kvh, dh, sc, k0, k0 + sc.pairRuns[i], w, wo,
-                  sc.rowW[i + 1] + h * sc.rowStride[i + 1]);
-            }
-            int skip = sc.pairRuns[pair];
-            scores(qa, qo, scale, kc, cache, kvh, dh, sc, k0 + skip, k1, w, wo + (skip > 0 ? sc.pairKeys[pair] : 0));
-          }
-          case MULTIPLICATIVE -> { // (q^T W_s)_c = Σ_a q_a W_s[a, c]
-            float[] qt = sc.qt;
-            java.util.Arrays.fill(qt, 0f);
-            for (int a = 0; a < dh; a++) {
-              float x = qa[qo + a];
-              for (int c = 0; c < dh; c++) qt[c] += x * mat[a * dh + c];
-            }
-            scores(qt, 0, scale, kc, cache, kvh, dh, sc, k0, k1, w, wo);
-          }
-          case CONCAT -> { // w_k · k_c + w_q · q
-            scores(vec, 0, 1f, kc, cache, kvh, dh, sc, k0, k1, w, wo);
-            float qPart = dot(vec, dh, qa, qo, dh);
-            for (int c = 0; c < held; c++) w[wo + c] += qPart;
-          }
-          case ADDITIVE -> { // w_s · tanh(W_k k_c + W_q q), W_s = [W_k | W_q] (d_a, 2 d_h)
-            float[] eq = sc.eq;
-            float[] kcol = sc.kcol;
-            for (int r = 0; r < dh; r++) eq[r] = dot(mat, r * 2 * dh + dh, qa, qo, dh);
-            for (int k = k0, c = 0; k < k1; k++) {
-              int page = sc.runPage[k], slot = sc.runSlot[k];
-              for (int j = 0; j < sc.runLength[k]; j++, c++) {
-                for (int e = 0; e < dh; e++) kcol[e] = cache.key(page, kvh, e, slot + j);
-                double s = 0;
-                for (int r = 0; r < dh; r++) s += vec[r] * Math.tanh(dot(mat, r * 2 * dh, kcol, 0, dh) + eq[r]);
-                w[wo + c] = (float) s;
-              }
-            }
-          }
-        }
-        // the softmax's padding: whatever the runs' whole last vectors left of [held, stride)
-        for (int c = sc.rowPad[i]; c < stride; c++) w[wo + c] = Float.NEGATIVE_INFINITY;
-        if (check) {
-          int vo = sc.rowVisible[i];
-          for (int c = 0; c < held; c++) if (!sc.visible[vo + c]) w[wo + c] = Float.NEGATIVE_INFINITY;
-        }
+        for (int h = 0; h < nq; h++) rope.rotateInPlace(qa, ((r0 + i) * steps + token) * qRow + h * dh, sc.rowT[i]);
       }
     }
     float[] inv = sc.inv;
-    for (int i = 0; i < rows; i++) {
-      int stride = sc.rowStride[i];
-      int held = sc.rowHeld[i];
-      if (softmax) {
-        for (int h = 0; h < nq; h++) inv[i * nq + h] = softmax(w, sc.rowW[i] + h * stride, held, sc.lanes);
-      } else {
-        float r = 1f / sc.rowSeen[i]; // relu(s) / n_t
+    // unit by unit (a row, or a pair of rows sharing pages): its scores, normalisers and weighted values
+    for (int u0 = 0, u1; u0 < rows; u0 = u1) {
+      u1 = !bf16 && (u0 & 1) == 0 && u0 + 1 < rows && sc.pairRuns[u0] > 0 ? u0 + 2 : u0 + 1;
+      // scores s[c] for every held key c of every row, (row i, head h)'s at w[rowW[i] + h · stride]
+      for (int i = u0; i < u1; i++) {
         for (int h = 0; h < nq; h++) {
-          for (int c = sc.rowW[i] + h * stride, e = c + held; c < e; c++) w[c] = w[c] > 0 ? w[c] : 0f;
-          inv[i * nq + h] = r;
+          int kvh = h / group;
+          int held = sc.rowHeld[i];
+          int stride = sc.rowStride[i];
+          int qo = ((r0 + i) * steps + token) * qRow + h * dh;
+          int wo = sc.rowW[i] + h * stride;
+          int k0 = sc.rowRun[i], k1 = sc.rowRun[i + 1];
+          switch (f) {
+            case SCALED_DOT, DOT -> { // a pair's shared runs at the pair's first row, both rows' other runs at each
+              int pair = i & ~1;
+              if (i == pair && sc.pairRuns[i] > 0) {
+                scoresPair(qa, qo, qo + qRow * steps, scale, kc, cache, kvh, dh, sc, k0, k0 + sc.pairRuns[i], w, wo,
+                    sc.rowW[i + 1] + h * sc.rowStride[i + 1]);
+              }
+              int skip = sc.pairRuns[pair];
+              scores(qa, qo, scale, kc, cache, kvh, dh, sc, k0 + skip, k1, w, wo + (skip > 0 ? sc.pairKeys[pair] : 0));
+            }
+            case MULTIPLICATIVE -> { // (q^T W_s)_c = Σ_a q_a W_s[a, c]
+              float[] qt = sc.qt;
+              java.util.Arrays.fill(qt, 0f);
+              for (int a = 0; a < dh; a++) {
+                float x = qa[qo + a];
+                for (int c = 0; c < dh; c++) qt[c] += x * mat[a * dh + c];
+              }
+              scores(qt, 0, scale, kc, cache, kvh, dh, sc, k0, k1, w, wo);
+            }
+            case CONCAT -> { // w_k · k_c + w_q · q
+              scores(vec, 0, 1f, kc, cache, kvh, dh, sc, k0, k1, w, wo);
+              float qPart = dot(vec, dh, qa, qo, dh);
+              for (int c = 0; c < held; c++) w[wo + c] += qPart;
+            }
+            case ADDITIVE -> { // w_s · tanh(W_k k_c + W_q q), W_s = [W_k | W_q] (d_a, 2 d_h)
+              float[] eq = sc.eq;
+              float[] kcol = sc.kcol;
+              for (int r = 0; r < dh; r++) eq[r] = dot(mat, r * 2 * dh + dh, qa, qo, dh);
+              for (int k = k0, c = 0; k < k1; k++) {
+                int page = sc.runPage[k], slot = sc.runSlot[k];
+                for (int j = 0; j < sc.runLength[k]; j++, c++) {
+                  for (int e = 0; e < dh; e++) kcol[e] = cache.key(page, kvh, e, slot + j);
+                  double s = 0;
+                  for (int r = 0; r < dh; r++) s += vec[r] * Math.tanh(dot(mat, r * 2 * dh, kcol, 0, dh) + eq[r]);
+                  w[wo + c] = (float) s;
+                }
+              }
+            }
+          }
+          // the softmax's padding: whatever the runs' whole last vectors left of [held, stride)
+          for (int c = sc.rowPad[i]; c < stride; c++) w[wo + c] = Float.NEGATIVE_INFINITY;
+          if (check) {
+            int vo = sc.rowVisible[i];
+            for (int c = 0; c < held; c++) if (!sc.visible[vo + c]) w[wo + c] = Float.NEGATIVE_INFINITY;
+          }
         }
       }
-    }
-    for (int h = 0; h < nq; h++) {
-      for (int i = 0; i < rows; i++) {
-        int oo = ((r0 + i) * steps + token) * qRow + h * dh;
-        if (bf16) {
-          weightedValues16(w, sc.rowW[i] + h * sc.rowStride[i], inv[i * nq + h], cache, h / group, dh, sc,
-              sc.rowRun[i], sc.rowRun[i + 1], out, oo);
-          continue;
+      for (int i = u0; i < u1; i++) {
+        int stride = sc.rowStride[i];
+        int held = sc.rowHeld[i];
+        if (softmax) {
+          for (int h = 0; h < nq; h++) inv[i * nq + h] = softmax(w, sc.rowW[i] + h * stride, held, sc.lanes);
+        } else {
+          float r = 1f / sc.rowSeen[i]; // relu(s) / n_t
+          for (int h = 0; h < nq; h++) {
+            for (int c = sc.rowW[i] + h * stride, e = c + held; c < e; c++) w[c] = w[c] > 0 ? w[c] : 0f;
+            inv[i * nq + h] = r;
+          }
         }
-        if ((i & 1) == 0 && sc.pairRuns[i] > 0) { // both rows of the pair, their shared runs' values read once
-          int shared = sc.pairRuns[i], keys = sc.pairKeys[i];
-          weightedValuesShared(w, sc.rowW[i] + h * sc.rowStride[i], sc.rowW[i + 1] + h * sc.rowStride[i + 1], vc,
-              cache, h / group, dh, sc, sc.rowRun[i], shared);
+      }
+      for (int h = 0; h < nq; h++) {
+        for (int i = u0; i < u1; i++) {
+          int oo = ((r0 + i) * steps + token) * qRow + h * dh;
+          if (bf16) {
+            weightedValues16(w, sc.rowW[i] + h * sc.rowStride[i], inv[i * nq + h], cache, h / group, dh, sc,
+                sc.rowRun[i], sc.rowRun[i + 1], out, oo);
+            continue;
+          }
+          if ((i & 1) == 0 && sc.pairRuns[i] > 0) { // both rows of the pair, their shared runs' values read once
+            int shared = sc.pairRuns[i], keys = sc.pairKeys[i];
+            weightedValuesShared(w, sc.rowW[i] + h * sc.rowStride[i], sc.rowW[i + 1] + h * sc.rowStride[i + 1], vc,
+                cache, h / group, dh, sc, sc.rowRun[i], shared);
+            weightedValues(w, sc.rowW[i] + h * sc.rowStride[i], inv[i * nq + h], vc, cache, h / group, dh, sc,
+                sc.rowRun[i], sc.rowRun[i + 1], out, oo, shared, keys, 0);
+            weightedValues(w, sc.rowW[i + 1] + h * sc.rowStride[i + 1], inv[(i + 1) * nq + h], vc, cache, h / group,
+                dh, sc, sc.rowRun[i + 1], sc.rowRun[i + 2], out, oo + qRow * steps, shared, keys, 8 * F.length());
+            i++;
+            continue;
+          }
           weightedValues(w, sc.rowW[i] + h * sc.rowStride[i], inv[i * nq + h], vc, cache, h / group, dh, sc,
-              sc.rowRun[i], sc.rowRun[i + 1], out, oo, shared, keys, 0);
-          weightedValues(w, sc.rowW[i + 1] + h * sc.rowStride[i + 1], inv[(i + 1) * nq + h], vc, cache, h / group,
-              dh, sc, sc.rowRun[i + 1], sc.rowRun[i + 2], out, oo + qRow * steps, shared, keys, 8 * F.length());
-          i++;
-          continue;
+              sc.rowRun[i], sc.rowRun[i + 1], out, oo, 0, 0, 0);
         }
-        weightedValues(w, sc.rowW[i] + h * sc.rowStride[i], inv[i * nq + h], vc, cache, h / group, dh, sc,
-            sc.rowRun[i], sc.rowRun[i + 1], out, oo, 0, 0, 0);
       }
     }
   }
