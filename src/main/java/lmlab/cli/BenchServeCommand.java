@@ -1,24 +1,15 @@
 package lmlab.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.HttpURLConnection;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
+import java.util.concurrent.CompletableFuture;
 import lmlab.decode.Eos;
 import lmlab.kernels.Parallel;
 import lmlab.models.LanguageModel;
@@ -37,9 +28,9 @@ import picocli.CommandLine.Option;
  * {@code lmlab bench serve}: what continuous batching buys (issue 19 acceptance 2). A real
  * {@code lmlab serve} on 127.0.0.1 with P slots; P streams of T tokens (seeds s .. s + P - 1) one
  * after another, then the same P concurrently, each timed over HTTP from its request to its last
- * event (connections are opened first, as a client that keeps them alive has them); aggregate tokens/s of
- * the P concurrent streams against one stream's, and whether the concurrent outputs equal the
- * sequential ones.
+ * event (its [DONE]), all read by one client thread ({@link SseClient}, whose connections are kept
+ * alive from the warm-up on); aggregate tokens/s of the P concurrent streams against one stream's,
+ * and whether the concurrent outputs equal the sequential ones.
  */
 @Command(
     name = "serve",
@@ -65,10 +56,11 @@ import picocli.CommandLine.Option;
           + "handing them while it ran), other, wait (no request); with steps, rows_per_step, joins, busy_share "
           + "(busy time / wall time) and hand_aside (the worker's time handing tokens while steps ran, not "
           + "the decoding thread's).",
-      "single_seconds: one stream's time, from its request (its connection open) to its [DONE], the mean "
-          + "of the P sequential streams; batch_seconds: from the P concurrent requests (every connection "
-          + "open, then the P requests sent back to back by one thread) to the last [DONE]; "
-          + "batch_setup_seconds: starting the P client threads and connecting, before that.",
+      "single_seconds: one stream's time, from its request to its [DONE], the mean of the P sequential "
+          + "streams; batch_seconds: from the P concurrent requests (sent back to back by one thread) to the "
+          + "last [DONE]; batch_setup_seconds: making the P requests, before that. One client thread reads "
+          + "every stream, as load generators do (wrk, oha): a thread per stream woke once per token, on "
+          + "the cores the server decodes on.",
       "ratio: the median over the runs of P x single_seconds / batch_seconds of the same run (each "
           + "concurrent window against the sequential one just before it); run_ratios: each run's, in the "
           + "order run.",
@@ -138,14 +130,15 @@ public final class BenchServeCommand implements Runnable {
     } catch (Exception e) {
       throw new CommandLine.ExecutionException(cl, (model != null ? "--model " : "") + e.getMessage(), e);
     }
-    try (g; LmlabServer server = new LmlabServer(g, ServeConfig.defaults().withSlots(parallel, 2 * parallel).withPort(0)).start()) {
+    try (g; LmlabServer server = new LmlabServer(g, ServeConfig.defaults().withSlots(parallel, 2 * parallel).withPort(0)).start();
+        SseClient client = new SseClient()) {
       URI url = URI.create(server.baseUrl() + "/v1/completions");
       // warm-up until the speed settles (BenchSupport.warmUp) and the JIT is quiet: two fixed rounds
       // left the timed runs sharing the two cores with C2 still compiling the batched step's kernels
       Runnable round = () -> {
         try {
-          stream(url, name, seed);
-          concurrent(url, name, g);
+          timedStream(client, url, name, seed);
+          concurrent(client, url, name, g);
         } catch (Exception e) {
           throw new IllegalStateException("bench serve warm-up: " + e.getMessage(), e);
         }
@@ -169,19 +162,18 @@ public final class BenchServeCommand implements Runnable {
         List<String> sequential = new ArrayList<>();
         long streaming = 0;
         for (int i = 0; i < parallel; i++) {
-          Streamed one = timedStream(url, name, seed + i);
-          streaming += System.nanoTime() - one.sentNs();
+          Timed one = timedStream(client, url, name, seed + i);
+          streaming += one.nanos();
           sequential.add(one.text());
         }
         single[r] = streaming / 1e9 / parallel;
         StepTimes mid = g.stepTimes();
         long c1 = ProcessCpuClock.nanos();
-        // the window of the P streams runs from their requests to the last one's end: starting P
-        // client threads and opening the connections the JDK did not keep alive come before it
+        // the window of the P streams runs from their requests to the last one's [DONE]; making the
+        // requests comes before it
         long t0 = System.nanoTime();
-        Concurrent together = concurrent(url, name, g);
-        long t1 = System.nanoTime();
-        batch[r] = (t1 - together.sentNs()) / 1e9;
+        Concurrent together = concurrent(client, url, name, g);
+        batch[r] = (together.doneNs() - together.sentNs()) / 1e9;
         setup[r] = (together.sentNs() - t0) / 1e9;
         StepTimes after = g.stepTimes();
         long c2 = ProcessCpuClock.nanos();
@@ -251,75 +243,46 @@ public final class BenchServeCommand implements Runnable {
   }
 
   /**
-   * The texts of P concurrent streams, and when their requests were sent: System.nanoTime, the
-   * process's CPU clock and the decoding thread's times at that moment.
+   * The texts of P concurrent streams, when their requests were sent and when the last one ended
+   * (System.nanoTime), the process's CPU clock and the decoding thread's times at the sending.
    */
-  private record Concurrent(List<String> texts, long sentNs, long sentCpuNs, StepTimes sentTimes) {}
+  private record Concurrent(List<String> texts, long sentNs, long doneNs, long sentCpuNs, StepTimes sentTimes) {}
 
   /**
-   * P streams that start together: every connection is opened first, then one thread sends the P
-   * requests back to back (a few microseconds apart), then P threads read the responses. Sending
-   * from the P reader threads let the first requests' decoding take both cores while the other
+   * P streams that start together: one thread sends the P requests back to back (a few
+   * microseconds apart) and the client's one thread reads them all ({@link SseClient}). Sending
+   * from P reader threads let the first requests' decoding take both cores while the other
    * threads still waited to be scheduled to send theirs: on two cores the last request left its
    * client 5–7 ms after the first (a probe of 2026-12-06), so the window measured a ramp, not P
    * concurrent streams.
    */
-  private Concurrent concurrent(URI url, String name, ModelGenerator g) throws Exception {
-    ExecutorService pool = Executors.newFixedThreadPool(parallel);
-    List<HttpURLConnection> open = new ArrayList<>();
-    try {
-      List<byte[]> bodies = new ArrayList<>();
-      for (int i = 0; i < parallel; i++) {
-        bodies.add(body(name, seed + i));
-        open.add(connect(url, bodies.get(i).length));
-      }
-      CountDownLatch sentAll = new CountDownLatch(1);
-      List<Future<String>> fs = new ArrayList<>();
-      for (HttpURLConnection http : open) {
-        fs.add(pool.submit(() -> {
-          sentAll.await();
-          return read(http);
-        }));
-      }
-      StepTimes times = g.stepTimes();
-      long sentCpu = ProcessCpuClock.nanos();
-      long sent = System.nanoTime();
-      for (int i = 0; i < parallel; i++) send(open.get(i), bodies.get(i));
-      sentAll.countDown();
-      List<String> out = new ArrayList<>();
-      for (Future<String> f : fs) out.add(f.get());
-      return new Concurrent(out, sent, sentCpu, times);
-    } finally {
-      pool.shutdownNow();
-      for (HttpURLConnection http : open) http.disconnect();
+  private Concurrent concurrent(SseClient client, URI url, String name, ModelGenerator g) throws Exception {
+    List<byte[]> bodies = new ArrayList<>();
+    for (int i = 0; i < parallel; i++) bodies.add(body(name, seed + i));
+    List<CompletableFuture<SseClient.Streamed>> fs = new ArrayList<>();
+    StepTimes times = g.stepTimes();
+    long sentCpu = ProcessCpuClock.nanos();
+    long sent = System.nanoTime();
+    for (byte[] b : bodies) fs.add(client.stream(url, b));
+    List<String> out = new ArrayList<>();
+    long done = sent;
+    for (CompletableFuture<SseClient.Streamed> f : fs) {
+      SseClient.Streamed one = f.get();
+      out.add(one.text());
+      done = Math.max(done, one.doneNs());
     }
+    return new Concurrent(out, sent, done, sentCpu, times);
   }
 
-  /**
-   * One streamed request of T tokens; its text (the deltas joined). The JDK's blocking
-   * HttpURLConnection, read in this thread: the client shares the machine with the server, and
-   * java.net.http's client hands every chunk through its selector and executor threads, which
-   * cost more CPU per streamed token than the server's own write. Its body is read as bytes
-   * ({@link Events}); every event is still parsed as JSON and checked.
-   */
-  private String stream(URI url, String name, long s) throws Exception {
-    return timedStream(url, name, s).text();
-  }
+  /** One stream's text and how long it took, from its request to its [DONE] (nanoseconds). */
+  private record Timed(String text, long nanos) {}
 
-  /** A stream's text and when its request was sent (System.nanoTime, after its connection was open). */
-  private record Streamed(String text, long sentNs) {}
-
-  /** As above, with the time its request was sent. */
-  private Streamed timedStream(URI url, String name, long s) throws Exception {
+  /** One streamed request of T tokens with seed s, timed. */
+  private Timed timedStream(SseClient client, URI url, String name, long s) throws Exception {
     byte[] b = body(name, s);
-    HttpURLConnection http = connect(url, b.length);
-    try {
-      long sent = System.nanoTime();
-      send(http, b);
-      return new Streamed(read(http), sent);
-    } finally {
-      http.disconnect();
-    }
+    long sent = System.nanoTime();
+    SseClient.Streamed one = client.stream(url, b).get();
+    return new Timed(one.text(), one.doneNs() - sent);
   }
 
   /** The request body of a stream with seed s. */
@@ -328,109 +291,5 @@ public final class BenchServeCommand implements Runnable {
     body.put("model", name).put("prompt", prompt).put("max_tokens", tokens).put("temperature", 1).put("seed", s)
         .put("stream", true);
     return body.toString().getBytes(StandardCharsets.UTF_8);
-  }
-
-  /** An open connection for a POST of a body of the given length (nothing sent yet). */
-  private static HttpURLConnection connect(URI url, int length) throws IOException {
-    HttpURLConnection http = (HttpURLConnection) url.toURL().openConnection();
-    http.setRequestMethod("POST");
-    http.setDoOutput(true);
-    http.setFixedLengthStreamingMode(length);
-    http.setRequestProperty("Content-Type", "application/json");
-    http.setRequestProperty("Accept", "text/event-stream");
-    http.connect();
-    return http;
-  }
-
-  /** Sends the request: its headers and body. */
-  private static void send(HttpURLConnection http, byte[] body) throws IOException {
-    try (OutputStream out = http.getOutputStream()) {
-      out.write(body);
-    }
-  }
-
-  /** The response's text, read to [DONE] (a client need not wait for the connection to close). */
-  private static String read(HttpURLConnection http) throws Exception {
-    if (http.getResponseCode() != 200) throw new IllegalStateException("HTTP " + http.getResponseCode());
-    StringBuilder text = new StringBuilder();
-    try (InputStream in = http.getInputStream()) {
-      Events events = new Events(in);
-      while (events.next()) if (event(events, text)) return text.toString();
-    }
-    throw new IllegalStateException("stream ends without [DONE]");
-  }
-
-  private static final byte[] DATA = "data: ".getBytes(StandardCharsets.US_ASCII);
-  private static final byte[] DONE = "[DONE]".getBytes(StandardCharsets.US_ASCII);
-
-  /**
-   * One server-sent event (a line "data: ..."): its chunk's text appended to text; true for [DONE].
-   * The chunk is parsed by Jackson from the event's bytes.
-   */
-  private static boolean event(Events e, StringBuilder text) throws Exception {
-    byte[] b = e.bytes();
-    int from = e.from(), to = e.to();
-    if (to - from < DATA.length || !Arrays.equals(b, from, from + DATA.length, DATA, 0, DATA.length)) {
-      throw new IllegalStateException("bad event " + new String(b, from, to - from, StandardCharsets.UTF_8));
-    }
-    from += DATA.length;
-    if (Arrays.equals(b, from, to, DONE, 0, DONE.length)) return true;
-    JsonNode c = JSON.readTree(b, from, to - from);
-    if (c.has("error")) throw new IllegalStateException(c.get("error").get("message").asText());
-    if (!c.get("choices").isEmpty()) text.append(c.get("choices").get(0).get("text").asText());
-    return false;
-  }
-
-  /**
-   * The events of a server-sent event stream as byte ranges, each ending at a blank line ("\n\n"),
-   * read straight from the response's bytes. A Reader in between (InputStreamReader) asks the
-   * chunked stream under it how much is available before its reads: a system call more per event,
-   * taken, on a machine whose cores the server shares with these clients, from what is measured.
-   */
-  static final class Events {
-    private final InputStream in;
-    private byte[] buf = new byte[4096];
-    /** The current event [from, to); the bytes read are [0, have), those before next are used. */
-    private int from, to, next, have;
-
-    Events(InputStream in) {
-      this.in = in;
-    }
-
-    /** Moves to the next event; false at the end of the stream. */
-    boolean next() throws IOException {
-      for (int i = next + 1; ; i++) {
-        while (i >= have) { // more bytes, the unread ones first moved to the front
-          if (next > 0) {
-            System.arraycopy(buf, next, buf, 0, have - next);
-            i -= next;
-            have -= next;
-            next = 0;
-          }
-          if (have == buf.length) buf = Arrays.copyOf(buf, 2 * buf.length);
-          int n = in.read(buf, have, buf.length - have);
-          if (n < 0) return false;
-          have += n;
-        }
-        if (buf[i] == '\n' && buf[i - 1] == '\n') {
-          from = next;
-          to = i - 1;
-          next = i + 1;
-          return true;
-        }
-      }
-    }
-
-    byte[] bytes() {
-      return buf;
-    }
-
-    int from() {
-      return from;
-    }
-
-    int to() {
-      return to;
-    }
   }
 }

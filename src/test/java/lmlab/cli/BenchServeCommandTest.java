@@ -62,22 +62,26 @@ class BenchServeCommandTest {
   }
 
   @Test
-  void eventsAreSplitAtBlankLinesWhateverTheReadsReturn() throws Exception {
-    String big = "x".repeat(10_000); // longer than the reader's first buffer
+  void eventsAreSplitAtBlankLinesWhateverTheBuffersHold() throws Exception {
+    String big = "x".repeat(10_000); // longer than the parser's first buffer
     String stream = "data: {\"a\":1}\n\ndata: " + big + "\n\ndata: é\n\ndata: [DONE]\n\n";
     byte[] bytes = stream.getBytes(java.nio.charset.StandardCharsets.UTF_8);
-    for (int step : new int[] {1, 2, 3, 7, 4096, bytes.length}) {
-      java.io.InputStream in = new java.io.ByteArrayInputStream(bytes) {
-        @Override
-        public synchronized int read(byte[] b, int off, int len) {
-          return super.read(b, off, Math.min(len, step)); // a socket returns what has arrived
-        }
-      };
-      BenchServeCommand.Events e = new BenchServeCommand.Events(in);
+    for (int step : new int[] {1, 2, 3, 7, 4096, bytes.length}) { // a socket's reads return what has arrived
+      SseClient.Events e = new SseClient.Events();
       java.util.List<String> events = new java.util.ArrayList<>();
-      while (e.next()) events.add(new String(e.bytes(), e.from(), e.to() - e.from(), java.nio.charset.StandardCharsets.UTF_8));
-      assertThat(events).as("reads of %d bytes", step)
+      boolean last = false;
+      for (int at = 0; at < bytes.length; at += step) {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(bytes, at, Math.min(step, bytes.length - at));
+        last |= e.feed(b, (buf, from, to) -> {
+          String s = new String(buf, from, to - from, java.nio.charset.StandardCharsets.UTF_8);
+          events.add(s);
+          return s.equals("data: [DONE]");
+        });
+        assertThat(b.hasRemaining()).isFalse();
+      }
+      assertThat(events).as("buffers of %d bytes", step)
           .containsExactly("data: {\"a\":1}", "data: " + big, "data: é", "data: [DONE]");
+      assertThat(last).isTrue();
     }
   }
 
