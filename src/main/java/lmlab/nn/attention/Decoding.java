@@ -285,9 +285,11 @@ public final class Decoding {
     // unit by unit (a row, or a pair of rows sharing pages): its scores, normalisers and weighted values
     for (int u0 = 0, u1; u0 < rows; u0 = u1) {
       u1 = !bf16 && (u0 & 1) == 0 && u0 + 1 < rows && sc.pairRuns[u0] > 0 ? u0 + 2 : u0 + 1;
-      // scores s[c] for every held key c of every row, (row i, head h)'s at w[rowW[i] + h · stride]
-      for (int i = u0; i < u1; i++) {
-        for (int h = 0; h < nq; h++) {
+      // scores s[c] for every held key c of every row, (row i, head h)'s at w[rowW[i] + h · stride];
+      // head by head, each head's after the one before in both rows of a pair: a run's last vector
+      // is stored whole and may reach into the next head's row, which its own scores then overwrite
+      for (int h = 0; h < nq; h++) {
+        for (int i = u0; i < u1; i++) {
           int kvh = h / group;
           int held = sc.rowHeld[i];
           int stride = sc.rowStride[i];
