@@ -76,8 +76,8 @@ public final class ContinuousBatch {
    * Steps the prompts and appends them as the last rows, in order; returns each prompt's last
    * logits (V, new arrays). Requests that arrive together (a server's queue drained between two
    * steps) join in one pass over the weights instead of one each: consecutive prompts of the same
-   * length step together, as many as keep their rows (prompts × length) within what the float32
-   * products keep independent ({@link Weights#independentRows}), so each prompt's logits
+   * length step together, as many as keep their rows (prompts × length) within what every weight
+   * format's products keep independent ({@link Weights#independentRows}), so each prompt's logits
    * and cache are the bits it gets joining alone. A prompt longer than that joins alone.
    */
   public List<float[]> join(List<int[]> prompts) {
