@@ -209,14 +209,31 @@ final class Panels {
     o.release();
   }
 
-  /** Panels [k0, k1) against n input rows from x[xo], four panels at a time, then two, then one, each group a row tile at a time. */
+  /**
+   * Panels [k0, k1) against n input rows from x[xo], four panels at a time, then two, then one, each
+   * group a row tile at a time. With 32 vector registers the rows go in tiles of six, five, four or
+   * three (seven as four and three): a tile's rows are its independent FMA chains per panel, and a
+   * one-row tile of four panels waits on the FMA latency (a fifth row alone cost half as much as
+   * the four before it; README, "Odd numbers of rows").
+   */
   private void block(float[] a, int k0, int k1, float[] x, int xo, int n, int yo, Out o) {
     if (n == 0) return;
     int k = k0;
     if (n == 1) for (; k + 8 <= k1; k += 8) tile1x8(a, k, x, xo, yo, o); // one row: eight chains in flight
     for (; k + 4 <= k1; k += 4) {
       int r = 0;
-      if (TILE_ROWS == 4) for (; r + 4 <= n; r += 4) tile4x4(a, k, x, xo + r * in, yo + r * out, o);
+      if (TILE_ROWS == 4) {
+        // tiles of five, four or three rows: every tile then keeps twelve or more FMA chains in flight
+        while (n - r >= 3) {
+          int left = n - r;
+          int rows = left == 6 || left == 5 || left == 3 ? left : 4;
+          if (rows == 6) tile6x4(a, k, x, xo + r * in, yo + r * out, o);
+          else if (rows == 5) tile5x4(a, k, x, xo + r * in, yo + r * out, o);
+          else if (rows == 3) tile3x4(a, k, x, xo + r * in, yo + r * out, o);
+          else tile4x4(a, k, x, xo + r * in, yo + r * out, o);
+          r += rows;
+        }
+      }
       for (; r + 2 <= n; r += 2) tile2x4(a, k, x, xo + r * in, yo + r * out, o);
       if (r < n) tile1x4(a, k, x, xo + r * in, yo + r * out, o);
     }
@@ -435,6 +452,191 @@ final class Panels {
     a71.intoArray(o.sums, o.at + 22 * L);
     a72.intoArray(o.sums, o.at + 23 * L);
     o.flush(k, 3, 8, y0);
+  }
+
+  /** Six rows × four panels: 24 accumulators, the four weight vectors and a broadcast fill 29 of the 32 registers. */
+  private void tile6x4(float[] a, int k, float[] x, int x0, int y0, Out o) {
+    int p0 = panel(k), p1 = panel(k + 1), p2 = panel(k + 2), p3 = panel(k + 3);
+    int x1 = x0 + in, x2 = x1 + in, x3 = x2 + in, x4 = x3 + in, x5 = x4 + in;
+    FloatVector a00 = FloatVector.zero(S), a01 = a00, a02 = a00, a03 = a00;
+    FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+    FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00;
+    FloatVector a30 = a00, a31 = a00, a32 = a00, a33 = a00;
+    FloatVector a40 = a00, a41 = a00, a42 = a00, a43 = a00;
+    FloatVector a50 = a00, a51 = a00, a52 = a00, a53 = a00;
+    for (int q = 0; q < in; q++) {
+      int r = q * QS;
+      FloatVector v0 = FloatVector.fromArray(S, a, p0 + r);
+      FloatVector v1 = FloatVector.fromArray(S, a, p1 + r);
+      FloatVector v2 = FloatVector.fromArray(S, a, p2 + r);
+      FloatVector v3 = FloatVector.fromArray(S, a, p3 + r);
+      FloatVector c = FloatVector.broadcast(S, x[x0 + q]);
+      a00 = v0.fma(c, a00);
+      a01 = v1.fma(c, a01);
+      a02 = v2.fma(c, a02);
+      a03 = v3.fma(c, a03);
+      c = FloatVector.broadcast(S, x[x1 + q]);
+      a10 = v0.fma(c, a10);
+      a11 = v1.fma(c, a11);
+      a12 = v2.fma(c, a12);
+      a13 = v3.fma(c, a13);
+      c = FloatVector.broadcast(S, x[x2 + q]);
+      a20 = v0.fma(c, a20);
+      a21 = v1.fma(c, a21);
+      a22 = v2.fma(c, a22);
+      a23 = v3.fma(c, a23);
+      c = FloatVector.broadcast(S, x[x3 + q]);
+      a30 = v0.fma(c, a30);
+      a31 = v1.fma(c, a31);
+      a32 = v2.fma(c, a32);
+      a33 = v3.fma(c, a33);
+      c = FloatVector.broadcast(S, x[x4 + q]);
+      a40 = v0.fma(c, a40);
+      a41 = v1.fma(c, a41);
+      a42 = v2.fma(c, a42);
+      a43 = v3.fma(c, a43);
+      c = FloatVector.broadcast(S, x[x5 + q]);
+      a50 = v0.fma(c, a50);
+      a51 = v1.fma(c, a51);
+      a52 = v2.fma(c, a52);
+      a53 = v3.fma(c, a53);
+    }
+    a00.intoArray(o.sums, o.at + 0 * L);
+    a01.intoArray(o.sums, o.at + 1 * L);
+    a02.intoArray(o.sums, o.at + 2 * L);
+    a03.intoArray(o.sums, o.at + 3 * L);
+    a10.intoArray(o.sums, o.at + 4 * L);
+    a11.intoArray(o.sums, o.at + 5 * L);
+    a12.intoArray(o.sums, o.at + 6 * L);
+    a13.intoArray(o.sums, o.at + 7 * L);
+    a20.intoArray(o.sums, o.at + 8 * L);
+    a21.intoArray(o.sums, o.at + 9 * L);
+    a22.intoArray(o.sums, o.at + 10 * L);
+    a23.intoArray(o.sums, o.at + 11 * L);
+    a30.intoArray(o.sums, o.at + 12 * L);
+    a31.intoArray(o.sums, o.at + 13 * L);
+    a32.intoArray(o.sums, o.at + 14 * L);
+    a33.intoArray(o.sums, o.at + 15 * L);
+    a40.intoArray(o.sums, o.at + 16 * L);
+    a41.intoArray(o.sums, o.at + 17 * L);
+    a42.intoArray(o.sums, o.at + 18 * L);
+    a43.intoArray(o.sums, o.at + 19 * L);
+    a50.intoArray(o.sums, o.at + 20 * L);
+    a51.intoArray(o.sums, o.at + 21 * L);
+    a52.intoArray(o.sums, o.at + 22 * L);
+    a53.intoArray(o.sums, o.at + 23 * L);
+    o.flush(k, 4, 6, y0);
+  }
+
+  /**
+   * Five rows × four panels: 20 accumulators, so five rows go in one tile where a 4 × 4 tile and
+   * a 1 × 4 tile would leave the fifth row's four FMA chains waiting on their latency.
+   */
+  private void tile5x4(float[] a, int k, float[] x, int x0, int y0, Out o) {
+    int p0 = panel(k), p1 = panel(k + 1), p2 = panel(k + 2), p3 = panel(k + 3);
+    int x1 = x0 + in, x2 = x1 + in, x3 = x2 + in, x4 = x3 + in;
+    FloatVector a00 = FloatVector.zero(S), a01 = a00, a02 = a00, a03 = a00;
+    FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+    FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00;
+    FloatVector a30 = a00, a31 = a00, a32 = a00, a33 = a00;
+    FloatVector a40 = a00, a41 = a00, a42 = a00, a43 = a00;
+    for (int q = 0; q < in; q++) {
+      int r = q * QS;
+      FloatVector v0 = FloatVector.fromArray(S, a, p0 + r);
+      FloatVector v1 = FloatVector.fromArray(S, a, p1 + r);
+      FloatVector v2 = FloatVector.fromArray(S, a, p2 + r);
+      FloatVector v3 = FloatVector.fromArray(S, a, p3 + r);
+      FloatVector c = FloatVector.broadcast(S, x[x0 + q]);
+      a00 = v0.fma(c, a00);
+      a01 = v1.fma(c, a01);
+      a02 = v2.fma(c, a02);
+      a03 = v3.fma(c, a03);
+      c = FloatVector.broadcast(S, x[x1 + q]);
+      a10 = v0.fma(c, a10);
+      a11 = v1.fma(c, a11);
+      a12 = v2.fma(c, a12);
+      a13 = v3.fma(c, a13);
+      c = FloatVector.broadcast(S, x[x2 + q]);
+      a20 = v0.fma(c, a20);
+      a21 = v1.fma(c, a21);
+      a22 = v2.fma(c, a22);
+      a23 = v3.fma(c, a23);
+      c = FloatVector.broadcast(S, x[x3 + q]);
+      a30 = v0.fma(c, a30);
+      a31 = v1.fma(c, a31);
+      a32 = v2.fma(c, a32);
+      a33 = v3.fma(c, a33);
+      c = FloatVector.broadcast(S, x[x4 + q]);
+      a40 = v0.fma(c, a40);
+      a41 = v1.fma(c, a41);
+      a42 = v2.fma(c, a42);
+      a43 = v3.fma(c, a43);
+    }
+    a00.intoArray(o.sums, o.at + 0 * L);
+    a01.intoArray(o.sums, o.at + 1 * L);
+    a02.intoArray(o.sums, o.at + 2 * L);
+    a03.intoArray(o.sums, o.at + 3 * L);
+    a10.intoArray(o.sums, o.at + 4 * L);
+    a11.intoArray(o.sums, o.at + 5 * L);
+    a12.intoArray(o.sums, o.at + 6 * L);
+    a13.intoArray(o.sums, o.at + 7 * L);
+    a20.intoArray(o.sums, o.at + 8 * L);
+    a21.intoArray(o.sums, o.at + 9 * L);
+    a22.intoArray(o.sums, o.at + 10 * L);
+    a23.intoArray(o.sums, o.at + 11 * L);
+    a30.intoArray(o.sums, o.at + 12 * L);
+    a31.intoArray(o.sums, o.at + 13 * L);
+    a32.intoArray(o.sums, o.at + 14 * L);
+    a33.intoArray(o.sums, o.at + 15 * L);
+    a40.intoArray(o.sums, o.at + 16 * L);
+    a41.intoArray(o.sums, o.at + 17 * L);
+    a42.intoArray(o.sums, o.at + 18 * L);
+    a43.intoArray(o.sums, o.at + 19 * L);
+    o.flush(k, 4, 5, y0);
+  }
+
+  /** Three rows × four panels: twelve FMA chains in flight, where 2 × 4 and 1 × 4 tiles have eight and four. */
+  private void tile3x4(float[] a, int k, float[] x, int x0, int y0, Out o) {
+    int p0 = panel(k), p1 = panel(k + 1), p2 = panel(k + 2), p3 = panel(k + 3);
+    int x1 = x0 + in, x2 = x1 + in;
+    FloatVector a00 = FloatVector.zero(S), a01 = a00, a02 = a00, a03 = a00;
+    FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+    FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00;
+    for (int q = 0; q < in; q++) {
+      int r = q * QS;
+      FloatVector v0 = FloatVector.fromArray(S, a, p0 + r);
+      FloatVector v1 = FloatVector.fromArray(S, a, p1 + r);
+      FloatVector v2 = FloatVector.fromArray(S, a, p2 + r);
+      FloatVector v3 = FloatVector.fromArray(S, a, p3 + r);
+      FloatVector c = FloatVector.broadcast(S, x[x0 + q]);
+      a00 = v0.fma(c, a00);
+      a01 = v1.fma(c, a01);
+      a02 = v2.fma(c, a02);
+      a03 = v3.fma(c, a03);
+      c = FloatVector.broadcast(S, x[x1 + q]);
+      a10 = v0.fma(c, a10);
+      a11 = v1.fma(c, a11);
+      a12 = v2.fma(c, a12);
+      a13 = v3.fma(c, a13);
+      c = FloatVector.broadcast(S, x[x2 + q]);
+      a20 = v0.fma(c, a20);
+      a21 = v1.fma(c, a21);
+      a22 = v2.fma(c, a22);
+      a23 = v3.fma(c, a23);
+    }
+    a00.intoArray(o.sums, o.at + 0 * L);
+    a01.intoArray(o.sums, o.at + 1 * L);
+    a02.intoArray(o.sums, o.at + 2 * L);
+    a03.intoArray(o.sums, o.at + 3 * L);
+    a10.intoArray(o.sums, o.at + 4 * L);
+    a11.intoArray(o.sums, o.at + 5 * L);
+    a12.intoArray(o.sums, o.at + 6 * L);
+    a13.intoArray(o.sums, o.at + 7 * L);
+    a20.intoArray(o.sums, o.at + 8 * L);
+    a21.intoArray(o.sums, o.at + 9 * L);
+    a22.intoArray(o.sums, o.at + 10 * L);
+    a23.intoArray(o.sums, o.at + 11 * L);
+    o.flush(k, 4, 3, y0);
   }
 
   private void tile2x4(float[] a, int k, float[] x, int x0, int y0, Out o) {

@@ -52,7 +52,8 @@ class PanelsTest {
   /**
    * Every row of a few-row product has the bits of that row alone, whatever tiles the panel count
    * leads to: 6 panels (a thread's half of 12) are a group of four and a pair, 7 add a single one;
-   * 1 to 9 rows take the 4-, 2- and 1-row tiles.
+   * 1 to 9 rows take the 6-, 5-, 4-, 3-, 2- and 1-row tiles of four panels (seven rows four and
+   * three), and the 4-, 2- and 1-row tiles of the panels left.
    */
   @Test
   void everyRowOfAFewRowProductHasItsOneRowBits() {
@@ -76,7 +77,7 @@ class PanelsTest {
 
   /**
    * Eight rows and more take the 8-row, 3-panel tile (the rest of the rows and panels the smaller
-   * tiles): every row keeps its one-row bits, for any panel count and an input width that is not a
+   * tiles: 13 and 14 rows leave five and six, 15 seven): every row keeps its one-row bits, for any panel count and an input width that is not a
    * multiple of the vector width, and any range of panels (a thread's share) writes the whole
    * product's bits in its columns and nothing elsewhere.
    */
@@ -90,7 +91,7 @@ class PanelsTest {
         float[] w = random(r, out * in);
         float[] b = random(r, out);
         FloatWeights f = new FloatWeights(Tensor.of(w, out, in));
-        for (int n : java.util.stream.IntStream.of(7, 8, 9, 11, 15, 16, 17, 24, 31, 40).filter(k -> k <= Weights.FEW_ROWS).toArray()) {
+        for (int n : java.util.stream.IntStream.of(7, 8, 9, 11, 13, 14, 15, 16, 17, 24, 31, 40).filter(k -> k <= Weights.FEW_ROWS).toArray()) {
           float[] x = random(r, n * in);
           float[] y = new float[n * out];
           f.matmul(x, n, b, 0, y, false);
