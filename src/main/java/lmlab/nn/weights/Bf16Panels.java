@@ -61,8 +61,8 @@ final class Bf16Panels {
 
   /**
    * Panels [k0, k1) against the n input rows: with 512-bit vectors eight rows × three panels at a
-   * time ({@link #tile8x3}, each widened weight vector used by eight rows), then four panels at a
-   * time for each row left, then one. Every output is the one FMA chain over p whatever the tile.
+   * time ({@link #tile8x3}, each widened weight vector used by eight rows), then the rows left by
+   * {@link #block}. Every output is the one FMA chain over p whatever the tile.
    * The tiles mirror float32's ({@link Panels}) with a widening load: one kernel per weight format,
    * as llama3.java keeps one dot product per tensor type. Widening three panels into a float32
    * scratch and running float32's tile on it instead made 37 products of eight rows 1.1–1.6 times
@@ -84,12 +84,25 @@ final class Bf16Panels {
   }
 
   /**
-   * Panels [k0, k1) against n input rows from x[xo]: four panels at a time, a row at a time (the
-   * rows after the first read the four panels from L2), then one.
+   * Panels [k0, k1) against n input rows from x[xo]: four panels at a time, the rows in tiles of
+   * six, five, four or three as float32's (with 512-bit vectors), the last one or two a row at a
+   * time; then one panel at a time.
    */
   private void block(int k0, int k1, float[] x, int xo, int n, int yo, Panels.Out o) {
     int k = k0;
-    for (; k + 4 <= k1; k += 4) for (int r = 0; r < n; r++) tile1x4(k, x, xo + r * in, yo + r * out, o);
+    for (; k + 4 <= k1; k += 4) {
+      int r = 0;
+      while (L >= 16 && n - r >= 3) {
+        int left = n - r;
+        int rows = left == 6 || left == 5 || left == 3 ? left : 4;
+        if (rows == 6) tile6x4(k, x, xo + r * in, yo + r * out, o);
+        else if (rows == 5) tile5x4(k, x, xo + r * in, yo + r * out, o);
+        else if (rows == 3) tile3x4(k, x, xo + r * in, yo + r * out, o);
+        else tile4x4(k, x, xo + r * in, yo + r * out, o);
+        r += rows;
+      }
+      for (; r < n; r++) tile1x4(k, x, xo + r * in, yo + r * out, o);
+    }
     for (; k < k1; k++) for (int r = 0; r < n; r++) tile1x1(k, x, xo + r * in, yo + r * out, o);
   }
 
@@ -177,6 +190,246 @@ final class Bf16Panels {
     a71.intoArray(o.sums, o.at + 22 * L);
     a72.intoArray(o.sums, o.at + 23 * L);
     o.flush(k, 3, 8, y0);
+  }
+
+  /** Six rows × four panels, as float32's {@link Panels} tile: each widened weight vector used by six rows. */
+  private void tile6x4(int k, float[] x, int x0, int y0, Panels.Out o) {
+    long stride = 2L * ps;
+    long w0 = k * stride;
+    int x1 = x0 + in, x2 = x1 + in, x3 = x2 + in, x4 = x3 + in, x5 = x4 + in;
+    FloatVector a00 = FloatVector.zero(FloatVector.SPECIES_PREFERRED), a01 = a00, a02 = a00, a03 = a00;
+    FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+    FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00;
+    FloatVector a30 = a00, a31 = a00, a32 = a00, a33 = a00;
+    FloatVector a40 = a00, a41 = a00, a42 = a00, a43 = a00;
+    FloatVector a50 = a00, a51 = a00, a52 = a00, a53 = a00;
+    for (int q = 0; q < in; q++) {
+      long wq = w0 + 2L * q * L;
+      FloatVector v0 = Bf16.load(p, wq);
+      FloatVector v1 = Bf16.load(p, wq + stride);
+      FloatVector v2 = Bf16.load(p, wq + 2 * stride);
+      FloatVector v3 = Bf16.load(p, wq + 3 * stride);
+      FloatVector c = FloatVector.broadcast(FloatVector.SPECIES_PREFERRED, x[x0 + q]);
+      a00 = v0.fma(c, a00);
+      a01 = v1.fma(c, a01);
+      a02 = v2.fma(c, a02);
+      a03 = v3.fma(c, a03);
+      c = FloatVector.broadcast(FloatVector.SPECIES_PREFERRED, x[x1 + q]);
+      a10 = v0.fma(c, a10);
+      a11 = v1.fma(c, a11);
+      a12 = v2.fma(c, a12);
+      a13 = v3.fma(c, a13);
+      c = FloatVector.broadcast(FloatVector.SPECIES_PREFERRED, x[x2 + q]);
+      a20 = v0.fma(c, a20);
+      a21 = v1.fma(c, a21);
+      a22 = v2.fma(c, a22);
+      a23 = v3.fma(c, a23);
+      c = FloatVector.broadcast(FloatVector.SPECIES_PREFERRED, x[x3 + q]);
+      a30 = v0.fma(c, a30);
+      a31 = v1.fma(c, a31);
+      a32 = v2.fma(c, a32);
+      a33 = v3.fma(c, a33);
+      c = FloatVector.broadcast(FloatVector.SPECIES_PREFERRED, x[x4 + q]);
+      a40 = v0.fma(c, a40);
+      a41 = v1.fma(c, a41);
+      a42 = v2.fma(c, a42);
+      a43 = v3.fma(c, a43);
+      c = FloatVector.broadcast(FloatVector.SPECIES_PREFERRED, x[x5 + q]);
+      a50 = v0.fma(c, a50);
+      a51 = v1.fma(c, a51);
+      a52 = v2.fma(c, a52);
+      a53 = v3.fma(c, a53);
+    }
+    a00.intoArray(o.sums, o.at + 0 * L);
+    a01.intoArray(o.sums, o.at + 1 * L);
+    a02.intoArray(o.sums, o.at + 2 * L);
+    a03.intoArray(o.sums, o.at + 3 * L);
+    a10.intoArray(o.sums, o.at + 4 * L);
+    a11.intoArray(o.sums, o.at + 5 * L);
+    a12.intoArray(o.sums, o.at + 6 * L);
+    a13.intoArray(o.sums, o.at + 7 * L);
+    a20.intoArray(o.sums, o.at + 8 * L);
+    a21.intoArray(o.sums, o.at + 9 * L);
+    a22.intoArray(o.sums, o.at + 10 * L);
+    a23.intoArray(o.sums, o.at + 11 * L);
+    a30.intoArray(o.sums, o.at + 12 * L);
+    a31.intoArray(o.sums, o.at + 13 * L);
+    a32.intoArray(o.sums, o.at + 14 * L);
+    a33.intoArray(o.sums, o.at + 15 * L);
+    a40.intoArray(o.sums, o.at + 16 * L);
+    a41.intoArray(o.sums, o.at + 17 * L);
+    a42.intoArray(o.sums, o.at + 18 * L);
+    a43.intoArray(o.sums, o.at + 19 * L);
+    a50.intoArray(o.sums, o.at + 20 * L);
+    a51.intoArray(o.sums, o.at + 21 * L);
+    a52.intoArray(o.sums, o.at + 22 * L);
+    a53.intoArray(o.sums, o.at + 23 * L);
+    o.flush(k, 4, 6, y0);
+  }
+
+  /** Five rows × four panels, as float32's. */
+  private void tile5x4(int k, float[] x, int x0, int y0, Panels.Out o) {
+    long stride = 2L * ps;
+    long w0 = k * stride;
+    int x1 = x0 + in, x2 = x1 + in, x3 = x2 + in, x4 = x3 + in;
+    FloatVector a00 = FloatVector.zero(FloatVector.SPECIES_PREFERRED), a01 = a00, a02 = a00, a03 = a00;
+    FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+    FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00;
+    FloatVector a30 = a00, a31 = a00, a32 = a00, a33 = a00;
+    FloatVector a40 = a00, a41 = a00, a42 = a00, a43 = a00;
+    for (int q = 0; q < in; q++) {
+      long wq = w0 + 2L * q * L;
+      FloatVector v0 = Bf16.load(p, wq);
+      FloatVector v1 = Bf16.load(p, wq + stride);
+      FloatVector v2 = Bf16.load(p, wq + 2 * stride);
+      FloatVector v3 = Bf16.load(p, wq + 3 * stride);
+      FloatVector c = FloatVector.broadcast(FloatVector.SPECIES_PREFERRED, x[x0 + q]);
+      a00 = v0.fma(c, a00);
+      a01 = v1.fma(c, a01);
+      a02 = v2.fma(c, a02);
+      a03 = v3.fma(c, a03);
+      c = FloatVector.broadcast(FloatVector.SPECIES_PREFERRED, x[x1 + q]);
+      a10 = v0.fma(c, a10);
+      a11 = v1.fma(c, a11);
+      a12 = v2.fma(c, a12);
+      a13 = v3.fma(c, a13);
+      c = FloatVector.broadcast(FloatVector.SPECIES_PREFERRED, x[x2 + q]);
+      a20 = v0.fma(c, a20);
+      a21 = v1.fma(c, a21);
+      a22 = v2.fma(c, a22);
+      a23 = v3.fma(c, a23);
+      c = FloatVector.broadcast(FloatVector.SPECIES_PREFERRED, x[x3 + q]);
+      a30 = v0.fma(c, a30);
+      a31 = v1.fma(c, a31);
+      a32 = v2.fma(c, a32);
+      a33 = v3.fma(c, a33);
+      c = FloatVector.broadcast(FloatVector.SPECIES_PREFERRED, x[x4 + q]);
+      a40 = v0.fma(c, a40);
+      a41 = v1.fma(c, a41);
+      a42 = v2.fma(c, a42);
+      a43 = v3.fma(c, a43);
+    }
+    a00.intoArray(o.sums, o.at + 0 * L);
+    a01.intoArray(o.sums, o.at + 1 * L);
+    a02.intoArray(o.sums, o.at + 2 * L);
+    a03.intoArray(o.sums, o.at + 3 * L);
+    a10.intoArray(o.sums, o.at + 4 * L);
+    a11.intoArray(o.sums, o.at + 5 * L);
+    a12.intoArray(o.sums, o.at + 6 * L);
+    a13.intoArray(o.sums, o.at + 7 * L);
+    a20.intoArray(o.sums, o.at + 8 * L);
+    a21.intoArray(o.sums, o.at + 9 * L);
+    a22.intoArray(o.sums, o.at + 10 * L);
+    a23.intoArray(o.sums, o.at + 11 * L);
+    a30.intoArray(o.sums, o.at + 12 * L);
+    a31.intoArray(o.sums, o.at + 13 * L);
+    a32.intoArray(o.sums, o.at + 14 * L);
+    a33.intoArray(o.sums, o.at + 15 * L);
+    a40.intoArray(o.sums, o.at + 16 * L);
+    a41.intoArray(o.sums, o.at + 17 * L);
+    a42.intoArray(o.sums, o.at + 18 * L);
+    a43.intoArray(o.sums, o.at + 19 * L);
+    o.flush(k, 4, 5, y0);
+  }
+
+  /** Four rows × four panels, as float32's. */
+  private void tile4x4(int k, float[] x, int x0, int y0, Panels.Out o) {
+    long stride = 2L * ps;
+    long w0 = k * stride;
+    int x1 = x0 + in, x2 = x1 + in, x3 = x2 + in;
+    FloatVector a00 = FloatVector.zero(FloatVector.SPECIES_PREFERRED), a01 = a00, a02 = a00, a03 = a00;
+    FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+    FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00;
+    FloatVector a30 = a00, a31 = a00, a32 = a00, a33 = a00;
+    for (int q = 0; q < in; q++) {
+      long wq = w0 + 2L * q * L;
+      FloatVector v0 = Bf16.load(p, wq);
+      FloatVector v1 = Bf16.load(p, wq + stride);
+      FloatVector v2 = Bf16.load(p, wq + 2 * stride);
+      FloatVector v3 = Bf16.load(p, wq + 3 * stride);
+      FloatVector c = FloatVector.broadcast(FloatVector.SPECIES_PREFERRED, x[x0 + q]);
+      a00 = v0.fma(c, a00);
+      a01 = v1.fma(c, a01);
+      a02 = v2.fma(c, a02);
+      a03 = v3.fma(c, a03);
+      c = FloatVector.broadcast(FloatVector.SPECIES_PREFERRED, x[x1 + q]);
+      a10 = v0.fma(c, a10);
+      a11 = v1.fma(c, a11);
+      a12 = v2.fma(c, a12);
+      a13 = v3.fma(c, a13);
+      c = FloatVector.broadcast(FloatVector.SPECIES_PREFERRED, x[x2 + q]);
+      a20 = v0.fma(c, a20);
+      a21 = v1.fma(c, a21);
+      a22 = v2.fma(c, a22);
+      a23 = v3.fma(c, a23);
+      c = FloatVector.broadcast(FloatVector.SPECIES_PREFERRED, x[x3 + q]);
+      a30 = v0.fma(c, a30);
+      a31 = v1.fma(c, a31);
+      a32 = v2.fma(c, a32);
+      a33 = v3.fma(c, a33);
+    }
+    a00.intoArray(o.sums, o.at + 0 * L);
+    a01.intoArray(o.sums, o.at + 1 * L);
+    a02.intoArray(o.sums, o.at + 2 * L);
+    a03.intoArray(o.sums, o.at + 3 * L);
+    a10.intoArray(o.sums, o.at + 4 * L);
+    a11.intoArray(o.sums, o.at + 5 * L);
+    a12.intoArray(o.sums, o.at + 6 * L);
+    a13.intoArray(o.sums, o.at + 7 * L);
+    a20.intoArray(o.sums, o.at + 8 * L);
+    a21.intoArray(o.sums, o.at + 9 * L);
+    a22.intoArray(o.sums, o.at + 10 * L);
+    a23.intoArray(o.sums, o.at + 11 * L);
+    a30.intoArray(o.sums, o.at + 12 * L);
+    a31.intoArray(o.sums, o.at + 13 * L);
+    a32.intoArray(o.sums, o.at + 14 * L);
+    a33.intoArray(o.sums, o.at + 15 * L);
+    o.flush(k, 4, 4, y0);
+  }
+
+  /** Three rows × four panels, as float32's. */
+  private void tile3x4(int k, float[] x, int x0, int y0, Panels.Out o) {
+    long stride = 2L * ps;
+    long w0 = k * stride;
+    int x1 = x0 + in, x2 = x1 + in;
+    FloatVector a00 = FloatVector.zero(FloatVector.SPECIES_PREFERRED), a01 = a00, a02 = a00, a03 = a00;
+    FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+    FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00;
+    for (int q = 0; q < in; q++) {
+      long wq = w0 + 2L * q * L;
+      FloatVector v0 = Bf16.load(p, wq);
+      FloatVector v1 = Bf16.load(p, wq + stride);
+      FloatVector v2 = Bf16.load(p, wq + 2 * stride);
+      FloatVector v3 = Bf16.load(p, wq + 3 * stride);
+      FloatVector c = FloatVector.broadcast(FloatVector.SPECIES_PREFERRED, x[x0 + q]);
+      a00 = v0.fma(c, a00);
+      a01 = v1.fma(c, a01);
+      a02 = v2.fma(c, a02);
+      a03 = v3.fma(c, a03);
+      c = FloatVector.broadcast(FloatVector.SPECIES_PREFERRED, x[x1 + q]);
+      a10 = v0.fma(c, a10);
+      a11 = v1.fma(c, a11);
+      a12 = v2.fma(c, a12);
+      a13 = v3.fma(c, a13);
+      c = FloatVector.broadcast(FloatVector.SPECIES_PREFERRED, x[x2 + q]);
+      a20 = v0.fma(c, a20);
+      a21 = v1.fma(c, a21);
+      a22 = v2.fma(c, a22);
+      a23 = v3.fma(c, a23);
+    }
+    a00.intoArray(o.sums, o.at + 0 * L);
+    a01.intoArray(o.sums, o.at + 1 * L);
+    a02.intoArray(o.sums, o.at + 2 * L);
+    a03.intoArray(o.sums, o.at + 3 * L);
+    a10.intoArray(o.sums, o.at + 4 * L);
+    a11.intoArray(o.sums, o.at + 5 * L);
+    a12.intoArray(o.sums, o.at + 6 * L);
+    a13.intoArray(o.sums, o.at + 7 * L);
+    a20.intoArray(o.sums, o.at + 8 * L);
+    a21.intoArray(o.sums, o.at + 9 * L);
+    a22.intoArray(o.sums, o.at + 10 * L);
+    a23.intoArray(o.sums, o.at + 11 * L);
+    o.flush(k, 4, 3, y0);
   }
 
   private void tile1x4(int k, float[] x, int x0, int y0, Panels.Out o) {

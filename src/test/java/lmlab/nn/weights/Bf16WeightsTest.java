@@ -41,7 +41,7 @@ class Bf16WeightsTest {
       b.rows(out / 2, out, x, 0, null, 0, zb, 0, false);
       for (int j = 0; j < out / 2; j++) assertThat(zb[j]).isZero();
     }
-    for (int n : new int[] {3, 8, 13, Weights.FEW_ROWS + 1}) { // the panels' tiles, then the blocked GEMM
+    for (int n : new int[] {3, 4, 5, 6, 7, 8, 13, 14, Weights.FEW_ROWS + 1}) { // the panels' tiles, then the blocked GEMM
       float[] xs = random(r, n, in).toArray();
       float[] mb = new float[n * out], mf = new float[n * out];
       b.matmul(xs, n, bias, 0, mb, false);
