@@ -94,7 +94,7 @@ final class Bf16Panels {
       int r = 0;
       while (L >= 16 && n - r >= 3) {
         int left = n - r;
-        int rows = left == 6 || left == 5 || left == 3 ? left : 4;
+        int rows = Panels.tileRows(left);
         if (rows == 6) tile6x4(k, x, xo + r * in, yo + r * out, o);
         else if (rows == 5) tile5x4(k, x, xo + r * in, yo + r * out, o);
         else if (rows == 3) tile3x4(k, x, xo + r * in, yo + r * out, o);

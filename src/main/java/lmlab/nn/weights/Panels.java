@@ -226,7 +226,7 @@ final class Panels {
         // tiles of five, four or three rows: every tile then keeps twelve or more FMA chains in flight
         while (n - r >= 3) {
           int left = n - r;
-          int rows = left == 6 || left == 5 || left == 3 ? left : 4;
+          int rows = tileRows(left);
           if (rows == 6) tile6x4(a, k, x, xo + r * in, yo + r * out, o);
           else if (rows == 5) tile5x4(a, k, x, xo + r * in, yo + r * out, o);
           else if (rows == 3) tile3x4(a, k, x, xo + r * in, yo + r * out, o);
@@ -249,6 +249,15 @@ final class Panels {
       for (; r + 2 <= n; r += 2) tile2x1(a, k, x, xo + r * in, yo + r * out, o);
       if (r < n) tile1x1(a, k, x, xo + r * in, yo + r * out, o);
     }
+  }
+
+  /**
+   * Rows of the next tile of four panels when left rows (three or more) remain: six, five, four or
+   * three, so no tile is left with one or two rows; seven go as four and three. {@link Bf16Panels}
+   * takes the same.
+   */
+  static int tileRows(int left) {
+    return left == 6 || left == 5 || left == 3 ? left : 4;
   }
 
   /**
