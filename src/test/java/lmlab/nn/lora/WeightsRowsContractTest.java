@@ -51,7 +51,7 @@ class WeightsRowsContractTest {
     float[] bias = Tensor.randn(new Rng(4), OUT).toArray();
     for (int threads : new int[] {1, 2}) {
       Parallel.setThreads(threads);
-      for (int n : new int[] {2, 8, 11}) {
+      for (int n : new int[] {2, 3, 5, 6, 7, 8, 11, 13, 14}) {
         float[] x = Tensor.randn(new Rng(n), n, IN).toArray();
         for (boolean accumulate : new boolean[] {false, true}) {
           float[] y = new float[n * OUT];
