@@ -213,8 +213,8 @@ final class Panels {
    * Panels [k0, k1) against n input rows from x[xo], four panels at a time, then two, then one, each
    * group a row tile at a time. With 32 vector registers the rows go in tiles of six, five, four or
    * three (seven as four and three): a tile's rows are its independent FMA chains per panel, and a
-   * one-row tile of four panels waits on the FMA latency (a fifth row alone cost half as much as
-   * the four before it; README, "Odd numbers of rows").
+   * one-row tile of four panels waits on the FMA latency, so a row left alone after a 4-row tile
+   * costs nearly as much as the tile (README, "Odd numbers of rows").
    */
   private void block(float[] a, int k0, int k1, float[] x, int xo, int n, int yo, Out o) {
     if (n == 0) return;
@@ -223,7 +223,7 @@ final class Panels {
     for (; k + 4 <= k1; k += 4) {
       int r = 0;
       if (TILE_ROWS == 4) {
-        // tiles of five, four or three rows: every tile then keeps twelve or more FMA chains in flight
+        // tiles of six, five, four or three rows: every tile keeps twelve or more FMA chains in flight
         while (n - r >= 3) {
           int left = n - r;
           int rows = tileRows(left);

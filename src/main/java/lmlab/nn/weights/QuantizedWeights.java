@@ -145,8 +145,8 @@ public final class QuantizedWeights extends Weights {
    * Outputs [from, to) of each of the n rows, as {@link #rows} computes them: four rows at a time by
    * {@link QuantizedTensor#dot4} (each code decoded once for the four); two or three rows left go
    * through dot4 too, their last row given again for the missing ones (decoding the codes costs
-   * more than the multiply-adds: three rows one at a time took 1.6 times as long as four), one row
-   * left by {@link QuantizedTensor#dot}.
+   * more than the multiply-adds, so one dot4 beats two or three dots; README, "Odd numbers of
+   * rows"), one row left by {@link QuantizedTensor#dot}.
    */
   private void dotRows(int from, int to, float[] x, int n, float[] b, int bo, float[] y, boolean accumulate) {
     float[] four = new float[4];
