@@ -67,6 +67,15 @@ final class TileProducts {
   static void scores(int m, int k, int[] lo, int[] hi, float[] a, int aOff, int lda, float[] bt, int btOff, int ldb,
       float[] s, int lds) {
     int i0 = 0;
+    for (; i0 + 3 <= m; i0 += 3) { // three rows per block: each loaded vector of bt serves three rows
+      int to = hi[i0 + 2];
+      int j = lo[i0] - lo[i0] % L;
+      for (; j + 2 * L <= to; j += 2 * L) scores3x2Block(k, a, aOff + i0 * lda, lda, bt, btOff + j, ldb, s, i0 * lds + j, lds);
+      for (; j < to; j += L) {
+        scores2x1Block(k, j, to, a, aOff + i0 * lda, lda, bt, btOff + j, ldb, s, i0 * lds + j, lds);
+        scores1x1Block(k, j, to, a, aOff + (i0 + 2) * lda, bt, btOff + j, ldb, s, (i0 + 2) * lds + j);
+      }
+    }
     for (; i0 + 2 <= m; i0 += 2) {
       int to = hi[i0 + 1];
       int j = lo[i0] - lo[i0] % L; // from a whole vector: columns below the band cost less than a masked tail
@@ -78,6 +87,86 @@ final class TileProducts {
         scores1x1Block(k, j, hi[i0], a, aOff + i0 * lda, bt, btOff + j, ldb, s, i0 * lds + j);
       }
     }
+  }
+
+  /**
+   * Three rows times two vectors of columns, four chains each: 24 accumulators, each loaded vector
+   * of bt used by three rows where a 2 × 2 block uses it for two; each sum in the same four chains.
+   */
+  private static void scores3x2Block(int k, float[] a, int a0, int lda, float[] bt, int b, int ldb, float[] s, int p,
+      int lds) {
+    FloatVector p0 = FloatVector.zero(F), p1 = p0, p2 = p0, p3 = p0; // row 0, first vector, chains c mod 4
+    FloatVector q0 = p0, q1 = p0, q2 = p0, q3 = p0; //                    row 0, second vector
+    FloatVector r0 = p0, r1 = p0, r2 = p0, r3 = p0; //                    row 1, first vector
+    FloatVector t0 = p0, t1 = p0, t2 = p0, t3 = p0; //                    row 1, second vector
+    FloatVector u0 = p0, u1 = p0, u2 = p0, u3 = p0; //                    row 2, first vector
+    FloatVector v0 = p0, v1 = p0, v2 = p0, v3 = p0; //                    row 2, second vector
+    int a1 = a0 + lda, a2 = a1 + lda;
+    int k4 = k - k % 4;
+    int c = 0;
+    for (; c < k4; c += 4, b += 4 * ldb) {
+      FloatVector b0 = FloatVector.fromArray(F, bt, b), b1 = FloatVector.fromArray(F, bt, b + L);
+      FloatVector x = FloatVector.broadcast(F, a[a0 + c]);
+      p0 = b0.fma(x, p0);
+      q0 = b1.fma(x, q0);
+      x = FloatVector.broadcast(F, a[a1 + c]);
+      r0 = b0.fma(x, r0);
+      t0 = b1.fma(x, t0);
+      x = FloatVector.broadcast(F, a[a2 + c]);
+      u0 = b0.fma(x, u0);
+      v0 = b1.fma(x, v0);
+      b0 = FloatVector.fromArray(F, bt, b + ldb);
+      b1 = FloatVector.fromArray(F, bt, b + ldb + L);
+      x = FloatVector.broadcast(F, a[a0 + c + 1]);
+      p1 = b0.fma(x, p1);
+      q1 = b1.fma(x, q1);
+      x = FloatVector.broadcast(F, a[a1 + c + 1]);
+      r1 = b0.fma(x, r1);
+      t1 = b1.fma(x, t1);
+      x = FloatVector.broadcast(F, a[a2 + c + 1]);
+      u1 = b0.fma(x, u1);
+      v1 = b1.fma(x, v1);
+      b0 = FloatVector.fromArray(F, bt, b + 2 * ldb);
+      b1 = FloatVector.fromArray(F, bt, b + 2 * ldb + L);
+      x = FloatVector.broadcast(F, a[a0 + c + 2]);
+      p2 = b0.fma(x, p2);
+      q2 = b1.fma(x, q2);
+      x = FloatVector.broadcast(F, a[a1 + c + 2]);
+      r2 = b0.fma(x, r2);
+      t2 = b1.fma(x, t2);
+      x = FloatVector.broadcast(F, a[a2 + c + 2]);
+      u2 = b0.fma(x, u2);
+      v2 = b1.fma(x, v2);
+      b0 = FloatVector.fromArray(F, bt, b + 3 * ldb);
+      b1 = FloatVector.fromArray(F, bt, b + 3 * ldb + L);
+      x = FloatVector.broadcast(F, a[a0 + c + 3]);
+      p3 = b0.fma(x, p3);
+      q3 = b1.fma(x, q3);
+      x = FloatVector.broadcast(F, a[a1 + c + 3]);
+      r3 = b0.fma(x, r3);
+      t3 = b1.fma(x, t3);
+      x = FloatVector.broadcast(F, a[a2 + c + 3]);
+      u3 = b0.fma(x, u3);
+      v3 = b1.fma(x, v3);
+    }
+    for (; c < k; c++, b += ldb) {
+      FloatVector b0 = FloatVector.fromArray(F, bt, b), b1 = FloatVector.fromArray(F, bt, b + L);
+      FloatVector x = FloatVector.broadcast(F, a[a0 + c]);
+      p0 = b0.fma(x, p0);
+      q0 = b1.fma(x, q0);
+      x = FloatVector.broadcast(F, a[a1 + c]);
+      r0 = b0.fma(x, r0);
+      t0 = b1.fma(x, t0);
+      x = FloatVector.broadcast(F, a[a2 + c]);
+      u0 = b0.fma(x, u0);
+      v0 = b1.fma(x, v0);
+    }
+    p0.add(p1).add(p2.add(p3)).intoArray(s, p);
+    q0.add(q1).add(q2.add(q3)).intoArray(s, p + L);
+    r0.add(r1).add(r2.add(r3)).intoArray(s, p + lds);
+    t0.add(t1).add(t2.add(t3)).intoArray(s, p + lds + L);
+    u0.add(u1).add(u2.add(u3)).intoArray(s, p + 2 * lds);
+    v0.add(v1).add(v2.add(v3)).intoArray(s, p + 2 * lds + L);
   }
 
   /** Two rows times two vectors of columns, four chains each. */
