@@ -86,6 +86,41 @@ class BenchServeCommandTest {
   }
 
   @Test
+  void theClientReportsARefusalAndAClosedPortInOneLine() throws Exception {
+    var tok = lmlab.tokenize.CharTokenizer.fromText(BenchServeCommand.CHARS);
+    var m = lmlab.models.Models.fromPreset("chargpt", java.util.Map.of("max_position_embeddings", "64", "dropout", "0.0",
+        "vocab_size", String.valueOf(tok.vocabSize()), "num_hidden_layers", "1"), 1);
+    m.eval();
+    var g = new lmlab.serve.ModelGenerator("tiny", m, tok, lmlab.decode.Eos.NONE, null, "no chat", 64, 2);
+    try (g; var server = new lmlab.serve.LmlabServer(g,
+            lmlab.serve.ServeConfig.defaults().withSlots(2, 4).withPort(0)).start();
+        SseClient client = new SseClient()) {
+      java.net.URI url = java.net.URI.create(server.baseUrl() + "/v1/completions");
+      byte[] ok = "{\"model\":\"tiny\",\"prompt\":\"ab\",\"max_tokens\":5,\"seed\":1,\"stream\":true}"
+          .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      String first = client.stream(url, ok).get().text();
+      assertThat(first).hasSize(5);
+      assertThat(client.stream(url, ok).get().text()).as("the kept connection, the same seed").isEqualTo(first);
+      byte[] bad = "{\"model\":\"tiny\",\"prompt\":\"ab\",\"max_tokens\":-1,\"stream\":true}"
+          .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      assertThat(client.stream(url, bad)).failsWithin(java.time.Duration.ofSeconds(20))
+          .withThrowableOfType(java.util.concurrent.ExecutionException.class)
+          .withMessageContaining("HTTP 400").withMessageContaining("max_tokens");
+      assertThat(client.stream(url, ok).get().text()).as("after a refusal").isEqualTo(first);
+    }
+    int closedPort;
+    try (var s = new java.net.ServerSocket(0)) {
+      closedPort = s.getLocalPort();
+    }
+    try (SseClient client = new SseClient()) {
+      java.net.URI url = java.net.URI.create("http://127.0.0.1:" + closedPort + "/v1/completions");
+      assertThat(client.stream(url, new byte[] {'{', '}'})).failsWithin(java.time.Duration.ofSeconds(20))
+          .withThrowableOfType(java.util.concurrent.ExecutionException.class)
+          .withMessageContaining("127.0.0.1:" + closedPort);
+    }
+  }
+
+  @Test
   void badOptionsAreUsageErrors() {
     MainTest.Run zero = MainTest.run("bench", "serve", "--parallel", "0");
     assertThat(zero.code()).isEqualTo(2);
