@@ -42,6 +42,18 @@ public abstract class Mixer extends Layer {
     throw new UnsupportedOperationException(getClass().getSimpleName() + " has no step (decoding needs one)");
   }
 
+  /**
+   * y (+)= mix(norm(x)) on tokens new tokens of every row: {@link #step} on the norm of x, which
+   * goes into h (rows · tokens · d floats, the caller's). A mixer whose first products can make the
+   * norm inside their parallel parts does so (attention), so no thread waits while another
+   * normalises; the result is the same bits either way.
+   */
+  public void stepNormed(StepState state, Norm norm, float[] x, float[] h, float[] y, int tokens, boolean accumulate,
+      Workspace ws) {
+    norm.step(x, h, state.rows() * tokens, false, ws);
+    step(state, h, y, tokens, accumulate, ws);
+  }
+
   @Override
   public Tensor forward(Tensor x) {
     return forward(x, false).out();

@@ -62,6 +62,28 @@ public final class Mlp extends FeedForward {
     downProj.step(h, y, n, accumulate, ws); //   down(act(up(x)))
   }
 
+  /**
+   * y (+)= mlp(norm(x)) for n rows, the norm made inside the up products' parallel parts (into h
+   * and the workspace's buffers, one per part; {@link MatVec#multiplyRows}): the same bits as
+   * {@code norm.step(x, h)} then {@link #step}.
+   */
+  @Override
+  public void stepNormed(Norm norm, float[] x, float[] h, float[] y, int n, boolean accumulate, Workspace ws) {
+    if (n == 1) {
+      norm.step(x, h, n, false, ws);
+      step(h, y, n, accumulate, ws);
+      return;
+    }
+    int dff = upProj.outFeatures();
+    float[] hidden = ws.floats(this, 0, n * dff);
+    ProductGroup up = ws.group(this, 1, hidden);
+    if (up == null) up = ws.keep(this, 1, ProductGroup.of(upProj.product(hidden, false)));
+    upProj.probe(n);
+    up.run(x, n, activateColumns, (from, into, r) -> norm.step(from, into, r, false, ws),
+        part -> part == 0 ? h : ws.floats(this, 5 + part, n * upProj.inFeatures()));
+    downProj.step(hidden, y, n, accumulate, ws); //   down(act(up(norm(x))))
+  }
+
   @Override
   public int dim() {
     return upProj.inFeatures();

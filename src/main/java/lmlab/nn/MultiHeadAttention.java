@@ -328,9 +328,22 @@ public final class MultiHeadAttention extends Mixer {
     if (state instanceof RowWindow w) {
       if (tokens != 1) throw new IllegalArgumentException("MultiHeadAttention: a RowWindow steps one token, got " + tokens);
       cacheOf(w.cache());
-      step(null, w, state.rows(), 1, x, y, accumulate, ws);
+      step(null, w, state.rows(), 1, x, y, accumulate, ws, null, null);
     } else {
-      step(cacheOf(state), null, state.rows(), tokens, x, y, accumulate, ws);
+      step(cacheOf(state), null, state.rows(), tokens, x, y, accumulate, ws, null, null);
+    }
+  }
+
+  /** {@link #step} on norm(x): the norm is made inside the q/k/v products' parts (Mixer#stepNormed). */
+  @Override
+  public void stepNormed(StepState state, Norm norm, float[] x, float[] h, float[] y, int tokens, boolean accumulate,
+      Workspace ws) {
+    if (state instanceof RowWindow w) {
+      if (tokens != 1) throw new IllegalArgumentException("MultiHeadAttention: a RowWindow steps one token, got " + tokens);
+      cacheOf(w.cache());
+      step(null, w, state.rows(), 1, x, y, accumulate, ws, norm, h);
+    } else {
+      step(cacheOf(state), null, state.rows(), tokens, x, y, accumulate, ws, norm, h);
     }
   }
 
@@ -342,9 +355,12 @@ public final class MultiHeadAttention extends Mixer {
     return cache;
   }
 
-  /** The step on the whole cache, or (cache null) on a window's rows. */
+  /**
+   * The step on the whole cache, or (cache null) on a window's rows; with a norm, on norm(x), made
+   * into h (and per part of the q/k/v products, into the workspace's buffers).
+   */
   private void step(LayerKvCache cache, RowWindow window, int rows, int tokens, float[] x, float[] y, boolean accumulate,
-      Workspace ws) {
+      Workspace ws, Norm norm, float[] h) {
     int n = rows * tokens;
     int qw = cfg.numHeads() * cfg.headDim();
     int kvw = cfg.numKvHeads() * cfg.headDim();
@@ -361,7 +377,9 @@ public final class MultiHeadAttention extends Mixer {
       kProj.probe(n);
       vProj.probe(n);
     }
-    qkv.run(x, n); //                                           q, k, v = W_{q,k,v} x (+ b), one hand-off
+    if (norm == null) qkv.run(x, n); //                          q, k, v = W_{q,k,v} x (+ b), one hand-off
+    else qkv.run(x, n, null, (from, into, r) -> norm.step(from, into, r, false, ws), // of norm(x)
+        part -> part == 0 ? h : ws.floats(this, 5 + part, n * cfg.hiddenSize()));
     if (window != null) window.step(cfg, score, q, k, v, merged); // the window's rows only
     else Decoding.step(cfg, score, rows, tokens, q, k, v, cache, merged); // merge_heads(A @ V); q, k rotated in place
     oProj.step(merged, y, n, accumulate, ws); //                 o_proj(..)
@@ -379,7 +397,7 @@ public final class MultiHeadAttention extends Mixer {
     int b = xNew.size(0);
     int t = xNew.size(1);
     float[] y = new float[b * t * cfg.hiddenSize()];
-    step(cache, null, b, t, xNew.contiguous().toArray(), y, false, new Workspace());
+    step(cache, null, b, t, xNew.contiguous().toArray(), y, false, new Workspace(), null, null);
     return Tensor.of(y, b, t, cfg.hiddenSize());
   }
 

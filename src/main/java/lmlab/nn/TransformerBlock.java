@@ -78,10 +78,9 @@ public final class TransformerBlock extends Layer {
   public void step(StepState state, float[] x, int tokens, Workspace ws) {
     int n = state.rows() * tokens;
     float[] h = ws.floats(this, 0, n * mixer.hiddenSize());
-    inputLayernorm.step(x, h, n, false, ws); //          norm_1(x)
-    mixer.step(state, h, x, tokens, true, ws); //        x += mix(norm_1(x))
-    postAttentionLayernorm.step(x, h, n, false, ws); //  norm_2(x)
-    mlp.step(h, x, n, true, ws); //                      x += mlp(norm_2(x))
+    // each norm made inside the next products' parallel parts (Mixer#stepNormed, Mlp#stepNormed)
+    mixer.stepNormed(state, inputLayernorm, x, h, x, tokens, true, ws); //  x += mix(norm_1(x))
+    mlp.stepNormed(postAttentionLayernorm, x, h, x, n, true, ws); //        x += mlp(norm_2(x))
   }
 
   /**

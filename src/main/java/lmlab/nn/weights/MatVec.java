@@ -112,6 +112,52 @@ public final class MatVec {
         (int) ((long) all * (part + 1) / parts), after));
   }
 
+  /**
+   * How the input rows of {@link #multiplyRows} are made from other rows (a norm of the residual
+   * stream): into[0, n·in) from from. Inside each part of the products, so the threads do not wait
+   * for one of them to make the rows first; it must give the same bits on any thread.
+   */
+  @FunctionalInterface
+  public interface Rows {
+    void make(float[] from, float[] into, int n);
+  }
+
+  /**
+   * {@link #multiplyRows} on rows made from x by pre: each part of the split makes them itself,
+   * into its own buffer (buffer.apply(part), asked for on the calling thread), then takes its panels.
+   * Two threads make the same rows twice (a norm of a few rows costs about a microsecond) instead
+   * of one making them while the other waits for the products. Unsplit (one thread, a small
+   * product, a format without panels) the rows are made once, into buffer.apply(0).
+   */
+  public static void multiplyRows(Product[] ps, float[] x, int n, Columns after, Rows pre,
+      java.util.function.IntFunction<float[]> buffer) {
+    int total = 0;
+    long work = 0;
+    for (Product p : ps) {
+      int k = p.w.panels(n);
+      if (k == 0) total = -1;
+      if (total < 0) break;
+      total += k;
+      work += (long) n * p.out() * p.in();
+    }
+    int parts = total > 0 && Parallel.threads() > 1 && !Parallel.inWorker() && work >= ROWS_PARALLEL_WORK
+        ? Math.min(Parallel.threads(), total) : 1;
+    if (parts == 1) {
+      float[] h = buffer.apply(0);
+      pre.make(x, h, n);
+      multiplyRows(ps, h, n, after);
+      return;
+    }
+    for (int i = 0; i < ps.length; i++) StepTrace.matmul();
+    float[][] hs = new float[parts][];
+    for (int part = 0; part < parts; part++) hs[part] = buffer.apply(part);
+    int all = total;
+    Parallel.forEachPart(parts, part -> {
+      pre.make(x, hs[part], n);
+      panelRange(ps, n, hs[part], (int) ((long) all * part / parts), (int) ((long) all * (part + 1) / parts), after);
+    });
+  }
+
   /** Multiply-adds above which {@link #multiplyRows} splits its panels over the worker pool (as Panels.product). */
   private static final long ROWS_PARALLEL_WORK = 1L << 16;
 

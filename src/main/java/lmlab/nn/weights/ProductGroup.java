@@ -80,6 +80,22 @@ public final class ProductGroup {
     }
   }
 
+  /**
+   * {@link #run(float[], int, MatVec.Columns)} (after may be null) on rows made from x by pre
+   * ({@link MatVec#multiplyRows(MatVec.Product[], float[], int, MatVec.Columns, MatVec.Rows,
+   * java.util.function.IntFunction)}): one row is made into buffer.apply(0), then run as above.
+   */
+  public void run(float[] x, int n, MatVec.Columns after, MatVec.Rows pre, java.util.function.IntFunction<float[]> buffer) {
+    if (n == 1) {
+      float[] h = buffer.apply(0);
+      pre.make(x, h, 1);
+      if (after == null) run(h);
+      else run(h, 1, after);
+    } else {
+      MatVec.multiplyRows(products, x, n, after, pre, buffer);
+    }
+  }
+
   /** The output buffer of product i. */
   public float[] output(int i) {
     return products[i].y();
