@@ -325,19 +325,19 @@ public final class MultiHeadAttention extends Mixer {
    */
   @Override
   public void step(StepState state, float[] x, float[] y, int tokens, boolean accumulate, Workspace ws) {
-    if (state instanceof RowWindow w) {
-      if (tokens != 1) throw new IllegalArgumentException("MultiHeadAttention: a RowWindow steps one token, got " + tokens);
-      cacheOf(w.cache());
-      step(null, w, state.rows(), 1, x, y, accumulate, ws, null, null);
-    } else {
-      step(cacheOf(state), null, state.rows(), tokens, x, y, accumulate, ws, null, null);
-    }
+    step(state, x, y, tokens, accumulate, ws, null, null);
   }
 
   /** {@link #step} on norm(x): the norm is made inside the q/k/v products' parts (Mixer#stepNormed). */
   @Override
   public void stepNormed(StepState state, Norm norm, float[] x, float[] h, float[] y, int tokens, boolean accumulate,
       Workspace ws) {
+    step(state, x, y, tokens, accumulate, ws, norm, h);
+  }
+
+  /** The step on a window's rows or on the whole cache; on norm(x), made into h, when norm is given. */
+  private void step(StepState state, float[] x, float[] y, int tokens, boolean accumulate, Workspace ws, Norm norm,
+      float[] h) {
     if (state instanceof RowWindow w) {
       if (tokens != 1) throw new IllegalArgumentException("MultiHeadAttention: a RowWindow steps one token, got " + tokens);
       cacheOf(w.cache());
