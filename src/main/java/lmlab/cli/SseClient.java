@@ -39,9 +39,9 @@ import org.eclipse.jetty.util.BufferUtil;
  *
  * <p>Why its own loop rather than an HTTP client library: the client shares the server's two
  * cores, so its CPU per event is taken from the decoding it measures. The JDK's HttpClient (read
- * on its selector thread, subscribers on a direct executor) spent about 25 µs of CPU per event, 69 %
- * of it in its reactive plumbing between the socket and the body subscriber; here an event costs
- * the selector's wake-up, one read and the parsers. With a blocking reader per stream, each token
+ * on its selector thread, subscribers on a direct executor) spent most of its CPU per event in its
+ * reactive plumbing between the socket and the body subscriber (README, "A lighter client for
+ * {@code bench serve}"); here an event costs the selector's wake-up, one read and the parsers. With a blocking reader per stream, each token
  * of each stream woke a thread; one thread woken by the first of a step's events reads the others
  * that arrive while it works. A single stream reads through the same client, so both windows of
  * the bench pay the same per event.

@@ -51,10 +51,7 @@ public final class Mlp extends FeedForward {
     int dff = upProj.outFeatures();
     float[] h = ws.floats(this, 0, n * dff);
     if (n > 1) { //                              act(up(x)), the columns of every row
-      ProductGroup up = ws.group(this, 1, h);
-      if (up == null) up = ws.keep(this, 1, ProductGroup.of(upProj.product(h, false)));
-      upProj.probe(n);
-      up.run(x, n, activateColumns);
+      up(h, n, ws).run(x, n, activateColumns);
     } else {
       upProj.step(x, h, n, false, ws); //        up(x)
       act.applyInPlace(h, dff); //               act(up(x))
@@ -70,18 +67,24 @@ public final class Mlp extends FeedForward {
   @Override
   public void stepNormed(Norm norm, float[] x, float[] h, float[] y, int n, boolean accumulate, Workspace ws) {
     if (n == 1) {
-      norm.step(x, h, n, false, ws);
-      step(h, y, n, accumulate, ws);
+      super.stepNormed(norm, x, h, y, n, accumulate, ws);
       return;
     }
-    int dff = upProj.outFeatures();
-    float[] hidden = ws.floats(this, 0, n * dff);
-    ProductGroup up = ws.group(this, 1, hidden);
-    if (up == null) up = ws.keep(this, 1, ProductGroup.of(upProj.product(hidden, false)));
-    upProj.probe(n);
-    up.run(x, n, activateColumns, (from, into, r) -> norm.step(from, into, r, false, ws),
-        part -> part == 0 ? h : ws.floats(this, 5 + part, n * upProj.inFeatures()));
+    float[] hidden = ws.floats(this, 0, n * upProj.outFeatures());
+    up(hidden, n, ws).run(x, n, activateColumns, (from, into, r) -> norm.step(from, into, r, false, ws),
+        part -> part == 0 ? h : ws.floats(this, PART_ROWS + part, n * upProj.inFeatures()));
     downProj.step(hidden, y, n, accumulate, ws); //   down(act(up(norm(x))))
+  }
+
+  /** Workspace slots PART_ROWS + part: the normalised rows of part ≥ 1 of {@link #stepNormed}. */
+  private static final int PART_ROWS = 5;
+
+  /** The up product of n rows into hidden, as a group kept in the workspace (counted for the analyser). */
+  private ProductGroup up(float[] hidden, int n, Workspace ws) {
+    ProductGroup group = ws.group(this, 1, hidden);
+    if (group == null) group = ws.keep(this, 1, ProductGroup.of(upProj.product(hidden, false)));
+    upProj.probe(n);
+    return group;
   }
 
   @Override

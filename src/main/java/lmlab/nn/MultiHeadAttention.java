@@ -328,6 +328,9 @@ public final class MultiHeadAttention extends Mixer {
     step(state, x, y, tokens, accumulate, ws, null, null);
   }
 
+  /** Workspace slots PART_ROWS + part: the normalised rows of part ≥ 1 of {@link #stepNormed}. */
+  private static final int PART_ROWS = 5;
+
   /** {@link #step} on norm(x): the norm is made inside the q/k/v products' parts (Mixer#stepNormed). */
   @Override
   public void stepNormed(StepState state, Norm norm, float[] x, float[] h, float[] y, int tokens, boolean accumulate,
@@ -379,7 +382,7 @@ public final class MultiHeadAttention extends Mixer {
     }
     if (norm == null) qkv.run(x, n); //                          q, k, v = W_{q,k,v} x (+ b), one hand-off
     else qkv.run(x, n, null, (from, into, r) -> norm.step(from, into, r, false, ws), // of norm(x)
-        part -> part == 0 ? h : ws.floats(this, 5 + part, n * cfg.hiddenSize()));
+        part -> part == 0 ? h : ws.floats(this, PART_ROWS + part, n * cfg.hiddenSize()));
     if (window != null) window.step(cfg, score, q, k, v, merged); // the window's rows only
     else Decoding.step(cfg, score, rows, tokens, q, k, v, cache, merged); // merge_heads(A @ V); q, k rotated in place
     oProj.step(merged, y, n, accumulate, ws); //                 o_proj(..)

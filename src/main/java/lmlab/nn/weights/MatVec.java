@@ -87,29 +87,7 @@ public final class MatVec {
    * inside the same parallel part.
    */
   public static void multiplyRows(Product[] ps, float[] x, int n, Columns after) {
-    int total = 0;
-    long work = 0;
-    for (int i = 0; i < ps.length; i++) {
-      Product p = ps[i];
-      int k = p.w.panels(n);
-      if (k == 0) {
-        p.w.matmul(x, n, p.b, p.bo, p.y, p.accumulate); // counts itself
-        if (after != null) after.apply(i, p.y, p.out(), n, 0, p.out());
-      } else {
-        StepTrace.matmul();
-        total += k;
-        work += (long) n * p.out() * p.in();
-      }
-    }
-    if (total == 0) return;
-    int parts = Parallel.threads() > 1 && work >= ROWS_PARALLEL_WORK ? Math.min(Parallel.threads(), total) : 1;
-    if (parts == 1) {
-      panelRange(ps, n, x, 0, total, after);
-      return;
-    }
-    int all = total;
-    Parallel.forEachPart(parts, part -> panelRange(ps, n, x, (int) ((long) all * part / parts),
-        (int) ((long) all * (part + 1) / parts), after));
+    multiplyRows(ps, x, n, after, null, null);
   }
 
   /**
@@ -123,38 +101,51 @@ public final class MatVec {
   }
 
   /**
-   * {@link #multiplyRows} on rows made from x by pre: each part of the split makes them itself,
-   * into its own buffer (buffer.apply(part), asked for on the calling thread), then takes its panels.
-   * Two threads make the same rows twice (a norm of a few rows costs about a microsecond) instead
-   * of one making them while the other waits for the products. Unsplit (one thread, a small
-   * product, a format without panels) the rows are made once, into buffer.apply(0).
+   * {@link #multiplyRows} on rows made from x by pre (null: on x itself). Split over the threads,
+   * each part makes the rows itself, into its own buffer (buffer.apply(part), asked for on the
+   * calling thread), then takes its panels: two threads normalise the same few rows instead of one
+   * doing it while the other waits. Unsplit (one thread, a small product, a format without panels)
+   * the rows are made once, into buffer.apply(0).
    */
   public static void multiplyRows(Product[] ps, float[] x, int n, Columns after, Rows pre,
       java.util.function.IntFunction<float[]> buffer) {
     int total = 0;
     long work = 0;
+    boolean whole = false; // a product without panels runs its matmul whole, on made rows
     for (Product p : ps) {
       int k = p.w.panels(n);
-      if (k == 0) total = -1;
-      if (total < 0) break;
+      whole |= k == 0;
       total += k;
-      work += (long) n * p.out() * p.in();
+      work += k == 0 ? 0 : (long) n * p.out() * p.in();
     }
-    int parts = total > 0 && Parallel.threads() > 1 && !Parallel.inWorker() && work >= ROWS_PARALLEL_WORK
+    int parts = Parallel.threads() > 1 && !Parallel.inWorker() && work >= ROWS_PARALLEL_WORK
         ? Math.min(Parallel.threads(), total) : 1;
-    if (parts == 1) {
-      float[] h = buffer.apply(0);
-      pre.make(x, h, n);
-      multiplyRows(ps, h, n, after);
+    float[] in = x;
+    if (pre != null && (whole || parts <= 1)) { // the rows made once, here
+      in = buffer.apply(0);
+      pre.make(x, in, n);
+    }
+    for (int i = 0; i < ps.length; i++) {
+      Product p = ps[i];
+      if (p.w.panels(n) > 0) {
+        StepTrace.matmul();
+        continue;
+      }
+      p.w.matmul(in, n, p.b, p.bo, p.y, p.accumulate); // counts itself
+      if (after != null) after.apply(i, p.y, p.out(), n, 0, p.out());
+    }
+    if (total == 0) return;
+    if (parts <= 1) {
+      panelRange(ps, n, in, 0, total, after);
       return;
     }
-    for (int i = 0; i < ps.length; i++) StepTrace.matmul();
-    float[][] hs = new float[parts][];
-    for (int part = 0; part < parts; part++) hs[part] = buffer.apply(part);
+    boolean each = pre != null && !whole; // every part makes its own rows
+    float[][] rows = new float[parts][];
+    for (int part = 0; part < parts; part++) rows[part] = each ? buffer.apply(part) : in;
     int all = total;
     Parallel.forEachPart(parts, part -> {
-      pre.make(x, hs[part], n);
-      panelRange(ps, n, hs[part], (int) ((long) all * part / parts), (int) ((long) all * (part + 1) / parts), after);
+      if (each) pre.make(x, rows[part], n);
+      panelRange(ps, n, rows[part], (int) ((long) all * part / parts), (int) ((long) all * (part + 1) / parts), after);
     });
   }
 
